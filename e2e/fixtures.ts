@@ -1,0 +1,145 @@
+// Browser-test fixtures: every test file's worker gets its own Roster process on a fresh database, set up
+// through its own first-run page, plus helpers to sign in and to get an API key as that admin.
+import { test as base, expect, type Page } from "@playwright/test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+
+export interface RunningServer {
+  baseURL: string;
+  databaseUrl?: string;
+  stop(): Promise<void>;
+}
+
+export interface Admin {
+  email: string;
+  password: string;
+  name: string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+/** Starts `node --import tsx src/server.ts` on a free port and a fresh database; resolves once /healthz answers. */
+export async function startServer(extraEnv: Record<string, string> = {}): Promise<RunningServer> {
+  const port = await freePort();
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "silent", ...extraEnv };
+  let cleanup: () => Promise<void>;
+  const baseUrl = process.env.DATABASE_URL;
+  if (baseUrl) {
+    const name = `roster_e2e_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+    const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${name}`);
+    await admin.end();
+    const url = new URL(baseUrl);
+    url.pathname = `/${name}`;
+    env.DATABASE_URL = url.toString();
+    cleanup = async () => {
+      const dropper = postgres(baseUrl, { max: 1, onnotice: () => {} });
+      await dropper.unsafe(`drop database if exists ${name} with (force)`);
+      await dropper.end();
+    };
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), "roster-e2e-"));
+    env.DATA_DIR = join(dir, "data");
+    delete env.DATABASE_URL;
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  }
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const baseURL = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`Roster exited during start:\n${output}`);
+    try {
+      const res = await fetch(`${baseURL}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`Roster did not start within 60 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    baseURL,
+    databaseUrl: env.DATABASE_URL,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      await cleanup();
+    },
+  };
+}
+
+/** Completes first-run setup over HTTP (as the setup form would) and returns the admin. */
+export async function setUpAccount(baseURL: string, accountName = "Acme Furniture"): Promise<Admin> {
+  const admin = { name: "Ada Admin", email: "ada@acme.test", password: "correct horse battery" };
+  const res = await fetch(`${baseURL}/setup`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: baseURL },
+    body: new URLSearchParams({ accountName, ...admin }).toString(),
+  });
+  if (res.status !== 303) throw new Error(`setup failed: ${res.status} ${await res.text()}`);
+  return admin;
+}
+
+/** Signs in through the sign-in form, as a person would. */
+export async function signIn(page: Page, who: { email: string; password: string }) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toHaveCount(0);
+}
+
+/** Creates a full API key through the admin page in this signed-in browser and returns it. */
+export async function createApiKeyInBrowser(page: Page, name = "Tests"): Promise<string> {
+  await page.goto("/admin/api-keys");
+  await page.getByLabel("Name").fill(name);
+  await page.getByRole("button", { name: "Create key" }).click();
+  const key = (await page.getByTestId("new-api-key").textContent())!.trim();
+  expect(key).toMatch(/^rk_/);
+  return key;
+}
+
+type WorkerFixtures = { server: RunningServer; admin: Admin };
+
+export const test = base.extend<{}, WorkerFixtures>({
+  server: [
+    async ({}, use) => {
+      const server = await startServer();
+      await use(server);
+      await server.stop();
+    },
+    { scope: "worker", timeout: 90_000 },
+  ],
+  admin: [
+    async ({ server }, use) => {
+      await use(await setUpAccount(server.baseURL));
+    },
+    { scope: "worker" },
+  ],
+  baseURL: async ({ server }, use) => {
+    await use(server.baseURL);
+  },
+});
+
+export { expect };

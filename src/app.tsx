@@ -1,0 +1,90 @@
+// createApp: the middleware and the route table. Every URL of Roster is mounted here, with who may use it.
+import { Hono } from "hono";
+import { serveStatic } from "@hono/node-server/serve-static";
+import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
+import { sql } from "drizzle-orm";
+import { ErrorPage, NotFoundPage } from "../views/error";
+import { adminRoutes } from "./admin/routes";
+import { accountExists } from "./auth/accounts";
+import { validateApiKey } from "./auth/api-keys";
+import { authRoutes, loadSession } from "./auth/routes";
+import { actorFromApiKey, apiError, type AppEnv, type Deps } from "./web";
+
+/** Paths a send-only (browser) key may call; every other API path refuses it. */
+const SEND_ONLY_PATHS = new Set(["/api/v1/events", "/api/v1/events/batch"]);
+
+export function createApp(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  const quiet = deps.config.LOG_LEVEL === "silent";
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    c.set("deps", deps);
+    c.set("db", deps.database.db);
+    await next();
+    if (!quiet) {
+      const ms = (performance.now() - started).toFixed(1);
+      console.log(`${c.req.method} ${new URL(c.req.url).pathname} ${c.res.status} ${ms}ms`);
+    }
+  });
+
+  app.use("/public/*", serveStatic({ root: "./", onFound: (_path, c) => { c.header("Cache-Control", "public, max-age=300"); } }));
+
+  app.get("/healthz", async (c) => {
+    try {
+      await c.get("db").execute(sql`select 1`);
+      return c.json({ status: "ok", database: deps.database.kind });
+    } catch (e) {
+      return c.json({ status: "unavailable", error: (e as Error).message }, 503);
+    }
+  });
+
+  // The HTTP API: Bearer keys only (no cookies, so no cross-site request can use a session here).
+  const api = new Hono<AppEnv>();
+  api.use(async (c, next) => {
+    const header = c.req.header("Authorization") ?? "";
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) return apiError(c, 401, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.");
+    const key = await validateApiKey(c.get("db"), match[1]!);
+    if (!key) return apiError(c, 401, "unauthorized", "This API key is unknown or has been revoked.");
+    if (key.scope === "send" && !SEND_ONLY_PATHS.has(c.req.path)) {
+      return apiError(c, 403, "forbidden", "This is a send-only key: it can only send events.");
+    }
+    c.set("apiKey", key);
+    c.set("actor", actorFromApiKey(key));
+    await next();
+  });
+  api.notFound((c) => apiError(c, 404, "not_found", "No such resource."));
+  app.route("/api/v1", api);
+
+  // HTML: cross-site form posts are refused; every page knows who is signed in.
+  app.use(csrf());
+  app.use(async (c, next) => {
+    await loadSession(c);
+    await next();
+  });
+
+  app.get("/", async (c) => {
+    if (!(await accountExists(c.get("db")))) return c.redirect("/setup", 303);
+    if (!c.get("user")) return c.redirect("/sign-in", 303);
+    return c.redirect("/contacts", 303);
+  });
+  app.route("/", authRoutes);
+  app.route("/admin", adminRoutes);
+
+  app.notFound((c) => {
+    if (c.req.path.startsWith("/api/")) return apiError(c, 404, "not_found", "No such resource.");
+    return c.html(<NotFoundPage user={c.get("user")} />, 404);
+  });
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      if (err.status === 403) return c.html(<ErrorPage user={c.get("user")} status={403} title="Request refused" message="This form was sent from another site, so Roster refused it. Reload the page and try again." />, 403);
+      return err.getResponse();
+    }
+    console.error(`${c.req.method} ${c.req.path} failed:`, err);
+    if (c.req.path.startsWith("/api/")) return apiError(c, 500, "internal", "Something went wrong on our side.");
+    return c.html(<ErrorPage user={c.get("user")} status={500} title="Something went wrong" message="The error was logged. Try again, and tell your admin if it keeps happening." />, 500);
+  });
+  return { app, api };
+}

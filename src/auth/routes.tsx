@@ -1,0 +1,147 @@
+// First-run setup, sign-in, sign-out and password change: the HTML routes of the sign-in machinery.
+import { Hono, type Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { z } from "zod";
+import { ChangePasswordPage, SetupPage, SignInPage, type FieldErrors } from "../../views/auth/pages";
+import type { AppEnv } from "../web";
+import { accountExists, changePassword, createAccountWithAdmin, EmailTakenError, findUserByCredentials } from "./accounts";
+import { MIN_PASSWORD_LENGTH, verifyPasswordHash } from "./password";
+import { clearFailedSignIns, recordFailedSignIn, secondsUntilAllowed, throttleKeys } from "./rate-limit";
+import { SESSION_COOKIE, createSession, generateSessionToken, invalidateSession } from "./session";
+import { getUser } from "./accounts";
+
+export const emailSchema = z.string().trim().max(254).email("Enter a valid email address.");
+export const passwordSchema = z.string().min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`).max(256);
+
+const setupSchema = z.object({
+  accountName: z.string().trim().min(1, "Enter your company's name.").max(200),
+  name: z.string().trim().min(1, "Enter your name.").max(200),
+  email: emailSchema,
+  password: passwordSchema,
+});
+
+export function fieldErrors(error: z.ZodError): FieldErrors {
+  const out: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = String(issue.path[0] ?? "form");
+    out[key] ??= issue.message;
+  }
+  return out;
+}
+
+function isSecure(c: Context<AppEnv>): boolean {
+  const mode = c.get("deps").config.SECURE_COOKIES;
+  if (mode !== "auto") return mode === "on";
+  return new URL(c.req.url).protocol === "https:" || c.req.header("X-Forwarded-Proto") === "https";
+}
+
+export function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
+  setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: "Lax", secure: isSecure(c), path: "/", expires: expiresAt });
+}
+
+/** The client's address for throttling; absent when the request did not come through a socket (tests). */
+async function clientAddress(c: Context<AppEnv>): Promise<string | null> {
+  try {
+    const { getConnInfo } = await import("@hono/node-server/conninfo");
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Only same-site relative paths may be a post-sign-in destination. */
+function safeNext(next: unknown): string {
+  return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+}
+
+export const authRoutes = new Hono<AppEnv>()
+  .get("/setup", async (c) => {
+    if (await accountExists(c.get("db"))) return c.redirect("/sign-in", 303);
+    return c.html(<SetupPage />);
+  })
+  .post("/setup", async (c) => {
+    const db = c.get("db");
+    if (await accountExists(c.get("db"))) return c.redirect("/sign-in", 303);
+    const form = (await c.req.parseBody()) as Record<string, string>;
+    const parsed = setupSchema.safeParse(form);
+    if (!parsed.success) return c.html(<SetupPage values={form} errors={fieldErrors(parsed.error)} />, 422);
+    const { accountName, ...admin } = parsed.data;
+    const { user } = await createAccountWithAdmin(db, accountName, admin);
+    const token = generateSessionToken();
+    setSessionCookie(c, token, await createSession(db, token, user.accountId, user.id));
+    return c.redirect("/", 303);
+  })
+  .get("/sign-in", async (c) => {
+    if (!(await accountExists(c.get("db")))) return c.redirect("/setup", 303);
+    if (c.get("user")) return c.redirect(safeNext(c.req.query("next")), 303);
+    const notice = c.req.query("signed_out") ? "You are signed out." : c.req.query("password_changed") ? "Your password was changed. Sign in with the new one." : undefined;
+    return c.html(<SignInPage next={c.req.query("next") ?? ""} notice={notice} />);
+  })
+  .post("/sign-in", async (c) => {
+    const db = c.get("db");
+    const form = (await c.req.parseBody()) as Record<string, string>;
+    const email = String(form.email ?? "").trim();
+    const password = String(form.password ?? "");
+    const next = String(form.next ?? "");
+    const keys = throttleKeys(email, await clientAddress(c));
+    const wait = await secondsUntilAllowed(db, keys);
+    if (wait > 0) {
+      const error = `Too many failed sign-ins. Wait ${wait} second${wait === 1 ? "" : "s"}, then try again.`;
+      c.header("Retry-After", String(wait));
+      return c.html(<SignInPage email={email} next={next} error={error} />, 429);
+    }
+    const user = email && password ? await findUserByCredentials(db, email, password) : null;
+    if (!user) {
+      await recordFailedSignIn(db, keys);
+      return c.html(<SignInPage email={email} next={next} error="That email and password do not match an active user." />, 401);
+    }
+    await clearFailedSignIns(db, email);
+    const token = generateSessionToken();
+    setSessionCookie(c, token, await createSession(db, token, user.accountId, user.id));
+    return c.redirect(safeNext(next), 303);
+  })
+  .post("/sign-out", async (c) => {
+    const sessionId = c.get("sessionId");
+    if (sessionId) await invalidateSession(c.get("db"), sessionId);
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.redirect("/sign-in?signed_out=1", 303);
+  })
+  .get("/account/password", async (c) => {
+    const user = c.get("user");
+    if (!user) return c.redirect("/sign-in?next=/account/password", 303);
+    return c.html(<ChangePasswordPage user={user} />);
+  })
+  .post("/account/password", async (c) => {
+    const db = c.get("db");
+    const user = c.get("user");
+    if (!user) return c.redirect("/sign-in", 303);
+    const form = (await c.req.parseBody()) as Record<string, string>;
+    const record = await getUser(db, user.accountId, user.id);
+    if (!record || !(await verifyPasswordHash(record.passwordHash, String(form.current ?? "")))) {
+      return c.html(<ChangePasswordPage user={user} errors={{ current: "That is not your current password." }} />, 422);
+    }
+    const parsed = passwordSchema.safeParse(form.password);
+    if (!parsed.success) return c.html(<ChangePasswordPage user={user} errors={{ password: parsed.error.issues[0]!.message }} />, 422);
+    await changePassword(db, user.accountId, user.id, parsed.data);
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.redirect("/sign-in?password_changed=1", 303);
+  });
+
+/** Reads the session cookie on every request; a stale cookie is removed. */
+export async function loadSession(c: Context<AppEnv>) {
+  const token = getCookie(c, SESSION_COOKIE);
+  c.set("user", null);
+  c.set("sessionId", null);
+  if (!token) return;
+  const { validateSessionToken } = await import("./session");
+  const session = await validateSessionToken(c.get("db"), token);
+  if (!session) {
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return;
+  }
+  c.set("user", session.user);
+  c.set("sessionId", session.sessionId);
+  setSessionCookie(c, token, session.expiresAt);
+}
+
+export { EmailTakenError };

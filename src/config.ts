@@ -1,0 +1,37 @@
+// Reads the environment once at start and validates it; a bad value stops the process naming the variable.
+import { z } from "zod";
+
+const schema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+    .optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  LOG_LEVEL: z.enum(["silent", "info"]).default("info"),
+  WORKER: z.enum(["on", "off"]).default("on"),
+  EXPORT_TTL_DAYS: z.coerce.number().positive().default(7),
+  IMPORT_TTL_DAYS: z.coerce.number().positive().default(30),
+  SECURE_COOKIES: z.enum(["auto", "on", "off"]).default("auto"),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** Parses the environment; on a bad value prints which variable is wrong and exits. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      console.error(`Configuration error: ${issue.path.join(".")}: ${issue.message}`);
+    }
+    process.exit(1);
+  }
+  return parsed.data;
+}
+
+/** The same parse without exiting, for tests and tools that build a config by hand. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  return schema.parse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== "")));
+}

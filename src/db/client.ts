@@ -1,0 +1,59 @@
+// Opens the database: PostgreSQL through postgres.js when DATABASE_URL is set, embedded PGlite otherwise.
+import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
+import { unaccent } from "@electric-sql/pglite/contrib/unaccent";
+import type { SQL } from "drizzle-orm";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import postgres from "postgres";
+import * as schema from "./schema";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  db: Db;
+  kind: "postgres" | "pglite";
+  /** The postgres.js client, for COPY streams; absent on PGlite. */
+  sql?: postgres.Sql;
+  /** The embedded database, for its COPY from a blob; absent on PostgreSQL. */
+  pglite?: PGlite;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string;
+  /** PGlite data directory; "memory://" for a throwaway in-memory database. */
+  dataDir?: string;
+  maxConnections?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const client = postgres(options.databaseUrl, {
+      max: options.maxConnections ?? 10,
+      onnotice: () => {},
+      connection: { application_name: "roster" },
+    });
+    return {
+      db: drizzlePostgres(client, { schema }) as unknown as Db,
+      kind: "postgres",
+      sql: client,
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  const pglite = await PGlite.create(options.dataDir ?? "memory://", { extensions: { pg_trgm, unaccent } });
+  return {
+    db: drizzlePglite(pglite, { schema }) as unknown as Db,
+    kind: "pglite",
+    pglite,
+    close: () => pglite.close(),
+  };
+}
+
+/** Runs raw SQL and returns its rows the same way on both drivers (postgres.js gives an array, PGlite {rows}). */
+export async function queryRows<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}

@@ -1,0 +1,30 @@
+// Applies the committed drizzle/ migrations; on PostgreSQL an advisory lock lets many instances start at once.
+import { fileURLToPath } from "node:url";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import type { Database } from "./client";
+
+export const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
+
+const MIGRATION_LOCK = 727_101;
+
+// Extensions come before the migrations that index with them; both are trusted extensions on PostgreSQL 13+.
+const EXTENSIONS = ["pg_trgm", "unaccent"];
+
+export async function migrateDatabase(database: Database): Promise<void> {
+  if (database.kind === "pglite") {
+    for (const name of EXTENSIONS) await database.pglite!.exec(`create extension if not exists ${name}`);
+    await migratePglite(database.db as never, { migrationsFolder });
+    return;
+  }
+  const client = database.sql!;
+  const reserved = await client.reserve();
+  try {
+    await reserved`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    for (const name of EXTENSIONS) await reserved.unsafe(`create extension if not exists ${name}`);
+    await migratePostgres(database.db as never, { migrationsFolder });
+  } finally {
+    await reserved`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+    reserved.release();
+  }
+}

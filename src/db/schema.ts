@@ -1,0 +1,280 @@
+// Every table of Roster. Tenant tables lead their keys with account_id (the Citus distribution key).
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  customType,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => "bytea",
+});
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const id = () => bigint("id", { mode: "number" }).generatedAlwaysAsIdentity();
+const accountId = () => bigint("account_id", { mode: "number" }).notNull();
+
+export const accountsTable = pgTable("accounts", {
+  id: id().primaryKey(),
+  name: text("name").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+export const ROLES = ["admin", "editor", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+// Users belong to one account. The email is unique across accounts because sign-in is by email alone;
+// with Citus this table stays on the coordinator with the rest of the sign-in machinery.
+export const usersTable = pgTable(
+  "users",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    role: text("role").$type<Role>().notNull(),
+    active: boolean("active").notNull().default(true),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    uniqueIndex("users_email_idx").on(sql`lower(${t.email})`),
+    uniqueIndex("users_id_idx").on(t.id),
+  ],
+);
+
+// Sign-in machinery: the session id is the SHA-256 of the cookie token (the token itself is never stored).
+export const sessionsTable = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    accountId: bigint("account_id", { mode: "number" }).notNull(),
+    userId: bigint("user_id", { mode: "number" }).notNull(),
+    expiresAt: ts("expires_at").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    index("sessions_user_idx").on(t.accountId, t.userId),
+    foreignKey({ name: "sessions_user_fk", columns: [t.accountId, t.userId], foreignColumns: [usersTable.accountId, usersTable.id] }).onDelete("cascade"),
+  ],
+);
+
+// Failed sign-ins per key ("email:..." or "ip:..."), kept in the database so the limit holds across instances.
+export const signInThrottleTable = pgTable("sign_in_throttle", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull().default(0),
+  lastFailureAt: ts("last_failure_at").notNull().defaultNow(),
+  blockedUntil: ts("blocked_until"),
+});
+
+export const API_KEY_SCOPES = ["full", "send"] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+// An API key is shown once; only its SHA-256 is kept. "send" keys can only post events, from allowed origins.
+export const apiKeysTable = pgTable(
+  "api_keys",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    name: text("name").notNull(),
+    keyHash: text("key_hash").notNull(),
+    prefix: text("prefix").notNull(),
+    scope: text("scope").$type<ApiKeyScope>().notNull().default("full"),
+    allowedOrigins: text("allowed_origins").array().notNull().default(sql`'{}'::text[]`),
+    createdBy: bigint("created_by", { mode: "number" }),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    lastUsedAt: ts("last_used_at"),
+    revokedAt: ts("revoked_at"),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), uniqueIndex("api_keys_hash_idx").on(t.keyHash)],
+);
+
+export const CUSTOM_FIELD_TYPES = ["text", "number", "date", "boolean"] as const;
+export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
+
+export const customFieldsTable = pgTable(
+  "custom_fields",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    key: text("key").notNull(),
+    label: text("label").notNull(),
+    type: text("type").$type<CustomFieldType>().notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), uniqueIndex("custom_fields_key_idx").on(t.accountId, t.key)],
+);
+
+// Email is stored as entered; identity is lower(email). custom holds custom field values by field key.
+export const contactsTable = pgTable(
+  "contacts",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    email: text("email").notNull(),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    phone: text("phone"),
+    custom: jsonb("custom").$type<Record<string, string | number | boolean | null>>().notNull().default({}),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    uniqueIndex("contacts_email_idx").on(t.accountId, sql`lower(${t.email})`),
+    index("contacts_created_idx").on(t.accountId, t.createdAt, t.id),
+  ],
+);
+
+export const SEGMENT_TYPES = ["static"] as const;
+
+export const segmentsTable = pgTable(
+  "segments",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    type: text("type").$type<(typeof SEGMENT_TYPES)[number]>().notNull().default("static"),
+    // Maintained by every membership change in the same transaction, so counts are exact and cheap to read.
+    memberCount: bigint("member_count", { mode: "number" }).notNull().default(0),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    uniqueIndex("segments_name_idx").on(t.accountId, sql`lower(${t.name})`),
+  ],
+);
+
+// Who changed a membership: a user by hand, an import job, a workflow, or an API key.
+export const SOURCE_TYPES = ["user", "import", "workflow", "api_key"] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+
+export const segmentMembersTable = pgTable(
+  "segment_members",
+  {
+    accountId: accountId(),
+    segmentId: bigint("segment_id", { mode: "number" }).notNull(),
+    contactId: bigint("contact_id", { mode: "number" }).notNull(),
+    addedAt: ts("added_at").notNull().defaultNow(),
+    sourceType: text("source_type").$type<SourceType>().notNull(),
+    sourceId: bigint("source_id", { mode: "number" }),
+    sourceLabel: text("source_label").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.segmentId, t.contactId] }),
+    index("segment_members_contact_idx").on(t.accountId, t.contactId),
+    foreignKey({ name: "segment_members_segment_fk", columns: [t.accountId, t.segmentId], foreignColumns: [segmentsTable.accountId, segmentsTable.id] }).onDelete("cascade"),
+    foreignKey({ name: "segment_members_contact_fk", columns: [t.accountId, t.contactId], foreignColumns: [contactsTable.accountId, contactsTable.id] }).onDelete("cascade"),
+  ],
+);
+
+export const MEMBERSHIP_ACTIONS = ["added", "removed"] as const;
+export type MembershipAction = (typeof MEMBERSHIP_ACTIONS)[number];
+
+// Membership history outlives segments and contacts: names are copied so an entry still reads after deletion.
+export const membershipEventsTable = pgTable(
+  "membership_events",
+  {
+    accountId: accountId(),
+    id: id(),
+    segmentId: bigint("segment_id", { mode: "number" }).notNull(),
+    segmentName: text("segment_name").notNull(),
+    contactId: bigint("contact_id", { mode: "number" }).notNull(),
+    action: text("action").$type<MembershipAction>().notNull(),
+    sourceType: text("source_type").$type<SourceType>().notNull(),
+    sourceId: bigint("source_id", { mode: "number" }),
+    sourceLabel: text("source_label").notNull(),
+    at: ts("at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index("membership_events_segment_idx").on(t.accountId, t.segmentId, t.at),
+    index("membership_events_contact_idx").on(t.accountId, t.contactId, t.at),
+  ],
+);
+
+export const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+// Background work (imports, exports, purges). Claimed with FOR UPDATE SKIP LOCKED; a lapsed lease means the
+// worker died and another may take the job again, up to max_attempts.
+export const jobsTable = pgTable(
+  "jobs",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    kind: text("kind").notNull(),
+    status: text("status").$type<JobStatus>().notNull().default("queued"),
+    progressDone: bigint("progress_done", { mode: "number" }).notNull().default(0),
+    progressTotal: bigint("progress_total", { mode: "number" }),
+    params: jsonb("params").$type<Record<string, unknown>>().notNull().default({}),
+    result: jsonb("result").$type<Record<string, unknown>>(),
+    error: text("error"),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull().default(3),
+    requestedByUserId: bigint("requested_by_user_id", { mode: "number" }),
+    requestedByApiKeyId: bigint("requested_by_api_key_id", { mode: "number" }),
+    requestedByLabel: text("requested_by_label").notNull().default(""),
+    lockedBy: text("locked_by"),
+    leaseUntil: ts("lease_until"),
+    runAfter: ts("run_after").notNull().defaultNow(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    startedAt: ts("started_at"),
+    finishedAt: ts("finished_at"),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index("jobs_claim_idx").on(t.status, t.runAfter),
+    index("jobs_account_kind_idx").on(t.accountId, t.kind, t.id),
+  ],
+);
+
+// Uploaded and produced files live in the database in chunks, so instances share no disk.
+export const filesTable = pgTable(
+  "files",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    name: text("name").notNull(),
+    contentType: text("content_type").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull().default(0),
+    complete: boolean("complete").notNull().default(false),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    expiresAt: ts("expires_at"),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index("files_expires_idx").on(t.expiresAt)],
+);
+
+export const fileChunksTable = pgTable(
+  "file_chunks",
+  {
+    accountId: accountId(),
+    fileId: bigint("file_id", { mode: "number" }).notNull(),
+    seq: integer("seq").notNull(),
+    data: bytea("data").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.fileId, t.seq] }),
+    foreignKey({ name: "file_chunks_file_fk", columns: [t.accountId, t.fileId], foreignColumns: [filesTable.accountId, filesTable.id] }).onDelete("cascade"),
+  ],
+);
+
+// ---- imports (issue 4) ----
+
+// ---- exports (issue 6) ----
+
+// ---- events and workflows (issue 5) ----

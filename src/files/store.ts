@@ -1,0 +1,109 @@
+// Files kept in the database in 1 MiB chunks (uploads and produced exports), so no instance needs a shared disk.
+import { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { and, asc, eq, gte, isNotNull, lt } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { fileChunksTable, filesTable } from "../db/schema";
+
+export const CHUNK_SIZE = 1024 * 1024;
+
+export type StoredFile = typeof filesTable.$inferSelect;
+
+export async function createFile(db: Db, accountId: number, meta: { name: string; contentType: string; expiresAt?: Date | null }): Promise<StoredFile> {
+  const [file] = await db
+    .insert(filesTable)
+    .values({ accountId, name: meta.name, contentType: meta.contentType, expiresAt: meta.expiresAt ?? null })
+    .returning();
+  return file!;
+}
+
+export async function getFile(db: Db, accountId: number, fileId: number): Promise<StoredFile | null> {
+  const [file] = await db.select().from(filesTable).where(and(eq(filesTable.accountId, accountId), eq(filesTable.id, fileId)));
+  return file ?? null;
+}
+
+/**
+ * A Writable that stores what it is given as chunks of the file and marks the file complete with its size
+ * when it ends. Chunks are written one insert at a time, so memory stays at one chunk whatever the file size.
+ */
+export function createFileWriter(db: Db, file: StoredFile): Writable & { bytesWritten(): number } {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let seq = 0;
+  let total = 0;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const data = Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    await db.insert(fileChunksTable).values({ accountId: file.accountId, fileId: file.id, seq: seq++, data });
+  };
+  const writer = new Writable({
+    highWaterMark: CHUNK_SIZE,
+    write(chunk: Buffer | string, _enc, callback) {
+      const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      pending.push(buf);
+      pendingBytes += buf.length;
+      total += buf.length;
+      if (pendingBytes < CHUNK_SIZE) return callback();
+      flush().then(() => callback(), callback);
+    },
+    final(callback) {
+      flush()
+        .then(() =>
+          db
+            .update(filesTable)
+            .set({ sizeBytes: total, complete: true })
+            .where(and(eq(filesTable.accountId, file.accountId), eq(filesTable.id, file.id))),
+        )
+        .then(() => callback(), callback);
+    },
+  });
+  return Object.assign(writer, { bytesWritten: () => total });
+}
+
+/** Stores a whole stream as a new file; the file row exists (incomplete) from the start. */
+export async function storeStream(db: Db, accountId: number, meta: { name: string; contentType: string; expiresAt?: Date | null }, source: Readable | AsyncIterable<Uint8Array>) {
+  const file = await createFile(db, accountId, meta);
+  const writer = createFileWriter(db, file);
+  await pipeline(source, writer);
+  return { ...file, sizeBytes: writer.bytesWritten(), complete: true };
+}
+
+/** Reads a stored file back as a stream, one chunk per query (memory: one chunk). */
+export function readFileStream(db: Db, accountId: number, fileId: number, fromSeq = 0): Readable {
+  let seq = fromSeq;
+  return new Readable({
+    async read() {
+      try {
+        const [chunk] = await db
+          .select({ data: fileChunksTable.data })
+          .from(fileChunksTable)
+          .where(and(eq(fileChunksTable.accountId, accountId), eq(fileChunksTable.fileId, fileId), gte(fileChunksTable.seq, seq)))
+          .orderBy(asc(fileChunksTable.seq))
+          .limit(1);
+        seq++;
+        this.push(chunk ? Buffer.from(chunk.data) : null);
+      } catch (e) {
+        this.destroy(e as Error);
+      }
+    },
+  });
+}
+
+export async function deleteFile(db: Db, accountId: number, fileId: number): Promise<void> {
+  await db.delete(filesTable).where(and(eq(filesTable.accountId, accountId), eq(filesTable.id, fileId)));
+}
+
+export async function setFileExpiry(db: Db, accountId: number, fileId: number, expiresAt: Date | null): Promise<void> {
+  await db.update(filesTable).set({ expiresAt }).where(and(eq(filesTable.accountId, accountId), eq(filesTable.id, fileId)));
+}
+
+/** Deletes files past their expiry (their chunks go with them). Returns how many. */
+export async function purgeExpiredFiles(db: Db, now: Date = new Date()): Promise<number> {
+  const rows = await db
+    .delete(filesTable)
+    .where(and(isNotNull(filesTable.expiresAt), lt(filesTable.expiresAt, now)))
+    .returning({ id: filesTable.id });
+  return rows.length;
+}

@@ -1,0 +1,110 @@
+// Putting contacts into static segments and taking them out: one set-based statement per change, which also
+// writes membership history and keeps the segment's member count exact. Every way in (by hand, import,
+// workflow, API) goes through here.
+import { sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { queryRows } from "../db/client";
+import type { SourceType } from "../db/schema";
+
+/** Who makes the change, as membership history shows it: "manual by Ada", "import #12", "workflow Buyers", "API key Shop". */
+export interface MembershipSource {
+  type: SourceType;
+  id: number | null;
+  label: string;
+}
+
+/**
+ * The contacts to act on: a list of ids, or a SQL select returning one column of contact ids of this
+ * account (for "all matching" a filter, whatever their number).
+ */
+export type ContactSelection = number[] | SQL;
+
+function selectionSql(accountId: number, contacts: ContactSelection): SQL {
+  if (Array.isArray(contacts)) {
+    const ids = contacts.length ? sql.join(contacts.map((id) => sql`(${id}::bigint)`), sql`, `) : sql`(null::bigint)`;
+    // Only ids that exist in this account: an id from another account is ignored, never linked.
+    return sql`select c.id from contacts c join (values ${ids}) as v(id) on v.id = c.id where c.account_id = ${accountId}`;
+  }
+  return contacts;
+}
+
+/**
+ * Adds the contacts to the segment. Members already in it are left as they were (no history entry).
+ * Returns how many were added and how many already were members. The segment must belong to the account.
+ */
+export async function addContactsToSegment(
+  db: Db,
+  accountId: number,
+  segmentId: number,
+  contacts: ContactSelection,
+  source: MembershipSource,
+): Promise<{ added: number; alreadyMembers: number }> {
+  const [row] = await queryRows<{ added: string | number; total: string | number }>(
+    db,
+    sql`
+    with candidates as (
+      select distinct id from (${selectionSql(accountId, contacts)}) as s(id) where id is not null
+    ),
+    seg as (
+      select id, name from segments where account_id = ${accountId} and id = ${segmentId} for update
+    ),
+    inserted as (
+      insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label)
+      select ${accountId}, seg.id, candidates.id, now(), ${source.type}, ${source.id}, ${source.label}
+      from candidates cross join seg
+      on conflict do nothing
+      returning contact_id
+    ),
+    history as (
+      insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
+      select ${accountId}, seg.id, seg.name, inserted.contact_id, 'added', ${source.type}, ${source.id}, ${source.label}, now()
+      from inserted cross join seg
+    ),
+    counted as (
+      update segments set member_count = member_count + (select count(*) from inserted),
+        updated_at = case when (select count(*) from inserted) > 0 then now() else updated_at end
+      where account_id = ${accountId} and id = ${segmentId}
+    )
+    select (select count(*) from inserted) as added, (select count(*) from candidates) as total`,
+  );
+  const added = Number(row?.added ?? 0);
+  return { added, alreadyMembers: Number(row?.total ?? 0) - added };
+}
+
+/** Removes the contacts from the segment, recording history for each one that was a member. */
+export async function removeContactsFromSegment(
+  db: Db,
+  accountId: number,
+  segmentId: number,
+  contacts: ContactSelection,
+  source: MembershipSource,
+): Promise<{ removed: number; notMembers: number }> {
+  const [row] = await queryRows<{ removed: string | number; total: string | number }>(
+    db,
+    sql`
+    with candidates as (
+      select distinct id from (${selectionSql(accountId, contacts)}) as s(id) where id is not null
+    ),
+    seg as (
+      select id, name from segments where account_id = ${accountId} and id = ${segmentId} for update
+    ),
+    deleted as (
+      delete from segment_members m using candidates, seg
+      where m.account_id = ${accountId} and m.segment_id = seg.id and m.contact_id = candidates.id
+      returning m.contact_id
+    ),
+    history as (
+      insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
+      select ${accountId}, seg.id, seg.name, deleted.contact_id, 'removed', ${source.type}, ${source.id}, ${source.label}, now()
+      from deleted cross join seg
+    ),
+    counted as (
+      update segments set member_count = member_count - (select count(*) from deleted),
+        updated_at = case when (select count(*) from deleted) > 0 then now() else updated_at end
+      where account_id = ${accountId} and id = ${segmentId}
+    )
+    select (select count(*) from deleted) as removed, (select count(*) from candidates) as total`,
+  );
+  const removed = Number(row?.removed ?? 0);
+  return { removed, notMembers: Number(row?.total ?? 0) - removed };
+}

@@ -1,0 +1,90 @@
+// An app over a fresh test database, with helpers to make accounts, sign in and call routes as a browser or an API client.
+import { createApp } from "../../src/app";
+import { createAccountWithAdmin, createUser } from "../../src/auth/accounts";
+import { createApiKey } from "../../src/auth/api-keys";
+import { createSession, generateSessionToken, SESSION_COOKIE } from "../../src/auth/session";
+import { parseConfig } from "../../src/config";
+import type { Role } from "../../src/db/schema";
+import { drainJobs } from "../../src/jobs/worker";
+import { createTestDatabase, type TestDatabase } from "./db";
+
+export const ORIGIN = "http://localhost";
+
+export interface TestAccount {
+  accountId: number;
+  adminId: number;
+  /** Cookie header value of a signed-in admin session. */
+  adminCookie: string;
+  apiKey: string;
+  /** A signed-in user of this account with the given role; returns its cookie header. */
+  userCookie(role: Role): Promise<string>;
+}
+
+let counter = 0;
+
+export async function createTestApp() {
+  const database: TestDatabase = await createTestDatabase();
+  const config = parseConfig({ LOG_LEVEL: "silent", WORKER: "off" });
+  const deps = { database, config };
+  const { app } = createApp(deps);
+  const db = database.db;
+
+  async function cookieFor(accountId: number, userId: number) {
+    const token = generateSessionToken();
+    await createSession(db, token, accountId, userId);
+    return `${SESSION_COOKIE}=${token}`;
+  }
+
+  return {
+    app,
+    database,
+    db,
+    deps,
+    /** Runs every queued job to its end, as a worker would. */
+    runJobs: () => drainJobs(deps),
+    async createAccount(name = `Account ${++counter}`): Promise<TestAccount> {
+      const n = ++counter;
+      const { account, user } = await createAccountWithAdmin(db, name, { name: `Admin ${n}`, email: `admin${n}-${Date.now()}@example.test`, password: "correct horse battery" });
+      const { key } = await createApiKey(db, account.id, { name: "tests" });
+      return {
+        accountId: account.id,
+        adminId: user.id,
+        adminCookie: await cookieFor(account.id, user.id),
+        apiKey: key,
+        async userCookie(role: Role) {
+          const u = await createUser(db, account.id, { name: `${role} ${++counter}`, email: `${role}${counter}-${Date.now()}@example.test`, password: "correct horse battery", role });
+          return cookieFor(account.id, u.id);
+        },
+      };
+    },
+    /** A browser-like request: session cookie, same-site Origin on writes, form or JSON body. */
+    browser(cookie: string | null, path: string, init: { method?: string; form?: Record<string, string | string[]>; headers?: Record<string, string> } = {}) {
+      const headers: Record<string, string> = { ...(init.headers ?? {}) };
+      if (cookie) headers.Cookie = cookie;
+      let body: string | undefined;
+      if (init.form) {
+        const params = new URLSearchParams();
+        for (const [k, v] of Object.entries(init.form)) for (const item of Array.isArray(v) ? v : [v]) params.append(k, item);
+        body = params.toString();
+        headers["Content-Type"] = "application/x-www-form-urlencoded";
+      }
+      const method = init.method ?? (init.form ? "POST" : "GET");
+      if (method !== "GET" && !headers.Origin) headers.Origin = ORIGIN;
+      return app.request(`${ORIGIN}${path}`, { method, headers, body });
+    },
+    /** An API request with a Bearer key and an optional JSON body. */
+    api(key: string | null, path: string, init: { method?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {}) {
+      const headers: Record<string, string> = { ...(init.headers ?? {}) };
+      if (key) headers.Authorization = `Bearer ${key}`;
+      let body = init.body;
+      if (init.json !== undefined) {
+        body = JSON.stringify(init.json);
+        headers["Content-Type"] = "application/json";
+      }
+      return app.request(`${ORIGIN}/api/v1${path}`, { method: init.method ?? (body !== undefined ? "POST" : "GET"), headers, body });
+    },
+    close: () => database.destroy(),
+  };
+}
+
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>;

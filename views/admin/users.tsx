@@ -1,0 +1,96 @@
+import type { SessionUser } from "../../src/auth/session";
+import { ROLES, type Role } from "../../src/db/schema";
+import { Layout } from "../layout";
+import { Field } from "../components/field";
+import type { FieldErrors } from "../auth/pages";
+
+export interface UserRow {
+  id: number;
+  email: string;
+  name: string;
+  role: Role;
+  active: boolean;
+  createdAt: Date;
+}
+
+const ROLE_HELP: Record<Role, string> = {
+  admin: "everything, users and API keys",
+  editor: "contacts, segments, imports, workflows, exports",
+  viewer: "read-only contacts and segments",
+};
+
+export function UsersPage({ user, users, values = {}, errors = {}, notice }: { user: SessionUser; users: UserRow[]; values?: Record<string, string>; errors?: FieldErrors; notice?: string }) {
+  return (
+    <Layout title="Users" user={user} section="admin">
+      <div class="page-head">
+        <h1>Users</h1>
+      </div>
+      {notice && <p class="notice" role="status">{notice}</p>}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Email</th>
+              <th>Role</th>
+              <th>Status</th>
+              <th class="actions">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr>
+                <td>{u.name}</td>
+                <td>{u.email}</td>
+                <td>
+                  {u.id === user.id ? (
+                    u.role
+                  ) : (
+                    <form method="post" action={`/admin/users/${u.id}/role`} class="inline-form role-form">
+                      <label for={`role-${u.id}`} class="visually-hidden">Role of {u.email}</label>
+                      <select id={`role-${u.id}`} name="role" aria-label={`Role of ${u.email}`}>
+                        {ROLES.map((r) => (
+                          <option value={r} selected={r === u.role}>{r}</option>
+                        ))}
+                      </select>
+                      <button type="submit" class="secondary">Change role</button>
+                    </form>
+                  )}
+                </td>
+                <td><span class={`badge ${u.active ? "active" : "inactive"}`}>{u.active ? "active" : "deactivated"}</span></td>
+                <td class="actions">
+                  {u.id !== user.id && (
+                    <form method="post" action={`/admin/users/${u.id}/${u.active ? "deactivate" : "activate"}`}>
+                      <button type="submit" class={u.active ? "secondary outline" : "secondary"}>{u.active ? "Deactivate" : "Reactivate"}</button>
+                    </form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <article>
+        <header><h2>Add a user</h2></header>
+        <form method="post" action="/admin/users">
+          <div class="grid">
+            <Field label="Name" name="name" value={values.name} error={errors.name} required />
+            <Field label="Email" name="email" type="email" value={values.email} error={errors.email} required />
+          </div>
+          <div class="grid">
+            <div>
+              <label for="f-role">Role</label>
+              <select id="f-role" name="role" aria-invalid={errors.role ? "true" : undefined}>
+                {ROLES.map((r) => (
+                  <option value={r} selected={r === (values.role ?? "editor")}>{`${r}: ${ROLE_HELP[r]}`}</option>
+                ))}
+              </select>
+            </div>
+            <Field label="Initial password" name="password" type="password" error={errors.password} required autocomplete="new-password" hint="At least 8 characters; they can change it after signing in." />
+          </div>
+          <button type="submit">Add user</button>
+        </form>
+      </article>
+    </Layout>
+  );
+}
