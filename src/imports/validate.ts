@@ -1,0 +1,94 @@
+// Checks one parsed CSV row (column count, email) and turns it into the contact values an import writes.
+import type { ColumnTarget } from "./headers";
+import type { CsvRecord } from "./parse";
+
+export interface ContactValues {
+  /** Trimmed, case kept as entered. */
+  email: string;
+  /** Lowercased: the identity the unique index on lower(email) compares. */
+  emailKey: string;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  /** Only the custom fields with a non-empty cell. */
+  custom: Record<string, string>;
+}
+
+export type RowCheck = { ok: true; values: ContactValues } | { ok: false; reason: string };
+
+const MAX_EMAIL = 254;
+const MAX_LOCAL = 64;
+const MAX_DOMAIN = 253;
+const MAX_SHOWN = 100;
+
+// Dot-atoms of RFC 5322 characters plus Unicode letters and digits (internationalised addresses).
+// The ASCII patterns are tried first: they accept nearly every real address at a fraction of the cost.
+const ATEXT = "!#$%&'*+/=?^_`{|}~-";
+const LOCAL_ASCII = new RegExp(`^[A-Za-z0-9${escape(ATEXT)}]+(?:\\.[A-Za-z0-9${escape(ATEXT)}]+)*$`);
+const LOCAL_UNICODE = new RegExp(`^[\\p{L}\\p{M}\\p{N}${escape(ATEXT)}]+(?:\\.[\\p{L}\\p{M}\\p{N}${escape(ATEXT)}]+)*$`, "u");
+const DOMAIN_ASCII = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+const DOMAIN_UNICODE = /^(?:[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?\.)+[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
+const NUMERIC_TLD = /\.\d+$/;
+
+function escape(chars: string): string {
+  return chars.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
+}
+
+/**
+ * Returns why `value` is not a usable email address, or null when it is. Practical rather than
+ * RFC-complete: one @, no spaces or quoted local parts, a dotted domain whose last label is not a
+ * number, the SMTP length limits (254 in all, 64 before the @, 63 per domain label).
+ * `value` is expected trimmed.
+ */
+export function checkEmail(value: string): string | null {
+  if (value === "") return "missing email";
+  const at = value.indexOf("@");
+  if (value.length > MAX_EMAIL || at <= 0 || at !== value.lastIndexOf("@") || at > MAX_LOCAL) return invalidEmail(value);
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (!LOCAL_ASCII.test(local) && !LOCAL_UNICODE.test(local)) return invalidEmail(value);
+  if (domain.length > MAX_DOMAIN || NUMERIC_TLD.test(domain)) return invalidEmail(value);
+  if (!DOMAIN_ASCII.test(domain) && !DOMAIN_UNICODE.test(domain)) return invalidEmail(value);
+  return null;
+}
+
+function invalidEmail(value: string): string {
+  return `invalid email: ${value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value}`;
+}
+
+/**
+ * Checks a data record against the column mapping (one target per header column) and, when it
+ * is usable, returns its contact values. The reason strings go to the import's error report as
+ * they are.
+ */
+export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[]): RowCheck {
+  if (record.error) return { ok: false, reason: record.error };
+  if (record.fields.length !== mapping.length) {
+    return { ok: false, reason: `expected ${mapping.length} columns, found ${record.fields.length}` };
+  }
+  const emailColumn = mapping.indexOf("email");
+  if (emailColumn === -1) return { ok: false, reason: "no email column" };
+  const reason = checkEmail(record.fields[emailColumn]!.trim());
+  if (reason) return { ok: false, reason };
+  return { ok: true, values: toContactValues(record.fields, mapping) };
+}
+
+/**
+ * Turns the cells of a validated row into contact values. Cells are trimmed and empty ones
+ * become null (custom: absent), so that an import never blanks a field that already has a value.
+ */
+export function toContactValues(fields: readonly string[], mapping: readonly ColumnTarget[]): ContactValues {
+  const values: ContactValues = { email: "", emailKey: "", first_name: null, last_name: null, phone: null, custom: {} };
+  for (let i = 0; i < mapping.length; i++) {
+    const target = mapping[i]!;
+    if (target === "skip") continue;
+    const cell = (fields[i] ?? "").trim();
+    if (target === "email") {
+      values.email = cell;
+      values.emailKey = cell.toLowerCase();
+    } else if (cell === "") continue;
+    else if (target === "first_name" || target === "last_name" || target === "phone") values[target] = cell;
+    else values.custom[target.slice("custom:".length)] = cell;
+  }
+  return values;
+}
