@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { eq } from "drizzle-orm";
+import { jobsTable } from "../../src/db/schema";
+import { jobHandlers } from "../../src/jobs/handlers";
+import { cancelJob, claimNextJob, completeJob, enqueueJob, getJob, retryJob } from "../../src/jobs/queue";
+import { drainJobs, JobError, runJob } from "../../src/jobs/worker";
+import { createFile, createFileWriter, purgeExpiredFiles, readFileStream } from "../../src/files/store";
+import { createTestApp, type TestApp } from "../support/app";
+import { onPostgres } from "../support/db";
+
+let t: TestApp;
+const runs: { jobId: number; worker: string }[] = [];
+before(async () => {
+  t = await createTestApp();
+  jobHandlers["test-record"] = async (ctx) => {
+    runs.push({ jobId: ctx.job.id, worker: ctx.workerId });
+    await new Promise((r) => setTimeout(r, 5));
+    return { ok: true };
+  };
+  jobHandlers["test-bad-input"] = async () => {
+    throw new JobError("Line 3 has no email column.");
+  };
+});
+after(async () => {
+  delete jobHandlers["test-record"];
+  delete jobHandlers["test-bad-input"];
+  await t.close();
+});
+
+test("two workers draining at once never run the same job", { skip: onPostgres ? false : "needs PostgreSQL for real concurrency (PGlite serialises)" }, async () => {
+  const a = await t.createAccount();
+  runs.length = 0;
+  const jobs = [];
+  for (let i = 0; i < 30; i++) jobs.push(await enqueueJob(t.db, { accountId: a.accountId, kind: "test-record", params: { i } }));
+  const [ranA, ranB] = await Promise.all([drainJobs(t.deps, "worker-A"), drainJobs(t.deps, "worker-B")]);
+  assert.equal(ranA + ranB, 30);
+  const ids = runs.map((r) => r.jobId).sort((x, y) => x - y);
+  assert.deepEqual(ids, jobs.map((j) => j.id).sort((x, y) => x - y), "every job ran exactly once");
+  const rows = await t.db.select().from(jobsTable).where(eq(jobsTable.kind, "test-record"));
+  assert.ok(rows.every((r) => r.status === "completed" && r.attempts === 1));
+});
+
+test("a job whose worker died is picked up when its lease lapses, and the dead worker cannot complete it", async () => {
+  const a = await t.createAccount();
+  const job = await enqueueJob(t.db, { accountId: a.accountId, kind: "test-record", params: {} });
+  const claimed = await claimNextJob(t.db, "dead-worker", ["test-record"], 50);
+  assert.equal(claimed!.id, job.id);
+  assert.equal(await claimNextJob(t.db, "other", ["test-record"]), null, "a live lease is respected");
+  await new Promise((r) => setTimeout(r, 120));
+  const taken = await claimNextJob(t.db, "rescuer", ["test-record"]);
+  assert.equal(taken!.id, job.id);
+  assert.equal(taken!.attempts, 2);
+  assert.equal(await completeJob(t.db, claimed!, "dead-worker", { ok: "late" }), false, "the dead worker lost the job");
+  await runJob(t.deps, taken!, "rescuer");
+  const done = await getJob(t.db, a.accountId, job.id);
+  assert.equal(done!.status, "completed");
+  assert.deepEqual(done!.result, { ok: true });
+});
+
+test("a job that keeps losing its worker fails with the reason after its attempts", async () => {
+  const a = await t.createAccount();
+  const job = await enqueueJob(t.db, { accountId: a.accountId, kind: "test-record", params: {}, maxAttempts: 2 });
+  await claimNextJob(t.db, "w1", ["test-record"], 10);
+  await new Promise((r) => setTimeout(r, 30));
+  await claimNextJob(t.db, "w2", ["test-record"], 10);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(await claimNextJob(t.db, "w3", ["test-record"]), null);
+  const failed = await getJob(t.db, a.accountId, job.id);
+  assert.equal(failed!.status, "failed");
+  assert.match(failed!.error!, /stopped 2 times/);
+});
+
+test("bad input fails at once with its message; failed jobs can be retried and queued ones cancelled", async () => {
+  const a = await t.createAccount();
+  const b = await t.createAccount();
+  const job = await enqueueJob(t.db, { accountId: a.accountId, kind: "test-bad-input", params: {} });
+  await drainJobs(t.deps);
+  const failed = await getJob(t.db, a.accountId, job.id);
+  assert.equal(failed!.status, "failed");
+  assert.equal(failed!.error, "Line 3 has no email column.");
+  assert.equal(failed!.attempts, 1, "not retried");
+
+  assert.equal(await retryJob(t.db, b.accountId, job.id), null, "another account cannot retry it");
+  const again = await retryJob(t.db, a.accountId, job.id);
+  assert.equal(again!.status, "queued");
+  const cancelled = await cancelJob(t.db, a.accountId, job.id);
+  assert.equal(cancelled!.status, "cancelled");
+  assert.equal(await claimNextJob(t.db, "w", ["test-bad-input"]), null);
+});
+
+test("files are stored in chunks, read back whole, and purged after expiry", async () => {
+  const a = await t.createAccount();
+  const file = await createFile(t.db, a.accountId, { name: "big.bin", contentType: "application/octet-stream", expiresAt: new Date(Date.now() + 60_000) });
+  const writer = createFileWriter(t.db, file);
+  const part = Buffer.alloc(700 * 1024, 7);
+  await new Promise<void>((resolve, reject) => {
+    writer.on("error", reject);
+    writer.write(part);
+    writer.write(part);
+    writer.end(Buffer.from("end"), () => resolve());
+  });
+  const chunks: Buffer[] = [];
+  for await (const c of readFileStream(t.db, a.accountId, file.id)) chunks.push(c as Buffer);
+  const whole = Buffer.concat(chunks);
+  assert.equal(whole.length, 1400 * 1024 + 3);
+  assert.equal(whole.subarray(-3).toString(), "end");
+  assert.equal(await purgeExpiredFiles(t.db), 0);
+  assert.equal(await purgeExpiredFiles(t.db, new Date(Date.now() + 120_000)), 1);
+  const after: Buffer[] = [];
+  for await (const c of readFileStream(t.db, a.accountId, file.id)) after.push(c as Buffer);
+  assert.equal(after.length, 0);
+});

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { sql } from "drizzle-orm";
+import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
+import { openDatabase, queryRows, type Database } from "../../src/db/client";
+import { migrateDatabase } from "../../src/db/migrate";
+import * as schema from "../../src/db/schema";
+import { createTestDatabase, onPostgres } from "../support/db";
+
+const expectedTables = Object.values(schema)
+  .filter((v): v is PgTable => typeof v === "object" && v !== null && Symbol.for("drizzle:IsDrizzleTable") in v)
+  .map((table) => getTableConfig(table).name)
+  .sort();
+
+async function tablesOf(database: Database): Promise<string[]> {
+  const rows = await queryRows<{ name: string }>(database.db, sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`);
+  return rows.map((r) => r.name).filter((n) => !n.startsWith("__drizzle")).sort();
+}
+
+test("the migrations create every table of the schema on an empty PGlite, and applying them again changes nothing", async () => {
+  const database = await openDatabase({ dataDir: "memory://" });
+  try {
+    await migrateDatabase(database);
+    assert.deepEqual(await tablesOf(database), expectedTables);
+    await migrateDatabase(database);
+    assert.deepEqual(await tablesOf(database), expectedTables);
+  } finally {
+    await database.close();
+  }
+});
+
+test("the same migrations create every table on an empty PostgreSQL, even from two instances at once", { skip: onPostgres ? false : "set DATABASE_URL to run on PostgreSQL" }, async () => {
+  const first = await createTestDatabase();
+  try {
+    const second = await openDatabase({ databaseUrl: first.url! });
+    await Promise.all([migrateDatabase(first), migrateDatabase(second)]);
+    await second.close();
+    assert.deepEqual(await tablesOf(first), expectedTables);
+  } finally {
+    await first.destroy();
+  }
+});
