@@ -7,7 +7,7 @@ import { migrateDatabase } from "../../src/db/migrate";
 import * as schema from "../../src/db/schema";
 import { createTestDatabase, onPostgres } from "../support/db";
 
-const expectedTables = Object.values(schema)
+const expectedTables = (Object.values(schema) as unknown[])
   .filter((v): v is PgTable => typeof v === "object" && v !== null && Symbol.for("drizzle:IsDrizzleTable") in v)
   .map((table) => getTableConfig(table).name)
   .sort();
