@@ -42,6 +42,18 @@ CREATE TABLE "custom_fields" (
 	CONSTRAINT "custom_fields_account_id_id_pk" PRIMARY KEY("account_id","id")
 );
 --> statement-breakpoint
+CREATE TABLE "events" (
+	"account_id" bigint NOT NULL,
+	"id" bigint GENERATED ALWAYS AS IDENTITY (sequence name "events_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"external_id" text NOT NULL,
+	"type" text NOT NULL,
+	"contact_id" bigint NOT NULL,
+	"properties" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"occurred_at" timestamp with time zone NOT NULL,
+	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "events_account_id_id_pk" PRIMARY KEY("account_id","id")
+);
+--> statement-breakpoint
 CREATE TABLE "file_chunks" (
 	"account_id" bigint NOT NULL,
 	"file_id" bigint NOT NULL,
@@ -152,9 +164,46 @@ CREATE TABLE "users" (
 	CONSTRAINT "users_account_id_id_pk" PRIMARY KEY("account_id","id")
 );
 --> statement-breakpoint
+CREATE TABLE "workflow_errors" (
+	"account_id" bigint NOT NULL,
+	"id" bigint GENERATED ALWAYS AS IDENTITY (sequence name "workflow_errors_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"workflow_id" bigint NOT NULL,
+	"event_id" bigint,
+	"message" text NOT NULL,
+	"at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "workflow_errors_account_id_id_pk" PRIMARY KEY("account_id","id")
+);
+--> statement-breakpoint
+CREATE TABLE "workflows" (
+	"account_id" bigint NOT NULL,
+	"id" bigint GENERATED ALWAYS AS IDENTITY (sequence name "workflows_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"name" text NOT NULL,
+	"status" text DEFAULT 'inactive' NOT NULL,
+	"trigger_kind" text,
+	"event_type" text,
+	"conditions" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"actions" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"draft" jsonb NOT NULL,
+	"saved_at" timestamp with time zone,
+	"activated_at" timestamp with time zone,
+	"deactivated_reason" text,
+	"events_matched" bigint DEFAULT 0 NOT NULL,
+	"contacts_added" bigint DEFAULT 0 NOT NULL,
+	"contacts_removed" bigint DEFAULT 0 NOT NULL,
+	"error_count" bigint DEFAULT 0 NOT NULL,
+	"last_run_at" timestamp with time zone,
+	"last_error" text,
+	"last_error_at" timestamp with time zone,
+	"created_by" bigint,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "workflows_account_id_id_pk" PRIMARY KEY("account_id","id")
+);
+--> statement-breakpoint
 ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "contacts" ADD CONSTRAINT "contacts_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "custom_fields" ADD CONSTRAINT "custom_fields_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "events" ADD CONSTRAINT "events_contact_fk" FOREIGN KEY ("account_id","contact_id") REFERENCES "public"."contacts"("account_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "file_chunks" ADD CONSTRAINT "file_chunks_file_fk" FOREIGN KEY ("account_id","file_id") REFERENCES "public"."files"("account_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "files" ADD CONSTRAINT "files_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -163,10 +212,14 @@ ALTER TABLE "segment_members" ADD CONSTRAINT "segment_members_contact_fk" FOREIG
 ALTER TABLE "segments" ADD CONSTRAINT "segments_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sessions" ADD CONSTRAINT "sessions_user_fk" FOREIGN KEY ("account_id","user_id") REFERENCES "public"."users"("account_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "users" ADD CONSTRAINT "users_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "workflow_errors" ADD CONSTRAINT "workflow_errors_workflow_fk" FOREIGN KEY ("account_id","workflow_id") REFERENCES "public"."workflows"("account_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "workflows" ADD CONSTRAINT "workflows_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "api_keys_hash_idx" ON "api_keys" USING btree ("key_hash");--> statement-breakpoint
 CREATE UNIQUE INDEX "contacts_email_idx" ON "contacts" USING btree ("account_id",lower("email"));--> statement-breakpoint
 CREATE INDEX "contacts_created_idx" ON "contacts" USING btree ("account_id","created_at","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "custom_fields_key_idx" ON "custom_fields" USING btree ("account_id","key");--> statement-breakpoint
+CREATE UNIQUE INDEX "events_external_id_idx" ON "events" USING btree ("account_id","external_id");--> statement-breakpoint
+CREATE INDEX "events_contact_idx" ON "events" USING btree ("account_id","contact_id","occurred_at");--> statement-breakpoint
 CREATE INDEX "files_expires_idx" ON "files" USING btree ("expires_at");--> statement-breakpoint
 CREATE INDEX "jobs_claim_idx" ON "jobs" USING btree ("status","run_after");--> statement-breakpoint
 CREATE INDEX "jobs_account_kind_idx" ON "jobs" USING btree ("account_id","kind","id");--> statement-breakpoint
@@ -176,4 +229,7 @@ CREATE INDEX "segment_members_contact_idx" ON "segment_members" USING btree ("ac
 CREATE UNIQUE INDEX "segments_name_idx" ON "segments" USING btree ("account_id",lower("name"));--> statement-breakpoint
 CREATE INDEX "sessions_user_idx" ON "sessions" USING btree ("account_id","user_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "users_email_idx" ON "users" USING btree (lower("email"));--> statement-breakpoint
-CREATE UNIQUE INDEX "users_id_idx" ON "users" USING btree ("id");
+CREATE UNIQUE INDEX "users_id_idx" ON "users" USING btree ("id");--> statement-breakpoint
+CREATE INDEX "workflow_errors_workflow_idx" ON "workflow_errors" USING btree ("account_id","workflow_id","at");--> statement-breakpoint
+CREATE UNIQUE INDEX "workflows_name_idx" ON "workflows" USING btree ("account_id",lower("name"));--> statement-breakpoint
+CREATE INDEX "workflows_active_idx" ON "workflows" USING btree ("account_id","event_type") WHERE "workflows"."status" = 'active';

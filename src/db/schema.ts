@@ -278,3 +278,100 @@ export const fileChunksTable = pgTable(
 // ---- exports (issue 6) ----
 
 // ---- events and workflows (issue 5) ----
+
+// Events as senders posted them. external_id is the sender's idempotency key: the unique index makes a repeated
+// id a no-op, even when two copies arrive at the same moment (insert ... on conflict do nothing).
+export const eventsTable = pgTable(
+  "events",
+  {
+    accountId: accountId(),
+    id: id(),
+    externalId: text("external_id").notNull(),
+    type: text("type").notNull(),
+    contactId: bigint("contact_id", { mode: "number" }).notNull(),
+    properties: jsonb("properties").$type<Record<string, unknown>>().notNull().default({}),
+    occurredAt: ts("occurred_at").notNull(),
+    receivedAt: ts("received_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    uniqueIndex("events_external_id_idx").on(t.accountId, t.externalId),
+    index("events_contact_idx").on(t.accountId, t.contactId, t.occurredAt),
+    foreignKey({ name: "events_contact_fk", columns: [t.accountId, t.contactId], foreignColumns: [contactsTable.accountId, contactsTable.id] }).onDelete("cascade"),
+  ],
+);
+
+export const WORKFLOW_STATUSES = ["active", "inactive"] as const;
+export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
+
+export type WorkflowActionKind = "add" | "remove";
+export interface WorkflowAction {
+  kind: WorkflowActionKind;
+  segmentId: number;
+}
+export interface WorkflowCondition {
+  path: string;
+  operator: "equals" | "not_equals" | "contains" | "greater_than" | "less_than" | "in_list";
+  value: string;
+}
+/** The editor's working copy: nodes may be incomplete until Save; `key` names a node in URLs. */
+export interface WorkflowDraft {
+  trigger: "purchase" | "product_search" | "page_view" | "form_submit" | "custom" | null;
+  customType: string;
+  conditions: (WorkflowCondition & { key: string })[];
+  actions: { key: string; kind: WorkflowActionKind; segmentId: number | null }[];
+}
+
+// A workflow acts with its saved columns (event_type, conditions, actions) while status is active; the editor
+// changes only `draft` until Save. Active workflows are found by (account_id, event_type) on a partial index,
+// so inactive workflows and other accounts cost nothing at evaluation. Run counters live on the row.
+export const workflowsTable = pgTable(
+  "workflows",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    name: text("name").notNull(),
+    status: text("status").$type<WorkflowStatus>().notNull().default("inactive"),
+    triggerKind: text("trigger_kind").$type<WorkflowDraft["trigger"]>(),
+    eventType: text("event_type"),
+    conditions: jsonb("conditions").$type<WorkflowCondition[]>().notNull().default([]),
+    actions: jsonb("actions").$type<WorkflowAction[]>().notNull().default([]),
+    draft: jsonb("draft").$type<WorkflowDraft>().notNull(),
+    savedAt: ts("saved_at"),
+    activatedAt: ts("activated_at"),
+    deactivatedReason: text("deactivated_reason"),
+    eventsMatched: bigint("events_matched", { mode: "number" }).notNull().default(0),
+    contactsAdded: bigint("contacts_added", { mode: "number" }).notNull().default(0),
+    contactsRemoved: bigint("contacts_removed", { mode: "number" }).notNull().default(0),
+    errorCount: bigint("error_count", { mode: "number" }).notNull().default(0),
+    lastRunAt: ts("last_run_at"),
+    lastError: text("last_error"),
+    lastErrorAt: ts("last_error_at"),
+    createdBy: bigint("created_by", { mode: "number" }),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    uniqueIndex("workflows_name_idx").on(t.accountId, sql`lower(${t.name})`),
+    index("workflows_active_idx").on(t.accountId, t.eventType).where(sql`${t.status} = 'active'`),
+  ],
+);
+
+// What went wrong when a workflow ran on an event; the event itself is kept and the other workflows still ran.
+export const workflowErrorsTable = pgTable(
+  "workflow_errors",
+  {
+    accountId: accountId(),
+    id: id(),
+    workflowId: bigint("workflow_id", { mode: "number" }).notNull(),
+    eventId: bigint("event_id", { mode: "number" }),
+    message: text("message").notNull(),
+    at: ts("at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index("workflow_errors_workflow_idx").on(t.accountId, t.workflowId, t.at),
+    foreignKey({ name: "workflow_errors_workflow_fk", columns: [t.accountId, t.workflowId], foreignColumns: [workflowsTable.accountId, workflowsTable.id] }).onDelete("cascade"),
+  ],
+);
