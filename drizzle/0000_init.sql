@@ -54,6 +54,30 @@ CREATE TABLE "events" (
 	CONSTRAINT "events_account_id_id_pk" PRIMARY KEY("account_id","id")
 );
 --> statement-breakpoint
+CREATE TABLE "exports" (
+	"account_id" bigint NOT NULL,
+	"id" bigint GENERATED ALWAYS AS IDENTITY (sequence name "exports_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"token" text NOT NULL,
+	"kind" text DEFAULT 'contacts' NOT NULL,
+	"segment_id" bigint,
+	"segment_name" text,
+	"fields" jsonb NOT NULL,
+	"format" text NOT NULL,
+	"job_id" bigint NOT NULL,
+	"file_id" bigint,
+	"file_name" text,
+	"estimated_rows" bigint DEFAULT 0 NOT NULL,
+	"rows_total" bigint,
+	"size_bytes" bigint,
+	"expires_at" timestamp with time zone,
+	"expired_at" timestamp with time zone,
+	"created_by_user_id" bigint,
+	"created_by_label" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"completed_at" timestamp with time zone,
+	CONSTRAINT "exports_account_id_id_pk" PRIMARY KEY("account_id","id")
+);
+--> statement-breakpoint
 CREATE TABLE "file_chunks" (
 	"account_id" bigint NOT NULL,
 	"file_id" bigint NOT NULL,
@@ -204,6 +228,8 @@ ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_account_id_accounts_id_fk" FOREI
 ALTER TABLE "contacts" ADD CONSTRAINT "contacts_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "custom_fields" ADD CONSTRAINT "custom_fields_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "events" ADD CONSTRAINT "events_contact_fk" FOREIGN KEY ("account_id","contact_id") REFERENCES "public"."contacts"("account_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "exports" ADD CONSTRAINT "exports_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "exports" ADD CONSTRAINT "exports_job_fk" FOREIGN KEY ("account_id","job_id") REFERENCES "public"."jobs"("account_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "file_chunks" ADD CONSTRAINT "file_chunks_file_fk" FOREIGN KEY ("account_id","file_id") REFERENCES "public"."files"("account_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "files" ADD CONSTRAINT "files_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -220,6 +246,9 @@ CREATE INDEX "contacts_created_idx" ON "contacts" USING btree ("account_id","cre
 CREATE UNIQUE INDEX "custom_fields_key_idx" ON "custom_fields" USING btree ("account_id","key");--> statement-breakpoint
 CREATE UNIQUE INDEX "events_external_id_idx" ON "events" USING btree ("account_id","external_id");--> statement-breakpoint
 CREATE INDEX "events_contact_idx" ON "events" USING btree ("account_id","contact_id","occurred_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "exports_token_idx" ON "exports" USING btree ("account_id","token");--> statement-breakpoint
+CREATE INDEX "exports_job_idx" ON "exports" USING btree ("account_id","job_id");--> statement-breakpoint
+CREATE INDEX "exports_file_idx" ON "exports" USING btree ("account_id","file_id");--> statement-breakpoint
 CREATE INDEX "files_expires_idx" ON "files" USING btree ("expires_at");--> statement-breakpoint
 CREATE INDEX "jobs_claim_idx" ON "jobs" USING btree ("status","run_after");--> statement-breakpoint
 CREATE INDEX "jobs_account_kind_idx" ON "jobs" USING btree ("account_id","kind","id");--> statement-breakpoint

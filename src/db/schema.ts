@@ -277,6 +277,47 @@ export const fileChunksTable = pgTable(
 
 // ---- exports (issue 6) ----
 
+// One export a user or API key asked for. The job (kind "export") does the work and holds queued/running/
+// completed/failed/cancelled; `expired_at` is the export's own state once its file is purged (the job stays
+// completed). The download URL names `token` (random, unguessable) rather than the sequential id. Segment name
+// and requester are copied so the list still reads after the segment or user is gone.
+export const exportsTable = pgTable(
+  "exports",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    token: text("token").notNull(),
+    kind: text("kind").$type<"contacts">().notNull().default("contacts"),
+    // Null: all contacts of the account.
+    segmentId: bigint("segment_id", { mode: "number" }),
+    segmentName: text("segment_name"),
+    // Property ids in the chosen column order (see src/exports/fields.ts).
+    fields: jsonb("fields").$type<string[]>().notNull(),
+    format: text("format").notNull(),
+    jobId: bigint("job_id", { mode: "number" }).notNull(),
+    // No foreign key: files are purged on expiry, and maintenance clears this and sets expired_at first.
+    fileId: bigint("file_id", { mode: "number" }),
+    fileName: text("file_name"),
+    // Rows when the export was requested (the summary's estimate), then the exact count of the snapshot.
+    estimatedRows: bigint("estimated_rows", { mode: "number" }).notNull().default(0),
+    rowsTotal: bigint("rows_total", { mode: "number" }),
+    sizeBytes: bigint("size_bytes", { mode: "number" }),
+    expiresAt: ts("expires_at"),
+    expiredAt: ts("expired_at"),
+    createdByUserId: bigint("created_by_user_id", { mode: "number" }),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    completedAt: ts("completed_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    uniqueIndex("exports_token_idx").on(t.accountId, t.token),
+    index("exports_job_idx").on(t.accountId, t.jobId),
+    index("exports_file_idx").on(t.accountId, t.fileId),
+    foreignKey({ name: "exports_job_fk", columns: [t.accountId, t.jobId], foreignColumns: [jobsTable.accountId, jobsTable.id] }).onDelete("cascade"),
+  ],
+);
+
 // ---- events and workflows (issue 5) ----
 
 // Events as senders posted them. external_id is the sender's idempotency key: the unique index makes a repeated
