@@ -27,6 +27,7 @@ CREATE TABLE "contacts" (
 	"last_name" text,
 	"phone" text,
 	"custom" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"search_name" text GENERATED ALWAYS AS (roster_fold(coalesce(first_name, '') || ' ' || coalesce(last_name, ''))) STORED NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "contacts_account_id_id_pk" PRIMARY KEY("account_id","id")
@@ -243,6 +244,7 @@ ALTER TABLE "workflows" ADD CONSTRAINT "workflows_account_id_accounts_id_fk" FOR
 CREATE UNIQUE INDEX "api_keys_hash_idx" ON "api_keys" USING btree ("key_hash");--> statement-breakpoint
 CREATE UNIQUE INDEX "contacts_email_idx" ON "contacts" USING btree ("account_id",lower("email"));--> statement-breakpoint
 CREATE INDEX "contacts_created_idx" ON "contacts" USING btree ("account_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "contacts_search_name_idx" ON "contacts" USING gin ("search_name" gin_trgm_ops);--> statement-breakpoint
 CREATE UNIQUE INDEX "custom_fields_key_idx" ON "custom_fields" USING btree ("account_id","key");--> statement-breakpoint
 CREATE UNIQUE INDEX "events_external_id_idx" ON "events" USING btree ("account_id","external_id");--> statement-breakpoint
 CREATE INDEX "events_contact_idx" ON "events" USING btree ("account_id","contact_id","occurred_at");--> statement-breakpoint

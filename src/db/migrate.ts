@@ -11,9 +11,18 @@ const MIGRATION_LOCK = 727_101;
 // Extensions come before the migrations that index with them; both are trusted extensions on PostgreSQL 13+.
 const EXTENSIONS = ["pg_trgm", "unaccent"];
 
+// unaccent() is only STABLE (its dictionary could change), so it cannot feed a generated column or an index.
+// This wrapper pins the dictionary and is declared IMMUTABLE; contacts.search_name is computed with it.
+const FUNCTIONS = [
+  `create or replace function roster_fold(value text) returns text
+     language sql immutable parallel safe strict
+     as $$ select lower(public.unaccent('public.unaccent'::regdictionary, value)) $$`,
+];
+
 export async function migrateDatabase(database: Database): Promise<void> {
   if (database.kind === "pglite") {
     for (const name of EXTENSIONS) await database.pglite!.exec(`create extension if not exists ${name}`);
+    for (const fn of FUNCTIONS) await database.pglite!.exec(fn);
     await migratePglite(database.db as never, { migrationsFolder });
     return;
   }
@@ -22,6 +31,7 @@ export async function migrateDatabase(database: Database): Promise<void> {
   try {
     await reserved`select pg_advisory_lock(${MIGRATION_LOCK})`;
     for (const name of EXTENSIONS) await reserved.unsafe(`create extension if not exists ${name}`);
+    for (const fn of FUNCTIONS) await reserved.unsafe(fn);
     await migratePostgres(database.db as never, { migrationsFolder });
   } finally {
     await reserved`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});

@@ -127,6 +127,11 @@ export const contactsTable = pgTable(
     lastName: text("last_name"),
     phone: text("phone"),
     custom: jsonb("custom").$type<Record<string, string | number | boolean | null>>().notNull().default({}),
+    // "first last", lower-cased and unaccented by the database itself, so bulk writers (imports) need not
+    // maintain it. roster_fold() is the immutable unaccent wrapper created in src/db/migrate.ts.
+    searchName: text("search_name")
+      .notNull()
+      .generatedAlwaysAs(sql`roster_fold(coalesce(first_name, '') || ' ' || coalesce(last_name, ''))`),
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
@@ -134,6 +139,8 @@ export const contactsTable = pgTable(
     primaryKey({ columns: [t.accountId, t.id] }),
     uniqueIndex("contacts_email_idx").on(t.accountId, sql`lower(${t.email})`),
     index("contacts_created_idx").on(t.accountId, t.createdAt, t.id),
+    // "Name contains" search: trigram index, so '%mar%' is an index scan, accents and case already folded.
+    index("contacts_search_name_idx").using("gin", sql`${t.searchName} gin_trgm_ops`),
   ],
 );
 
