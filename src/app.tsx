@@ -9,6 +9,8 @@ import { adminRoutes } from "./admin/routes";
 import { accountExists } from "./auth/accounts";
 import { validateApiKey } from "./auth/api-keys";
 import { authRoutes, loadSession } from "./auth/routes";
+import { eventsApi } from "./events/api";
+import { workflowRoutes } from "./workflows/routes";
 import { actorFromApiKey, apiError, type AppEnv, type Deps } from "./web";
 
 /** Paths a send-only (browser) key may call; every other API path refuses it. */
@@ -43,18 +45,41 @@ export function createApp(deps: Deps) {
   // The HTTP API: Bearer keys only (no cookies, so no cross-site request can use a session here).
   const api = new Hono<AppEnv>();
   api.use(async (c, next) => {
+    // Browsers ask before sending a Bearer header cross-site. The preflight carries no key, so it is answered for
+    // any origin; the real request is then checked against the send-only key's allowed origins below.
+    const origin = c.req.header("Origin");
+    if (c.req.method === "OPTIONS" && SEND_ONLY_PATHS.has(c.req.path)) {
+      return c.body(null, 204, {
+        "Access-Control-Allow-Origin": origin ?? "*",
+        "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type",
+        "Access-Control-Max-Age": "600",
+        Vary: "Origin",
+      });
+    }
     const header = c.req.header("Authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) return apiError(c, 401, "unauthorized", "Send an API key as 'Authorization: Bearer <key>'.");
     const key = await validateApiKey(c.get("db"), match[1]!);
     if (!key) return apiError(c, 401, "unauthorized", "This API key is unknown or has been revoked.");
-    if (key.scope === "send" && !SEND_ONLY_PATHS.has(c.req.path)) {
+    if (key.scope === "send" && !(c.req.method === "POST" && SEND_ONLY_PATHS.has(c.req.path))) {
       return apiError(c, 403, "forbidden", "This is a send-only key: it can only send events.");
+    }
+    // A send-only key lives in a shop's pages: a browser on another site may not use it. No Origin header means
+    // no browser (a server's own request), which the key's secrecy does not protect anyway.
+    const corsOrigin = key.scope === "send" && origin ? origin : null;
+    if (corsOrigin && key.allowedOrigins.length > 0 && !key.allowedOrigins.includes(corsOrigin)) {
+      return apiError(c, 403, "origin_not_allowed", `This key may only be used from ${key.allowedOrigins.join(", ")}.`);
     }
     c.set("apiKey", key);
     c.set("actor", actorFromApiKey(key));
     await next();
+    if (corsOrigin) {
+      c.header("Access-Control-Allow-Origin", corsOrigin);
+      c.header("Vary", "Origin");
+    }
   });
+  api.route("/events", eventsApi);
   api.notFound((c) => apiError(c, 404, "not_found", "No such resource."));
   app.route("/api/v1", api);
 
@@ -72,6 +97,7 @@ export function createApp(deps: Deps) {
   });
   app.route("/", authRoutes);
   app.route("/admin", adminRoutes);
+  app.route("/workflows", workflowRoutes);
 
   app.notFound((c) => {
     if (c.req.path.startsWith("/api/")) return apiError(c, 404, "not_found", "No such resource.");

@@ -1,0 +1,75 @@
+// The events API: POST /api/v1/events (one) and /api/v1/events/batch (up to 1,000), bodies up to 1 MB.
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { apiError, requireApiRole, type AppEnv } from "../web";
+import { ingestEvents } from "./ingest";
+import { validateBatch, validateEvent, type NormalizedEvent, type ValidationDetail } from "./validate";
+
+export const MAX_EVENTS_BODY_BYTES = 1024 * 1024;
+
+async function readJson(c: Context<AppEnv>): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
+  try {
+    return { ok: true, body: JSON.parse(await c.req.text()) };
+  } catch {
+    return { ok: false, response: apiError(c, 400, "invalid_json", "The body is not valid JSON.") };
+  }
+}
+
+export const eventsApi = new Hono<AppEnv>()
+  .use(requireApiRole("editor"))
+  .use(
+    bodyLimit({
+      maxSize: MAX_EVENTS_BODY_BYTES,
+      onError: (c) => apiError(c, 413, "payload_too_large", "The body is larger than 1 MB: send fewer events per batch."),
+    }),
+  )
+  .post("/", async (c) => {
+    const parsed = await readJson(c);
+    if (!parsed.ok) return parsed.response;
+    const checked = validateEvent(parsed.body);
+    if (!checked.ok) return apiError(c, 400, "invalid_event", describeProblems(checked.details), { details: checked.details });
+    const { results } = await ingestEvents(c.get("db"), c.get("actor").accountId, [checked.event]);
+    const result = results[0]!;
+    return c.json(result, result.status === "accepted" ? 202 : 200);
+  })
+  .post("/batch", async (c) => {
+    const parsed = await readJson(c);
+    if (!parsed.ok) return parsed.response;
+    const checked = validateBatch(parsed.body);
+    if (!checked.ok) return apiError(c, 400, "invalid_batch", describeProblems(checked.details), { details: checked.details });
+    const good: NormalizedEvent[] = [];
+    const positions: number[] = [];
+    for (const r of checked.results) {
+      if (r.ok) {
+        good.push(r.event);
+        positions.push(r.index);
+      }
+    }
+    const { results: stored } = await ingestEvents(c.get("db"), c.get("actor").accountId, good);
+    const byIndex = new Map(positions.map((index, i) => [index, stored[i]!]));
+    const results = checked.results.map((r) =>
+      r.ok
+        ? { index: r.index, id: r.event.id, status: byIndex.get(r.index)!.status }
+        : { index: r.index, id: idOf(parsed.body, r.index), status: "rejected" as const, details: r.details },
+    );
+    const count = (s: string) => results.filter((r) => r.status === s).length;
+    const summary = { accepted: count("accepted"), duplicates: count("duplicate"), rejected: count("rejected") };
+    if (good.length === 0) {
+      const details = checked.results.flatMap((r) => (r.ok ? [] : r.details));
+      return apiError(c, 400, "invalid_event", `All ${results.length} events were rejected. ${describeProblems(details)}`, { details, ...summary, results });
+    }
+    return c.json({ ...summary, results }, 200);
+  });
+
+function describeProblems(details: ValidationDetail[]): string {
+  const n = details.length;
+  const first = details[0];
+  const head = first ? `${first.path || "body"} ${first.message}` : "invalid";
+  return n > 1 ? `${n} problems, first: ${head}.` : `${head}.`;
+}
+
+function idOf(body: unknown, index: number): string | null {
+  const event = (body as { events?: unknown[] }).events?.[index];
+  const id = typeof event === "object" && event !== null ? (event as { id?: unknown }).id : undefined;
+  return typeof id === "string" ? id : null;
+}

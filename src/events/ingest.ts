@@ -1,0 +1,111 @@
+// Taking events in: contacts by email, the events stored once per sender id, then the active workflows run on
+// the events that are new. The HTTP API (single and batch) and anything else that receives events call this.
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { queryRows } from "../db/client";
+import { upsertContacts, type ContactInput } from "../contacts/upsert";
+import type { WorkflowAction, WorkflowCondition } from "../db/schema";
+import { runWorkflows, type ActiveWorkflow, type StoredEvent, type WorkflowRunOutcome } from "../workflows/evaluate";
+import type { NormalizedEvent } from "./validate";
+
+export type IngestStatus = "accepted" | "duplicate";
+
+export interface IngestResult {
+  /** The sender's id. */
+  id: string;
+  status: IngestStatus;
+}
+
+function contactInput(event: NormalizedEvent): ContactInput {
+  return {
+    email: event.email,
+    firstName: event.contact?.firstName,
+    lastName: event.contact?.lastName,
+    phone: event.contact?.phone,
+    custom: event.contact?.custom,
+  };
+}
+
+/**
+ * Stores the events and runs the account's active workflows on those stored now. An id already stored (earlier,
+ * in the same batch, or by a concurrent request) is a duplicate: nothing changes, no workflow runs again, because
+ * only rows this insert created are evaluated. Results come back in input order.
+ *
+ * Unknown emails create contacts. Contact fields sent with an event overwrite the stored ones: the shop sends
+ * what it knows at the moment of the event, which is newer than an old import; absent or empty fields never
+ * blank anything (upsertContacts' rule).
+ */
+export async function ingestEvents(db: Db, accountId: number, events: NormalizedEvent[]): Promise<{ results: IngestResult[]; runs: WorkflowRunOutcome[] }> {
+  if (events.length === 0) return { results: [], runs: [] };
+  const contacts = await upsertContacts(db, accountId, events.map(contactInput), { overwrite: true });
+  const contactIds = new Map(contacts.map((c) => [c.emailKey, c.id]));
+
+  // Sorted by sender id so two concurrent batches sharing ids take the unique index in the same order.
+  const payload = JSON.stringify(
+    events
+      .map((e, ord) => ({
+        ord,
+        external_id: e.id,
+        type: e.type,
+        contact_id: contactIds.get(e.email.trim().toLowerCase()),
+        properties: e.properties,
+        occurred_at: e.occurredAt.toISOString(),
+      }))
+      .sort((a, b) => (a.external_id < b.external_id ? -1 : a.external_id > b.external_id ? 1 : a.ord - b.ord)),
+  );
+
+  // One round trip: insert what is new and, in the same snapshot, read the active workflows listening for the
+  // new events' types (a partial index on (account_id, event_type) where active: inactive workflows and other
+  // accounts' are never read), with the ids of action segments that no longer exist.
+  const [row] = await queryRows<{ inserted: string; workflows: string }>(
+    db,
+    sql`
+    with input as (
+      select * from jsonb_to_recordset(${payload}::jsonb)
+        as r(ord int, external_id text, type text, contact_id bigint, properties jsonb, occurred_at timestamptz)
+    ),
+    inserted as (
+      insert into events (account_id, external_id, type, contact_id, properties, occurred_at)
+      select ${accountId}, external_id, type, contact_id, properties, occurred_at from input
+      on conflict (account_id, external_id) do nothing
+      returning id, external_id
+    ),
+    flows as (
+      select w.id, w.name, w.event_type as "eventType", w.conditions, w.actions,
+        (select coalesce(json_agg((a->>'segmentId')::bigint), '[]'::json)
+           from jsonb_array_elements(w.actions) a
+           where not exists (select 1 from segments s where s.account_id = ${accountId} and s.id = (a->>'segmentId')::bigint)
+        ) as "missingSegmentIds"
+      from workflows w
+      where w.account_id = ${accountId} and w.status = 'active'
+        and w.event_type in (select distinct i.type from input i join inserted n on n.external_id = i.external_id)
+    )
+    select
+      (select coalesce(json_agg(json_build_object('id', id, 'external_id', external_id)), '[]'::json) from inserted)::text as inserted,
+      (select coalesce(json_agg(flows), '[]'::json) from flows)::text as workflows`,
+  );
+  const inserted = JSON.parse(row!.inserted) as { id: number | string; external_id: string }[];
+  const workflows = (JSON.parse(row!.workflows) as (Omit<ActiveWorkflow, "id" | "missingSegmentIds"> & { id: number | string; missingSegmentIds: (number | string)[] })[]).map(
+    (w): ActiveWorkflow => ({
+      ...w,
+      id: Number(w.id),
+      conditions: w.conditions as WorkflowCondition[],
+      actions: w.actions as WorkflowAction[],
+      missingSegmentIds: w.missingSegmentIds.map(Number),
+    }),
+  );
+
+  // The first event with an id in the input is the one stored; a repeat later in the same batch is a duplicate.
+  const newIds = new Map(inserted.map((r) => [r.external_id, Number(r.id)]));
+  const stored: StoredEvent[] = [];
+  const results = events.map((e): IngestResult => {
+    const eventId = newIds.get(e.id);
+    if (eventId === undefined) return { id: e.id, status: "duplicate" };
+    newIds.delete(e.id);
+    stored.push({ id: eventId, type: e.type, contactId: contactIds.get(e.email.trim().toLowerCase())!, properties: e.properties });
+    return { id: e.id, status: "accepted" };
+  });
+
+  const runs = workflows.length > 0 && stored.length > 0 ? await runWorkflows(db, accountId, stored, workflows) : [];
+  return { results, runs };
+}

@@ -1,0 +1,144 @@
+// Workflows in the database: create, edit the draft, save, activate or deactivate, delete, and read runs and errors.
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { segmentsTable, workflowErrorsTable, workflowsTable, type WorkflowDraft } from "../db/schema";
+import { checkDraft, emptyDraft, type NodeErrors } from "./draft";
+
+export type WorkflowRow = typeof workflowsTable.$inferSelect;
+
+export class WorkflowNameTakenError extends Error {
+  constructor(name: string) {
+    super(`A workflow named "${name}" already exists.`);
+  }
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } };
+  return err?.code === "23505" || err?.cause?.code === "23505";
+}
+
+export async function listWorkflows(db: Db, accountId: number): Promise<WorkflowRow[]> {
+  return db.select().from(workflowsTable).where(eq(workflowsTable.accountId, accountId)).orderBy(asc(sql`lower(${workflowsTable.name})`), asc(workflowsTable.id));
+}
+
+export async function getWorkflow(db: Db, accountId: number, id: number): Promise<WorkflowRow | null> {
+  const [row] = await db.select().from(workflowsTable).where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)));
+  return row ?? null;
+}
+
+export async function createWorkflow(db: Db, accountId: number, input: { name: string; createdBy: number | null }): Promise<WorkflowRow> {
+  try {
+    const [row] = await db.insert(workflowsTable).values({ accountId, name: input.name.trim(), draft: emptyDraft(), createdBy: input.createdBy }).returning();
+    return row!;
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new WorkflowNameTakenError(input.name.trim());
+    throw e;
+  }
+}
+
+export async function renameWorkflow(db: Db, accountId: number, id: number, name: string): Promise<WorkflowRow | null> {
+  try {
+    const [row] = await db
+      .update(workflowsTable)
+      .set({ name: name.trim(), updatedAt: new Date() })
+      .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)))
+      .returning();
+    return row ?? null;
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new WorkflowNameTakenError(name.trim());
+    throw e;
+  }
+}
+
+/** Replaces the editor's draft; what runs changes only on Save. */
+export async function updateDraft(db: Db, accountId: number, id: number, draft: WorkflowDraft): Promise<WorkflowRow | null> {
+  const [row] = await db
+    .update(workflowsTable)
+    .set({ draft, updatedAt: new Date() })
+    .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)))
+    .returning();
+  return row ?? null;
+}
+
+/** The account's static segments, for the action nodes' choice. */
+export async function listSegmentOptions(db: Db, accountId: number): Promise<{ id: number; name: string }[]> {
+  return db
+    .select({ id: segmentsTable.id, name: segmentsTable.name })
+    .from(segmentsTable)
+    .where(and(eq(segmentsTable.accountId, accountId), eq(segmentsTable.type, "static")))
+    .orderBy(asc(sql`lower(${segmentsTable.name})`));
+}
+
+export type SaveOutcome = { ok: true; workflow: WorkflowRow } | { ok: false; problems: string[]; nodeErrors: Record<string, NodeErrors> };
+
+/**
+ * Copies a complete draft to the columns evaluation reads. An active workflow keeps running with the new
+ * definition from the next event on. A reason left by a deleted segment is cleared once no action uses it.
+ */
+export async function saveWorkflow(db: Db, accountId: number, workflow: WorkflowRow): Promise<SaveOutcome> {
+  const segmentIds = new Set((await listSegmentOptions(db, accountId)).map((s) => s.id));
+  const check = checkDraft(workflow.draft, segmentIds);
+  if (!check.ok) return check;
+  const [row] = await db
+    .update(workflowsTable)
+    .set({ ...check.definition, savedAt: new Date(), updatedAt: new Date(), deactivatedReason: null })
+    .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, workflow.id)))
+    .returning();
+  return { ok: true, workflow: row! };
+}
+
+/** Why the saved workflow cannot be activated, or null when it can. */
+export async function activationProblem(db: Db, accountId: number, workflow: WorkflowRow): Promise<string | null> {
+  if (!workflow.savedAt || !workflow.eventType || workflow.actions.length === 0) return "Save a complete workflow before activating it.";
+  const segmentIds = new Set((await listSegmentOptions(db, accountId)).map((s) => s.id));
+  if (workflow.actions.some((a) => !segmentIds.has(a.segmentId))) return "A segment this workflow acts on no longer exists: choose another and Save.";
+  return null;
+}
+
+/** Active from now on: events received from this moment are evaluated; earlier ones never are. */
+export async function activateWorkflow(db: Db, accountId: number, id: number): Promise<WorkflowRow | null> {
+  const [row] = await db
+    .update(workflowsTable)
+    .set({ status: "active", activatedAt: new Date(), deactivatedReason: null, updatedAt: new Date() })
+    .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)))
+    .returning();
+  return row ?? null;
+}
+
+export async function deactivateWorkflow(db: Db, accountId: number, id: number, reason: string | null = null): Promise<WorkflowRow | null> {
+  const [row] = await db
+    .update(workflowsTable)
+    .set({ status: "inactive", deactivatedReason: reason, updatedAt: new Date() })
+    .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)))
+    .returning();
+  return row ?? null;
+}
+
+export async function deleteWorkflow(db: Db, accountId: number, id: number): Promise<boolean> {
+  const rows = await db.delete(workflowsTable).where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id))).returning({ id: workflowsTable.id });
+  return rows.length > 0;
+}
+
+/**
+ * Call when a segment is deleted (in the same transaction, before or after the delete): every workflow whose
+ * saved actions use it stops and says why. Inactive ones get the reason too, so nobody activates them blind.
+ * Returns the number of workflows changed.
+ */
+export async function deactivateWorkflowsForSegment(db: Db, accountId: number, segmentId: number, segmentName: string): Promise<number> {
+  const reason = `Deactivated: the segment "${segmentName}" it acts on was deleted. Choose another segment, Save, and activate it again.`;
+  const rows = await db
+    .update(workflowsTable)
+    .set({ status: "inactive", deactivatedReason: reason, updatedAt: new Date() })
+    .where(and(eq(workflowsTable.accountId, accountId), sql`${workflowsTable.actions} @> ${JSON.stringify([{ segmentId }])}::jsonb`))
+    .returning({ id: workflowsTable.id });
+  return rows.length;
+}
+
+export async function listWorkflowErrors(db: Db, accountId: number, workflowId: number, limit = 20) {
+  return db
+    .select({ id: workflowErrorsTable.id, eventId: workflowErrorsTable.eventId, message: workflowErrorsTable.message, at: workflowErrorsTable.at })
+    .from(workflowErrorsTable)
+    .where(and(eq(workflowErrorsTable.accountId, accountId), eq(workflowErrorsTable.workflowId, workflowId)))
+    .orderBy(desc(workflowErrorsTable.at), desc(workflowErrorsTable.id))
+    .limit(limit);
+}
