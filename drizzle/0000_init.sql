@@ -99,6 +99,32 @@ CREATE TABLE "files" (
 	CONSTRAINT "files_account_id_id_pk" PRIMARY KEY("account_id","id")
 );
 --> statement-breakpoint
+CREATE TABLE "imports" (
+	"account_id" bigint NOT NULL,
+	"id" bigint GENERATED ALWAYS AS IDENTITY (sequence name "imports_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"source" text NOT NULL,
+	"file_id" bigint NOT NULL,
+	"file_name" text NOT NULL,
+	"size_bytes" bigint DEFAULT 0 NOT NULL,
+	"encoding" text NOT NULL,
+	"delimiter" text NOT NULL,
+	"header" jsonb NOT NULL,
+	"samples" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"mapping" jsonb NOT NULL,
+	"overwrite" boolean DEFAULT false NOT NULL,
+	"segment_id" bigint,
+	"segment_name" text,
+	"new_segment_name" text,
+	"preview_job_id" bigint,
+	"job_id" bigint,
+	"created_by_user_id" bigint,
+	"created_by_api_key_id" bigint,
+	"created_by_label" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "imports_account_id_id_pk" PRIMARY KEY("account_id","id")
+);
+--> statement-breakpoint
 CREATE TABLE "jobs" (
 	"account_id" bigint NOT NULL,
 	"id" bigint GENERATED ALWAYS AS IDENTITY (sequence name "jobs_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
@@ -233,6 +259,9 @@ ALTER TABLE "exports" ADD CONSTRAINT "exports_account_id_accounts_id_fk" FOREIGN
 ALTER TABLE "exports" ADD CONSTRAINT "exports_job_fk" FOREIGN KEY ("account_id","job_id") REFERENCES "public"."jobs"("account_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "file_chunks" ADD CONSTRAINT "file_chunks_file_fk" FOREIGN KEY ("account_id","file_id") REFERENCES "public"."files"("account_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "files" ADD CONSTRAINT "files_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "imports" ADD CONSTRAINT "imports_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "imports" ADD CONSTRAINT "imports_job_fk" FOREIGN KEY ("account_id","job_id") REFERENCES "public"."jobs"("account_id","id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "imports" ADD CONSTRAINT "imports_preview_job_fk" FOREIGN KEY ("account_id","preview_job_id") REFERENCES "public"."jobs"("account_id","id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "jobs" ADD CONSTRAINT "jobs_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "segment_members" ADD CONSTRAINT "segment_members_segment_fk" FOREIGN KEY ("account_id","segment_id") REFERENCES "public"."segments"("account_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "segment_members" ADD CONSTRAINT "segment_members_contact_fk" FOREIGN KEY ("account_id","contact_id") REFERENCES "public"."contacts"("account_id","id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -252,6 +281,7 @@ CREATE UNIQUE INDEX "exports_token_idx" ON "exports" USING btree ("account_id","
 CREATE INDEX "exports_job_idx" ON "exports" USING btree ("account_id","job_id");--> statement-breakpoint
 CREATE INDEX "exports_file_idx" ON "exports" USING btree ("account_id","file_id");--> statement-breakpoint
 CREATE INDEX "files_expires_idx" ON "files" USING btree ("expires_at");--> statement-breakpoint
+CREATE INDEX "imports_job_idx" ON "imports" USING btree ("account_id","job_id");--> statement-breakpoint
 CREATE INDEX "jobs_claim_idx" ON "jobs" USING btree ("status","run_after");--> statement-breakpoint
 CREATE INDEX "jobs_account_kind_idx" ON "jobs" USING btree ("account_id","kind","id");--> statement-breakpoint
 CREATE INDEX "membership_events_segment_idx" ON "membership_events" USING btree ("account_id","segment_id","at");--> statement-breakpoint

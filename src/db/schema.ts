@@ -282,6 +282,51 @@ export const fileChunksTable = pgTable(
 
 // ---- imports (issue 4) ----
 
+/** What one CSV column goes to: a contact field, "custom:<key>", or "skip" (Don't import). */
+export type ImportColumnTarget = "email" | "first_name" | "last_name" | "phone" | `custom:${string}` | "skip";
+
+// One import, from its draft (a kept upload, its detected dialect, the mapping and options being chosen) to its
+// run. The jobs hold the state and counts: preview_job_id the latest dry run (kind "import_preview"), job_id the
+// import itself (kind "import"); job_id null means still a draft. The upload is kept as a file so a job that died
+// is retried from it; no foreign key to files because expired files are purged and the row must still read.
+// Segment: segment_id once chosen (a new one is created when the import starts); its name is copied for the list.
+export const importsTable = pgTable(
+  "imports",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    source: text("source").$type<"upload" | "paste" | "api">().notNull(),
+    fileId: bigint("file_id", { mode: "number" }).notNull(),
+    fileName: text("file_name").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull().default(0),
+    encoding: text("encoding").notNull(),
+    delimiter: text("delimiter").notNull(),
+    header: jsonb("header").$type<string[]>().notNull(),
+    // A few first data rows, to show a sample value next to each column on the mapping step.
+    samples: jsonb("samples").$type<string[][]>().notNull().default([]),
+    // One target per header column, in column order.
+    mapping: jsonb("mapping").$type<ImportColumnTarget[]>().notNull(),
+    overwrite: boolean("overwrite").notNull().default(false),
+    segmentId: bigint("segment_id", { mode: "number" }),
+    segmentName: text("segment_name"),
+    // "Add to a new segment named ...": created when the import starts, then segment_id is set.
+    newSegmentName: text("new_segment_name"),
+    previewJobId: bigint("preview_job_id", { mode: "number" }),
+    jobId: bigint("job_id", { mode: "number" }),
+    createdByUserId: bigint("created_by_user_id", { mode: "number" }),
+    createdByApiKeyId: bigint("created_by_api_key_id", { mode: "number" }),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index("imports_job_idx").on(t.accountId, t.jobId),
+    foreignKey({ name: "imports_job_fk", columns: [t.accountId, t.jobId], foreignColumns: [jobsTable.accountId, jobsTable.id] }),
+    foreignKey({ name: "imports_preview_job_fk", columns: [t.accountId, t.previewJobId], foreignColumns: [jobsTable.accountId, jobsTable.id] }),
+  ],
+);
+
 // ---- exports (issue 6) ----
 
 // One export a user or API key asked for. The job (kind "export") does the work and holds queued/running/
