@@ -284,8 +284,8 @@ CREATE INDEX "files_expires_idx" ON "files" USING btree ("expires_at");--> state
 CREATE INDEX "imports_job_idx" ON "imports" USING btree ("account_id","job_id");--> statement-breakpoint
 CREATE INDEX "jobs_claim_idx" ON "jobs" USING btree ("status","run_after");--> statement-breakpoint
 CREATE INDEX "jobs_account_kind_idx" ON "jobs" USING btree ("account_id","kind","id");--> statement-breakpoint
-CREATE INDEX "membership_events_segment_idx" ON "membership_events" USING btree ("account_id","segment_id","at");--> statement-breakpoint
-CREATE INDEX "membership_events_contact_idx" ON "membership_events" USING btree ("account_id","contact_id","at");--> statement-breakpoint
+CREATE INDEX "membership_events_segment_idx" ON "membership_events" USING btree ("account_id","segment_id","id");--> statement-breakpoint
+CREATE INDEX "membership_events_contact_idx" ON "membership_events" USING btree ("account_id","contact_id","id");--> statement-breakpoint
 CREATE INDEX "segment_members_contact_idx" ON "segment_members" USING btree ("account_id","contact_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "segments_name_idx" ON "segments" USING btree ("account_id",lower("name"));--> statement-breakpoint
 CREATE INDEX "sessions_user_idx" ON "sessions" USING btree ("account_id","user_id");--> statement-breakpoint

@@ -208,8 +208,9 @@ export const membershipEventsTable = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.id] }),
-    index("membership_events_segment_idx").on(t.accountId, t.segmentId, t.at),
-    index("membership_events_contact_idx").on(t.accountId, t.contactId, t.at),
+    // History pages read newest first with a keyset on id (ids follow time; many entries share one `at`).
+    index("membership_events_segment_idx").on(t.accountId, t.segmentId, t.id),
+    index("membership_events_contact_idx").on(t.accountId, t.contactId, t.id),
   ],
 );
 
