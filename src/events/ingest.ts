@@ -16,6 +16,22 @@ export interface IngestResult {
   status: IngestStatus;
 }
 
+/**
+ * Contact ids by lower(email). upsertContacts' statement cannot see a contact that a concurrent request created
+ * after it started (its conflicting row is locked but outside its snapshot), so such an email comes back
+ * missing; a second statement, with a new snapshot, finds it.
+ */
+async function upsertEventContacts(db: Db, accountId: number, inputs: ContactInput[]): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  let pending = inputs;
+  for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
+    for (const c of await upsertContacts(db, accountId, pending, { overwrite: true })) ids.set(c.emailKey, c.id);
+    pending = pending.filter((c) => !ids.has(c.email.trim().toLowerCase()));
+  }
+  if (pending.length > 0) throw new Error(`contacts for ${pending.length} events could not be created or found`);
+  return ids;
+}
+
 function contactInput(event: NormalizedEvent): ContactInput {
   return {
     email: event.email,
@@ -37,8 +53,7 @@ function contactInput(event: NormalizedEvent): ContactInput {
  */
 export async function ingestEvents(db: Db, accountId: number, events: NormalizedEvent[]): Promise<{ results: IngestResult[]; runs: WorkflowRunOutcome[] }> {
   if (events.length === 0) return { results: [], runs: [] };
-  const contacts = await upsertContacts(db, accountId, events.map(contactInput), { overwrite: true });
-  const contactIds = new Map(contacts.map((c) => [c.emailKey, c.id]));
+  const contactIds = await upsertEventContacts(db, accountId, events.map(contactInput));
 
   // Sorted by sender id so two concurrent batches sharing ids take the unique index in the same order.
   const payload = JSON.stringify(

@@ -104,8 +104,9 @@ export function hasUnsavedChanges(
   const fromSaved = {
     trigger: saved.triggerKind,
     type: saved.eventType,
-    conditions: saved.conditions.map((c) => [c.path, c.operator, c.value]),
-    actions: saved.actions.map((a) => [a.kind, a.segmentId]),
+    // Saved columns are read defensively: a damaged row must still render its page (and its errors).
+    conditions: Array.isArray(saved.conditions) ? saved.conditions.map((c) => [c.path, c.operator, c.value]) : null,
+    actions: Array.isArray(saved.actions) ? saved.actions.map((a) => [a.kind, a.segmentId]) : null,
   };
   return JSON.stringify(fromDraft) !== JSON.stringify(fromSaved);
 }
