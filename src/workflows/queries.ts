@@ -1,6 +1,7 @@
 // Workflows in the database: create, edit the draft, save, activate or deactivate, delete, and read runs and errors.
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { queryRows } from "../db/client";
 import { segmentsTable, workflowErrorsTable, workflowsTable, type WorkflowDraft } from "../db/schema";
 import { checkDraft, emptyDraft, type NodeErrors } from "./draft";
 
@@ -141,4 +142,41 @@ export async function listWorkflowErrors(db: Db, accountId: number, workflowId: 
     .where(and(eq(workflowErrorsTable.accountId, accountId), eq(workflowErrorsTable.workflowId, workflowId)))
     .orderBy(desc(workflowErrorsTable.at), desc(workflowErrorsTable.id))
     .limit(limit);
+}
+
+export interface WorkflowChange {
+  id: number;
+  at: Date;
+  action: "added" | "removed";
+  segmentName: string;
+  contactId: number;
+  contactEmail: string | null;
+  sourceLabel: string;
+}
+
+/**
+ * The latest membership changes this workflow made, from membership history. Read through the segments its
+ * actions use (history is indexed by segment), so the cost does not grow with the account's other history.
+ */
+export async function listWorkflowChanges(db: Db, accountId: number, workflow: WorkflowRow, limit = 10): Promise<WorkflowChange[]> {
+  const segmentIds = [...new Set([...(Array.isArray(workflow.actions) ? workflow.actions : []), ...workflow.draft.actions].map((a) => a.segmentId).filter((id): id is number => typeof id === "number"))];
+  if (segmentIds.length === 0) return [];
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select e.id, e.at, e.action, e.segment_name, e.contact_id, c.email, e.source_label
+    from membership_events e
+    left join contacts c on c.account_id = e.account_id and c.id = e.contact_id
+    where e.account_id = ${accountId} and e.segment_id in (${sql.join(segmentIds.map((id) => sql`${id}`), sql`, `)})
+      and e.source_type = 'workflow' and e.source_id = ${workflow.id}
+    order by e.id desc limit ${limit}`,
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    at: r.at instanceof Date ? r.at : new Date(String(r.at)),
+    action: r.action as "added" | "removed",
+    segmentName: String(r.segment_name),
+    contactId: Number(r.contact_id),
+    contactEmail: (r.email as string | null) ?? null,
+    sourceLabel: String(r.source_label),
+  }));
 }

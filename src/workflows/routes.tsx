@@ -18,6 +18,7 @@ import {
   deleteWorkflow,
   getWorkflow,
   listSegmentOptions,
+  listWorkflowChanges,
   listWorkflowErrors,
   listWorkflows,
   renameWorkflow,
@@ -50,8 +51,12 @@ async function form(c: Ctx): Promise<Record<string, string>> {
 async function renderPage(c: Ctx, workflow: WorkflowRow, extra: { notice?: string; problems?: string[]; nodeErrors?: Record<string, NodeErrors> } = {}, status: 200 | 422 = 200) {
   const db = c.get("db");
   const accountId = c.get("actor").accountId;
-  const [segments, errors] = await Promise.all([listSegmentOptions(db, accountId), listWorkflowErrors(db, accountId, workflow.id)]);
-  return c.html(<WorkflowPage user={c.get("user")!} workflow={workflow} segments={segments} errors={errors} {...extra} />, status);
+  const [segments, errors, changes] = await Promise.all([
+    listSegmentOptions(db, accountId),
+    listWorkflowErrors(db, accountId, workflow.id),
+    listWorkflowChanges(db, accountId, workflow),
+  ]);
+  return c.html(<WorkflowPage user={c.get("user")!} workflow={workflow} segments={segments} errors={errors} changes={changes} {...extra} />, status);
 }
 
 /** After a node change: htmx gets the node (or list) and the partials that follow it; a plain post goes back to the page. */

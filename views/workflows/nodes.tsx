@@ -49,8 +49,8 @@ export function TriggerNode({ workflowId, draft, errors, updated }: { workflowId
   return (
     <form id="node-trigger" class="wf-node wf-node-trigger" aria-label="Trigger" {...nodeForm(url)}>
       <header><span class="wf-node-kind">Trigger</span><span class="muted">one event type starts the workflow</span></header>
-      <label for="wf-trigger">
-        When
+      <div>
+        <label for="wf-trigger">When</label>
         <select
           id="wf-trigger"
           name="trigger"
@@ -66,7 +66,7 @@ export function TriggerNode({ workflowId, draft, errors, updated }: { workflowId
           ))}
         </select>
         {err(errors, "trigger", "wf-trigger")}
-      </label>
+      </div>
       {draft.trigger === "custom" && (
         <label for="wf-custom-type">
           Event name
@@ -94,15 +94,15 @@ export function ConditionNode({ workflowId, condition, index, errors, updated }:
           <input id={id("path")} name="path" value={condition.path} list="wf-paths" placeholder="e.g. product.category" autocomplete="off" {...invalid(errors, "path", id("path"))} />
           {err(errors, "path", id("path"))}
         </label>
-        <label for={id("operator")}>
-          Comparison
+        <div>
+          <label for={id("operator")}>Comparison</label>
           <select id={id("operator")} name="operator" {...invalid(errors, "operator", id("operator"))}>
             {CONDITION_OPERATORS.map((op) => (
               <option value={op} selected={condition.operator === op}>{OPERATOR_LABELS[op]}</option>
             ))}
           </select>
           {err(errors, "operator", id("operator"))}
-        </label>
+        </div>
         <label for={id("value")}>
           Value
           <input id={id("value")} name="value" value={condition.value} placeholder={condition.operator === "in_list" ? "a, b, c" : ""} {...invalid(errors, "value", id("value"))} />
@@ -126,17 +126,17 @@ export function ActionNode({ workflowId, action, index, segments, errors, update
     <form id={`node-${action.key}`} class="wf-node wf-node-action" aria-label={`Action ${index + 1}`} {...nodeForm(url)}>
       <header><span class="wf-node-kind">Action {index + 1}</span><span class="muted">what happens to the contact</span></header>
       <div class="wf-fields">
-        <label for={id("kind")}>
-          Action
+        <div>
+          <label for={id("kind")}>Action</label>
           <select id={id("kind")} name="kind" {...invalid(errors, "kind", id("kind"))}>
             {(["add", "remove"] as const).map((k) => (
               <option value={k} selected={action.kind === k}>{ACTION_LABELS[k]}</option>
             ))}
           </select>
           {err(errors, "kind", id("kind"))}
-        </label>
-        <label for={id("segment")}>
-          Segment
+        </div>
+        <div>
+          <label for={id("segment")}>Segment</label>
           <select id={id("segment")} name="segmentId" {...invalid(errors, "segmentId", id("segment"))}>
             <option value="" selected={action.segmentId === null}>Choose a static segment…</option>
             {!known && <option value={String(action.segmentId)} selected>Deleted segment #{action.segmentId}</option>}
@@ -147,7 +147,7 @@ export function ActionNode({ workflowId, action, index, segments, errors, update
           {errors?.segmentId
             ? err(errors, "segmentId", id("segment"))
             : segments.length === 0 && <small>No segments yet: <a href="/segments">create one</a> first.</small>}
-        </label>
+        </div>
       </div>
       <footer class="wf-node-buttons">
         <button type="submit" class="secondary">Update</button>

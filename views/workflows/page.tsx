@@ -1,5 +1,5 @@
 import type { SessionUser } from "../../src/auth/session";
-import type { WorkflowRow } from "../../src/workflows/queries";
+import type { WorkflowChange, WorkflowRow } from "../../src/workflows/queries";
 import { hasUnsavedChanges, type NodeErrors } from "../../src/workflows/draft";
 import { Layout } from "../layout";
 import { Diagram, PathSuggestions } from "./diagram";
@@ -51,7 +51,7 @@ export function EditorPartials({ workflow, segments }: { workflow: WorkflowRow; 
   );
 }
 
-export function Runs({ workflow, errors }: { workflow: WorkflowRow; errors: WorkflowErrorRow[] }) {
+export function Runs({ workflow, errors, changes }: { workflow: WorkflowRow; errors: WorkflowErrorRow[]; changes: WorkflowChange[] }) {
   return (
     <section id="runs" aria-labelledby="runs-title">
       <h2 id="runs-title">Runs</h2>
@@ -67,6 +67,26 @@ export function Runs({ workflow, errors }: { workflow: WorkflowRow; errors: Work
           ? `Active since ${when(workflow.activatedAt)}: it acts on events received from then on.`
           : "Inactive: events are stored but this workflow does not act on them."}
       </p>
+      {changes.length > 0 && (
+        <>
+          <h3>Recent changes</h3>
+          <div class="table-wrap">
+            <table>
+              <thead><tr><th>When</th><th>Contact</th><th>Change</th><th>Recorded as</th></tr></thead>
+              <tbody>
+                {changes.map((ch) => (
+                  <tr>
+                    <td class="nowrap">{when(ch.at)}</td>
+                    <td>{ch.contactEmail ? <a href={`/contacts/${ch.contactId}`}>{ch.contactEmail}</a> : <span class="muted">deleted contact</span>}</td>
+                    <td>{ch.action === "added" ? "Added to" : "Removed from"} {ch.segmentName}</td>
+                    <td>{ch.sourceLabel}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
       {errors.length > 0 && (
         <>
           <h3>Recent errors</h3>
@@ -91,12 +111,13 @@ export interface WorkflowPageProps {
   workflow: WorkflowRow;
   segments: SegmentOption[];
   errors: WorkflowErrorRow[];
+  changes: WorkflowChange[];
   notice?: string;
   problems?: string[];
   nodeErrors?: Record<string, NodeErrors>;
 }
 
-export function WorkflowPage({ user, workflow, segments, errors, notice, problems = [], nodeErrors = {} }: WorkflowPageProps) {
+export function WorkflowPage({ user, workflow, segments, errors, changes, notice, problems = [], nodeErrors = {} }: WorkflowPageProps) {
   const id = workflow.id;
   const draft = workflow.draft;
   return (
@@ -148,7 +169,7 @@ export function WorkflowPage({ user, workflow, segments, errors, notice, problem
           </form>
         </div>
       </div>
-      <Runs workflow={workflow} errors={errors} />
+      <Runs workflow={workflow} errors={errors} changes={changes} />
       <details class="wf-danger">
         <summary>Delete this workflow</summary>
         <form method="post" action={`/workflows/${id}/delete`}>
