@@ -1,7 +1,10 @@
 // Periodic clean-up the worker runs about once a minute: expired files and what points at them.
 import type { Db } from "../db/client";
+import { expireExports } from "../exports/queries";
 import { purgeExpiredFiles } from "../files/store";
 
-export async function runMaintenance(db: Db): Promise<void> {
-  await purgeExpiredFiles(db);
+export async function runMaintenance(db: Db, now: Date = new Date()): Promise<void> {
+  // Exports first: they let go of the files about to be purged and become "expired".
+  await expireExports(db, now);
+  await purgeExpiredFiles(db, now);
 }

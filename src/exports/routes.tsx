@@ -1,0 +1,149 @@
+// Export pages (editors and admins): the wizard, the export list with its polling fragment, cancel, retry, download.
+import { Readable } from "node:stream";
+import { Hono, type Context } from "hono";
+import { NotFoundPage } from "../../views/error";
+import { ExportListPage, ExportList } from "../../views/exports/list";
+import { ExportSummary, ExportSummaryPage, ExportWizard, ExportWizardPage, WIZARD_STEPS, type WizardState, type WizardStep } from "../../views/exports/wizard";
+import type { Db } from "../db/client";
+import { getFile, readFileStream } from "../files/store";
+import { isFragmentRequest, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
+import { availableFields, DEFAULT_FIELDS, listCustomFields, UnknownFieldsError, type ExportField } from "./fields";
+import { isExportFormat } from "./formats";
+import { cancelExport, getExport, getExportByToken, getExportFileId, listExports, listSegmentChoices, requestExport, retryExport, SegmentNotFoundError, type ExportView } from "./queries";
+
+/** Headers of a file download: its type, length and a name the browser saves it under. */
+export function downloadHeaders(exp: ExportView, contentType: string): Record<string, string> {
+  const name = exp.fileName ?? `export-${exp.id}`;
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return {
+    "Content-Type": contentType,
+    ...(exp.sizeBytes !== null ? { "Content-Length": String(exp.sizeBytes) } : {}),
+    "Content-Disposition": `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+    "Cache-Control": "private, no-store",
+    "X-Content-Type-Options": "nosniff",
+  };
+}
+
+/** Streams a completed export's file from the database; null when there is none (not finished, or expired). */
+export async function streamExportFile(db: Db, accountId: number, exp: ExportView): Promise<Response | null> {
+  if (exp.status !== "completed") return null;
+  const fileId = await getExportFileId(db, accountId, exp.id);
+  if (fileId === null) return null;
+  const file = await getFile(db, accountId, fileId);
+  if (!file) return null;
+  const body = Readable.toWeb(readFileStream(db, accountId, fileId)) as ReadableStream;
+  return new Response(body, { status: 200, headers: downloadHeaders({ ...exp, sizeBytes: file.sizeBytes }, file.contentType) });
+}
+
+/** Labels of an export's properties, for the summary (a property deleted since shows its id). */
+export function fieldLabels(exp: ExportView, available: ExportField[]): string[] {
+  const byId = new Map(available.map((f) => [f.id, f.label]));
+  return exp.fields.map((id) => byId.get(id) ?? id);
+}
+
+function readState(form: Record<string, string | string[] | File | (string | File)[]>): WizardState {
+  const one = (v: unknown) => (typeof v === "string" ? v : Array.isArray(v) && typeof v[0] === "string" ? v[0] : "");
+  const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
+  return { type: one(form.type) || "contacts", segment: one(form.segment) || "all", fields: list(form.fields), format: one(form.format) };
+}
+
+async function renderWizard(c: Context<AppEnv>, step: WizardStep, state: WizardState, error?: string) {
+  const db = c.get("db");
+  const accountId = c.get("actor").accountId;
+  const segments = await listSegmentChoices(db, accountId);
+  const fields = availableFields(await listCustomFields(db, accountId), state.segment !== "all");
+  const props = { step, state, segments, fields, error };
+  return pageOrFragment(c, () => <ExportWizardPage user={c.get("user")!} {...props} />, () => <ExportWizard {...props} />, error ? 422 : 200);
+}
+
+async function renderList(c: Context<AppEnv>, notice?: string) {
+  const before = parseId(c.req.query("before"));
+  const list = await listExports(c.get("db"), c.get("actor").accountId, { before });
+  const props = { ...list, before };
+  return pageOrFragment(c, () => <ExportListPage user={c.get("user")!} notice={notice ?? c.req.query("notice")} {...props} />, () => <ExportList {...props} />);
+}
+
+export const exportRoutes = new Hono<AppEnv>()
+  .use(requireRole("editor"))
+  .get("/", (c) => renderList(c))
+  .get("/new", (c) => renderWizard(c, "type", { type: "contacts", segment: "all", fields: DEFAULT_FIELDS, format: "csv" }))
+  .post("/new", async (c) => {
+    const db = c.get("db");
+    const actor = c.get("actor");
+    const form = await c.req.parseBody({ all: true });
+    const state = readState(form);
+    const action = typeof form.action === "string" ? form.action : "next";
+    const step = (WIZARD_STEPS as readonly string[]).includes(String(form.step)) ? (form.step as WizardStep) : "type";
+    const index = WIZARD_STEPS.indexOf(step);
+    if (action === "back") return renderWizard(c, WIZARD_STEPS[Math.max(0, index - 1)]!, state);
+    if (step === "type") {
+      if (state.type !== "contacts") return renderWizard(c, "type", state, "Choose what to export.");
+      return renderWizard(c, "segment", state);
+    }
+    const segmentId = state.segment === "all" ? null : parseId(state.segment);
+    const available = availableFields(await listCustomFields(db, actor.accountId), segmentId !== null);
+    if (step === "segment") {
+      const segments = await listSegmentChoices(db, actor.accountId);
+      if (state.segment !== "all" && !segments.some((s) => String(s.id) === state.segment)) {
+        return renderWizard(c, "segment", { ...state, segment: "all" }, "That segment no longer exists. Choose another.");
+      }
+      // Membership columns only exist for a segment: drop them when the choice became all contacts.
+      const ids = new Set(available.map((f) => f.id));
+      return renderWizard(c, "properties", { ...state, fields: state.fields.filter((f) => ids.has(f)) });
+    }
+    if (step === "properties") {
+      if (action === "all") return renderWizard(c, "properties", { ...state, fields: available.map((f) => f.id) });
+      if (action === "none") return renderWizard(c, "properties", { ...state, fields: [] });
+      // Checkbox order is the display order; keep it as the column order.
+      const chosen = available.map((f) => f.id).filter((id) => state.fields.includes(id));
+      if (chosen.length === 0) return renderWizard(c, "properties", { ...state, fields: [] }, "Choose at least one property.");
+      return renderWizard(c, "format", { ...state, fields: chosen, format: state.format || "csv" });
+    }
+    if (!isExportFormat(state.format)) return renderWizard(c, "format", state, "Choose an output format.");
+    let exp: ExportView;
+    try {
+      exp = await requestExport(db, actor, { segmentId, fields: state.fields, format: state.format });
+    } catch (e) {
+      if (e instanceof SegmentNotFoundError) return renderWizard(c, "segment", { ...state, segment: "all" }, e.message);
+      if (e instanceof UnknownFieldsError) return renderWizard(c, "properties", state, `${e.message} Choose again.`);
+      throw e;
+    }
+    if (isFragmentRequest(c)) {
+      c.header("Vary", "HX-Request");
+      return c.html(<ExportSummary exp={exp} fieldLabels={fieldLabels(exp, available)} />, 201);
+    }
+    return c.redirect(`/exports/${exp.id}`, 303);
+  })
+  .get("/:id{[0-9]+}", async (c) => {
+    const actor = c.get("actor");
+    const id = parseId(c.req.param("id"));
+    const exp = id ? await getExport(c.get("db"), actor.accountId, id) : null;
+    if (!exp) return c.html(<NotFoundPage user={c.get("user")} />, 404);
+    const available = availableFields(await listCustomFields(c.get("db"), actor.accountId), exp.segmentId !== null);
+    return c.html(<ExportSummaryPage user={c.get("user")!} exp={exp} fieldLabels={fieldLabels(exp, available)} />);
+  })
+  .post("/:id{[0-9]+}/:action{cancel|retry}", async (c) => {
+    const db = c.get("db");
+    const accountId = c.get("actor").accountId;
+    const id = parseId(c.req.param("id"));
+    const cancel = c.req.param("action") === "cancel";
+    const exp = id ? await (cancel ? cancelExport(db, accountId, id) : retryExport(db, accountId, id)) : null;
+    if (!exp && !(id && (await getExport(db, accountId, id)))) return c.html(<NotFoundPage user={c.get("user")} />, 404);
+    const notice = exp
+      ? cancel
+        ? "The export was cancelled."
+        : "The export was queued again."
+      : cancel
+        ? "That export had already ended."
+        : "Only a failed or cancelled export can be retried.";
+    if (isFragmentRequest(c)) return renderList(c, notice);
+    return c.redirect(`/exports?notice=${encodeURIComponent(notice)}`, 303);
+  })
+  .get("/:token{[a-z0-9]{32}}/download", async (c) => {
+    const db = c.get("db");
+    const accountId = c.get("actor").accountId;
+    const exp = await getExportByToken(db, accountId, c.req.param("token"));
+    const response = exp ? await streamExportFile(db, accountId, exp) : null;
+    if (!response) return c.html(<NotFoundPage user={c.get("user")} />, 404);
+    return response;
+  });

@@ -1,0 +1,218 @@
+// The export job: reads one consistent snapshot of the segment's members, formats it and stores the file in the database.
+import { once } from "node:events";
+import { finished } from "node:stream/promises";
+import { and, eq, sql, type SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
+import type { Db } from "../db/client";
+import { queryRows } from "../db/client";
+import { exportsTable } from "../db/schema";
+import { createFile, createFileWriter, deleteFile, setFileExpiry } from "../files/store";
+import { completeJob, reportProgress } from "../jobs/queue";
+import { JobError, type JobContext } from "../jobs/worker";
+import { availableFields, exportColumns, listCustomFields, resolveFields, UnknownFieldsError, type ExportField } from "./fields";
+import { createExportWriter, fileInfo, isExportFormat, type ExportRow } from "./formats";
+
+/** Rows per read. 5,000 keeps a batch around 1 MB for 6 columns: few round trips, flat memory. */
+export const EXPORT_BATCH_ROWS = 5000;
+const PROGRESS_EVERY_MS = 250;
+const KEY = "__export_key";
+
+/** "Spring Sale!" -> "spring-sale"; the file name is `<segment>-<yyyy-mm-dd>.<ext>`. */
+export function exportFileName(segmentName: string | null, date: Date, extension: string): string {
+  const slug =
+    (segmentName ?? "all-contacts")
+      .normalize("NFKD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 60) || "export";
+  return `${slug}-${date.toISOString().slice(0, 10)}.${extension}`;
+}
+
+// Column values under their file keys. Custom number and boolean values are read as jsonb so they keep
+// their type in JSONL and XLSX; text and date values as text.
+// Date-times are read as epoch milliseconds and turned into Dates here (toDates): drizzle sets both drivers to
+// hand timestamps back as PostgreSQL's text ("2026-11-28 23:14:40.716+00"), which Date does not parse reliably.
+function selectList(fields: readonly ExportField[], keys: readonly string[], withSegment: boolean): SQL {
+  const alias = (k: string) => sql.raw(`"${k.replaceAll('"', '""')}"`);
+  const parts = fields.map((f, i) => {
+    const as = alias(keys[i]!);
+    if (f.type === "datetime") {
+      const table = f.id === "added_at" ? "m" : "c";
+      return sql`(extract(epoch from ${sql.raw(`${table}.${f.id}`)}) * 1000)::float8 as ${as}`;
+    }
+    if (f.id.startsWith("custom:")) {
+      const key = f.id.slice(7);
+      return f.type === "number" || f.type === "boolean" ? sql`c.custom -> ${key} as ${as}` : sql`c.custom ->> ${key} as ${as}`;
+    }
+    if (f.id === "added_at" || f.id === "source_label") return sql`m.${sql.raw(f.id)} as ${as}`;
+    return sql`c.${sql.raw(f.id)} as ${as}`;
+  });
+  parts.push(withSegment ? sql`m.contact_id as ${alias(KEY)}` : sql`c.id as ${alias(KEY)}`);
+  return sql.join(parts, sql`, `);
+}
+
+/**
+ * The snapshot query. `after` adds a keyset bound and a limit (PGlite reads in batches); without it the whole
+ * result is read through one cursor (PostgreSQL). For a segment the limit applies to segment_members before the
+ * join, so each batch walks the membership primary key (BASELINES.md: the naive form walks all of contacts).
+ */
+function snapshotQuery(accountId: number, segmentId: number | null, select: SQL, after?: number): SQL {
+  const page = after === undefined ? sql`` : sql`and ${segmentId === null ? sql`c.id` : sql`contact_id`} > ${after}`;
+  const limit = after === undefined ? sql`` : sql`limit ${EXPORT_BATCH_ROWS}`;
+  if (segmentId === null) {
+    return sql`select ${select} from contacts c where c.account_id = ${accountId} ${page} order by c.id ${limit}`;
+  }
+  return sql`select ${select}
+    from (select * from segment_members where account_id = ${accountId} and segment_id = ${segmentId} ${page} order by contact_id ${limit}) m
+    join contacts c on c.account_id = m.account_id and c.id = m.contact_id
+    order by m.contact_id`;
+}
+
+/** The exact row count inside the snapshot: the segment's member count is maintained with every change. */
+async function snapshotCount(tx: Db, accountId: number, segmentId: number | null): Promise<number> {
+  if (segmentId === null) {
+    const [row] = await queryRows<{ n: number | string }>(tx, sql`select count(*) as n from contacts where account_id = ${accountId}`);
+    return Number(row!.n);
+  }
+  const [row] = await queryRows<{ n: number | string }>(tx, sql`select member_count as n from segments where account_id = ${accountId} and id = ${segmentId}`);
+  if (!row) throw new JobError("The segment was deleted before its export ran.");
+  return Number(row.n);
+}
+
+/** Where the rows go while the snapshot is read: set up once the count is known, fed batch by batch, closed at the end. */
+interface SnapshotSink {
+  /** `store` is the handle to write with meanwhile: the pool on PostgreSQL, the transaction itself on PGlite. */
+  start(total: number, store: Db, progress: (done: number, total: number) => Promise<void>): Promise<void>;
+  batch(rows: ExportRow[]): Promise<void>;
+  end(): Promise<void>;
+}
+
+/**
+ * Reads every row of the export inside ONE repeatable-read transaction, so the file holds exactly the members
+ * at the moment the read began, whatever imports and workflows change meanwhile. On PostgreSQL a server-side
+ * cursor streams it over one reserved connection while file chunks and progress go through the pool. PGlite has
+ * one connection and serialises transactions (a query outside the open transaction would wait for it: a
+ * deadlock), so there the keyset batches, the file chunks and the progress all go through the transaction.
+ */
+async function readSnapshot(ctx: JobContext, accountId: number, segmentId: number | null, fields: readonly ExportField[], keys: readonly string[], sink: SnapshotSink): Promise<void> {
+  const client = ctx.database.sql;
+  const select = selectList(fields, keys, segmentId !== null);
+  const dateKeys = keys.filter((_, i) => fields[i]!.type === "datetime");
+  const toDates = (rows: Record<string, unknown>[]) => {
+    if (dateKeys.length === 0) return;
+    for (const row of rows) for (const k of dateKeys) if (row[k] !== null) row[k] = new Date(Math.round(Number(row[k])));
+  };
+  if (client) {
+    await client.begin("isolation level repeatable read read only", async (tx) => {
+      const [row] =
+        segmentId === null
+          ? await tx`select count(*) as n from contacts where account_id = ${accountId}`
+          : await tx`select member_count as n from segments where account_id = ${accountId} and id = ${segmentId}`;
+      if (!row) throw new JobError("The segment was deleted before its export ran.");
+      await sink.start(Number(row.n), ctx.db, (done, total) => ctx.progress(done, total));
+      const query = new PgDialect().sqlToQuery(snapshotQuery(accountId, segmentId, select));
+      for await (const rows of tx.unsafe(query.sql, query.params as never[]).cursor(EXPORT_BATCH_ROWS)) {
+        toDates(rows as unknown as Record<string, unknown>[]);
+        await sink.batch(rows as unknown as ExportRow[]);
+      }
+      await sink.end();
+    });
+    return;
+  }
+  await ctx.db.transaction(
+    async (tx) => {
+      const db = tx as unknown as Db;
+      await sink.start(await snapshotCount(db, accountId, segmentId), db, (done, total) => reportProgress(db, ctx.job, ctx.workerId, done, total));
+      let after = 0;
+      for (;;) {
+        const rows = await queryRows<ExportRow>(db, snapshotQuery(accountId, segmentId, select, after));
+        toDates(rows as Record<string, unknown>[]);
+        if (rows.length > 0) await sink.batch(rows);
+        if (rows.length < EXPORT_BATCH_ROWS) break;
+        after = Number(rows[rows.length - 1]![KEY]);
+      }
+      await sink.end();
+    },
+    { isolationLevel: "repeatable read" },
+  );
+}
+
+/** Job handler for kind "export" (params: { exportId }). */
+export async function runExportJob(ctx: JobContext): Promise<undefined> {
+  const { db, job } = ctx;
+  const accountId = job.accountId;
+  const exportId = Number((job.params as { exportId?: number }).exportId);
+  const [exp] = await db.select().from(exportsTable).where(and(eq(exportsTable.accountId, accountId), eq(exportsTable.id, exportId)));
+  if (!exp) throw new JobError("This export no longer exists.");
+  if (!isExportFormat(exp.format)) throw new JobError(`Unknown format "${exp.format}".`);
+  let fields: ExportField[];
+  try {
+    fields = resolveFields(exp.fields, availableFields(await listCustomFields(db, accountId), exp.segmentId !== null));
+  } catch (e) {
+    if (e instanceof UnknownFieldsError) throw new JobError(`These properties no longer exist: ${e.fields.join(", ")}. Start a new export.`);
+    throw e;
+  }
+  const columns = exportColumns(fields);
+  const info = fileInfo(exp.format);
+  const started = new Date();
+  const fileName = exportFileName(exp.segmentName, started, info.extension);
+  const ttlMs = ctx.config.EXPORT_TTL_DAYS * 86_400_000;
+  // The file carries an expiry from the start, so the file of an attempt whose worker died is purged too.
+  const file = await createFile(db, accountId, { name: fileName, contentType: info.contentType, expiresAt: new Date(started.getTime() + ttlMs) });
+  const writer = createExportWriter(exp.format, columns);
+  let out: ReturnType<typeof createFileWriter> | null = null;
+  let storeError: Error | null = null;
+  let progress: (done: number, total: number) => Promise<void> = async () => {};
+  let done = 0;
+  let total = 0;
+  let lastProgress = 0;
+  const send = async (chunk: Buffer) => {
+    if (storeError) throw storeError;
+    if (chunk.length > 0 && !out!.write(chunk)) await once(out!, "drain");
+  };
+  try {
+    await readSnapshot(ctx, accountId, exp.segmentId, fields, columns.map((c) => c.key), {
+      async start(n, store, report) {
+        total = n;
+        progress = report;
+        out = createFileWriter(store, file);
+        out.on("error", (e) => (storeError = e));
+        await progress(0, total);
+      },
+      async batch(rows) {
+        if (ctx.signal.aborted) throw new Error("Export cancelled.");
+        await send(writer.write(rows));
+        done += rows.length;
+        if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+          lastProgress = Date.now();
+          await progress(done, total);
+        }
+      },
+      async end() {
+        await send(writer.end());
+        out!.end();
+        await finished(out!);
+      },
+    });
+    if (ctx.signal.aborted) throw new Error("Export cancelled.");
+    const sizeBytes = out!.bytesWritten();
+    const expiresAt = new Date(Date.now() + ttlMs);
+    await db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      await reportProgress(t, job, ctx.workerId, done, done);
+      if (!(await completeJob(t, job, ctx.workerId, { rows: done, sizeBytes }))) throw new Error("Export cancelled.");
+      await setFileExpiry(t, accountId, file.id, expiresAt);
+      await t
+        .update(exportsTable)
+        .set({ fileId: file.id, fileName, rowsTotal: done, sizeBytes, expiresAt, expiredAt: null, completedAt: sql`now()` })
+        .where(and(eq(exportsTable.accountId, accountId), eq(exportsTable.id, exportId)));
+    });
+    return undefined;
+  } catch (e) {
+    (out as ReturnType<typeof createFileWriter> | null)?.destroy();
+    await deleteFile(db, accountId, file.id).catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,194 @@
+import type { SessionUser } from "../../src/auth/session";
+import type { ExportField } from "../../src/exports/fields";
+import { EXPORT_FORMATS } from "../../src/exports/formats";
+import type { ExportView, SegmentChoice } from "../../src/exports/queries";
+import { Layout } from "../layout";
+import { FORMAT_HINTS, FORMAT_LABELS, formatBytes, formatCount, formatWhen } from "./common";
+
+export const WIZARD_STEPS = ["type", "segment", "properties", "format"] as const;
+export type WizardStep = (typeof WIZARD_STEPS)[number];
+
+const STEP_TITLES: Record<WizardStep, string> = {
+  type: "Type of export",
+  segment: "Segment",
+  properties: "Properties",
+  format: "Output format",
+};
+
+/** What the wizard has gathered so far; carried from step to step in hidden inputs (no server state). */
+export interface WizardState {
+  type: string;
+  /** "all" or a segment id. */
+  segment: string;
+  fields: string[];
+  format: string;
+}
+
+export interface WizardProps {
+  step: WizardStep;
+  state: WizardState;
+  segments: SegmentChoice[];
+  /** Properties available for the chosen segment (or all contacts), in display order. */
+  fields: ExportField[];
+  error?: string;
+}
+
+export function ExportWizardPage({ user, ...props }: WizardProps & { user: SessionUser }) {
+  return (
+    <Layout title="Export contacts" user={user} section="contacts">
+      <div class="page-head">
+        <h1>Export contacts</h1>
+        <div class="buttons">
+          <a href="/exports" class="secondary">Export list</a>
+        </div>
+      </div>
+      <ExportWizard {...props} />
+    </Layout>
+  );
+}
+
+/**
+ * The wizard's card. Every step is one form posting to /exports/new: htmx swaps the card in place with the
+ * next step (or the same step with its error, 422); without JavaScript the same post renders the whole page.
+ */
+export function ExportWizard({ step, state, segments, fields, error }: WizardProps) {
+  const index = WIZARD_STEPS.indexOf(step);
+  const hidden = (name: keyof WizardState) =>
+    name === "fields" ? state.fields.map((f) => <input type="hidden" name="fields" value={f} />) : <input type="hidden" name={name} value={state[name]} />;
+  return (
+    <article id="export-wizard" class="wizard">
+      <form method="post" action="/exports/new" hx-post="/exports/new" hx-target="#export-wizard" hx-swap="outerHTML">
+        <header>
+          <ol class="steps" aria-label="Steps">
+            {WIZARD_STEPS.map((s, i) => (
+              <li class={i < index ? "done" : i === index ? "current" : ""} aria-current={i === index ? "step" : undefined}>
+                {STEP_TITLES[s]}
+              </li>
+            ))}
+          </ol>
+        </header>
+        <input type="hidden" name="step" value={step} />
+        {step !== "type" && hidden("type")}
+        {step !== "segment" && hidden("segment")}
+        {step !== "properties" && hidden("fields")}
+        {step !== "format" && hidden("format")}
+        {error && (
+          <p class="notice error" role="alert" id="wizard-error">
+            {error}
+          </p>
+        )}
+        <fieldset aria-describedby={error ? "wizard-error" : undefined}>
+          <legend>
+            <h2>{STEP_TITLES[step]}</h2>
+          </legend>
+          {step === "type" && (
+            <label>
+              <input type="radio" name="type" value="contacts" checked />
+              Contacts
+              <small class="muted"> Contacts with the properties you choose, one row each.</small>
+            </label>
+          )}
+          {step === "segment" && (
+            <label for="f-segment">
+              Choose the contacts to export
+              <select id="f-segment" name="segment" aria-invalid={error ? "true" : undefined}>
+                <option value="all" selected={state.segment === "all"}>
+                  All contacts
+                </option>
+                {segments.map((s) => (
+                  <option value={String(s.id)} selected={state.segment === String(s.id)}>
+                    {s.name} ({formatCount(s.memberCount)} {s.memberCount === 1 ? "member" : "members"})
+                  </option>
+                ))}
+              </select>
+              <small>A static segment, or every contact of the account.</small>
+            </label>
+          )}
+          {step === "properties" && (
+            <>
+              <p class="select-all">
+                Select <button type="submit" name="action" value="all" class="link-button" aria-label="Select all">all</button> /{" "}
+                <button type="submit" name="action" value="none" class="link-button" aria-label="Select none">none</button>
+              </p>
+              <div class="field-checks">
+                {fields.map((f) => (
+                  <label>
+                    <input type="checkbox" name="fields" value={f.id} checked={state.fields.includes(f.id)} />
+                    {f.label}
+                  </label>
+                ))}
+              </div>
+              <small class="muted">Columns come in this order; their headers are these labels.</small>
+            </>
+          )}
+          {step === "format" &&
+            EXPORT_FORMATS.map((f) => (
+              <label class="format-choice">
+                <input type="radio" name="format" value={f} checked={state.format === f} />
+                {FORMAT_LABELS[f]}
+                <br />
+                <small class="muted">{FORMAT_HINTS[f]}</small>
+              </label>
+            ))}
+        </fieldset>
+        <footer class="wizard-buttons">
+          {index > 0 && (
+            <button type="submit" name="action" value="back" class="secondary outline" formnovalidate>
+              Back
+            </button>
+          )}
+          <button type="submit" name="action" value={step === "format" ? "start" : "next"}>
+            {step === "format" ? "Start export" : "Next"}
+          </button>
+        </footer>
+      </form>
+    </article>
+  );
+}
+
+/** Shown once the export is queued: what was asked, and the way to follow it. The same card for htmx and /exports/:id. */
+export function ExportSummary({ exp, fieldLabels }: { exp: ExportView; fieldLabels: string[] }) {
+  return (
+    <article id="export-wizard" class="wizard">
+      <header>
+        <h2>Export {exp.status === "queued" || exp.status === "running" ? "started" : exp.status}</h2>
+      </header>
+      <dl class="fields">
+        <dt>Segment</dt>
+        <dd>{exp.segmentName ?? "All contacts"}</dd>
+        <dt>Properties</dt>
+        <dd>{fieldLabels.join(", ")}</dd>
+        <dt>Format</dt>
+        <dd>{FORMAT_LABELS[exp.format]}</dd>
+        <dt>Estimated rows</dt>
+        <dd>{formatCount(exp.estimatedRows)}</dd>
+        <dt>Requested</dt>
+        <dd>
+          {formatWhen(exp.createdAt)} by {exp.createdByLabel}
+        </dd>
+        <dt>Status</dt>
+        <dd>
+          <span class={`badge ${exp.status}`}>{exp.status}</span>
+          {exp.status === "completed" && ` ${formatCount(exp.rowsTotal)} rows, ${formatBytes(exp.sizeBytes)}`}
+        </dd>
+      </dl>
+      <p class="muted">The file is made in the background. The export list shows its progress and, once it is ready, a download button.</p>
+      <footer>
+        <a href="/exports" role="button">
+          Go to export list
+        </a>
+      </footer>
+    </article>
+  );
+}
+
+export function ExportSummaryPage({ user, exp, fieldLabels }: { user: SessionUser; exp: ExportView; fieldLabels: string[] }) {
+  return (
+    <Layout title="Export" user={user} section="exports">
+      <div class="page-head">
+        <h1>Export contacts</h1>
+      </div>
+      <ExportSummary exp={exp} fieldLabels={fieldLabels} />
+    </Layout>
+  );
+}
