@@ -10,6 +10,8 @@ import { accountExists } from "./auth/accounts";
 import { validateApiKey } from "./auth/api-keys";
 import { authRoutes, loadSession } from "./auth/routes";
 import { eventsApi } from "./events/api";
+import { exportApi } from "./exports/api";
+import { exportRoutes } from "./exports/routes";
 import { workflowRoutes } from "./workflows/routes";
 import { actorFromApiKey, apiError, type AppEnv, type Deps } from "./web";
 
@@ -80,6 +82,7 @@ export function createApp(deps: Deps) {
     }
   });
   api.route("/events", eventsApi);
+  api.route("/exports", exportApi);
   api.notFound((c) => apiError(c, 404, "not_found", "No such resource."));
   app.route("/api/v1", api);
 
@@ -98,6 +101,7 @@ export function createApp(deps: Deps) {
   app.route("/", authRoutes);
   app.route("/admin", adminRoutes);
   app.route("/workflows", workflowRoutes);
+  app.route("/exports", exportRoutes);
 
   app.notFound((c) => {
     if (c.req.path.startsWith("/api/")) return apiError(c, 404, "not_found", "No such resource.");
