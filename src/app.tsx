@@ -10,6 +10,8 @@ import { accountExists } from "./auth/accounts";
 import { validateApiKey } from "./auth/api-keys";
 import { authRoutes, loadSession } from "./auth/routes";
 import { eventsApi } from "./events/api";
+import { importApi } from "./imports/api";
+import { importRoutes } from "./imports/routes";
 import { exportApi } from "./exports/api";
 import { exportRoutes } from "./exports/routes";
 import { workflowRoutes } from "./workflows/routes";
@@ -83,6 +85,7 @@ export function createApp(deps: Deps) {
   });
   api.route("/events", eventsApi);
   api.route("/exports", exportApi);
+  api.route("/imports", importApi);
   api.notFound((c) => apiError(c, 404, "not_found", "No such resource."));
   app.route("/api/v1", api);
 
@@ -100,6 +103,7 @@ export function createApp(deps: Deps) {
   });
   app.route("/", authRoutes);
   app.route("/admin", adminRoutes);
+  app.route("/imports", importRoutes);
   app.route("/workflows", workflowRoutes);
   app.route("/exports", exportRoutes);
 

@@ -1,0 +1,215 @@
+// Import rows: drafts, their mapping and options, starting one (segment creation and job in one transaction), lists and lookups.
+import { aliasedTable, and, asc, desc, eq, lt, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { customFieldsTable, importsTable, jobsTable, segmentsTable, type ImportColumnTarget } from "../db/schema";
+import { enqueueJob, type Job } from "../jobs/queue";
+import type { Actor } from "../web";
+import type { CustomFieldRef } from "./headers";
+
+export type ImportRow = typeof importsTable.$inferSelect;
+export type ImportStatus = "draft" | "queued" | "running" | "completed" | "failed";
+
+export const IMPORT_JOB = "import";
+export const IMPORT_PREVIEW_JOB = "import_preview";
+
+/** What an import's page and the API show: the row, its import job (null for a draft) and its latest preview job. */
+export interface ImportView {
+  import: ImportRow;
+  job: Job | null;
+  preview: Job | null;
+}
+
+/** The counts a finished preview or import job records (snake_case: the API returns them as they are). */
+export interface ImportCounts {
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  invalid: number;
+  duplicates: number;
+  added_to_segment: number;
+  already_in_segment: number;
+  blank_lines: number;
+  error_file_id: number | null;
+}
+
+export class SegmentNameTakenError extends Error {
+  constructor(name: string) {
+    super(`A segment named "${name}" already exists: choose it in the list of existing segments, or pick another name.`);
+  }
+}
+
+export class ImportAlreadyStartedError extends Error {
+  constructor() {
+    super("This import has already been started.");
+  }
+}
+
+/** A job's status as the import shows it: a cancelled job is a failed import. */
+export function importStatus(job: Job | null): ImportStatus {
+  if (!job) return "draft";
+  return job.status === "cancelled" ? "failed" : job.status;
+}
+
+export function jobCounts(job: Job | null): Partial<ImportCounts> {
+  return (job?.result ?? {}) as Partial<ImportCounts>;
+}
+
+export async function createImport(
+  db: Db,
+  actor: Actor,
+  input: Pick<ImportRow, "source" | "fileId" | "fileName" | "sizeBytes" | "encoding" | "delimiter" | "header" | "samples" | "mapping">,
+): Promise<ImportRow> {
+  const [row] = await db
+    .insert(importsTable)
+    .values({
+      ...input,
+      accountId: actor.accountId,
+      createdByUserId: actor.userId,
+      createdByApiKeyId: actor.apiKeyId,
+      createdByLabel: actor.label,
+    })
+    .returning();
+  return row!;
+}
+
+const previewJobs = aliasedTable(jobsTable, "preview_jobs");
+
+export async function getImportView(db: Db, accountId: number, id: number): Promise<ImportView | null> {
+  const [row] = await db
+    .select({ import: importsTable, job: jobsTable, preview: previewJobs })
+    .from(importsTable)
+    .leftJoin(jobsTable, and(eq(jobsTable.accountId, importsTable.accountId), eq(jobsTable.id, importsTable.jobId)))
+    .leftJoin(previewJobs, and(eq(previewJobs.accountId, importsTable.accountId), eq(previewJobs.id, importsTable.previewJobId)))
+    .where(and(eq(importsTable.accountId, accountId), eq(importsTable.id, id)));
+  return row ?? null;
+}
+
+export async function getImport(db: Db, accountId: number, id: number): Promise<ImportRow | null> {
+  const [row] = await db.select().from(importsTable).where(and(eq(importsTable.accountId, accountId), eq(importsTable.id, id)));
+  return row ?? null;
+}
+
+/** Newest first, keyset-paginated by id: `before` is the last id of the previous page. */
+export async function listImports(db: Db, accountId: number, options: { before?: number | null; limit?: number } = {}): Promise<ImportView[]> {
+  const limit = options.limit ?? 50;
+  const rows = await db
+    .select({ import: importsTable, job: jobsTable })
+    .from(importsTable)
+    .leftJoin(jobsTable, and(eq(jobsTable.accountId, importsTable.accountId), eq(jobsTable.id, importsTable.jobId)))
+    .where(and(eq(importsTable.accountId, accountId), options.before ? lt(importsTable.id, options.before) : undefined))
+    .orderBy(desc(importsTable.id))
+    .limit(limit);
+  return rows.map((r) => ({ ...r, preview: null }));
+}
+
+export async function listSegmentChoices(db: Db, accountId: number): Promise<{ id: number; name: string }[]> {
+  return db
+    .select({ id: segmentsTable.id, name: segmentsTable.name })
+    .from(segmentsTable)
+    .where(and(eq(segmentsTable.accountId, accountId), eq(segmentsTable.type, "static")))
+    .orderBy(asc(sql`lower(${segmentsTable.name})`));
+}
+
+export async function getSegmentChoice(db: Db, accountId: number, id: number): Promise<{ id: number; name: string } | null> {
+  const [row] = await db
+    .select({ id: segmentsTable.id, name: segmentsTable.name })
+    .from(segmentsTable)
+    .where(and(eq(segmentsTable.accountId, accountId), eq(segmentsTable.id, id), eq(segmentsTable.type, "static")));
+  return row ?? null;
+}
+
+export async function findSegmentByName(db: Db, accountId: number, name: string): Promise<{ id: number; name: string } | null> {
+  const [row] = await db
+    .select({ id: segmentsTable.id, name: segmentsTable.name })
+    .from(segmentsTable)
+    .where(and(eq(segmentsTable.accountId, accountId), sql`lower(${segmentsTable.name}) = lower(${name})`));
+  return row ?? null;
+}
+
+export async function listCustomFieldRefs(db: Db, accountId: number): Promise<CustomFieldRef[]> {
+  return db
+    .select({ key: customFieldsTable.key, label: customFieldsTable.label })
+    .from(customFieldsTable)
+    .where(eq(customFieldsTable.accountId, accountId))
+    .orderBy(asc(customFieldsTable.label));
+}
+
+export interface ImportOptions {
+  mapping: ImportColumnTarget[];
+  overwrite: boolean;
+  segmentId: number | null;
+  segmentName: string | null;
+  newSegmentName: string | null;
+}
+
+/**
+ * Saves the mapping and options of a draft and queues its dry run, which replaces any earlier preview.
+ * Returns null when the import is no longer a draft.
+ */
+export async function saveOptionsAndPreview(db: Db, actor: Actor, importId: number, options: ImportOptions): Promise<ImportRow | null> {
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    const [draft] = await t
+      .select({ jobId: importsTable.jobId })
+      .from(importsTable)
+      .where(and(eq(importsTable.accountId, actor.accountId), eq(importsTable.id, importId)))
+      .for("update");
+    if (!draft || draft.jobId !== null) return null;
+    const job = await enqueueJob(t, { accountId: actor.accountId, kind: IMPORT_PREVIEW_JOB, params: { importId }, actor, maxAttempts: 2 });
+    const [row] = await t
+      .update(importsTable)
+      .set({ ...options, previewJobId: job.id, updatedAt: sql`now()` })
+      .where(and(eq(importsTable.accountId, actor.accountId), eq(importsTable.id, importId)))
+      .returning();
+    return row ?? null;
+  });
+}
+
+/** Sets the options of a draft without a preview (the API starts at once). */
+export async function saveOptions(db: Db, accountId: number, importId: number, options: ImportOptions): Promise<void> {
+  await db
+    .update(importsTable)
+    .set({ ...options, updatedAt: sql`now()` })
+    .where(and(eq(importsTable.accountId, accountId), eq(importsTable.id, importId)));
+}
+
+/**
+ * Starts a draft: creates the new segment it names (if any) and queues the import job, in one transaction, so
+ * a failure leaves neither. A draft already started raises ImportAlreadyStartedError (a double click).
+ */
+export async function startImport(db: Db, actor: Actor, importId: number): Promise<Job> {
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    const [draft] = await t
+      .select()
+      .from(importsTable)
+      .where(and(eq(importsTable.accountId, actor.accountId), eq(importsTable.id, importId)))
+      .for("update");
+    if (!draft) throw new Error(`import ${importId} not found`);
+    if (draft.jobId !== null) throw new ImportAlreadyStartedError();
+    let segmentId = draft.segmentId;
+    let segmentName = draft.segmentName;
+    if (draft.newSegmentName) {
+      if (await findSegmentByName(t, actor.accountId, draft.newSegmentName)) throw new SegmentNameTakenError(draft.newSegmentName);
+      const [segment] = await t
+        .insert(segmentsTable)
+        .values({ accountId: actor.accountId, name: draft.newSegmentName, description: `Created by import #${importId} (${draft.fileName}).` })
+        .returning({ id: segmentsTable.id, name: segmentsTable.name });
+      segmentId = segment!.id;
+      segmentName = segment!.name;
+    }
+    const job = await enqueueJob(t, {
+      accountId: actor.accountId,
+      kind: IMPORT_JOB,
+      params: { importId },
+      actor,
+      progressTotal: draft.sizeBytes,
+    });
+    await t
+      .update(importsTable)
+      .set({ jobId: job.id, segmentId, segmentName, newSegmentName: null, updatedAt: sql`now()` })
+      .where(and(eq(importsTable.accountId, actor.accountId), eq(importsTable.id, importId)));
+    return job;
+  });
+}

@@ -1,0 +1,189 @@
+// Import pages: choose a file or paste, map columns and options, preview (a dry-run job), start, follow progress, list, error report.
+import { Hono, type Context } from "hono";
+import { NotFoundPage } from "../../views/error";
+import { ImportsPage } from "../../views/imports/list";
+import { NewImportPage, PastePreview, type PastePreviewProps } from "../../views/imports/new";
+import { ImportPage, ImportPanel, type MappingErrors, type MappingValues } from "../../views/imports/show";
+import { deleteFile } from "../files/store";
+import { retryJob } from "../jobs/queue";
+import { pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
+import { errorReportResponse, uploadExpiry } from "./api";
+import { mapHeaders, type ColumnTarget } from "./headers";
+import { checkMapping, parseTarget, targetLabel } from "./mapping";
+import { previewCsv } from "./parse";
+import {
+  createImport,
+  findSegmentByName,
+  getImportView,
+  getSegmentChoice,
+  IMPORT_JOB,
+  ImportAlreadyStartedError,
+  listCustomFieldRefs,
+  listImports,
+  listSegmentChoices,
+  saveOptionsAndPreview,
+  SegmentNameTakenError,
+  startImport,
+  type ImportOptions,
+  type ImportView,
+} from "./queries";
+import { inspectStoredFile, receiveUpload, UploadError } from "./upload";
+
+const PAGE_SIZE = 50;
+/** The live preview reads only the start of the pasted text: enough for the columns and first rows. */
+const PASTE_PREVIEW_CHARS = 64 * 1024;
+
+function pastePreviewProps(text: string, customFields: { key: string; label: string }[]): PastePreviewProps {
+  if (text.trim() === "") return { preview: null, targets: [], mapping: [] };
+  const preview = previewCsv(text.slice(0, PASTE_PREVIEW_CHARS), { maxRows: 5 });
+  const mapping = mapHeaders(preview.header?.fields ?? [], customFields);
+  return { preview, mapping, targets: mapping.map((t) => targetLabel(t, customFields)) };
+}
+
+function valuesOf(view: ImportView): MappingValues {
+  const imp = view.import;
+  return {
+    mapping: imp.mapping,
+    overwrite: imp.overwrite,
+    segmentMode: imp.newSegmentName ? "new" : imp.segmentId ? "existing" : "none",
+    segmentId: imp.segmentId,
+    newSegmentName: imp.newSegmentName ?? "",
+  };
+}
+
+async function renderImport(c: Context<AppEnv>, view: ImportView, options: { editing?: boolean; values?: MappingValues; errors?: MappingErrors; status?: 200 | 422 } = {}) {
+  const db = c.get("db");
+  const user = c.get("user")!;
+  const customFields = await listCustomFieldRefs(db, user.accountId);
+  // A draft shows its form until a preview exists; after that, only when asked to change it.
+  const editing = options.editing ?? view.preview === null;
+  const segments = editing ? await listSegmentChoices(db, user.accountId) : [];
+  return pageOrFragment(
+    c,
+    () => <ImportPage user={user} view={view} segments={segments} customFields={customFields} editing={editing} values={options.values ?? valuesOf(view)} errors={options.errors} />,
+    () => <ImportPanel view={view} customFields={customFields} errors={options.errors} />,
+    options.status ?? 200,
+  );
+}
+
+export const importRoutes = new Hono<AppEnv>()
+  .use(requireRole("editor"))
+  .get("/", async (c) => {
+    const user = c.get("user")!;
+    const before = parseId(c.req.query("before"));
+    const rows = await listImports(c.get("db"), user.accountId, { before, limit: PAGE_SIZE + 1 });
+    const page = rows.slice(0, PAGE_SIZE);
+    return c.html(<ImportsPage user={user} imports={page} nextBefore={rows.length > PAGE_SIZE ? page[page.length - 1]!.import.id : null} />);
+  })
+  .get("/new", async (c) => {
+    return c.html(<NewImportPage user={c.get("user")!} pastePreview={pastePreviewProps("", [])} />);
+  })
+  .post("/paste-preview", async (c) => {
+    const form = await c.req.parseBody();
+    const text = typeof form.csv === "string" ? form.csv : "";
+    const customFields = await listCustomFieldRefs(c.get("db"), c.get("user")!.accountId);
+    return c.html(<PastePreview {...pastePreviewProps(text, customFields)} />);
+  })
+  .post("/", async (c) => {
+    const db = c.get("db");
+    const user = c.get("user")!;
+    const actor = c.get("actor");
+    const fail = async (message: string, status: 400 | 413 | 422, pasted?: string) =>
+      c.html(<NewImportPage user={user} error={message} pasted={pasted} pastePreview={pastePreviewProps(pasted ?? "", [])} />, status);
+    let upload;
+    try {
+      upload = await receiveUpload(db, user.accountId, c.req.raw, { expiresAt: uploadExpiry(c) });
+    } catch (e) {
+      if (e instanceof UploadError) return fail(e.message, e.tooLarge ? 413 : 422);
+      throw e;
+    }
+    let head;
+    try {
+      head = await inspectStoredFile(db, user.accountId, upload.file.id);
+    } catch (e) {
+      await deleteFile(db, user.accountId, upload.file.id);
+      if (e instanceof UploadError) return fail(e.message, 422, upload.source === "paste" ? upload.fields.csv : undefined);
+      throw e;
+    }
+    const customFields = await listCustomFieldRefs(db, user.accountId);
+    const draft = await createImport(db, actor, {
+      source: upload.source,
+      fileId: upload.file.id,
+      fileName: upload.file.name,
+      sizeBytes: upload.file.sizeBytes,
+      ...head,
+      mapping: mapHeaders(head.header, customFields),
+    });
+    return c.redirect(`/imports/${draft.id}`, 303);
+  })
+  .get("/:id", async (c) => {
+    const id = parseId(c.req.param("id"));
+    const view = id ? await getImportView(c.get("db"), c.get("user")!.accountId, id) : null;
+    if (!view) return c.html(<NotFoundPage user={c.get("user")} />, 404);
+    return renderImport(c, view, { editing: c.req.query("edit") === "1" ? true : undefined });
+  })
+  .post("/:id/preview", async (c) => {
+    const db = c.get("db");
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const view = id ? await getImportView(db, user.accountId, id) : null;
+    if (!view) return c.html(<NotFoundPage user={user} />, 404);
+    if (view.import.jobId !== null) return c.redirect(`/imports/${view.import.id}`, 303);
+    const form = (await c.req.parseBody()) as Record<string, string>;
+    const customFields = await listCustomFieldRefs(db, user.accountId);
+    const errors: MappingErrors = {};
+    const mapping: ColumnTarget[] = view.import.header.map((_, i) => parseTarget(form[`map_${i}`] ?? "skip", customFields) ?? "skip");
+    const mappingProblem = checkMapping(mapping, customFields);
+    if (mappingProblem) errors.mapping = mappingProblem;
+    const mode = form.segment_mode === "existing" || form.segment_mode === "new" ? form.segment_mode : "none";
+    const newName = (form.new_segment_name ?? "").trim();
+    const options: ImportOptions = { mapping, overwrite: form.overwrite === "on", segmentId: null, segmentName: null, newSegmentName: null };
+    if (mode === "existing") {
+      const segmentId = parseId(form.segment_id);
+      const segment = segmentId ? await getSegmentChoice(db, user.accountId, segmentId) : null;
+      if (!segment) errors.segment = "Choose a segment from the list.";
+      else Object.assign(options, { segmentId: segment.id, segmentName: segment.name });
+    } else if (mode === "new") {
+      if (!newName) errors.segment = "Enter a name for the new segment.";
+      else if (newName.length > 200) errors.segment = "Use at most 200 characters.";
+      else if (await findSegmentByName(db, user.accountId, newName)) errors.segment = `A segment named "${newName}" already exists: choose it as an existing segment, or pick another name.`;
+      else options.newSegmentName = newName;
+    }
+    if (errors.mapping || errors.segment) {
+      const values: MappingValues = { mapping, overwrite: options.overwrite, segmentMode: mode, segmentId: parseId(form.segment_id), newSegmentName: newName };
+      return renderImport(c, view, { editing: true, values, errors, status: 422 });
+    }
+    await saveOptionsAndPreview(db, c.get("actor"), view.import.id, options);
+    return c.redirect(`/imports/${view.import.id}`, 303);
+  })
+  .post("/:id/start", async (c) => {
+    const db = c.get("db");
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const view = id ? await getImportView(db, user.accountId, id) : null;
+    if (!view) return c.html(<NotFoundPage user={user} />, 404);
+    try {
+      await startImport(db, c.get("actor"), view.import.id);
+    } catch (e) {
+      if (e instanceof SegmentNameTakenError) return renderImport(c, view, { editing: false, errors: { start: e.message }, status: 422 });
+      if (!(e instanceof ImportAlreadyStartedError)) throw e;
+    }
+    return c.redirect(`/imports/${view.import.id}`, 303);
+  })
+  .post("/:id/retry", async (c) => {
+    const db = c.get("db");
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const view = id ? await getImportView(db, user.accountId, id) : null;
+    if (!view || view.import.jobId === null) return c.html(<NotFoundPage user={user} />, 404);
+    await retryJob(db, user.accountId, view.import.jobId, IMPORT_JOB);
+    return c.redirect(`/imports/${view.import.id}`, 303);
+  })
+  .get("/:id/errors", async (c) => {
+    const db = c.get("db");
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const view = id ? await getImportView(db, user.accountId, id) : null;
+    const response = view ? await errorReportResponse(c, db, view) : null;
+    return response ?? c.html(<NotFoundPage user={user} />, 404);
+  });

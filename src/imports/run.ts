@@ -1,0 +1,437 @@
+// The import jobs: read the kept upload, stage its valid rows (COPY on PostgreSQL, batched inserts on PGlite), then
+// count them against contacts (preview) or apply them with the segment additions in the transaction that completes the job.
+import { once } from "node:events";
+import { Transform } from "node:stream";
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/postgres-js";
+import type postgres from "postgres";
+import { queryRows, type Db } from "../db/client";
+import * as schema from "../db/schema";
+import { createFile, createFileWriter, getFile, readFileStream } from "../files/store";
+import { completeJob } from "../jobs/queue";
+import { JobError, type JobContext, type JobHandler } from "../jobs/worker";
+import { addContactsToSegment } from "../segments/membership";
+import { scanEncoding, type TextEncoding } from "./decode";
+import type { Delimiter } from "./dialect";
+import type { ColumnTarget } from "./headers";
+import { openCsvStream, type CsvRecord } from "./parse";
+import { getImport, getSegmentChoice, type ImportCounts, type ImportRow } from "./queries";
+import { validateRow, type ContactValues } from "./validate";
+
+/** How many problems a preview or import keeps in its result to show on the page (the report has them all). */
+const SHOWN_PROBLEMS = 10;
+const PROGRESS_EVERY_MS = 500;
+const PGLITE_BATCH_ROWS = 2000;
+
+export interface ImportResult extends ImportCounts {
+  encoding: TextEncoding;
+  problems: { line: number; reason: string }[];
+}
+
+/** Where staged rows go: a COPY stream on PostgreSQL, batched inserts on PGlite. */
+interface Stager {
+  add(line: number, values: ContactValues): void;
+  flush(): Promise<void>;
+  end(): Promise<void>;
+  count: number;
+}
+
+interface Tables {
+  staging: string;
+  rows: string;
+}
+
+// COPY text format: backslash, tab and line breaks escaped; \N is null.
+const COPY_SPECIAL = /[\\\t\n\r]/;
+function copyText(value: string | null): string {
+  if (value === null) return "\\N";
+  if (!COPY_SPECIAL.test(value)) return value;
+  return value.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
+}
+
+function customJson(custom: Record<string, string>): string {
+  for (const _ in custom) return JSON.stringify(custom);
+  return "{}";
+}
+
+const STAGING_COLUMNS = "line int not null, email text not null, email_key text not null, first_name text, last_name text, phone text, custom jsonb not null";
+
+/** The COPY stream is written one parsed batch at a time (about 1,000 rows), waiting whenever the socket is full. */
+async function copyStager(conn: postgres.ReservedSql, table: string): Promise<Stager> {
+  const stream = await conn.unsafe(`copy ${table} (line, email, email_key, first_name, last_name, phone, custom) from stdin`).writable();
+  let buffer = "";
+  const stager: Stager = {
+    count: 0,
+    add(line, v) {
+      buffer += `${line}\t${copyText(v.email)}\t${copyText(v.emailKey)}\t${copyText(v.first_name)}\t${copyText(v.last_name)}\t${copyText(v.phone)}\t${copyText(customJson(v.custom))}\n`;
+      stager.count++;
+    },
+    async flush() {
+      if (!buffer) return;
+      const chunk = buffer;
+      buffer = "";
+      if (!stream.write(chunk)) await once(stream, "drain");
+    },
+    async end() {
+      await stager.flush();
+      const finished = once(stream, "finish");
+      stream.end();
+      await finished;
+    },
+  };
+  return stager;
+}
+
+/** PGlite has no COPY FROM STDIN stream: rows go in as one jsonb parameter per few thousand. */
+function insertStager(db: Db, table: string): Stager {
+  let rows: unknown[] = [];
+  const insert = async () => {
+    if (rows.length === 0) return;
+    const payload = JSON.stringify(rows);
+    rows = [];
+    await db.execute(sql`insert into ${sql.raw(table)} select * from jsonb_to_recordset(${payload}::jsonb) as r(${sql.raw(STAGING_COLUMNS.replace(/ not null/g, ""))})`);
+  };
+  const stager: Stager = {
+    count: 0,
+    add(line, v) {
+      rows.push({ line, email: v.email, email_key: v.emailKey, first_name: v.first_name, last_name: v.last_name, phone: v.phone, custom: v.custom });
+      stager.count++;
+    },
+    async flush() {
+      if (rows.length >= PGLITE_BATCH_ROWS) await insert();
+    },
+    end: insert,
+  };
+  return stager;
+}
+
+function csvCell(value: string): string {
+  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/**
+ * The error report, written to a file as the rows are read: one line per skipped row with its line number in
+ * the file, the reason, and its cells as they were. It keeps only the first few problems in memory.
+ */
+class ErrorReport {
+  problems: { line: number; reason: string }[] = [];
+  private pending = "";
+  private constructor(private writer: ReturnType<typeof createFileWriter> | null, readonly fileId: number | null) {}
+
+  static async open(db: Db, imp: ImportRow, expiresAt: Date | null): Promise<ErrorReport> {
+    if (!expiresAt) return new ErrorReport(null, null);
+    const file = await createFile(db, imp.accountId, { name: `import-${imp.id}-errors.csv`, contentType: "text/csv", expiresAt });
+    const report = new ErrorReport(createFileWriter(db, file), file.id);
+    report.pending = `line,reason,${imp.header.map(csvCell).join(",")}\r\n`;
+    return report;
+  }
+
+  add(record: CsvRecord, reason: string): void {
+    if (this.problems.length < SHOWN_PROBLEMS) this.problems.push({ line: record.line, reason });
+    if (!this.writer) return;
+    const cells = record.error ? csvCell(record.raw) : record.fields.map(csvCell).join(",");
+    this.pending += `${record.line},${csvCell(reason)},${cells}\r\n`;
+  }
+
+  async flush(): Promise<void> {
+    if (!this.writer || !this.pending) return;
+    const chunk = this.pending;
+    this.pending = "";
+    if (!this.writer.write(chunk)) await once(this.writer, "drain");
+  }
+
+  async end(): Promise<void> {
+    await this.flush();
+    if (!this.writer) return;
+    const finished = once(this.writer, "finish");
+    this.writer.end();
+    await finished;
+  }
+}
+
+interface StageCounts {
+  rows: number;
+  invalid: number;
+  blankLines: number;
+}
+
+/** Reads the whole kept upload once: every row is either staged or reported, and progress says how far it got. */
+async function stageFile(ctx: JobContext, imp: ImportRow, encoding: TextEncoding, stager: Stager, report: ErrorReport): Promise<StageCounts> {
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, callback) {
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const source = readFileStream(ctx.db, imp.accountId, imp.fileId).pipe(counter);
+  const csv = await openCsvStream(source, { encoding, delimiter: imp.delimiter as Delimiter });
+  const mapping = imp.mapping as ColumnTarget[];
+  let rows = 0;
+  let invalid = 0;
+  let reported = Date.now();
+  try {
+    for await (const batch of csv.batches) {
+      if (ctx.signal.aborted) throw new Error("The import was stopped: its worker lost the job.");
+      for (const record of batch) {
+        rows++;
+        const check = validateRow(record, mapping);
+        if (check.ok) stager.add(record.line, check.values);
+        else {
+          invalid++;
+          report.add(record, check.reason);
+        }
+      }
+      await stager.flush();
+      await report.flush();
+      if (Date.now() - reported > PROGRESS_EVERY_MS) {
+        reported = Date.now();
+        await ctx.progress(bytes, imp.sizeBytes, { phase: "reading", rows });
+      }
+    }
+  } catch (e) {
+    source.destroy();
+    if (e instanceof Error && e.name === "DecodeError") throw new JobError(`The file could not be decoded: ${e.message}.`);
+    throw e;
+  }
+  await stager.end();
+  return { rows, invalid, blankLines: csv.blankLines() };
+}
+
+/** The valid rows once per email, the last occurrence winning; sorted by email, which also orders the index inserts. */
+async function dedupeRows(exec: Db, t: Tables, onCommitDrop: boolean): Promise<number> {
+  await exec.execute(
+    sql.raw(`create temp table ${t.rows} ${onCommitDrop ? "on commit drop" : ""} as
+      select distinct on (email_key) line, email, email_key, first_name, last_name, phone, custom
+      from ${t.staging} order by email_key, line desc`),
+  );
+  const [row] = await queryRows<{ n: string | number }>(exec, sql.raw(`select count(*) as n from ${t.rows}`));
+  return Number(row?.n ?? 0);
+}
+
+/** Line of every duplicate row -> line of the row that wins. Only called when there are duplicates. */
+async function duplicateLines(exec: Db, t: Tables): Promise<Map<number, number>> {
+  const rows = await queryRows<{ line: number; kept: number }>(
+    exec,
+    sql.raw(`select s.line, r.line as kept from ${t.staging} s join ${t.rows} r using (email_key) where s.line <> r.line`),
+  );
+  return new Map(rows.map((r) => [Number(r.line), Number(r.kept)]));
+}
+
+/** Second read of the file, only when it has duplicates: their rows go to the report as they were. */
+async function reportDuplicates(ctx: JobContext, imp: ImportRow, encoding: TextEncoding, duplicates: Map<number, number>, report: ErrorReport): Promise<void> {
+  const csv = await openCsvStream(readFileStream(ctx.db, imp.accountId, imp.fileId), { encoding, delimiter: imp.delimiter as Delimiter });
+  let left = duplicates.size;
+  for await (const batch of csv.batches) {
+    for (const record of batch) {
+      const kept = duplicates.get(record.line);
+      if (kept === undefined) continue;
+      report.add(record, `duplicate email: line ${kept} has the same email and is the one imported`);
+      left--;
+    }
+    await report.flush();
+    if (left === 0) break;
+  }
+}
+
+/** The field values an overwrite would leave: a non-empty cell wins, an empty one keeps what is there. */
+const MERGED = (n: string, c: string) =>
+  `(coalesce(${n}.first_name, ${c}.first_name), coalesce(${n}.last_name, ${c}.last_name), coalesce(${n}.phone, ${c}.phone), ${c}.custom || ${n}.custom)`;
+const CURRENT = (c: string) => `(${c}.first_name, ${c}.last_name, ${c}.phone, ${c}.custom)`;
+
+/** Preview: what applying would do, with read-only queries against contacts and the segment. */
+async function countPreview(exec: Db, imp: ImportRow, t: Tables): Promise<{ created: number; updated: number; already: number }> {
+  const changed = imp.overwrite ? `${MERGED("r", "c")} is distinct from ${CURRENT("c")}` : "false";
+  const member = imp.segmentId
+    ? sql`exists (select 1 from segment_members m where m.account_id = ${imp.accountId} and m.segment_id = ${imp.segmentId} and m.contact_id = c.id)`
+    : sql`false`;
+  const [row] = await queryRows<{ created: string | number; updated: string | number; already: string | number }>(
+    exec,
+    sql`select count(*) filter (where c.id is null) as created,
+        count(*) filter (where c.id is not null and ${sql.raw(changed)}) as updated,
+        count(*) filter (where c.id is not null and ${member}) as already
+      from ${sql.raw(t.rows)} r left join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key`,
+  );
+  return { created: Number(row?.created ?? 0), updated: Number(row?.updated ?? 0), already: Number(row?.already ?? 0) };
+}
+
+/**
+ * The set-based upsert. Overwrite off: existing contacts are left alone (DO NOTHING). On: non-empty cells win,
+ * empty cells keep the stored value, and the IS DISTINCT FROM guard skips rows that would not change (half
+ * the cost and far less WAL on a re-import). Unmapped fields are null in staging, so they are never touched.
+ */
+async function upsertRows(exec: Db, imp: ImportRow, t: Tables): Promise<{ created: number; updated: number }> {
+  const conflict = imp.overwrite
+    ? `do update set first_name = coalesce(excluded.first_name, c.first_name), last_name = coalesce(excluded.last_name, c.last_name),
+         phone = coalesce(excluded.phone, c.phone), custom = c.custom || excluded.custom, updated_at = now()
+       where ${MERGED("excluded", "c")} is distinct from ${CURRENT("c")}`
+    : "do nothing";
+  const [row] = await queryRows<{ created: string | number; updated: string | number }>(
+    exec,
+    sql`with written as (
+        insert into contacts as c (account_id, email, first_name, last_name, phone, custom)
+        select ${imp.accountId}, email, first_name, last_name, phone, custom from ${sql.raw(t.rows)}
+        on conflict (account_id, lower(email)) ${sql.raw(conflict)}
+        returning (xmax = 0) as created
+      )
+      select count(*) filter (where created) as created, count(*) filter (where not created) as updated from written`,
+  );
+  return { created: Number(row?.created ?? 0), updated: Number(row?.updated ?? 0) };
+}
+
+/** The encoding the whole file is in: a BOM from the head is final; otherwise one pass checks every byte is UTF-8. */
+async function fileEncoding(ctx: JobContext, imp: ImportRow): Promise<TextEncoding> {
+  if (imp.encoding === "utf-16le" || imp.encoding === "utf-16be") return imp.encoding;
+  return scanEncoding(readFileStream(ctx.db, imp.accountId, imp.fileId));
+}
+
+async function loadImport(ctx: JobContext): Promise<ImportRow> {
+  const importId = Number(ctx.job.params.importId);
+  const imp = await getImport(ctx.db, ctx.job.accountId, importId);
+  if (!imp) throw new JobError(`Import #${importId} no longer exists.`);
+  const file = await getFile(ctx.db, imp.accountId, imp.fileId);
+  if (!file || !file.complete) throw new JobError("The uploaded file is no longer kept (uploads are kept for a limited time): upload it again.");
+  return imp;
+}
+
+/**
+ * Runs `work` with staging tables on the right connection. PostgreSQL: one reserved connection inside one
+ * transaction from the first COPY to the commit, so a process that dies mid-import leaves nothing behind and the
+ * retry starts clean; `apply` runs in that same transaction. PGlite (one session, transactions that block every
+ * other query): staging and counting run outside, and only `apply` runs in a transaction, so that progress and
+ * error-report writes in between never wait on it.
+ */
+async function withStaging<T>(
+  ctx: JobContext,
+  commit: boolean,
+  work: (io: { exec: Db; stager: Stager; tables: Tables; onCommitDrop: boolean; transaction<R>(apply: (tx: Db) => Promise<R>): Promise<R> }) => Promise<T>,
+): Promise<T> {
+  const { database } = ctx;
+  if (database.sql) {
+    const conn = await database.sql.reserve();
+    try {
+      await conn.unsafe("begin");
+      // drizzle reads the client's parser options, which a reserved connection shares with its pool but lacks.
+      const exec = drizzle(Object.assign(conn, { options: database.sql.options }), { schema }) as unknown as Db;
+      const tables = { staging: "import_staging", rows: "import_rows" };
+      await conn.unsafe(`create temp table ${tables.staging} (${STAGING_COLUMNS}) on commit drop`);
+      const stager = await copyStager(conn, tables.staging);
+      const out = await work({ exec, stager, tables, onCommitDrop: true, transaction: (apply) => apply(exec) });
+      await conn.unsafe(commit ? "commit" : "rollback");
+      return out;
+    } catch (e) {
+      await conn.unsafe("rollback").catch(() => {});
+      throw e;
+    } finally {
+      conn.release();
+    }
+  }
+  const db = ctx.db;
+  const tables = { staging: `import_staging_${ctx.job.id}`, rows: `import_rows_${ctx.job.id}` };
+  const drop = async () => {
+    await db.execute(sql.raw(`drop table if exists ${tables.staging}`));
+    await db.execute(sql.raw(`drop table if exists ${tables.rows}`));
+  };
+  await drop();
+  await db.execute(sql.raw(`create temp table ${tables.staging} (${STAGING_COLUMNS})`));
+  try {
+    return await work({
+      exec: db,
+      stager: insertStager(db, tables.staging),
+      tables,
+      onCommitDrop: false,
+      transaction: (apply) => db.transaction((tx) => apply(tx as unknown as Db)),
+    });
+  } finally {
+    await drop().catch(() => {});
+  }
+}
+
+function problemsOf(report: ErrorReport) {
+  return report.problems;
+}
+
+/** Dry run: the same staging and deduplication as the import, then counts only; nothing is written to contacts. */
+export const runImportPreviewJob: JobHandler = async (ctx) => {
+  const imp = await loadImport(ctx);
+  const encoding = await fileEncoding(ctx, imp);
+  return withStaging(ctx, false, async ({ exec, stager, tables, onCommitDrop }) => {
+    const report = await ErrorReport.open(ctx.db, imp, null);
+    const staged = await stageFile(ctx, imp, encoding, stager, report);
+    await ctx.progress(imp.sizeBytes, imp.sizeBytes, { phase: "counting", rows: staged.rows });
+    const distinct = await dedupeRows(exec, tables, onCommitDrop);
+    const counts = await countPreview(exec, imp, tables);
+    const segmentChosen = imp.segmentId !== null || imp.newSegmentName !== null;
+    const result: ImportResult = {
+      rows: staged.rows,
+      created: counts.created,
+      updated: counts.updated,
+      unchanged: distinct - counts.created - counts.updated,
+      invalid: staged.invalid,
+      duplicates: stager.count - distinct,
+      added_to_segment: segmentChosen ? distinct - counts.already : 0,
+      already_in_segment: segmentChosen ? counts.already : 0,
+      blank_lines: staged.blankLines,
+      error_file_id: null,
+      encoding,
+      problems: problemsOf(report),
+    };
+    return result as unknown as Record<string, unknown>;
+  });
+};
+
+/** Lost the job to another worker (its lease lapsed): roll back, the other worker applies it. */
+class JobLostError extends Error {}
+
+/** The import: every effect (contacts, segment members and history, the job's completion) in one transaction. */
+export const runImportJob: JobHandler = async (ctx) => {
+  const imp = await loadImport(ctx);
+  if (imp.segmentId !== null && !(await getSegmentChoice(ctx.db, imp.accountId, imp.segmentId))) {
+    throw new JobError(`The segment "${imp.segmentName ?? imp.segmentId}" was deleted after the import was set up: nothing was imported.`);
+  }
+  const encoding = await fileEncoding(ctx, imp);
+  const ttlDays = ctx.config.IMPORT_TTL_DAYS;
+  const report = await ErrorReport.open(ctx.db, imp, new Date(Date.now() + ttlDays * 86_400_000));
+  const lost = await withStaging(ctx, true, async ({ exec, stager, tables, onCommitDrop, transaction }) => {
+    const staged = await stageFile(ctx, imp, encoding, stager, report);
+    await ctx.progress(imp.sizeBytes, imp.sizeBytes, { phase: "writing", rows: staged.rows });
+    const distinct = await dedupeRows(exec, tables, onCommitDrop);
+    const duplicates = stager.count - distinct;
+    if (duplicates > 0) await reportDuplicates(ctx, imp, encoding, await duplicateLines(exec, tables), report);
+    await report.end();
+    return transaction(async (tx) => {
+      const written = await upsertRows(tx, imp, tables);
+      let membership = { added: 0, alreadyMembers: 0 };
+      if (imp.segmentId !== null) {
+        membership = await addContactsToSegment(
+          tx,
+          imp.accountId,
+          imp.segmentId,
+          sql`select c.id from ${sql.raw(tables.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key`,
+          { type: "import", id: imp.id, label: `import #${imp.id}` },
+        );
+      }
+      const result: ImportResult = {
+        rows: staged.rows,
+        created: written.created,
+        updated: written.updated,
+        unchanged: distinct - written.created - written.updated,
+        invalid: staged.invalid,
+        duplicates,
+        added_to_segment: membership.added,
+        already_in_segment: membership.alreadyMembers,
+        blank_lines: staged.blankLines,
+        error_file_id: report.fileId,
+        encoding,
+        problems: problemsOf(report),
+      };
+      if (!(await completeJob(tx, ctx.job, ctx.workerId, result as unknown as Record<string, unknown>))) throw new JobLostError();
+      return false;
+    });
+  }).catch((e) => {
+    if (e instanceof JobLostError) return true;
+    throw e;
+  });
+  if (lost) throw new Error("Another worker took over this import; its changes were rolled back.");
+  return undefined;
+};

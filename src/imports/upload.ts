@@ -1,0 +1,183 @@
+// Receives a CSV (multipart `file` field, pasted text, or a raw text/csv body) straight into the file store, then reads its head: dialect, header, samples.
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import busboy from "busboy";
+import type { Db } from "../db/client";
+import { createFile, createFileWriter, deleteFile, readFileStream, type StoredFile } from "../files/store";
+import type { Delimiter } from "./dialect";
+import type { TextEncoding } from "./decode";
+import { openCsvStream } from "./parse";
+
+export const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
+/** Pasted text comes in a form field, which busboy and Hono hold in memory: a paste box is for small lists. */
+export const MAX_PASTE_CHARS = 10 * 1024 * 1024;
+const SAMPLE_ROWS = 3;
+
+/** A request the upload cannot use; routes answer 400 (or 413 when `tooLarge`) with the message. */
+export class UploadError extends Error {
+  constructor(message: string, public tooLarge = false) {
+    super(message);
+  }
+}
+
+export const TOO_LARGE_MESSAGE = "The file is larger than 1 GB, the most one import takes. Split it into smaller files.";
+
+export interface ReceivedUpload {
+  file: StoredFile;
+  source: "upload" | "paste" | "api";
+  /** The other form fields sent with the file (multipart) or the query (raw body). */
+  fields: Record<string, string>;
+}
+
+/** Counts bytes through, failing once more than `max` passed: the stored file stops growing at the limit. */
+function byteLimit(max: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, callback) {
+      seen += chunk.length;
+      if (seen > max) return callback(new UploadError(TOO_LARGE_MESSAGE, true));
+      callback(null, chunk);
+    },
+  });
+}
+
+/** Stores a stream as a new file; on any failure the partial file is deleted. */
+async function storeLimited(db: Db, accountId: number, meta: { name: string; contentType: string; expiresAt: Date }, source: Readable, maxBytes: number): Promise<StoredFile> {
+  const file = await createFile(db, accountId, meta);
+  const writer = createFileWriter(db, file);
+  try {
+    await pipeline(source, byteLimit(maxBytes), writer);
+  } catch (e) {
+    await deleteFile(db, accountId, file.id).catch(() => {});
+    throw e;
+  }
+  return { ...file, sizeBytes: writer.bytesWritten(), complete: true };
+}
+
+export async function storeText(db: Db, accountId: number, text: string, meta: { name: string; expiresAt: Date }): Promise<StoredFile> {
+  return storeLimited(db, accountId, { ...meta, contentType: "text/csv" }, Readable.from([Buffer.from(text, "utf8")]), MAX_UPLOAD_BYTES);
+}
+
+/**
+ * Streams the request body into the file store without holding it in memory: a multipart form (field `file`,
+ * or a pasted `csv` field when no file was chosen), a form-urlencoded paste (`csv`), or a raw CSV body.
+ * Throws UploadError for an empty or oversized request.
+ */
+export async function receiveUpload(db: Db, accountId: number, request: Request, options: { expiresAt: Date; maxBytes?: number; defaultName?: string }): Promise<ReceivedUpload> {
+  const maxBytes = options.maxBytes ?? MAX_UPLOAD_BYTES;
+  const length = Number(request.headers.get("content-length") ?? "NaN");
+  // Multipart framing adds a little around the file; anything beyond that slack cannot fit.
+  if (Number.isFinite(length) && length > maxBytes + 64 * 1024) throw new UploadError(TOO_LARGE_MESSAGE, true);
+  const contentType = request.headers.get("content-type") ?? "";
+  const meta = { contentType: "text/csv", expiresAt: options.expiresAt };
+  if (!request.body) throw new UploadError("The request has no body: send a CSV file.");
+
+  if (/^multipart\/form-data/i.test(contentType)) {
+    return receiveMultipart(db, accountId, request.body, contentType, { ...meta, maxBytes });
+  }
+  if (/^application\/x-www-form-urlencoded/i.test(contentType)) {
+    const form = new URLSearchParams(await request.text());
+    const fields = Object.fromEntries(form);
+    const text = fields.csv ?? "";
+    if (text.trim() === "") throw new UploadError("Paste some CSV text, or choose a file to upload.");
+    if (text.length > MAX_PASTE_CHARS) throw new UploadError("That is too much text to paste: upload it as a file instead.", true);
+    const file = await storeText(db, accountId, text, { name: "pasted.csv", expiresAt: options.expiresAt });
+    return { file, source: "paste", fields };
+  }
+  const name = options.defaultName ?? "upload.csv";
+  const file = await storeLimited(db, accountId, { ...meta, name }, Readable.fromWeb(request.body as import("node:stream/web").ReadableStream), maxBytes);
+  if (file.sizeBytes === 0) {
+    await deleteFile(db, accountId, file.id);
+    throw new UploadError("The request body is empty: send the CSV as the body, or as a multipart `file` field.");
+  }
+  return { file, source: "api", fields: {} };
+}
+
+async function receiveMultipart(
+  db: Db,
+  accountId: number,
+  body: ReadableStream<Uint8Array>,
+  contentType: string,
+  meta: { contentType: string; expiresAt: Date; maxBytes: number },
+): Promise<ReceivedUpload> {
+  const fields: Record<string, string> = {};
+  let stored: Promise<StoredFile | null> | null = null;
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({ headers: { "content-type": contentType }, limits: { files: 1, fields: 20, fieldSize: MAX_PASTE_CHARS, fileSize: meta.maxBytes } });
+  } catch {
+    throw new UploadError("The multipart body could not be read (no boundary).");
+  }
+  const parsed = new Promise<void>((resolve, reject) => {
+    parser.on("file", (name, stream, info) => {
+      if (name !== "file" || stored) {
+        stream.resume();
+        return;
+      }
+      const fileName = (info.filename ?? "").trim() || "upload.csv";
+      // busboy stops the file at the limit (and reads past the rest), so the store never holds more than 1 GB.
+      stored = storeLimited(db, accountId, { ...meta, name: fileName }, stream, meta.maxBytes + 1).then(async (file) => {
+        if (file.sizeBytes > 0 && !stream.truncated) return file;
+        await deleteFile(db, accountId, file.id);
+        if (stream.truncated) throw new UploadError(TOO_LARGE_MESSAGE, true);
+        return null;
+      });
+      // A failure while storing must not leave busboy waiting on a stream nobody reads.
+      stored.catch(() => stream.resume());
+    });
+    parser.on("field", (name, value) => {
+      fields[name] = value;
+    });
+    parser.on("close", () => resolve());
+    parser.on("error", (e) => reject(new UploadError(`The upload could not be read: ${(e as Error).message}`)));
+  });
+  const source = Readable.fromWeb(body as import("node:stream/web").ReadableStream);
+  source.on("error", () => {});
+  source.pipe(parser);
+  const results = await Promise.allSettled([parsed, stored ?? Promise.resolve(null)]);
+  // `stored` may have been set after the allSettled list was built: wait for it too.
+  const file = stored ? await (stored as Promise<StoredFile | null>) : null;
+  if (results[0].status === "rejected") {
+    if (file) await deleteFile(db, accountId, file.id);
+    throw results[0].reason;
+  }
+  if (file) return { file, source: "upload", fields };
+  const text = fields.csv ?? "";
+  if (text.trim() === "") throw new UploadError("Choose a CSV file to upload (the one chosen is empty), or paste CSV text.");
+  return { file: await storeText(db, accountId, text, { name: "pasted.csv", expiresAt: meta.expiresAt }), source: "paste", fields };
+}
+
+export interface FileHead {
+  encoding: TextEncoding;
+  delimiter: Delimiter;
+  header: string[];
+  samples: string[][];
+}
+
+/**
+ * Reads the start of a stored CSV: encoding (from its first MiB; the job re-checks the whole file), delimiter,
+ * header and a few sample rows. Throws UploadError when the file has no header row.
+ */
+export async function inspectStoredFile(db: Db, accountId: number, fileId: number): Promise<FileHead> {
+  const stream = readFileStream(db, accountId, fileId);
+  try {
+    const csv = await openCsvStream(stream);
+    if (!csv.header || csv.header.error || csv.header.fields.every((f) => f.trim() === "")) {
+      throw new UploadError("The file has no header row: its first line must name the columns.");
+    }
+    const samples: string[][] = [];
+    for await (const batch of csv.batches) {
+      for (const record of batch) {
+        if (!record.error) samples.push(record.fields.map((f) => f.trim().slice(0, 200)));
+        if (samples.length >= SAMPLE_ROWS) break;
+      }
+      if (samples.length >= SAMPLE_ROWS) break;
+    }
+    return { encoding: csv.encoding, delimiter: csv.delimiter, header: csv.header.fields.map((f) => f.trim()), samples };
+  } catch (e) {
+    if (e instanceof UploadError) throw e;
+    throw new UploadError(`The file could not be read as CSV: ${(e as Error).message}`);
+  } finally {
+    stream.destroy();
+  }
+}

@@ -1,0 +1,71 @@
+import type { ImportCounts } from "../../src/imports/queries";
+
+export function formatCount(n: number | undefined): string {
+  return (n ?? 0).toLocaleString("en");
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
+}
+
+export function formatWhen(d: Date | null | undefined): string {
+  return d ? d.toISOString().slice(0, 16).replace("T", " ") : "";
+}
+
+export const DELIMITER_NAMES: Record<string, string> = { ",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe" };
+
+/**
+ * Every row's outcome, and the sum that proves none was lost. `planned` words it as what the import would do
+ * (the preview), otherwise as what it did.
+ */
+export function OutcomeTable({ counts, planned, segmentName }: { counts: Partial<ImportCounts>; planned: boolean; segmentName: string | null }) {
+  const rows = counts.rows ?? 0;
+  const parts = [counts.created, counts.updated, counts.unchanged, counts.invalid, counts.duplicates].map((n) => n ?? 0);
+  const sum = parts.reduce((a, b) => a + b, 0);
+  const lines: [string, number | undefined, string][] = [
+    [planned ? "New contacts to create" : "New contacts created", counts.created, "created"],
+    [planned ? "Existing contacts that would change" : "Existing contacts updated", counts.updated, "updated"],
+    ["Existing contacts unchanged", counts.unchanged, "unchanged"],
+    ["Invalid rows, skipped", counts.invalid, "invalid"],
+    ["Duplicates in the file, skipped (the last one wins)", counts.duplicates, "duplicates"],
+  ];
+  return (
+    <div class="table-wrap">
+      <table class="outcomes">
+        <tbody>
+          {lines.map(([label, n, key]) => (
+            <tr data-outcome={key}>
+              <th scope="row">{label}</th>
+              <td class="num">{formatCount(n)}</td>
+            </tr>
+          ))}
+          <tr class="total">
+            <th scope="row">Rows in the file</th>
+            <td class="num">{formatCount(rows)}</td>
+          </tr>
+          {segmentName !== null && (
+            <>
+              <tr data-outcome="added_to_segment">
+                <th scope="row">{planned ? `To add to segment "${segmentName}"` : `Added to segment "${segmentName}"`}</th>
+                <td class="num">{formatCount(counts.added_to_segment)}</td>
+              </tr>
+              <tr data-outcome="already_in_segment">
+                <th scope="row">Already in the segment</th>
+                <td class="num">{formatCount(counts.already_in_segment)}</td>
+              </tr>
+            </>
+          )}
+        </tbody>
+      </table>
+      <p class={sum === rows ? "muted" : "notice error"} data-testid="rows-accounted">
+        {sum === rows
+          ? `Every row is accounted for: ${parts.map(formatCount).join(" + ")} = ${formatCount(rows)} rows.`
+          : `The outcomes add up to ${formatCount(sum)}, not ${formatCount(rows)}: please report this import.`}
+        {(counts.blank_lines ?? 0) > 0 && ` ${formatCount(counts.blank_lines)} blank lines were ignored.`}
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,273 @@
+import type { SessionUser } from "../../src/auth/session";
+import type { CustomFieldRef } from "../../src/imports/headers";
+import { BUILTIN_TARGETS, targetLabel } from "../../src/imports/mapping";
+import { importStatus, jobCounts, type ImportView } from "../../src/imports/queries";
+import type { ColumnTarget } from "../../src/imports/headers";
+import { Layout } from "../layout";
+import { DELIMITER_NAMES, formatBytes, formatCount, formatWhen, OutcomeTable } from "./parts";
+
+export interface MappingValues {
+  mapping: ColumnTarget[];
+  overwrite: boolean;
+  segmentMode: "none" | "existing" | "new";
+  segmentId: number | null;
+  newSegmentName: string;
+}
+
+export interface MappingErrors {
+  mapping?: string;
+  segment?: string;
+  start?: string;
+}
+
+export interface ImportPageProps {
+  user: SessionUser;
+  view: ImportView;
+  segments: { id: number; name: string }[];
+  customFields: CustomFieldRef[];
+  /** Show the mapping and options form (a draft not yet previewed, or "Change mapping"). */
+  editing: boolean;
+  values: MappingValues;
+  errors?: MappingErrors;
+}
+
+const STEP_NAMES = ["Choose a file", "Map columns", "Options", "Preview", "Import"];
+
+function Steps({ current }: { current: number }) {
+  return (
+    <ol class="steps" aria-label="Import steps">
+      {STEP_NAMES.map((name, i) => (
+        <li aria-current={i === current ? "step" : undefined} class={i < current ? "done" : undefined}>{name}</li>
+      ))}
+    </ol>
+  );
+}
+
+/** One page per import: the mapping form while it is a draft, then its preview, progress or outcome. */
+export function ImportPage(props: ImportPageProps) {
+  const { user, view, editing } = props;
+  const imp = view.import;
+  const status = importStatus(view.job);
+  const step = status !== "draft" ? 4 : editing ? 1 : 3;
+  return (
+    <Layout title={`Import #${imp.id}`} user={user} section="imports">
+      <div class="page-head">
+        <div>
+          <h1>Import #{imp.id}</h1>
+          <p class="muted subtitle">
+            {imp.fileName} · {formatBytes(imp.sizeBytes)} · {imp.createdByLabel} · {formatWhen(imp.createdAt)}
+          </p>
+        </div>
+        <div class="buttons">
+          <a href="/imports" role="button" class="secondary outline">All imports</a>
+          <a href="/imports/new" role="button" class="secondary">New import</a>
+        </div>
+      </div>
+      <Steps current={step} />
+      {editing && status === "draft" ? <MappingForm {...props} /> : <ImportPanel view={view} customFields={props.customFields} errors={props.errors} />}
+    </Layout>
+  );
+}
+
+function TargetSelect({ column, name, value, customFields }: { column: number; name: string; value: ColumnTarget; customFields: CustomFieldRef[] }) {
+  return (
+    <select name={`map_${column}`} aria-label={`Import column "${name}" as`}>
+      {BUILTIN_TARGETS.map((t) => <option value={t.value} selected={value === t.value}>{t.label}</option>)}
+      {customFields.length > 0 && (
+        <optgroup label="Custom fields">
+          {customFields.map((f) => <option value={`custom:${f.key}`} selected={value === `custom:${f.key}`}>{f.label}</option>)}
+        </optgroup>
+      )}
+      <option value="skip" selected={value === "skip"}>Don't import</option>
+    </select>
+  );
+}
+
+export function MappingForm({ view, segments, customFields, values, errors = {} }: ImportPageProps) {
+  const imp = view.import;
+  const previewFailed = view.preview?.status === "failed";
+  return (
+    <form method="post" action={`/imports/${imp.id}/preview`} class="mapping-form">
+      {previewFailed && <p class="notice error" role="alert">The preview failed: {view.preview?.error}</p>}
+      <section>
+        <h2>Map columns</h2>
+        <p class="muted">
+          Roster read {imp.header.length} columns ({imp.encoding}, separated by {DELIMITER_NAMES[imp.delimiter] ?? imp.delimiter}) and matched them by
+          name. Choose what each column holds; one must be the email address.
+        </p>
+        {errors.mapping && <p class="notice error" role="alert" id="mapping-error">{errors.mapping}</p>}
+        <div class="table-wrap">
+          <table class="mapping">
+            <thead>
+              <tr><th scope="col">Column in the file</th><th scope="col">Sample</th><th scope="col">Import as</th></tr>
+            </thead>
+            <tbody>
+              {imp.header.map((name, i) => (
+                <tr>
+                  <td><strong>{name || `(column ${i + 1})`}</strong></td>
+                  <td class="sample">{imp.samples.map((r) => r[i]).find((v) => v) ?? <span class="muted">(empty)</span>}</td>
+                  <td><TargetSelect column={i} name={name} value={values.mapping[i] ?? "skip"} customFields={customFields} /></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      <section>
+        <h2>Options</h2>
+        <fieldset>
+          <label>
+            <input type="checkbox" role="switch" name="overwrite" value="on" checked={values.overwrite} aria-describedby="overwrite-hint" />
+            Overwrite existing
+          </label>
+          <small id="overwrite-hint" class="muted">
+            Contacts are matched by email, ignoring case. Off: existing contacts keep every field. On: a non-empty cell replaces the stored value;
+            an empty cell never blanks a field, and columns not imported are never touched.
+          </small>
+        </fieldset>
+        <fieldset aria-describedby={errors.segment ? "segment-error" : undefined}>
+          <legend>Add to segment</legend>
+          <label>
+            <input type="radio" name="segment_mode" value="none" checked={values.segmentMode === "none"} />
+            None
+          </label>
+          <label>
+            <input type="radio" name="segment_mode" value="existing" checked={values.segmentMode === "existing"} disabled={segments.length === 0} />
+            An existing segment
+          </label>
+          <select name="segment_id" aria-label="Existing segment" disabled={segments.length === 0}>
+            {segments.length === 0 && <option value="">No static segments yet</option>}
+            {segments.map((s) => <option value={String(s.id)} selected={values.segmentId === s.id}>{s.name}</option>)}
+          </select>
+          <label>
+            <input type="radio" name="segment_mode" value="new" checked={values.segmentMode === "new"} />
+            A new segment named
+          </label>
+          <input type="text" name="new_segment_name" aria-label="New segment name" value={values.newSegmentName} placeholder="e.g. Trade fair 2026" maxlength={200} />
+          {errors.segment && <small id="segment-error" class="field-error">{errors.segment}</small>}
+        </fieldset>
+      </section>
+      <div class="form-actions">
+        <button type="submit">Preview import</button>
+        <span class="muted">Nothing is written until you start the import.</span>
+      </div>
+    </form>
+  );
+}
+
+function Progress({ done, total, label }: { done: number; total: number | null; label: string }) {
+  const pct = total ? Math.min(100, Math.round((done / total) * 100)) : null;
+  return (
+    <div class="import-progress">
+      <progress value={pct ?? undefined} max={100} aria-label={label} />
+      <small class="muted">{label}{pct !== null && ` · ${pct}%`}</small>
+    </div>
+  );
+}
+
+function MappingSummary({ view, customFields }: { view: ImportView; customFields: CustomFieldRef[] }) {
+  const imp = view.import;
+  const mapped = imp.header.map((h, i) => [h, imp.mapping[i] ?? "skip"] as const).filter(([, t]) => t !== "skip");
+  const skipped = imp.header.filter((_, i) => (imp.mapping[i] ?? "skip") === "skip");
+  const segment = imp.segmentName ?? (imp.newSegmentName ? `${imp.newSegmentName} (new)` : null);
+  return (
+    <dl class="fields">
+      <dt>Columns</dt>
+      <dd>
+        {mapped.map(([h, t], i) => <>{i > 0 && ", "}{h} → {targetLabel(t, customFields)}</>)}
+        {skipped.length > 0 && <span class="muted">; not imported: {skipped.join(", ")}</span>}
+      </dd>
+      <dt>Overwrite existing</dt>
+      <dd>{imp.overwrite ? "On: non-empty cells replace stored values" : "Off: existing contacts keep every field"}</dd>
+      <dt>Add to segment</dt>
+      <dd>{segment ?? "None"}</dd>
+    </dl>
+  );
+}
+
+function Problems({ problems }: { problems?: { line: number; reason: string }[] }) {
+  if (!problems || problems.length === 0) return null;
+  return (
+    <details>
+      <summary>First problems found</summary>
+      <ul class="problems">
+        {problems.map((p) => <li>Line {p.line}: {p.reason}</li>)}
+      </ul>
+    </details>
+  );
+}
+
+/**
+ * The part of the page that changes while jobs run; also the htmx fragment of GET /imports/:id. It polls (load
+ * delay) only while a preview or the import is queued or running: the finished states carry no trigger.
+ */
+export function ImportPanel({ view, customFields, errors = {} }: { view: ImportView; customFields: CustomFieldRef[]; errors?: MappingErrors }) {
+  const imp = view.import;
+  const status = importStatus(view.job);
+  const preview = view.preview;
+  const running = status === "queued" || status === "running" || (status === "draft" && (preview?.status === "queued" || preview?.status === "running"));
+  const poll = running ? { "hx-get": `/imports/${imp.id}`, "hx-trigger": "load delay:1s", "hx-swap": "outerHTML" } : {};
+  const counts = jobCounts(status === "draft" ? preview : view.job) as ReturnType<typeof jobCounts> & { phase?: string; problems?: { line: number; reason: string }[] };
+  const segmentName = imp.segmentName ?? imp.newSegmentName;
+  return (
+    <section id="import-panel" aria-live="polite" {...poll}>
+      <MappingSummary view={view} customFields={customFields} />
+      {status === "draft" && running && (
+        <article aria-busy="true">
+          <h2>Checking the file</h2>
+          <Progress done={preview?.progressDone ?? 0} total={preview?.progressTotal ?? imp.sizeBytes} label={`${formatCount(counts.rows)} rows read`} />
+          <p class="muted">Every row is read and compared with your contacts. Nothing is written.</p>
+        </article>
+      )}
+      {status === "draft" && preview?.status === "completed" && (
+        <article>
+          <header><h2>Preview</h2></header>
+          <p>If you start the import now:</p>
+          <OutcomeTable counts={counts} planned segmentName={segmentName} />
+          <Problems problems={counts.problems} />
+          {errors.start && <p class="notice error" role="alert">{errors.start}</p>}
+          <footer class="form-actions">
+            <form method="post" action={`/imports/${imp.id}/start`} class="inline-form">
+              <button type="submit">Start import</button>
+            </form>
+            <a href={`/imports/${imp.id}?edit=1`} role="button" class="secondary outline">Change mapping or options</a>
+          </footer>
+        </article>
+      )}
+      {(status === "queued" || status === "running") && (
+        <article aria-busy="true">
+          <h2>{status === "queued" ? "Waiting to start" : counts.phase === "writing" ? "Writing contacts" : "Importing"}</h2>
+          <Progress
+            done={view.job?.progressDone ?? 0}
+            total={view.job?.progressTotal ?? imp.sizeBytes}
+            label={`${formatCount(counts.rows)} rows, ${formatBytes(view.job?.progressDone ?? 0)} of ${formatBytes(imp.sizeBytes)} read`}
+          />
+          <p class="muted">You can leave this page: the import goes on, and its result will be here and in the list of imports.</p>
+        </article>
+      )}
+      {status === "completed" && (
+        <article>
+          <header><h2>Imported <span class="badge completed">completed</span></h2></header>
+          <OutcomeTable counts={counts} planned={false} segmentName={segmentName} />
+          <Problems problems={counts.problems} />
+          <footer class="form-actions">
+            {(counts.invalid ?? 0) + (counts.duplicates ?? 0) > 0 && (
+              <a href={`/imports/${imp.id}/errors`} role="button" class="secondary" download>Download error report</a>
+            )}
+            {imp.segmentId !== null && <a href={`/segments/${imp.segmentId}`} role="button" class="secondary outline">Open the segment</a>}
+            <a href="/contacts" role="button" class="secondary outline">See contacts</a>
+          </footer>
+        </article>
+      )}
+      {status === "failed" && (
+        <article>
+          <header><h2>Import failed <span class="badge failed">failed</span></h2></header>
+          <p class="notice error" role="alert">{view.job?.error ?? "The import stopped."} Nothing was imported.</p>
+          <form method="post" action={`/imports/${imp.id}/retry`} class="inline-form">
+            <button type="submit" class="secondary">Try again</button>
+          </form>
+        </article>
+      )}
+    </section>
+  );
+}
