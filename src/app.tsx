@@ -9,6 +9,11 @@ import { adminRoutes } from "./admin/routes";
 import { accountExists } from "./auth/accounts";
 import { validateApiKey } from "./auth/api-keys";
 import { authRoutes, loadSession } from "./auth/routes";
+import { contactApi } from "./contacts/api";
+import { contactRoutes } from "./contacts/routes";
+import { customFieldRoutes } from "./custom-fields/routes";
+import { segmentApi } from "./segments/api";
+import { segmentRoutes } from "./segments/routes";
 import { eventsApi } from "./events/api";
 import { importApi } from "./imports/api";
 import { importRoutes } from "./imports/routes";
@@ -86,6 +91,8 @@ export function createApp(deps: Deps) {
   api.route("/events", eventsApi);
   api.route("/exports", exportApi);
   api.route("/imports", importApi);
+  api.route("/segments", segmentApi);
+  api.route("/contacts", contactApi);
   api.notFound((c) => apiError(c, 404, "not_found", "No such resource."));
   app.route("/api/v1", api);
 
@@ -102,6 +109,9 @@ export function createApp(deps: Deps) {
     return c.redirect("/contacts", 303);
   });
   app.route("/", authRoutes);
+  app.route("/contacts", contactRoutes);
+  app.route("/segments", segmentRoutes);
+  app.route("/admin/custom-fields", customFieldRoutes);
   app.route("/admin", adminRoutes);
   app.route("/imports", importRoutes);
   app.route("/workflows", workflowRoutes);

@@ -1,0 +1,80 @@
+// JSON API for contacts: /api/v1/contacts, addressed by email. Same operations as the HTML pages.
+import { Hono, type Context } from "hono";
+import { listCustomFields } from "../custom-fields/queries";
+import { getSegment } from "../segments/queries";
+import { sourceOf } from "../segments/routes";
+import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
+import { contactJson, readJsonObject, readPaging } from "./json";
+import { ContactEmailTakenError, deleteContact, getContact, getContactByEmail, listContactSegments, listContacts, updateContact } from "./queries";
+import { upsertContacts } from "./upsert";
+import { parseContactJson } from "./validate";
+
+const notFound = (c: Context<AppEnv>) => apiError(c, 404, "not_found", "No contact with this email in your account.");
+
+export const contactApi = new Hono<AppEnv>()
+  .get("/", requireApiRole("viewer"), async (c) => {
+    const accountId = c.get("actor").accountId;
+    const paging = readPaging(c);
+    if ("response" in paging) return paging.response;
+    const rawSegment = c.req.query("segment_id");
+    let segmentId: number | null = null;
+    if (rawSegment) {
+      segmentId = parseId(rawSegment);
+      if (!segmentId || !(await getSegment(c.get("db"), accountId, segmentId))) {
+        return apiError(c, 404, "not_found", "No segment with this segment_id in your account.", { field: "segment_id" });
+      }
+    }
+    const page = await listContacts(c.get("db"), accountId, { q: c.req.query("q"), segmentId }, paging);
+    return c.json({ data: page.rows.map(contactJson), next_cursor: page.nextCursor });
+  })
+  .post("/", requireApiRole("editor"), async (c) => {
+    const db = c.get("db");
+    const accountId = c.get("actor").accountId;
+    const read = await readJsonObject(c);
+    if ("response" in read) return read.response;
+    const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: false });
+    if (parsed.error) return apiError(c, 422, "validation_failed", parsed.error.message, { field: parsed.error.field });
+    const d = parsed.data!;
+    // Create or update by email: given values replace stored ones, absent ones are kept (upsertContacts' rule).
+    const [result] = await upsertContacts(db, accountId, [{ email: d.email!, firstName: d.firstName, lastName: d.lastName, phone: d.phone, custom: d.custom }], { overwrite: true });
+    const contact = await getContact(db, accountId, result!.id);
+    return c.json({ ...contactJson(contact!), created: result!.created }, result!.created ? 201 : 200);
+  })
+  .get("/:email", requireApiRole("viewer"), async (c) => {
+    const contact = await getContactByEmail(c.get("db"), c.get("actor").accountId, c.req.param("email"));
+    return contact ? c.json(contactJson(contact)) : notFound(c);
+  })
+  .patch("/:email", requireApiRole("editor"), async (c) => {
+    const db = c.get("db");
+    const accountId = c.get("actor").accountId;
+    const contact = await getContactByEmail(db, accountId, c.req.param("email"));
+    if (!contact) return notFound(c);
+    const read = await readJsonObject(c);
+    if ("response" in read) return read.response;
+    const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: true });
+    if (parsed.error) return apiError(c, 422, "validation_failed", parsed.error.message, { field: parsed.error.field });
+    try {
+      const updated = await updateContact(db, accountId, contact.id, parsed.data!);
+      return updated ? c.json(contactJson(updated)) : notFound(c);
+    } catch (e) {
+      if (e instanceof ContactEmailTakenError) return apiError(c, 409, "email_taken", e.message, { field: "email" });
+      throw e;
+    }
+  })
+  .delete("/:email", requireApiRole("editor"), async (c) => {
+    const db = c.get("db");
+    const accountId = c.get("actor").accountId;
+    const contact = await getContactByEmail(db, accountId, c.req.param("email"));
+    if (!contact || !(await deleteContact(db, accountId, contact.id, sourceOf(c.get("actor"))))) return notFound(c);
+    return c.json({ id: contact.id, email: contact.email, deleted: true });
+  })
+  .get("/:email/segments", requireApiRole("viewer"), async (c) => {
+    const db = c.get("db");
+    const accountId = c.get("actor").accountId;
+    const contact = await getContactByEmail(db, accountId, c.req.param("email"));
+    if (!contact) return notFound(c);
+    const segments = await listContactSegments(db, accountId, contact.id);
+    return c.json({
+      data: segments.map((s) => ({ id: s.id, name: s.name, added_at: s.addedAt.toISOString(), source: { type: s.sourceType, id: s.sourceId, label: s.sourceLabel } })),
+    });
+  });

@@ -1,0 +1,313 @@
+// Reading and changing contacts: the filtered, keyset-paginated list (search and segment filter), one contact,
+// its segments and history, and edits. Hot-path SQL is raw so its plan is the one measured in bench/.
+import { sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { queryRows } from "../db/client";
+import type { SourceType } from "../db/schema";
+import type { MembershipSource } from "../segments/membership";
+import type { CustomValue } from "./upsert";
+
+/** What narrows the contacts list: a search (email prefix or name contains) and one segment's members. */
+export interface ContactFilter {
+  q?: string;
+  segmentId?: number | null;
+}
+
+export interface ContactRow {
+  id: number;
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  phone: string | null;
+  custom: Record<string, CustomValue>;
+  createdAt: Date;
+  updatedAt: Date;
+  segmentsCount: number;
+  /** Set when the list is filtered to a segment: when and by what this contact entered it. */
+  membership?: { addedAt: Date; sourceType: SourceType; sourceId: number | null; sourceLabel: string };
+}
+
+export interface ContactPage {
+  rows: ContactRow[];
+  /** The cursor of the next page (the last id shown), or null on the last page. */
+  nextCursor: string | null;
+}
+
+export class ContactEmailTakenError extends Error {
+  constructor(public email: string) {
+    super(`A contact with the email ${email} already exists.`);
+  }
+}
+
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } };
+  return err?.code === "23505" || err?.cause?.code === "23505";
+}
+
+/** Raw timestamps are Date on PGlite and text on postgres.js. */
+export function toDate(v: unknown): Date {
+  if (v instanceof Date) return v;
+  const s = String(v);
+  return new Date(s.includes("T") ? s : s.replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00"));
+}
+
+function parseCustom(v: unknown): Record<string, CustomValue> {
+  if (!v) return {};
+  return (typeof v === "string" ? JSON.parse(v) : v) as Record<string, CustomValue>;
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
+}
+
+/** Normalises a search box value: trimmed, at most 200 characters; empty means no search. */
+export function normaliseQuery(q: string | undefined | null): string {
+  return (q ?? "").trim().slice(0, 200);
+}
+
+/**
+ * The search as SQL on contacts `c`: email prefix as a range on the (account_id, lower(email)) index (LIKE would
+ * not use it under C.UTF-8), or name contains on the trigram index of search_name (accents and case folded).
+ */
+function searchSql(q: string): SQL {
+  const key = q.toLowerCase();
+  return sql`((lower(c.email) >= ${key} and lower(c.email) < ${key} || chr(1114111))
+    or c.search_name like '%' || roster_fold(${escapeLike(q)}) || '%')`;
+}
+
+/** Conditions on contacts `c` for a filter (search, segment), tenant-scoped. */
+export function contactFilterSql(accountId: number, filter: ContactFilter): SQL {
+  const parts: SQL[] = [sql`c.account_id = ${accountId}`];
+  const q = normaliseQuery(filter.q);
+  if (q) parts.push(searchSql(q));
+  if (filter.segmentId) {
+    parts.push(sql`exists (select 1 from segment_members m where m.account_id = ${accountId} and m.segment_id = ${filter.segmentId} and m.contact_id = c.id)`);
+  }
+  return sql.join(parts, sql` and `);
+}
+
+/** "All N matching": one select of the ids of every contact the filter matches, for a set-based membership change. */
+export function matchingContactsSql(accountId: number, filter: ContactFilter): SQL {
+  return sql`select c.id from contacts c where ${contactFilterSql(accountId, filter)}`;
+}
+
+export function parseCursor(cursor: string | undefined | null): number | null {
+  if (!cursor || !/^[1-9][0-9]{0,15}$/.test(cursor)) return null;
+  return Number(cursor);
+}
+
+type RawContact = {
+  id: string | number;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  custom: unknown;
+  created_at: unknown;
+  updated_at: unknown;
+  segments_count: string | number;
+  added_at?: unknown;
+  source_type?: SourceType | null;
+  source_id?: string | number | null;
+  source_label?: string | null;
+};
+
+function toContactRow(r: RawContact): ContactRow {
+  const row: ContactRow = {
+    id: Number(r.id),
+    email: r.email,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    phone: r.phone,
+    custom: parseCustom(r.custom),
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+    segmentsCount: Number(r.segments_count),
+  };
+  if (r.added_at) {
+    row.membership = {
+      addedAt: toDate(r.added_at),
+      sourceType: r.source_type!,
+      sourceId: r.source_id === null || r.source_id === undefined ? null : Number(r.source_id),
+      sourceLabel: r.source_label ?? "",
+    };
+  }
+  return row;
+}
+
+const CONTACT_COLUMNS = sql`c.id, c.email, c.first_name, c.last_name, c.phone, c.custom, c.created_at, c.updated_at,
+  (select count(*) from segment_members s where s.account_id = c.account_id and s.contact_id = c.id) as segments_count`;
+
+/**
+ * One page of contacts, newest first, keyset-paginated on id (never OFFSET). Filtered to a segment, each row also
+ * says when and by what it entered the segment. Without a search, the segment page applies its LIMIT inside a
+ * subquery on segment_members before joining contacts: joined first, the planner walks the contacts primary key
+ * from the start (BASELINES.md trap #1, 64 ms against 0.6 ms at a million members).
+ */
+export async function listContacts(db: Db, accountId: number, filter: ContactFilter, page: { cursor?: string | null; limit?: number } = {}): Promise<ContactPage> {
+  const limit = Math.min(Math.max(page.limit ?? 50, 1), 500);
+  const after = parseCursor(page.cursor);
+  const q = normaliseQuery(filter.q);
+  let rows: RawContact[];
+  if (filter.segmentId && !q) {
+    rows = await queryRows<RawContact>(
+      db,
+      sql`select ${CONTACT_COLUMNS}, m.added_at, m.source_type, m.source_id, m.source_label
+      from (
+        select contact_id, added_at, source_type, source_id, source_label from segment_members
+        where account_id = ${accountId} and segment_id = ${filter.segmentId} ${after ? sql`and contact_id < ${after}` : sql``}
+        order by contact_id desc limit ${limit + 1}
+      ) m
+      join contacts c on c.account_id = ${accountId} and c.id = m.contact_id
+      order by c.id desc`,
+    );
+  } else if (filter.segmentId) {
+    rows = await queryRows<RawContact>(
+      db,
+      sql`select ${CONTACT_COLUMNS}, m.added_at, m.source_type, m.source_id, m.source_label
+      from contacts c
+      join segment_members m on m.account_id = ${accountId} and m.segment_id = ${filter.segmentId} and m.contact_id = c.id
+      where c.account_id = ${accountId} and ${searchSql(q)} ${after ? sql`and c.id < ${after}` : sql``}
+      order by c.id desc limit ${limit + 1}`,
+    );
+  } else {
+    rows = await queryRows<RawContact>(
+      db,
+      sql`select ${CONTACT_COLUMNS} from contacts c
+      where ${contactFilterSql(accountId, { q })} ${after ? sql`and c.id < ${after}` : sql``}
+      order by c.id desc limit ${limit + 1}`,
+    );
+  }
+  const more = rows.length > limit;
+  const shown = rows.slice(0, limit).map(toContactRow);
+  return { rows: shown, nextCursor: more ? String(shown[shown.length - 1]!.id) : null };
+}
+
+/** How many contacts the filter matches, exactly. A segment alone reads its maintained count (no scan). */
+export async function countContacts(db: Db, accountId: number, filter: ContactFilter): Promise<number> {
+  const q = normaliseQuery(filter.q);
+  if (filter.segmentId && !q) {
+    const [row] = await queryRows<{ n: string | number }>(db, sql`select member_count as n from segments where account_id = ${accountId} and id = ${filter.segmentId}`);
+    return Number(row?.n ?? 0);
+  }
+  const [row] = await queryRows<{ n: string | number }>(db, sql`select count(*) as n from contacts c where ${contactFilterSql(accountId, { ...filter, q })}`);
+  return Number(row?.n ?? 0);
+}
+
+export async function getContact(db: Db, accountId: number, id: number): Promise<ContactRow | null> {
+  const [row] = await queryRows<RawContact>(db, sql`select ${CONTACT_COLUMNS} from contacts c where c.account_id = ${accountId} and c.id = ${id}`);
+  return row ? toContactRow(row) : null;
+}
+
+export async function getContactByEmail(db: Db, accountId: number, email: string): Promise<ContactRow | null> {
+  const [row] = await queryRows<RawContact>(
+    db,
+    sql`select ${CONTACT_COLUMNS} from contacts c where c.account_id = ${accountId} and lower(c.email) = lower(${email.trim()})`,
+  );
+  return row ? toContactRow(row) : null;
+}
+
+export interface ContactFields {
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  phone: string | null;
+  custom: Record<string, CustomValue>;
+}
+
+const blankToNull = (v: string | null | undefined) => (v === undefined || v === null || v.trim() === "" ? null : v.trim());
+
+function withoutNulls(custom: Record<string, CustomValue>): Record<string, CustomValue> {
+  return Object.fromEntries(Object.entries(custom).filter(([, v]) => v !== null));
+}
+
+/** Creates one contact; a taken email (case-insensitive) is a ContactEmailTakenError, never an overwrite. */
+export async function createContact(db: Db, accountId: number, input: ContactFields): Promise<ContactRow> {
+  const [row] = await queryRows<{ id: string | number }>(
+    db,
+    sql`insert into contacts (account_id, email, first_name, last_name, phone, custom)
+    values (${accountId}, ${input.email.trim()}, ${blankToNull(input.firstName)}, ${blankToNull(input.lastName)}, ${blankToNull(input.phone)}, ${JSON.stringify(withoutNulls(input.custom))}::jsonb)
+    on conflict (account_id, lower(email)) do nothing returning id`,
+  );
+  if (!row) throw new ContactEmailTakenError(input.email.trim());
+  return (await getContact(db, accountId, Number(row.id)))!;
+}
+
+/**
+ * Changes the given fields of one contact. A field given as null or "" is cleared; custom values merge in by key
+ * (null removes a key). Returns null when the contact is not in this account.
+ */
+export async function updateContact(db: Db, accountId: number, id: number, patch: Partial<ContactFields>): Promise<ContactRow | null> {
+  const sets: SQL[] = [sql`updated_at = now()`];
+  if (patch.email !== undefined) sets.push(sql`email = ${patch.email.trim()}`);
+  if (patch.firstName !== undefined) sets.push(sql`first_name = ${blankToNull(patch.firstName)}`);
+  if (patch.lastName !== undefined) sets.push(sql`last_name = ${blankToNull(patch.lastName)}`);
+  if (patch.phone !== undefined) sets.push(sql`phone = ${blankToNull(patch.phone)}`);
+  if (patch.custom !== undefined) {
+    const removed = Object.keys(patch.custom).filter((k) => patch.custom![k] === null);
+    sets.push(sql`custom = (custom || ${JSON.stringify(withoutNulls(patch.custom))}::jsonb) - array(select jsonb_array_elements_text(${JSON.stringify(removed)}::jsonb))`);
+  }
+  try {
+    const [row] = await queryRows<{ id: string | number }>(
+      db,
+      sql`update contacts set ${sql.join(sets, sql`, `)} where account_id = ${accountId} and id = ${id} returning id`,
+    );
+    return row ? getContact(db, accountId, id) : null;
+  } catch (e) {
+    if (isUniqueViolation(e) && patch.email) throw new ContactEmailTakenError(patch.email.trim());
+    throw e;
+  }
+}
+
+/**
+ * Deletes one contact. Its memberships end first, in the same statement, so every segment's count stays exact and
+ * each exit is in the history (which keeps the contact's id after the contact is gone).
+ */
+export async function deleteContact(db: Db, accountId: number, id: number, source: MembershipSource): Promise<boolean> {
+  const [row] = await queryRows<{ n: string | number }>(
+    db,
+    sql`with gone as (
+      delete from segment_members m where m.account_id = ${accountId} and m.contact_id = ${id} returning m.segment_id
+    ),
+    history as (
+      insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
+      select ${accountId}, s.id, s.name, ${id}, 'removed', ${source.type}, ${source.id}, ${source.label}, now()
+      from gone join segments s on s.account_id = ${accountId} and s.id = gone.segment_id
+    ),
+    counted as (
+      update segments s set member_count = s.member_count - 1, updated_at = now()
+      from gone where s.account_id = ${accountId} and s.id = gone.segment_id
+    ),
+    deleted as (delete from contacts where account_id = ${accountId} and id = ${id} returning id)
+    select count(*) as n from deleted`,
+  );
+  return Number(row?.n ?? 0) > 0;
+}
+
+export interface ContactSegment {
+  id: number;
+  name: string;
+  addedAt: Date;
+  sourceType: SourceType;
+  sourceId: number | null;
+  sourceLabel: string;
+}
+
+/** The segments a contact is in, with when and by what it entered each. */
+export async function listContactSegments(db: Db, accountId: number, contactId: number): Promise<ContactSegment[]> {
+  const rows = await queryRows<{ id: string | number; name: string; added_at: unknown; source_type: SourceType; source_id: string | number | null; source_label: string }>(
+    db,
+    sql`select s.id, s.name, m.added_at, m.source_type, m.source_id, m.source_label
+    from segment_members m join segments s on s.account_id = m.account_id and s.id = m.segment_id
+    where m.account_id = ${accountId} and m.contact_id = ${contactId}
+    order by lower(s.name)`,
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    name: r.name,
+    addedAt: toDate(r.added_at),
+    sourceType: r.source_type,
+    sourceId: r.source_id === null ? null : Number(r.source_id),
+    sourceLabel: r.source_label,
+  }));
+}

@@ -1,0 +1,79 @@
+// Checking contact input from the form and from the API: email, names, phone, and custom values by their type.
+import { z } from "zod";
+import { parseCustomValues, type CustomFieldDef } from "../custom-fields/queries";
+import type { ContactFields } from "./queries";
+
+export const contactEmailSchema = z.string({ message: "Enter an email address." }).trim().min(1, "Enter an email address.").max(254, "Use at most 254 characters.").email("Enter a valid email address.");
+const optionalText = (max: number) => z.string({ message: "Must be text." }).max(max, `Use at most ${max} characters.`).nullable().optional();
+
+const baseSchema = z.object({
+  email: contactEmailSchema,
+  firstName: optionalText(200),
+  lastName: optionalText(200),
+  phone: optionalText(50),
+});
+
+export type ContactErrors = Record<string, string>;
+
+function zodErrors(error: z.ZodError, rename: (k: string) => string = (k) => k): ContactErrors {
+  const out: ContactErrors = {};
+  for (const issue of error.issues) {
+    const key = rename(String(issue.path[0] ?? "_"));
+    out[key] ??= issue.message;
+  }
+  return out;
+}
+
+/** The add and edit forms: plain fields plus "custom.<key>" inputs. */
+export function parseContactForm(form: Record<string, string>, defs: CustomFieldDef[]): { data?: ContactFields; errors: ContactErrors } {
+  const parsed = baseSchema.safeParse(form);
+  const customInput: Record<string, unknown> = {};
+  for (const d of defs) if (`custom.${d.key}` in form) customInput[d.key] = form[`custom.${d.key}`];
+  const custom = parseCustomValues(defs, customInput, "form");
+  const errors: ContactErrors = parsed.success ? {} : zodErrors(parsed.error);
+  for (const [k, msg] of Object.entries(custom.errors)) errors[`custom.${k}`] = msg;
+  if (!parsed.success || Object.keys(errors).length > 0) return { errors };
+  return {
+    data: { email: parsed.data.email, firstName: parsed.data.firstName ?? null, lastName: parsed.data.lastName ?? null, phone: parsed.data.phone ?? null, custom: custom.values },
+    errors,
+  };
+}
+
+const apiSchema = z
+  .object({
+    email: contactEmailSchema,
+    first_name: optionalText(200),
+    last_name: optionalText(200),
+    phone: optionalText(50),
+    custom: z.record(z.string(), z.unknown(), { message: "custom must be an object of values by field key." }).optional(),
+  })
+  .strict();
+
+/** The API's contact body (snake_case). With `partial`, every field is optional (PATCH). */
+export function parseContactJson(
+  body: unknown,
+  defs: CustomFieldDef[],
+  options: { partial: boolean },
+): { data?: Partial<ContactFields>; error?: { field: string; message: string } } {
+  const schema = options.partial ? apiSchema.partial() : apiSchema;
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.code === "unrecognized_keys" ? (issue.keys?.[0] ?? "") : issue.path.join(".");
+    const message = issue.code === "unrecognized_keys" ? `Unknown field "${issue.keys?.[0]}".` : issue.message;
+    return { error: { field, message } };
+  }
+  const v = parsed.data;
+  const data: Partial<ContactFields> = {};
+  if (v.email !== undefined) data.email = v.email;
+  if (v.first_name !== undefined) data.firstName = v.first_name;
+  if (v.last_name !== undefined) data.lastName = v.last_name;
+  if (v.phone !== undefined) data.phone = v.phone;
+  if (v.custom !== undefined) {
+    const custom = parseCustomValues(defs, v.custom, "json");
+    const first = Object.entries(custom.errors)[0];
+    if (first) return { error: { field: `custom.${first[0]}`, message: first[1] } };
+    data.custom = custom.values;
+  }
+  return { data };
+}

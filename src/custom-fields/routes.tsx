@@ -1,0 +1,50 @@
+// Admin > Custom fields: the fields every contact of the account can have (list, add, delete).
+import { Hono } from "hono";
+import { z } from "zod";
+import { CustomFieldsPage } from "../../views/admin/custom-fields";
+import { NotFoundPage } from "../../views/error";
+import { fieldErrors } from "../auth/routes";
+import { CUSTOM_FIELD_TYPES } from "../db/schema";
+import { withNotice } from "../segments/routes";
+import { parseId, requireRole, type AppEnv } from "../web";
+import { createCustomField, CustomFieldKeyTakenError, deleteCustomField, keyFromLabel, listCustomFields } from "./queries";
+
+const newFieldSchema = z.object({
+  label: z
+    .string()
+    .trim()
+    .min(1, "Enter a label.")
+    .max(100, "Use at most 100 characters.")
+    .refine((l) => keyFromLabel(l) !== "", "Use at least one letter or digit."),
+  type: z.enum(CUSTOM_FIELD_TYPES, { message: "Choose a type." }),
+});
+
+export const customFieldRoutes = new Hono<AppEnv>()
+  .use(requireRole("admin"))
+  .get("/", async (c) => {
+    const user = c.get("user")!;
+    return c.html(<CustomFieldsPage user={user} fields={await listCustomFields(c.get("db"), user.accountId)} notice={c.req.query("notice")} />);
+  })
+  .post("/", async (c) => {
+    const user = c.get("user")!;
+    const db = c.get("db");
+    const form = (await c.req.parseBody()) as Record<string, string>;
+    const parsed = newFieldSchema.safeParse(form);
+    const rerender = async (errors: Record<string, string | undefined>) =>
+      c.html(<CustomFieldsPage user={user} fields={await listCustomFields(db, user.accountId)} values={form} errors={errors} />, 422);
+    if (!parsed.success) return rerender(fieldErrors(parsed.error));
+    try {
+      const field = await createCustomField(db, user.accountId, parsed.data);
+      return c.redirect(withNotice("/admin/custom-fields", `The field ${field.label} was added (key ${field.key}).`), 303);
+    } catch (e) {
+      if (e instanceof CustomFieldKeyTakenError) return rerender({ label: `${e.message} Choose another label.` });
+      throw e;
+    }
+  })
+  .post("/:id/delete", async (c) => {
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const deleted = id ? await deleteCustomField(c.get("db"), user.accountId, id) : null;
+    if (!deleted) return c.html(<NotFoundPage user={user} />, 404);
+    return c.redirect(withNotice("/admin/custom-fields", `The field ${deleted.label} and its values were deleted.`), 303);
+  });

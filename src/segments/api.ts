@@ -1,0 +1,104 @@
+// JSON API for segments and their members: /api/v1/segments. Same operations as the HTML pages.
+import { Hono, type Context } from "hono";
+import { contactJson, readJsonObject, readPaging, segmentJson } from "../contacts/json";
+import { listContacts } from "../contacts/queries";
+import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
+import { addEmailsToSegment, MAX_EMAILS_PER_CALL, removeEmailsFromSegment } from "./members-by-email";
+import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment, type Segment } from "./queries";
+import { sourceOf } from "./routes";
+import { segmentInputSchema, segmentPatchSchema } from "./validate";
+import type { z } from "zod";
+
+function validationError(c: Context<AppEnv>, error: z.ZodError) {
+  const issue = error.issues[0]!;
+  if (issue.code === "unrecognized_keys") return apiError(c, 422, "validation_failed", `Unknown field "${issue.keys[0]}".`, { field: issue.keys[0] });
+  return apiError(c, 422, "validation_failed", issue.message, { field: issue.path.join(".") });
+}
+
+async function segmentFrom(c: Context<AppEnv>): Promise<Segment | null> {
+  const id = parseId(c.req.param("id"));
+  return id ? getSegment(c.get("db"), c.get("actor").accountId, id) : null;
+}
+
+const notFound = (c: Context<AppEnv>) => apiError(c, 404, "not_found", "No segment with this id in your account.");
+
+/** The `emails` array of a members call, or an error response (missing, not a list, more than 10,000). */
+async function readEmails(c: Context<AppEnv>): Promise<{ emails: unknown[] } | { response: Response }> {
+  const read = await readJsonObject(c);
+  if ("response" in read) return read;
+  const emails = read.body.emails;
+  if (!Array.isArray(emails)) return { response: apiError(c, 422, "validation_failed", "Send {\"emails\": [\"ana@example.com\", ...]}.", { field: "emails" }) };
+  if (emails.length === 0) return { response: apiError(c, 422, "validation_failed", "emails is empty: send at least one email.", { field: "emails" }) };
+  if (emails.length > MAX_EMAILS_PER_CALL) {
+    return { response: apiError(c, 422, "too_many_emails", `Send at most ${MAX_EMAILS_PER_CALL.toLocaleString("en-US")} emails a call (got ${emails.length.toLocaleString("en-US")}); split the list.`, { field: "emails" }) };
+  }
+  return { emails };
+}
+
+export const segmentApi = new Hono<AppEnv>()
+  .get("/", requireApiRole("viewer"), async (c) => {
+    const segments = await listSegments(c.get("db"), c.get("actor").accountId, { q: c.req.query("q") });
+    return c.json({ data: segments.map(segmentJson) });
+  })
+  .post("/", requireApiRole("editor"), async (c) => {
+    const read = await readJsonObject(c);
+    if ("response" in read) return read.response;
+    const parsed = segmentInputSchema.strict().safeParse(read.body);
+    if (!parsed.success) return validationError(c, parsed.error);
+    try {
+      const segment = await createSegment(c.get("db"), c.get("actor").accountId, parsed.data);
+      return c.json(segmentJson(segment), 201);
+    } catch (e) {
+      if (e instanceof SegmentNameTakenError) return apiError(c, 409, "name_taken", e.message, { field: "name" });
+      throw e;
+    }
+  })
+  .get("/:id", requireApiRole("viewer"), async (c) => {
+    const segment = await segmentFrom(c);
+    return segment ? c.json(segmentJson(segment)) : notFound(c);
+  })
+  .patch("/:id", requireApiRole("editor"), async (c) => {
+    const segment = await segmentFrom(c);
+    if (!segment) return notFound(c);
+    const read = await readJsonObject(c);
+    if ("response" in read) return read.response;
+    const parsed = segmentPatchSchema.strict().safeParse(read.body);
+    if (!parsed.success) return validationError(c, parsed.error);
+    try {
+      const updated = await updateSegment(c.get("db"), c.get("actor").accountId, segment.id, parsed.data);
+      return updated ? c.json(segmentJson(updated)) : notFound(c);
+    } catch (e) {
+      if (e instanceof SegmentNameTakenError) return apiError(c, 409, "name_taken", e.message, { field: "name" });
+      throw e;
+    }
+  })
+  .delete("/:id", requireApiRole("editor"), async (c) => {
+    const id = parseId(c.req.param("id"));
+    const deleted = id ? await deleteSegment(c.get("db"), c.get("actor").accountId, id, sourceOf(c.get("actor"))) : null;
+    if (!deleted) return notFound(c);
+    return c.json({ id: deleted.id, deleted: true, removed_memberships: deleted.memberCount });
+  })
+  .get("/:id/contacts", requireApiRole("viewer"), async (c) => {
+    const segment = await segmentFrom(c);
+    if (!segment) return notFound(c);
+    const paging = readPaging(c);
+    if ("response" in paging) return paging.response;
+    const page = await listContacts(c.get("db"), c.get("actor").accountId, { segmentId: segment.id, q: c.req.query("q") }, paging);
+    return c.json({ data: page.rows.map(contactJson), next_cursor: page.nextCursor });
+  })
+  .post("/:id/contacts", requireApiRole("editor"), async (c) => {
+    const segment = await segmentFrom(c);
+    if (!segment) return notFound(c);
+    const read = await readEmails(c);
+    if ("response" in read) return read.response;
+    const r = await addEmailsToSegment(c.get("db"), c.get("actor").accountId, segment.id, read.emails, sourceOf(c.get("actor")));
+    return c.json({ added: r.added, already_members: r.alreadyMembers, created_contacts: r.createdContacts, invalid: r.invalid });
+  })
+  .delete("/:id/contacts", requireApiRole("editor"), async (c) => {
+    const segment = await segmentFrom(c);
+    if (!segment) return notFound(c);
+    const read = await readEmails(c);
+    if ("response" in read) return read.response;
+    const r = await removeEmailsFromSegment(c.get("db"), c.get("actor").accountId, segment.id, read.emails, sourceOf(c.get("actor")));
+    return c.json({ removed: r.removed, not_members: r.notMembers, invalid: r.invalid });
+  });

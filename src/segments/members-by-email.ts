@@ -1,0 +1,83 @@
+// Putting contacts into a segment by email (creating the contacts that do not exist) and taking them out by email:
+// what "Add contact" on a segment page and POST/DELETE /api/v1/segments/:id/contacts do.
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Db } from "../db/client";
+import { upsertContacts } from "../contacts/upsert";
+import { addContactsToSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
+
+export const MAX_EMAILS_PER_CALL = 10_000;
+
+const emailCheck = z.string().max(254).email();
+
+export interface InvalidEmail {
+  email: string;
+  reason: string;
+}
+
+/** Splits input into distinct valid emails (first spelling kept, compared case-insensitively) and invalid ones. */
+export function sortEmails(input: unknown[]): { valid: string[]; invalid: InvalidEmail[] } {
+  const seen = new Set<string>();
+  const valid: string[] = [];
+  const invalid: InvalidEmail[] = [];
+  for (const raw of input) {
+    if (typeof raw !== "string") {
+      invalid.push({ email: String(raw), reason: "not a string" });
+      continue;
+    }
+    const email = raw.trim();
+    if (!emailCheck.safeParse(email).success) {
+      invalid.push({ email: raw, reason: email ? "not a valid email address" : "empty" });
+      continue;
+    }
+    const key = email.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    valid.push(email);
+  }
+  return { valid, invalid };
+}
+
+export interface AddEmailsResult {
+  added: number;
+  alreadyMembers: number;
+  createdContacts: number;
+  /** Emails of the contacts this call created, for "created and added" messages. */
+  created: string[];
+  invalid: InvalidEmail[];
+}
+
+/**
+ * Adds contacts by email to a segment, creating the contacts that do not exist yet (existing ones are not
+ * changed). All in one transaction: no contact is created for a segment that ends up unchanged by a failure.
+ * The caller checks the segment belongs to the account.
+ */
+export async function addEmailsToSegment(db: Db, accountId: number, segmentId: number, emails: unknown[], source: MembershipSource): Promise<AddEmailsResult> {
+  const { valid, invalid } = sortEmails(emails);
+  if (valid.length === 0) return { added: 0, alreadyMembers: 0, createdContacts: 0, created: [], invalid };
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    const contacts = await upsertContacts(t, accountId, valid.map((email) => ({ email })), { overwrite: false });
+    const created = contacts.filter((c) => c.created);
+    const createdKeys = new Set(created.map((c) => c.emailKey));
+    const { added, alreadyMembers } = await addContactsToSegment(t, accountId, segmentId, contacts.map((c) => c.id), source);
+    return { added, alreadyMembers, createdContacts: created.length, created: valid.filter((e) => createdKeys.has(e.toLowerCase())), invalid };
+  });
+}
+
+/** Removes contacts by email from a segment. Emails of no contact, or of a non-member, count as not members. */
+export async function removeEmailsFromSegment(
+  db: Db,
+  accountId: number,
+  segmentId: number,
+  emails: unknown[],
+  source: MembershipSource,
+): Promise<{ removed: number; notMembers: number; invalid: InvalidEmail[] }> {
+  const { valid, invalid } = sortEmails(emails);
+  if (valid.length === 0) return { removed: 0, notMembers: 0, invalid };
+  const selection = sql`select c.id from contacts c
+    where c.account_id = ${accountId}
+      and lower(c.email) in (select lower(e) from jsonb_array_elements_text(${JSON.stringify(valid)}::jsonb) as j(e))`;
+  const { removed } = await removeContactsFromSegment(db, accountId, segmentId, selection, source);
+  return { removed, notMembers: valid.length - removed, invalid };
+}

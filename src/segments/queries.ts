@@ -1,0 +1,101 @@
+// Static segments of an account: list, read, create, rename and describe, delete (memberships go, contacts stay).
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { queryRows } from "../db/client";
+import { isUniqueViolation, normaliseQuery, toDate } from "../contacts/queries";
+import type { MembershipSource } from "./membership";
+
+export interface Segment {
+  id: number;
+  name: string;
+  description: string;
+  type: "static";
+  memberCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export class SegmentNameTakenError extends Error {
+  constructor(public name: string) {
+    super(`A segment named "${name}" already exists.`);
+  }
+}
+
+function toSegment(r: Record<string, unknown>): Segment {
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    description: String(r.description ?? ""),
+    type: "static",
+    memberCount: Number(r.member_count),
+    createdAt: toDate(r.created_at),
+    updatedAt: toDate(r.updated_at),
+  };
+}
+
+const COLUMNS = sql`id, name, description, type, member_count, created_at, updated_at`;
+
+/** Segments by last change, newest first; `q` matches the name or description (case- and accent-insensitive). */
+export async function listSegments(db: Db, accountId: number, options: { q?: string } = {}): Promise<Segment[]> {
+  const q = normaliseQuery(options.q);
+  const like = `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select ${COLUMNS} from segments where account_id = ${accountId}
+    ${q ? sql`and (roster_fold(name) like roster_fold(${like}) or roster_fold(description) like roster_fold(${like}))` : sql``}
+    order by updated_at desc, id desc limit 1000`,
+  );
+  return rows.map(toSegment);
+}
+
+export async function getSegment(db: Db, accountId: number, id: number): Promise<Segment | null> {
+  const [row] = await queryRows<Record<string, unknown>>(db, sql`select ${COLUMNS} from segments where account_id = ${accountId} and id = ${id}`);
+  return row ? toSegment(row) : null;
+}
+
+/** Creates a static segment; the name is unique in the account, case-insensitively (SegmentNameTakenError). */
+export async function createSegment(db: Db, accountId: number, input: { name: string; description?: string }): Promise<Segment> {
+  const name = input.name.trim();
+  const [row] = await queryRows<Record<string, unknown>>(
+    db,
+    sql`insert into segments (account_id, name, description, type) values (${accountId}, ${name}, ${(input.description ?? "").trim()}, 'static')
+    on conflict (account_id, lower(name)) do nothing returning ${COLUMNS}`,
+  );
+  if (!row) throw new SegmentNameTakenError(name);
+  return toSegment(row);
+}
+
+export async function updateSegment(db: Db, accountId: number, id: number, patch: { name?: string; description?: string }): Promise<Segment | null> {
+  const sets = [sql`updated_at = now()`];
+  if (patch.name !== undefined) sets.push(sql`name = ${patch.name.trim()}`);
+  if (patch.description !== undefined) sets.push(sql`description = ${patch.description.trim()}`);
+  try {
+    const [row] = await queryRows<Record<string, unknown>>(
+      db,
+      sql`update segments set ${sql.join(sets, sql`, `)} where account_id = ${accountId} and id = ${id} returning ${COLUMNS}`,
+    );
+    return row ? toSegment(row) : null;
+  } catch (e) {
+    if (isUniqueViolation(e) && patch.name !== undefined) throw new SegmentNameTakenError(patch.name.trim());
+    throw e;
+  }
+}
+
+/**
+ * Deletes a segment and its memberships; contacts are untouched. Each member's exit is written to the history
+ * first (one set-based statement), so a contact's history still explains why it left. Null when not found.
+ */
+export async function deleteSegment(db: Db, accountId: number, id: number, source: MembershipSource): Promise<Segment | null> {
+  return db.transaction(async (tx) => {
+    const [row] = await queryRows<Record<string, unknown>>(
+      tx as unknown as Db,
+      sql`select ${COLUMNS} from segments where account_id = ${accountId} and id = ${id} for update`,
+    );
+    if (!row) return null;
+    await tx.execute(sql`insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
+      select ${accountId}, ${id}, ${String(row.name)}, m.contact_id, 'removed', ${source.type}, ${source.id}, ${source.label}, now()
+      from segment_members m where m.account_id = ${accountId} and m.segment_id = ${id}`);
+    await tx.execute(sql`delete from segments where account_id = ${accountId} and id = ${id}`);
+    return toSegment(row);
+  });
+}

@@ -1,0 +1,162 @@
+// HTML pages of Contacts > Segments: list, create, edit, delete, a segment's contacts (add by email, remove).
+import { Hono } from "hono";
+import { NotFoundPage } from "../../views/error";
+import { plural } from "../../views/components/format";
+import { NewSegmentPage } from "../../views/segments/form";
+import { SegmentsPage, SegmentsResults } from "../../views/segments/list";
+import { SegmentContactsPage, SegmentMembersResults } from "../../views/segments/members";
+import { DeleteSegmentPage, SegmentPage } from "../../views/segments/page";
+import { fieldErrors } from "../auth/routes";
+import { listContacts, normaliseQuery } from "../contacts/queries";
+import { hasRole, pageOrFragment, parseId, requireRole, type Actor, type AppEnv } from "../web";
+import { listMembershipEvents } from "./history";
+import { addEmailsToSegment } from "./members-by-email";
+import { removeContactsFromSegment, type MembershipSource } from "./membership";
+import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment } from "./queries";
+import { segmentInputSchema } from "./validate";
+
+export function sourceOf(actor: Actor): MembershipSource {
+  return { type: actor.sourceType, id: actor.sourceId, label: actor.label };
+}
+
+/** A same-site path to go back to after a form post; anything else falls back. */
+export function safeBack(value: unknown, fallback: string): string {
+  return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") ? value : fallback;
+}
+
+export function withNotice(path: string, notice: string): string {
+  return `${path}${path.includes("?") ? "&" : "?"}notice=${encodeURIComponent(notice)}`;
+}
+
+function formIds(body: Record<string, unknown>): number[] {
+  const raw = body.ids;
+  const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return list.map((v) => parseId(String(v))).filter((v): v is number => v !== null);
+}
+
+export const segmentRoutes = new Hono<AppEnv>()
+  .use(requireRole("viewer"))
+  .get("/", async (c) => {
+    const user = c.get("user")!;
+    const q = normaliseQuery(c.req.query("q"));
+    const segments = await listSegments(c.get("db"), user.accountId, { q });
+    return pageOrFragment(
+      c,
+      () => <SegmentsPage user={user} segments={segments} q={q} notice={c.req.query("notice")} />,
+      () => <SegmentsResults segments={segments} q={q} />,
+    );
+  })
+  .get("/new", requireRole("editor"), (c) => c.html(<NewSegmentPage user={c.get("user")!} values={{ type: "static" }} />))
+  .post("/", requireRole("editor"), async (c) => {
+    const user = c.get("user")!;
+    const form = (await c.req.parseBody()) as Record<string, string>;
+    const parsed = segmentInputSchema.safeParse(form);
+    if (form.type !== undefined && form.type !== "static") {
+      return c.html(<NewSegmentPage user={user} values={form} errors={{ type: "Choose Static segment." }} />, 422);
+    }
+    if (!parsed.success) return c.html(<NewSegmentPage user={user} values={form} errors={fieldErrors(parsed.error)} />, 422);
+    try {
+      const segment = await createSegment(c.get("db"), user.accountId, parsed.data);
+      return c.redirect(withNotice(`/segments/${segment.id}/contacts`, `The segment ${segment.name} was created. Add contacts to it below.`), 303);
+    } catch (e) {
+      if (e instanceof SegmentNameTakenError) return c.html(<NewSegmentPage user={user} values={form} errors={{ name: `${e.message} Choose another name.` }} />, 422);
+      throw e;
+    }
+  })
+  .get("/:id", async (c) => {
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const segment = id ? await getSegment(c.get("db"), user.accountId, id) : null;
+    if (!segment) return c.html(<NotFoundPage user={user} />, 404);
+    const history = await listMembershipEvents(c.get("db"), user.accountId, { segmentId: segment.id }, { cursor: c.req.query("history"), limit: 20 });
+    return c.html(<SegmentPage user={user} segment={segment} history={history} notice={c.req.query("notice")} />);
+  })
+  .post("/:id", requireRole("editor"), async (c) => {
+    const user = c.get("user")!;
+    const db = c.get("db");
+    const id = parseId(c.req.param("id"));
+    const segment = id ? await getSegment(db, user.accountId, id) : null;
+    if (!segment) return c.html(<NotFoundPage user={user} />, 404);
+    const form = (await c.req.parseBody()) as Record<string, string>;
+    const parsed = segmentInputSchema.safeParse(form);
+    const rerender = async (errors: Record<string, string | undefined>) => {
+      const history = await listMembershipEvents(db, user.accountId, { segmentId: segment.id }, { limit: 20 });
+      return c.html(<SegmentPage user={user} segment={segment} history={history} values={form} errors={errors} />, 422);
+    };
+    if (!parsed.success) return rerender(fieldErrors(parsed.error));
+    try {
+      const updated = await updateSegment(db, user.accountId, segment.id, parsed.data);
+      if (!updated) return c.html(<NotFoundPage user={user} />, 404);
+      return c.redirect(withNotice(`/segments/${segment.id}`, "Saved."), 303);
+    } catch (e) {
+      if (e instanceof SegmentNameTakenError) return rerender({ name: `${e.message} Choose another name.` });
+      throw e;
+    }
+  })
+  .get("/:id/delete", requireRole("editor"), async (c) => {
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const segment = id ? await getSegment(c.get("db"), user.accountId, id) : null;
+    if (!segment) return c.html(<NotFoundPage user={user} />, 404);
+    return c.html(<DeleteSegmentPage user={user} segment={segment} />);
+  })
+  .post("/:id/delete", requireRole("editor"), async (c) => {
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const deleted = id ? await deleteSegment(c.get("db"), user.accountId, id, sourceOf(c.get("actor"))) : null;
+    if (!deleted) return c.html(<NotFoundPage user={user} />, 404);
+    const notice = `The segment ${deleted.name} was deleted; its ${plural(deleted.memberCount, "contact")} are still in Contacts.`;
+    return c.redirect(withNotice("/segments", notice), 303);
+  })
+  .get("/:id/contacts", async (c) => {
+    const user = c.get("user")!;
+    const db = c.get("db");
+    const id = parseId(c.req.param("id"));
+    const segment = id ? await getSegment(db, user.accountId, id) : null;
+    if (!segment) return c.html(<NotFoundPage user={user} />, 404);
+    const q = normaliseQuery(c.req.query("q"));
+    const cursor = c.req.query("cursor") || null;
+    const page = await listContacts(db, user.accountId, { q, segmentId: segment.id }, { cursor, limit: 50 });
+    const props = { segment, page, q, cursor, canWrite: hasRole(user.role, "editor") };
+    return pageOrFragment(
+      c,
+      () => <SegmentContactsPage {...props} user={user} notice={c.req.query("notice")} />,
+      () => <SegmentMembersResults {...props} />,
+    );
+  })
+  .post("/:id/contacts", requireRole("editor"), async (c) => {
+    const user = c.get("user")!;
+    const db = c.get("db");
+    const id = parseId(c.req.param("id"));
+    const segment = id ? await getSegment(db, user.accountId, id) : null;
+    if (!segment) return c.html(<NotFoundPage user={user} />, 404);
+    const email = String((await c.req.parseBody()).email ?? "").trim();
+    const result = await addEmailsToSegment(db, user.accountId, segment.id, [email], sourceOf(c.get("actor")));
+    if (result.invalid.length > 0) {
+      const page = await listContacts(db, user.accountId, { segmentId: segment.id }, { limit: 50 });
+      return c.html(
+        <SegmentContactsPage user={user} segment={segment} page={page} q="" cursor={null} canWrite email={email} error="Enter a valid email address, like ana@example.com." />,
+        422,
+      );
+    }
+    const notice =
+      result.added === 0
+        ? `${email} is already in this segment; nothing changed.`
+        : result.createdContacts > 0
+          ? `${email} was not a contact yet: the contact was created and added to ${segment.name}.`
+          : `${email} was added to ${segment.name}.`;
+    return c.redirect(withNotice(`/segments/${segment.id}/contacts`, notice), 303);
+  })
+  .post("/:id/contacts/remove", requireRole("editor"), async (c) => {
+    const user = c.get("user")!;
+    const db = c.get("db");
+    const id = parseId(c.req.param("id"));
+    const segment = id ? await getSegment(db, user.accountId, id) : null;
+    if (!segment) return c.html(<NotFoundPage user={user} />, 404);
+    const body = await c.req.parseBody({ all: true });
+    const ids = formIds(body);
+    const back = safeBack(body.back, `/segments/${segment.id}/contacts`);
+    if (ids.length === 0) return c.redirect(withNotice(back, "Tick at least one contact to remove."), 303);
+    const { removed } = await removeContactsFromSegment(db, user.accountId, segment.id, ids, sourceOf(c.get("actor")));
+    return c.redirect(withNotice(back, `${plural(removed, "contact")} removed from ${segment.name}.`), 303);
+  });

@@ -1,0 +1,101 @@
+import type { SessionUser } from "../../src/auth/session";
+import type { ContactPage } from "../../src/contacts/queries";
+import type { Segment } from "../../src/segments/queries";
+import { hasRole } from "../../src/web";
+import { ContactsTable, Pager } from "../components/contacts-table";
+import { formatCount, queryString } from "../components/format";
+import { Layout } from "../layout";
+
+export interface ContactsListProps {
+  page: ContactPage;
+  q: string;
+  segmentId: number | null;
+  cursor: string | null;
+  segments: Pick<Segment, "id" | "name" | "memberCount">[];
+  canWrite: boolean;
+  /** Known without a scan (a segment alone); otherwise loaded after the page by /contacts/count. */
+  matching: number | null;
+}
+
+/** Contacts > See all: search and segment filter (htmx swaps only the results), bulk segment changes. */
+export function ContactsPage(props: ContactsListProps & { user: SessionUser; notice?: string }) {
+  const { user, q, segmentId, segments } = props;
+  return (
+    <Layout title="Contacts" user={user} section="contacts">
+      <div class="page-head">
+        <h1>Contacts</h1>
+        {hasRole(user.role, "editor") && (
+          <div class="buttons">
+            <a href="/contacts/new" role="button">Add contact</a>
+          </div>
+        )}
+      </div>
+      {props.notice && <p class="notice" role="status">{props.notice}</p>}
+      <form method="get" action="/contacts" class="toolbar" role="search"
+        hx-get="/contacts" hx-target="#contacts-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger="submit, input delay:300ms, change">
+        <label for="contacts-q">
+          Search
+          <input id="contacts-q" type="search" name="q" value={q} placeholder="Email starts with, or name contains" autocomplete="off" />
+        </label>
+        <label for="contacts-segment">
+          Segment
+          <select id="contacts-segment" name="segment">
+            <option value="" selected={!segmentId}>All contacts</option>
+            {segments.map((s) => (
+              <option value={String(s.id)} selected={s.id === segmentId}>{`${s.name} (${formatCount(s.memberCount)})`}</option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" class="narrow secondary">Search</button>
+      </form>
+      <ContactsResults {...props} />
+    </Layout>
+  );
+}
+
+export function ContactsResults({ page, q, segmentId, cursor, segments, canWrite, matching }: ContactsListProps) {
+  const filter = { q, segment: segmentId };
+  const href = (c: string | null) => `/contacts${queryString({ ...filter, cursor: c })}`;
+  const formId = "contacts-bulk";
+  return (
+    <section id="contacts-results" aria-live="polite">
+      {canWrite && page.rows.length > 0 && segments.length > 0 && (
+        <form id={formId} method="post" action="/contacts/bulk" class="bulk-bar">
+          <input type="hidden" name="q" value={q} />
+          <input type="hidden" name="segment" value={segmentId ? String(segmentId) : ""} />
+          <label for="bulk-all" class="bulk-all">
+            <input id="bulk-all" type="checkbox" name="all" value="1" />
+            {matching === null ? (
+              <span hx-get={`/contacts/count${queryString(filter)}`} hx-trigger="load" hx-swap="outerHTML">Select all matching</span>
+            ) : (
+              <MatchingCount n={matching} />
+            )}
+          </label>
+          <label for="bulk-target">
+            Segment to change
+            <select id="bulk-target" name="target" required>
+              {segments.map((s) => (
+                <option value={String(s.id)} selected={s.id === segmentId}>{s.name}</option>
+              ))}
+            </select>
+          </label>
+          <div class="bulk-buttons">
+            <button type="submit" name="action" value="add">Add to segment</button>
+            <button type="submit" name="action" value="remove" class="secondary">Remove from segment</button>
+          </div>
+        </form>
+      )}
+      <ContactsTable
+        rows={page.rows}
+        selectForm={canWrite && segments.length > 0 ? formId : undefined}
+        showMembership={Boolean(segmentId)}
+        empty={q || segmentId ? "No contact matches this search and filter." : "No contacts yet. Add one, or import a file."}
+      />
+      <Pager href={href} nextCursor={page.nextCursor} onFirstPage={!cursor} target="#contacts-results" shown={page.rows.length} />
+    </section>
+  );
+}
+
+export function MatchingCount({ n }: { n: number }) {
+  return <span data-testid="matching-count">Select all {formatCount(n)} matching</span>;
+}

@@ -1,0 +1,172 @@
+import type { SessionUser } from "../../src/auth/session";
+import type { ContactRow, ContactSegment } from "../../src/contacts/queries";
+import type { CustomFieldDef } from "../../src/custom-fields/queries";
+import type { MembershipEvent } from "../../src/segments/history";
+import type { Segment } from "../../src/segments/queries";
+import { hasRole } from "../../src/web";
+import type { FieldErrors } from "../auth/pages";
+import { formatDateTime } from "../components/format";
+import { HistoryTable } from "../components/history-table";
+import { SourceText } from "../components/source";
+import { Layout } from "../layout";
+import { ContactFields } from "./form";
+
+/** A contact's values as the edit form shows them (custom values keyed "custom.<key>"). */
+export function contactFormValues(contact: ContactRow): Record<string, string> {
+  const values: Record<string, string> = {
+    email: contact.email,
+    firstName: contact.firstName ?? "",
+    lastName: contact.lastName ?? "",
+    phone: contact.phone ?? "",
+  };
+  for (const [k, v] of Object.entries(contact.custom)) values[`custom.${k}`] = v === null ? "" : String(v);
+  return values;
+}
+
+function customText(def: CustomFieldDef, v: unknown): string {
+  if (v === undefined || v === null || v === "") return "";
+  if (def.type === "boolean") return v ? "Yes" : "No";
+  return String(v);
+}
+
+export function ContactPage(props: {
+  user: SessionUser;
+  contact: ContactRow;
+  customFields: CustomFieldDef[];
+  memberships: ContactSegment[];
+  segments: Pick<Segment, "id" | "name">[];
+  history: { events: MembershipEvent[]; nextCursor: string | null };
+  values?: Record<string, string>;
+  errors?: FieldErrors;
+  notice?: string;
+}) {
+  const { user, contact, customFields, memberships, history, errors = {} } = props;
+  const canWrite = hasRole(user.role, "editor");
+  const values = props.values ?? contactFormValues(contact);
+  const inSegments = new Set(memberships.map((m) => m.id));
+  const addable = props.segments.filter((s) => !inSegments.has(s.id));
+  const name = [contact.firstName, contact.lastName].filter(Boolean).join(" ");
+  return (
+    <Layout title={contact.email} user={user} section="contacts">
+      <nav aria-label="breadcrumb">
+        <ul>
+          <li><a href="/contacts">Contacts</a></li>
+          <li>{contact.email}</li>
+        </ul>
+      </nav>
+      <div class="page-head">
+        <div>
+          <h1 class="break">{contact.email}</h1>
+          <p class="muted subtitle">{name ? `${name} · ` : ""}created {formatDateTime(contact.createdAt)}</p>
+        </div>
+        {canWrite && (
+          <div class="buttons">
+            <a href={`/contacts/${contact.id}/delete`} role="button" class="secondary outline danger">Delete contact</a>
+          </div>
+        )}
+      </div>
+      {props.notice && <p class="notice" role="status">{props.notice}</p>}
+      <div class="contact-columns">
+        <article>
+          <header><h2>Fields</h2></header>
+          {canWrite ? (
+            <form method="post" action={`/contacts/${contact.id}`}>
+              <ContactFields values={values} errors={errors} customFields={customFields} />
+              <button type="submit">Save</button>
+            </form>
+          ) : (
+            <dl class="fields">
+              <dt>Email</dt><dd>{contact.email}</dd>
+              <dt>First name</dt><dd>{contact.firstName ?? ""}</dd>
+              <dt>Last name</dt><dd>{contact.lastName ?? ""}</dd>
+              <dt>Phone</dt><dd>{contact.phone ?? ""}</dd>
+              {customFields.map((f) => (
+                <>
+                  <dt>{f.label}</dt>
+                  <dd>{customText(f, contact.custom[f.key])}</dd>
+                </>
+              ))}
+            </dl>
+          )}
+        </article>
+        <article>
+          <header><h2>Segments</h2></header>
+          {memberships.length === 0 ? (
+            <p class="empty-state">Not in any segment.</p>
+          ) : (
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Segment</th>
+                    <th scope="col">Added</th>
+                    {canWrite && <th scope="col" class="actions">Actions</th>}
+                  </tr>
+                </thead>
+                <tbody>
+                  {memberships.map((m) => (
+                    <tr>
+                      <td><a href={`/segments/${m.id}/contacts`}>{m.name}</a></td>
+                      <td>
+                        {formatDateTime(m.addedAt)}
+                        <br />
+                        <small class="muted"><SourceText {...m} /></small>
+                      </td>
+                      {canWrite && (
+                        <td class="actions">
+                          <form method="post" action={`/contacts/${contact.id}/segments/${m.id}/remove`}>
+                            <button type="submit" class="secondary outline" aria-label={`Remove from ${m.name}`}>Remove</button>
+                          </form>
+                        </td>
+                      )}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {canWrite && addable.length > 0 && (
+            <form method="post" action={`/contacts/${contact.id}/segments`} class="toolbar">
+              <label for="add-segment">
+                Segment
+                <select id="add-segment" name="segment" required>
+                  {addable.map((s) => (
+                    <option value={String(s.id)}>{s.name}</option>
+                  ))}
+                </select>
+              </label>
+              <button type="submit" class="narrow">Add to segment</button>
+            </form>
+          )}
+        </article>
+      </div>
+      <section>
+        <h2>Membership history</h2>
+        <HistoryTable
+          events={history.events}
+          show="segment"
+          moreHref={history.nextCursor ? `/contacts/${contact.id}?history=${history.nextCursor}` : null}
+          empty="This contact has not entered or left any segment yet."
+        />
+      </section>
+    </Layout>
+  );
+}
+
+export function DeleteContactPage({ user, contact, segmentsCount }: { user: SessionUser; contact: ContactRow; segmentsCount: number }) {
+  return (
+    <Layout title={`Delete ${contact.email}`} user={user} section="contacts">
+      <article class="form-card">
+        <header><h1 class="break">Delete the contact {contact.email}?</h1></header>
+        <p>
+          The contact is removed from {segmentsCount === 1 ? "the 1 segment" : `the ${segmentsCount} segments`} it is in, and its fields are deleted. Its
+          membership history is kept. This cannot be undone.
+        </p>
+        <form method="post" action={`/contacts/${contact.id}/delete`} class="form-buttons">
+          <button type="submit" class="danger">Delete contact</button>
+          <a href={`/contacts/${contact.id}`} role="button" class="secondary outline">Keep it</a>
+        </form>
+      </article>
+    </Layout>
+  );
+}

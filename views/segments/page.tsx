@@ -1,0 +1,106 @@
+import type { SessionUser } from "../../src/auth/session";
+import type { MembershipEvent } from "../../src/segments/history";
+import type { Segment } from "../../src/segments/queries";
+import { hasRole } from "../../src/web";
+import type { FieldErrors } from "../auth/pages";
+import { formatDateTime, plural } from "../components/format";
+import { HistoryTable } from "../components/history-table";
+import { Layout } from "../layout";
+import { SegmentFields } from "./form";
+
+/** Title, counts and the two views of a segment (its settings, its contacts), shared by both pages. */
+export function SegmentHead({ segment, current }: { segment: Segment; current: "edit" | "contacts" }) {
+  return (
+    <>
+      <nav aria-label="breadcrumb">
+        <ul>
+          <li><a href="/segments">Segments</a></li>
+          <li>{segment.name}</li>
+        </ul>
+      </nav>
+      <div class="page-head">
+        <div>
+          <h1>{segment.name}</h1>
+          <p class="muted subtitle">
+            <span class="badge">Static</span> <span data-testid="segment-member-count">{plural(segment.memberCount, "contact")}</span> · last change {formatDateTime(segment.updatedAt)}
+          </p>
+        </div>
+        <nav class="buttons tabs" aria-label="Segment">
+          <a href={`/segments/${segment.id}`} role="button" class={current === "edit" ? "" : "secondary outline"} aria-current={current === "edit" ? "page" : undefined}>Edit</a>
+          <a href={`/segments/${segment.id}/contacts`} role="button" class={current === "contacts" ? "" : "secondary outline"} aria-current={current === "contacts" ? "page" : undefined}>View contacts</a>
+        </nav>
+      </div>
+    </>
+  );
+}
+
+export function SegmentPage(props: {
+  user: SessionUser;
+  segment: Segment;
+  history: { events: MembershipEvent[]; nextCursor: string | null };
+  values?: Record<string, string>;
+  errors?: FieldErrors;
+  notice?: string;
+}) {
+  const { user, segment, history, errors = {} } = props;
+  const values = props.values ?? { name: segment.name, description: segment.description };
+  const canWrite = hasRole(user.role, "editor");
+  return (
+    <Layout title={segment.name} user={user} section="contacts">
+      <SegmentHead segment={segment} current="edit" />
+      {props.notice && <p class="notice" role="status">{props.notice}</p>}
+      {canWrite ? (
+        <article>
+          <header><h2>Segment details</h2></header>
+          <form method="post" action={`/segments/${segment.id}`}>
+            <label for="f-type-shown">
+              Type
+              <input id="f-type-shown" value="Static segment" readonly aria-describedby="f-type-shown-hint" />
+              <small id="f-type-shown-hint">Contacts are put in and taken out by hand, import, workflow or API; not by conditions.</small>
+            </label>
+            <SegmentFields values={values} errors={errors} withType={false} />
+            <div class="form-buttons">
+              <button type="submit">Save</button>
+              <a href={`/segments/${segment.id}/delete`} role="button" class="secondary outline danger">Delete segment</a>
+            </div>
+          </form>
+        </article>
+      ) : (
+        <article>
+          <dl class="fields">
+            <dt>Type</dt><dd>Static segment</dd>
+            <dt>Description</dt><dd>{segment.description || <span class="muted">none</span>}</dd>
+            <dt>Created</dt><dd>{formatDateTime(segment.createdAt)}</dd>
+          </dl>
+        </article>
+      )}
+      <section>
+        <h2>Membership history</h2>
+        <HistoryTable
+          events={history.events}
+          show="contact"
+          moreHref={history.nextCursor ? `/segments/${segment.id}?history=${history.nextCursor}` : null}
+          empty="No contact has entered or left this segment yet."
+        />
+      </section>
+    </Layout>
+  );
+}
+
+export function DeleteSegmentPage({ user, segment }: { user: SessionUser; segment: Segment }) {
+  return (
+    <Layout title={`Delete ${segment.name}`} user={user} section="contacts">
+      <article class="form-card">
+        <header><h1>Delete the segment {segment.name}?</h1></header>
+        <p>
+          It holds <strong data-testid="delete-member-count">{plural(segment.memberCount, "contact")}</strong>. Deleting the segment removes
+          these memberships; the contacts themselves stay in Contacts &gt; See all. This cannot be undone.
+        </p>
+        <form method="post" action={`/segments/${segment.id}/delete`} class="form-buttons">
+          <button type="submit" class="danger">Delete segment</button>
+          <a href={`/segments/${segment.id}`} role="button" class="secondary outline">Keep it</a>
+        </form>
+      </article>
+    </Layout>
+  );
+}
