@@ -2,6 +2,7 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { apiError, requireApiRole, type AppEnv } from "../web";
+import { coalescerFor } from "./coalesce";
 import { ingestEvents } from "./ingest";
 import { validateBatch, validateEvent, type NormalizedEvent, type ValidationDetail } from "./validate";
 
@@ -28,8 +29,7 @@ export const eventsApi = new Hono<AppEnv>()
     if (!parsed.ok) return parsed.response;
     const checked = validateEvent(parsed.body);
     if (!checked.ok) return apiError(c, 400, "invalid_event", describeProblems(checked.details), { details: checked.details });
-    const { results } = await ingestEvents(c.get("db"), c.get("actor").accountId, [checked.event]);
-    const result = results[0]!;
+    const result = await coalescerFor(c.get("db")).submit(c.get("actor").accountId, checked.event);
     return c.json(result, result.status === "accepted" ? 202 : 200);
   })
   .post("/batch", async (c) => {

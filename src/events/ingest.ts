@@ -17,16 +17,29 @@ export interface IngestResult {
 }
 
 /**
- * Contact ids by lower(email). upsertContacts' statement cannot see a contact that a concurrent request created
- * after it started (its conflicting row is locked but outside its snapshot), so such an email comes back
- * missing; a second statement, with a new snapshot, finds it.
+ * Contact ids by lowercased email (event emails are ASCII, validated, so JS and SQL lowercase agree). Most events
+ * are from known contacts and carry no contact fields: those are found with one read-only lookup, which locks
+ * and writes nothing. Only new emails and events with contact fields go through upsertContacts.
  */
-async function upsertEventContacts(db: Db, accountId: number, inputs: ContactInput[]): Promise<Map<string, number>> {
+async function resolveContacts(db: Db, accountId: number, inputs: ContactInput[]): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
-  let pending = inputs;
+  const withFields = new Set(inputs.filter((c) => c.firstName || c.lastName || c.phone || Object.keys(c.custom ?? {}).length > 0).map((c) => c.email.toLowerCase()));
+  const lookup = [...new Set(inputs.map((c) => c.email.toLowerCase()))].filter((k) => !withFields.has(k));
+  if (lookup.length > 0) {
+    const rows = await queryRows<{ id: string | number; k: string }>(
+      db,
+      sql`select c.id, k.k from jsonb_array_elements_text(${JSON.stringify(lookup)}::jsonb) as k(k)
+          join contacts c on c.account_id = ${accountId} and lower(c.email) = k.k`,
+    );
+    for (const r of rows) ids.set(r.k, Number(r.id));
+  }
+  let pending = inputs.filter((c) => !ids.has(c.email.toLowerCase()));
+  // upsertContacts' statement cannot see a contact that a concurrent request created after it started (the
+  // conflicting row is locked but outside its snapshot), so such an email comes back missing; a second
+  // statement, with a new snapshot, finds it.
   for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
     for (const c of await upsertContacts(db, accountId, pending, { overwrite: true })) ids.set(c.emailKey, c.id);
-    pending = pending.filter((c) => !ids.has(c.email.trim().toLowerCase()));
+    pending = pending.filter((c) => !ids.has(c.email.toLowerCase()));
   }
   if (pending.length > 0) throw new Error(`contacts for ${pending.length} events could not be created or found`);
   return ids;
@@ -53,7 +66,7 @@ function contactInput(event: NormalizedEvent): ContactInput {
  */
 export async function ingestEvents(db: Db, accountId: number, events: NormalizedEvent[]): Promise<{ results: IngestResult[]; runs: WorkflowRunOutcome[] }> {
   if (events.length === 0) return { results: [], runs: [] };
-  const contactIds = await upsertEventContacts(db, accountId, events.map(contactInput));
+  const contactIds = await resolveContacts(db, accountId, events.map(contactInput));
 
   // Sorted by sender id so two concurrent batches sharing ids take the unique index in the same order.
   const payload = JSON.stringify(
@@ -62,7 +75,7 @@ export async function ingestEvents(db: Db, accountId: number, events: Normalized
         ord,
         external_id: e.id,
         type: e.type,
-        contact_id: contactIds.get(e.email.trim().toLowerCase()),
+        contact_id: contactIds.get(e.email.toLowerCase()),
         properties: e.properties,
         occurred_at: e.occurredAt.toISOString(),
       }))
@@ -117,7 +130,7 @@ export async function ingestEvents(db: Db, accountId: number, events: Normalized
     const eventId = newIds.get(e.id);
     if (eventId === undefined) return { id: e.id, status: "duplicate" };
     newIds.delete(e.id);
-    stored.push({ id: eventId, type: e.type, contactId: contactIds.get(e.email.trim().toLowerCase())!, properties: e.properties });
+    stored.push({ id: eventId, type: e.type, contactId: contactIds.get(e.email.toLowerCase())!, properties: e.properties });
     return { id: e.id, status: "accepted" };
   });
 

@@ -1,0 +1,190 @@
+// Load benchmark of the events API on PostgreSQL: 1,000,000 contacts, 20 active workflows (plus inactive ones and
+// another account's, which must cost nothing), a real server process, and autocannon on 127.0.0.1.
+// Prints events/s and p99 for single events at 50 connections and for batches of 1,000. Drops its database.
+//
+// Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/events.ts [seconds per run]
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import autocannon from "autocannon";
+import postgres from "postgres";
+import { createAccountWithAdmin } from "../src/auth/accounts";
+import { createApiKey } from "../src/auth/api-keys";
+import { openDatabase } from "../src/db/client";
+import { migrateDatabase } from "../src/db/migrate";
+import { segmentsTable, workflowsTable, type WorkflowAction, type WorkflowCondition } from "../src/db/schema";
+import { emptyDraft } from "../src/workflows/draft";
+
+const CONTACTS = 1_000_000;
+const SECONDS = Number(process.argv[2] ?? 20);
+const CATEGORIES = ["office furniture", "lighting", "storage", "chairs", "desks", "garden", "kitchen", "textiles", "decor", "outdoor"];
+
+const baseUrl = process.env.DATABASE_URL;
+if (!baseUrl || !/^postgres(ql)?:\/\/[^/]*(127\.0\.0\.1|localhost)/.test(baseUrl)) {
+  console.error("Set DATABASE_URL to a PostgreSQL on 127.0.0.1, e.g. postgres://postgres@127.0.0.1:5432/postgres");
+  process.exit(1);
+}
+const dbName = `roster_bench_${Date.now().toString(36)}_${randomBytes(2).toString("hex")}`;
+const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+const url = new URL(baseUrl);
+url.pathname = `/${dbName}`;
+let server: ChildProcess | null = null;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]!;
+const email = () => `c${1 + Math.floor(Math.random() * CONTACTS)}@bench.example`;
+let seq = 0;
+const eventId = () => `e-${process.pid}-${++seq}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** A realistic mix: mostly searches and page views, some purchases and forms. */
+function randomEvent() {
+  const r = Math.random();
+  if (r < 0.5) {
+    const category = pick(CATEGORIES);
+    return { id: eventId(), type: "product_search", email: email(), properties: { query: `${category} ${pick(["desk", "lamp", "shelf", "chair"])}`, product: { id: String(Math.floor(Math.random() * 5000)), name: "Item", category } } };
+  }
+  if (r < 0.8) return { id: eventId(), type: "page_view", email: email(), properties: { url: `https://shop.example/${pick(CATEGORIES).replace(" ", "-")}`, category: pick(CATEGORIES) } };
+  if (r < 0.95) {
+    const price = Math.round(Math.random() * 400);
+    return { id: eventId(), type: "purchase", email: email(), properties: { order_id: eventId(), total: price, currency: "EUR", products: [{ id: "p1", name: "Item", category: pick(CATEGORIES), price, quantity: 1 }] } };
+  }
+  return { id: eventId(), type: "form_submit", email: email(), properties: { form: pick(["newsletter", "contact", "quote"]) } };
+}
+
+async function setUp() {
+  await admin.unsafe(`create database ${dbName}`);
+  const database = await openDatabase({ databaseUrl: url.toString() });
+  await migrateDatabase(database);
+  const db = database.db;
+  const sql = database.sql!;
+  const { account } = await createAccountWithAdmin(db, "Bench", { name: "Bench", email: `bench-${dbName}@example.test`, password: "bench password 1" });
+  const other = await createAccountWithAdmin(db, "Other", { name: "Other", email: `other-${dbName}@example.test`, password: "bench password 1" });
+  const { key } = await createApiKey(db, account.id, { name: "bench" });
+
+  let t = performance.now();
+  await sql`insert into contacts (account_id, email, first_name)
+            select ${account.id}, 'c' || g || '@bench.example', 'Name' || g from generate_series(1, ${CONTACTS}) g`;
+  await sql`analyze contacts`;
+  console.log(`  ${CONTACTS.toLocaleString("en")} contacts in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  const segment = async (accountId: number, name: string) =>
+    (await db.insert(segmentsTable).values({ accountId, name }).returning({ id: segmentsTable.id }))[0]!.id;
+  const workflow = (accountId: number, name: string, status: "active" | "inactive", eventType: string, conditions: WorkflowCondition[], actions: WorkflowAction[]) => ({
+    accountId,
+    name,
+    status,
+    triggerKind: (["purchase", "product_search", "page_view", "form_submit"].includes(eventType) ? eventType : "custom") as "custom",
+    eventType,
+    conditions,
+    actions,
+    draft: emptyDraft(),
+    savedAt: new Date(),
+    activatedAt: status === "active" ? new Date() : null,
+  });
+
+  const rows = [];
+  const customers = await segment(account.id, "Customers");
+  const prospects = await segment(account.id, "Prospects");
+  // 20 active workflows of the bench account.
+  for (const [i, category] of CATEGORIES.slice(0, 8).entries()) {
+    rows.push(workflow(account.id, `Search ${i}`, "active", "product_search", [{ path: "product.category", operator: "equals", value: category }], [{ kind: "add", segmentId: await segment(account.id, `Interested in ${category}`) }]));
+  }
+  rows.push(workflow(account.id, "Desk searchers", "active", "product_search", [{ path: "query", operator: "contains", value: "desk" }, { path: "product.category", operator: "in_list", value: "office furniture, desks" }], [{ kind: "add", segmentId: await segment(account.id, "Desk searchers") }]));
+  rows.push(workflow(account.id, "Buyers", "active", "purchase", [], [{ kind: "add", segmentId: customers }, { kind: "remove", segmentId: prospects }]));
+  rows.push(workflow(account.id, "Big buyers", "active", "purchase", [{ path: "total", operator: "greater_than", value: "300" }], [{ kind: "add", segmentId: await segment(account.id, "Big buyers") }]));
+  rows.push(workflow(account.id, "Small buyers", "active", "purchase", [{ path: "total", operator: "less_than", value: "20" }], [{ kind: "add", segmentId: await segment(account.id, "Small buyers") }]));
+  for (const [i, category] of CATEGORIES.slice(0, 5).entries()) {
+    rows.push(workflow(account.id, `Visit ${i}`, "active", "page_view", [{ path: "category", operator: "equals", value: category }, { path: "url", operator: "contains", value: "shop.example" }], [{ kind: "add", segmentId: await segment(account.id, `Visited ${category}`) }]));
+  }
+  rows.push(workflow(account.id, "Newsletter", "active", "form_submit", [{ path: "form", operator: "equals", value: "newsletter" }], [{ kind: "add", segmentId: await segment(account.id, "Newsletter") }]));
+  rows.push(workflow(account.id, "Quotes", "active", "form_submit", [{ path: "form", operator: "equals", value: "quote" }], [{ kind: "add", segmentId: prospects }]));
+  rows.push(workflow(account.id, "Trials", "active", "trial.started", [], [{ kind: "add", segmentId: prospects }]));
+  // Noise that must not cost anything: 200 inactive workflows here, 500 active ones in another account.
+  for (let i = 0; i < 200; i++) rows.push(workflow(account.id, `Old ${i}`, "inactive", pick(["product_search", "page_view", "purchase"]), [], [{ kind: "add", segmentId: customers }]));
+  const otherSeg = await segment(other.account.id, "Theirs");
+  for (let i = 0; i < 500; i++) rows.push(workflow(other.account.id, `Theirs ${i}`, "active", pick(["product_search", "page_view", "purchase"]), [], [{ kind: "add", segmentId: otherSeg }]));
+  await db.insert(workflowsTable).values(rows);
+  const [{ n }] = await sql`select count(*)::int as n from workflows where account_id = ${account.id} and status = 'active'`;
+  console.log(`  ${n} active workflows (plus 200 inactive, and 500 active in another account)`);
+  await sql`analyze`;
+  await database.close();
+  return key;
+}
+
+async function startServer(): Promise<string> {
+  const port = await freePort();
+  server = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+    env: { ...process.env, DATABASE_URL: url.toString(), PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "silent", WORKER: "off" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return base;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("server did not start");
+}
+
+async function load(base: string, key: string, opts: { path: string; connections: number; seconds: number; body: () => string }) {
+  const result = await autocannon({
+    url: base,
+    connections: opts.connections,
+    duration: opts.seconds,
+    requests: [{ method: "POST", path: opts.path, headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, setupRequest: (req) => ({ ...req, body: opts.body() }) }],
+  });
+  const ok = result["2xx"];
+  const bad = result.non2xx + result.errors + result.timeouts;
+  return { ok, bad, seconds: result.duration, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function main() {
+  console.log(`Setting up ${dbName}…`);
+  const key = await setUp();
+  const base = await startServer();
+
+  const single = () => JSON.stringify(randomEvent());
+  const batch = () => JSON.stringify({ events: Array.from({ length: 1000 }, randomEvent) });
+  await load(base, key, { path: "/api/v1/events", connections: 50, seconds: 3, body: single }); // warm-up
+
+  if (process.env.BENCH_SETUP_ONLY) return;
+  const s = await load(base, key, { path: "/api/v1/events", connections: 50, seconds: SECONDS, body: single });
+  const b = await load(base, key, { path: "/api/v1/events/batch", connections: 4, seconds: SECONDS, body: batch });
+
+  const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  const [stats] = await sql`select (select count(*) from events)::int as events, (select count(*) from segment_members)::int as members,
+    (select coalesce(sum(events_matched), 0) from workflows)::bigint as matched, (select coalesce(sum(error_count), 0) from workflows)::bigint as errors`;
+  await sql.end();
+
+  console.log("");
+  console.log(`Single events, 50 connections, ${s.seconds} s: ${(s.ok / s.seconds).toFixed(0)} events/s, p50 ${s.p50} ms, p99 ${s.p99} ms (${s.bad} failed)   target >= 1,500/s, p99 < 100 ms`);
+  console.log(`Batches of 1,000, 4 connections, ${b.seconds} s: ${((b.ok * 1000) / b.seconds).toFixed(0)} events/s, ${(b.ok / b.seconds).toFixed(1)} batches/s, p99 ${b.p99} ms (${b.bad} failed)   target >= 20,000/s`);
+  console.log(`Stored ${stats!.events} events; workflows matched ${stats!.matched} times (${stats!.errors} errors); ${stats!.members} memberships`);
+}
+
+try {
+  await main();
+} finally {
+  const proc = server as ChildProcess | null;
+  if (proc && proc.exitCode === null) {
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  }
+  if (process.env.BENCH_KEEP_DB) console.log(`kept database ${dbName}`);
+  else await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+  await admin.end();
+}

@@ -1,0 +1,81 @@
+// Single events that arrive together are stored and evaluated together: set-based statements and one pass over
+// the workflows for many requests, instead of a handful of statements (and commits, and hot-row locks) each.
+import type { Db } from "../db/client";
+import { ingestEvents, type IngestResult } from "./ingest";
+import type { NormalizedEvent } from "./validate";
+
+interface Pending {
+  event: NormalizedEvent;
+  resolve(result: IngestResult): void;
+  reject(error: unknown): void;
+}
+
+export interface CoalescerOptions {
+  /** Groups being written at once; more arrive and wait meanwhile, so groups grow with load. */
+  maxConcurrent: number;
+  maxBatch: number;
+}
+
+/**
+ * Queues single events per account and writes them in groups. Under light load a request goes out alone at
+ * once (no added wait); under heavy load each group carries the requests that arrived while the previous ones
+ * were written. A request's answer is exactly what it would get alone: a repeated id within a group is a
+ * duplicate, as in a batch. Nothing is kept between requests: a group lives only while its requests wait.
+ */
+export class EventCoalescer {
+  private readonly pending = new Map<number, Pending[]>();
+  private running = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: CoalescerOptions = { maxConcurrent: 3, maxBatch: 500 },
+  ) {}
+
+  submit(accountId: number, event: NormalizedEvent): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      const queue = this.pending.get(accountId);
+      if (queue) queue.push({ event, resolve, reject });
+      else this.pending.set(accountId, [{ event, resolve, reject }]);
+      if (!this.scheduled) {
+        // Requests parsed in the same turn of the event loop share a group.
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
+    });
+  }
+
+  private pump() {
+    while (this.running < this.options.maxConcurrent && this.pending.size > 0) {
+      const [accountId, queue] = this.pending.entries().next().value as [number, Pending[]];
+      const group = queue.splice(0, this.options.maxBatch);
+      // Accounts take turns: one that still has events goes to the back.
+      this.pending.delete(accountId);
+      if (queue.length > 0) this.pending.set(accountId, queue);
+      this.running++;
+      ingestEvents(
+        this.db,
+        accountId,
+        group.map((p) => p.event),
+      )
+        .then(({ results }) => group.forEach((p, i) => p.resolve(results[i]!)))
+        .catch((e) => group.forEach((p) => p.reject(e)))
+        .finally(() => {
+          this.running--;
+          this.pump();
+        });
+    }
+  }
+}
+
+const coalescers = new WeakMap<Db, EventCoalescer>();
+
+/** The coalescer of this database handle (one per app instance). */
+export function coalescerFor(db: Db): EventCoalescer {
+  let c = coalescers.get(db);
+  if (!c) coalescers.set(db, (c = new EventCoalescer(db)));
+  return c;
+}
