@@ -48,15 +48,15 @@ export function CustomFieldsPage({ user, fields, values = {}, errors = {}, notic
         <form method="post" action="/admin/custom-fields">
           <div class="grid">
             <Field label="Label" name="label" value={values.label} error={errors.label} required hint="The key is made from it: “Favourite colour” becomes favourite_colour." />
-            <label for="f-type">
-              Type
+            <div class="select-field">
+              <label for="f-type">Type</label>
               <select id="f-type" name="type" aria-invalid={errors.type ? "true" : undefined}>
                 {CUSTOM_FIELD_TYPES.map((t) => (
                   <option value={t} selected={t === (values.type ?? "text")}>{CUSTOM_FIELD_TYPE_LABELS[t]}</option>
                 ))}
               </select>
               {errors.type && <small>{errors.type}</small>}
-            </label>
+            </div>
           </div>
           <button type="submit">Add field</button>
         </form>

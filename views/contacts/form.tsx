@@ -24,15 +24,15 @@ export function ContactFields({ values, errors, customFields }: { values: Record
               const error = errors[name];
               if (f.type === "boolean") {
                 return (
-                  <label for={id}>
-                    {f.label}
+                  <div class="select-field">
+                    <label for={id}>{f.label}</label>
                     <select id={id} name={name} aria-invalid={error ? "true" : undefined} aria-describedby={error ? `${id}-error` : undefined}>
                       <option value="" selected={!values[name]}>Not set</option>
                       <option value="true" selected={values[name] === "true"}>Yes</option>
                       <option value="false" selected={values[name] === "false"}>No</option>
                     </select>
                     {error && <small id={`${id}-error`}>{error}</small>}
-                  </label>
+                  </div>
                 );
               }
               return (

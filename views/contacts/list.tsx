@@ -37,15 +37,15 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
           Search
           <input id="contacts-q" type="search" name="q" value={q} placeholder="Email starts with, or name contains" autocomplete="off" />
         </label>
-        <label for="contacts-segment">
-          Segment
+        <div class="select-field">
+          <label for="contacts-segment">Segment</label>
           <select id="contacts-segment" name="segment">
             <option value="" selected={!segmentId}>All contacts</option>
             {segments.map((s) => (
               <option value={String(s.id)} selected={s.id === segmentId}>{`${s.name} (${formatCount(s.memberCount)})`}</option>
             ))}
           </select>
-        </label>
+        </div>
         <button type="submit" class="narrow secondary">Search</button>
       </form>
       <ContactsResults {...props} />
@@ -71,14 +71,14 @@ export function ContactsResults({ page, q, segmentId, cursor, segments, canWrite
               <MatchingCount n={matching} />
             )}
           </label>
-          <label for="bulk-target">
-            Segment to change
+          <div class="select-field">
+            <label for="bulk-target">Segment to change</label>
             <select id="bulk-target" name="target" required>
               {segments.map((s) => (
                 <option value={String(s.id)} selected={s.id === segmentId}>{s.name}</option>
               ))}
             </select>
-          </label>
+          </div>
           <div class="bulk-buttons">
             <button type="submit" name="action" value="add">Add to segment</button>
             <button type="submit" name="action" value="remove" class="secondary">Remove from segment</button>

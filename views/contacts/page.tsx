@@ -127,14 +127,14 @@ export function ContactPage(props: {
           )}
           {canWrite && addable.length > 0 && (
             <form method="post" action={`/contacts/${contact.id}/segments`} class="toolbar">
-              <label for="add-segment">
-                Segment
+              <div class="select-field">
+                <label for="add-segment">Segment</label>
                 <select id="add-segment" name="segment" required>
                   {addable.map((s) => (
                     <option value={String(s.id)}>{s.name}</option>
                   ))}
                 </select>
-              </label>
+              </div>
               <button type="submit" class="narrow">Add to segment</button>
             </form>
           )}

@@ -8,13 +8,13 @@ export function SegmentFields({ values, errors, withType }: { values: Record<str
   return (
     <>
       {withType && (
-        <label for="f-type">
-          Type
+        <div class="select-field">
+          <label for="f-type">Type</label>
           <select id="f-type" name="type" aria-describedby="f-type-hint" aria-invalid={errors.type ? "true" : undefined}>
             <option value="static" selected>Static segment</option>
           </select>
           <small id="f-type-hint">{errors.type ?? "A static segment holds the contacts you put in it, by hand, by import, by workflow or through the API. It is not configured by conditions."}</small>
-        </label>
+        </div>
       )}
       <Field label="Segment Name" name="name" value={values.name} error={errors.name} required hint="Unique in your account (capital letters do not count)." />
       <label for="f-description">

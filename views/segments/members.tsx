@@ -28,11 +28,16 @@ export function SegmentContactsPage(props: MembersProps & { user: SessionUser; n
             Email of the contact to add
             <input id="add-email" name="email" type="email" required value={props.email ?? ""} autocomplete="off"
               aria-invalid={props.error ? "true" : undefined} aria-describedby={props.error ? "add-email-error" : "add-email-hint"} />
-            {props.error ? <small id="add-email-error">{props.error}</small> : <small id="add-email-hint">A new email creates the contact.</small>}
           </label>
           <button type="submit" class="narrow">Add contact</button>
         </form>
       )}
+      {hasRole(user.role, "editor") &&
+        (props.error ? (
+          <small id="add-email-error" class="add-contact-hint error-text" role="alert">{props.error}</small>
+        ) : (
+          <small id="add-email-hint" class="add-contact-hint muted">A new email creates the contact, and says so.</small>
+        ))}
       <form method="get" action={`/segments/${segment.id}/contacts`} class="toolbar" role="search"
         hx-get={`/segments/${segment.id}/contacts`} hx-target="#members-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger="submit, input delay:300ms">
         <label for="members-q">
