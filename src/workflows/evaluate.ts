@@ -47,12 +47,14 @@ export function missingSegmentReason(segmentIds: number[]): string {
 }
 
 /**
- * Applies each workflow to the events of its type whose properties meet all its conditions. Workflows run in
- * id order, and each one's actions in their order: in a batch, one workflow's changes are complete before the
- * next one's start. Returns one outcome per workflow that matched at least one event, already recorded.
+ * Applies each workflow to the events of its type whose properties meet all its conditions. Membership changes
+ * on the same segment run one after another in workflow id order (then action order), so "add" and "remove" from
+ * two workflows land as they would one by one; changes on different segments run side by side. Returns one
+ * outcome per workflow that matched at least one event or failed, already recorded.
  */
 export async function runWorkflows(db: Db, accountId: number, events: StoredEvent[], workflows: ActiveWorkflow[]): Promise<WorkflowRunOutcome[]> {
   const outcomes: WorkflowRunOutcome[] = [];
+  const chains = new Map<number, (() => Promise<void>)[]>();
   for (const workflow of [...workflows].sort((a, b) => a.id - b.id)) {
     const outcome: WorkflowRunOutcome = { workflowId: workflow.id, matched: 0, added: 0, removed: 0, error: null, eventId: null };
     try {
@@ -60,24 +62,40 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
       if (matching.length === 0) continue;
       outcome.matched = matching.length;
       outcome.eventId = matching[0]!.id;
+      outcomes.push(outcome);
       if (workflow.missingSegmentIds.length > 0) {
         // The segment was deleted without the workflow being told (or in a race with it): stop acting, say why.
         const reason = missingSegmentReason(workflow.missingSegmentIds);
         await deactivateWorkflow(db, accountId, workflow.id, reason);
         outcome.error = reason;
-      } else {
-        const contactIds = [...new Set(matching.map((e) => e.contactId))];
-        const source = { type: "workflow" as const, id: workflow.id, label: workflowSourceLabel(workflow.name) };
-        for (const action of workflow.actions) {
-          if (action.kind === "add") outcome.added += (await addContactsToSegment(db, accountId, action.segmentId, contactIds, source)).added;
-          else outcome.removed += (await removeContactsFromSegment(db, accountId, action.segmentId, contactIds, source)).removed;
-        }
+        continue;
+      }
+      const contactIds = [...new Set(matching.map((e) => e.contactId))];
+      const source = { type: "workflow" as const, id: workflow.id, label: workflowSourceLabel(workflow.name) };
+      for (const action of workflow.actions) {
+        const step = async () => {
+          if (outcome.error) return; // once an action of this workflow has failed, its actions not yet started are skipped
+          try {
+            if (action.kind === "add") outcome.added += (await addContactsToSegment(db, accountId, action.segmentId, contactIds, source)).added;
+            else outcome.removed += (await removeContactsFromSegment(db, accountId, action.segmentId, contactIds, source)).removed;
+          } catch (e) {
+            outcome.error = `Failed: ${(e as Error).message}`.slice(0, 1000);
+          }
+        };
+        const chain = chains.get(action.segmentId);
+        if (chain) chain.push(step);
+        else chains.set(action.segmentId, [step]);
       }
     } catch (e) {
       outcome.error = `Failed: ${(e as Error).message}`.slice(0, 1000);
+      if (!outcomes.includes(outcome)) outcomes.push(outcome);
     }
-    if (outcome.matched > 0 || outcome.error) outcomes.push(outcome);
   }
+  await Promise.all(
+    [...chains.values()].map(async (steps) => {
+      for (const step of steps) await step();
+    }),
+  );
   if (outcomes.length > 0) await recordRuns(db, accountId, outcomes);
   return outcomes;
 }
