@@ -71,8 +71,16 @@ export function normaliseQuery(q: string | undefined | null): string {
  */
 function searchSql(q: string): SQL {
   const key = q.toLowerCase();
-  return sql`((lower(c.email) >= ${key} and lower(c.email) < ${key} || chr(1114111))
-    or c.search_name like '%' || roster_fold(${escapeLike(q)}) || '%')`;
+  const emailPrefix = sql`(lower(c.email) >= ${key} and lower(c.email) < ${key} || chr(1114111))`;
+  // "zoe.gar" or "ana@": only an email can match, and the trigram index would return every Zoé García to recheck
+  // (pg_trgm ignores punctuation), measured at 54 ms against 1 ms at a million contacts.
+  if (looksLikeEmailPrefix(q)) return emailPrefix;
+  return sql`(${emailPrefix} or c.search_name like '%' || roster_fold(${escapeLike(q)}) || '%')`;
+}
+
+/** An "@", or a "." inside one word: typed from an email address, not a name. */
+export function looksLikeEmailPrefix(q: string): boolean {
+  return q.includes("@") || (q.includes(".") && !/\s/.test(q));
 }
 
 /** Conditions on contacts `c` for a filter (search, segment), tenant-scoped. */

@@ -52,6 +52,8 @@ describe("Contacts > See all", () => {
     assert.deepEqual(emailsIn(andre), ["Andre@Example.test"], "name contains across first and last name");
     const mar = await (await t.browser(a.adminCookie, "/contacts?q=mar")).text();
     assert.deepEqual(emailsIn(mar).sort(), ["Andre@Example.test", "bob@example.test"]);
+    const emailish = await (await t.browser(a.adminCookie, "/contacts?q=Zoe.Mu")).text();
+    assert.deepEqual(emailsIn(emailish), ["zoe.muller@example.test"], "a dotted word searches emails only");
     const wildcard = await (await t.browser(a.adminCookie, "/contacts?q=%25")).text();
     assert.deepEqual(emailsIn(wildcard), [], "% is searched for literally");
 

@@ -1,0 +1,148 @@
+// Benchmark of the contacts and segment pages at scale on PostgreSQL: seeds 1,000,000 contacts in its own
+// database, times a 1,000,000-contact "all matching" add (history included), then renders the hot pages through
+// the app (server-side, no network) and prints p50/p95 per page, the member count read, and the query plans.
+//
+// Usage: npx tsx bench/contacts-pages.ts [contacts]   (DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/postgres)
+// The database it creates is dropped at the end. Not a timed test: it prints figures.
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { sql } from "drizzle-orm";
+import { createApp } from "../src/app";
+import { createAccountWithAdmin } from "../src/auth/accounts";
+import { createSession, generateSessionToken, SESSION_COOKIE } from "../src/auth/session";
+import { parseConfig } from "../src/config";
+import { openDatabase, queryRows } from "../src/db/client";
+import { migrateDatabase } from "../src/db/migrate";
+import { matchingContactsSql } from "../src/contacts/queries";
+import { addContactsToSegment } from "../src/segments/membership";
+import { createSegment, getSegment } from "../src/segments/queries";
+
+const N = Number(process.argv[2] ?? 1_000_000);
+const BASE = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const RUNS = 200;
+
+const FIRST = ["Jean", "Zoé", "Anaïs", "Jürgen", "María", "Søren", "Amélie", "Ola", "Chloé", "François", "Ana", "Li", "Émile", "Björn", "Marta", "Omar"];
+const LAST = ["Dupont", "Müller", "García", "Nøstvik", "O'Brien", "Lefèvre", "Smith", "Kowalski", "Åberg", "Núñez", "Dubois", "Haddad", "Marchetti"];
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await fn();
+  console.log(`${label}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+const name = `roster_bench_${randomBytes(3).toString("hex")}`;
+const admin = postgres(BASE, { max: 1, onnotice: () => {} });
+await admin.unsafe(`create database ${name}`);
+const url = new URL(BASE);
+url.pathname = `/${name}`;
+const database = await openDatabase({ databaseUrl: url.toString(), maxConnections: 4 });
+try {
+  await migrateDatabase(database);
+  const db = database.db;
+  const { app } = createApp({ database, config: parseConfig({ LOG_LEVEL: "silent", WORKER: "off" }) });
+  const { account, user } = await createAccountWithAdmin(db, "Bench", { name: "Bench Admin", email: "bench@example.test", password: "correct horse battery" });
+  const token = generateSessionToken();
+  await createSession(db, token, account.id, user.id);
+  const cookie = `${SESSION_COOKIE}=${token}`;
+  const a = account.id;
+
+  console.log(`PostgreSQL ${(await queryRows<{ server_version: string }>(db, sql`show server_version`))[0]!.server_version}, ${N.toLocaleString("en-US")} contacts; load average at start ${(await import("node:os")).loadavg()[0]!.toFixed(1)} on ${(await import("node:os")).cpus().length} cores\n`);
+  // Names cycle through accented first and last names; emails are first.last.N@domainK (lower-case ASCII).
+  await timed(`seed ${N.toLocaleString("en-US")} contacts (with the email, created and trigram indexes in place)`, () =>
+    db.execute(sql`insert into contacts (account_id, email, first_name, last_name, phone, created_at)
+      select ${a},
+        lower(roster_fold(f.v)) || '.' || replace(lower(roster_fold(l.v)), '''', '') || '.' || g || '@example' || (g % 50) || '.com',
+        f.v, l.v, case when g % 3 = 0 then null else '+33 6 ' || lpad((g % 100000000)::text, 8, '0') end,
+        now() - (${N} - g) * interval '1 second'
+      from generate_series(1, ${N}) g
+      cross join lateral (select (${sql.raw(`array[${FIRST.map((f) => `'${f}'`).join(",")}]`)})[1 + g % ${FIRST.length}] as v) f
+      cross join lateral (select (${sql.raw(`array[${LAST.map((l) => `'${l.replace("'", "''")}'`).join(",")}]`)})[1 + (g / 7) % ${LAST.length}] as v) l`),
+  );
+  const segment = await createSegment(db, a, { name: "Everyone" });
+  const baseline = await createSegment(db, a, { name: "Baseline" });
+  const bulk = await timed(`add all ${N.toLocaleString("en-US")} matching contacts to a segment (one statement, history and count included)`, () =>
+    addContactsToSegment(db, a, segment.id, matchingContactsSql(a, {}), { type: "user", id: user.id, label: "Bench Admin" }),
+  );
+  const [{ events }] = await queryRows<{ events: string }>(db, sql`select count(*) as events from membership_events where account_id = ${a}`);
+  console.log(`  added ${bulk.added.toLocaleString("en-US")}, history entries ${Number(events).toLocaleString("en-US")}`);
+  // BASELINES.md: quote Roster against what the database does in the same run. The baseline is the bare insert
+  // (no history, no count, no dedupe), into another segment; it is removed again so pages measure one segment.
+  await timed("  baseline: bare insert ... select of the same 1,000,000 rows into segment_members", () =>
+    db.execute(sql`insert into segment_members (account_id, segment_id, contact_id, source_type, source_label)
+      select ${a}, ${baseline.id}, id, 'user', 'baseline' from contacts where account_id = ${a} on conflict do nothing`),
+  );
+  await db.execute(sql`delete from segment_members where account_id = ${a} and segment_id = ${baseline.id}`);
+  await timed("vacuum analyze", () => db.execute(sql`vacuum analyze`));
+
+  const [{ deep }] = await queryRows<{ deep: string }>(db, sql`select id as deep from contacts where account_id = ${a} order by id limit 1 offset ${Math.floor(N / 20)}`);
+  const pages: [string, string][] = [
+    ["contacts, first page", "/contacts"],
+    ["contacts, segment-filtered", `/contacts?segment=${segment.id}`],
+    ["contacts, deep keyset page", `/contacts?cursor=${deep}`],
+    ["segment-filtered, deep keyset page", `/contacts?segment=${segment.id}&cursor=${deep}`],
+    ["email-prefix search 'zoe.gar'", "/contacts?q=zoe.gar"],
+    ["email-prefix search 'jean.d'", "/contacts?q=jean.d"],
+    ["email-prefix search 'a' (broad)", "/contacts?q=a"],
+    ["name search 'müll' (accent-insensitive)", `/contacts?q=${encodeURIComponent("müll")}`],
+    ["name search 'nunez' (rare-ish)", "/contacts?q=nunez"],
+    ["name search + segment", `/contacts?q=haddad&segment=${segment.id}`],
+    ["segment member page", `/segments/${segment.id}/contacts`],
+    ["segments list", "/segments"],
+  ];
+  console.log(`\nserver-side render through app.request(), ${RUNS} runs each after 20 warm-up runs:`);
+  console.log("page".padEnd(44) + "p50 ms".padStart(9) + "p95 ms".padStart(9) + "rows".padStart(7));
+  for (const [label, path] of pages) {
+    const times: number[] = [];
+    let rows = 0;
+    for (let i = 0; i < RUNS + 20; i++) {
+      const started = performance.now();
+      const res = await app.request(`http://localhost${path}`, { headers: { Cookie: cookie } });
+      const html = await res.text();
+      const ms = performance.now() - started;
+      if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+      if (i >= 20) times.push(ms);
+      rows = (html.match(/<a href="\/contacts\/\d+">/g) ?? []).length;
+    }
+    times.sort((x, y) => x - y);
+    console.log(label.padEnd(44) + percentile(times, 50).toFixed(1).padStart(9) + percentile(times, 95).toFixed(1).padStart(9) + String(rows).padStart(7));
+  }
+
+  const countTimes: number[] = [];
+  let count = 0;
+  for (let i = 0; i < RUNS + 20; i++) {
+    const started = performance.now();
+    count = (await getSegment(db, a, segment.id))!.memberCount;
+    if (i >= 20) countTimes.push(performance.now() - started);
+  }
+  countTimes.sort((x, y) => x - y);
+  const [{ real }] = await queryRows<{ real: string }>(db, sql`select count(*) as real from segment_members where account_id = ${a} and segment_id = ${segment.id}`);
+  console.log(`\nmember count read (getSegment): p50 ${percentile(countTimes, 50).toFixed(2)} ms, p95 ${percentile(countTimes, 95).toFixed(2)} ms; count ${count.toLocaleString("en-US")}, exact: ${count === Number(real)}`);
+  for (const [label, path] of [["'all N matching' count, no filter", "/contacts/count"], ["'all N matching' count, name search", "/contacts/count?q=haddad"]] as const) {
+    const started = performance.now();
+    const text = await (await app.request(`http://localhost${path}`, { headers: { Cookie: cookie } })).text();
+    console.log(`${label} (loaded after the page): ${(performance.now() - started).toFixed(0)} ms -> ${text.replace(/<[^>]+>/g, "")}`);
+  }
+
+  if (process.env.BENCH_PLANS !== "0") {
+    console.log("\nplans (EXPLAIN ANALYZE) of the list queries:");
+    const plans: [string, string][] = [
+      ["segment page", `select m.contact_id from (select contact_id from segment_members where account_id = ${a} and segment_id = ${segment.id} order by contact_id desc limit 51) m join contacts c on c.account_id = ${a} and c.id = m.contact_id order by c.id desc`],
+      ["email prefix", `select c.id from contacts c where c.account_id = ${a} and ((lower(c.email) >= 'zoe.gar' and lower(c.email) < 'zoe.gar' || chr(1114111)) or c.search_name like '%' || roster_fold('zoe.gar') || '%') order by c.id desc limit 51`],
+      ["name contains", `select c.id from contacts c where c.account_id = ${a} and ((lower(c.email) >= 'nunez' and lower(c.email) < 'nunez' || chr(1114111)) or c.search_name like '%' || roster_fold('nunez') || '%') order by c.id desc limit 51`],
+    ];
+    for (const [label, q] of plans) {
+      const rows = await queryRows<{ "QUERY PLAN": string }>(db, sql.raw(`explain (analyze, buffers, costs off) ${q}`));
+      console.log(`-- ${label}`);
+      for (const r of rows) console.log(`   ${r["QUERY PLAN"]}`);
+    }
+  }
+} finally {
+  await database.close();
+  await admin.unsafe(`drop database if exists ${name} with (force)`);
+  await admin.end();
+}
