@@ -39,7 +39,10 @@ test("build the desk / office furniture workflow, activate it, and a search puts
   await expect(diagram).toContainText("Office furniture searchers");
 
   const trigger = page.getByRole("form", { name: "Trigger" });
+  // Choosing a trigger redraws its node (a custom one needs a name); let that land before pressing Update.
+  const redrawn = page.waitForResponse((r) => r.url().includes("/trigger?preview=1"));
   await trigger.getByLabel("When").selectOption({ label: "When searching" });
+  await redrawn;
   await trigger.getByRole("button", { name: "Update" }).click();
   await expect(diagram).toContainText("When searching");
 
