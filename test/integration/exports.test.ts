@@ -10,7 +10,7 @@ import { upsertContacts } from "../../src/contacts/upsert";
 import { openDatabase, queryRows, type Db } from "../../src/db/client";
 import { customFieldsTable, exportsTable, filesTable, segmentsTable } from "../../src/db/schema";
 import { restoreNeutralisedFormula } from "../../src/exports/formats";
-import { runExportJob } from "../../src/exports/run";
+import { parseCopyLines, runExportJob } from "../../src/exports/run";
 import { mapHeaders } from "../../src/imports/headers";
 import { openCsvStream } from "../../src/imports/parse";
 import { setFileExpiry } from "../../src/files/store";
@@ -397,4 +397,14 @@ test("two app instances sharing no disk: the export made and run on one download
   } finally {
     if (second !== t.database) await second.close();
   }
+});
+
+test("COPY text lines: nulls, backslash escapes, tabs and newlines inside values", () => {
+  const keys = ["a", "b", "c"];
+  const text = (t: string) => t;
+  const rows = parseCopyLines(["x\\ty\t\\N\tback\\\\slash", "line\\nbreak\\r\t\t\\\\N"], keys, [text, text, text]);
+  assert.deepEqual(rows, [
+    { a: "x\ty", b: null, c: "back\\slash" },
+    { a: "line\nbreak\r", b: "", c: "\\N" },
+  ]);
 });
