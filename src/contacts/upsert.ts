@@ -28,6 +28,25 @@ export interface UpsertedContact {
  * Returns one entry per distinct email.
  */
 export async function upsertContacts(db: Db, accountId: number, inputs: ContactInput[], options: { overwrite: boolean }): Promise<UpsertedContact[]> {
+  const found = new Map<number, UpsertedContact>();
+  let pending = inputs;
+  // One statement cannot see a contact that a concurrent transaction created after the statement began (the
+  // conflicting row is outside its snapshot), so that email comes back missing. The next statement, with a new
+  // snapshot, conflicts with it and updates it as asked. Stop when a round finds nothing new.
+  for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
+    let fresh = 0;
+    for (const c of await upsertOnce(db, accountId, pending, options)) {
+      if (!found.has(c.id)) fresh++;
+      found.set(c.id, c);
+    }
+    const seen = new Set([...found.values()].map((c) => c.emailKey));
+    pending = pending.filter((c) => !seen.has(c.email.trim().toLowerCase()));
+    if (fresh === 0) break;
+  }
+  return [...found.values()];
+}
+
+async function upsertOnce(db: Db, accountId: number, inputs: ContactInput[], options: { overwrite: boolean }): Promise<UpsertedContact[]> {
   if (inputs.length === 0) return [];
   const blank = (v: string | null | undefined) => (v === undefined || v === null || v.trim() === "" ? null : v.trim());
   const payload = JSON.stringify(

@@ -33,15 +33,8 @@ async function resolveContacts(db: Db, accountId: number, inputs: ContactInput[]
     );
     for (const r of rows) ids.set(r.k, Number(r.id));
   }
-  let pending = inputs.filter((c) => !ids.has(c.email.toLowerCase()));
-  // upsertContacts' statement cannot see a contact that a concurrent request created after it started (the
-  // conflicting row is locked but outside its snapshot), so such an email comes back missing; a second
-  // statement, with a new snapshot, finds it.
-  for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
-    for (const c of await upsertContacts(db, accountId, pending, { overwrite: true })) ids.set(c.emailKey, c.id);
-    pending = pending.filter((c) => !ids.has(c.email.toLowerCase()));
-  }
-  if (pending.length > 0) throw new Error(`contacts for ${pending.length} events could not be created or found`);
+  const pending = inputs.filter((c) => !ids.has(c.email.toLowerCase()));
+  for (const c of await upsertContacts(db, accountId, pending, { overwrite: true })) ids.set(c.emailKey, c.id);
   return ids;
 }
 
