@@ -8,6 +8,7 @@ import { plural, queryString } from "../../views/components/format";
 import { NotFoundPage } from "../../views/error";
 import { listCustomFields } from "../custom-fields/queries";
 import { listMembershipEvents } from "../segments/history";
+import { listRecentEvents } from "../events/queries";
 import { addContactsToSegment, removeContactsFromSegment, type ContactSelection } from "../segments/membership";
 import { getSegment, listSegments } from "../segments/queries";
 import { safeBack, sourceOf, withNotice } from "../segments/routes";
@@ -36,11 +37,12 @@ async function renderContactPage(c: Context<AppEnv>, contactId: number, extra: {
   const db = c.get("db");
   const contact = await getContact(db, user.accountId, contactId);
   if (!contact) return c.html(<NotFoundPage user={user} />, 404);
-  const [customFields, memberships, segments, history] = await Promise.all([
+  const [customFields, memberships, segments, history, recentEvents] = await Promise.all([
     listCustomFields(db, user.accountId),
     listContactSegments(db, user.accountId, contactId),
     listSegments(db, user.accountId),
     listMembershipEvents(db, user.accountId, { contactId }, { cursor: c.req.query("history"), limit: 20 }),
+    listRecentEvents(db, user.accountId, contactId, 20),
   ]);
   return c.html(
     <ContactPage
@@ -50,6 +52,7 @@ async function renderContactPage(c: Context<AppEnv>, contactId: number, extra: {
       memberships={memberships}
       segments={segments}
       history={history}
+      recentEvents={recentEvents}
       values={extra.values}
       errors={extra.errors}
       notice={c.req.query("notice")}

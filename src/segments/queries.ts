@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { isUniqueViolation, normaliseQuery, toDate } from "../contacts/queries";
 import type { MembershipSource } from "./membership";
+import { deactivateWorkflowsForSegment } from "../workflows/queries";
 
 export interface Segment {
   id: number;
@@ -95,6 +96,7 @@ export async function deleteSegment(db: Db, accountId: number, id: number, sourc
     await tx.execute(sql`insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
       select ${accountId}, ${id}, ${String(row.name)}, m.contact_id, 'removed', ${source.type}, ${source.id}, ${source.label}, now()
       from segment_members m where m.account_id = ${accountId} and m.segment_id = ${id}`);
+    await deactivateWorkflowsForSegment(tx as unknown as Db, accountId, id, String(row.name));
     await tx.execute(sql`delete from segments where account_id = ${accountId} and id = ${id}`);
     return toSegment(row);
   });

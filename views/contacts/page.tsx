@@ -7,6 +7,8 @@ import { hasRole } from "../../src/web";
 import type { FieldErrors } from "../auth/pages";
 import { formatDateTime } from "../components/format";
 import { HistoryTable } from "../components/history-table";
+import { RecentEvents } from "../events/recent-events";
+import type { RecentEvent } from "../../src/events/queries";
 import { SourceText } from "../components/source";
 import { Layout } from "../layout";
 import { ContactFields } from "./form";
@@ -36,6 +38,7 @@ export function ContactPage(props: {
   memberships: ContactSegment[];
   segments: Pick<Segment, "id" | "name">[];
   history: { events: MembershipEvent[]; nextCursor: string | null };
+  recentEvents: RecentEvent[];
   values?: Record<string, string>;
   errors?: FieldErrors;
   notice?: string;
@@ -149,6 +152,7 @@ export function ContactPage(props: {
           empty="This contact has not entered or left any segment yet."
         />
       </section>
+      <RecentEvents events={props.recentEvents} />
     </Layout>
   );
 }
