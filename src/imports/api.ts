@@ -1,4 +1,5 @@
 // The imports HTTP API: POST a CSV (raw body or multipart `file`) to import it at once; read an import's status, counts and error report.
+import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { Context } from "hono";
 import { Hono } from "hono";
@@ -7,7 +8,7 @@ import { deleteFile, getFile, readFileStream } from "../files/store";
 import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
 import { mappingFromJson } from "./mapping";
 import { createImport, getImportView, getSegmentChoice, importStatus, jobCounts, listCustomFieldRefs, saveOptions, startImport, type ImportView } from "./queries";
-import { inspectStoredFile, receiveUpload, UploadError } from "./upload";
+import { inspectStoredFile, receiveUpload, UploadError, type UploadRequest } from "./upload";
 
 /** The API's view of an import: status and every count (zero until known). */
 export function importJson(view: ImportView) {
@@ -31,6 +32,15 @@ export function importJson(view: ImportView) {
     already_in_segment: n(counts.already_in_segment),
     bytes_done: view.job?.progressDone ?? 0,
     error: view.job?.status === "failed" || view.job?.status === "cancelled" ? view.job.error : null,
+  };
+}
+
+/** The request body as a Node stream: the server's IncomingMessage when there is one (see UploadRequest). */
+export function uploadRequest(c: Context<AppEnv>): UploadRequest {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  return {
+    header: (name) => c.req.header(name),
+    body: () => incoming ?? (c.req.raw.body ? Readable.fromWeb(c.req.raw.body as import("node:stream/web").ReadableStream) : null),
   };
 }
 
@@ -68,7 +78,7 @@ export const importApi = new Hono<AppEnv>()
     }
     let upload;
     try {
-      upload = await receiveUpload(db, actor.accountId, c.req.raw, { expiresAt: uploadExpiry(c), defaultName: c.req.query("file_name") || "upload.csv" });
+      upload = await receiveUpload(db, actor.accountId, uploadRequest(c), { expiresAt: uploadExpiry(c), defaultName: c.req.query("file_name") || "upload.csv" });
     } catch (e) {
       if (e instanceof UploadError) return apiError(c, e.tooLarge ? 413 : 400, e.tooLarge ? "too_large" : "bad_upload", e.message);
       throw e;

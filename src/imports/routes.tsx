@@ -7,7 +7,7 @@ import { ImportPage, ImportPanel, type MappingErrors, type MappingValues } from 
 import { deleteFile } from "../files/store";
 import { retryJob } from "../jobs/queue";
 import { pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
-import { errorReportResponse, uploadExpiry } from "./api";
+import { errorReportResponse, uploadExpiry, uploadRequest } from "./api";
 import { mapHeaders, type ColumnTarget } from "./headers";
 import { checkMapping, parseTarget, targetLabel } from "./mapping";
 import { previewCsv } from "./parse";
@@ -92,7 +92,7 @@ export const importRoutes = new Hono<AppEnv>()
       c.html(<NewImportPage user={user} error={message} pasted={pasted} pastePreview={pastePreviewProps(pasted ?? "", [])} />, status);
     let upload;
     try {
-      upload = await receiveUpload(db, user.accountId, c.req.raw, { expiresAt: uploadExpiry(c) });
+      upload = await receiveUpload(db, user.accountId, uploadRequest(c), { expiresAt: uploadExpiry(c) });
     } catch (e) {
       if (e instanceof UploadError) return fail(e.message, e.tooLarge ? 413 : 422);
       throw e;

@@ -22,6 +22,31 @@ export class UploadError extends Error {
 
 export const TOO_LARGE_MESSAGE = "The file is larger than 1 GB, the most one import takes. Split it into smaller files.";
 
+/**
+ * The request as the upload reads it: its headers and its body as a Node stream. On the Node server the body is
+ * the IncomingMessage itself, so backpressure reaches the socket (a web ReadableStream converted back and forth
+ * buffered hundreds of MB of a fast upload here); elsewhere (tests) it is the web body converted once.
+ */
+export interface UploadRequest {
+  header(name: string): string | undefined;
+  body(): Readable | null;
+}
+
+/** Reads a small body (a form-urlencoded paste) whole; past `maxBytes` it is refused. */
+async function readSmallText(body: Readable, maxBytes: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new UploadError("That is too much text to paste: upload it as a file instead.", true);
+    }
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
 export interface ReceivedUpload {
   file: StoredFile;
   source: "upload" | "paste" | "api";
@@ -63,20 +88,21 @@ export async function storeText(db: Db, accountId: number, text: string, meta: {
  * or a pasted `csv` field when no file was chosen), a form-urlencoded paste (`csv`), or a raw CSV body.
  * Throws UploadError for an empty or oversized request.
  */
-export async function receiveUpload(db: Db, accountId: number, request: Request, options: { expiresAt: Date; maxBytes?: number; defaultName?: string }): Promise<ReceivedUpload> {
+export async function receiveUpload(db: Db, accountId: number, request: UploadRequest, options: { expiresAt: Date; maxBytes?: number; defaultName?: string }): Promise<ReceivedUpload> {
   const maxBytes = options.maxBytes ?? MAX_UPLOAD_BYTES;
-  const length = Number(request.headers.get("content-length") ?? "NaN");
+  const length = Number(request.header("content-length") ?? "NaN");
   // Multipart framing adds a little around the file; anything beyond that slack cannot fit.
   if (Number.isFinite(length) && length > maxBytes + 64 * 1024) throw new UploadError(TOO_LARGE_MESSAGE, true);
-  const contentType = request.headers.get("content-type") ?? "";
+  const contentType = request.header("content-type") ?? "";
   const meta = { contentType: "text/csv", expiresAt: options.expiresAt };
-  if (!request.body) throw new UploadError("The request has no body: send a CSV file.");
+  const body = request.body();
+  if (!body) throw new UploadError("The request has no body: send a CSV file.");
 
   if (/^multipart\/form-data/i.test(contentType)) {
-    return receiveMultipart(db, accountId, request.body, contentType, { ...meta, maxBytes });
+    return receiveMultipart(db, accountId, body, contentType, { ...meta, maxBytes });
   }
   if (/^application\/x-www-form-urlencoded/i.test(contentType)) {
-    const form = new URLSearchParams(await request.text());
+    const form = new URLSearchParams(await readSmallText(body, MAX_PASTE_CHARS * 4));
     const fields = Object.fromEntries(form);
     const text = fields.csv ?? "";
     if (text.trim() === "") throw new UploadError("Paste some CSV text, or choose a file to upload.");
@@ -85,7 +111,7 @@ export async function receiveUpload(db: Db, accountId: number, request: Request,
     return { file, source: "paste", fields };
   }
   const name = options.defaultName ?? "upload.csv";
-  const file = await storeLimited(db, accountId, { ...meta, name }, Readable.fromWeb(request.body as import("node:stream/web").ReadableStream), maxBytes);
+  const file = await storeLimited(db, accountId, { ...meta, name }, body, maxBytes);
   if (file.sizeBytes === 0) {
     await deleteFile(db, accountId, file.id);
     throw new UploadError("The request body is empty: send the CSV as the body, or as a multipart `file` field.");
@@ -96,7 +122,7 @@ export async function receiveUpload(db: Db, accountId: number, request: Request,
 async function receiveMultipart(
   db: Db,
   accountId: number,
-  body: ReadableStream<Uint8Array>,
+  source: Readable,
   contentType: string,
   meta: { contentType: string; expiresAt: Date; maxBytes: number },
 ): Promise<ReceivedUpload> {
@@ -131,7 +157,6 @@ async function receiveMultipart(
     parser.on("close", () => resolve());
     parser.on("error", (e) => reject(new UploadError(`The upload could not be read: ${(e as Error).message}`)));
   });
-  const source = Readable.fromWeb(body as import("node:stream/web").ReadableStream);
   source.on("error", () => {});
   source.pipe(parser);
   const results = await Promise.allSettled([parsed, stored ?? Promise.resolve(null)]);
