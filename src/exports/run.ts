@@ -15,7 +15,8 @@ import { createExportWriter, fileInfo, isExportFormat, type ExportRow } from "./
 /** Rows per read on PGlite. 5,000 keeps a batch around 1 MB for 6 columns: few round trips, flat memory. */
 export const EXPORT_BATCH_ROWS = 5000;
 /** COPY output is parsed and formatted in pieces of about this many bytes (a few thousand rows). */
-const COPY_READ_BYTES = 512 * 1024;
+const COPY_READ_BYTES = 256 * 1024;
+const STORE_AHEAD_BYTES = 4 * 1024 * 1024;
 const PROGRESS_EVERY_MS = 250;
 const KEY = "__export_key";
 
@@ -35,13 +36,16 @@ export function exportFileName(segmentName: string | null, date: Date, extension
 // Every column is read as text (epoch milliseconds for date-times) and typed in JS by `columnParsers`: the
 // same on both drivers, and the only way through COPY, whose output is text. (drizzle also sets both drivers to
 // hand timestamps back as PostgreSQL's text, "2026-11-28 23:14:40.716+00", which Date does not parse reliably.)
-function selectList(fields: readonly ExportField[], keys: readonly string[], withSegment: boolean): SQL {
+// With `isoDates` (every format but xlsx, whose cells need Dates) PostgreSQL writes date-times as the ISO 8601
+// text formatDate would: the work then runs in the database's process, on another core, and Node makes no Date.
+function selectList(fields: readonly ExportField[], keys: readonly string[], withSegment: boolean, isoDates: boolean): SQL {
   const alias = (k: string) => sql.raw(`"${k.replaceAll('"', '""')}"`);
   const parts = fields.map((f, i) => {
     const as = alias(keys[i]!);
     if (f.type === "datetime") {
-      const table = f.id === "added_at" ? "m" : "c";
-      return sql`(extract(epoch from ${sql.raw(`${table}.${f.id}`)}) * 1000)::float8 as ${as}`;
+      const column = sql.raw(`${f.id === "added_at" ? "m" : "c"}.${f.id}`);
+      if (isoDates) return sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ${as}`;
+      return sql`(extract(epoch from ${column}) * 1000)::float8 as ${as}`;
     }
     if (f.id.startsWith("custom:")) return sql`c.custom ->> ${f.id.slice(7)} as ${as}`;
     if (f.id === "added_at" || f.id === "source_label") return sql`m.${sql.raw(f.id)} as ${as}`;
@@ -54,11 +58,11 @@ function selectList(fields: readonly ExportField[], keys: readonly string[], wit
 type Parse = (text: string) => unknown;
 
 /** Text of each column to the value the writers expect: Dates, numbers and booleans where the property says so. */
-function columnParsers(fields: readonly ExportField[]): Parse[] {
+function columnParsers(fields: readonly ExportField[], isoDates: boolean): Parse[] {
   return fields.map((f): Parse => {
     switch (f.type) {
       case "datetime":
-        return (t) => new Date(Math.round(Number(t)));
+        return isoDates ? (t) => t : (t) => new Date(Math.round(Number(t)));
       case "number":
         return (t) => (t !== "" && Number.isFinite(Number(t)) ? Number(t) : t);
       case "boolean":
@@ -148,10 +152,17 @@ interface SnapshotSink {
  * one connection and serialises transactions (a query outside the open transaction would wait for it: a
  * deadlock), so there the keyset batches, the file chunks and the progress all go through the transaction.
  */
-async function readSnapshot(ctx: JobContext, accountId: number, segmentId: number | null, fields: readonly ExportField[], keys: readonly string[], sink: SnapshotSink): Promise<void> {
+async function readSnapshot(
+  ctx: JobContext,
+  target: { accountId: number; segmentId: number | null; isoDates: boolean },
+  fields: readonly ExportField[],
+  keys: readonly string[],
+  sink: SnapshotSink,
+): Promise<void> {
+  const { accountId, segmentId, isoDates } = target;
   const client = ctx.database.sql;
-  const select = selectList(fields, keys, segmentId !== null);
-  const parsers = columnParsers(fields);
+  const select = selectList(fields, keys, segmentId !== null, isoDates);
+  const parsers = columnParsers(fields, isoDates);
   if (client) {
     await client.begin("isolation level repeatable read read only", async (tx) => {
       const [row] =
@@ -243,10 +254,13 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
   let lastProgress = 0;
   const send = async (chunk: Buffer) => {
     if (storeError) throw storeError;
-    if (chunk.length > 0 && !out!.write(chunk)) await once(out!, "drain");
+    // Up to STORE_AHEAD_BYTES wait in the file writer while a chunk is being inserted, so formatting goes on
+    // meanwhile instead of waiting for every insert.
+    if (chunk.length > 0) out!.write(chunk);
+    if (out!.writableLength > STORE_AHEAD_BYTES) await once(out!, "drain");
   };
   try {
-    await readSnapshot(ctx, accountId, exp.segmentId, fields, columns.map((c) => c.key), {
+    await readSnapshot(ctx, { accountId, segmentId: exp.segmentId, isoDates: exp.format !== "xlsx" }, fields, columns.map((c) => c.key), {
       async start(n, store, report) {
         total = n;
         progress = report;
