@@ -121,7 +121,8 @@ async function prepare(url: string) {
 
 /**
  * (a): psql \copy into a temp staging table, then Roster's statements by hand: DISTINCT ON lower(email), the upsert
- * with the IS DISTINCT FROM guard (overwrite on), the segment insert with its history rows and member count.
+ * with the IS DISTINCT FROM guard (overwrite on), the segment insert in contact id order with its history rows and
+ * member count (history and count are part of adding to a segment in Roster's schema, so the limit includes them).
  */
 function runPsql(url: string, csv: string, accountId: number, segmentId: number): number {
   const script = `
@@ -142,6 +143,7 @@ with ins as (
   insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label)
   select ${accountId}, ${segmentId}, c.id, now(), 'import', 0, 'psql'
   from deduped d join contacts c on c.account_id = ${accountId} and lower(c.email) = d.email_key
+  order by c.id
   on conflict do nothing returning contact_id
 ), hist as (
   insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)

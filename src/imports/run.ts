@@ -472,7 +472,9 @@ export const runImportJob: JobHandler = async (ctx) => {
           tx,
           imp.accountId,
           imp.segmentId,
-          sql`select c.id from ${sql.raw(tables.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key`,
+          // Ordered by id so that the distinct step keeps the order and the members' index is written (or probed,
+          // on a re-import) in key order: about twice as fast as the random order of a hashed distinct.
+          sql`select c.id from ${sql.raw(tables.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key order by c.id`,
           { type: "import", id: imp.id, label: `import #${imp.id}` },
         );
       }

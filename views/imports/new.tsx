@@ -54,7 +54,7 @@ export function NewImportPage({ user, error, pasted, pastePreview }: { user: Ses
           <a href="/imports" role="button" class="secondary outline">All imports</a>
         </div>
       </div>
-      <ol class="steps" aria-label="Import steps">
+      <ol class="import-steps" aria-label="Import steps">
         <li aria-current="step">Choose a file</li>
         <li>Map columns</li>
         <li>Options</li>

@@ -35,7 +35,7 @@ const STEP_NAMES = ["Choose a file", "Map columns", "Options", "Preview", "Impor
 
 function Steps({ current }: { current: number }) {
   return (
-    <ol class="steps" aria-label="Import steps">
+    <ol class="import-steps" aria-label="Import steps">
       {STEP_NAMES.map((name, i) => (
         <li aria-current={i === current ? "step" : undefined} class={i < current ? "done" : undefined}>{name}</li>
       ))}
