@@ -213,7 +213,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
     <section id="import-panel" aria-live="polite" {...poll}>
       <MappingSummary view={view} customFields={customFields} />
       {status === "draft" && running && (
-        <article aria-busy="true">
+        <article>
           <h2>Checking the file</h2>
           <Progress done={preview?.progressDone ?? 0} total={preview?.progressTotal ?? imp.sizeBytes} label={`${formatCount(counts.rows)} rows read`} />
           <p class="muted">Every row is read and compared with your contacts. Nothing is written.</p>
@@ -235,7 +235,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
         </article>
       )}
       {(status === "queued" || status === "running") && (
-        <article aria-busy="true">
+        <article>
           <h2>{status === "queued" ? "Waiting to start" : counts.phase === "writing" ? "Writing contacts" : "Importing"}</h2>
           <Progress
             done={view.job?.progressDone ?? 0}
