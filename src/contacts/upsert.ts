@@ -32,7 +32,7 @@ export async function upsertContacts(db: Db, accountId: number, inputs: ContactI
   let pending = inputs;
   // One statement cannot see a contact that a concurrent transaction created after the statement began (the
   // conflicting row is outside its snapshot), so that email comes back missing. The next statement, with a new
-  // snapshot, conflicts with it and updates it as asked. Stop when a round finds nothing new.
+  // snapshot, conflicts with it and updates it as asked. Stop when a retry finds nothing new.
   for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
     let fresh = 0;
     for (const c of await upsertOnce(db, accountId, pending, options)) {
@@ -41,7 +41,7 @@ export async function upsertContacts(db: Db, accountId: number, inputs: ContactI
     }
     const seen = new Set([...found.values()].map((c) => c.emailKey));
     pending = pending.filter((c) => !seen.has(c.email.trim().toLowerCase()));
-    if (fresh === 0) break;
+    if (fresh === 0 && attempt > 0) break;
   }
   return [...found.values()];
 }

@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { upsertContacts } from "../../src/contacts/upsert";
 import { contactsTable } from "../../src/db/schema";
 import { createTestApp, type TestApp } from "../support/app";
+import { onPostgres } from "../support/db";
 
 let t: TestApp;
 before(async () => {
@@ -37,4 +38,16 @@ test("creates new emails, matches existing ones case-insensitively, and overwrit
   assert.equal(dupes.length, 1);
   const [cy] = await t.db.select().from(contactsTable).where(eq(contactsTable.id, dupes[0]!.id));
   assert.equal(cy!.firstName, "Two", "the last occurrence wins");
+});
+
+test("concurrent creations of one new email all get its id", { skip: onPostgres ? false : "needs PostgreSQL for real concurrency (PGlite serialises)" }, async () => {
+  const a = await t.createAccount();
+  for (let round = 0; round < 5; round++) {
+    const email = `race${round}@example.test`;
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => upsertContacts(t.db, a.accountId, [{ email, firstName: `N${i}` }], { overwrite: true })));
+    const ids = new Set(results.map((r) => r[0]?.id));
+    assert.equal(ids.size, 1, "one contact, the same id for everyone");
+    assert.ok(!ids.has(undefined));
+    assert.equal(results.filter((r) => r[0]!.created).length, 1, "exactly one caller created it");
+  }
 });
