@@ -1,6 +1,8 @@
 // Checks one parsed CSV row (column count, email) and turns it into the contact values an import writes.
 import type { ColumnTarget } from "./headers";
 import type { CsvRecord } from "./parse";
+// Roster's own exports prefix formula-like cells with an apostrophe; reading them back undoes exactly that.
+import { restoreNeutralisedFormula } from "../exports/formats";
 
 export interface ContactValues {
   /** Trimmed, case kept as entered. */
@@ -87,8 +89,8 @@ export function toContactValues(fields: readonly string[], mapping: readonly Col
       values.email = cell;
       values.emailKey = cell.toLowerCase();
     } else if (cell === "") continue;
-    else if (target === "first_name" || target === "last_name" || target === "phone") values[target] = cell;
-    else values.custom[target.slice("custom:".length)] = cell;
+    else if (target === "first_name" || target === "last_name" || target === "phone") values[target] = restoreNeutralisedFormula(cell);
+    else values.custom[target.slice("custom:".length)] = restoreNeutralisedFormula(cell);
   }
   return values;
 }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { mapHeaders } from "../../src/imports/headers";
 import { checkEmail, toContactValues, validateRow } from "../../src/imports/validate";
 import { parseAll } from "./import-helpers";
+import { neutraliseFormula } from "../../src/exports/formats";
 
 test("checkEmail accepts practical addresses", () => {
   for (const email of ["a@b.co", "first.last+tag@sub.example.com", "o'brien@example.ie", "zoé@exämple.fr", "x_y-z@a-b.io"]) {
@@ -87,4 +88,12 @@ test("toContactValues maps custom fields and leaves empty cells out", () => {
     phone: null,
     custom: { city: "Paris" },
   });
+});
+
+test("cells that Roster's export neutralised come back as they were", () => {
+  const original = ["=HYPERLINK(\"x\")", "+1-800-FLOWERS", "@home", "+33 6 12 34 56 78"];
+  const cells = ["a@example.test", ...original.map(neutraliseFormula)];
+  assert.equal(cells[1], "'=HYPERLINK(\"x\")", "the export prefixes a formula");
+  const values = toContactValues(cells, ["email", "first_name", "last_name", "phone", "custom:note"]);
+  assert.deepEqual([values.first_name, values.last_name, values.phone, values.custom.note], [original[0], original[1], original[2], original[3]]);
 });

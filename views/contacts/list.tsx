@@ -27,6 +27,8 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
         {hasRole(user.role, "editor") && (
           <div class="buttons">
             <a href="/contacts/new" role="button">Add contact</a>
+            <a href="/imports/new" role="button" class="secondary">Import</a>
+            <a href="/exports/new" role="button" class="secondary outline">Export</a>
           </div>
         )}
       </div>
