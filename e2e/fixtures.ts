@@ -120,23 +120,47 @@ export async function createApiKeyInBrowser(page: Page, name = "Tests"): Promise
   return key;
 }
 
-type WorkerFixtures = { server: RunningServer; admin: Admin };
+/**
+ * One server per test file, so each spec controls its data: a worker runs several files in turn, and the server
+ * of the previous file is stopped when the next file starts (an embedded database takes about 1 GB).
+ */
+class FileServers {
+  private current: { file: string; server: RunningServer; admin: Admin } | null = null;
 
-export const test = base.extend<{}, WorkerFixtures>({
-  server: [
+  async forFile(file: string) {
+    if (this.current?.file === file) return this.current;
+    await this.stop();
+    const server = await startServer();
+    const admin = await setUpAccount(server.baseURL);
+    this.current = { file, server, admin };
+    return this.current;
+  }
+
+  async stop() {
+    await this.current?.server.stop();
+    this.current = null;
+  }
+}
+
+type TestFixtures = { server: RunningServer; admin: Admin };
+type WorkerFixtures = { fileServers: FileServers };
+
+export const test = base.extend<TestFixtures, WorkerFixtures>({
+  fileServers: [
     async ({}, use) => {
-      const server = await startServer();
-      await use(server);
-      await server.stop();
+      const servers = new FileServers();
+      await use(servers);
+      await servers.stop();
     },
     { scope: "worker", timeout: 90_000 },
   ],
-  admin: [
-    async ({ server }, use) => {
-      await use(await setUpAccount(server.baseURL));
-    },
-    { scope: "worker" },
-  ],
+  server: async ({ fileServers }, use, testInfo) => {
+    testInfo.setTimeout(testInfo.timeout + 60_000);
+    await use((await fileServers.forFile(testInfo.file)).server);
+  },
+  admin: async ({ fileServers }, use, testInfo) => {
+    await use((await fileServers.forFile(testInfo.file)).admin);
+  },
   baseURL: async ({ server }, use) => {
     await use(server.baseURL);
   },
