@@ -52,6 +52,7 @@ export async function addContactsToSegment(
       insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label)
       select ${accountId}, seg.id, candidates.id, now(), ${source.type}, ${source.id}, ${source.label}
       from candidates cross join seg
+      order by candidates.id
       on conflict do nothing
       returning contact_id
     ),
