@@ -143,18 +143,21 @@ async function snapshotCount(tx: Db, accountId: number, segmentId: number | null
 // Each text value goes through the same neutralisation as neutraliseFormula (FORMULA_START / PLAIN_NUMBER), an
 // empty text is written as NULL (COPY would quote "" where formats.ts writes nothing), numbers are written as
 // JavaScript would print them, and date-times as formatDate's ISO 8601.
-const NEUTRALISED_V = sql.raw(
-  `nullif(case when v ~ '^''*[=+@\\t\\r-]' and v !~ '^[+-][0-9 .,()/\\u00a0-]*[0-9][0-9 .,()/\\u00a0-]*$' then '''' || v else v end, '')`,
-);
-const NUMBER_V = sql.raw(`v ~ '^\\s*[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?\\s*$'`);
+// The first-character test comes first (as in neutraliseFormula): almost no value needs a regex.
+function neutralisedSql(x: SQL): SQL {
+  return sql`nullif(case when ascii(${x}) in (39, 61, 43, 45, 64, 9, 13) and ${x} ~ '^''*[=+@\\t\\r-]'
+    and ${x} !~ '^[+-][0-9 .,()/\\u00a0-]*[0-9][0-9 .,()/\\u00a0-]*$' then '''' || ${x} else ${x} end, '')`;
+}
 
 function nativeSelectList(fields: readonly ExportField[]): SQL {
   const parts = fields.map((f, i) => {
     const as = sql.raw(`"c${i}"`);
-    const source = f.id.startsWith("custom:") ? sql`c.custom ->> ${f.id.slice(7)}` : sql.raw(`${f.id === "added_at" || f.id === "source_label" ? "m" : "c"}.${f.id}`);
+    const source = f.id.startsWith("custom:") ? sql`(c.custom ->> ${f.id.slice(7)})` : sql.raw(`${f.id === "added_at" || f.id === "source_label" ? "m" : "c"}.${f.id}`);
     if (f.type === "datetime") return sql`to_char(${source} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ${as}`;
-    const value = f.type === "number" ? sql`case when ${NUMBER_V} then (v::float8)::text else ${NEUTRALISED_V} end` : NEUTRALISED_V;
-    return sql`(select ${value} from (select (${source})::text as v) t) as ${as}`;
+    if (f.type === "number") {
+      return sql`case when ${source} ~ '^\\s*[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?\\s*$' then (${source}::float8)::text else ${neutralisedSql(source)} end as ${as}`;
+    }
+    return sql`${neutralisedSql(sql`${source}::text`)} as ${as}`;
   });
   return sql.join(parts, sql`, `);
 }
@@ -323,7 +326,7 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
             : await tx`select member_count as n from segments where account_id = ${accountId} and id = ${exp.segmentId}`;
         if (!row) throw new JobError("The segment was deleted before its export ran.");
         total = Number(row.n);
-        out = createFileWriter(db, file);
+        out = createFileWriter(db, file, client);
         out.on("error", (e) => (storeError = e));
         await ctx.progress(0, total);
         await send(writer.end()); // the BOM where the format has one, and the header row

@@ -1,7 +1,9 @@
 // Files kept in the database in 1 MiB chunks (uploads and produced exports), so no instance needs a shared disk.
 import { Readable, Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
+import { once } from "node:events";
 import { and, asc, eq, gte, isNotNull, lt } from "drizzle-orm";
+import type postgres from "postgres";
 import type { Db } from "../db/client";
 import { fileChunksTable, filesTable } from "../db/schema";
 
@@ -24,19 +26,42 @@ export async function getFile(db: Db, accountId: number, fileId: number): Promis
 
 /**
  * A Writable that stores what it is given as chunks of the file and marks the file complete with its size
- * when it ends. Chunks are written one insert at a time, so memory stays at one chunk whatever the file size.
+ * when it ends. Memory stays at about one chunk whatever the file size.
+ * With a postgres.js client the chunks go through one binary COPY: postgres.js sends a bytea parameter as a hex
+ * string twice its size, which for 1 MiB chunks left hundreds of MB of garbage behind a large export.
  */
-export function createFileWriter(db: Db, file: StoredFile): Writable & { bytesWritten(): number } {
+export function createFileWriter(db: Db, file: StoredFile, copyClient?: postgres.Sql): Writable & { bytesWritten(): number } {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let seq = 0;
   let total = 0;
+  let copy: Writable | null = null;
+  const writeCopy = (buf: Buffer) => (copy!.write(buf) ? Promise.resolve() : once(copy!, "drain").then(() => undefined));
   const flush = async () => {
     if (pendingBytes === 0) return;
-    const data = Buffer.concat(pending, pendingBytes);
+    const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    await db.insert(fileChunksTable).values({ accountId: file.accountId, fileId: file.id, seq: seq++, data });
+    if (!copyClient) {
+      await db.insert(fileChunksTable).values({ accountId: file.accountId, fileId: file.id, seq: seq++, data });
+      return;
+    }
+    if (!copy) {
+      copy = (await copyClient`copy file_chunks (account_id, file_id, seq, data) from stdin with (format binary)`.writable()) as Writable;
+      // PGCOPY signature, no flags, no header extension.
+      await writeCopy(Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]));
+    }
+    const head = Buffer.alloc(2 + 12 + 12 + 8 + 4);
+    let o = head.writeInt16BE(4, 0);
+    o = head.writeInt32BE(8, o);
+    o = head.writeBigInt64BE(BigInt(file.accountId), o);
+    o = head.writeInt32BE(8, o);
+    o = head.writeBigInt64BE(BigInt(file.id), o);
+    o = head.writeInt32BE(4, o);
+    o = head.writeInt32BE(seq++, o);
+    head.writeInt32BE(data.length, o);
+    await writeCopy(head);
+    await writeCopy(data);
   };
   const writer = new Writable({
     highWaterMark: CHUNK_SIZE,
@@ -50,6 +75,12 @@ export function createFileWriter(db: Db, file: StoredFile): Writable & { bytesWr
     },
     final(callback) {
       flush()
+        .then(async () => {
+          if (copy) {
+            copy.end(Buffer.from([0xff, 0xff]));
+            await finished(copy);
+          }
+        })
         .then(() =>
           db
             .update(filesTable)
@@ -57,6 +88,10 @@ export function createFileWriter(db: Db, file: StoredFile): Writable & { bytesWr
             .where(and(eq(filesTable.accountId, file.accountId), eq(filesTable.id, file.id))),
         )
         .then(() => callback(), callback);
+    },
+    destroy(error, callback) {
+      copy?.destroy(error ?? undefined);
+      callback(error);
     },
   });
   return Object.assign(writer, { bytesWritten: () => total });

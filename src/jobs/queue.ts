@@ -8,6 +8,9 @@ export type Job = typeof jobsTable.$inferSelect;
 
 export const LEASE_MS = 30_000;
 
+/** Tells workers in this process that a job was queued, so they claim it now instead of at their next poll. */
+export const jobQueued = new EventTarget();
+
 export async function enqueueJob(
   db: Db,
   input: { accountId: number; kind: string; params: Record<string, unknown>; actor?: Actor | null; progressTotal?: number | null; maxAttempts?: number },
@@ -25,6 +28,7 @@ export async function enqueueJob(
       requestedByLabel: input.actor?.label ?? "",
     })
     .returning();
+  jobQueued.dispatchEvent(new Event("queued"));
   return job!;
 }
 

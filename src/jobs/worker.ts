@@ -6,7 +6,7 @@ import type { Config } from "../config";
 import type { Database, Db } from "../db/client";
 import { jobHandlers } from "./handlers";
 import { runMaintenance } from "./maintenance";
-import { claimNextJob, completeJob, failJob, LEASE_MS, renewLease, reportProgress, type Job } from "./queue";
+import { claimNextJob, completeJob, failJob, jobQueued, LEASE_MS, renewLease, reportProgress, type Job } from "./queue";
 
 export interface JobContext {
   database: Database;
@@ -94,6 +94,8 @@ export function startWorker(deps: { database: Database; config: Config }, option
   let running = true;
   let wake: (() => void) | null = null;
   let lastMaintenance = 0;
+  const onQueued = () => wake?.();
+  jobQueued.addEventListener("queued", onQueued);
 
   const loop = (async () => {
     while (running) {
@@ -121,6 +123,7 @@ export function startWorker(deps: { database: Database; config: Config }, option
     id,
     async stop() {
       running = false;
+      jobQueued.removeEventListener("queued", onQueued);
       wake?.();
       await loop;
     },

@@ -111,3 +111,20 @@ test("files are stored in chunks, read back whole, and purged after expiry", asy
   for await (const c of readFileStream(t.db, a.accountId, file.id)) after.push(c as Buffer);
   assert.equal(after.length, 0);
 });
+
+test("on PostgreSQL, files can be stored through one binary COPY and read back byte for byte", { skip: onPostgres ? false : "the COPY path exists only with postgres.js" }, async () => {
+  const a = await t.createAccount();
+  const file = await createFile(t.db, a.accountId, { name: "copy.bin", contentType: "application/octet-stream" });
+  const writer = createFileWriter(t.db, file, t.database.sql);
+  const bytes = Buffer.alloc(2.5 * 1024 * 1024);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
+  await new Promise<void>((resolve, reject) => {
+    writer.on("error", reject);
+    writer.write(bytes.subarray(0, 1_000_000));
+    writer.end(bytes.subarray(1_000_000), () => resolve());
+  });
+  const chunks: Buffer[] = [];
+  for await (const c of readFileStream(t.db, a.accountId, file.id)) chunks.push(c as Buffer);
+  assert.ok(Buffer.concat(chunks).equals(bytes));
+  assert.equal(writer.bytesWritten(), bytes.length);
+});
