@@ -85,7 +85,7 @@ export const exportApi = new Hono<AppEnv>()
   .get("/:ref/download", async (c) => {
     const exp = await findExport(c, c.req.param("ref"));
     if (!exp) return apiError(c, 404, "not_found", "No such export.");
-    const response = await streamExportFile(c.get("db"), c.get("actor").accountId, exp);
+    const response = await streamExportFile(c.get("deps").database, c.get("actor").accountId, exp);
     if (!response) {
       return apiError(c, 409, "not_ready", exp.status === "expired" ? "This export's file has expired." : `This export is ${exp.status}: there is no file to download.`);
     }

@@ -4,8 +4,8 @@ import { Hono, type Context } from "hono";
 import { NotFoundPage } from "../../views/error";
 import { ExportListPage, ExportList } from "../../views/exports/list";
 import { ExportSummary, ExportSummaryPage, ExportWizard, ExportWizardPage, WIZARD_STEPS, type WizardState, type WizardStep } from "../../views/exports/wizard";
-import type { Db } from "../db/client";
-import { getFile, readFileStream } from "../files/store";
+import type { Database } from "../db/client";
+import { getFile, openFileStream } from "../files/store";
 import { isFragmentRequest, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import { availableFields, DEFAULT_FIELDS, listCustomFields, UnknownFieldsError, type ExportField } from "./fields";
 import { isExportFormat } from "./formats";
@@ -25,13 +25,14 @@ export function downloadHeaders(exp: ExportView, contentType: string): Record<st
 }
 
 /** Streams a completed export's file from the database; null when there is none (not finished, or expired). */
-export async function streamExportFile(db: Db, accountId: number, exp: ExportView): Promise<Response | null> {
+export async function streamExportFile(database: Database, accountId: number, exp: ExportView): Promise<Response | null> {
+  const db = database.db;
   if (exp.status !== "completed") return null;
   const fileId = await getExportFileId(db, accountId, exp.id);
   if (fileId === null) return null;
   const file = await getFile(db, accountId, fileId);
   if (!file) return null;
-  const body = Readable.toWeb(readFileStream(db, accountId, fileId)) as ReadableStream;
+  const body = Readable.toWeb(await openFileStream(database, accountId, fileId)) as ReadableStream;
   return new Response(body, { status: 200, headers: downloadHeaders({ ...exp, sizeBytes: file.sizeBytes }, file.contentType) });
 }
 
@@ -143,7 +144,7 @@ export const exportRoutes = new Hono<AppEnv>()
     const db = c.get("db");
     const accountId = c.get("actor").accountId;
     const exp = await getExportByToken(db, accountId, c.req.param("token"));
-    const response = exp ? await streamExportFile(db, accountId, exp) : null;
+    const response = exp ? await streamExportFile(c.get("deps").database, accountId, exp) : null;
     if (!response) return c.html(<NotFoundPage user={c.get("user")} />, 404);
     return response;
   });

@@ -7,7 +7,7 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import type postgres from "postgres";
 import { queryRows, type Db } from "../db/client";
 import * as schema from "../db/schema";
-import { createFile, createFileWriter, getFile, readFileStream } from "../files/store";
+import { createFile, createFileWriter, getFile, openFileStream } from "../files/store";
 import { completeJob } from "../jobs/queue";
 import { JobError, type JobContext, type JobHandler } from "../jobs/worker";
 import { addContactsToSegment } from "../segments/membership";
@@ -150,65 +150,9 @@ class ErrorReport {
   }
 }
 
-/**
- * Strips PostgreSQL's binary COPY framing (signature, header, per-row field count and length, trailer) from a
- * one-column bytea COPY, passing the bytes through as slices of the socket's buffers.
- */
-class CopyBinaryBytes extends Transform {
-  private inHeader = true;
-  private remaining = 0;
-  private carry: Buffer | null = null;
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void) {
-    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    this.carry = null;
-    let pos = 0;
-    for (;;) {
-      if (this.remaining > 0) {
-        const n = Math.min(this.remaining, buf.length - pos);
-        if (n === 0) break;
-        this.push(buf.subarray(pos, pos + n));
-        pos += n;
-        this.remaining -= n;
-        continue;
-      }
-      if (this.inHeader) {
-        // "PGCOPY\n\xff\r\n\0", int32 flags, int32 header extension length, extension.
-        if (buf.length - pos < 19) break;
-        const extension = buf.readInt32BE(pos + 15);
-        if (buf.length - pos < 19 + extension) break;
-        pos += 19 + extension;
-        this.inHeader = false;
-        continue;
-      }
-      if (buf.length - pos < 2) break;
-      if (buf.readInt16BE(pos) === -1) {
-        pos = buf.length;
-        break;
-      }
-      if (buf.length - pos < 6) break;
-      this.remaining = Math.max(0, buf.readInt32BE(pos + 2));
-      pos += 6;
-    }
-    if (pos < buf.length) this.carry = Buffer.from(buf.subarray(pos));
-    callback();
-  }
-}
-
-/**
- * The kept upload as a byte stream. On PostgreSQL through COPY ... TO STDOUT (FORMAT binary) rather than the file
- * store's one query per chunk: postgres.js reads bytea as hex text, a 2 MB string per 1 MiB chunk that V8 keeps in
- * its large-object space until a full GC, which by itself took the server past 300 MB on a 77 MB file.
- */
-async function openUpload(ctx: JobContext, imp: ImportRow): Promise<Readable> {
-  const client = ctx.database.sql;
-  if (!client) return readFileStream(ctx.db, imp.accountId, imp.fileId);
-  const source = await client
-    .unsafe(`copy (select data from file_chunks where account_id = ${Number(imp.accountId)} and file_id = ${Number(imp.fileId)} order by seq) to stdout (format binary)`)
-    .readable();
-  const bytes = new CopyBinaryBytes();
-  source.on("error", (e) => bytes.destroy(e));
-  return source.pipe(bytes);
+/** The kept upload as a byte stream (see openFileStream for why not readFileStream on PostgreSQL). */
+function openUpload(ctx: JobContext, imp: ImportRow): Promise<Readable> {
+  return openFileStream(ctx.database, imp.accountId, imp.fileId);
 }
 
 interface StageCounts {
