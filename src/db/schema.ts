@@ -281,7 +281,6 @@ export const fileChunksTable = pgTable(
   ],
 );
 
-// ---- imports (issue 4) ----
 
 /** What one CSV column goes to: a contact field, "custom:<key>", or "skip" (Don't import). */
 export type ImportColumnTarget = "email" | "first_name" | "last_name" | "phone" | `custom:${string}` | "skip";
@@ -328,7 +327,6 @@ export const importsTable = pgTable(
   ],
 );
 
-// ---- exports (issue 6) ----
 
 // One export a user or API key asked for. The job (kind "export") does the work and holds queued/running/
 // completed/failed/cancelled; `expired_at` is the export's own state once its file is purged (the job stays
@@ -371,7 +369,6 @@ export const exportsTable = pgTable(
   ],
 );
 
-// ---- events and workflows (issue 5) ----
 
 // Events as senders posted them. external_id is the sender's idempotency key: the unique index makes a repeated
 // id a no-op, even when two copies arrive at the same moment (insert ... on conflict do nothing).
