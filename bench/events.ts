@@ -123,7 +123,9 @@ async function setUp() {
 
 async function startServer(): Promise<string> {
   const port = await freePort();
-  server = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=bench/tmp", profiles the server under load.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  server = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/server.ts"], {
     env: { ...process.env, DATABASE_URL: url.toString(), PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "silent", WORKER: "off" },
     stdio: ["ignore", "inherit", "inherit"],
   });

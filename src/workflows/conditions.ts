@@ -29,8 +29,12 @@ export function isConditionOperator(value: unknown): value is ConditionOperator 
 
 /** Folds text for comparison: "  Office FURNITURE " and "office furniture" match, as do "Café" and "cafe". */
 export function normalizeText(s: string): string {
-  return s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().trim().replace(/\s+/g, " ");
+  // Plain ASCII (nearly every value) has no accents to strip: skip the Unicode normalisation, the costly part.
+  const folded = ASCII.test(s) ? s : s.normalize("NFD").replace(/\p{M}/gu, "");
+  return folded.toLowerCase().trim().replace(/\s+/g, " ");
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** A number from form text or a JSON value; null when it is not one. Strict: "", "12abc" and "1,5" are not numbers. */
 export function parseNumber(v: unknown): number | null {
@@ -51,17 +55,18 @@ export function splitList(value: string): string[] {
 export function valuesAtPath(properties: unknown, path: string): (string | number | boolean)[] {
   let current: unknown[] = [properties];
   for (const key of path.trim().split(".")) {
-    current = current.flatMap(flattenArrays).flatMap((v) =>
-      typeof v === "object" && v !== null && Object.hasOwn(v, key) ? [(v as Record<string, unknown>)[key]] : [],
-    );
+    const next: unknown[] = [];
+    for (const v of flattenArrays(current)) {
+      if (typeof v === "object" && v !== null && Object.hasOwn(v, key)) next.push((v as Record<string, unknown>)[key]);
+    }
+    current = next;
   }
-  return current
-    .flatMap(flattenArrays)
-    .filter((v): v is string | number | boolean => typeof v === "string" || typeof v === "number" || typeof v === "boolean");
+  return flattenArrays(current).filter((v): v is string | number | boolean => typeof v === "string" || typeof v === "number" || typeof v === "boolean");
 }
 
-function flattenArrays(v: unknown): unknown[] {
-  return Array.isArray(v) ? v.flatMap(flattenArrays) : [v];
+/** The values, with arrays (at any depth) opened up; a list without arrays is returned as it is. */
+function flattenArrays(values: unknown[]): unknown[] {
+  return values.some(Array.isArray) ? values.flatMap((v) => (Array.isArray(v) ? flattenArrays(v) : [v])) : values;
 }
 
 // Numbers sent as numbers compare as numbers (49.9 equals "49.90"); text stays text, so "007" is not "7".
