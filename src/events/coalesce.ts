@@ -29,7 +29,7 @@ export class EventCoalescer {
 
   constructor(
     private readonly db: Db,
-    private readonly options: CoalescerOptions = { maxConcurrent: 3, maxBatch: 500 },
+    private readonly options: CoalescerOptions = { maxConcurrent: 2, maxBatch: 500 },
   ) {}
 
   submit(accountId: number, event: NormalizedEvent): Promise<IngestResult> {
