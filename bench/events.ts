@@ -5,7 +5,6 @@
 // Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/events.ts [seconds per run]
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { createAccountWithAdmin } from "../src/auth/accounts";
@@ -14,6 +13,7 @@ import { openDatabase } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
 import { segmentsTable, workflowsTable, type WorkflowAction, type WorkflowCondition } from "../src/db/schema";
 import { emptyDraft } from "../src/workflows/draft";
+import { freePort } from "../test/support/net";
 
 const CONTACTS = 1_000_000;
 const SECONDS = Number(process.argv[2] ?? 20);
@@ -29,17 +29,6 @@ const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
 const url = new URL(baseUrl);
 url.pathname = `/${dbName}`;
 let server: ChildProcess | null = null;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)]!;
 const email = () => `c${1 + Math.floor(Math.random() * CONTACTS)}@bench.example`;

@@ -6,7 +6,6 @@
 // drops it at the end.
 import { spawn, execFileSync } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +16,7 @@ import { createApiKey } from "../src/auth/api-keys";
 import { createSession, generateSessionToken, SESSION_COOKIE } from "../src/auth/session";
 import { openDatabase } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
+import { freePort } from "../test/support/net";
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const BASE_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -25,17 +25,6 @@ const FIELDS = ["email", "first_name", "last_name", "phone", "created_at", "upda
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 /** Resets the kernel's peak-RSS mark (as root), so a figure covers one step only. */
 function resetPeakRss(pid: number) {

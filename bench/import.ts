@@ -8,7 +8,6 @@
 // database migrated by Roster, so neither inherits the other's table and index pages; both are dropped at the end.
 import { execFileSync, spawn } from "node:child_process";
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -18,6 +17,7 @@ import { createApiKey } from "../src/auth/api-keys";
 import { openDatabase } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
 import { segmentsTable } from "../src/db/schema";
+import { freePort } from "../test/support/net";
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const BASE_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -65,17 +65,6 @@ async function generate(path: string, rows: number): Promise<void> {
   }
   out.end(batch);
   await new Promise<void>((resolve) => out.on("finish", () => resolve()));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
 }
 
 function peakRssMb(pid: number): number {
