@@ -18,6 +18,7 @@ import { openDatabase } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
 import { segmentsTable } from "../src/db/schema";
 import { freePort } from "../test/support/net";
+import { generateContactsCsv } from "./contacts-csv";
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const BASE_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -26,46 +27,6 @@ const outDir = join(root, "bench", "out");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-// The generator of bench/parse-csv.ts (that file runs its stages when imported, so it is repeated here).
-const FIRST = ["Jean", "Zoé", "Anaïs", "Jürgen", "María", "Søren", "Amélie", "Ola", "Chloé", "François", "Ana", "Li", "Émile", "Björn"];
-const LAST = ["Dupont", "Müller", "García", "Nøstvik", "O'Brien", "Lefèvre", "Smith", "Kowalski", "Åberg", "Núñez", "Dubois"];
-const CITY = ["Paris", "München", "São Paulo", "Zürich", "Kraków", "Lyon", "Malmö", "Córdoba", "Oslo", "Québec"];
-const COMPANY = ["Acme", "Initech", "Globex", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell"];
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
-
-async function generate(path: string, rows: number): Promise<void> {
-  const random = rng(42);
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-  const field = (value: string): string => (random() < 0.09 ? `"${value}"` : value);
-  const out = createWriteStream(path);
-  let batch = "email,first_name,last_name,phone,city,company\n";
-  for (let i = 0; i < rows; i++) {
-    const first = pick(FIRST);
-    const last = pick(LAST);
-    const r = random();
-    let company = pick(COMPANY);
-    if (r < 0.01) company = `"${company}\nBranch ${i % 7}"`;
-    else if (r < 0.03) company = `"${company}, Inc."`;
-    else if (r < 0.04) company = `"${company} ""The Best"""`;
-    else company = field(company);
-    const email = `${first.toLowerCase()}.${last.toLowerCase().replace(/'/g, "")}${i}@example.com`;
-    batch += `${field(email)},${field(first)},${field(last)},+33 6 ${String(10000000 + i).slice(0, 8)},${field(pick(CITY))},${company}\n`;
-    if (batch.length > 1 << 20) {
-      if (!out.write(batch)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
-      batch = "";
-    }
-  }
-  out.end(batch);
-  await new Promise<void>((resolve) => out.on("finish", () => resolve()));
-}
 
 function peakRssMb(pid: number): number {
   const status = execFileSync("cat", [`/proc/${pid}/status`], { encoding: "utf8" });
@@ -209,7 +170,7 @@ const csv = join(outDir, "contacts.csv");
 const marker = join(outDir, `contacts-${ROWS}.done`);
 if (!existsSync(marker) || !existsSync(csv)) {
   console.log(`generating ${ROWS.toLocaleString("en")} rows...`);
-  await generate(csv, ROWS);
+  await generateContactsCsv(csv, ROWS);
   createWriteStream(marker).end();
 }
 console.log(`${csv}: ${ROWS.toLocaleString("en")} rows, ${(statSync(csv).size / 1e6).toFixed(1)} MB`);
