@@ -1,6 +1,7 @@
 // The 1,000,000-row contacts CSV the import benchmarks share: ~8% quoted fields, accents, quotes and line
 // breaks inside quoted values, the same bytes on every run (a seeded generator).
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 const FIRST = ["Jean", "Zoé", "Anaïs", "Jürgen", "María", "Søren", "Amélie", "Ola", "Chloé", "François", "Ana", "Li", "Émile", "Björn"];
 const LAST = ["Dupont", "Müller", "García", "Nøstvik", "O'Brien", "Lefèvre", "Smith", "Kowalski", "Åberg", "Núñez", "Dubois"];
@@ -42,3 +43,18 @@ export async function generateContactsCsv(path: string, rows: number): Promise<v
   await new Promise<void>((resolve) => out.on("finish", () => resolve()));
 }
 
+
+/**
+ * bench/out/contacts.csv with `rows` rows, generated only when the last generation was for another count
+ * (the marker file names the count; a generation clears the other markers).
+ */
+export async function ensureContactsCsv(outDir: string, rows: number): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  const path = join(outDir, "contacts.csv");
+  const marker = join(outDir, `contacts-${rows}.done`);
+  if (existsSync(marker) && existsSync(path)) return path;
+  for (const f of readdirSync(outDir)) if (/^contacts-\d+\.done$/.test(f)) rmSync(join(outDir, f));
+  await generateContactsCsv(path, rows);
+  writeFileSync(marker, "");
+  return path;
+}

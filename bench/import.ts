@@ -7,7 +7,7 @@
 // The CSV is the one bench/parse-csv.ts makes (same generator and seed), kept in bench/out/. Each side gets its own
 // database migrated by Roster, so neither inherits the other's table and index pages; both are dropped at the end.
 import { execFileSync, spawn } from "node:child_process";
-import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -18,7 +18,7 @@ import { openDatabase } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
 import { segmentsTable } from "../src/db/schema";
 import { freePort } from "../test/support/net";
-import { generateContactsCsv } from "./contacts-csv";
+import { ensureContactsCsv } from "./contacts-csv";
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const BASE_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -165,14 +165,7 @@ async function postAndWait(base: string, csv: string, apiKey: string, segmentId:
   }
 }
 
-mkdirSync(outDir, { recursive: true });
-const csv = join(outDir, "contacts.csv");
-const marker = join(outDir, `contacts-${ROWS}.done`);
-if (!existsSync(marker) || !existsSync(csv)) {
-  console.log(`generating ${ROWS.toLocaleString("en")} rows...`);
-  await generateContactsCsv(csv, ROWS);
-  createWriteStream(marker).end();
-}
+const csv = await ensureContactsCsv(outDir, ROWS);
 console.log(`${csv}: ${ROWS.toLocaleString("en")} rows, ${(statSync(csv).size / 1e6).toFixed(1)} MB`);
 
 const suffix = `${Date.now().toString(36)}`;

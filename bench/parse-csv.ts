@@ -5,7 +5,7 @@
 // papaparse without adding them to the project, install them elsewhere and point at that folder:
 //   (mkdir -p /tmp/csvcmp && cd /tmp/csvcmp && npm i csv-parse papaparse)
 //   BENCH_COMPARE_DIR=/tmp/csvcmp npx tsx bench/parse-csv.ts
-import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -14,7 +14,7 @@ import { scanEncoding } from "../src/imports/decode";
 import { openCsvStream } from "../src/imports/parse";
 import { mapHeaders } from "../src/imports/headers";
 import { validateRow } from "../src/imports/validate";
-import { generateContactsCsv } from "./contacts-csv";
+import { ensureContactsCsv } from "./contacts-csv";
 
 const outDir = join(fileURLToPath(new URL(".", import.meta.url)), "out");
 
@@ -71,13 +71,7 @@ if (arg1 === "--stage") {
   await runStage(arg2!, join(outDir, "contacts.csv"));
 } else {
   const rows = Number(arg1 ?? 1_000_000);
-  mkdirSync(outDir, { recursive: true });
-  const path = join(outDir, "contacts.csv");
-  const marker = join(outDir, `contacts-${rows}.done`);
-  if (!existsSync(marker) || !existsSync(path)) {
-    await generateContactsCsv(path, rows);
-    createWriteStream(marker).end();
-  }
+  const path = await ensureContactsCsv(outDir, rows);
   console.log(`${path}: ${rows.toLocaleString("en")} rows, ${(statSync(path).size / 1e6).toFixed(1)} MB`);
   const stages = ["scan-encoding", "parse", "parse+validate"];
   if (process.env.BENCH_COMPARE_DIR) stages.push("csv-parse(info,raw)", "papaparse");
