@@ -80,7 +80,7 @@ try {
 
   // The database's own limit: psql \copy of the same join to a file.
   const copyFile = join(tmpdir(), `${name}.csv`);
-  const query = `select c.email, c.first_name, c.last_name, c.phone, c.created_at, c.updated_at from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id where m.account_id = ${account.id} and m.segment_id = ${segment!.id} order by m.contact_id`;
+  const query = `select c.email, c.first_name, c.last_name, c.phone, c.created_at, c.updated_at from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id where m.account_id = ${account.id} and m.segment_id = ${segment!.id}`;
   let psqlBytes = 0;
   const runPsql = () => {
     const started = performance.now();
