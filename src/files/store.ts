@@ -39,10 +39,12 @@ export function createFileWriter(db: Db, file: StoredFile, copyClient?: postgres
   const writeCopy = (buf: Buffer) => (copy!.write(buf) ? Promise.resolve() : once(copy!, "drain").then(() => undefined));
   const flush = async () => {
     if (pendingBytes === 0) return;
-    const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    const pieces = pending;
+    const length = pendingBytes;
     pending = [];
     pendingBytes = 0;
     if (!copyClient) {
+      const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
       await db.insert(fileChunksTable).values({ accountId: file.accountId, fileId: file.id, seq: seq++, data });
       return;
     }
@@ -59,9 +61,10 @@ export function createFileWriter(db: Db, file: StoredFile, copyClient?: postgres
     o = head.writeBigInt64BE(BigInt(file.id), o);
     o = head.writeInt32BE(4, o);
     o = head.writeInt32BE(seq++, o);
-    head.writeInt32BE(data.length, o);
+    head.writeInt32BE(length, o);
     await writeCopy(head);
-    await writeCopy(data);
+    // The pieces go as they are: COPY data need not break at rows, and postgres.js copies each write anyway.
+    for (const piece of pieces) await writeCopy(piece);
   };
   const writer = new Writable({
     highWaterMark: CHUNK_SIZE,
