@@ -107,3 +107,62 @@ export async function removeContactsFromSegment(
   const { changed, candidates } = await changeMembership(db, accountId, segmentId, contacts, source, "removed");
   return { removed: changed, notMembers: candidates - changed };
 }
+
+export interface MembershipAddition {
+  segmentId: number;
+  contactIds: number[];
+  source: MembershipSource;
+}
+
+/**
+ * Several additions, to one or many segments, as one statement: what a group of events does to the segments
+ * of the workflows it matched. A contact asked for twice in one segment is added once, by the first addition
+ * that names it. Segment rows are locked in id order, so concurrent calls queue instead of deadlocking.
+ * Returns how many contacts each addition added, in the order given.
+ */
+export async function addContactsToSegments(db: Db, accountId: number, additions: MembershipAddition[]): Promise<number[]> {
+  if (additions.length === 0) return [];
+  const payload = JSON.stringify(
+    additions.map((a, i) => ({ i, segment_id: a.segmentId, contact_ids: a.contactIds, source_type: a.source.type, source_id: a.source.id, source_label: a.source.label })),
+  );
+  const rows = await queryRows<{ i: number | string; n: number | string }>(
+    db,
+    sql`
+    with input as (
+      select (x->>'i')::int as i, (x->>'segment_id')::bigint as segment_id, c::bigint as contact_id,
+        x->>'source_type' as source_type, (x->>'source_id')::bigint as source_id, x->>'source_label' as source_label
+      from jsonb_array_elements(${payload}::jsonb) x cross join jsonb_array_elements_text(x->'contact_ids') c
+    ),
+    candidates as (
+      select distinct on (i.segment_id, i.contact_id) i.*
+      from input i join contacts c on c.account_id = ${accountId} and c.id = i.contact_id
+      order by i.segment_id, i.contact_id, i.i
+    ),
+    seg as (
+      select id, name from segments where account_id = ${accountId} and id in (select segment_id from input) order by id for update
+    ),
+    inserted as (
+      insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label)
+      select ${accountId}, c.segment_id, c.contact_id, now(), c.source_type, c.source_id, c.source_label
+      from candidates c join seg on seg.id = c.segment_id
+      order by c.segment_id, c.contact_id
+      on conflict do nothing
+      returning segment_id, contact_id, source_type, source_id, source_label
+    ),
+    history as (
+      insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
+      select ${accountId}, seg.id, seg.name, ins.contact_id, 'added', ins.source_type, ins.source_id, ins.source_label, now()
+      from inserted ins join seg on seg.id = ins.segment_id
+    ),
+    counted as (
+      update segments s set member_count = s.member_count + n.n, updated_at = now()
+      from (select segment_id, count(*) as n from inserted group by segment_id) n
+      where s.account_id = ${accountId} and s.id = n.segment_id
+    )
+    select c.i, count(*) as n from inserted ins join candidates c on c.segment_id = ins.segment_id and c.contact_id = ins.contact_id
+    group by c.i`,
+  );
+  const added = additions.map(() => 0);
+  for (const r of rows) added[Number(r.i)] = Number(r.n);
+  return added;
+}
