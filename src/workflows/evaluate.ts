@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import type { WorkflowAction, WorkflowCondition } from "../db/schema";
-import { addContactsToSegment, addContactsToSegments, removeContactsFromSegment } from "../segments/membership";
+import { addContactsToSegment, removeContactsFromSegment } from "../segments/membership";
 import { allConditionsHold } from "./conditions";
 
 /** An event as stored: what evaluation needs. */
@@ -47,12 +47,14 @@ export function missingSegmentReason(segmentIds: number[]): string {
 }
 
 /**
- * Applies each workflow to the events of its type whose properties meet all its conditions (membership changes:
- * see applySteps). Returns one outcome per workflow that matched at least one event or failed, already recorded.
+ * Applies each workflow to the events of its type whose properties meet all its conditions. Membership changes
+ * on the same segment run one after another in workflow id order (then action order), so "add" and "remove" from
+ * two workflows land as they would one by one; changes on different segments run side by side. Returns one
+ * outcome per workflow that matched at least one event or failed, already recorded.
  */
 export async function runWorkflows(db: Db, accountId: number, events: StoredEvent[], workflows: ActiveWorkflow[]): Promise<WorkflowRunOutcome[]> {
   const outcomes: WorkflowRunOutcome[] = [];
-  const steps: Step[] = [];
+  const chains = new Map<number, (() => Promise<void>)[]>();
   for (const workflow of [...workflows].sort((a, b) => a.id - b.id)) {
     const outcome: WorkflowRunOutcome = { workflowId: workflow.id, matched: 0, added: 0, removed: 0, error: null, eventId: null };
     try {
@@ -70,63 +72,32 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
       }
       const contactIds = [...new Set(matching.map((e) => e.contactId))];
       const source = { type: "workflow" as const, id: workflow.id, label: workflowSourceLabel(workflow.name) };
-      for (const action of workflow.actions) steps.push({ outcome, action, contactIds, source });
+      for (const action of workflow.actions) {
+        const step = async () => {
+          if (outcome.error) return; // once an action of this workflow has failed, its actions not yet started are skipped
+          try {
+            if (action.kind === "add") outcome.added += (await addContactsToSegment(db, accountId, action.segmentId, contactIds, source)).added;
+            else outcome.removed += (await removeContactsFromSegment(db, accountId, action.segmentId, contactIds, source)).removed;
+          } catch (e) {
+            outcome.error = `Failed: ${(e as Error).message}`.slice(0, 1000);
+          }
+        };
+        const chain = chains.get(action.segmentId);
+        if (chain) chain.push(step);
+        else chains.set(action.segmentId, [step]);
+      }
     } catch (e) {
       outcome.error = `Failed: ${(e as Error).message}`.slice(0, 1000);
       if (!outcomes.includes(outcome)) outcomes.push(outcome);
     }
   }
-  await applySteps(db, accountId, steps);
-  if (outcomes.length > 0) await recordRuns(db, accountId, outcomes);
-  return outcomes;
-}
-
-interface Step {
-  outcome: WorkflowRunOutcome;
-  action: WorkflowAction;
-  contactIds: number[];
-  source: { type: "workflow"; id: number; label: string };
-}
-
-/**
- * Applies the membership changes. When no segment is both added to and removed from, every addition goes in one
- * statement (one commit for the whole group, instead of one per workflow and segment). Otherwise, or if that
- * statement fails, changes on the same segment run one after another in workflow id order (then action order),
- * so "add" and "remove" from two workflows land as they would one by one, a failure is recorded on its own
- * workflow, and changes on different segments run side by side.
- */
-async function applySteps(db: Db, accountId: number, steps: Step[]) {
-  const adds = steps.filter((s) => s.action.kind === "add");
-  const removed = new Set(steps.filter((s) => s.action.kind === "remove").map((s) => s.action.segmentId));
-  let pending = steps;
-  if (adds.length > 1 && !adds.some((s) => removed.has(s.action.segmentId))) {
-    try {
-      const counts = await addContactsToSegments(db, accountId, adds.map((s) => ({ segmentId: s.action.segmentId, contactIds: s.contactIds, source: s.source })));
-      adds.forEach((s, i) => (s.outcome.added += counts[i]!));
-      pending = steps.filter((s) => s.action.kind !== "add");
-    } catch {
-      // Run them one by one below, so the failing workflow is the one that records the error.
-    }
-  }
-  const chains = new Map<number, Step[]>();
-  for (const step of pending) {
-    const chain = chains.get(step.action.segmentId);
-    if (chain) chain.push(step);
-    else chains.set(step.action.segmentId, [step]);
-  }
   await Promise.all(
-    [...chains.values()].map(async (chain) => {
-      for (const { outcome, action, contactIds, source } of chain) {
-        if (outcome.error) continue; // once an action of this workflow has failed, its actions not yet started are skipped
-        try {
-          if (action.kind === "add") outcome.added += (await addContactsToSegment(db, accountId, action.segmentId, contactIds, source)).added;
-          else outcome.removed += (await removeContactsFromSegment(db, accountId, action.segmentId, contactIds, source)).removed;
-        } catch (e) {
-          outcome.error = `Failed: ${(e as Error).message}`.slice(0, 1000);
-        }
-      }
+    [...chains.values()].map(async (steps) => {
+      for (const step of steps) await step();
     }),
   );
+  if (outcomes.length > 0) await recordRuns(db, accountId, outcomes);
+  return outcomes;
 }
 
 async function deactivateWorkflow(db: Db, accountId: number, workflowId: number, reason: string) {

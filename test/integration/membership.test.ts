@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { and, eq, sql } from "drizzle-orm";
 import { contactsTable, membershipEventsTable, segmentMembersTable, segmentsTable } from "../../src/db/schema";
-import { addContactsToSegment, addContactsToSegments, removeContactsFromSegment } from "../../src/segments/membership";
+import { addContactsToSegment, removeContactsFromSegment } from "../../src/segments/membership";
 import { createTestApp, type TestApp } from "../support/app";
 
 let t: TestApp;
@@ -57,26 +57,4 @@ test("another account's segment is never changed", async () => {
   assert.equal(res.added, 0);
   const members = await t.db.select().from(segmentMembersTable).where(eq(segmentMembersTable.segmentId, segB!.id));
   assert.equal(members.length, 0);
-});
-
-test("several additions in one statement: each segment's count and history, the first addition credited", async () => {
-  const a = await t.createAccount();
-  const b = await t.createAccount();
-  const [s1] = await t.db.insert(segmentsTable).values({ accountId: a.accountId, name: "One" }).returning();
-  const [s2] = await t.db.insert(segmentsTable).values({ accountId: a.accountId, name: "Two" }).returning();
-  const cs = await t.db.insert(contactsTable).values([1, 2, 3].map((i) => ({ accountId: a.accountId, email: `m${i}@example.test` }))).returning();
-  const [foreign] = await t.db.insert(contactsTable).values({ accountId: b.accountId, email: "f@example.test" }).returning();
-  const w = (id: number) => ({ type: "workflow" as const, id, label: `workflow W${id}` });
-  await addContactsToSegment(t.db, a.accountId, s2!.id, [cs[2]!.id], w(9));
-
-  const counts = await addContactsToSegments(t.db, a.accountId, [
-    { segmentId: s1!.id, contactIds: [cs[0]!.id, cs[1]!.id, foreign!.id], source: w(1) },
-    { segmentId: s1!.id, contactIds: [cs[1]!.id, cs[2]!.id], source: w(2) },
-    { segmentId: s2!.id, contactIds: [cs[0]!.id, cs[2]!.id], source: w(3) },
-  ]);
-  assert.deepEqual(counts, [2, 1, 1], "W1 adds 2 (the foreign contact is ignored), W2 only the one W1 did not, W3 one new");
-  const segs = await t.db.select().from(segmentsTable).where(eq(segmentsTable.accountId, a.accountId));
-  assert.deepEqual(segs.map((s) => [s.name, s.memberCount]).sort(), [["One", 3], ["Two", 2]]);
-  const history = await t.db.select().from(membershipEventsTable).where(and(eq(membershipEventsTable.accountId, a.accountId), eq(membershipEventsTable.segmentId, s1!.id)));
-  assert.deepEqual(history.map((h) => [h.contactId, h.sourceLabel]).sort(), [[cs[0]!.id, "workflow W1"], [cs[1]!.id, "workflow W1"], [cs[2]!.id, "workflow W2"]].sort());
 });
