@@ -4,11 +4,11 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { ChangePasswordPage, SetupPage, SignInPage, type FieldErrors } from "../../views/auth/pages";
 import type { AppEnv } from "../web";
-import { accountExists, changePassword, createAccountWithAdmin, EmailTakenError, findUserByCredentials } from "./accounts";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { accountExists, changePassword, createAccountWithAdmin, findUserByCredentials, getUser } from "./accounts";
 import { MIN_PASSWORD_LENGTH, verifyPasswordHash } from "./password";
 import { clearFailedSignIns, recordFailedSignIn, secondsUntilAllowed, throttleKeys } from "./rate-limit";
-import { SESSION_COOKIE, createSession, generateSessionToken, invalidateSession } from "./session";
-import { getUser } from "./accounts";
+import { SESSION_COOKIE, createSession, generateSessionToken, invalidateSession, validateSessionToken } from "./session";
 
 export const emailSchema = z.string().trim().max(254).email("Enter a valid email address.");
 export const passwordSchema = z.string().min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`).max(256);
@@ -40,9 +40,8 @@ export function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: D
 }
 
 /** The client's address for throttling; absent when the request did not come through a socket (tests). */
-async function clientAddress(c: Context<AppEnv>): Promise<string | null> {
+function clientAddress(c: Context<AppEnv>): string | null {
   try {
-    const { getConnInfo } = await import("@hono/node-server/conninfo");
     return getConnInfo(c).remote.address ?? null;
   } catch {
     return null;
@@ -83,7 +82,7 @@ export const authRoutes = new Hono<AppEnv>()
     const email = String(form.email ?? "").trim();
     const password = String(form.password ?? "");
     const next = String(form.next ?? "");
-    const keys = throttleKeys(email, await clientAddress(c));
+    const keys = throttleKeys(email, clientAddress(c));
     const wait = await secondsUntilAllowed(db, keys);
     if (wait > 0) {
       const error = `Too many failed sign-ins. Wait ${wait} second${wait === 1 ? "" : "s"}, then try again.`;
@@ -127,13 +126,12 @@ export const authRoutes = new Hono<AppEnv>()
     return c.redirect("/sign-in?password_changed=1", 303);
   });
 
-/** Reads the session cookie on every request; a stale cookie is removed. */
+/** Reads the session cookie on every request; a stale cookie is removed, an extended one sent again. */
 export async function loadSession(c: Context<AppEnv>) {
   const token = getCookie(c, SESSION_COOKIE);
   c.set("user", null);
   c.set("sessionId", null);
   if (!token) return;
-  const { validateSessionToken } = await import("./session");
   const session = await validateSessionToken(c.get("db"), token);
   if (!session) {
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
@@ -141,7 +139,5 @@ export async function loadSession(c: Context<AppEnv>) {
   }
   c.set("user", session.user);
   c.set("sessionId", session.sessionId);
-  setSessionCookie(c, token, session.expiresAt);
+  if (session.extended) setSessionCookie(c, token, session.expiresAt);
 }
-
-export { EmailTakenError };

@@ -20,6 +20,8 @@ export interface SessionUser {
 export interface ValidatedSession {
   sessionId: string;
   expiresAt: Date;
+  /** True when this request moved the expiry (the cookie must be sent again with it). */
+  extended: boolean;
   user: SessionUser;
 }
 
@@ -62,12 +64,13 @@ export async function validateSessionToken(db: Db, token: string): Promise<Valid
     return null;
   }
   let expiresAt = row.expiresAt;
-  if (Date.now() >= expiresAt.getTime() - SESSION_LIFETIME_MS / 2) {
+  const extended = Date.now() >= expiresAt.getTime() - SESSION_LIFETIME_MS / 2;
+  if (extended) {
     expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
     await db.update(sessionsTable).set({ expiresAt }).where(eq(sessionsTable.id, sessionId));
   }
   const { active: _active, ...user } = row.user;
-  return { sessionId, expiresAt, user };
+  return { sessionId, expiresAt, extended, user };
 }
 
 export async function invalidateSession(db: Db, sessionId: string): Promise<void> {

@@ -119,6 +119,19 @@ describe("roles and accounts", () => {
     assert.equal(gone.status, 303);
   });
 
+  test("sliding expiry: a session past half its life is extended and its cookie sent again; a fresh one is left alone", async () => {
+    const a = await t.createAccount();
+    const fresh = await t.browser(a.adminCookie, "/admin/users");
+    assert.equal(fresh.status, 200);
+    assert.equal(fresh.headers.get("set-cookie"), null, "nothing to send again");
+    await t.db.update(sessionsTable).set({ expiresAt: new Date(Date.now() + 24 * 3600_000) }).where(eq(sessionsTable.userId, a.adminId));
+    const old = await t.browser(a.adminCookie, "/admin/users");
+    assert.equal(old.status, 200);
+    assert.match(old.headers.get("set-cookie") ?? "", /roster_session=/);
+    const [row] = await t.db.select().from(sessionsTable).where(eq(sessionsTable.userId, a.adminId));
+    assert.ok(row!.expiresAt.getTime() > Date.now() + 29 * 24 * 3600_000, "30 days from now again");
+  });
+
   test("changing the password signs the user out everywhere", async () => {
     const a = await t.createAccount();
     const res = await t.browser(a.adminCookie, "/account/password", { form: { current: "correct horse battery", password: "an even better one" } });
