@@ -1,6 +1,6 @@
 // Files kept in the database in 1 MiB chunks (uploads and produced exports), so no instance needs a shared disk.
 import { Readable, Transform, Writable } from "node:stream";
-import { finished, pipeline } from "node:stream/promises";
+import { finished } from "node:stream/promises";
 import { once } from "node:events";
 import { and, asc, eq, gte, isNotNull, lt } from "drizzle-orm";
 import type postgres from "postgres";
@@ -98,14 +98,6 @@ export function createFileWriter(db: Db, file: StoredFile, copyClient?: postgres
     },
   });
   return Object.assign(writer, { bytesWritten: () => total });
-}
-
-/** Stores a whole stream as a new file; the file row exists (incomplete) from the start. */
-export async function storeStream(db: Db, accountId: number, meta: { name: string; contentType: string; expiresAt?: Date | null }, source: Readable | AsyncIterable<Uint8Array>) {
-  const file = await createFile(db, accountId, meta);
-  const writer = createFileWriter(db, file);
-  await pipeline(source, writer);
-  return { ...file, sizeBytes: writer.bytesWritten(), complete: true };
 }
 
 /** Reads a stored file back as a stream, one chunk per query (memory: one chunk). */
