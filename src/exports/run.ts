@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
+import type postgres from "postgres";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { exportsTable } from "../db/schema";
@@ -126,6 +127,16 @@ function snapshotQuery(accountId: number, segmentId: number | null, select: SQL,
     order by m.contact_id`;
 }
 
+/** snapshotCount on a postgres.js transaction (the PostgreSQL read runs on its own connection). */
+async function snapshotCountPg(tx: postgres.TransactionSql, accountId: number, segmentId: number | null): Promise<number> {
+  const [row] =
+    segmentId === null
+      ? await tx`select count(*) as n from contacts where account_id = ${accountId}`
+      : await tx`select member_count as n from segments where account_id = ${accountId} and id = ${segmentId}`;
+  if (!row) throw new JobError("The segment was deleted before its export ran.");
+  return Number(row.n);
+}
+
 /** The exact row count inside the snapshot: the segment's member count is maintained with every change. */
 async function snapshotCount(tx: Db, accountId: number, segmentId: number | null): Promise<number> {
   if (segmentId === null) {
@@ -221,12 +232,7 @@ async function readSnapshot(
   const parsers = columnParsers(fields, isoDates);
   if (client) {
     await client.begin("isolation level repeatable read read only", async (tx) => {
-      const [row] =
-        segmentId === null
-          ? await tx`select count(*) as n from contacts where account_id = ${accountId}`
-          : await tx`select member_count as n from segments where account_id = ${accountId} and id = ${segmentId}`;
-      if (!row) throw new JobError("The segment was deleted before its export ran.");
-      await sink.start(Number(row.n), ctx.db, (done, total) => ctx.progress(done, total));
+      await sink.start(await snapshotCountPg(tx, accountId, segmentId), ctx.db, (done, total) => ctx.progress(done, total));
       // COPY ... TO STDOUT streams the rows at the database's own speed, with backpressure; a cursor's round trip
       // per batch made the same export 2-3x slower (bench/export.ts). COPY takes no bind parameters: the values
       // (ids and custom field keys) are inlined as escaped literals.
@@ -320,12 +326,7 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
     const client = ctx.database.sql;
     if (client && delimiter) {
       await client.begin("isolation level repeatable read read only", async (tx) => {
-        const [row] =
-          exp.segmentId === null
-            ? await tx`select count(*) as n from contacts where account_id = ${accountId}`
-            : await tx`select member_count as n from segments where account_id = ${accountId} and id = ${exp.segmentId}`;
-        if (!row) throw new JobError("The segment was deleted before its export ran.");
-        total = Number(row.n);
+        total = await snapshotCountPg(tx, accountId, exp.segmentId);
         out = createFileWriter(db, file, client);
         out.on("error", (e) => (storeError = e));
         await ctx.progress(0, total);
