@@ -24,7 +24,9 @@ if (!baseUrl || !/^postgres(ql)?:\/\/[^/]*(127\.0\.0\.1|localhost)/.test(baseUrl
   console.error("Set DATABASE_URL to a PostgreSQL on 127.0.0.1, e.g. postgres://postgres@127.0.0.1:5432/postgres");
   process.exit(1);
 }
-const dbName = `roster_bench_${Date.now().toString(36)}_${randomBytes(2).toString("hex")}`;
+// BENCH_DB reuses a database an earlier run kept (BENCH_KEEP_DB=1) instead of building a new one.
+const reuse = process.env.BENCH_DB;
+const dbName = reuse ?? `roster_bench_${Date.now().toString(36)}_${randomBytes(2).toString("hex")}`;
 const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
 const url = new URL(baseUrl);
 url.pathname = `/${dbName}`;
@@ -110,6 +112,14 @@ async function setUp() {
   return key;
 }
 
+async function newKey() {
+  const database = await openDatabase({ databaseUrl: url.toString() });
+  const [row] = await database.sql!`select id from accounts where name = 'Bench'`;
+  const { key } = await createApiKey(database.db, Number(row!.id), { name: "bench" });
+  await database.close();
+  return key;
+}
+
 async function startServer(): Promise<string> {
   const port = await freePort();
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=bench/tmp", profiles the server under load.
@@ -144,7 +154,7 @@ async function load(base: string, key: string, opts: { path: string; connections
 
 async function main() {
   console.log(`Setting up ${dbName}…`);
-  const key = await setUp();
+  const key = reuse ? await newKey() : await setUp();
   const base = await startServer();
 
   const single = () => JSON.stringify(randomEvent());
@@ -152,8 +162,11 @@ async function main() {
   await load(base, key, { path: "/api/v1/events", connections: 50, seconds: 3, body: single }); // warm-up
 
   if (process.env.BENCH_SETUP_ONLY) return;
-  const s = await load(base, key, { path: "/api/v1/events", connections: 50, seconds: SECONDS, body: single });
-  const b = await load(base, key, { path: "/api/v1/events/batch", connections: 4, seconds: SECONDS, body: batch });
+  // BENCH_ONLY=single or batch runs one of the two.
+  const only = process.env.BENCH_ONLY;
+  const none = { ok: 0, bad: 0, seconds: 1, p50: 0, p99: 0 };
+  const s = only === "batch" ? none : await load(base, key, { path: "/api/v1/events", connections: 50, seconds: SECONDS, body: single });
+  const b = only === "single" ? none : await load(base, key, { path: "/api/v1/events/batch", connections: 4, seconds: SECONDS, body: batch });
 
   const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
   const [stats] = await sql`select (select count(*) from events)::int as events, (select count(*) from segment_members)::int as members,
@@ -175,7 +188,7 @@ try {
     proc.kill("SIGTERM");
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
   }
-  if (process.env.BENCH_KEEP_DB) console.log(`kept database ${dbName}`);
+  if (process.env.BENCH_KEEP_DB || reuse) console.log(`kept database ${dbName}`);
   else await admin.unsafe(`drop database if exists ${dbName} with (force)`);
   await admin.end();
 }
