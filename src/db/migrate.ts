@@ -26,6 +26,7 @@ export async function migrateDatabase(database: Database): Promise<void> {
     await migratePglite(database.db as never, { migrationsFolder });
     return;
   }
+  // The lock is held on a reserved connection while drizzle migrates through the pool: a pool of one would wait forever.
   const client = database.sql!;
   const reserved = await client.reserve();
   try {

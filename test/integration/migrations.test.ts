@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { test } from "node:test";
 import { sql } from "drizzle-orm";
 import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
@@ -38,5 +40,20 @@ test("the same migrations create every table on an empty PostgreSQL, even from t
     assert.deepEqual(await tablesOf(first), expectedTables);
   } finally {
     await first.destroy();
+  }
+});
+
+test("npm run db:migrate applies the migrations to the configured PostgreSQL and exits", { skip: onPostgres ? false : "set DATABASE_URL to run on PostgreSQL" }, async () => {
+  const target = await createTestDatabase();
+  try {
+    // The migrations already ran once on this database: the command must still take its lock, find nothing to do and exit.
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/db/migrate-cli.ts"], {
+      env: { ...process.env, DATABASE_URL: target.url!, LOG_LEVEL: "silent" },
+      timeout: 30_000,
+    });
+    assert.match(stdout, /Migrations applied \(PostgreSQL\)/);
+    assert.deepEqual(await tablesOf(target), expectedTables);
+  } finally {
+    await target.destroy();
   }
 });
