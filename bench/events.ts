@@ -3,7 +3,7 @@
 // Prints events/s and p99 for single events at 50 connections and for batches of 1,000. Drops its database.
 //
 // Usage: DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/events.ts [seconds per run]
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import autocannon from "autocannon";
 import postgres from "postgres";
@@ -124,7 +124,8 @@ async function startServer(): Promise<string> {
   const port = await freePort();
   // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=bench/tmp", profiles the server under load.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  server = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/server.ts"], {
+  execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" }); // the bundle `npm start` runs
+  server = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", "dist/server.mjs"], {
     env: { ...process.env, DATABASE_URL: url.toString(), PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "silent", WORKER: "off" },
     stdio: ["ignore", "inherit", "inherit"],
   });

@@ -93,7 +93,10 @@ try {
 
   // Roster as a user would run it: a server process, its worker inside.
   const port = await freePort();
-  server = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: root, stdio: "inherit" }); // the bundle `npm start` runs
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=bench/tmp", profiles the server.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  server = spawn(process.execPath, [...nodeArgs, "--enable-source-maps", "dist/server.mjs"], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "silent", WORKER: "on" },
     stdio: ["ignore", "inherit", "inherit"],

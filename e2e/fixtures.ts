@@ -20,7 +20,7 @@ export interface Admin {
   name: string;
 }
 
-/** Starts `node --import tsx src/server.ts` on a free port and a fresh database; resolves once /healthz answers. */
+/** Starts the server as `npm start` runs it (the bundle in dist/, which scripts/test.sh builds) on a free port and a fresh database; resolves once /healthz answers. */
 export async function startServer(extraEnv: Record<string, string> = {}): Promise<RunningServer> {
   const port = await freePort();
   const env: Record<string, string> = { ...(process.env as Record<string, string>), PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "silent", ...extraEnv };
@@ -45,7 +45,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
     delete env.DATABASE_URL;
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   }
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, ["--enable-source-maps", "dist/server.mjs"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));

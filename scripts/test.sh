@@ -21,4 +21,5 @@ if [ ! -x "$CHROMIUM" ]; then
     exit 1
   fi
 fi
+npm run -s build # the browser tests run the server as `npm start` does
 npx playwright test

@@ -1,10 +1,15 @@
 // Applies the committed drizzle/ migrations; on PostgreSQL an advisory lock lets many instances start at once.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import type { Database } from "./client";
 
-export const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
+// drizzle/ sits at the project root: two levels above this file in src/db/, one above the bundle in dist/.
+export const migrationsFolder = [new URL("../../drizzle", import.meta.url), new URL("../drizzle", import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((dir) => existsSync(join(dir, "meta", "_journal.json")))!;
 
 const MIGRATION_LOCK = 727_101;
 
