@@ -62,7 +62,7 @@ async function changeMembership(
       select distinct id from (${selectionSql(accountId, contacts)}) as s(id) where id is not null
     ),
     seg as (
-      select id, name from segments where account_id = ${accountId} and id = ${segmentId} for update
+      select id, name from segments where account_id = ${accountId} and id = ${segmentId} for no key update
     ),
     changed as (${change}),
     history as (

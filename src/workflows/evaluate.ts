@@ -41,20 +41,38 @@ export function workflowSourceLabel(name: string): string {
   return `workflow ${name}`;
 }
 
+/** The run log's line for an error: the database's own message, not drizzle's "Failed query: <the SQL>" wrapper. */
+function failure(e: unknown): string {
+  const cause = (e as { cause?: unknown }).cause;
+  const message = cause instanceof Error ? cause.message : (e as Error).message;
+  return `Failed: ${message}`.slice(0, 1000);
+}
+
 export function missingSegmentReason(segmentIds: number[]): string {
   const which = segmentIds.map((id) => `#${id}`).join(", ");
   return `Deactivated: the segment ${which} it acts on no longer exists. Choose another segment, Save, and activate it again.`;
 }
 
+/** A workflow that matched: the contacts of its matching events, to act on with its actions. */
+interface Plan {
+  workflow: ActiveWorkflow;
+  outcome: WorkflowRunOutcome;
+  contactIds: number[];
+}
+
 /**
- * Applies each workflow to the events of its type whose properties meet all its conditions. Membership changes
- * on the same segment run one after another in workflow id order (then action order), so "add" and "remove" from
- * two workflows land as they would one by one; changes on different segments run side by side. Returns one
- * outcome per workflow that matched at least one event or failed, already recorded.
+ * Applies each workflow to the events of its type whose properties meet all its conditions. The result is the
+ * one of running the workflows one by one in id order, each action in order: a contact added to a segment by
+ * two workflows is credited to the first, and the second finds it already there.
+ *
+ * Usually every change goes in ONE statement (applyTogether). When a segment is both added to and removed from
+ * in the same group, or that statement fails, the changes run one (workflow, action) at a time instead, so that
+ * order holds and a failure is recorded on the one workflow it belongs to while the others still run.
+ * Returns one outcome per workflow that matched at least one event or failed, already recorded.
  */
 export async function runWorkflows(db: Db, accountId: number, events: StoredEvent[], workflows: ActiveWorkflow[]): Promise<WorkflowRunOutcome[]> {
   const outcomes: WorkflowRunOutcome[] = [];
-  const chains = new Map<number, (() => Promise<void>)[]>();
+  const plans: Plan[] = [];
   for (const workflow of [...workflows].sort((a, b) => a.id - b.id)) {
     const outcome: WorkflowRunOutcome = { workflowId: workflow.id, matched: 0, added: 0, removed: 0, error: null, eventId: null };
     try {
@@ -70,25 +88,128 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
         outcome.error = reason;
         continue;
       }
-      const contactIds = [...new Set(matching.map((e) => e.contactId))];
-      const source = { type: "workflow" as const, id: workflow.id, label: workflowSourceLabel(workflow.name) };
-      for (const action of workflow.actions) {
-        const step = async () => {
-          if (outcome.error) return; // once an action of this workflow has failed, its actions not yet started are skipped
-          try {
-            if (action.kind === "add") outcome.added += (await addContactsToSegment(db, accountId, action.segmentId, contactIds, source)).added;
-            else outcome.removed += (await removeContactsFromSegment(db, accountId, action.segmentId, contactIds, source)).removed;
-          } catch (e) {
-            outcome.error = `Failed: ${(e as Error).message}`.slice(0, 1000);
-          }
-        };
-        const chain = chains.get(action.segmentId);
-        if (chain) chain.push(step);
-        else chains.set(action.segmentId, [step]);
-      }
+      plans.push({ workflow, outcome, contactIds: [...new Set(matching.map((e) => e.contactId))] });
     } catch (e) {
-      outcome.error = `Failed: ${(e as Error).message}`.slice(0, 1000);
+      outcome.error = failure(e);
       if (!outcomes.includes(outcome)) outcomes.push(outcome);
+    }
+  }
+  if (plans.length > 0 && !(await applyTogether(db, accountId, plans))) await applyOneByOne(db, accountId, plans);
+  if (outcomes.length > 0) await recordRuns(db, accountId, outcomes);
+  return outcomes;
+}
+
+/**
+ * Every add and remove of the group in one statement: one commit, one plan, whatever the number of workflows
+ * and segments. Each (segment, contact) pair is kept once, for the first workflow that acts on it. The segment
+ * rows are locked first, in id order, as changeMembership locks its one segment: changes to a segment's members
+ * then never interleave (concurrent deletes in different row orders, or a change waiting on a member row while
+ * holding the segment another waits for, deadlocked), and its member count moves by exactly what changed.
+ * FOR NO KEY UPDATE leaves the foreign key checks of inserts into other segments free.
+ * The contacts are the events' own (resolved in this account) and the segments were read with the workflows:
+ * the foreign keys check both, and a segment deleted meanwhile fails the statement (then see applyOneByOne).
+ * Returns false, having changed nothing, when the group must go one change at a time.
+ */
+async function applyTogether(db: Db, accountId: number, plans: Plan[]): Promise<boolean> {
+  const adds = new Map<string, { s: number; c: number; w: number }>();
+  const removes = new Map<string, { s: number; c: number; w: number }>();
+  for (const { workflow, contactIds } of plans) {
+    for (const action of workflow.actions) {
+      const pairs = action.kind === "add" ? adds : removes;
+      for (const c of contactIds) {
+        const key = `${action.segmentId}:${c}`;
+        if (!pairs.has(key)) pairs.set(key, { s: action.segmentId, c, w: workflow.id });
+      }
+    }
+  }
+  const removedFrom = new Set([...removes.values()].map((p) => p.s));
+  if ([...adds.values()].some((p) => removedFrom.has(p.s))) return false;
+  const labels = plans.map((p) => ({ w: p.workflow.id, label: workflowSourceLabel(p.workflow.name) }));
+  // Sorted, so concurrent groups insert into the membership index in the same order.
+  const sorted = (m: Map<string, { s: number; c: number; w: number }>) => [...m.values()].sort((a, b) => a.s - b.s || a.c - b.c);
+  let counts: { w: number | string; action: "added" | "removed"; n: number | string }[];
+  try {
+    const [row] = await queryRows<{ counts: string }>(
+      db,
+      sql`
+      with labels as (select * from jsonb_to_recordset(${JSON.stringify(labels)}::jsonb) as l(w bigint, label text)),
+      add_pairs as (select * from jsonb_to_recordset(${JSON.stringify(sorted(adds))}::jsonb) as a(s bigint, c bigint, w bigint)),
+      remove_pairs as (select * from jsonb_to_recordset(${JSON.stringify(sorted(removes))}::jsonb) as r(s bigint, c bigint, w bigint)),
+      locked as (
+        select s.id from segments s
+        where s.account_id = ${accountId} and s.id = any(${`{${[...new Set([...adds.values(), ...removes.values()].map((p) => p.s))].join(",")}}`}::bigint[])
+        order by s.id for no key update
+      ),
+      added as (
+        insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label)
+        select ${accountId}, a.s, a.c, now(), 'workflow', a.w, l.label
+        from add_pairs a join labels l on l.w = a.w
+        where (select count(*) from locked) >= 0
+        order by a.s, a.c
+        on conflict do nothing
+        returning segment_id, contact_id, source_id as w
+      ),
+      removed as (
+        delete from segment_members m using remove_pairs r
+        where m.account_id = ${accountId} and m.segment_id = r.s and m.contact_id = r.c and (select count(*) from locked) >= 0
+        returning m.segment_id, m.contact_id, r.w
+      ),
+      changes as (
+        select segment_id, contact_id, w, 'added' as action from added
+        union all
+        select segment_id, contact_id, w, 'removed' from removed
+      ),
+      history as (
+        insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
+        select ${accountId}, ch.segment_id, s.name, ch.contact_id, ch.action, 'workflow', ch.w, l.label, now()
+        from changes ch join segments s on s.account_id = ${accountId} and s.id = ch.segment_id join labels l on l.w = ch.w
+      ),
+      deltas as (
+        select segment_id, sum(case when action = 'added' then 1 else -1 end) as d from changes group by segment_id
+      ),
+      counted as (
+        update segments s set member_count = s.member_count + deltas.d, updated_at = now()
+        from deltas
+        where s.account_id = ${accountId} and s.id = deltas.segment_id
+      )
+      select coalesce((select json_agg(x) from (select w, action, count(*) as n from changes group by w, action) x), '[]'::json)::text as counts`,
+    );
+    counts = JSON.parse(row!.counts);
+  } catch {
+    // A segment deleted meanwhile, a deadlock, ...: one change at a time tells which workflow it belongs to.
+    return false;
+  }
+  const byWorkflow = new Map(plans.map((p) => [p.workflow.id, p.outcome]));
+  for (const c of counts) {
+    const outcome = byWorkflow.get(Number(c.w))!;
+    if (c.action === "added") outcome.added += Number(c.n);
+    else outcome.removed += Number(c.n);
+  }
+  return true;
+}
+
+/**
+ * One statement per (workflow, action). Changes on the same segment run one after another in workflow id order
+ * (then action order), so "add" and "remove" from two workflows land as they would one by one; changes on
+ * different segments run side by side.
+ */
+async function applyOneByOne(db: Db, accountId: number, plans: Plan[]) {
+  const chains = new Map<number, (() => Promise<void>)[]>();
+  for (const { workflow, outcome, contactIds } of plans) {
+    const source = { type: "workflow" as const, id: workflow.id, label: workflowSourceLabel(workflow.name) };
+    for (const action of workflow.actions) {
+      const step = async () => {
+        if (outcome.error) return; // once an action of this workflow has failed, its actions not yet started are skipped
+        try {
+          if (action.kind === "add") outcome.added += (await addContactsToSegment(db, accountId, action.segmentId, contactIds, source)).added;
+          else outcome.removed += (await removeContactsFromSegment(db, accountId, action.segmentId, contactIds, source)).removed;
+        } catch (e) {
+          outcome.error = failure(e);
+        }
+      };
+      const chain = chains.get(action.segmentId);
+      if (chain) chain.push(step);
+      else chains.set(action.segmentId, [step]);
     }
   }
   await Promise.all(
@@ -96,8 +217,6 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
       for (const step of steps) await step();
     }),
   );
-  if (outcomes.length > 0) await recordRuns(db, accountId, outcomes);
-  return outcomes;
 }
 
 async function deactivateWorkflow(db: Db, accountId: number, workflowId: number, reason: string) {

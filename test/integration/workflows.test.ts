@@ -316,6 +316,74 @@ describe("actions and runs", () => {
     assert.equal(act.status, 422, "it cannot be activated again until a segment is chosen");
   });
 
+  test("two workflows adding the same contact in one batch: the first is credited, the second finds it there", async () => {
+    const a = await t.createAccount();
+    const seg = await createSegment(t, a.accountId, "Both");
+    const first = await buildWorkflow(t, a, { name: "First", trigger: "page_view", actions: [{ kind: "add", segmentId: seg }] });
+    const second = await buildWorkflow(t, a, { name: "Second", trigger: "page_view", actions: [{ kind: "add", segmentId: seg }] });
+    const events = ["x@example.com", "y@example.com", "x@example.com"].map((email) => ({ id: eventId("both"), type: "page_view", email, properties: { url: "https://shop.example/" } }));
+    assert.equal((await (await t.api(a.apiKey, "/events/batch", { json: { events } })).json()).accepted, 3);
+    assert.deepEqual(await memberEmails(t, a.accountId, seg), ["x@example.com", "y@example.com"]);
+    assert.deepEqual((await history(a.accountId, seg)).map((h) => `${h.email} ${h.action} ${h.source_label}`).sort(), ["x@example.com added workflow First", "y@example.com added workflow First"]);
+    const [one, two] = [await workflowRow(t, a.accountId, first), await workflowRow(t, a.accountId, second)];
+    assert.deepEqual([one.eventsMatched, one.contactsAdded, two.eventsMatched, two.contactsAdded], [3, 2, 3, 0]);
+    const [{ n }] = await queryRows<{ n: number }>(t.db, sql`select member_count::int as n from segments where account_id = ${a.accountId} and id = ${seg}`);
+    assert.equal(Number(n), 2, "the member count moved once per contact");
+  });
+
+  test("an add and a remove on the same segment in one batch land in workflow order", async () => {
+    const a = await t.createAccount();
+    const seg = await createSegment(t, a.accountId, "Churn");
+    // Lower id adds, higher id removes: one by one the contact would end outside, with both steps in its history.
+    await buildWorkflow(t, a, { name: "In", trigger: "form_submit", actions: [{ kind: "add", segmentId: seg }] });
+    const out = await buildWorkflow(t, a, { name: "Out", trigger: "form_submit", actions: [{ kind: "remove", segmentId: seg }] });
+    const other = await createSegment(t, a.accountId, "Elsewhere");
+    await buildWorkflow(t, a, { name: "Elsewhere", trigger: "page_view", actions: [{ kind: "add", segmentId: other }] });
+    const events = [
+      { id: eventId("churn"), type: "form_submit", email: "c@example.com", properties: { form: "x" } },
+      { id: eventId("churn"), type: "page_view", email: "d@example.com", properties: { url: "https://shop.example/" } },
+    ];
+    assert.equal((await (await t.api(a.apiKey, "/events/batch", { json: { events } })).json()).accepted, 2);
+    assert.deepEqual(await memberEmails(t, a.accountId, seg), []);
+    assert.deepEqual((await history(a.accountId, seg)).map((h) => `${h.action} ${h.source_label}`), ["added workflow In", "removed workflow Out"]);
+    assert.equal((await workflowRow(t, a.accountId, out)).contactsRemoved, 1);
+    assert.deepEqual(await memberEmails(t, a.accountId, other), ["d@example.com"], "the other segment's change ran too");
+    const [{ n }] = await queryRows<{ n: number }>(t.db, sql`select member_count::int as n from segments where account_id = ${a.accountId} and id = ${seg}`);
+    assert.equal(Number(n), 0);
+  });
+
+  test("member counts and history stay exact under concurrent batches adding and removing", { skip: onPostgres ? false : "needs real concurrency: set DATABASE_URL to run on PostgreSQL" }, async () => {
+    const a = await t.createAccount();
+    const hot = await createSegment(t, a.accountId, "Hot");
+    const cold = await createSegment(t, a.accountId, "Cold");
+    await buildWorkflow(t, a, { name: "Visitors", trigger: "page_view", actions: [{ kind: "add", segmentId: hot }, { kind: "add", segmentId: cold }] });
+    await buildWorkflow(t, a, { name: "Buyers", trigger: "purchase", actions: [{ kind: "remove", segmentId: hot }] });
+    // Batches of only views (adds, one statement), only purchases (removes, one statement), and of both (a segment
+    // added to and removed from: one change at a time), all at once on the same contacts.
+    const batch = (n: number) =>
+      Array.from({ length: 200 }, (_, i) => {
+        const email = `u${(i * 7 + n * 13) % 60}@example.com`;
+        return (n % 3 === 2 ? i % 3 === 0 : n % 3 === 0)
+          ? { id: eventId(`cc${n}`), type: "purchase", email, properties: { order_id: `o${n}-${i}`, total: 5, currency: "EUR" } }
+          : { id: eventId(`cc${n}`), type: "page_view", email, properties: { url: "https://shop.example/" } };
+      });
+    const responses = await Promise.all(Array.from({ length: 9 }, (_, n) => t.api(a.apiKey, "/events/batch", { json: { events: batch(n) } })));
+    for (const r of responses) assert.equal(r.status, 200);
+    for (const seg of [hot, cold]) {
+      const [row] = await queryRows<{ counted: number; actual: number; net: number }>(
+        t.db,
+        sql`select (select member_count::int from segments where account_id = ${a.accountId} and id = ${seg}) as counted,
+          (select count(*)::int from segment_members where account_id = ${a.accountId} and segment_id = ${seg}) as actual,
+          (select (count(*) filter (where action = 'added') - count(*) filter (where action = 'removed'))::int
+             from membership_events where account_id = ${a.accountId} and segment_id = ${seg}) as net`,
+      );
+      assert.equal(Number(row!.counted), Number(row!.actual), "the maintained count matches the members");
+      assert.equal(Number(row!.net), Number(row!.actual), "history's adds minus removes match the members");
+    }
+    const errors = await queryRows<{ message: string }>(t.db, sql`select message from workflow_errors where account_id = ${a.accountId}`);
+    assert.deepEqual(errors.map((e) => e.message), []);
+  });
+
   test("a batch groups membership changes per workflow and segment", async () => {
     const a = await t.createAccount();
     const seg = await createSegment(t, a.accountId, "Batch buyers");
