@@ -183,7 +183,8 @@ function validateAt(input: unknown, prefix: string, now: Date): EventValidation 
   }
 
   let occurredAt = now;
-  const rawOccurredAt = occurredAtSchema.safeParse(input.occurred_at);
+  // Most events carry no occurred_at: skip the parse, whose failure would build a ZodError for nothing.
+  const rawOccurredAt = input.occurred_at === undefined ? { success: false as const } : occurredAtSchema.safeParse(input.occurred_at);
   if (rawOccurredAt.success) {
     occurredAt = new Date(rawOccurredAt.data);
     if (Number.isNaN(occurredAt.getTime())) {
