@@ -392,6 +392,21 @@ export const eventsTable = pgTable(
   ],
 );
 
+// Events stored whose workflows have not finished running: a row is written with the events (same statement) and
+// deleted once their runs are recorded. A row older than a minute means the process stopped in between (a crash,
+// a deploy): the worker's maintenance runs the workflows on those events then (src/workflows/recover.ts).
+export const eventEvaluationsTable = pgTable(
+  "event_evaluations",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    eventIds: bigint("event_ids", { mode: "number" }).array().notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index("event_evaluations_created_idx").on(t.createdAt)],
+);
+
 export const WORKFLOW_STATUSES = ["active", "inactive"] as const;
 export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
 

@@ -4,8 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { upsertContacts, type ContactInput } from "../contacts/upsert";
-import type { WorkflowAction, WorkflowCondition } from "../db/schema";
-import { runWorkflows, type ActiveWorkflow, type StoredEvent, type WorkflowRunOutcome } from "../workflows/evaluate";
+import { activeWorkflowsSelect, finishEvaluation, parseActiveWorkflows, runWorkflows, type StoredEvent, type WorkflowRunOutcome } from "../workflows/evaluate";
 import type { NormalizedEvent } from "./validate";
 
 export type IngestStatus = "accepted" | "duplicate";
@@ -78,7 +77,7 @@ export async function ingestEvents(db: Db, accountId: number, events: Normalized
   // One round trip: insert what is new and, in the same snapshot, read the active workflows listening for the
   // new events' types (a partial index on (account_id, event_type) where active: inactive workflows and other
   // accounts' are never read), with the ids of action segments that no longer exist.
-  const [row] = await queryRows<{ inserted: string; workflows: string }>(
+  const [row] = await queryRows<{ inserted: string; workflows: string; pending_id: string | number | null }>(
     db,
     sql`
     with input as (
@@ -91,30 +90,21 @@ export async function ingestEvents(db: Db, accountId: number, events: Normalized
       on conflict (account_id, external_id) do nothing
       returning id, external_id
     ),
-    flows as (
-      select w.id, w.name, w.event_type as "eventType", w.conditions, w.actions,
-        (select coalesce(json_agg((a->>'segmentId')::bigint), '[]'::json)
-           from jsonb_array_elements(w.actions) a
-           where not exists (select 1 from segments s where s.account_id = ${accountId} and s.id = (a->>'segmentId')::bigint)
-        ) as "missingSegmentIds"
-      from workflows w
-      where w.account_id = ${accountId} and w.status = 'active'
-        and w.event_type in (select distinct i.type from input i join inserted n on n.external_id = i.external_id)
+    flows as (${activeWorkflowsSelect(accountId, sql`select distinct i.type from input i join inserted n on n.external_id = i.external_id`)}),
+    -- Until the runs are recorded, the new events wait here too: if the process stops before, they are run later.
+    pending as (
+      insert into event_evaluations (account_id, event_ids)
+      select ${accountId}, array_agg(n.id order by n.id) from inserted n
+      having count(*) > 0 and exists (select 1 from flows)
+      returning id
     )
     select
       (select coalesce(json_agg(json_build_object('id', id, 'external_id', external_id)), '[]'::json) from inserted)::text as inserted,
-      (select coalesce(json_agg(flows), '[]'::json) from flows)::text as workflows`,
+      (select coalesce(json_agg(flows), '[]'::json) from flows)::text as workflows,
+      (select id from pending) as pending_id`,
   );
   const inserted = JSON.parse(row!.inserted) as { id: number | string; external_id: string }[];
-  const workflows = (JSON.parse(row!.workflows) as (Omit<ActiveWorkflow, "id" | "missingSegmentIds"> & { id: number | string; missingSegmentIds: (number | string)[] })[]).map(
-    (w): ActiveWorkflow => ({
-      ...w,
-      id: Number(w.id),
-      conditions: w.conditions as WorkflowCondition[],
-      actions: w.actions as WorkflowAction[],
-      missingSegmentIds: w.missingSegmentIds.map(Number),
-    }),
-  );
+  const workflows = parseActiveWorkflows(row!.workflows);
 
   // The first event with an id in the input is the one stored; a repeat later in the same batch is a duplicate.
   const newIds = new Map(inserted.map((r) => [r.external_id, Number(r.id)]));
@@ -128,5 +118,6 @@ export async function ingestEvents(db: Db, accountId: number, events: Normalized
   });
 
   const runs = workflows.length > 0 && stored.length > 0 ? await runWorkflows(db, accountId, stored, workflows) : [];
+  if (row!.pending_id !== null) await finishEvaluation(db, accountId, Number(row!.pending_id));
   return { results, runs };
 }

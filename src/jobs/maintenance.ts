@@ -1,10 +1,13 @@
-// Periodic clean-up the worker runs about once a minute: expired files and what points at them.
+// Periodic work the worker runs about once a minute: expired files and what points at them, and events whose
+// workflows never ran because the process stopped in between.
 import type { Db } from "../db/client";
 import { expireExports } from "../exports/queries";
 import { purgeExpiredFiles } from "../files/store";
+import { recoverEvaluations } from "../workflows/recover";
 
 export async function runMaintenance(db: Db, now: Date = new Date()): Promise<void> {
   // Exports first: they let go of the files about to be purged and become "expired".
   await expireExports(db, now);
   await purgeExpiredFiles(db, now);
+  await recoverEvaluations(db);
 }

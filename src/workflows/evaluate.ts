@@ -1,7 +1,7 @@
 // Running active workflows on newly stored events: conditions in memory, then set-based membership changes per
 // (workflow, action), then one statement for the run counters and the error log. One workflow's failure is
 // recorded on it and never stops the others.
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import type { WorkflowAction, WorkflowCondition } from "../db/schema";
@@ -34,6 +34,40 @@ export interface WorkflowRunOutcome {
   error: string | null;
   /** The first matching event, named in the error log. */
   eventId: number | null;
+}
+
+/**
+ * The active workflows of the account listening for the event types `types` selects (a partial index on
+ * (account_id, event_type) where active: inactive workflows and other accounts' are never read), with the ids of
+ * action segments that no longer exist. With `activeSince`, only workflows activated at or before that moment:
+ * a workflow acts only on events received while it was active.
+ */
+export function activeWorkflowsSelect(accountId: number, types: SQL, activeSince?: SQL): SQL {
+  return sql`
+    select w.id, w.name, w.event_type as "eventType", w.conditions, w.actions,
+      (select coalesce(json_agg((a->>'segmentId')::bigint), '[]'::json)
+         from jsonb_array_elements(w.actions) a
+         where not exists (select 1 from segments s where s.account_id = ${accountId} and s.id = (a->>'segmentId')::bigint)
+      ) as "missingSegmentIds"
+    from workflows w
+    where w.account_id = ${accountId} and w.status = 'active' and w.event_type in (${types})
+      ${activeSince ? sql`and w.activated_at <= (${activeSince})` : sql``}`;
+}
+
+/** The JSON array of activeWorkflowsSelect's rows (json_agg) as ActiveWorkflows. */
+export function parseActiveWorkflows(json: string): ActiveWorkflow[] {
+  return (JSON.parse(json) as (Omit<ActiveWorkflow, "id" | "missingSegmentIds"> & { id: number | string; missingSegmentIds: (number | string)[] })[]).map((w) => ({
+    ...w,
+    id: Number(w.id),
+    conditions: w.conditions as WorkflowCondition[],
+    actions: w.actions as WorkflowAction[],
+    missingSegmentIds: w.missingSegmentIds.map(Number),
+  }));
+}
+
+/** The events' runs are recorded: they no longer wait for recovery (see eventEvaluationsTable). */
+export async function finishEvaluation(db: Db, accountId: number, pendingId: number): Promise<void> {
+  await db.execute(sql`delete from event_evaluations where account_id = ${accountId} and id = ${pendingId}`);
 }
 
 /** Label membership history shows for changes a workflow makes. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
+import { runMaintenance } from "../../src/jobs/maintenance";
 import { deactivateWorkflowsForSegment } from "../../src/workflows/queries";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
 import { onPostgres } from "../support/db";
@@ -395,5 +396,47 @@ describe("actions and runs", () => {
     assert.equal(row.eventsMatched, 39);
     assert.equal(row.contactsAdded, 20);
     assert.equal((await memberEmails(t, a.accountId, seg)).length, 20);
+  });
+});
+
+describe("recovery", () => {
+  test("events stored but never run (the process stopped in between) are run by the worker's maintenance, once", async () => {
+    const a = await t.createAccount();
+    const seg = await createSegment(t, a.accountId, "Recovered");
+    const id = await buildWorkflow(t, a, { name: "Recover", trigger: "page_view", actions: [{ kind: "add", segmentId: seg }] });
+    // What a request leaves behind when it dies after storing its events: the events and their evaluation row.
+    const [contact] = await queryRows<{ id: number }>(t.db, sql`insert into contacts (account_id, email) values (${a.accountId}, 'lost@example.com') returning id`);
+    const [event] = await queryRows<{ id: number }>(
+      t.db,
+      sql`insert into events (account_id, external_id, type, contact_id, properties, occurred_at)
+          values (${a.accountId}, 'lost-1', 'page_view', ${contact!.id}, '{"url": "https://shop.example/"}'::jsonb, now()) returning id`,
+    );
+    await t.db.execute(sql`insert into event_evaluations (account_id, event_ids, created_at) values (${a.accountId}, ${`{${event!.id}}`}::bigint[], now() - interval '2 minutes')`);
+    // Activated after the event was received: it must not act on it.
+    const later = await createSegment(t, a.accountId, "Later");
+    await buildWorkflow(t, a, { name: "Later", trigger: "page_view", actions: [{ kind: "add", segmentId: later }] });
+
+    await runMaintenance(t.db);
+    assert.deepEqual(await memberEmails(t, a.accountId, seg), ["lost@example.com"]);
+    assert.deepEqual((await history(a.accountId, seg)).map((h) => h.source_label), ["workflow Recover"]);
+    assert.equal((await workflowRow(t, a.accountId, id)).eventsMatched, 1);
+    assert.deepEqual(await memberEmails(t, a.accountId, later), [], "a workflow activated after the event does not act on it");
+    const waiting = await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from event_evaluations where account_id = ${a.accountId}`);
+    assert.equal(Number(waiting[0]!.n), 0);
+    await runMaintenance(t.db);
+    assert.equal((await workflowRow(t, a.accountId, id)).eventsMatched, 1, "run once");
+  });
+
+  test("a request leaves nothing waiting, and a recent evaluation (still in flight) is left to its request", async () => {
+    const a = await t.createAccount();
+    const seg = await createSegment(t, a.accountId, "Now");
+    await buildWorkflow(t, a, { name: "Now", trigger: "form_submit", actions: [{ kind: "add", segmentId: seg }] });
+    await send(a.apiKey, "form_submit", "now@example.com", { form: "x" });
+    assert.deepEqual(await memberEmails(t, a.accountId, seg), ["now@example.com"]);
+    const count = async () => Number((await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from event_evaluations where account_id = ${a.accountId}`))[0]!.n);
+    assert.equal(await count(), 0);
+    await t.db.execute(sql`insert into event_evaluations (account_id, event_ids) values (${a.accountId}, '{}'::bigint[])`);
+    await runMaintenance(t.db);
+    assert.equal(await count(), 1, "younger than a minute: its request may still be running it");
   });
 });
