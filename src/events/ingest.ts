@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { upsertContacts, type ContactInput } from "../contacts/upsert";
-import { activeWorkflowsSelect, finishEvaluation, parseActiveWorkflows, runWorkflows, type StoredEvent, type WorkflowRunOutcome } from "../workflows/evaluate";
+import { activeWorkflowsSelect, parseActiveWorkflows, runWorkflows, type StoredEvent, type WorkflowRunOutcome } from "../workflows/evaluate";
 import type { NormalizedEvent } from "./validate";
 
 export type IngestStatus = "accepted" | "duplicate";
@@ -117,7 +117,8 @@ export async function ingestEvents(db: Db, accountId: number, events: Normalized
     return { id: e.id, status: "accepted" };
   });
 
-  const runs = workflows.length > 0 && stored.length > 0 ? await runWorkflows(db, accountId, stored, workflows) : [];
-  if (row!.pending_id !== null) await finishEvaluation(db, accountId, Number(row!.pending_id));
+  // A pending row exists exactly when events were stored and workflows listen for them: runWorkflows ends it.
+  const pendingId = row!.pending_id === null ? undefined : Number(row!.pending_id);
+  const runs = workflows.length > 0 && stored.length > 0 ? await runWorkflows(db, accountId, stored, workflows, pendingId) : [];
   return { results, runs };
 }

@@ -102,9 +102,10 @@ interface Plan {
  * Usually every change goes in ONE statement (applyTogether). When a segment is both added to and removed from
  * in the same group, or that statement fails, the changes run one (workflow, action) at a time instead, so that
  * order holds and a failure is recorded on the one workflow it belongs to while the others still run.
- * Returns one outcome per workflow that matched at least one event or failed, already recorded.
+ * Returns one outcome per workflow that matched at least one event or failed, already recorded. `pendingId`,
+ * the events' row in event_evaluations, is deleted with the record (see finishEvaluation).
  */
-export async function runWorkflows(db: Db, accountId: number, events: StoredEvent[], workflows: ActiveWorkflow[]): Promise<WorkflowRunOutcome[]> {
+export async function runWorkflows(db: Db, accountId: number, events: StoredEvent[], workflows: ActiveWorkflow[], pendingId?: number): Promise<WorkflowRunOutcome[]> {
   const outcomes: WorkflowRunOutcome[] = [];
   const plans: Plan[] = [];
   for (const workflow of [...workflows].sort((a, b) => a.id - b.id)) {
@@ -129,7 +130,8 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
     }
   }
   if (plans.length > 0 && !(await applyTogether(db, accountId, plans))) await applyOneByOne(db, accountId, plans);
-  if (outcomes.length > 0) await recordRuns(db, accountId, outcomes);
+  if (outcomes.length > 0) await recordRuns(db, accountId, outcomes, pendingId);
+  else if (pendingId !== undefined) await finishEvaluation(db, accountId, pendingId);
   return outcomes;
 }
 
@@ -260,10 +262,11 @@ async function deactivateWorkflow(db: Db, accountId: number, workflowId: number,
 }
 
 /**
- * Adds the outcomes to the workflows' counters and writes their errors to the log, in one statement. Rows are
- * locked in id order so concurrent requests touching the same workflows queue instead of deadlocking.
+ * Adds the outcomes to the workflows' counters, writes their errors to the log and lets go of the events'
+ * evaluation row, in one statement. Rows are locked in id order so concurrent requests touching the same
+ * workflows queue instead of deadlocking.
  */
-async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcome[]) {
+async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcome[], pendingId?: number) {
   const payload = JSON.stringify(
     [...outcomes]
       .sort((a, b) => a.workflowId - b.workflowId)
@@ -278,6 +281,9 @@ async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcom
       ),
       locked as (
         select w.id from workflows w join v on v.id = w.id where w.account_id = ${accountId} order by w.id for update of w
+      ),
+      finished as (
+        delete from event_evaluations where account_id = ${accountId} and id = ${pendingId ?? null}::bigint
       ),
       logged as (
         insert into workflow_errors (account_id, workflow_id, event_id, message)
@@ -295,7 +301,8 @@ async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcom
       where w.account_id = ${accountId} and w.id = v.id`,
     );
   } catch (e) {
-    // The membership changes are made; only the counters are behind. Never fail the event for them.
+    // The membership changes are made; only the counters are behind. Never fail the event for them: the events
+    // stay in event_evaluations, and recovery runs them again later (adds and removes already made change nothing).
     console.error(`recording workflow runs failed for account ${accountId}:`, e);
   }
 }

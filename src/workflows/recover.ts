@@ -53,7 +53,11 @@ export async function recoverEvaluations(db: Db, options: { olderThanMs?: number
         sql`select coalesce(json_agg(f), '[]'::json)::text as workflows from (${activeWorkflowsSelect(accountId, types, receivedAt)}) f`,
       );
       const workflows = parseActiveWorkflows(flows!.workflows);
-      if (workflows.length > 0) await runWorkflows(db, accountId, stored, workflows);
+      if (workflows.length > 0) {
+        await runWorkflows(db, accountId, stored, workflows, pendingId);
+        ran++;
+        continue;
+      }
     }
     await finishEvaluation(db, accountId, pendingId);
     ran++;
