@@ -14,6 +14,10 @@ const schema = z.object({
   EXPORT_TTL_DAYS: z.coerce.number().positive().default(7),
   IMPORT_TTL_DAYS: z.coerce.number().positive().default(30),
   SECURE_COOKIES: z.enum(["auto", "on", "off"]).default("auto"),
+  // How many proxies (load balancer, CDN) stand in front of Roster and append to X-Forwarded-For. 0: the socket's
+  // address is the client's. Behind one proxy the socket is always the proxy, and sign-in throttling per address
+  // would count every user as one.
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -10,6 +10,20 @@ const MAX_BLOCK_MS = 15 * 60_000;
 /** Failures older than this are forgotten. */
 const WINDOW_MS = 15 * 60_000;
 
+/**
+ * The client's address: the socket's, or with `trustProxy` hops the entry that many places from the end of
+ * X-Forwarded-For (each trusted proxy appends the address it received from, so entries before it may be forged).
+ * Falls back to the socket's address when the header is shorter than that.
+ */
+export function clientAddress(socketAddress: string | null, forwardedFor: string | undefined, trustProxy: number): string | null {
+  if (trustProxy > 0 && forwardedFor) {
+    const chain = forwardedFor.split(",").map((s) => s.trim()).filter(Boolean);
+    const entry = chain[chain.length - trustProxy];
+    if (entry) return entry;
+  }
+  return socketAddress;
+}
+
 export function throttleKeys(email: string, address: string | null): string[] {
   const keys = [`email:${email.trim().toLowerCase()}`];
   if (address) keys.push(`ip:${address}`);

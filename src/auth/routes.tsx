@@ -7,7 +7,7 @@ import type { AppEnv } from "../web";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { accountExists, changePassword, createAccountWithAdmin, findUserByCredentials, getUser } from "./accounts";
 import { MIN_PASSWORD_LENGTH, verifyPasswordHash } from "./password";
-import { clearFailedSignIns, recordFailedSignIn, secondsUntilAllowed, throttleKeys } from "./rate-limit";
+import { clearFailedSignIns, clientAddress, recordFailedSignIn, secondsUntilAllowed, throttleKeys } from "./rate-limit";
 import { SESSION_COOKIE, createSession, generateSessionToken, invalidateSession, validateSessionToken } from "./session";
 
 export const emailSchema = z.string().trim().max(254).email("Enter a valid email address.");
@@ -39,13 +39,15 @@ export function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: D
   setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: "Lax", secure: isSecure(c), path: "/", expires: expiresAt });
 }
 
-/** The client's address for throttling; absent when the request did not come through a socket (tests). */
-function clientAddress(c: Context<AppEnv>): string | null {
+/** The client's address for throttling (see TRUST_PROXY); absent when neither a socket nor a trusted proxy says (tests). */
+function requestAddress(c: Context<AppEnv>): string | null {
+  let socket: string | null = null;
   try {
-    return getConnInfo(c).remote.address ?? null;
+    socket = getConnInfo(c).remote.address ?? null;
   } catch {
-    return null;
+    // not through a socket
   }
+  return clientAddress(socket, c.req.header("X-Forwarded-For"), c.get("deps").config.TRUST_PROXY);
 }
 
 /** Only same-site relative paths may be a post-sign-in destination. */
@@ -82,7 +84,7 @@ export const authRoutes = new Hono<AppEnv>()
     const email = String(form.email ?? "").trim();
     const password = String(form.password ?? "");
     const next = String(form.next ?? "");
-    const keys = throttleKeys(email, clientAddress(c));
+    const keys = throttleKeys(email, requestAddress(c));
     const wait = await secondsUntilAllowed(db, keys);
     if (wait > 0) {
       const error = `Too many failed sign-ins. Wait ${wait} second${wait === 1 ? "" : "s"}, then try again.`;

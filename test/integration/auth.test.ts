@@ -84,6 +84,23 @@ describe("first run and sign-in", () => {
     assert.ok(Number(blocked.headers.get("retry-after")) > 0);
   });
 
+  test("behind a trusted proxy, failures are counted per client address from X-Forwarded-For, not per proxy", async () => {
+    const proxied = await createTestApp({ TRUST_PROXY: "1" });
+    try {
+      const from = (address: string) => ({ "X-Forwarded-For": `198.51.100.77, ${address}` }); // the first entry is forged
+      for (let i = 0; i < 5; i++) {
+        const res = await proxied.browser(null, "/sign-in", { form: { email: `spray${i}@acme.test`, password: "guess" }, headers: from("203.0.113.5") });
+        assert.equal(res.status, 401);
+      }
+      const blocked = await proxied.browser(null, "/sign-in", { form: { email: "spray9@acme.test", password: "guess" }, headers: from("203.0.113.5") });
+      assert.equal(blocked.status, 429, "five failures from one address, on five emails, slow that address down");
+      const other = await proxied.browser(null, "/sign-in", { form: { email: "someone@acme.test", password: "guess" }, headers: from("203.0.113.9") });
+      assert.equal(other.status, 401, "another client behind the same proxy is not blocked");
+    } finally {
+      await proxied.close();
+    }
+  });
+
   test("a cross-site form post is refused", async () => {
     const res = await t.browser(null, "/sign-in", { form: { email: "ada@acme.test", password: "correct horse battery" }, headers: { Origin: "https://evil.example" } });
     assert.equal(res.status, 403);

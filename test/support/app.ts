@@ -22,9 +22,10 @@ export interface TestAccount {
 
 let counter = 0;
 
-export async function createTestApp() {
+/** `env` adds configuration variables, e.g. `{ TRUST_PROXY: "1" }`. */
+export async function createTestApp(env: Record<string, string> = {}) {
   const database: TestDatabase = await createTestDatabase();
-  const config = parseConfig({ LOG_LEVEL: "silent", WORKER: "off" });
+  const config = parseConfig({ LOG_LEVEL: "silent", WORKER: "off", ...env });
   const deps = { database, config };
   const { app } = createApp(deps);
   const db = database.db;
