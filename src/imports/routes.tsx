@@ -5,7 +5,7 @@ import { ImportsPage } from "../../views/imports/list";
 import { NewImportPage, PastePreview, type PastePreviewProps } from "../../views/imports/new";
 import { ImportPage, ImportPanel, type MappingErrors, type MappingValues } from "../../views/imports/show";
 import { deleteFile } from "../files/store";
-import { retryJob } from "../jobs/queue";
+import { cancelJob, retryJob } from "../jobs/queue";
 import { pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import { errorReportResponse, uploadExpiry, uploadRequest } from "./api";
 import { mapHeaders, type ColumnTarget } from "./headers";
@@ -170,13 +170,16 @@ export const importRoutes = new Hono<AppEnv>()
     }
     return c.redirect(`/imports/${view.import.id}`, 303);
   })
-  .post("/:id/retry", async (c) => {
+  .post("/:id/:action{retry|cancel}", async (c) => {
     const db = c.get("db");
     const user = c.get("user")!;
     const id = parseId(c.req.param("id"));
     const view = id ? await getImportView(db, user.accountId, id) : null;
     if (!view || view.import.jobId === null) return c.html(<NotFoundPage user={user} />, 404);
-    await retryJob(db, user.accountId, view.import.jobId, IMPORT_JOB);
+    // A cancelled import changes nothing: everything it writes is in the transaction that completes its job, which
+    // then finds the job cancelled and rolls back; a running one stops at its next check of the job.
+    if (c.req.param("action") === "cancel") await cancelJob(db, user.accountId, view.import.jobId, IMPORT_JOB);
+    else await retryJob(db, user.accountId, view.import.jobId, IMPORT_JOB);
     return c.redirect(`/imports/${view.import.id}`, 303);
   })
   .get("/:id/errors", async (c) => {

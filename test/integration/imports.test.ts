@@ -311,6 +311,33 @@ describe("HTML flow", () => {
     assert.match(list, /pasted\.csv/);
   });
 
+  test("a started import can be cancelled: nothing is imported, it says so, and it can be tried again", async () => {
+    const account = await t.createAccount();
+    const cookie = account.adminCookie;
+    const created = await t.browser(cookie, "/imports", { form: { csv: "email\ncancel-me@example.com\n" } });
+    const location = created.headers.get("location")!;
+    assert.equal((await t.browser(cookie, `${location}/preview`, { form: { map_0: "email", segment_mode: "none" } })).status, 303);
+    await t.runJobs();
+    assert.equal((await t.browser(cookie, `${location}/start`, { form: {} })).status, 303);
+    const waiting = await (await t.browser(cookie, location)).text();
+    assert.match(waiting, /Cancel import/);
+
+    assert.equal((await t.browser(cookie, `${location}/cancel`, { form: {} })).status, 303);
+    await t.runJobs();
+    const page = await (await t.browser(cookie, location)).text();
+    assert.match(page, /Import cancelled/);
+    assert.match(page, /Nothing was imported/);
+    assert.doesNotMatch(page, /hx-trigger/, "a cancelled import stops polling");
+    assert.deepEqual(await contacts(account.accountId), []);
+    assert.match(await (await t.browser(cookie, "/imports")).text(), /badge cancelled/);
+    const viewer = await account.userCookie("viewer");
+    assert.equal((await t.browser(viewer, `${location}/cancel`, { form: {} })).status, 403);
+
+    assert.equal((await t.browser(cookie, `${location}/retry`, { form: {} })).status, 303);
+    await t.runJobs();
+    assert.deepEqual((await contacts(account.accountId)).map((c) => c.email), ["cancel-me@example.com"]);
+  });
+
   test("a multipart upload becomes a draft with its columns mapped", async () => {
     const account = await t.createAccount();
     const form = new FormData();

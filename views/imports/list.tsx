@@ -52,7 +52,7 @@ export function ImportsPage({ user, imports, nextBefore }: { user: SessionUser; 
                       {(imp.segmentName ?? imp.newSegmentName) && <>; segment {imp.segmentName ?? imp.newSegmentName}</>}
                     </small>
                   </td>
-                  <td><span class={`badge ${status}`}>{status}</span></td>
+                  <td>{view.job?.status === "cancelled" ? <span class="badge cancelled">cancelled</span> : <span class={`badge ${status}`}>{status}</span>}</td>
                   {cell(counts.rows)}
                   {cell(counts.created)}
                   {cell(counts.updated)}

@@ -243,6 +243,9 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
             label={`${formatCount(counts.rows)} rows, ${formatBytes(view.job?.progressDone ?? 0)} of ${formatBytes(imp.sizeBytes)} read`}
           />
           <p class="muted">You can leave this page: the import goes on, and its result will be here and in the list of imports.</p>
+          <form method="post" action={`/imports/${imp.id}/cancel`} class="inline-form">
+            <button type="submit" class="secondary outline">Cancel import</button>
+          </form>
         </article>
       )}
       {status === "completed" && (
@@ -261,8 +264,17 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
       )}
       {status === "failed" && (
         <article>
-          <header><h2>Import failed <span class="badge failed">failed</span></h2></header>
-          <p class="notice error" role="alert">{view.job?.error ?? "The import stopped."} Nothing was imported.</p>
+          {view.job?.status === "cancelled" ? (
+            <>
+              <header><h2>Import cancelled <span class="badge cancelled">cancelled</span></h2></header>
+              <p class="notice">It was cancelled before it finished. Nothing was imported.</p>
+            </>
+          ) : (
+            <>
+              <header><h2>Import failed <span class="badge failed">failed</span></h2></header>
+              <p class="notice error" role="alert">{view.job?.error ?? "The import stopped."} Nothing was imported.</p>
+            </>
+          )}
           <form method="post" action={`/imports/${imp.id}/retry`} class="inline-form">
             <button type="submit" class="secondary">Try again</button>
           </form>
