@@ -328,7 +328,7 @@ describe("HTML flow", () => {
     assert.match(page, /Import cancelled/);
     assert.match(page, /Nothing was imported/);
     assert.doesNotMatch(page, /hx-trigger/, "a cancelled import stops polling");
-    assert.deepEqual(await contacts(account.accountId), []);
+    assert.equal((await contacts(account.accountId)).length, 0);
     assert.match(await (await t.browser(cookie, "/imports")).text(), /badge cancelled/);
     const viewer = await account.userCookie("viewer");
     assert.equal((await t.browser(viewer, `${location}/cancel`, { form: {} })).status, 403);
