@@ -267,7 +267,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
           {view.job?.status === "cancelled" ? (
             <>
               <header><h2>Import cancelled <span class="badge cancelled">cancelled</span></h2></header>
-              <p class="notice">It was cancelled before it finished. Nothing was imported.</p>
+              <p class="notice warning">It was cancelled before it finished. Nothing was imported.</p>
             </>
           ) : (
             <>
