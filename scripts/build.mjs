@@ -5,7 +5,8 @@
 import { build } from "esbuild";
 
 await build({
-  entryPoints: { server: "src/server.ts", worker: "src/worker.ts" },
+  // The XLSX thread is started from a file of its own (src/exports/xlsx-thread-client.ts finds it next to the bundle).
+  entryPoints: { server: "src/server.ts", worker: "src/worker.ts", "xlsx-thread": "src/exports/xlsx-thread.ts" },
   outdir: "dist",
   outExtension: { ".js": ".mjs" },
   bundle: true,

@@ -11,7 +11,9 @@ import { createFile, createFileWriter, deleteFile, setFileExpiry } from "../file
 import { completeJob, reportProgress } from "../jobs/queue";
 import { JobError, type JobContext } from "../jobs/worker";
 import { availableFields, exportColumns, listCustomFields, resolveFields, UnknownFieldsError, type ExportField } from "./fields";
+import { columnParsers, parseCopyLines, typeRows } from "./copy-text";
 import { createExportWriter, fileInfo, isExportFormat, type ExportRow } from "./formats";
+import { XlsxThread } from "./xlsx-thread-client";
 
 /** Rows per read on PGlite. 5,000 keeps a batch around 1 MB for 6 columns: few round trips, flat memory. */
 export const EXPORT_BATCH_ROWS = 5000;
@@ -20,6 +22,8 @@ const COPY_READ_BYTES = 64 * 1024;
 /** The native CSV path converts and stores COPY's output in pieces of about this many bytes. */
 const COPY_PIECE_BYTES = 64 * 1024;
 const STORE_AHEAD_BYTES = 4 * 1024 * 1024;
+/** COPY text goes to the XLSX thread in pieces of about this many bytes. */
+const XLSX_PIECE_BYTES = 256 * 1024;
 const PROGRESS_EVERY_MS = 250;
 const KEY = "__export_key";
 
@@ -63,60 +67,6 @@ function selectList(fields: readonly ExportField[], keys: readonly string[], wit
   });
   parts.push(withSegment ? sql`m.contact_id as ${alias(KEY)}` : sql`c.id as ${alias(KEY)}`);
   return sql.join(parts, sql`, `);
-}
-
-type Parse = (text: string) => unknown;
-
-/** Text of each column to the value the writers expect: Dates, numbers and booleans where the property says so. */
-function columnParsers(fields: readonly ExportField[], isoDates: boolean): Parse[] {
-  return fields.map((f): Parse => {
-    switch (f.type) {
-      case "datetime":
-        return isoDates ? (t) => t : (t) => new Date(Math.round(Number(t)));
-      case "number":
-        return (t) => (t !== "" && Number.isFinite(Number(t)) ? Number(t) : t);
-      case "boolean":
-        return (t) => (t === "true" ? true : t === "false" ? false : t);
-      default:
-        return (t) => t;
-    }
-  });
-}
-
-function typeRows(rows: Record<string, unknown>[], keys: readonly string[], parsers: readonly Parse[]) {
-  for (const row of rows) {
-    for (let i = 0; i < keys.length; i++) {
-      const v = row[keys[i]!];
-      if (v !== null && v !== undefined) row[keys[i]!] = parsers[i]!(String(v));
-    }
-  }
-}
-
-const COPY_ESCAPES: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v" };
-
-/**
- * Turns COPY's text format (one line per row, tab-separated, `\N` for null, backslash escapes) into rows keyed
- * like the writers expect. Lines without a backslash, nearly all of them, are split as they are.
- */
-export function parseCopyLines(lines: readonly string[], keys: readonly string[], parsers: readonly Parse[]): ExportRow[] {
-  const rows = new Array<ExportRow>(lines.length);
-  const n = keys.length;
-  for (let r = 0; r < lines.length; r++) {
-    const line = lines[r]!;
-    const parts = line.split("\t");
-    const row: Record<string, unknown> = {};
-    for (let i = 0; i < n; i++) {
-      let text = parts[i]!;
-      if (text === "\\N") {
-        row[keys[i]!] = null;
-        continue;
-      }
-      if (text.includes("\\")) text = text.replace(/\\(.)/g, (_, c: string) => COPY_ESCAPES[c] ?? c);
-      row[keys[i]!] = parsers[i]!(text);
-    }
-    rows[r] = row;
-  }
-  return rows;
 }
 
 /**
@@ -320,6 +270,7 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
   const writer = createExportWriter(exp.format, columns);
   let out: ReturnType<typeof createFileWriter> | null = null;
   let storeError: Error | null = null;
+  let thread: XlsxThread | null = null;
   let progress: (done: number, total: number) => Promise<void> = async () => {};
   let done = 0;
   let total = 0;
@@ -383,6 +334,50 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
         out.end();
         await finished(out);
       });
+    } else if (client && exp.format === "xlsx") {
+      // XLSX on PostgreSQL: COPY text goes to the XLSX thread in pieces, its zip bytes come back to the file store.
+      await client.begin("isolation level repeatable read read only", async (tx) => {
+        total = await snapshotCountPg(tx, accountId, exp.segmentId);
+        out = createFileWriter(db, file, client);
+        out.on("error", (e) => (storeError = e));
+        await ctx.progress(0, total);
+        const xlsx = (thread = new XlsxThread({ fields, columns }, async (bytes, rows) => {
+          await send(bytes);
+          done += rows;
+          if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+            lastProgress = Date.now();
+            await ctx.progress(done, total);
+          }
+        }));
+        const select = selectList(fields, columns.map((c) => c.key), exp.segmentId !== null, false);
+        const query = new PgDialect().sqlToQuery(snapshotQuery(accountId, exp.segmentId, select).inlineParams());
+        const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
+        let parts: Buffer[] = [];
+        let partsBytes = 0;
+        const pass = async () => {
+          if (ctx.signal.aborted) throw new Error("Export cancelled.");
+          const piece = new Uint8Array(partsBytes); // its own memory, to be moved to the thread
+          let at = 0;
+          for (const part of parts) {
+            piece.set(part, at);
+            at += part.length;
+          }
+          parts = [];
+          partsBytes = 0;
+          await xlsx.push(piece);
+        };
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          parts.push(chunk);
+          partsBytes += chunk.length;
+          if (partsBytes >= XLSX_PIECE_BYTES) await pass();
+        }
+        if (partsBytes > 0) await pass();
+        // As in readSnapshot: resume postgres.js's socket after the COPY stream has ended.
+        (stream as unknown as { _read(size: number): void })._read(0);
+        await xlsx.finish();
+        out.end();
+        await finished(out);
+      });
     } else await readSnapshot(ctx, { accountId, segmentId: exp.segmentId, isoDates: exp.format !== "xlsx" }, fields, columns.map((c) => c.key), {
       async start(n, store, report) {
         total = n;
@@ -421,6 +416,7 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
     });
     return undefined;
   } catch (e) {
+    await (thread as XlsxThread | null)?.close();
     (out as ReturnType<typeof createFileWriter> | null)?.destroy();
     await deleteFile(db, accountId, file.id).catch(() => {});
     throw e;

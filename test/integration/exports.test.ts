@@ -10,7 +10,8 @@ import { upsertContacts } from "../../src/contacts/upsert";
 import { openDatabase, queryRows, type Db } from "../../src/db/client";
 import { customFieldsTable, exportsTable, filesTable, segmentsTable } from "../../src/db/schema";
 import { restoreNeutralisedFormula } from "../../src/exports/formats";
-import { parseCopyLines, runExportJob } from "../../src/exports/run";
+import { parseCopyLines } from "../../src/exports/copy-text";
+import { runExportJob } from "../../src/exports/run";
 import { mapHeaders } from "../../src/imports/headers";
 import { openCsvStream } from "../../src/imports/parse";
 import { setFileExpiry } from "../../src/files/store";
@@ -381,6 +382,66 @@ test("snapshot: the file holds the members at the start, while the segment chang
     const body = (await (await t.api(a.apiKey, `/exports/${created.id}`)).json()) as { rows_total: number; rows_done: number };
     assert.equal(body.rows_total, n);
     assert.equal(body.rows_done, n);
+  } finally {
+    jobHandlers.export = runExportJob;
+  }
+});
+
+test("a large XLSX export goes through the XLSX thread piece by piece: every row, in order, in a valid workbook", { skip: onPostgres ? false : "the XLSX thread reads PostgreSQL's COPY; PGlite writes XLSX on the job's thread" }, async () => {
+  const a = await t.createAccount();
+  const segmentId = await makeSegment(t.db, a.accountId, "Many");
+  const n = 20_000; // about 1.4 MB of COPY text: several pieces, more than the thread takes at once
+  await t.db.execute(sql`insert into contacts (account_id, email, first_name, last_name)
+    select ${a.accountId}, 'x' || lpad(g::text, 6, '0') || '@example.com', 'Zoë ' || g, case when g % 1000 = 0 then '=cmd' else 'Müller' end
+    from generate_series(1, ${n}) g`);
+  await addContactsToSegment(t.db, a.accountId, segmentId, sql`select id from contacts where account_id = ${a.accountId}`, source);
+  const { res } = await exportVia(a, { segment_id: segmentId, fields: ["email", "first_name", "last_name", "created_at"], format: "xlsx" });
+  const dir = mkdtempSync(join(tmpdir(), "roster-xlsx-"));
+  try {
+    const path = join(dir, "export.xlsx");
+    writeFileSync(path, Buffer.from(await res.arrayBuffer()));
+    assert.match(execFileSync("unzip", ["-t", path], { encoding: "utf8" }), /No errors detected/);
+    const sheet = execFileSync("unzip", ["-p", path, "xl/worksheets/sheet1.xml"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const emails = [...sheet.matchAll(/<c r="A\d+" t="inlineStr"><is><t>(x\d+@example\.com)<\/t>/g)].map((m) => m[1]);
+    assert.equal(emails.length, n);
+    assert.deepEqual([emails[0], emails[n - 1]], ["x000001@example.com", `x0${n}@example.com`]);
+    assert.ok(emails.every((e, i) => i === 0 || e! > emails[i - 1]!), "in contact order");
+    assert.match(sheet, /<c r="B2" t="inlineStr"><is><t>Zoë 1<\/t>/);
+    assert.match(sheet, /<c r="C1001" s="3" t="inlineStr"><is><t>=cmd<\/t>/, "formula-like text keeps its value with the quotePrefix style");
+    assert.match(sheet, /<c r="D2" s="2"><v>\d+\.\d+<\/v><\/c>/, "date-times are serial numbers with the date-time style");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an XLSX export stopped midway (cancelled) stops its thread and leaves no file", { skip: onPostgres ? false : "the XLSX thread reads PostgreSQL's COPY" }, async () => {
+  const a = await t.createAccount();
+  const segmentId = await makeSegment(t.db, a.accountId, "Stopped");
+  await t.db.execute(sql`insert into contacts (account_id, email) select ${a.accountId}, 's' || g || '@example.com' from generate_series(1, 20000) g`);
+  await addContactsToSegment(t.db, a.accountId, segmentId, sql`select id from contacts where account_id = ${a.accountId}`, source);
+  const files = async () => Number((await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from files where account_id = ${a.accountId}`))[0]!.n);
+  const stop = new AbortController();
+  let stoppedAt = -1;
+  jobHandlers.export = (ctx) =>
+    runExportJob({
+      ...ctx,
+      signal: stop.signal,
+      async progress(done, total, partial) {
+        await ctx.progress(done, total, partial);
+        if (done > 0 && stoppedAt < 0) {
+          stoppedAt = done;
+          stop.abort();
+        }
+      },
+    });
+  try {
+    const created = (await (await t.api(a.apiKey, "/exports", { json: { segment_id: segmentId, fields: ["email"], format: "xlsx" } })).json()) as { id: number };
+    await t.runJobs();
+    assert.ok(stoppedAt > 0 && stoppedAt < 20000, `stopped midway (at ${stoppedAt})`);
+    const body = (await (await t.api(a.apiKey, `/exports/${created.id}`)).json()) as { status: string; download_url: string | null };
+    assert.notEqual(body.status, "completed");
+    assert.equal(body.download_url, null);
+    assert.equal(await files(), 0, "the partial file was deleted");
   } finally {
     jobHandlers.export = runExportJob;
   }
