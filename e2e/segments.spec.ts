@@ -96,3 +96,34 @@ test("a static segment from creation to history", async ({ page, admin }) => {
   await page.goto("/contacts");
   await expect(page.locator("#contacts-results tbody tr")).toHaveCount(3);
 });
+
+test("select every contact on a page with one checkbox and add them to a segment", async ({ page, admin }) => {
+  await signIn(page, admin);
+  for (const email of ["page.one@example.com", "page.two@example.com", "page.three@example.com"]) {
+    await page.goto("/contacts/new");
+    await page.getByLabel("Email").fill(email);
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByRole("status")).toContainText(`The contact ${email} was added.`);
+  }
+  await page.goto("/segments/new");
+  await page.getByLabel("Segment Name").fill("Whole page");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("heading", { name: "Whole page" })).toBeVisible();
+
+  await page.goto("/contacts?q=page.");
+  const rows = page.locator("#contacts-results tbody tr");
+  await expect(rows).toHaveCount(3);
+  const all = page.getByRole("checkbox", { name: "Select every contact on this page" });
+  const boxes = page.locator('#contacts-results tbody input[name="ids"]');
+  await all.check();
+  for (const box of await boxes.all()) await expect(box).toBeChecked();
+  await boxes.first().uncheck();
+  await expect(all).not.toBeChecked();
+  expect(await all.evaluate((el) => (el as HTMLInputElement).indeterminate)).toBe(true);
+  await boxes.first().check();
+  await expect(all).toBeChecked();
+
+  await page.getByLabel("Segment to change").selectOption({ label: "Whole page" });
+  await page.getByRole("button", { name: "Add to segment" }).click();
+  await expect(page.getByRole("status")).toContainText("3 contacts added to Whole page.");
+});

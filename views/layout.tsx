@@ -26,6 +26,7 @@ export function Layout({ title, user, section, children }: LayoutProps) {
         <link rel="stylesheet" href="/public/vendor/pico.min.css" />
         <link rel="stylesheet" href="/public/app.css" />
         <script src="/public/vendor/htmx.min.js" defer></script>
+        <script src="/public/app.js" defer></script>
       </head>
       <body>
         <header class="container site-header">

@@ -25,7 +25,17 @@ export function ContactsTable({ rows, selectForm, showMembership, rowActions, em
       <table class="contacts-table">
         <thead>
           <tr>
-            <th scope="col">Email</th>
+            <th scope="col">
+              {selectForm ? (
+                <label class="row-select">
+                  {/* Shown only with app.js, which makes it work (html.js). */}
+                  <input type="checkbox" class="js-only" data-select-page form={selectForm} aria-label="Select every contact on this page" />
+                  Email
+                </label>
+              ) : (
+                "Email"
+              )}
+            </th>
             <th scope="col">First name</th>
             <th scope="col">Last name</th>
             <th scope="col">Phone</th>
