@@ -67,7 +67,12 @@ export function parseActiveWorkflows(json: string): ActiveWorkflow[] {
 
 /** The events' runs are recorded: they no longer wait for recovery (see eventEvaluationsTable). */
 export async function finishEvaluation(db: Db, accountId: number, pendingId: number): Promise<void> {
-  await db.execute(sql`delete from event_evaluations where account_id = ${accountId} and id = ${pendingId}`);
+  try {
+    await db.execute(sql`delete from event_evaluations where account_id = ${accountId} and id = ${pendingId}`);
+  } catch (e) {
+    // The events are stored and run: a row left behind only means recovery runs them again in a minute.
+    console.error(`ending workflow evaluation ${pendingId} of account ${accountId} failed:`, e);
+  }
 }
 
 /** Label membership history shows for changes a workflow makes. */
@@ -103,7 +108,8 @@ interface Plan {
  * in the same group, or that statement fails, the changes run one (workflow, action) at a time instead, so that
  * order holds and a failure is recorded on the one workflow it belongs to while the others still run.
  * Returns one outcome per workflow that matched at least one event or failed, already recorded. `pendingId`,
- * the events' row in event_evaluations, is deleted with the record (see finishEvaluation).
+ * the events' row in event_evaluations, ends with the membership changes (applyTogether) or with the record;
+ * when another run already ended it, this one changes and records nothing and returns no outcome.
  */
 export async function runWorkflows(db: Db, accountId: number, events: StoredEvent[], workflows: ActiveWorkflow[], pendingId?: number): Promise<WorkflowRunOutcome[]> {
   const outcomes: WorkflowRunOutcome[] = [];
@@ -129,9 +135,17 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
       if (!outcomes.includes(outcome)) outcomes.push(outcome);
     }
   }
-  if (plans.length > 0 && !(await applyTogether(db, accountId, plans))) await applyOneByOne(db, accountId, plans);
-  if (outcomes.length > 0) await recordRuns(db, accountId, outcomes, pendingId);
-  else if (pendingId !== undefined) await finishEvaluation(db, accountId, pendingId);
+  // Who lets go of the events' evaluation row: applyTogether, in its own statement, or else recordRuns.
+  let pending = pendingId;
+  if (plans.length > 0) {
+    const together = await applyTogether(db, accountId, plans, pendingId);
+    // Another run (recovery, or the request recovery thought was gone) took these events: it records them.
+    if (together === "taken") return [];
+    if (together === "applied") pending = undefined;
+    else await applyOneByOne(db, accountId, plans);
+  }
+  if (outcomes.length > 0) await recordRuns(db, accountId, outcomes, pending);
+  else if (pending !== undefined) await finishEvaluation(db, accountId, pending);
   return outcomes;
 }
 
@@ -144,9 +158,14 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
  * FOR NO KEY UPDATE leaves the foreign key checks of inserts into other segments free.
  * The contacts are the events' own (resolved in this account) and the segments were read with the workflows:
  * the foreign keys check both, and a segment deleted meanwhile fails the statement (then see applyOneByOne).
- * Returns false, having changed nothing, when the group must go one change at a time.
+ *
+ * With `pendingId`, the events' evaluation row is locked first and deleted by the same statement: the changes
+ * and the row's end commit together, so recovery never applies them a second time, and of two runs of the same
+ * events (a request slowed past recovery's minute, and recovery) only the first changes anything.
+ * Returns "applied"; "taken" when the row was already gone (nothing changed); "one by one", having changed
+ * nothing, when the group must go one change at a time.
  */
-async function applyTogether(db: Db, accountId: number, plans: Plan[]): Promise<boolean> {
+async function applyTogether(db: Db, accountId: number, plans: Plan[], pendingId?: number): Promise<"applied" | "taken" | "one by one"> {
   const adds = new Map<string, { s: number; c: number; w: number }>();
   const removes = new Map<string, { s: number; c: number; w: number }>();
   for (const { workflow, contactIds } of plans) {
@@ -159,16 +178,24 @@ async function applyTogether(db: Db, accountId: number, plans: Plan[]): Promise<
     }
   }
   const removedFrom = new Set([...removes.values()].map((p) => p.s));
-  if ([...adds.values()].some((p) => removedFrom.has(p.s))) return false;
+  if ([...adds.values()].some((p) => removedFrom.has(p.s))) return "one by one";
   const labels = plans.map((p) => ({ w: p.workflow.id, label: workflowSourceLabel(p.workflow.name) }));
   // Sorted, so concurrent groups insert into the membership index in the same order.
   const sorted = (m: Map<string, { s: number; c: number; w: number }>) => [...m.values()].sort((a, b) => a.s - b.s || a.c - b.c);
+  // Without an evaluation row (runWorkflows called directly), the claim is a row that always exists.
+  const claim =
+    pendingId === undefined
+      ? sql`select 0::bigint as id`
+      : sql`select id from event_evaluations where account_id = ${accountId} and id = ${pendingId} for update`;
+  const claimed = sql`(select count(*) from locked) >= 0 and exists (select 1 from claim)`;
   let counts: { w: number | string; action: "added" | "removed"; n: number | string }[];
+  let taken: boolean;
   try {
-    const [row] = await queryRows<{ counts: string }>(
+    const [row] = await queryRows<{ counts: string; claimed: string | number }>(
       db,
       sql`
-      with labels as (select * from jsonb_to_recordset(${JSON.stringify(labels)}::jsonb) as l(w bigint, label text)),
+      with claim as (${claim}),
+      labels as (select * from jsonb_to_recordset(${JSON.stringify(labels)}::jsonb) as l(w bigint, label text)),
       add_pairs as (select * from jsonb_to_recordset(${JSON.stringify(sorted(adds))}::jsonb) as a(s bigint, c bigint, w bigint)),
       remove_pairs as (select * from jsonb_to_recordset(${JSON.stringify(sorted(removes))}::jsonb) as r(s bigint, c bigint, w bigint)),
       locked as (
@@ -180,14 +207,14 @@ async function applyTogether(db: Db, accountId: number, plans: Plan[]): Promise<
         insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label)
         select ${accountId}, a.s, a.c, now(), 'workflow', a.w, l.label
         from add_pairs a join labels l on l.w = a.w
-        where (select count(*) from locked) >= 0
+        where ${claimed}
         order by a.s, a.c
         on conflict do nothing
         returning segment_id, contact_id, source_id as w
       ),
       removed as (
         delete from segment_members m using remove_pairs r
-        where m.account_id = ${accountId} and m.segment_id = r.s and m.contact_id = r.c and (select count(*) from locked) >= 0
+        where m.account_id = ${accountId} and m.segment_id = r.s and m.contact_id = r.c and ${claimed}
         returning m.segment_id, m.contact_id, r.w
       ),
       changes as (
@@ -207,21 +234,27 @@ async function applyTogether(db: Db, accountId: number, plans: Plan[]): Promise<
         update segments s set member_count = s.member_count + deltas.d, updated_at = now()
         from deltas
         where s.account_id = ${accountId} and s.id = deltas.segment_id
+      ),
+      finished as (
+        delete from event_evaluations where account_id = ${accountId} and id in (select id from claim)
       )
-      select coalesce((select json_agg(x) from (select w, action, count(*) as n from changes group by w, action) x), '[]'::json)::text as counts`,
+      select coalesce((select json_agg(x) from (select w, action, count(*) as n from changes group by w, action) x), '[]'::json)::text as counts,
+        (select count(*) from claim) as claimed`,
     );
     counts = JSON.parse(row!.counts);
+    taken = Number(row!.claimed) === 0;
   } catch {
     // A segment deleted meanwhile, a deadlock, ...: one change at a time tells which workflow it belongs to.
-    return false;
+    return "one by one";
   }
+  if (taken) return "taken";
   const byWorkflow = new Map(plans.map((p) => [p.workflow.id, p.outcome]));
   for (const c of counts) {
     const outcome = byWorkflow.get(Number(c.w))!;
     if (c.action === "added") outcome.added += Number(c.n);
     else outcome.removed += Number(c.n);
   }
-  return true;
+  return "applied";
 }
 
 /**
@@ -267,6 +300,8 @@ async function deactivateWorkflow(db: Db, accountId: number, workflowId: number,
  * workflows queue instead of deadlocking.
  */
 async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcome[], pendingId?: number) {
+  // With an evaluation row, only the run that deletes it records: two runs of the same events count once.
+  const recorded = pendingId === undefined ? sql`true` : sql`exists (select 1 from finished)`;
   const payload = JSON.stringify(
     [...outcomes]
       .sort((a, b) => a.workflowId - b.workflowId)
@@ -283,11 +318,11 @@ async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcom
         select w.id from workflows w join v on v.id = w.id where w.account_id = ${accountId} order by w.id for update of w
       ),
       finished as (
-        delete from event_evaluations where account_id = ${accountId} and id = ${pendingId ?? null}::bigint
+        delete from event_evaluations where account_id = ${accountId} and id = ${pendingId ?? null}::bigint returning id
       ),
       logged as (
         insert into workflow_errors (account_id, workflow_id, event_id, message)
-        select ${accountId}, v.id, v.event_id, v.error from v join locked on locked.id = v.id where v.error is not null
+        select ${accountId}, v.id, v.event_id, v.error from v join locked on locked.id = v.id where v.error is not null and ${recorded}
       )
       update workflows w set
         events_matched = w.events_matched + v.matched,
@@ -298,11 +333,12 @@ async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcom
         last_error = coalesce(v.error, w.last_error),
         last_error_at = case when v.error is not null then now() else w.last_error_at end
       from v join locked on locked.id = v.id
-      where w.account_id = ${accountId} and w.id = v.id`,
+      where w.account_id = ${accountId} and w.id = v.id and ${recorded}`,
     );
   } catch (e) {
-    // The membership changes are made; only the counters are behind. Never fail the event for them: the events
-    // stay in event_evaluations, and recovery runs them again later (adds and removes already made change nothing).
+    // The membership changes are made; only the counters are behind. Never fail the event for them, and let go of
+    // the evaluation row anyway: recovery running the events again could undo a later change to the same members.
     console.error(`recording workflow runs failed for account ${accountId}:`, e);
+    if (pendingId !== undefined) await finishEvaluation(db, accountId, pendingId);
   }
 }

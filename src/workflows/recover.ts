@@ -16,17 +16,19 @@ const MAX_ATTEMPTS = 5;
  * again a minute later; after MAX_ATTEMPTS it is dropped with a log line. Returns how many were run.
  */
 export async function recoverEvaluations(db: Db, options: { olderThanMs?: number; limit?: number } = {}): Promise<number> {
-  const olderThan = new Date(Date.now() - (options.olderThanMs ?? RECOVER_AFTER_MS));
-  const claimed = await queryRows<{ account_id: string | number; id: string | number; event_ids: string; attempts: number }>(
-    db,
-    sql`update event_evaluations e set attempts = e.attempts + 1, created_at = now()
-      from (select account_id, id from event_evaluations where created_at < ${olderThan.toISOString()}::timestamptz
-            order by created_at limit ${options.limit ?? 20} for update skip locked) due
-      where e.account_id = due.account_id and e.id = due.id
-      returning e.account_id, e.id, array_to_json(e.event_ids)::text as event_ids, e.attempts`,
-  );
+  const seconds = (options.olderThanMs ?? RECOVER_AFTER_MS) / 1000;
   let ran = 0;
-  for (const row of claimed) {
+  // One row at a time: a claim lasts a minute, so a worker never holds rows it will not reach in time.
+  for (let i = 0; i < (options.limit ?? 20); i++) {
+    const [row] = await queryRows<{ account_id: string | number; id: string | number; event_ids: string; attempts: number }>(
+      db,
+      sql`update event_evaluations e set attempts = e.attempts + 1, created_at = now()
+        from (select account_id, id from event_evaluations where created_at < now() - make_interval(secs => ${seconds})
+              order by created_at limit 1 for update skip locked) due
+        where e.account_id = due.account_id and e.id = due.id
+        returning e.account_id, e.id, array_to_json(e.event_ids)::text as event_ids, e.attempts`,
+    );
+    if (!row) break;
     const accountId = Number(row.account_id);
     const pendingId = Number(row.id);
     if (row.attempts > MAX_ATTEMPTS) {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
 import { runMaintenance } from "../../src/jobs/maintenance";
+import { activeWorkflowsSelect, parseActiveWorkflows, runWorkflows } from "../../src/workflows/evaluate";
 import { deactivateWorkflowsForSegment } from "../../src/workflows/queries";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
 import { onPostgres } from "../support/db";
@@ -425,6 +426,31 @@ describe("recovery", () => {
     assert.equal(Number(waiting[0]!.n), 0);
     await runMaintenance(t.db);
     assert.equal((await workflowRow(t, a.accountId, id)).eventsMatched, 1, "run once");
+  });
+
+  test("a request slowed past recovery's minute changes and records nothing once recovery has run its events", async () => {
+    const a = await t.createAccount();
+    const seg = await createSegment(t, a.accountId, "Slow");
+    const id = await buildWorkflow(t, a, { name: "Slow", trigger: "page_view", actions: [{ kind: "add", segmentId: seg }] });
+    const [contact] = await queryRows<{ id: number }>(t.db, sql`insert into contacts (account_id, email) values (${a.accountId}, 'slow@example.com') returning id`);
+    const [event] = await queryRows<{ id: number }>(
+      t.db,
+      sql`insert into events (account_id, external_id, type, contact_id, properties, occurred_at)
+          values (${a.accountId}, 'slow-1', 'page_view', ${contact!.id}, '{}'::jsonb, now()) returning id`,
+    );
+    const [pending] = await queryRows<{ id: number }>(
+      t.db,
+      sql`insert into event_evaluations (account_id, event_ids, created_at) values (${a.accountId}, ${`{${event!.id}}`}::bigint[], now() - interval '2 minutes') returning id`,
+    );
+    await runMaintenance(t.db);
+    assert.deepEqual(await memberEmails(t, a.accountId, seg), ["slow@example.com"]);
+    // Recovery made a member leave meanwhile... then the slow request finally runs the same events.
+    await t.db.execute(sql`delete from segment_members where account_id = ${a.accountId} and segment_id = ${seg}`);
+    const [flows] = await queryRows<{ workflows: string }>(t.db, sql`select coalesce(json_agg(f), '[]'::json)::text as workflows from (${activeWorkflowsSelect(a.accountId, sql`'page_view'`)}) f`);
+    const runs = await runWorkflows(t.db, a.accountId, [{ id: Number(event!.id), type: "page_view", contactId: Number(contact!.id), properties: {} }], parseActiveWorkflows(flows!.workflows), Number(pending!.id));
+    assert.deepEqual(runs, [], "the events were already run");
+    assert.deepEqual(await memberEmails(t, a.accountId, seg), [], "nothing applied a second time");
+    assert.equal((await workflowRow(t, a.accountId, id)).eventsMatched, 1, "counted once");
   });
 
   test("a request leaves nothing waiting, and a recent evaluation (still in flight) is left to its request", async () => {
