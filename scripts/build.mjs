@@ -2,9 +2,11 @@
 // the tsx loader used in development runs its hooks on a second thread with a heap of its own, and a server
 // started through it sat at ~139 MB before its first request against ~90 MB for the bundle (bench/export.ts).
 // Packages stay in node_modules (not bundled); only Roster's own TypeScript and JSX are compiled.
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { build } from "esbuild";
 
-await build({
+const result = await build({
   // The XLSX thread is started from a file of its own (src/exports/xlsx-thread-client.ts finds it next to the bundle).
   entryPoints: { server: "src/server.ts", worker: "src/worker.ts", "xlsx-thread": "src/exports/xlsx-thread.ts" },
   outdir: "dist",
@@ -18,4 +20,13 @@ await build({
   jsxImportSource: "hono/jsx",
   sourcemap: true,
   logLevel: "warning",
+  write: false,
 });
+// Each file is written aside and renamed into place: a server and a worker started together both build, and
+// neither may load a file the other is halfway through writing.
+for (const file of result.outputFiles) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  const aside = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(aside, file.contents);
+  renameSync(aside, file.path);
+}

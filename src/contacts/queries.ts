@@ -274,8 +274,16 @@ export async function updateContact(db: Db, accountId: number, id: number, patch
 export async function deleteContact(db: Db, accountId: number, id: number, source: MembershipSource): Promise<boolean> {
   const [row] = await queryRows<{ n: string | number }>(
     db,
-    sql`with gone as (
-      delete from segment_members m where m.account_id = ${accountId} and m.contact_id = ${id} returning m.segment_id
+    // The contact's segments are locked first, in id order, as every membership change locks them (a workflow's
+    // grouped change holds several): taken in the join's order, two such changes deadlocked.
+    sql`with locked as (
+      select s.id from segments s
+      where s.account_id = ${accountId} and s.id in (select segment_id from segment_members where account_id = ${accountId} and contact_id = ${id})
+      order by s.id for no key update
+    ),
+    gone as (
+      delete from segment_members m where m.account_id = ${accountId} and m.contact_id = ${id} and (select count(*) from locked) >= 0
+      returning m.segment_id
     ),
     history as (
       insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)

@@ -6,10 +6,14 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import type { Database } from "./client";
 
-// drizzle/ sits at the project root: two levels above this file in src/db/, one above the bundle in dist/.
-export const migrationsFolder = [new URL("../../drizzle", import.meta.url), new URL("../drizzle", import.meta.url)]
-  .map((u) => fileURLToPath(u))
-  .find((dir) => existsSync(join(dir, "meta", "_journal.json")))!;
+// drizzle/ sits at the project root: one level above the bundle in dist/, two above this file in src/db/.
+function findMigrations(): string {
+  const candidates = [new URL("../drizzle", import.meta.url), new URL("../../drizzle", import.meta.url)].map((u) => fileURLToPath(u));
+  const found = candidates.find((dir) => existsSync(join(dir, "meta", "_journal.json")));
+  if (!found) throw new Error(`The migrations (drizzle/meta/_journal.json) are missing: looked in ${candidates.join(" and ")}.`);
+  return found;
+}
+export const migrationsFolder = findMigrations();
 
 const MIGRATION_LOCK = 727_101;
 

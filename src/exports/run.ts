@@ -350,6 +350,7 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
           }
         }));
         const select = selectList(fields, columns.map((c) => c.key), exp.segmentId !== null, false);
+        await tx`set local max_parallel_workers_per_gather = 0`; // as for CSV: one core for the export
         const query = new PgDialect().sqlToQuery(snapshotQuery(accountId, exp.segmentId, select).inlineParams());
         const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
         let parts: Buffer[] = [];

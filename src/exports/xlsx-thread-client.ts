@@ -59,10 +59,12 @@ export class XlsxThread {
     }
   }
 
-  /** Stops the thread at once (a failed or cancelled export). */
+  /** Stops the thread at once (a failed or cancelled export): replies still queued are not stored. */
   async close(): Promise<void> {
     this.finished = true;
+    this.failure ??= new Error("The XLSX writer was stopped.");
     await this.worker.terminate();
+    await this.stored;
   }
 
   private received(reply: XlsxThreadReply) {

@@ -100,7 +100,8 @@ export async function activationProblem(db: Db, accountId: number, workflow: Wor
 export async function activateWorkflow(db: Db, accountId: number, id: number): Promise<WorkflowRow | null> {
   const [row] = await db
     .update(workflowsTable)
-    .set({ status: "active", activatedAt: new Date(), deactivatedReason: null, updatedAt: new Date() })
+    // The database's clock, as events' received_at: recovery compares the two.
+    .set({ status: "active", activatedAt: sql`now()`, deactivatedReason: null, updatedAt: new Date() })
     .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)))
     .returning();
   return row ?? null;
