@@ -7,5 +7,4 @@ CREATE TABLE "event_evaluations" (
 	CONSTRAINT "event_evaluations_account_id_id_pk" PRIMARY KEY("account_id","id")
 );
 --> statement-breakpoint
-ALTER TABLE "event_evaluations" ADD CONSTRAINT "event_evaluations_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "event_evaluations_created_idx" ON "event_evaluations" USING btree ("created_at");

@@ -398,7 +398,9 @@ export const eventsTable = pgTable(
 export const eventEvaluationsTable = pgTable(
   "event_evaluations",
   {
-    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    // No foreign key to accounts: its check would lock the account's one row (FOR KEY SHARE) in every request.
+    // A deleted account's rows find no events and are dropped by recovery.
+    accountId: accountId(),
     id: id(),
     eventIds: bigint("event_ids", { mode: "number" }).array().notNull(),
     createdAt: ts("created_at").notNull().defaultNow(),
