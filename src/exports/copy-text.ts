@@ -56,3 +56,33 @@ export function parseCopyLines(lines: readonly string[], keys: readonly string[]
   }
   return rows;
 }
+
+/**
+ * COPY text arriving in pieces, back into whole lines: each piece is cut after its last newline byte (0x0A never
+ * occurs inside a UTF-8 sequence, and COPY escapes newlines inside values) and the rest waits for the next one.
+ */
+export class CopyLines {
+  private readonly decoder = new TextDecoder();
+  private rest: Buffer = Buffer.alloc(0);
+
+  /** The whole lines that `piece` completes (without their newlines). */
+  take(piece: Buffer): string[] {
+    const data = this.rest.length > 0 ? Buffer.concat([this.rest, piece]) : piece;
+    const cut = data.lastIndexOf(10) + 1;
+    this.rest = Buffer.from(data.subarray(cut)); // a copy: `piece` may be moved or reused
+    return cut === 0 ? [] : this.decode(data.subarray(0, cut));
+  }
+
+  /** A last line that had no newline, if any. */
+  end(): string[] {
+    const rest = this.rest;
+    this.rest = Buffer.alloc(0);
+    return rest.length === 0 ? [] : this.decode(rest);
+  }
+
+  private decode(bytes: Buffer): string[] {
+    const lines = this.decoder.decode(bytes).split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    return lines;
+  }
+}

@@ -11,7 +11,7 @@ import { createFile, createFileWriter, deleteFile, setFileExpiry } from "../file
 import { completeJob, reportProgress } from "../jobs/queue";
 import { JobError, type JobContext } from "../jobs/worker";
 import { availableFields, exportColumns, listCustomFields, resolveFields, UnknownFieldsError, type ExportField } from "./fields";
-import { columnParsers, parseCopyLines, typeRows } from "./copy-text";
+import { columnParsers, CopyLines, parseCopyLines, typeRows } from "./copy-text";
 import { createExportWriter, fileInfo, isExportFormat, type ExportRow } from "./formats";
 import { XlsxThread } from "./xlsx-thread-client";
 
@@ -33,6 +33,36 @@ const KEY = "__export_key";
  * held the loop for 100-350 ms at a time during a 1M-row export and made the export list page wait as long.
  */
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Reads a postgres.js COPY ... TO STDOUT stream (one message per row) in pieces of about `pieceBytes`, each in
+ * memory of its own (it may be moved to a thread), and hands them to `onPiece` one at a time, with backpressure.
+ */
+async function readCopyPieces(stream: AsyncIterable<Buffer>, pieceBytes: number, onPiece: (piece: Buffer) => Promise<void>): Promise<void> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  const pass = async () => {
+    const piece = Buffer.from(new ArrayBuffer(size)); // not Buffer.concat: a small one would come from Node's shared pool
+    let at = 0;
+    for (const part of parts) {
+      piece.set(part, at);
+      at += part.length;
+    }
+    parts = [];
+    size = 0;
+    await onPiece(piece);
+  };
+  for await (const chunk of stream) {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size >= pieceBytes) await pass();
+  }
+  if (size > 0) await pass();
+  // postgres.js pauses its socket when the COPY stream is full and resumes it only from the stream's read();
+  // once the stream has ended nothing calls read() again, and the replies that follow (COPY's completion,
+  // then COMMIT's) would never be read. Resume it here.
+  (stream as unknown as { _read(size: number): void })._read(0);
+}
 
 /** "Spring Sale!" -> "spring-sale"; the file name is `<segment>-<yyyy-mm-dd>.<ext>`. */
 export function exportFileName(segmentName: string | null, date: Date, extension: string): string {
@@ -197,31 +227,14 @@ async function readSnapshot(
       // (ids and custom field keys) are inlined as escaped literals.
       const query = new PgDialect().sqlToQuery(snapshotQuery(accountId, segmentId, select).inlineParams());
       const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      const flush = async (final: boolean) => {
-        let data = Buffer.concat(pending, pendingBytes);
-        // Cut after the last newline byte: 0x0A never occurs inside a UTF-8 sequence, so no character is split.
-        const cut = final ? data.length : data.lastIndexOf(10) + 1;
-        pending = cut < data.length ? [data.subarray(cut)] : [];
-        pendingBytes = data.length - cut;
-        data = data.subarray(0, cut);
-        if (data.length === 0) return;
-        const lines = data.toString("utf8").split("\n");
-        if (lines[lines.length - 1] === "") lines.pop();
-        await sink.batch(parseCopyLines(lines, keys, parsers));
+      const lines = new CopyLines();
+      const batch = async (text: string[]) => {
+        if (text.length === 0) return;
+        await sink.batch(parseCopyLines(text, keys, parsers));
         await yieldToLoop();
       };
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes >= COPY_READ_BYTES) await flush(false);
-      }
-      await flush(true);
-      // postgres.js pauses its socket when the COPY stream is full and resumes it only from the stream's read();
-      // once the stream has ended nothing calls read() again, and the replies that follow (COPY's completion,
-      // then COMMIT's) would never be read. Resume it here.
-      (stream as unknown as { _read(size: number): void })._read(0);
+      await readCopyPieces(stream as AsyncIterable<Buffer>, COPY_READ_BYTES, (piece) => batch(lines.take(piece)));
+      await batch(lines.end());
       await sink.end();
     });
     return;
@@ -275,6 +288,14 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
   let done = 0;
   let total = 0;
   let lastProgress = 0;
+  /** Counts rows done and reports progress at most every PROGRESS_EVERY_MS. */
+  const advance = async (rows: number, report: (done: number, total: number) => Promise<void>) => {
+    done += rows;
+    if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = Date.now();
+      await report(done, total);
+    }
+  };
   const send = async (chunk: Buffer) => {
     if (storeError) throw storeError;
     // Up to STORE_AHEAD_BYTES wait in the file writer while a chunk is being inserted, so formatting goes on
@@ -306,31 +327,14 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
         const stream = await tx.unsafe(`copy (${query.sql}) to stdout with (format csv, delimiter E'${delimiter}')`).readable();
         const state = { inQuotes: false };
         const crlf = exp.format !== "tsv";
-        // PostgreSQL sends one message per row: they are gathered into pieces of COPY_PIECE_BYTES, converted and
-        // stored a piece at a time, and the event loop gets a turn after each piece (see yieldToLoop).
-        let parts: Buffer[] = [];
-        let partsBytes = 0;
-        const pass = async () => {
+        // Converted and stored a piece at a time; the event loop gets a turn after each piece (see yieldToLoop).
+        await readCopyPieces(stream as AsyncIterable<Buffer>, COPY_PIECE_BYTES, async (piece) => {
           if (ctx.signal.aborted) throw new Error("Export cancelled.");
-          const { data, rows } = convertRowEnds(Buffer.concat(parts, partsBytes), state, crlf);
-          parts = [];
-          partsBytes = 0;
+          const { data, rows } = convertRowEnds(piece, state, crlf);
           await send(data);
-          done += rows;
-          if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
-            lastProgress = Date.now();
-            await ctx.progress(done, total);
-          }
+          await advance(rows, ctx.progress);
           await yieldToLoop();
-        };
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          parts.push(chunk);
-          partsBytes += chunk.length;
-          if (partsBytes >= COPY_PIECE_BYTES) await pass();
-        }
-        if (partsBytes > 0) await pass();
-        // As in readSnapshot: resume postgres.js's socket after the COPY stream has ended.
-        (stream as unknown as { _read(size: number): void })._read(0);
+        });
         out.end();
         await finished(out);
       });
@@ -343,38 +347,16 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
         await ctx.progress(0, total);
         const xlsx = (thread = new XlsxThread({ fields, columns }, async (bytes, rows) => {
           await send(bytes);
-          done += rows;
-          if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
-            lastProgress = Date.now();
-            await ctx.progress(done, total);
-          }
+          await advance(rows, ctx.progress);
         }));
         const select = selectList(fields, columns.map((c) => c.key), exp.segmentId !== null, false);
         await tx`set local max_parallel_workers_per_gather = 0`; // as for CSV: one core for the export
         const query = new PgDialect().sqlToQuery(snapshotQuery(accountId, exp.segmentId, select).inlineParams());
         const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
-        let parts: Buffer[] = [];
-        let partsBytes = 0;
-        const pass = async () => {
+        await readCopyPieces(stream as AsyncIterable<Buffer>, XLSX_PIECE_BYTES, async (piece) => {
           if (ctx.signal.aborted) throw new Error("Export cancelled.");
-          const piece = new Uint8Array(partsBytes); // its own memory, to be moved to the thread
-          let at = 0;
-          for (const part of parts) {
-            piece.set(part, at);
-            at += part.length;
-          }
-          parts = [];
-          partsBytes = 0;
           await xlsx.push(piece);
-        };
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          parts.push(chunk);
-          partsBytes += chunk.length;
-          if (partsBytes >= XLSX_PIECE_BYTES) await pass();
-        }
-        if (partsBytes > 0) await pass();
-        // As in readSnapshot: resume postgres.js's socket after the COPY stream has ended.
-        (stream as unknown as { _read(size: number): void })._read(0);
+        });
         await xlsx.finish();
         out.end();
         await finished(out);
@@ -390,11 +372,7 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
       async batch(rows) {
         if (ctx.signal.aborted) throw new Error("Export cancelled.");
         await send(writer.write(rows));
-        done += rows.length;
-        if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
-          lastProgress = Date.now();
-          await progress(done, total);
-        }
+        await advance(rows.length, progress);
       },
       async end() {
         await send(writer.end());

@@ -2,7 +2,7 @@
 // XML and deflating it is most of an XLSX export's work (about 6 s of CPU for 1,000,000 rows); on the web
 // process's own thread it made every page wait behind it. See XlsxThread (xlsx-thread-client.ts) for the protocol.
 import { parentPort, workerData } from "node:worker_threads";
-import { columnParsers, parseCopyLines } from "./copy-text";
+import { columnParsers, CopyLines, parseCopyLines } from "./copy-text";
 import type { ExportField } from "./fields";
 import { createExportWriter, type ExportColumn } from "./formats";
 import type { XlsxWriterOptions } from "./xlsx";
@@ -19,9 +19,7 @@ const { fields, columns, options } = workerData as XlsxThreadData;
 const keys = columns.map((c) => c.key);
 const parsers = columnParsers(fields, false);
 const writer = createExportWriter("xlsx", columns, options);
-const decoder = new TextDecoder();
-// The end of a piece that is not a whole line yet: it goes in front of the next piece.
-let rest: Buffer = Buffer.alloc(0);
+const lines = new CopyLines();
 
 function reply(message: XlsxThreadReply) {
   if (message.type === "error") return parentPort!.postMessage(message);
@@ -31,27 +29,19 @@ function reply(message: XlsxThreadReply) {
   parentPort!.postMessage({ ...message, data }, [data.buffer]);
 }
 
-function rowsOf(bytes: Buffer) {
-  const lines = decoder.decode(bytes).split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  const out = writer.write(parseCopyLines(lines, keys, parsers));
-  reply({ type: "out", data: out, rows: lines.length });
+/** Writes the rows of these lines and replies with the workbook's bytes so far (an empty reply still counts). */
+function write(text: string[]) {
+  const out = text.length > 0 ? writer.write(parseCopyLines(text, keys, parsers)) : new Uint8Array(0);
+  reply({ type: "out", data: out, rows: text.length });
 }
 
 parentPort!.on("message", (message: XlsxThreadRequest) => {
   try {
-    if (message.type === "piece") {
-      const piece = Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength);
-      const data = rest.length > 0 ? Buffer.concat([rest, piece]) : piece;
-      // Cut after the last newline byte: 0x0A never occurs inside a UTF-8 sequence, so no character is split.
-      const cut = data.lastIndexOf(10) + 1;
-      rest = Buffer.from(data.subarray(cut));
-      if (cut === 0) reply({ type: "out", data: new Uint8Array(0), rows: 0 });
-      else rowsOf(data.subarray(0, cut));
-    } else {
-      if (rest.length > 0) rowsOf(rest); // a last line without its newline
-      rest = Buffer.alloc(0);
-      reply({ type: "end", data: writer.end(), rows: 0 });
+    if (message.type === "piece") write(lines.take(Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength)));
+    else {
+      const last = lines.end(); // a last line without its newline
+      const out = last.length > 0 ? writer.write(parseCopyLines(last, keys, parsers)) : new Uint8Array(0);
+      reply({ type: "end", data: Buffer.concat([out, writer.end()]), rows: last.length });
     }
   } catch (e) {
     reply({ type: "error", message: (e as Error).message });

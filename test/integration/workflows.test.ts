@@ -401,18 +401,26 @@ describe("actions and runs", () => {
 });
 
 describe("recovery", () => {
+  /** What a request leaves behind when it dies after storing its events: a page view and its evaluation row, two minutes old. */
+  async function strandedPageView(accountId: number, email: string) {
+    const [contact] = await queryRows<{ id: number }>(t.db, sql`insert into contacts (account_id, email) values (${accountId}, ${email}) returning id`);
+    const [event] = await queryRows<{ id: number }>(
+      t.db,
+      sql`insert into events (account_id, external_id, type, contact_id, properties, occurred_at)
+          values (${accountId}, ${`stranded-${email}`}, 'page_view', ${contact!.id}, '{"url": "https://shop.example/"}'::jsonb, now()) returning id`,
+    );
+    const [pending] = await queryRows<{ id: number }>(
+      t.db,
+      sql`insert into event_evaluations (account_id, event_ids, created_at) values (${accountId}, ${`{${event!.id}}`}::bigint[], now() - interval '2 minutes') returning id`,
+    );
+    return { contactId: Number(contact!.id), eventId: Number(event!.id), pendingId: Number(pending!.id) };
+  }
+
   test("events stored but never run (the process stopped in between) are run by the worker's maintenance, once", async () => {
     const a = await t.createAccount();
     const seg = await createSegment(t, a.accountId, "Recovered");
     const id = await buildWorkflow(t, a, { name: "Recover", trigger: "page_view", actions: [{ kind: "add", segmentId: seg }] });
-    // What a request leaves behind when it dies after storing its events: the events and their evaluation row.
-    const [contact] = await queryRows<{ id: number }>(t.db, sql`insert into contacts (account_id, email) values (${a.accountId}, 'lost@example.com') returning id`);
-    const [event] = await queryRows<{ id: number }>(
-      t.db,
-      sql`insert into events (account_id, external_id, type, contact_id, properties, occurred_at)
-          values (${a.accountId}, 'lost-1', 'page_view', ${contact!.id}, '{"url": "https://shop.example/"}'::jsonb, now()) returning id`,
-    );
-    await t.db.execute(sql`insert into event_evaluations (account_id, event_ids, created_at) values (${a.accountId}, ${`{${event!.id}}`}::bigint[], now() - interval '2 minutes')`);
+    await strandedPageView(a.accountId, "lost@example.com");
     // Activated after the event was received: it must not act on it.
     const later = await createSegment(t, a.accountId, "Later");
     await buildWorkflow(t, a, { name: "Later", trigger: "page_view", actions: [{ kind: "add", segmentId: later }] });
@@ -432,22 +440,14 @@ describe("recovery", () => {
     const a = await t.createAccount();
     const seg = await createSegment(t, a.accountId, "Slow");
     const id = await buildWorkflow(t, a, { name: "Slow", trigger: "page_view", actions: [{ kind: "add", segmentId: seg }] });
-    const [contact] = await queryRows<{ id: number }>(t.db, sql`insert into contacts (account_id, email) values (${a.accountId}, 'slow@example.com') returning id`);
-    const [event] = await queryRows<{ id: number }>(
-      t.db,
-      sql`insert into events (account_id, external_id, type, contact_id, properties, occurred_at)
-          values (${a.accountId}, 'slow-1', 'page_view', ${contact!.id}, '{}'::jsonb, now()) returning id`,
-    );
-    const [pending] = await queryRows<{ id: number }>(
-      t.db,
-      sql`insert into event_evaluations (account_id, event_ids, created_at) values (${a.accountId}, ${`{${event!.id}}`}::bigint[], now() - interval '2 minutes') returning id`,
-    );
+    const stranded = await strandedPageView(a.accountId, "slow@example.com");
     await runMaintenance(t.db);
     assert.deepEqual(await memberEmails(t, a.accountId, seg), ["slow@example.com"]);
     // Recovery made a member leave meanwhile... then the slow request finally runs the same events.
     await t.db.execute(sql`delete from segment_members where account_id = ${a.accountId} and segment_id = ${seg}`);
     const [flows] = await queryRows<{ workflows: string }>(t.db, sql`select coalesce(json_agg(f), '[]'::json)::text as workflows from (${activeWorkflowsSelect(a.accountId, sql`'page_view'`)}) f`);
-    const runs = await runWorkflows(t.db, a.accountId, [{ id: Number(event!.id), type: "page_view", contactId: Number(contact!.id), properties: {} }], parseActiveWorkflows(flows!.workflows), Number(pending!.id));
+    const events = [{ id: stranded.eventId, type: "page_view", contactId: stranded.contactId, properties: {} }];
+    const runs = await runWorkflows(t.db, a.accountId, events, parseActiveWorkflows(flows!.workflows), stranded.pendingId);
     assert.deepEqual(runs, [], "the events were already run");
     assert.deepEqual(await memberEmails(t, a.accountId, seg), [], "nothing applied a second time");
     assert.equal((await workflowRow(t, a.accountId, id)).eventsMatched, 1, "counted once");
