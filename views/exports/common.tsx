@@ -1,4 +1,5 @@
 import type { ExportFormat } from "../../src/exports/formats";
+import { formatBytes as formatFileBytes, formatDateTime } from "../components/format";
 
 /** How the wizard, the list and the summary name each format. */
 export const FORMAT_LABELS: Record<ExportFormat, string> = {
@@ -17,18 +18,14 @@ export const FORMAT_HINTS: Record<ExportFormat, string> = {
   xlsx: "A workbook, streamed; past Excel's 1,048,576 rows the contacts continue on another sheet.",
 };
 
+export { formatCount } from "../components/format";
+
+/** An export's moment, or nothing while it has none (not completed, no expiry yet). */
 export function formatWhen(d: Date | null): string {
-  return d ? d.toISOString().slice(0, 16).replace("T", " ") + " UTC" : "";
+  return d ? formatDateTime(d) : "";
 }
 
+/** A file's size, or nothing before the file exists. */
 export function formatBytes(n: number | null): string {
-  if (n === null) return "";
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
-}
-
-export function formatCount(n: number): string {
-  return n.toLocaleString("en-US");
+  return n === null ? "" : formatFileBytes(n);
 }

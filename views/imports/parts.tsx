@@ -1,14 +1,11 @@
 import type { ImportCounts } from "../../src/imports/queries";
+import { formatCount as formatAnyCount } from "../components/format";
 
+export { formatBytes } from "../components/format";
+
+/** A count an unfinished job may not have yet: 0 until it does. */
 export function formatCount(n: number | undefined): string {
-  return (n ?? 0).toLocaleString("en");
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
+  return formatAnyCount(n ?? 0);
 }
 
 export function formatWhen(d: Date | null | undefined): string {
