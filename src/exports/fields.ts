@@ -1,7 +1,7 @@
 // The properties an export can hold: contact fields, the account's custom fields and, for a segment, membership details.
-import { and, asc, eq } from "drizzle-orm";
+import { listCustomFields as listCustomFieldDefs } from "../custom-fields/queries";
 import type { Db } from "../db/client";
-import { customFieldsTable, type CustomFieldType } from "../db/schema";
+import type { CustomFieldType } from "../db/schema";
 import type { ExportColumn, ExportColumnType } from "./formats";
 
 /** One property as the wizard lists it and the API names it (`id`), with its column in the file. */
@@ -41,12 +41,9 @@ export interface CustomFieldInfo {
   type: CustomFieldType;
 }
 
+/** The account's custom fields in the order they were created, the order an export lists them in. */
 export async function listCustomFields(db: Db, accountId: number): Promise<CustomFieldInfo[]> {
-  return db
-    .select({ key: customFieldsTable.key, label: customFieldsTable.label, type: customFieldsTable.type })
-    .from(customFieldsTable)
-    .where(and(eq(customFieldsTable.accountId, accountId)))
-    .orderBy(asc(customFieldsTable.id));
+  return (await listCustomFieldDefs(db, accountId)).sort((a, b) => a.id - b.id);
 }
 
 /** Every property available for an export of a segment (withSegment) or of all contacts, in display order. */

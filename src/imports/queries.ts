@@ -1,7 +1,8 @@
 // Import rows: drafts, their mapping and options, starting one (segment creation and job in one transaction), lists and lookups.
 import { aliasedTable, and, asc, desc, eq, lt, sql } from "drizzle-orm";
+import { listCustomFields } from "../custom-fields/queries";
 import type { Db } from "../db/client";
-import { customFieldsTable, importsTable, jobsTable, segmentsTable, type ImportColumnTarget } from "../db/schema";
+import { importsTable, jobsTable, segmentsTable, type ImportColumnTarget } from "../db/schema";
 import { enqueueJob, type Job } from "../jobs/queue";
 import type { Actor } from "../web";
 import type { CustomFieldRef } from "./headers";
@@ -127,12 +128,9 @@ export async function findSegmentByName(db: Db, accountId: number, name: string)
   return row ?? null;
 }
 
+/** The account's custom fields by label, as the mapping step lists them. */
 export async function listCustomFieldRefs(db: Db, accountId: number): Promise<CustomFieldRef[]> {
-  return db
-    .select({ key: customFieldsTable.key, label: customFieldsTable.label })
-    .from(customFieldsTable)
-    .where(eq(customFieldsTable.accountId, accountId))
-    .orderBy(asc(customFieldsTable.label));
+  return (await listCustomFields(db, accountId)).map(({ key, label }) => ({ key, label }));
 }
 
 export interface ImportOptions {
