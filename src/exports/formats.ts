@@ -159,28 +159,39 @@ const DIALECTS: Record<"csv" | "csv_excel" | "tsv", Dialect> = {
 const EMPTY = Buffer.alloc(0);
 const DEFAULT_CHUNK_CHARS = 256 * 1024;
 
-function createDelimitedWriter(columns: readonly ExportColumn[], dialect: Dialect, chunkChars: number): ExportWriter {
-  const { delimiter, newline, needsQuotes } = dialect;
-  const keys = columns.map((c) => c.key);
-  const types = columns.map((c) => c.type);
-  const field = (text: string) => (needsQuotes.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
-  let pending = (dialect.bom ? "\uFEFF" : "") + columns.map((c) => field(neutraliseFormula(c.label))).join(delimiter) + newline;
-
+/** Text written row by row and handed out as UTF-8 once about `chunkChars` are pending (the text writers' output). */
+function textChunks(chunkChars: number, pending = "") {
   const take = () => {
     const chunk = Buffer.from(pending, "utf8");
     pending = "";
     return chunk;
   };
   return {
+    add(text: string) {
+      pending += text;
+    },
+    /** The pending text once there is enough of it, else nothing yet. */
+    ready: () => (pending.length >= chunkChars ? take() : EMPTY),
+    take,
+  };
+}
+
+function createDelimitedWriter(columns: readonly ExportColumn[], dialect: Dialect, chunkChars: number): ExportWriter {
+  const { delimiter, newline, needsQuotes } = dialect;
+  const keys = columns.map((c) => c.key);
+  const types = columns.map((c) => c.type);
+  const field = (text: string) => (needsQuotes.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
+  const out = textChunks(chunkChars, (dialect.bom ? "\uFEFF" : "") + columns.map((c) => field(neutraliseFormula(c.label))).join(delimiter) + newline);
+  return {
     write(rows) {
       for (const row of rows) {
         let line = field(formatText(row[keys[0]!], types[0]!));
         for (let i = 1; i < keys.length; i++) line += delimiter + field(formatText(row[keys[i]!], types[i]!));
-        pending += line + newline;
+        out.add(line + newline);
       }
-      return pending.length >= chunkChars ? take() : EMPTY;
+      return out.ready();
     },
-    end: take,
+    end: out.take,
   };
 }
 
@@ -206,22 +217,17 @@ function createJsonlWriter(columns: readonly ExportColumn[], chunkChars: number)
   const keys = columns.map((c) => c.key);
   const types = columns.map((c) => c.type);
   const prefixes = columns.map((c, i) => (i === 0 ? "{" : ",") + JSON.stringify(c.key) + ":");
-  let pending = "";
-  const take = () => {
-    const chunk = Buffer.from(pending, "utf8");
-    pending = "";
-    return chunk;
-  };
+  const out = textChunks(chunkChars);
   return {
     write(rows) {
       for (const row of rows) {
         let line = "";
         for (let i = 0; i < keys.length; i++) line += prefixes[i] + formatJson(row[keys[i]!], types[i]!);
-        pending += line + "}\n";
+        out.add(line + "}\n");
       }
-      return pending.length >= chunkChars ? take() : EMPTY;
+      return out.ready();
     },
-    end: take,
+    end: out.take,
   };
 }
 
