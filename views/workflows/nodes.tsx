@@ -22,8 +22,19 @@ function invalid(errors: NodeErrors | undefined, field: string, id: string) {
   return errors?.[field] ? { "aria-invalid": "true" as const, "aria-describedby": `${id}-error` } : {};
 }
 
-function Updated({ show }: { show?: boolean }) {
-  return show ? <small class="wf-node-status" role="status">Updated</small> : null;
+/** A node's buttons: Update, Remove for nodes that can go (hx-posted, swapping `target`), and "Updated" once saved. */
+function NodeButtons({ updated, remove }: { updated?: boolean; remove?: { url: string; target: string; what: string } }) {
+  return (
+    <footer class="wf-node-buttons">
+      <button type="submit" class="secondary">Update</button>
+      {remove && (
+        <button type="submit" class="secondary outline" formaction={remove.url} hx-post={remove.url} hx-target={remove.target} hx-swap="innerHTML" aria-label={`Remove ${remove.what}`}>
+          Remove
+        </button>
+      )}
+      {updated && <small class="wf-node-status" role="status">Updated</small>}
+    </footer>
+  );
 }
 
 export function HomeNode({ workflowId, name, errors, updated }: { workflowId: number; name: string; errors?: NodeErrors; updated?: boolean }) {
@@ -36,10 +47,7 @@ export function HomeNode({ workflowId, name, errors, updated }: { workflowId: nu
         <input id={id} name="name" value={name} required maxlength={200} {...invalid(errors, "name", id)} />
         {err(errors, "name", id)}
       </label>
-      <footer class="wf-node-buttons">
-        <button type="submit" class="secondary">Update</button>
-        <Updated show={updated} />
-      </footer>
+      <NodeButtons updated={updated} />
     </form>
   );
 }
@@ -74,10 +82,7 @@ export function TriggerNode({ workflowId, draft, errors, updated }: { workflowId
           {errors?.customType ? err(errors, "customType", "wf-custom-type") : <small>The type your site sends, like trial.started.</small>}
         </label>
       )}
-      <footer class="wf-node-buttons">
-        <button type="submit" class="secondary">Update</button>
-        <Updated show={updated} />
-      </footer>
+      <NodeButtons updated={updated} />
     </form>
   );
 }
@@ -109,11 +114,7 @@ export function ConditionNode({ workflowId, condition, index, errors, updated }:
           {err(errors, "value", id("value"))}
         </label>
       </div>
-      <footer class="wf-node-buttons">
-        <button type="submit" class="secondary">Update</button>
-        <RemoveButton url={`${url}/delete`} target="#conditions" what={`condition ${index + 1}`} />
-        <Updated show={updated} />
-      </footer>
+      <NodeButtons updated={updated} remove={{ url: `${url}/delete`, target: "#conditions", what: `condition ${index + 1}` }} />
     </form>
   );
 }
@@ -149,20 +150,8 @@ export function ActionNode({ workflowId, action, index, segments, errors, update
             : segments.length === 0 && <small>No segments yet: <a href="/segments">create one</a> first.</small>}
         </div>
       </div>
-      <footer class="wf-node-buttons">
-        <button type="submit" class="secondary">Update</button>
-        <RemoveButton url={`${url}/delete`} target="#actions" what={`action ${index + 1}`} />
-        <Updated show={updated} />
-      </footer>
+      <NodeButtons updated={updated} remove={{ url: `${url}/delete`, target: "#actions", what: `action ${index + 1}` }} />
     </form>
-  );
-}
-
-function RemoveButton({ url, target, what }: { url: string; target: string; what: string }) {
-  return (
-    <button type="submit" class="secondary outline" formaction={url} hx-post={url} hx-target={target} hx-swap="innerHTML" aria-label={`Remove ${what}`}>
-      Remove
-    </button>
   );
 }
 
