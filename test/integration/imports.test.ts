@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
 import { contactsTable, customFieldsTable, segmentsTable } from "../../src/db/schema";
+import type { ImportCounts } from "../../src/imports/queries";
 import { claimNextJob, getJob } from "../../src/jobs/queue";
 import { newWorkerId, runJob } from "../../src/jobs/worker";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
@@ -20,19 +21,8 @@ after(async () => {
   await t.close();
 });
 
-interface ImportJson {
-  id: number;
-  status: string;
-  rows: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  invalid: number;
-  duplicates: number;
-  added_to_segment: number;
-  already_in_segment: number;
-  error: string | null;
-}
+/** GET /api/v1/imports/:id as the tests read it: the job's counts beside the import's id, status and error. */
+type ImportJson = ImportCounts & { id: number; status: string; error: string | null };
 
 /** POSTs a CSV to the API, runs the jobs, and returns the finished import. */
 async function importCsv(account: TestAccount, body: string | Buffer, query: Record<string, string> = {}): Promise<ImportJson> {
