@@ -303,15 +303,33 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
     if (chunk.length > 0) out!.write(chunk);
     if (out!.writableLength > STORE_AHEAD_BYTES) await once(out!, "drain");
   };
+  const openFile = async (store: Db, report: (done: number, total: number) => Promise<void>, copyClient?: postgres.Sql) => {
+    out = createFileWriter(store, file, copyClient);
+    out.on("error", (e) => (storeError = e));
+    await report(0, total);
+  };
+  const closeFile = async () => {
+    out!.end();
+    await finished(out!);
+  };
+  const client = ctx.database.sql;
+  /**
+   * PostgreSQL's paths: one repeatable-read snapshot and its count, the file opened (written through COPY on the
+   * pool), `read` streaming the rows, then the file closed. One core for the export: parallel workers would take
+   * every core and starve the pages people are using.
+   */
+  const inPgSnapshot = (pg: postgres.Sql, read: (tx: postgres.TransactionSql) => Promise<void>) =>
+    pg.begin("isolation level repeatable read read only", async (tx) => {
+      total = await snapshotCountPg(tx, accountId, exp.segmentId);
+      await openFile(db, ctx.progress, pg);
+      await tx`set local max_parallel_workers_per_gather = 0`;
+      await read(tx);
+      await closeFile();
+    });
   try {
     const delimiter = NATIVE_DELIMITERS[exp.format];
-    const client = ctx.database.sql;
     if (client && delimiter) {
-      await client.begin("isolation level repeatable read read only", async (tx) => {
-        total = await snapshotCountPg(tx, accountId, exp.segmentId);
-        out = createFileWriter(db, file, client);
-        out.on("error", (e) => (storeError = e));
-        await ctx.progress(0, total);
+      await inPgSnapshot(client, async (tx) => {
         await send(writer.end()); // the BOM where the format has one, and the header row
         // No ORDER BY here: the rows are the same snapshot in any order, and sorting a million of them cost more
         // than the whole COPY (it spilled to disk); the keyset-ordered form is for PGlite's batches.
@@ -321,8 +339,6 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
             ? sql`select ${select} from contacts c where c.account_id = ${accountId}`
             : sql`select ${select} from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id
                 where m.account_id = ${accountId} and m.segment_id = ${exp.segmentId}`;
-        // One core for the export: parallel workers would take every core and starve the pages people are using.
-        await tx`set local max_parallel_workers_per_gather = 0`;
         const query = new PgDialect().sqlToQuery(unordered.inlineParams());
         const stream = await tx.unsafe(`copy (${query.sql}) to stdout with (format csv, delimiter E'${delimiter}')`).readable();
         const state = { inQuotes: false };
@@ -335,22 +351,15 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
           await advance(rows, ctx.progress);
           await yieldToLoop();
         });
-        out.end();
-        await finished(out);
       });
     } else if (client && exp.format === "xlsx") {
       // XLSX on PostgreSQL: COPY text goes to the XLSX thread in pieces, its zip bytes come back to the file store.
-      await client.begin("isolation level repeatable read read only", async (tx) => {
-        total = await snapshotCountPg(tx, accountId, exp.segmentId);
-        out = createFileWriter(db, file, client);
-        out.on("error", (e) => (storeError = e));
-        await ctx.progress(0, total);
+      await inPgSnapshot(client, async (tx) => {
         const xlsx = (thread = new XlsxThread({ fields, columns }, async (bytes, rows) => {
           await send(bytes);
           await advance(rows, ctx.progress);
         }));
         const select = selectList(fields, columns.map((c) => c.key), exp.segmentId !== null, false);
-        await tx`set local max_parallel_workers_per_gather = 0`; // as for CSV: one core for the export
         const query = new PgDialect().sqlToQuery(snapshotQuery(accountId, exp.segmentId, select).inlineParams());
         const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
         await readCopyPieces(stream as AsyncIterable<Buffer>, XLSX_PIECE_BYTES, async (piece) => {
@@ -358,16 +367,12 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
           await xlsx.push(piece);
         });
         await xlsx.finish();
-        out.end();
-        await finished(out);
       });
     } else await readSnapshot(ctx, { accountId, segmentId: exp.segmentId, isoDates: exp.format !== "xlsx" }, fields, columns.map((c) => c.key), {
       async start(n, store, report) {
         total = n;
         progress = report;
-        out = createFileWriter(store, file);
-        out.on("error", (e) => (storeError = e));
-        await progress(0, total);
+        await openFile(store, report);
       },
       async batch(rows) {
         if (ctx.signal.aborted) throw new Error("Export cancelled.");
@@ -376,8 +381,7 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
       },
       async end() {
         await send(writer.end());
-        out!.end();
-        await finished(out!);
+        await closeFile();
       },
     });
     if (ctx.signal.aborted) throw new Error("Export cancelled.");
