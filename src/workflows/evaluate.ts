@@ -92,36 +92,48 @@ export function missingSegmentReason(segmentIds: number[]): string {
   return `Deactivated: the segment ${which} it acts on no longer exists. Choose another segment, Save, and activate it again.`;
 }
 
-/** A workflow that matched: the contacts of its matching events, to act on with its actions. */
-interface Plan {
-  workflow: ActiveWorkflow;
-  outcome: WorkflowRunOutcome;
-  contactIds: number[];
+/** One step of a (segment, contact) pair's changes in a group: an add or a remove, by the workflow that made it. */
+interface Step {
+  add: boolean;
+  w: number;
 }
 
 /**
- * Applies each workflow to the events of its type whose properties meet all its conditions. The result is the
- * one of running the workflows one by one in id order, each action in order: a contact added to a segment by
- * two workflows is credited to the first, and the second finds it already there.
+ * What a group of events does to one (segment, contact) pair: its steps in order, where a step repeating the one
+ * before (add after add) is left out, since it finds the contact already where the first one put it. The last
+ * step decides where the contact ends; each step before it is a change that history records.
+ */
+interface PairChanges {
+  s: number;
+  c: number;
+  steps: Step[];
+}
+
+/**
+ * Runs the workflows on the events as if each event came alone, in the order received, and each event went
+ * through its matching workflows in id order, each action in order. A contact added to a segment by two
+ * workflows is credited to the first, and the second finds it already there; a contact a purchase takes out of
+ * "Prospects" and a later form puts back ends in it, with both steps in its history.
  *
- * Usually every change goes in ONE statement (applyTogether). When a segment is both added to and removed from
- * in the same group, or that statement fails, the changes run one (workflow, action) at a time instead, so that
- * order holds and a failure is recorded on the one workflow it belongs to while the others still run.
- * Returns one outcome per workflow that matched at least one event or failed, already recorded. `pendingId`,
- * the events' row in event_evaluations, ends with the membership changes (applyTogether) or with the record;
- * when another run already ended it, this one changes and records nothing and returns no outcome.
+ * Every change of the group goes in ONE statement (applyTogether): one commit, one plan, whatever the number of
+ * events, workflows and segments. If that statement fails (a segment deleted meanwhile, a deadlock), the changes
+ * go one (workflow, segment) at a time instead, so a failure is recorded on the workflow it belongs to while the
+ * others still run. Returns one outcome per workflow that matched at least one event or failed, already recorded.
+ * `pendingId`, the events' row in event_evaluations, ends with the membership changes (applyTogether) or with
+ * the record; when another run already ended it, this one changes and records nothing and returns no outcome.
  */
 export async function runWorkflows(db: Db, accountId: number, events: StoredEvent[], workflows: ActiveWorkflow[], pendingId?: number): Promise<WorkflowRunOutcome[]> {
-  const outcomes: WorkflowRunOutcome[] = [];
-  const plans: Plan[] = [];
+  const outcomes = new Map<number, WorkflowRunOutcome>();
+  // The workflows each event matched, in workflow id order (a workflow whose conditions fail to run matches none).
+  const matchedBy: ActiveWorkflow[][] = events.map(() => []);
   for (const workflow of [...workflows].sort((a, b) => a.id - b.id)) {
     const outcome: WorkflowRunOutcome = { workflowId: workflow.id, matched: 0, added: 0, removed: 0, error: null, eventId: null };
     try {
-      const matching = events.filter((e) => e.type === workflow.eventType && allConditionsHold(workflow.conditions, e.properties));
+      const matching = events.flatMap((e, i) => (e.type === workflow.eventType && allConditionsHold(workflow.conditions, e.properties) ? [i] : []));
       if (matching.length === 0) continue;
       outcome.matched = matching.length;
-      outcome.eventId = matching[0]!.id;
-      outcomes.push(outcome);
+      outcome.eventId = events[matching[0]!]!.id;
+      outcomes.set(workflow.id, outcome);
       if (workflow.missingSegmentIds.length > 0) {
         // The segment was deleted without the workflow being told (or in a race with it): stop acting, say why.
         const reason = missingSegmentReason(workflow.missingSegmentIds);
@@ -129,33 +141,47 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
         outcome.error = reason;
         continue;
       }
-      plans.push({ workflow, outcome, contactIds: [...new Set(matching.map((e) => e.contactId))] });
+      for (const i of matching) matchedBy[i]!.push(workflow);
     } catch (e) {
       outcome.error = failure(e);
-      if (!outcomes.includes(outcome)) outcomes.push(outcome);
+      outcomes.set(workflow.id, outcome);
     }
   }
+  const pairs = new Map<string, PairChanges>();
+  events.forEach((e, i) => {
+    for (const workflow of matchedBy[i]!) {
+      for (const action of workflow.actions) {
+        const key = `${action.segmentId}:${e.contactId}`;
+        let pair = pairs.get(key);
+        if (!pair) pairs.set(key, (pair = { s: action.segmentId, c: e.contactId, steps: [] }));
+        const add = action.kind === "add";
+        if (pair.steps.at(-1)?.add !== add) pair.steps.push({ add, w: workflow.id });
+      }
+    }
+  });
   // Who lets go of the events' evaluation row: applyTogether, in its own statement, or else recordRuns.
   let pending = pendingId;
-  if (plans.length > 0) {
-    const together = await applyTogether(db, accountId, plans, pendingId);
+  if (pairs.size > 0) {
+    const together = await applyTogether(db, accountId, [...pairs.values()], workflows, outcomes, pendingId);
     // Another run (recovery, or the request recovery thought was gone) took these events: it records them.
     if (together === "taken") return [];
     if (together === "applied") pending = undefined;
-    else await applyOneByOne(db, accountId, plans);
+    else await applyOneByOne(db, accountId, [...pairs.values()], workflows, outcomes);
   }
-  if (outcomes.length > 0) await recordRuns(db, accountId, outcomes, pending);
+  const ran = [...outcomes.values()].sort((a, b) => a.workflowId - b.workflowId);
+  if (ran.length > 0) await recordRuns(db, accountId, ran, pending);
   else if (pending !== undefined) await finishEvaluation(db, accountId, pending);
-  return outcomes;
+  return ran;
 }
 
 /**
- * Every add and remove of the group in one statement: one commit, one plan, whatever the number of workflows
- * and segments. Each (segment, contact) pair is kept once, for the first workflow that acts on it. The segment
- * rows are locked first, in id order, as changeMembership locks its one segment: changes to a segment's members
- * then never interleave (concurrent deletes in different row orders, or a change waiting on a member row while
- * holding the segment another waits for, deadlocked), and its member count moves by exactly what changed.
- * FOR NO KEY UPDATE leaves the foreign key checks of inserts into other segments free.
+ * Every add and remove of the group in one statement. Each pair is written once, by its last step: inserted or
+ * deleted. Whether that found the row tells whether the contact was a member before, and from that, which of
+ * the pair's earlier steps were changes (see PairChanges); history gets one entry per change, in order.
+ * The segment rows are locked first, in id order, as changeMembership locks its one segment: changes to a
+ * segment's members then never interleave (concurrent deletes in different row orders, or a change waiting on a
+ * member row while holding the segment another waits for, deadlocked), and its member count moves by exactly
+ * what changed. FOR NO KEY UPDATE leaves the foreign key checks of inserts into other segments free.
  * The contacts are the events' own (resolved in this account) and the segments were read with the workflows:
  * the foreign keys check both, and a segment deleted meanwhile fails the statement (then see applyOneByOne).
  *
@@ -163,25 +189,23 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
  * and the row's end commit together, so recovery never applies them a second time, and of two runs of the same
  * events (a request slowed past recovery's minute, and recovery) only the first changes anything.
  * Returns "applied"; "taken" when the row was already gone (nothing changed); "one by one", having changed
- * nothing, when the group must go one change at a time.
+ * nothing, when the statement failed.
  */
-async function applyTogether(db: Db, accountId: number, plans: Plan[], pendingId?: number): Promise<"applied" | "taken" | "one by one"> {
-  const adds = new Map<string, { s: number; c: number; w: number }>();
-  const removes = new Map<string, { s: number; c: number; w: number }>();
-  for (const { workflow, contactIds } of plans) {
-    for (const action of workflow.actions) {
-      const pairs = action.kind === "add" ? adds : removes;
-      for (const c of contactIds) {
-        const key = `${action.segmentId}:${c}`;
-        if (!pairs.has(key)) pairs.set(key, { s: action.segmentId, c, w: workflow.id });
-      }
-    }
-  }
-  const removedFrom = new Set([...removes.values()].map((p) => p.s));
-  if ([...adds.values()].some((p) => removedFrom.has(p.s))) return "one by one";
-  const labels = plans.map((p) => ({ w: p.workflow.id, label: workflowSourceLabel(p.workflow.name) }));
+async function applyTogether(
+  db: Db,
+  accountId: number,
+  pairs: PairChanges[],
+  workflows: ActiveWorkflow[],
+  outcomes: Map<number, WorkflowRunOutcome>,
+  pendingId?: number,
+): Promise<"applied" | "taken" | "one by one"> {
   // Sorted, so concurrent groups insert into the membership index in the same order.
-  const sorted = (m: Map<string, { s: number; c: number; w: number }>) => [...m.values()].sort((a, b) => a.s - b.s || a.c - b.c);
+  const sorted = [...pairs].sort((a, b) => a.s - b.s || a.c - b.c);
+  const last = (p: PairChanges) => p.steps.at(-1)!;
+  const finalSteps = (add: boolean) => sorted.filter((p) => last(p).add === add).map((p) => ({ s: p.s, c: p.c, w: last(p).w }));
+  // Pairs changed back and forth: every step, numbered, to tell which were changes once the last one is written.
+  const steps = sorted.filter((p) => p.steps.length > 1).flatMap((p) => p.steps.map((step, i) => ({ s: p.s, c: p.c, n: i + 1, add: step.add, w: step.w })));
+  const labels = workflows.map((w) => ({ w: w.id, label: workflowSourceLabel(w.name) }));
   // Without an evaluation row (runWorkflows called directly), the claim is a row that always exists.
   const claim =
     pendingId === undefined
@@ -196,11 +220,12 @@ async function applyTogether(db: Db, accountId: number, plans: Plan[], pendingId
       sql`
       with claim as (${claim}),
       labels as (select * from jsonb_to_recordset(${JSON.stringify(labels)}::jsonb) as l(w bigint, label text)),
-      add_pairs as (select * from jsonb_to_recordset(${JSON.stringify(sorted(adds))}::jsonb) as a(s bigint, c bigint, w bigint)),
-      remove_pairs as (select * from jsonb_to_recordset(${JSON.stringify(sorted(removes))}::jsonb) as r(s bigint, c bigint, w bigint)),
+      add_pairs as (select * from jsonb_to_recordset(${JSON.stringify(finalSteps(true))}::jsonb) as a(s bigint, c bigint, w bigint)),
+      remove_pairs as (select * from jsonb_to_recordset(${JSON.stringify(finalSteps(false))}::jsonb) as r(s bigint, c bigint, w bigint)),
+      steps as (select * from jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) as st(s bigint, c bigint, n int, add boolean, w bigint)),
       locked as (
         select s.id from segments s
-        where s.account_id = ${accountId} and s.id = any(${`{${[...new Set([...adds.values(), ...removes.values()].map((p) => p.s))].join(",")}}`}::bigint[])
+        where s.account_id = ${accountId} and s.id = any(${`{${[...new Set(sorted.map((p) => p.s))].join(",")}}`}::bigint[])
         order by s.id for no key update
       ),
       added as (
@@ -217,18 +242,34 @@ async function applyTogether(db: Db, accountId: number, plans: Plan[], pendingId
         where m.account_id = ${accountId} and m.segment_id = r.s and m.contact_id = r.c and ${claimed}
         returning m.segment_id, m.contact_id, r.w
       ),
-      changes as (
-        select segment_id, contact_id, w, 'added' as action from added
+      -- For pairs with several steps: was the contact a member before? An add that inserted says no, a remove that
+      -- deleted says yes. Every step after the first is a change; the first is one if it moved the contact.
+      before as (
+        select a.s, a.c, x.contact_id is null as member from add_pairs a left join added x on x.segment_id = a.s and x.contact_id = a.c
+        where exists (select 1 from steps st where st.s = a.s and st.c = a.c)
         union all
-        select segment_id, contact_id, w, 'removed' from removed
+        select r.s, r.c, x.contact_id is not null from remove_pairs r left join removed x on x.segment_id = r.s and x.contact_id = r.c
+        where exists (select 1 from steps st where st.s = r.s and st.c = r.c)
+      ),
+      changes as (
+        select x.segment_id, x.contact_id, x.w, 'added' as action, 1 as n from added x
+        where not exists (select 1 from steps st where st.s = x.segment_id and st.c = x.contact_id)
+        union all
+        select x.segment_id, x.contact_id, x.w, 'removed', 1 from removed x
+        where not exists (select 1 from steps st where st.s = x.segment_id and st.c = x.contact_id)
+        union all
+        select st.s, st.c, st.w, case when st.add then 'added' else 'removed' end, st.n
+        from steps st join before b on b.s = st.s and b.c = st.c
+        where ${claimed} and (st.n > 1 or st.add <> b.member)
       ),
       history as (
         insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
         select ${accountId}, ch.segment_id, s.name, ch.contact_id, ch.action, 'workflow', ch.w, l.label, now()
         from changes ch join segments s on s.account_id = ${accountId} and s.id = ch.segment_id join labels l on l.w = ch.w
+        order by ch.segment_id, ch.contact_id, ch.n
       ),
       deltas as (
-        select segment_id, sum(case when action = 'added' then 1 else -1 end) as d from changes group by segment_id
+        select segment_id, sum(d) as d from (select segment_id, 1 as d from added union all select segment_id, -1 from removed) x group by segment_id
       ),
       counted as (
         update segments s set member_count = s.member_count + deltas.d, updated_at = now()
@@ -248,9 +289,8 @@ async function applyTogether(db: Db, accountId: number, plans: Plan[], pendingId
     return "one by one";
   }
   if (taken) return "taken";
-  const byWorkflow = new Map(plans.map((p) => [p.workflow.id, p.outcome]));
   for (const c of counts) {
-    const outcome = byWorkflow.get(Number(c.w))!;
+    const outcome = outcomes.get(Number(c.w))!;
     if (c.action === "added") outcome.added += Number(c.n);
     else outcome.removed += Number(c.n);
   }
@@ -258,34 +298,31 @@ async function applyTogether(db: Db, accountId: number, plans: Plan[], pendingId
 }
 
 /**
- * One statement per (workflow, action). Changes on the same segment run one after another in workflow id order
- * (then action order), so "add" and "remove" from two workflows land as they would one by one; changes on
- * different segments run side by side.
+ * After applyTogether failed: each pair's last step only, one statement per (workflow, segment, add or remove),
+ * in workflow id order. A failure is recorded on its workflow, whose changes not yet made are then skipped; the
+ * other workflows' changes still land. The back-and-forth steps before the last are not in history here.
  */
-async function applyOneByOne(db: Db, accountId: number, plans: Plan[]) {
-  const chains = new Map<number, (() => Promise<void>)[]>();
-  for (const { workflow, outcome, contactIds } of plans) {
-    const source = { type: "workflow" as const, id: workflow.id, label: workflowSourceLabel(workflow.name) };
-    for (const action of workflow.actions) {
-      const step = async () => {
-        if (outcome.error) return; // once an action of this workflow has failed, its actions not yet started are skipped
-        try {
-          if (action.kind === "add") outcome.added += (await addContactsToSegment(db, accountId, action.segmentId, contactIds, source)).added;
-          else outcome.removed += (await removeContactsFromSegment(db, accountId, action.segmentId, contactIds, source)).removed;
-        } catch (e) {
-          outcome.error = failure(e);
-        }
-      };
-      const chain = chains.get(action.segmentId);
-      if (chain) chain.push(step);
-      else chains.set(action.segmentId, [step]);
+async function applyOneByOne(db: Db, accountId: number, pairs: PairChanges[], workflows: ActiveWorkflow[], outcomes: Map<number, WorkflowRunOutcome>) {
+  const groups = new Map<string, { w: number; s: number; add: boolean; contactIds: number[] }>();
+  for (const p of pairs) {
+    const { add, w } = p.steps.at(-1)!;
+    const key = `${w}:${p.s}:${add}`;
+    const group = groups.get(key);
+    if (group) group.contactIds.push(p.c);
+    else groups.set(key, { w, s: p.s, add, contactIds: [p.c] });
+  }
+  const names = new Map(workflows.map((w) => [w.id, w.name]));
+  for (const { w, s, add, contactIds } of [...groups.values()].sort((a, b) => a.w - b.w || a.s - b.s)) {
+    const outcome = outcomes.get(w)!;
+    if (outcome.error) continue;
+    const source = { type: "workflow" as const, id: w, label: workflowSourceLabel(names.get(w)!) };
+    try {
+      if (add) outcome.added += (await addContactsToSegment(db, accountId, s, contactIds, source)).added;
+      else outcome.removed += (await removeContactsFromSegment(db, accountId, s, contactIds, source)).removed;
+    } catch (e) {
+      outcome.error = failure(e);
     }
   }
-  await Promise.all(
-    [...chains.values()].map(async (steps) => {
-      for (const step of steps) await step();
-    }),
-  );
 }
 
 async function deactivateWorkflow(db: Db, accountId: number, workflowId: number, reason: string) {

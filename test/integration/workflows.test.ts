@@ -333,7 +333,7 @@ describe("actions and runs", () => {
     assert.equal(Number(n), 2, "the member count moved once per contact");
   });
 
-  test("an add and a remove on the same segment in one batch land in workflow order", async () => {
+  test("one event matched by a workflow that adds and one that removes: both steps land, in workflow order", async () => {
     const a = await t.createAccount();
     const seg = await createSegment(t, a.accountId, "Churn");
     // Lower id adds, higher id removes: one by one the contact would end outside, with both steps in its history.
@@ -352,6 +352,47 @@ describe("actions and runs", () => {
     assert.deepEqual(await memberEmails(t, a.accountId, other), ["d@example.com"], "the other segment's change ran too");
     const [{ n }] = await queryRows<{ n: number }>(t.db, sql`select member_count::int as n from segments where account_id = ${a.accountId} and id = ${seg}`);
     assert.equal(Number(n), 0);
+  });
+
+  test("in a batch, each contact's events act in the order they were sent, whatever the workflows' order", async () => {
+    const a = await t.createAccount();
+    const prospects = await createSegment(t, a.accountId, "Prospects");
+    // The lower id removes on purchase, the higher one adds on a quote form.
+    const buyers = await buildWorkflow(t, a, { name: "Buyers", trigger: "purchase", actions: [{ kind: "remove", segmentId: prospects }] });
+    const quotes = await buildWorkflow(t, a, { name: "Quotes", trigger: "form_submit", actions: [{ kind: "add", segmentId: prospects }] });
+    await send(a.apiKey, "form_submit", "was-in@example.com", { form: "quote" });
+    await send(a.apiKey, "form_submit", "out-and-back@example.com", { form: "quote" });
+    const purchase = (email: string) => ({ id: eventId("ord"), type: "purchase", email, properties: { order_id: eventId("o"), total: 5, currency: "EUR" } });
+    const quote = (email: string) => ({ id: eventId("ord"), type: "form_submit", email, properties: { form: "quote" } });
+    const events = [
+      quote("was-in@example.com"), // already in: nothing; then the purchase takes them out
+      purchase("was-in@example.com"),
+      purchase("then-quote@example.com"), // not in: nothing to remove; then the quote puts them in
+      quote("then-quote@example.com"),
+      quote("in-and-out@example.com"), // in, then out again: both steps in history
+      purchase("in-and-out@example.com"),
+      purchase("out-and-back@example.com"), // already in: out, then back in; the row stays, history has both
+      quote("out-and-back@example.com"),
+    ];
+    assert.equal((await (await t.api(a.apiKey, "/events/batch", { json: { events } })).json()).accepted, 8);
+    assert.deepEqual(await memberEmails(t, a.accountId, prospects), ["out-and-back@example.com", "then-quote@example.com"]);
+    const recorded = (await history(a.accountId, prospects)).map((h) => `${h.email} ${h.action} ${h.source_label}`);
+    assert.deepEqual(recorded.slice(0, 2), ["was-in@example.com added workflow Quotes", "out-and-back@example.com added workflow Quotes"], "the single events before the batch");
+    const steps = recorded.slice(2);
+    assert.deepEqual([...steps].sort(), [
+      "in-and-out@example.com added workflow Quotes",
+      "in-and-out@example.com removed workflow Buyers",
+      "out-and-back@example.com added workflow Quotes",
+      "out-and-back@example.com removed workflow Buyers",
+      "then-quote@example.com added workflow Quotes",
+      "was-in@example.com removed workflow Buyers",
+    ]);
+    assert.ok(steps.indexOf("in-and-out@example.com added workflow Quotes") < steps.indexOf("in-and-out@example.com removed workflow Buyers"), "a contact's steps are recorded in order");
+    assert.ok(steps.indexOf("out-and-back@example.com removed workflow Buyers") < steps.indexOf("out-and-back@example.com added workflow Quotes"), "a contact's steps are recorded in order");
+    const [b, q] = [await workflowRow(t, a.accountId, buyers), await workflowRow(t, a.accountId, quotes)];
+    assert.deepEqual([b.eventsMatched, b.contactsRemoved, q.eventsMatched, q.contactsAdded], [4, 3, 6, 5]);
+    const [{ n }] = await queryRows<{ n: number }>(t.db, sql`select member_count::int as n from segments where account_id = ${a.accountId} and id = ${prospects}`);
+    assert.equal(Number(n), 2);
   });
 
   test("member counts and history stay exact under concurrent batches adding and removing", { skip: onPostgres ? false : "needs real concurrency: set DATABASE_URL to run on PostgreSQL" }, async () => {
