@@ -87,6 +87,7 @@ async function upsertOnce(db: Db, accountId: number, inputs: ContactInput[], opt
     select c.id, lower(c.email), false, false
     from input i join contacts c on c.account_id = ${accountId} and lower(c.email) = lower(i.email)
     where not exists (select 1 from written w where w.email_key = lower(i.email))`,
+    { prepared: true },
   );
   return rows.map((r) => ({ id: Number(r.id), emailKey: r.email_key, created: Boolean(r.created), updated: Boolean(r.updated) }));
 }

@@ -29,6 +29,7 @@ async function resolveContacts(db: Db, accountId: number, inputs: ContactInput[]
       db,
       sql`select c.id, k.k from jsonb_array_elements_text(${JSON.stringify(lookup)}::jsonb) as k(k)
           join contacts c on c.account_id = ${accountId} and lower(c.email) = k.k`,
+      { prepared: true },
     );
     for (const r of rows) ids.set(r.k, Number(r.id));
   }
@@ -102,6 +103,7 @@ export async function ingestEvents(db: Db, accountId: number, events: Normalized
       (select coalesce(json_agg(json_build_object('id', id, 'external_id', external_id)), '[]'::json) from inserted)::text as inserted,
       (select coalesce(json_agg(flows), '[]'::json) from flows)::text as workflows,
       (select id from pending) as pending_id`,
+    { prepared: true },
   );
   const inserted = JSON.parse(row!.inserted) as { id: number | string; external_id: string }[];
   const workflows = parseActiveWorkflows(row!.workflows);

@@ -281,6 +281,7 @@ async function applyTogether(
       )
       select coalesce((select json_agg(x) from (select w, action, count(*) as n from changes group by w, action) x), '[]'::json)::text as counts,
         (select count(*) from claim) as claimed`,
+      { prepared: true },
     );
     counts = JSON.parse(row!.counts);
     taken = Number(row!.claimed) === 0;
@@ -371,6 +372,7 @@ async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcom
         last_error_at = case when v.error is not null then now() else w.last_error_at end
       from v join locked on locked.id = v.id
       where w.account_id = ${accountId} and w.id = v.id and ${recorded}`,
+      { prepared: true },
     );
   } catch (e) {
     // The membership changes are made; only the counters are behind. Never fail the event for them, and let go of
