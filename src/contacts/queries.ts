@@ -268,8 +268,8 @@ export async function updateContact(db: Db, accountId: number, id: number, patch
 }
 
 /**
- * Deletes one contact. Its memberships end first, in the same statement, so every segment's count stays exact and
- * each exit is in the history (which keeps the contact's id after the contact is gone).
+ * Deletes one contact and its events. Its memberships end first, in the same statement, so every segment's count
+ * stays exact and each exit is in the history (which keeps the contact's id after the contact is gone).
  */
 export async function deleteContact(db: Db, accountId: number, id: number, source: MembershipSource): Promise<boolean> {
   const [row] = await queryRows<{ n: string | number }>(
@@ -294,6 +294,8 @@ export async function deleteContact(db: Db, accountId: number, id: number, sourc
       update segments s set member_count = s.member_count - 1, updated_at = now()
       from gone where s.account_id = ${accountId} and s.id = gone.segment_id
     ),
+    -- Events have no foreign key to contacts (see eventsTable): they go here.
+    events_gone as (delete from events where account_id = ${accountId} and contact_id = ${id}),
     deleted as (delete from contacts where account_id = ${accountId} and id = ${id} returning id)
     select count(*) as n from deleted`,
   );

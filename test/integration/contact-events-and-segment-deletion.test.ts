@@ -41,3 +41,23 @@ test("the contact page shows the contact's recent events", async () => {
   assert.match(html, /Recent events/);
   assert.match(html, /standing desk/);
 });
+
+test("deleting a contact deletes its events, and only its", async () => {
+  const send = (email: string) => t.api(acct.apiKey, "/events", { json: { id: eventId(), type: "page_view", email, properties: { url: "https://shop.example/" } } });
+  for (const email of ["leaving@example.test", "leaving@example.test", "staying@example.test"]) assert.ok((await send(email)).status < 300);
+  const count = async (email: string) => {
+    const [row] = await queryRows<{ n: string | number }>(
+      t.db,
+      sql`select count(e.id) as n from contacts c left join events e on e.account_id = c.account_id and e.contact_id = c.id
+          where c.account_id = ${acct.accountId} and lower(c.email) = ${email}`,
+    );
+    return Number(row!.n);
+  };
+  const [leaving] = await queryRows<{ id: string | number }>(t.db, sql`select id from contacts where account_id = ${acct.accountId} and lower(email) = 'leaving@example.test'`);
+  assert.equal(await count("leaving@example.test"), 2);
+  const del = await t.browser(acct.adminCookie, `/contacts/${leaving!.id}/delete`, { form: {} });
+  assert.ok(del.status < 400, `delete answered ${del.status}`);
+  const [left] = await queryRows<{ n: string | number }>(t.db, sql`select count(*) as n from events where account_id = ${acct.accountId} and contact_id = ${leaving!.id}`);
+  assert.equal(Number(left!.n), 0, "the deleted contact's events are gone");
+  assert.equal(await count("staying@example.test"), 1, "another contact's events stay");
+});
