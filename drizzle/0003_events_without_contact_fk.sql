@@ -1,1 +1,1 @@
-ALTER TABLE "events" DROP CONSTRAINT "events_contact_fk";
+ALTER TABLE "events" DROP CONSTRAINT IF EXISTS "events_contact_fk";

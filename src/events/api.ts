@@ -1,6 +1,6 @@
 // The events API: POST /api/v1/events (one) and /api/v1/events/batch (up to 1,000), bodies up to 1 MB.
+import type { IncomingMessage } from "node:http";
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { apiError, requireApiRole, type AppEnv } from "../web";
 import { coalescerFor } from "./coalesce";
 import { ingestEvents } from "./ingest";
@@ -8,9 +8,35 @@ import { validateBatch, validateEvent, type NormalizedEvent, type ValidationDeta
 
 export const MAX_EVENTS_BODY_BYTES = 1024 * 1024;
 
+/**
+ * The body, at most `max` bytes (null when larger), read straight from Node's request. hono's bodyLimit asks the
+ * request for its web stream first, which builds a whole web Request (abort signal, stream, headers): a tenth of
+ * the server's time on single events. A declared length over the limit is refused before anything is read.
+ */
+async function readBody(c: Context<AppEnv>, max: number): Promise<string | null> {
+  const declared = c.req.header("content-length");
+  if (declared !== undefined && Number(declared) > max) return null;
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) {
+    // Not behind @hono/node-server (app.request in a script): the web request is all there is.
+    const text = await c.req.text();
+    return Buffer.byteLength(text) > max ? null : text;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
+}
+
 async function readJson(c: Context<AppEnv>): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
+  const text = await readBody(c, MAX_EVENTS_BODY_BYTES);
+  if (text === null) return { ok: false, response: apiError(c, 413, "payload_too_large", "The body is larger than 1 MB: send fewer events per batch.") };
   try {
-    return { ok: true, body: JSON.parse(await c.req.text()) };
+    return { ok: true, body: JSON.parse(text) };
   } catch {
     return { ok: false, response: apiError(c, 400, "invalid_json", "The body is not valid JSON.") };
   }
@@ -18,12 +44,6 @@ async function readJson(c: Context<AppEnv>): Promise<{ ok: true; body: unknown }
 
 export const eventsApi = new Hono<AppEnv>()
   .use(requireApiRole("editor"))
-  .use(
-    bodyLimit({
-      maxSize: MAX_EVENTS_BODY_BYTES,
-      onError: (c) => apiError(c, 413, "payload_too_large", "The body is larger than 1 MB: send fewer events per batch."),
-    }),
-  )
   .post("/", async (c) => {
     const parsed = await readJson(c);
     if (!parsed.ok) return parsed.response;

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
 import { createApiKey } from "../../src/auth/api-keys";
@@ -76,6 +79,34 @@ describe("POST /api/v1/events", () => {
     const res = await t.api(acct.apiKey, "/events/batch", { body: big, headers: { "Content-Type": "application/json" } });
     assert.equal(res.status, 413);
     assert.equal((await res.json()).error.code, "payload_too_large");
+  });
+
+  test("over real HTTP, the body is read from Node's request: an event is stored, a chunked body over 1 MB is 413", async () => {
+    const server = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" });
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    try {
+      const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+        fetch(`http://127.0.0.1:${port}/api/v1/events`, { method: "POST", body, headers: { Authorization: `Bearer ${acct.apiKey}`, "Content-Type": "application/json", ...headers }, duplex: "half" } as RequestInit);
+      const id = eventId("http");
+      const ok = await post(JSON.stringify({ id, type: "page_view", email: "http@example.com", properties: { url: "https://shop.example/" } }));
+      assert.equal(ok.status, 202);
+      assert.deepEqual(await ok.json(), { id, status: "accepted" });
+      // A stream has no declared length: the limit is enforced while reading.
+      const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 20) controller.enqueue(chunk);
+          else controller.close();
+        },
+      });
+      const big = await post(stream);
+      assert.equal(big.status, 413);
+      assert.equal((await big.json()).error.code, "payload_too_large");
+    } finally {
+      server.close();
+    }
   });
 });
 
