@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { upsertContacts, type ContactInput } from "../contacts/upsert";
-import { activeWorkflowsSelect, parseActiveWorkflows, runWorkflows, type StoredEvent, type WorkflowRunOutcome } from "../workflows/evaluate";
+import { activeWorkflowsSelect, parseActiveWorkflows, runWorkflows, type ActiveWorkflow, type StoredEvent, type WorkflowRunOutcome } from "../workflows/evaluate";
 import type { NormalizedEvent } from "./validate";
 
 export type IngestStatus = "accepted" | "duplicate";
@@ -15,27 +15,10 @@ export interface IngestResult {
   status: IngestStatus;
 }
 
-/**
- * Contact ids by lowercased email (event emails are ASCII, validated, so JS and SQL lowercase agree). Most events
- * are from known contacts and carry no contact fields: those are found with one read-only lookup, which locks
- * and writes nothing. Only new emails and events with contact fields go through upsertContacts.
- */
-async function resolveContacts(db: Db, accountId: number, inputs: ContactInput[]): Promise<Map<string, number>> {
-  const ids = new Map<string, number>();
-  const withFields = new Set(inputs.filter((c) => c.firstName || c.lastName || c.phone || Object.keys(c.custom ?? {}).length > 0).map((c) => c.email.toLowerCase()));
-  const lookup = [...new Set(inputs.map((c) => c.email.toLowerCase()))].filter((k) => !withFields.has(k));
-  if (lookup.length > 0) {
-    const rows = await queryRows<{ id: string | number; k: string }>(
-      db,
-      sql`select c.id, k.k from jsonb_array_elements_text(${JSON.stringify(lookup)}::jsonb) as k(k)
-          join contacts c on c.account_id = ${accountId} and lower(c.email) = k.k`,
-      { prepared: true },
-    );
-    for (const r of rows) ids.set(r.k, Number(r.id));
-  }
-  const pending = inputs.filter((c) => !ids.has(c.email.toLowerCase()));
-  for (const c of await upsertContacts(db, accountId, pending, { overwrite: true })) ids.set(c.emailKey, c.id);
-  return ids;
+/** Does the event bring contact fields to write? Then its contact goes through upsertContacts first. */
+function bringsFields(e: NormalizedEvent): boolean {
+  const c = e.contact;
+  return Boolean(c && (c.firstName || c.lastName || c.phone || Object.keys(c.custom ?? {}).length > 0));
 }
 
 function contactInput(event: NormalizedEvent): ContactInput {
@@ -59,37 +42,84 @@ function contactInput(event: NormalizedEvent): ContactInput {
  */
 export async function ingestEvents(db: Db, accountId: number, events: NormalizedEvent[]): Promise<{ results: IngestResult[]; runs: WorkflowRunOutcome[] }> {
   if (events.length === 0) return { results: [], runs: [] };
-  const contactIds = await resolveContacts(db, accountId, events.map(contactInput));
+  // Contact ids by lowercased email (event emails are ASCII, validated, so JS and SQL lowercase agree). Most events
+  // are from known contacts and carry no contact fields: the store statement finds those itself, reading only.
+  // Events with contact fields write them first.
+  const contactIds = new Map<string, number>();
+  const withFields = events.filter(bringsFields);
+  if (withFields.length > 0) for (const c of await upsertContacts(db, accountId, withFields.map(contactInput), { overwrite: true })) contactIds.set(c.emailKey, c.id);
 
-  // Sorted by sender id so two concurrent batches sharing ids take the unique index in the same order.
+  let stored = await storeEvents(db, accountId, events, contactIds);
+  if (!stored.complete) {
+    // Some emails are new: create those contacts, then store, every contact known now.
+    for (const [k, id] of stored.found) contactIds.set(k, id);
+    const unknown = events.filter((e) => !contactIds.has(e.email.toLowerCase()));
+    for (const c of await upsertContacts(db, accountId, unknown.map(contactInput), { overwrite: true })) contactIds.set(c.emailKey, c.id);
+    stored = await storeEvents(db, accountId, events, contactIds);
+    if (!stored.complete) throw new Error("storing events: a contact could not be found or created");
+  }
+  const inserted = stored.inserted;
+  const workflows = stored.workflows;
+
+  // The first event with an id in the input is the one stored; a repeat later in the same batch is a duplicate.
+  const newIds = new Map(inserted.map((r) => [r.external_id, r]));
+  const runOn: StoredEvent[] = [];
+  const results = events.map((e): IngestResult => {
+    const row = newIds.get(e.id);
+    if (row === undefined) return { id: e.id, status: "duplicate" };
+    newIds.delete(e.id);
+    runOn.push({ id: Number(row.id), type: e.type, contactId: Number(row.contact_id), properties: e.properties });
+    return { id: e.id, status: "accepted" };
+  });
+
+  // A pending row exists exactly when events were stored and workflows listen for them: runWorkflows ends it.
+  const runs = workflows.length > 0 && runOn.length > 0 ? await runWorkflows(db, accountId, runOn, workflows, stored.pendingId) : [];
+  return { results, runs };
+}
+
+interface StoreOutcome {
+  /** False when an email has no contact yet: nothing was stored, and `found` has the contacts that exist. */
+  complete: boolean;
+  found: Map<string, number>;
+  inserted: { id: number | string; external_id: string; contact_id: number | string }[];
+  workflows: ActiveWorkflow[];
+  pendingId: number | undefined;
+}
+
+/**
+ * One round trip: find the contacts not in `contactIds` by email; if every one exists, insert what is new and, in
+ * the same snapshot, read the active workflows listening for the new events' types (a partial index on
+ * (account_id, event_type) where active: inactive workflows and other accounts' are never read), with the ids of
+ * action segments that no longer exist. If an email has no contact, nothing is stored.
+ */
+async function storeEvents(db: Db, accountId: number, events: NormalizedEvent[], contactIds: Map<string, number>): Promise<StoreOutcome> {
   const payload = JSON.stringify(
-    events
-      .map((e, ord) => ({
-        ord,
-        external_id: e.id,
-        type: e.type,
-        contact_id: contactIds.get(e.email.toLowerCase()),
-        properties: e.properties,
-        occurred_at: e.occurredAt.toISOString(),
-      }))
-      .sort((a, b) => (a.external_id < b.external_id ? -1 : a.external_id > b.external_id ? 1 : a.ord - b.ord)),
+    events.map((e, ord) => {
+      const key = e.email.toLowerCase();
+      return { ord, external_id: e.id, type: e.type, email_key: key, contact_id: contactIds.get(key) ?? null, properties: e.properties, occurred_at: e.occurredAt.toISOString() };
+    }),
   );
-
-  // One round trip: insert what is new and, in the same snapshot, read the active workflows listening for the
-  // new events' types (a partial index on (account_id, event_type) where active: inactive workflows and other
-  // accounts' are never read), with the ids of action segments that no longer exist.
-  const [row] = await queryRows<{ inserted: string; workflows: string; pending_id: string | number | null }>(
+  const [row] = await queryRows<{ complete: boolean; found: string | null; inserted: string; workflows: string; pending_id: string | number | null }>(
     db,
     sql`
-    with input as (
+    with raw as (
       select * from jsonb_to_recordset(${payload}::jsonb)
-        as r(ord int, external_id text, type text, contact_id bigint, properties jsonb, occurred_at timestamptz)
+        as r(ord int, external_id text, type text, email_key text, contact_id bigint, properties jsonb, occurred_at timestamptz)
     ),
+    input as (
+      select r.ord, r.external_id, r.type, r.email_key, coalesce(r.contact_id, c.id) as contact_id, r.properties, r.occurred_at
+      from raw r left join contacts c on r.contact_id is null and c.account_id = ${accountId} and lower(c.email) = r.email_key
+    ),
+    complete as (select not exists (select 1 from input where contact_id is null) as ok),
+    -- In sender id order, so two concurrent batches sharing ids take the unique index in the same order; of two
+    -- events with one id, the first sent is stored and the other is a duplicate.
     inserted as (
       insert into events (account_id, external_id, type, contact_id, properties, occurred_at)
       select ${accountId}, external_id, type, contact_id, properties, occurred_at from input
+      where (select ok from complete)
+      order by external_id, ord
       on conflict (account_id, external_id) do nothing
-      returning id, external_id
+      returning id, external_id, contact_id
     ),
     flows as (${activeWorkflowsSelect(accountId, sql`select distinct i.type from input i join inserted n on n.external_id = i.external_id`)}),
     -- Until the runs are recorded, the new events wait here too: if the process stops before, they are run later.
@@ -100,27 +130,22 @@ export async function ingestEvents(db: Db, accountId: number, events: Normalized
       returning id
     )
     select
-      (select coalesce(json_agg(json_build_object('id', id, 'external_id', external_id)), '[]'::json) from inserted)::text as inserted,
+      (select ok from complete) as complete,
+      case when not (select ok from complete) then
+        (select json_agg(json_build_object('k', email_key, 'id', contact_id))::text from input where contact_id is not null)
+      end as found,
+      (select coalesce(json_agg(json_build_object('id', id, 'external_id', external_id, 'contact_id', contact_id)), '[]'::json) from inserted)::text as inserted,
       (select coalesce(json_agg(flows), '[]'::json) from flows)::text as workflows,
       (select id from pending) as pending_id`,
     { prepared: true },
   );
-  const inserted = JSON.parse(row!.inserted) as { id: number | string; external_id: string }[];
-  const workflows = parseActiveWorkflows(row!.workflows);
-
-  // The first event with an id in the input is the one stored; a repeat later in the same batch is a duplicate.
-  const newIds = new Map(inserted.map((r) => [r.external_id, Number(r.id)]));
-  const stored: StoredEvent[] = [];
-  const results = events.map((e): IngestResult => {
-    const eventId = newIds.get(e.id);
-    if (eventId === undefined) return { id: e.id, status: "duplicate" };
-    newIds.delete(e.id);
-    stored.push({ id: eventId, type: e.type, contactId: contactIds.get(e.email.toLowerCase())!, properties: e.properties });
-    return { id: e.id, status: "accepted" };
-  });
-
-  // A pending row exists exactly when events were stored and workflows listen for them: runWorkflows ends it.
-  const pendingId = row!.pending_id === null ? undefined : Number(row!.pending_id);
-  const runs = workflows.length > 0 && stored.length > 0 ? await runWorkflows(db, accountId, stored, workflows, pendingId) : [];
-  return { results, runs };
+  const found = new Map<string, number>();
+  for (const f of row!.found ? (JSON.parse(row!.found) as { k: string; id: number | string }[]) : []) found.set(f.k, Number(f.id));
+  return {
+    complete: Boolean(row!.complete),
+    found,
+    inserted: JSON.parse(row!.inserted),
+    workflows: parseActiveWorkflows(row!.workflows),
+    pendingId: row!.pending_id === null ? undefined : Number(row!.pending_id),
+  };
 }

@@ -136,6 +136,31 @@ describe("POST /api/v1/events/batch", () => {
     assert.equal(await eventCount(acct.accountId, b), 0);
   });
 
+  test("a batch mixing known and new contacts stores each event on its own contact; of one id sent twice, the first is stored", async () => {
+    const known = await t.api(acct.apiKey, "/events", { json: { id: eventId("mix"), type: "page_view", email: "mix-known@example.com", properties: { url: "https://shop.example/" } } });
+    assert.equal(known.status, 202);
+    const twice = eventId("mix");
+    const events = [
+      { id: eventId("mix"), type: "page_view", email: "Mix-Known@Example.com", properties: { url: "https://shop.example/a" } },
+      { id: twice, type: "page_view", email: "mix-new@example.com", properties: { url: "https://shop.example/b" } },
+      { id: eventId("mix"), type: "page_view", email: "MIX-NEW@example.com", properties: { url: "https://shop.example/c" } },
+      { id: twice, type: "page_view", email: "mix-known@example.com", properties: { url: "https://shop.example/d" } },
+    ];
+    const body = await (await t.api(acct.apiKey, "/events/batch", { json: { events } })).json();
+    assert.deepEqual(body.results.map((r: { status: string }) => r.status), ["accepted", "accepted", "accepted", "duplicate"]);
+    const rows = await queryRows<{ email: string; url: string }>(
+      t.db,
+      sql`select lower(c.email) as email, e.properties->>'url' as url from events e join contacts c on c.account_id = e.account_id and c.id = e.contact_id
+          where e.account_id = ${acct.accountId} and e.external_id like 'mix%' order by url`,
+    );
+    assert.deepEqual(
+      rows.map((r) => `${r.email} ${r.url}`),
+      ["mix-known@example.com https://shop.example/", "mix-known@example.com https://shop.example/a", "mix-new@example.com https://shop.example/b", "mix-new@example.com https://shop.example/c"],
+    );
+    const [{ n }] = await queryRows<{ n: string | number }>(t.db, sql`select count(*) as n from contacts where account_id = ${acct.accountId} and lower(email) = 'mix-new@example.com'`);
+    assert.equal(Number(n), 1, "the new contact is created once");
+  });
+
   test("a batch with no good event is 400 with every problem; a malformed batch is 400", async () => {
     const res = await t.api(acct.apiKey, "/events/batch", { json: { events: [{ id: "x" }, { type: "page_view" }] } });
     assert.equal(res.status, 400);
