@@ -159,19 +159,18 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
       }
     }
   });
-  // Who lets go of the events' evaluation row: applyTogether, in its own statement, or else recordRuns.
-  let pending = pendingId;
+  const ran = () => [...outcomes.values()].sort((a, b) => a.workflowId - b.workflowId);
   if (pairs.size > 0) {
+    // One statement changes the members, records the runs and lets go of the events' evaluation row.
     const together = await applyTogether(db, accountId, [...pairs.values()], workflows, outcomes, pendingId);
+    if (together === "applied") return ran();
     // Another run (recovery, or the request recovery thought was gone) took these events: it records them.
     if (together === "taken") return [];
-    if (together === "applied") pending = undefined;
-    else await applyOneByOne(db, accountId, [...pairs.values()], workflows, outcomes);
+    await applyOneByOne(db, accountId, [...pairs.values()], workflows, outcomes);
   }
-  const ran = [...outcomes.values()].sort((a, b) => a.workflowId - b.workflowId);
-  if (ran.length > 0) await recordRuns(db, accountId, ran, pending);
-  else if (pending !== undefined) await finishEvaluation(db, accountId, pending);
-  return ran;
+  if (outcomes.size > 0) await recordRuns(db, accountId, ran(), pendingId);
+  else if (pendingId !== undefined) await finishEvaluation(db, accountId, pendingId);
+  return ran();
 }
 
 /**
@@ -185,10 +184,13 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
  * The contacts are the events' own (resolved in this account) and the segments were read with the workflows:
  * the foreign keys check both, and a segment deleted meanwhile fails the statement (then see applyOneByOne).
  *
+ * The same statement records the runs as recordRuns would (counters, error log; workflow rows locked in id order
+ * after the segments): one round trip for the whole group.
+ *
  * With `pendingId`, the events' evaluation row is locked first and deleted by the same statement: the changes
  * and the row's end commit together, so recovery never applies them a second time, and of two runs of the same
- * events (a request slowed past recovery's minute, and recovery) only the first changes anything.
- * Returns "applied"; "taken" when the row was already gone (nothing changed); "one by one", having changed
+ * events (a request slowed past recovery's minute, and recovery) only the first changes or records anything.
+ * Returns "applied" (changed and recorded); "taken" when the row was already gone (nothing changed); "one by one", having changed
  * nothing, when the statement failed.
  */
 async function applyTogether(
@@ -278,6 +280,30 @@ async function applyTogether(
       ),
       finished as (
         delete from event_evaluations where account_id = ${accountId} and id in (select id from claim)
+      ),
+      -- The runs, as recordRuns writes them: workflow rows locked in id order, after the segments (claimed).
+      runs as (select * from jsonb_to_recordset(${JSON.stringify(runRows(outcomes))}::jsonb) as v(id bigint, matched bigint, error text, event_id bigint)),
+      run_locked as (
+        select w.id from workflows w join runs v on v.id = w.id where w.account_id = ${accountId} and ${claimed} order by w.id for update of w
+      ),
+      run_counts as (
+        select w, count(*) filter (where action = 'added') as added, count(*) filter (where action = 'removed') as removed from changes group by w
+      ),
+      logged as (
+        insert into workflow_errors (account_id, workflow_id, event_id, message)
+        select ${accountId}, v.id, v.event_id, v.error from runs v join run_locked l on l.id = v.id where v.error is not null
+      ),
+      recorded as (
+        update workflows w set
+          events_matched = w.events_matched + v.matched,
+          contacts_added = w.contacts_added + coalesce(k.added, 0),
+          contacts_removed = w.contacts_removed + coalesce(k.removed, 0),
+          error_count = w.error_count + (v.error is not null)::int,
+          last_run_at = now(),
+          last_error = coalesce(v.error, w.last_error),
+          last_error_at = case when v.error is not null then now() else w.last_error_at end
+        from runs v join run_locked l on l.id = v.id left join run_counts k on k.w = v.id
+        where w.account_id = ${accountId} and w.id = v.id
       )
       select coalesce((select json_agg(x) from (select w, action, count(*) as n from changes group by w, action) x), '[]'::json)::text as counts,
         (select count(*) from claim) as claimed`,
@@ -296,6 +322,11 @@ async function applyTogether(
     else outcome.removed += Number(c.n);
   }
   return "applied";
+}
+
+/** What the run record needs of each outcome besides the member counts (those the statement counts itself). */
+function runRows(outcomes: Map<number, WorkflowRunOutcome>) {
+  return [...outcomes.values()].sort((a, b) => a.workflowId - b.workflowId).map((o) => ({ id: o.workflowId, matched: o.matched, error: o.error, event_id: o.eventId }));
 }
 
 /**

@@ -318,6 +318,23 @@ describe("actions and runs", () => {
     assert.equal(act.status, 422, "it cannot be activated again until a segment is chosen");
   });
 
+  test("one event, a workflow whose segment is gone and one that acts: the error and the change are both recorded", async () => {
+    const a = await t.createAccount();
+    const gone = await createSegment(t, a.accountId, "Gone soon");
+    const kept = await createSegment(t, a.accountId, "Kept");
+    const broken = await buildWorkflow(t, a, { name: "Broken", trigger: "form_submit", actions: [{ kind: "add", segmentId: gone }] });
+    const working = await buildWorkflow(t, a, { name: "Working", trigger: "form_submit", actions: [{ kind: "add", segmentId: kept }] });
+    await t.db.execute(sql`delete from segments where account_id = ${a.accountId} and id = ${gone}`);
+    assert.equal((await send(a.apiKey, "form_submit", "both@example.com", { form: "x" })).status, 202);
+    const [b, w] = [await workflowRow(t, a.accountId, broken), await workflowRow(t, a.accountId, working)];
+    assert.deepEqual([b.status, b.eventsMatched, b.errorCount], ["inactive", 1, 1]);
+    assert.match(b.lastError ?? "", /no longer exists/);
+    const logged = await queryRows<{ message: string }>(t.db, sql`select message from workflow_errors where account_id = ${a.accountId} and workflow_id = ${broken}`);
+    assert.equal(logged.length, 1);
+    assert.deepEqual([w.status, w.eventsMatched, w.contactsAdded, w.errorCount], ["active", 1, 1, 0]);
+    assert.deepEqual(await memberEmails(t, a.accountId, kept), ["both@example.com"]);
+  });
+
   test("two workflows adding the same contact in one batch: the first is credited, the second finds it there", async () => {
     const a = await t.createAccount();
     const seg = await createSegment(t, a.accountId, "Both");
