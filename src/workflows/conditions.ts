@@ -48,20 +48,40 @@ export function splitList(value: string): string[] {
   return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
+type Scalar = string | number | boolean;
+
+const isScalar = (v: unknown): v is Scalar => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+
 /**
  * Every scalar at a dotted path. Arrays are walked at every step, so `products.category` yields the
  * category of each product; missing keys and objects at the end yield nothing.
  */
-export function valuesAtPath(properties: unknown, path: string): (string | number | boolean)[] {
+export function valuesAtPath(properties: unknown, path: string): Scalar[] {
+  return valuesAtKeys(properties, path.trim().split("."));
+}
+
+function valuesAtKeys(properties: unknown, keys: readonly string[]): Scalar[] {
+  // Most paths cross no array: walk them without building lists.
+  let v = properties;
+  for (const key of keys) {
+    if (Array.isArray(v)) return valuesThroughArrays(properties, keys);
+    if (typeof v !== "object" || v === null || !Object.hasOwn(v, key)) return [];
+    v = (v as Record<string, unknown>)[key];
+  }
+  if (Array.isArray(v)) return valuesThroughArrays(properties, keys);
+  return isScalar(v) ? [v] : [];
+}
+
+function valuesThroughArrays(properties: unknown, keys: readonly string[]): Scalar[] {
   let current: unknown[] = [properties];
-  for (const key of path.trim().split(".")) {
+  for (const key of keys) {
     const next: unknown[] = [];
     for (const v of flattenArrays(current)) {
       if (typeof v === "object" && v !== null && Object.hasOwn(v, key)) next.push((v as Record<string, unknown>)[key]);
     }
     current = next;
   }
-  return flattenArrays(current).filter((v): v is string | number | boolean => typeof v === "string" || typeof v === "number" || typeof v === "boolean");
+  return flattenArrays(current).filter(isScalar);
 }
 
 /** The values, with arrays (at any depth) opened up; a list without arrays is returned as it is. */
@@ -70,51 +90,71 @@ function flattenArrays(values: unknown[]): unknown[] {
 }
 
 // Numbers sent as numbers compare as numbers (49.9 equals "49.90"); text stays text, so "007" is not "7".
-function valueEquals(actual: string | number | boolean, expected: string): boolean {
-  if (typeof actual === "number") {
-    const e = parseNumber(expected);
-    if (e !== null) return actual === e;
-  }
-  return normalizeText(String(actual)) === normalizeText(expected);
+function equalsTo(expected: string): (actual: Scalar) => boolean {
+  const number = parseNumber(expected);
+  const text = normalizeText(expected);
+  return (actual) => (typeof actual === "number" && number !== null ? actual === number : normalizeText(String(actual)) === text);
 }
 
+/** Whether a condition holds on an event's properties; see compileCondition. */
+export type Matcher = (properties: unknown) => boolean;
+
 /**
- * Whether one condition holds. Against several values (arrays) a condition holds if ANY value matches;
- * not_equals is the negation of equals, so it holds when NO value equals (including a missing path).
+ * A condition made ready for many events: its path split and its value parsed and folded once, not per event.
+ * Against several values (arrays) a condition holds if ANY value matches; not_equals is the negation of equals,
+ * so it holds when NO value equals (including a missing path).
  */
-export function conditionHolds(condition: Condition, properties: unknown): boolean {
-  const values = valuesAtPath(properties, condition.path);
+export function compileCondition(condition: Condition): Matcher {
+  const keys = condition.path.trim().split(".");
   const expected = condition.value;
   switch (condition.operator) {
-    case "equals":
-      return values.some((v) => valueEquals(v, expected));
-    case "not_equals":
-      return !values.some((v) => valueEquals(v, expected));
+    case "equals": {
+      const equals = equalsTo(expected);
+      return (p) => valuesAtKeys(p, keys).some(equals);
+    }
+    case "not_equals": {
+      const equals = equalsTo(expected);
+      return (p) => !valuesAtKeys(p, keys).some(equals);
+    }
     case "contains": {
       const needle = normalizeText(expected);
-      return needle !== "" && values.some((v) => normalizeText(String(v)).includes(needle));
+      if (needle === "") return () => false;
+      return (p) => valuesAtKeys(p, keys).some((v) => normalizeText(String(v)).includes(needle));
     }
     case "greater_than":
     case "less_than": {
       const limit = parseNumber(expected);
-      if (limit === null) return false;
-      return values.some((v) => {
-        const n = typeof v === "boolean" ? null : parseNumber(v);
-        return n !== null && (condition.operator === "greater_than" ? n > limit : n < limit);
-      });
+      if (limit === null) return () => false;
+      const above = condition.operator === "greater_than";
+      return (p) =>
+        valuesAtKeys(p, keys).some((v) => {
+          const n = typeof v === "boolean" ? null : parseNumber(v);
+          return n !== null && (above ? n > limit : n < limit);
+        });
     }
     case "in_list": {
-      const options = splitList(expected);
-      return values.some((v) => options.some((o) => valueEquals(v, o)));
+      const options = splitList(expected).map(equalsTo);
+      return (p) => valuesAtKeys(p, keys).some((v) => options.some((equals) => equals(v)));
     }
     default:
-      return false;
+      return () => false;
   }
 }
 
 /** All conditions must hold; no conditions means the workflow runs on every event of its type. */
+export function compileConditions(conditions: readonly Condition[]): Matcher {
+  const matchers = conditions.map(compileCondition);
+  return (p) => matchers.every((m) => m(p));
+}
+
+/** Whether one condition holds (compileCondition, for a single event). */
+export function conditionHolds(condition: Condition, properties: unknown): boolean {
+  return compileCondition(condition)(properties);
+}
+
+/** Whether all conditions hold (compileConditions, for a single event). */
 export function allConditionsHold(conditions: readonly Condition[], properties: unknown): boolean {
-  return conditions.every((c) => conditionHolds(c, properties));
+  return compileConditions(conditions)(properties);
 }
 
 /** Field errors for one condition row of the editor form; empty when valid. */

@@ -6,7 +6,7 @@ import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import type { WorkflowAction, WorkflowCondition } from "../db/schema";
 import { addContactsToSegment, removeContactsFromSegment } from "../segments/membership";
-import { allConditionsHold } from "./conditions";
+import { compileConditions } from "./conditions";
 
 /** An event as stored: what evaluation needs. */
 export interface StoredEvent {
@@ -129,7 +129,8 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
   for (const workflow of [...workflows].sort((a, b) => a.id - b.id)) {
     const outcome: WorkflowRunOutcome = { workflowId: workflow.id, matched: 0, added: 0, removed: 0, error: null, eventId: null };
     try {
-      const matching = events.flatMap((e, i) => (e.type === workflow.eventType && allConditionsHold(workflow.conditions, e.properties) ? [i] : []));
+      const holds = compileConditions(workflow.conditions);
+      const matching = events.flatMap((e, i) => (e.type === workflow.eventType && holds(e.properties) ? [i] : []));
       if (matching.length === 0) continue;
       outcome.matched = matching.length;
       outcome.eventId = events[matching[0]!]!.id;
