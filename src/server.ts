@@ -1,4 +1,5 @@
 // Boot: config -> database -> migrations -> app -> worker -> listen.
+import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { loadConfig } from "./config";
 import { openDatabase } from "./db/client";
@@ -22,10 +23,22 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   console.log(`${signal} received, stopping`);
-  server.close();
+  await drain(server as Server, 10_000);
   await worker?.stop();
   await database.close();
   process.exit(0);
 }
+/**
+ * Stops taking connections and lets the requests in progress finish (up to `ms`) before the database closes:
+ * closed under them, they failed half done. Keep-alive connections are closed as soon as they are idle.
+ */
+async function drain(http: Server, ms: number) {
+  const closed = new Promise((resolve) => http.close(resolve));
+  const idle = setInterval(() => http.closeIdleConnections(), 50);
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, ms))]);
+  clearInterval(idle);
+  http.closeAllConnections();
+}
+
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
