@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { Config } from "../config";
 import type { Database, Db } from "../db/client";
 import { jobHandlers } from "./handlers";
+import { keepStatistics } from "../db/statistics";
 import { runMaintenance } from "./maintenance";
 import { claimNextJob, completeJob, failJob, jobQueued, LEASE_MS, renewLease, reportProgress, type Job } from "./queue";
 
@@ -103,6 +104,8 @@ export function startWorker(deps: { database: Database; config: Config }, option
         if (Date.now() - lastMaintenance > maintenanceMs) {
           lastMaintenance = Date.now();
           await runMaintenance(deps.database.db);
+          const kept = await keepStatistics(deps.database);
+          if (kept.length > 0) console.log(`statistics: ${kept.join(", ")}`);
         }
         const job = await claimNextJob(deps.database.db, id, Object.keys(jobHandlers));
         if (job) {
