@@ -117,7 +117,7 @@ async function setUp() {
   const [{ lo }] = await sql`select min(id)::bigint as lo from contacts where account_id = ${account.id}`;
   await sql`insert into events (account_id, external_id, type, contact_id, properties, occurred_at, received_at)
             select ${account.id}, 'seed-' || g, (array['product_search', 'page_view', 'purchase', 'form_submit'])[1 + g % 4],
-              ${lo}::bigint + (g * 7919) % ${CONTACTS}, '{"url": "https://shop.example/decor", "category": "decor"}'::jsonb,
+              ${lo}::bigint + (g::bigint * 7919) % ${CONTACTS}, '{"url": "https://shop.example/decor", "category": "decor"}'::jsonb,
               now() - make_interval(secs => g), now() - make_interval(secs => g)
             from generate_series(1, ${CONTACTS}) g`;
   await sql`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label)
