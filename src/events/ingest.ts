@@ -122,10 +122,12 @@ async function storeEvents(db: Db, accountId: number, events: NormalizedEvent[],
       returning id, external_id, contact_id
     ),
     flows as (${activeWorkflowsSelect(accountId, sql`select distinct i.type from input i join inserted n on n.external_id = i.external_id`)}),
-    -- Until the runs are recorded, the new events wait here too: if the process stops before, they are run later.
+    -- Until the runs are recorded, the new events wait here too: if the process stops before, they are run later,
+    -- in the order sent (the ids follow the sender ids' order, not the order sent).
     pending as (
       insert into event_evaluations (account_id, event_ids)
-      select ${accountId}, array_agg(n.id order by n.id) from inserted n
+      select ${accountId}, array_agg(n.id order by i.ord)
+      from inserted n join (select external_id, min(ord) as ord from input group by external_id) i on i.external_id = n.external_id
       having count(*) > 0 and exists (select 1 from flows)
       returning id
     )

@@ -36,11 +36,16 @@ export async function recoverEvaluations(db: Db, options: { olderThanMs?: number
       await finishEvaluation(db, accountId, pendingId);
       continue;
     }
-    const ids = `{${(JSON.parse(row.event_ids) as (number | string)[]).join(",")}}`;
-    const events = await queryRows<{ id: string | number; type: string; contact_id: string | number; properties: Record<string, unknown> | string }>(
-      db,
-      sql`select id, type, contact_id, properties from events where account_id = ${accountId} and id = any(${ids}::bigint[]) order by id`,
-    );
+    const eventIds = (JSON.parse(row.event_ids) as (number | string)[]).map(Number);
+    const ids = `{${eventIds.join(",")}}`;
+    // In the order the row lists them, the order they were sent: workflows act on a contact's events in that order.
+    const position = new Map(eventIds.map((id, i) => [id, i]));
+    const events = (
+      await queryRows<{ id: string | number; type: string; contact_id: string | number; properties: Record<string, unknown> | string }>(
+        db,
+        sql`select id, type, contact_id, properties from events where account_id = ${accountId} and id = any(${ids}::bigint[])`,
+      )
+    ).sort((a, b) => position.get(Number(a.id))! - position.get(Number(b.id))!);
     if (events.length > 0) {
       const stored: StoredEvent[] = events.map((e) => ({
         id: Number(e.id),

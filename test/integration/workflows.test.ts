@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
-import { queryRows } from "../../src/db/client";
+import { queryRows, type Db } from "../../src/db/client";
+import { ingestEvents } from "../../src/events/ingest";
+import { validateEvent, type NormalizedEvent } from "../../src/events/validate";
 import { runMaintenance } from "../../src/jobs/maintenance";
 import { activeWorkflowsSelect, parseActiveWorkflows, runWorkflows } from "../../src/workflows/evaluate";
 import { deactivateWorkflowsForSegment } from "../../src/workflows/queries";
@@ -492,6 +494,77 @@ describe("recovery", () => {
     assert.equal(Number(waiting[0]!.n), 0);
     await runMaintenance(t.db);
     assert.equal((await workflowRow(t, a.accountId, id)).eventsMatched, 1, "run once");
+  });
+
+  test("recovered events act in the order they were sent, which their evaluation row keeps, not in id order", async () => {
+    const a = await t.createAccount();
+    const prospects = await createSegment(t, a.accountId, "Prospects");
+    await buildWorkflow(t, a, { name: "Buyers", trigger: "purchase", actions: [{ kind: "remove", segmentId: prospects }] });
+    await buildWorkflow(t, a, { name: "Quotes", trigger: "form_submit", actions: [{ kind: "add", segmentId: prospects }] });
+    const [contact] = await queryRows<{ id: number }>(t.db, sql`insert into contacts (account_id, email) values (${a.accountId}, 'order@example.com') returning id`);
+    const insert = async (externalId: string, type: string, properties: string) =>
+      Number(
+        (
+          await queryRows<{ id: number }>(
+            t.db,
+            sql`insert into events (account_id, external_id, type, contact_id, properties, occurred_at)
+                values (${a.accountId}, ${externalId}, ${type}, ${contact!.id}, ${properties}::jsonb, now()) returning id`,
+          )
+        )[0]!.id,
+      );
+    // Stored form first (lower id), but sent purchase first: the purchase finds nothing to remove, the form adds.
+    const form = await insert("a-form", "form_submit", '{"form": "quote"}');
+    const purchase = await insert("z-order", "purchase", '{"order_id": "o1", "total": 5, "currency": "EUR"}');
+    await t.db.execute(
+      sql`insert into event_evaluations (account_id, event_ids, created_at) values (${a.accountId}, ${`{${purchase},${form}}`}::bigint[], now() - interval '2 minutes')`,
+    );
+    await runMaintenance(t.db);
+    assert.deepEqual(await memberEmails(t, a.accountId, prospects), ["order@example.com"]);
+    assert.deepEqual((await history(a.accountId, prospects)).map((h) => `${h.action} ${h.source_label}`), ["added workflow Quotes"]);
+  });
+
+  test("a request that stops after storing a batch leaves its events in the order sent, and recovery runs them so", async () => {
+    const a = await t.createAccount();
+    const prospects = await createSegment(t, a.accountId, "Prospects");
+    await buildWorkflow(t, a, { name: "Buyers", trigger: "purchase", actions: [{ kind: "remove", segmentId: prospects }] });
+    await buildWorkflow(t, a, { name: "Quotes", trigger: "form_submit", actions: [{ kind: "add", segmentId: prospects }] });
+    await t.db.execute(sql`insert into contacts (account_id, email) values (${a.accountId}, 'stopped@example.com')`);
+    // The process "stops" right after the statement that stores the events: their workflows never run.
+    let stored = false;
+    const stopping = new Proxy(t.db, {
+      get(target, prop, receiver) {
+        if (prop === "$client") return undefined;
+        if (prop === "execute") {
+          return async (query: Parameters<Db["execute"]>[0]) => {
+            if (stored) throw new Error("the process stopped");
+            const text = (target as unknown as { dialect: { sqlToQuery(q: unknown): { sql: string } } }).dialect.sqlToQuery(query).sql;
+            const result = await target.execute(query);
+            stored = text.includes("insert into events");
+            return result;
+          };
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const event = (body: Record<string, unknown>) => {
+      const checked = validateEvent({ email: "stopped@example.com", ...body });
+      assert.ok(checked.ok);
+      return checked.event as NormalizedEvent;
+    };
+    // Sent purchase first, but its sender id sorts last: stored (and numbered) after the form.
+    const sent = [
+      event({ id: eventId("z-order"), type: "purchase", properties: { order_id: "o1", total: 5, currency: "EUR" } }),
+      event({ id: eventId("a-form"), type: "form_submit", properties: { form: "quote" } }),
+    ];
+    // Every later statement fails: the request records what it can (nothing) and its events stay waiting.
+    await ingestEvents(stopping, a.accountId, sent);
+    assert.deepEqual(await memberEmails(t, a.accountId, prospects), []);
+    const [waiting] = await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from event_evaluations where account_id = ${a.accountId}`);
+    assert.equal(Number(waiting!.n), 1);
+    await t.db.execute(sql`update event_evaluations set created_at = now() - interval '2 minutes' where account_id = ${a.accountId}`);
+    await runMaintenance(t.db);
+    assert.deepEqual(await memberEmails(t, a.accountId, prospects), ["stopped@example.com"], "the purchase found nothing to remove, then the form added");
+    assert.deepEqual((await history(a.accountId, prospects)).map((h) => `${h.action} ${h.source_label}`), ["added workflow Quotes"]);
   });
 
   test("a request slowed past recovery's minute changes and records nothing once recovery has run its events", async () => {
