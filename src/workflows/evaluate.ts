@@ -240,6 +240,14 @@ async function applyTogether(
         on conflict do nothing
         returning segment_id, contact_id, source_id as w
       ),
+      -- A member taken out and put back by the group is in again from now, by the workflow that put it back (a pair
+      -- with several steps whose last adds; the insert above creates the row only for a contact not in before).
+      refreshed as (
+        update segment_members m set added_at = now(), source_type = 'workflow', source_id = a.w, source_label = l.label
+        from add_pairs a join labels l on l.w = a.w
+        where m.account_id = ${accountId} and m.segment_id = a.s and m.contact_id = a.c and ${claimed}
+          and exists (select 1 from steps st where st.s = a.s and st.c = a.c)
+      ),
       removed as (
         delete from segment_members m using remove_pairs r
         where m.account_id = ${accountId} and m.segment_id = r.s and m.contact_id = r.c and ${claimed}

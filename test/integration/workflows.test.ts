@@ -393,7 +393,14 @@ describe("actions and runs", () => {
       purchase("out-and-back@example.com"), // already in: out, then back in; the row stays, history has both
       quote("out-and-back@example.com"),
     ];
+    const [{ at: sentAt }] = await queryRows<{ at: string }>(t.db, sql`select now()::text as at`);
     assert.equal((await (await t.api(a.apiKey, "/events/batch", { json: { events } })).json()).accepted, 8);
+    const [back] = await queryRows<{ fresh: boolean }>(
+      t.db,
+      sql`select m.added_at >= ${sentAt}::timestamptz as fresh from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id
+          where m.account_id = ${a.accountId} and m.segment_id = ${prospects} and lower(c.email) = 'out-and-back@example.com'`,
+    );
+    assert.equal(back!.fresh, true, "put back in: a member again from now");
     assert.deepEqual(await memberEmails(t, a.accountId, prospects), ["out-and-back@example.com", "then-quote@example.com"]);
     const recorded = (await history(a.accountId, prospects)).map((h) => `${h.email} ${h.action} ${h.source_label}`);
     assert.deepEqual(recorded.slice(0, 2), ["was-in@example.com added workflow Quotes", "out-and-back@example.com added workflow Quotes"], "the single events before the batch");
