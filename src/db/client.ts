@@ -73,3 +73,23 @@ export async function queryRows<T = Record<string, unknown>>(db: Db, query: SQL,
   if (Array.isArray(result)) return result as T[];
   return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
+
+/**
+ * Runs `query` after `lock` has taken its row locks, in one transaction, on PostgreSQL: the query's snapshot is
+ * then taken after any wait for those locks, so it sees what the holder committed meanwhile. A single statement
+ * that locks in a CTE takes its snapshot first: a delete that waited for a segment missed the members its holder
+ * had just added. Both are sent at once (one round trip besides BEGIN and COMMIT) and prepared, as
+ * queryRows' `prepared`. On PGlite (one connection, nothing runs meanwhile) and inside a transaction's handle, the
+ * query runs alone: it must take the same locks itself.
+ */
+export async function queryRowsAfterLock<T = Record<string, unknown>>(db: Db, lock: SQL, query: SQL): Promise<T[]> {
+  const client = (db as unknown as { $client?: postgres.Sql }).$client;
+  const dialect = (db as unknown as { dialect?: { sqlToQuery(q: SQL): { sql: string; params: unknown[] } } }).dialect;
+  if (!client || typeof client.begin !== "function" || !dialect) return queryRows<T>(db, query);
+  const [l, q] = [dialect.sqlToQuery(lock), dialect.sqlToQuery(query)];
+  const results = (await client.begin((tx) => [
+    tx.unsafe(l.sql, l.params as postgres.ParameterOrJSON<never>[], { prepare: true }),
+    tx.unsafe(q.sql, q.params as postgres.ParameterOrJSON<never>[], { prepare: true }),
+  ])) as unknown as unknown[][];
+  return results[1] as T[];
+}

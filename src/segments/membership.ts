@@ -3,7 +3,7 @@
 // workflow, API) goes through here.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { queryRows } from "../db/client";
+import { queryRowsAfterLock } from "../db/client";
 import type { SourceType } from "../db/schema";
 
 /** Who makes the change, as membership history shows it: "manual by Ada", "import #12", "workflow Buyers", "API key Shop". */
@@ -55,8 +55,11 @@ async function changeMembership(
           where m.account_id = ${accountId} and m.segment_id = seg.id and m.contact_id = candidates.id
           returning m.contact_id`;
   const sign = action === "added" ? sql`+` : sql`-`;
-  const [row] = await queryRows<{ changed: string | number; total: string | number }>(
+  const [row] = await queryRowsAfterLock<{ changed: string | number; total: string | number }>(
     db,
+    // The segment first, in a statement of its own: the change then sees what was committed while it waited (a
+    // removal that waited missed the members the holder had just added). The statement locks it again for PGlite.
+    sql`select id from segments where account_id = ${accountId} and id = ${segmentId} for no key update`,
     sql`
     with candidates as (
       select distinct id from (${selectionSql(accountId, contacts)}) as s(id) where id is not null

@@ -3,7 +3,7 @@
 // recorded on it and never stops the others.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { queryRows } from "../db/client";
+import { queryRows, queryRowsAfterLock } from "../db/client";
 import type { WorkflowAction, WorkflowCondition } from "../db/schema";
 import { addContactsToSegment, removeContactsFromSegment } from "../segments/membership";
 import { compileConditions } from "./conditions";
@@ -215,11 +215,15 @@ async function applyTogether(
       ? sql`select 0::bigint as id`
       : sql`select id from event_evaluations where account_id = ${accountId} and id = ${pendingId} for update`;
   const claimed = sql`(select count(*) from locked) >= 0 and exists (select 1 from claim)`;
+  const segmentIds = `{${[...new Set(sorted.map((p) => p.s))].join(",")}}`;
   let counts: { w: number | string; action: "added" | "removed"; n: number | string }[];
   let taken: boolean;
   try {
-    const [row] = await queryRows<{ counts: string; claimed: string | number }>(
+    const [row] = await queryRowsAfterLock<{ counts: string; claimed: string | number }>(
       db,
+      // The segments first, in id order, in a statement of their own: the changes then see what was committed
+      // while they waited (see queryRowsAfterLock). The statement locks them again for PGlite.
+      sql`select s.id from segments s where s.account_id = ${accountId} and s.id = any(${segmentIds}::bigint[]) order by s.id for no key update`,
       sql`
       with claim as (${claim}),
       labels as (select * from jsonb_to_recordset(${JSON.stringify(labels)}::jsonb) as l(w bigint, label text)),
@@ -228,7 +232,7 @@ async function applyTogether(
       steps as (select * from jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) as st(s bigint, c bigint, n int, add boolean, w bigint)),
       locked as (
         select s.id from segments s
-        where s.account_id = ${accountId} and s.id = any(${`{${[...new Set(sorted.map((p) => p.s))].join(",")}}`}::bigint[])
+        where s.account_id = ${accountId} and s.id = any(${segmentIds}::bigint[])
         order by s.id for no key update
       ),
       added as (
@@ -316,7 +320,6 @@ async function applyTogether(
       )
       select coalesce((select json_agg(x) from (select w, action, count(*) as n from changes group by w, action) x), '[]'::json)::text as counts,
         (select count(*) from claim) as claimed`,
-      { prepared: true },
     );
     counts = JSON.parse(row!.counts);
     taken = Number(row!.claimed) === 0;

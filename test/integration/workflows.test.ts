@@ -453,6 +453,32 @@ describe("actions and runs", () => {
     assert.deepEqual(errors.map((e) => e.message), []);
   });
 
+  test("a removal that waits for its segment sees the member the change it waited for added", { skip: onPostgres ? false : "needs real concurrency: set DATABASE_URL to run on PostgreSQL" }, async () => {
+    const a = await t.createAccount();
+    const seg = await createSegment(t, a.accountId, "Raced");
+    const out = await buildWorkflow(t, a, { name: "Out", trigger: "purchase", actions: [{ kind: "remove", segmentId: seg }] });
+    assert.equal((await send(a.apiKey, "page_view", "raced@example.com", { url: "https://shop.example/" })).status, 202);
+    // Another change holds the segment while it adds the contact...
+    const holder = await t.database.sql!.reserve();
+    await holder`begin`;
+    await holder`select id from segments where account_id = ${a.accountId} and id = ${seg} for no key update`;
+    // ...the purchase's removal starts meanwhile and waits for the segment...
+    const removal = send(a.apiKey, "purchase", "raced@example.com", { order_id: "o-race", total: 5, currency: "EUR" });
+    await new Promise((r) => setTimeout(r, 400));
+    await holder`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label)
+                 select ${a.accountId}, ${seg}, id, now(), 'manual', null, 'manual by a test' from contacts where account_id = ${a.accountId} and lower(email) = 'raced@example.com'`;
+    await holder`update segments set member_count = member_count + 1, updated_at = now() where account_id = ${a.accountId} and id = ${seg}`;
+    await holder`commit`;
+    holder.release();
+    // ...and when it runs, it finds the member and takes it out.
+    assert.equal((await removal).status, 202);
+    assert.deepEqual(await memberEmails(t, a.accountId, seg), []);
+    assert.deepEqual((await history(a.accountId, seg)).map((h) => `${h.action} ${h.source_label}`), ["removed workflow Out"]);
+    assert.equal((await workflowRow(t, a.accountId, out)).contactsRemoved, 1);
+    const [{ n }] = await queryRows<{ n: number }>(t.db, sql`select member_count::int as n from segments where account_id = ${a.accountId} and id = ${seg}`);
+    assert.equal(Number(n), 0);
+  });
+
   test("a batch groups membership changes per workflow and segment", async () => {
     const a = await t.createAccount();
     const seg = await createSegment(t, a.accountId, "Batch buyers");
