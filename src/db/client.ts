@@ -61,12 +61,10 @@ export async function queryRows<T = Record<string, unknown>>(db: Db, query: SQL,
     // drizzle runs every statement unnamed: PostgreSQL parses and plans it on each call, which for the events
     // path's large statements was half their time. Named, each connection parses it once. Only for statements
     // whose text never varies (values all in parameters): each distinct text stays prepared on every connection.
-    // Only the database handle itself has $client; a transaction's handle falls through to drizzle, inside it.
-    const client = (db as unknown as { $client?: postgres.Sql }).$client;
-    const dialect = (db as unknown as { dialect?: { sqlToQuery(q: SQL): { sql: string; params: unknown[] } } }).dialect;
-    if (client && typeof client.unsafe === "function" && dialect) {
-      const { sql: text, params } = dialect.sqlToQuery(query);
-      return (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
+    const pg = postgresOf(db);
+    if (pg) {
+      const { sql: text, params } = pg.toQuery(query);
+      return (await pg.client.unsafe(text, params, { prepare: true })) as unknown as T[];
     }
   }
   const result = (await db.execute(query)) as unknown;
@@ -83,13 +81,21 @@ export async function queryRows<T = Record<string, unknown>>(db: Db, query: SQL,
  * query runs alone: it must take the same locks itself.
  */
 export async function queryRowsAfterLock<T = Record<string, unknown>>(db: Db, lock: SQL, query: SQL): Promise<T[]> {
+  const pg = postgresOf(db);
+  if (!pg) return queryRows<T>(db, query);
+  const [l, q] = [pg.toQuery(lock), pg.toQuery(query)];
+  const results = (await pg.client.begin((tx) => [tx.unsafe(l.sql, l.params, { prepare: true }), tx.unsafe(q.sql, q.params, { prepare: true })])) as unknown as unknown[][];
+  return results[1] as T[];
+}
+
+/**
+ * The postgres.js client under a database handle, with drizzle's compiler for its SQL, to send statements drizzle
+ * cannot (named, or pipelined in a transaction). Only the database handle itself has $client: PGlite's and a
+ * transaction's handles give null, and their statements go through drizzle (inside the transaction).
+ */
+function postgresOf(db: Db): { client: postgres.Sql; toQuery(q: SQL): { sql: string; params: postgres.ParameterOrJSON<never>[] } } | null {
   const client = (db as unknown as { $client?: postgres.Sql }).$client;
   const dialect = (db as unknown as { dialect?: { sqlToQuery(q: SQL): { sql: string; params: unknown[] } } }).dialect;
-  if (!client || typeof client.begin !== "function" || !dialect) return queryRows<T>(db, query);
-  const [l, q] = [dialect.sqlToQuery(lock), dialect.sqlToQuery(query)];
-  const results = (await client.begin((tx) => [
-    tx.unsafe(l.sql, l.params as postgres.ParameterOrJSON<never>[], { prepare: true }),
-    tx.unsafe(q.sql, q.params as postgres.ParameterOrJSON<never>[], { prepare: true }),
-  ])) as unknown as unknown[][];
-  return results[1] as T[];
+  if (!client || typeof client.unsafe !== "function" || typeof client.begin !== "function" || !dialect) return null;
+  return { client, toQuery: (q) => dialect.sqlToQuery(q) as { sql: string; params: postgres.ParameterOrJSON<never>[] } };
 }
