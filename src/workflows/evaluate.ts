@@ -162,12 +162,13 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
   });
   const ran = () => [...outcomes.values()].sort((a, b) => a.workflowId - b.workflowId);
   if (pairs.size > 0) {
+    const changes = [...pairs.values()];
     // One statement changes the members, records the runs and lets go of the events' evaluation row.
-    const together = await applyTogether(db, accountId, [...pairs.values()], workflows, outcomes, pendingId);
+    const together = await applyTogether(db, accountId, changes, workflows, outcomes, pendingId);
     if (together === "applied") return ran();
     // Another run (recovery, or the request recovery thought was gone) took these events: it records them.
     if (together === "taken") return [];
-    await applyOneByOne(db, accountId, [...pairs.values()], workflows, outcomes);
+    await applyOneByOne(db, accountId, changes, workflows, outcomes);
   }
   if (outcomes.size > 0) await recordRuns(db, accountId, ran(), pendingId);
   else if (pendingId !== undefined) await finishEvaluation(db, accountId, pendingId);
@@ -295,7 +296,7 @@ async function applyTogether(
         delete from event_evaluations where account_id = ${accountId} and id in (select id from claim)
       ),
       -- The runs, as recordRuns writes them: workflow rows locked in id order, after the segments (claimed).
-      runs as (select * from jsonb_to_recordset(${JSON.stringify(runRows(outcomes))}::jsonb) as v(id bigint, matched bigint, error text, event_id bigint)),
+      runs as (select * from jsonb_to_recordset(${JSON.stringify(runRows(outcomes.values()))}::jsonb) as v(id bigint, matched bigint, error text, event_id bigint)),
       run_locked as (
         select w.id from workflows w join runs v on v.id = w.id where w.account_id = ${accountId} and ${claimed} order by w.id for update of w
       ),
@@ -307,14 +308,7 @@ async function applyTogether(
         select ${accountId}, v.id, v.event_id, v.error from runs v join run_locked l on l.id = v.id where v.error is not null
       ),
       recorded as (
-        update workflows w set
-          events_matched = w.events_matched + v.matched,
-          contacts_added = w.contacts_added + coalesce(k.added, 0),
-          contacts_removed = w.contacts_removed + coalesce(k.removed, 0),
-          error_count = w.error_count + (v.error is not null)::int,
-          last_run_at = now(),
-          last_error = coalesce(v.error, w.last_error),
-          last_error_at = case when v.error is not null then now() else w.last_error_at end
+        update workflows w set ${runCounters(sql`coalesce(k.added, 0)`, sql`coalesce(k.removed, 0)`)}
         from runs v join run_locked l on l.id = v.id left join run_counts k on k.w = v.id
         where w.account_id = ${accountId} and w.id = v.id
       )
@@ -336,9 +330,23 @@ async function applyTogether(
   return "applied";
 }
 
-/** What the run record needs of each outcome besides the member counts (those the statement counts itself). */
-function runRows(outcomes: Map<number, WorkflowRunOutcome>) {
-  return [...outcomes.values()].sort((a, b) => a.workflowId - b.workflowId).map((o) => ({ id: o.workflowId, matched: o.matched, error: o.error, event_id: o.eventId }));
+/** The outcomes as the run record reads them, in workflow id order (applyTogether counts the members itself). */
+function runRows(outcomes: Iterable<WorkflowRunOutcome>) {
+  return [...outcomes]
+    .sort((a, b) => a.workflowId - b.workflowId)
+    .map((o) => ({ id: o.workflowId, matched: o.matched, added: o.added, removed: o.removed, error: o.error, event_id: o.eventId }));
+}
+
+/** A run added to a workflow's counters and last error (the update's SET list): `v` the run's row, `w` the workflow. */
+function runCounters(added: SQL, removed: SQL): SQL {
+  return sql`
+    events_matched = w.events_matched + v.matched,
+    contacts_added = w.contacts_added + ${added},
+    contacts_removed = w.contacts_removed + ${removed},
+    error_count = w.error_count + (v.error is not null)::int,
+    last_run_at = now(),
+    last_error = coalesce(v.error, w.last_error),
+    last_error_at = case when v.error is not null then now() else w.last_error_at end`;
 }
 
 /**
@@ -383,11 +391,7 @@ async function deactivateWorkflow(db: Db, accountId: number, workflowId: number,
 async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcome[], pendingId?: number) {
   // With an evaluation row, only the run that deletes it records: two runs of the same events count once.
   const recorded = pendingId === undefined ? sql`true` : sql`exists (select 1 from finished)`;
-  const payload = JSON.stringify(
-    [...outcomes]
-      .sort((a, b) => a.workflowId - b.workflowId)
-      .map((o) => ({ id: o.workflowId, matched: o.matched, added: o.added, removed: o.removed, error: o.error, event_id: o.eventId })),
-  );
+  const payload = JSON.stringify(runRows(outcomes));
   try {
     await queryRows(
       db,
@@ -405,14 +409,7 @@ async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcom
         insert into workflow_errors (account_id, workflow_id, event_id, message)
         select ${accountId}, v.id, v.event_id, v.error from v join locked on locked.id = v.id where v.error is not null and ${recorded}
       )
-      update workflows w set
-        events_matched = w.events_matched + v.matched,
-        contacts_added = w.contacts_added + v.added,
-        contacts_removed = w.contacts_removed + v.removed,
-        error_count = w.error_count + (v.error is not null)::int,
-        last_run_at = now(),
-        last_error = coalesce(v.error, w.last_error),
-        last_error_at = case when v.error is not null then now() else w.last_error_at end
+      update workflows w set ${runCounters(sql`v.added`, sql`v.removed`)}
       from v join locked on locked.id = v.id
       where w.account_id = ${accountId} and w.id = v.id and ${recorded}`,
       { prepared: true },
