@@ -46,15 +46,17 @@ export async function ingestEvents(db: Db, accountId: number, events: Normalized
   // are from known contacts and carry no contact fields: the store statement finds those itself, reading only.
   // Events with contact fields write them first.
   const contactIds = new Map<string, number>();
-  const withFields = events.filter(bringsFields);
-  if (withFields.length > 0) for (const c of await upsertContacts(db, accountId, withFields.map(contactInput), { overwrite: true })) contactIds.set(c.emailKey, c.id);
+  const upsert = async (from: NormalizedEvent[]) => {
+    if (from.length === 0) return;
+    for (const c of await upsertContacts(db, accountId, from.map(contactInput), { overwrite: true })) contactIds.set(c.emailKey, c.id);
+  };
+  await upsert(events.filter(bringsFields));
 
   let stored = await storeEvents(db, accountId, events, contactIds);
   if (!stored.complete) {
     // Some emails are new: create those contacts, then store, every contact known now.
     for (const [k, id] of stored.found) contactIds.set(k, id);
-    const unknown = events.filter((e) => !contactIds.has(e.email.toLowerCase()));
-    for (const c of await upsertContacts(db, accountId, unknown.map(contactInput), { overwrite: true })) contactIds.set(c.emailKey, c.id);
+    await upsert(events.filter((e) => !contactIds.has(e.email.toLowerCase())));
     stored = await storeEvents(db, accountId, events, contactIds);
     if (!stored.complete) throw new Error("storing events: a contact could not be found or created");
   }
