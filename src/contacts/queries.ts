@@ -2,7 +2,7 @@
 // its segments and history, and edits. Hot-path SQL is raw so its plan is the one measured in bench/.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { queryRows } from "../db/client";
+import { queryRows, queryRowsAfterLock } from "../db/client";
 import type { SourceType } from "../db/schema";
 import type { MembershipSource } from "../segments/membership";
 import type { CustomValue } from "./upsert";
@@ -272,15 +272,17 @@ export async function updateContact(db: Db, accountId: number, id: number, patch
  * stays exact and each exit is in the history (which keeps the contact's id after the contact is gone).
  */
 export async function deleteContact(db: Db, accountId: number, id: number, source: MembershipSource): Promise<boolean> {
-  const [row] = await queryRows<{ n: string | number }>(
+  // The contact's segments are locked first, in id order, as every membership change locks them (a workflow's
+  // grouped change holds several): taken in the join's order, two such changes deadlocked. In a statement of their
+  // own, so the deletion sees what was committed while it waited (see queryRowsAfterLock).
+  const lockSegments = sql`
+    select s.id from segments s
+    where s.account_id = ${accountId} and s.id in (select segment_id from segment_members where account_id = ${accountId} and contact_id = ${id})
+    order by s.id for no key update`;
+  const [row] = await queryRowsAfterLock<{ n: string | number }>(
     db,
-    // The contact's segments are locked first, in id order, as every membership change locks them (a workflow's
-    // grouped change holds several): taken in the join's order, two such changes deadlocked.
-    sql`with locked as (
-      select s.id from segments s
-      where s.account_id = ${accountId} and s.id in (select segment_id from segment_members where account_id = ${accountId} and contact_id = ${id})
-      order by s.id for no key update
-    ),
+    lockSegments,
+    sql`with locked as (${lockSegments}),
     gone as (
       delete from segment_members m where m.account_id = ${accountId} and m.contact_id = ${id} and (select count(*) from locked) >= 0
       returning m.segment_id

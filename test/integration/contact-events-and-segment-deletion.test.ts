@@ -3,6 +3,7 @@ import { after, before, test } from "node:test";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
+import { onPostgres } from "../support/db";
 import { buildWorkflow, createSegment, eventId, workflowRow } from "./workflows-helpers";
 
 let t: TestApp;
@@ -60,4 +61,33 @@ test("deleting a contact deletes its events, and only its", async () => {
   const [left] = await queryRows<{ n: string | number }>(t.db, sql`select count(*) as n from events where account_id = ${acct.accountId} and contact_id = ${leaving!.id}`);
   assert.equal(Number(left!.n), 0, "the deleted contact's events are gone");
   assert.equal(await count("staying@example.test"), 1, "another contact's events stay");
+});
+
+test("deleting a contact that waits for its segment also ends the membership the holder just gave it", { skip: onPostgres ? false : "needs real concurrency: set DATABASE_URL to run on PostgreSQL" }, async () => {
+  const first = await createSegment(t, acct.accountId, "Held");
+  const second = await createSegment(t, acct.accountId, "Joined meanwhile");
+  const [contact] = await queryRows<{ id: number }>(t.db, sql`insert into contacts (account_id, email) values (${acct.accountId}, 'waiting@example.test') returning id`);
+  const member = (segmentId: number) =>
+    sql`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label) values (${acct.accountId}, ${segmentId}, ${contact!.id}, now(), 'manual', null, 'test')`;
+  await t.db.execute(member(first));
+  await t.db.execute(sql`update segments set member_count = 1 where account_id = ${acct.accountId} and id = ${first}`);
+  // Another change holds the contact's segment and adds the contact to a second one...
+  const holder = await t.database.sql!.reserve();
+  await holder`begin`;
+  await holder`select id from segments where account_id = ${acct.accountId} and id = ${first} for no key update`;
+  const deletion = t.browser(acct.adminCookie, `/contacts/${contact!.id}/delete`, { form: {} });
+  await new Promise((r) => setTimeout(r, 400));
+  await holder.unsafe(`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label) values ($1, $2, $3, now(), 'manual', null, 'test')`, [acct.accountId, second, contact!.id]);
+  await holder`update segments set member_count = member_count + 1 where account_id = ${acct.accountId} and id = ${second}`;
+  await holder`commit`;
+  holder.release();
+  // ...the deletion, which waited, ends both memberships: counts and history say so.
+  assert.ok((await deletion).status < 400);
+  const rows = await queryRows<{ id: number; member_count: number; exits: number }>(
+    t.db,
+    sql`select s.id, s.member_count::int as member_count,
+          (select count(*)::int from membership_events h where h.account_id = s.account_id and h.segment_id = s.id and h.action = 'removed') as exits
+        from segments s where s.account_id = ${acct.accountId} and s.id in (${first}, ${second}) order by s.id`,
+  );
+  assert.deepEqual(rows.map((r) => [Number(r.member_count), Number(r.exits)]), [[0, 1], [0, 1]]);
 });
