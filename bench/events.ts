@@ -58,7 +58,7 @@ async function setUp() {
   const database = await openDatabase({ databaseUrl: url.toString() });
   await migrateDatabase(database);
   const db = database.db;
-  const sql = database.sql!;
+  const sql = database.sql;
   const { account } = await createAccountWithAdmin(db, "Bench", { name: "Bench", email: `bench-${dbName}@example.test`, password: "bench password 1" });
   const other = await createAccountWithAdmin(db, "Other", { name: "Other", email: `other-${dbName}@example.test`, password: "bench password 1" });
   const { key } = await createApiKey(db, account.id, { name: "bench" });
@@ -140,7 +140,7 @@ async function setUp() {
 
 async function newKey() {
   const database = await openDatabase({ databaseUrl: url.toString() });
-  const [row] = await database.sql!`select id from accounts where name = 'Bench'`;
+  const [row] = await database.sql`select id from accounts where name = 'Bench'`;
   const { key } = await createApiKey(database.db, Number(row!.id), { name: "bench" });
   await database.close();
   return key;

@@ -70,11 +70,11 @@ try {
       case when g % 5 = 0 then null else '+33 6 ' || lpad((g % 100000000)::text, 8, '0') end,
       now() - (g || ' minutes')::interval, now()
     from generate_series(1, ${ROWS}) g`);
-  const [segment] = (await database.sql!`insert into segments (account_id, name) values (${account.id}, 'Everyone') returning id`) as unknown as { id: string }[];
-  await database.sql!`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_label)
+  const [segment] = (await database.sql`insert into segments (account_id, name) values (${account.id}, 'Everyone') returning id`) as unknown as { id: string }[];
+  await database.sql`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_label)
     select account_id, ${segment!.id}, id, now(), 'import', 'import #1' from contacts where account_id = ${account.id}`;
-  await database.sql!`update segments set member_count = ${ROWS} where account_id = ${account.id} and id = ${segment!.id}`;
-  await database.sql!.unsafe("vacuum analyze");
+  await database.sql`update segments set member_count = ${ROWS} where account_id = ${account.id} and id = ${segment!.id}`;
+  await database.sql.unsafe("vacuum analyze");
   await database.close();
   console.log(`seeded ${ROWS.toLocaleString("en-US")} contacts in one segment in ${secs(performance.now() - t0)}`);
 

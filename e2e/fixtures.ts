@@ -2,7 +2,7 @@
 // through its own first-run page, plus helpers to sign in and to get an API key as that admin.
 import { test as base, expect, type Page } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -40,10 +40,20 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
       await dropper.end();
     };
   } else {
+    // No DATABASE_URL: the server runs its embedded PostgreSQL in a folder of its own, as `npm start` does.
     const dir = mkdtempSync(join(tmpdir(), "roster-e2e-"));
+    chmodSync(dir, 0o755); // as root the database runs as the user postgres, which must reach the folder
     env.DATA_DIR = join(dir, "data");
     delete env.DATABASE_URL;
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+    cleanup = async () => {
+      // A server that had to be killed left its database running: stop it before its folder goes.
+      try {
+        process.kill(Number(readFileSync(join(env.DATA_DIR!, "postgres", "postmaster.pid"), "utf8").split("\n")[0]), "SIGKILL");
+      } catch {
+        // stopped with the server, as it should be
+      }
+      rmSync(dir, { recursive: true, force: true });
+    };
   }
   const child: ChildProcess = spawn(process.execPath, ["--enable-source-maps", "dist/server.mjs"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -69,7 +79,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
         if (child.exitCode === null) child.kill("SIGKILL");
       }
       await cleanup();

@@ -45,7 +45,7 @@ export function createApp(deps: Deps) {
   app.get("/healthz", async (c) => {
     try {
       await c.get("db").execute(sql`select 1`);
-      return c.json({ status: "ok", database: deps.database.kind });
+      return c.json({ status: "ok", database: deps.database.embedded ? "embedded" : "external" });
     } catch (e) {
       return c.json({ status: "unavailable", error: (e as Error).message }, 503);
     }

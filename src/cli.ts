@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { eq } from "drizzle-orm";
 import { loadConfig } from "./config";
-import { openDatabase } from "./db/client";
+import { openConfiguredDatabase } from "./db/client";
 import { migrateDatabase } from "./db/migrate";
 import { accountsTable } from "./db/schema";
 import { createAccountWithAdmin, EmailTakenError } from "./auth/accounts";
@@ -15,9 +15,10 @@ const USAGE = `Usage:
   npm run admin -- create-api-key --account ID --name NAME
       prints the new key on the last line (it is not shown again)`;
 
+/** A refusal of the command line: printed without a stack, exit code 2, after the database has been closed. */
+class UsageError extends Error {}
 function fail(message: string): never {
-  console.error(message);
-  process.exit(2);
+  throw new UsageError(message);
 }
 
 const [command, ...rest] = process.argv.slice(2);
@@ -39,7 +40,8 @@ const { values } = parseArgs({
 });
 
 const config = loadConfig();
-const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, maxConnections: 2 });
+let failure: UsageError | null = null;
+const database = await openConfiguredDatabase(config, { maxConnections: 2 });
 try {
   await migrateDatabase(database);
   const db = database.db;
@@ -67,6 +69,14 @@ try {
   } else {
     fail(`Unknown command "${command}".\n${USAGE}`);
   }
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  failure = e;
 } finally {
+  // The embedded server stops here if this command started it (an exit without closing would leave it running).
   await database.close();
+}
+if (failure) {
+  console.error(failure.message);
+  process.exit(2);
 }

@@ -2,19 +2,19 @@
 import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { loadConfig } from "./config";
-import { openDatabase } from "./db/client";
+import { openConfiguredDatabase } from "./db/client";
 import { migrateDatabase } from "./db/migrate";
 import { createApp } from "./app";
 import { startWorker } from "./jobs/worker";
 
 const config = loadConfig();
-const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+const database = await openConfiguredDatabase(config, { log: console.log });
 await migrateDatabase(database);
 const { app } = createApp({ database, config });
 const worker = config.WORKER === "on" ? startWorker({ database, config }) : null;
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-  const where = database.kind === "postgres" ? "PostgreSQL" : `embedded PGlite in ${config.DATA_DIR}`;
+  const where = database.embedded ? `embedded PostgreSQL in ${config.DATA_DIR}` : "PostgreSQL at DATABASE_URL";
   console.log(`Roster is running at http://localhost:${info.port} (database: ${where}${worker ? ", worker on" : ""})`);
 });
 

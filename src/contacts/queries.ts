@@ -44,7 +44,7 @@ export function isUniqueViolation(e: unknown): boolean {
   return err?.code === "23505" || err?.cause?.code === "23505";
 }
 
-/** Raw timestamps are Date on PGlite and text on postgres.js. */
+/** A timestamp of a raw query (text from postgres.js) or of the query builder (a Date) as a Date. */
 export function toDate(v: unknown): Date {
   if (v instanceof Date) return v;
   const s = String(v);

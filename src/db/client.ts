@@ -1,61 +1,64 @@
-// Opens the database: PostgreSQL through postgres.js when DATABASE_URL is set, embedded PGlite otherwise.
-import type { PGlite } from "@electric-sql/pglite";
+// Opens the database: PostgreSQL through postgres.js, at DATABASE_URL or on the embedded server of DATA_DIR.
 import type { SQL } from "drizzle-orm";
-import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { drizzle } from "drizzle-orm/postgres-js";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import postgres from "postgres";
+import { DataDirError, openEmbeddedPostgres, type EmbeddedPostgres } from "./embedded";
 import * as schema from "./schema";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface Database {
   db: Db;
-  kind: "postgres" | "pglite";
-  /** The postgres.js client, for COPY streams; absent on PGlite. */
-  sql?: postgres.Sql;
-  /** The embedded database, for its COPY from a blob; absent on PostgreSQL. */
-  pglite?: PGlite;
+  /** The postgres.js client, for COPY streams and reserved connections. */
+  sql: postgres.Sql;
+  /** The embedded server this process uses, when there is no DATABASE_URL. */
+  embedded?: EmbeddedPostgres;
   close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
   databaseUrl?: string;
-  /** PGlite data directory; "memory://" for a throwaway in-memory database. */
+  /** The folder of the embedded PostgreSQL, used when there is no databaseUrl. */
   dataDir?: string;
   maxConnections?: number;
+  /** Where the embedded server's start-up lines go. */
+  log?: (line: string) => void;
+}
+
+/**
+ * openDatabase for the entry points (server, worker, command line): a data folder Roster cannot use stops the process
+ * with its message, without a stack trace.
+ */
+export async function openConfiguredDatabase(config: { DATABASE_URL?: string; DATA_DIR: string }, options: { maxConnections?: number; log?: (line: string) => void } = {}): Promise<Database> {
+  try {
+    return await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, ...options });
+  } catch (e) {
+    if (!(e instanceof DataDirError)) throw e;
+    console.error(e.message);
+    process.exit(1);
+  }
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) {
-    const client = postgres(options.databaseUrl, {
-      max: options.maxConnections ?? 10,
-      onnotice: () => {},
-      connection: { application_name: "roster" },
-    });
-    return {
-      db: drizzlePostgres(client, { schema }) as unknown as Db,
-      kind: "postgres",
-      sql: client,
-      close: () => client.end({ timeout: 5 }),
-    };
-  }
-  // Loaded only when used: PGlite's modules add about 50 MB to the resident size of a server on PostgreSQL.
-  const [{ PGlite }, { pg_trgm }, { unaccent }, { drizzle: drizzlePglite }] = await Promise.all([
-    import("@electric-sql/pglite"),
-    import("@electric-sql/pglite/contrib/pg_trgm"),
-    import("@electric-sql/pglite/contrib/unaccent"),
-    import("drizzle-orm/pglite"),
-  ]);
-  const pglite = await PGlite.create(options.dataDir ?? "memory://", { extensions: { pg_trgm, unaccent } });
+  const embedded = options.databaseUrl ? undefined : await openEmbeddedPostgres(options.dataDir ?? "./data", { log: options.log });
+  const client = postgres(options.databaseUrl ?? embedded!.url, {
+    max: options.maxConnections ?? 10,
+    onnotice: () => {},
+    connection: { application_name: "roster" },
+  });
   return {
-    db: drizzlePglite(pglite, { schema }) as unknown as Db,
-    kind: "pglite",
-    pglite,
-    close: () => pglite.close(),
+    db: drizzle(client, { schema }) as unknown as Db,
+    sql: client,
+    embedded,
+    async close() {
+      await client.end({ timeout: 5 });
+      await embedded?.release();
+    },
   };
 }
 
-/** Runs raw SQL and returns its rows the same way on both drivers (postgres.js gives an array, PGlite {rows}). */
+/** Runs raw SQL and returns its rows (drizzle's execute on postgres.js gives the row array itself). */
 export async function queryRows<T = Record<string, unknown>>(db: Db, query: SQL, options: { prepared?: boolean } = {}): Promise<T[]> {
   if (options.prepared) {
     // drizzle runs every statement unnamed: PostgreSQL parses and plans it on each call, which for the events
@@ -67,9 +70,7 @@ export async function queryRows<T = Record<string, unknown>>(db: Db, query: SQL,
       return (await pg.client.unsafe(text, params, { prepare: true })) as unknown as T[];
     }
   }
-  const result = (await db.execute(query)) as unknown;
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
+  return (await db.execute(query)) as unknown as T[];
 }
 
 /**
@@ -77,8 +78,7 @@ export async function queryRows<T = Record<string, unknown>>(db: Db, query: SQL,
  * then taken after any wait for those locks, so it sees what the holder committed meanwhile. A single statement
  * that locks in a CTE takes its snapshot first: a delete that waited for a segment missed the members its holder
  * had just added. Both are sent at once (one round trip besides BEGIN and COMMIT) and prepared, as
- * queryRows' `prepared`. On PGlite (one connection, nothing runs meanwhile) and inside a transaction's handle, the
- * query runs alone: it must take the same locks itself.
+ * queryRows' `prepared`. Inside a transaction's handle the query runs alone: it must take the same locks itself.
  */
 export async function queryRowsAfterLock<T = Record<string, unknown>>(db: Db, lock: SQL, query: SQL): Promise<T[]> {
   const pg = postgresOf(db);
@@ -90,8 +90,8 @@ export async function queryRowsAfterLock<T = Record<string, unknown>>(db: Db, lo
 
 /**
  * The postgres.js client under a database handle, with drizzle's compiler for its SQL, to send statements drizzle
- * cannot (named, or pipelined in a transaction). Only the database handle itself has $client: PGlite's and a
- * transaction's handles give null, and their statements go through drizzle (inside the transaction).
+ * cannot (named, or pipelined in a transaction). Only the database handle itself has $client: a transaction's
+ * handle gives null, and its statements go through drizzle (inside the transaction).
  */
 function postgresOf(db: Db): { client: postgres.Sql; toQuery(q: SQL): { sql: string; params: postgres.ParameterOrJSON<never>[] } } | null {
   const client = (db as unknown as { $client?: postgres.Sql }).$client;

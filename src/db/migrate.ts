@@ -1,8 +1,7 @@
-// Applies the committed drizzle/ migrations; on PostgreSQL an advisory lock lets many instances start at once.
+// Applies the committed drizzle/ migrations under an advisory lock, so that many instances can start at once.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import type { Database } from "./client";
 
@@ -29,14 +28,8 @@ const FUNCTIONS = [
 ];
 
 export async function migrateDatabase(database: Database): Promise<void> {
-  if (database.kind === "pglite") {
-    for (const name of EXTENSIONS) await database.pglite!.exec(`create extension if not exists ${name}`);
-    for (const fn of FUNCTIONS) await database.pglite!.exec(fn);
-    await migratePglite(database.db as never, { migrationsFolder });
-    return;
-  }
   // The lock is held on a reserved connection while drizzle migrates through the pool: a pool of one would wait forever.
-  const client = database.sql!;
+  const client = database.sql;
   const reserved = await client.reserve();
   try {
     await reserved`select pg_advisory_lock(${MIGRATION_LOCK})`;

@@ -1,5 +1,4 @@
-// COPY's text output back into typed rows, on the job's thread (PGlite batches, PostgreSQL's parsed formats) and
-// in the XLSX thread (xlsx-thread.ts).
+// COPY's text output back into typed rows, on the job's thread (JSON Lines) and in the XLSX thread (xlsx-thread.ts).
 import type { ExportField } from "./fields";
 import type { ExportRow } from "./formats";
 
@@ -19,15 +18,6 @@ export function columnParsers(fields: readonly ExportField[], isoDates: boolean)
         return (t) => t;
     }
   });
-}
-
-export function typeRows(rows: Record<string, unknown>[], keys: readonly string[], parsers: readonly Parse[]) {
-  for (const row of rows) {
-    for (let i = 0; i < keys.length; i++) {
-      const v = row[keys[i]!];
-      if (v !== null && v !== undefined) row[keys[i]!] = parsers[i]!(String(v));
-    }
-  }
 }
 
 const COPY_ESCAPES: Record<string, string> = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v" };

@@ -5,18 +5,15 @@ import { and, eq, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type postgres from "postgres";
 import type { Db } from "../db/client";
-import { queryRows } from "../db/client";
 import { exportsTable } from "../db/schema";
 import { createFile, createFileWriter, deleteFile, setFileExpiry } from "../files/store";
 import { completeJob, reportProgress } from "../jobs/queue";
 import { JobError, type JobContext } from "../jobs/worker";
 import { availableFields, exportColumns, listCustomFields, resolveFields, UnknownFieldsError, type ExportField } from "./fields";
-import { columnParsers, CopyLines, parseCopyLines, typeRows } from "./copy-text";
-import { createExportWriter, fileInfo, isExportFormat, type ExportRow } from "./formats";
+import { columnParsers, CopyLines, parseCopyLines } from "./copy-text";
+import { createExportWriter, fileInfo, isExportFormat } from "./formats";
 import { XlsxThread } from "./xlsx-thread-client";
 
-/** Rows per read on PGlite. 5,000 keeps a batch around 1 MB for 6 columns: few round trips, flat memory. */
-export const EXPORT_BATCH_ROWS = 5000;
 /** COPY output is parsed and formatted in pieces of about this many bytes (~600 rows, a few ms of work each). */
 const COPY_READ_BYTES = 64 * 1024;
 /** The native CSV path converts and stores COPY's output in pieces of about this many bytes. */
@@ -77,9 +74,8 @@ export function exportFileName(segmentName: string | null, date: Date, extension
   return `${slug}-${date.toISOString().slice(0, 10)}.${extension}`;
 }
 
-// Every column is read as text (epoch milliseconds for date-times) and typed in JS by `columnParsers`: the
-// same on both drivers, and the only way through COPY, whose output is text. (drizzle also sets both drivers to
-// hand timestamps back as PostgreSQL's text, "2026-11-28 23:14:40.716+00", which Date does not parse reliably.)
+// Every column is read as text (epoch milliseconds for date-times) and typed in JS by `columnParsers`: the only
+// way through COPY, whose output is text. (drizzle also sets postgres.js to hand timestamps back as PostgreSQL's text, "2026-11-28 23:14:40.716+00", which Date does not parse reliably.)
 // With `isoDates` (every format but xlsx, whose cells need Dates) PostgreSQL writes date-times as the ISO 8601
 // text formatDate would: the work then runs in the database's process, on another core, and Node makes no Date.
 function selectList(fields: readonly ExportField[], keys: readonly string[], withSegment: boolean, isoDates: boolean): SQL {
@@ -99,40 +95,24 @@ function selectList(fields: readonly ExportField[], keys: readonly string[], wit
   return sql.join(parts, sql`, `);
 }
 
-/**
- * The snapshot query. `after` adds a keyset bound and a limit (PGlite reads in batches); without it the whole
- * result is read by one COPY (PostgreSQL). For a segment the limit applies to segment_members before the
- * join, so each batch walks the membership primary key (BASELINES.md: the naive form walks all of contacts).
- */
-function snapshotQuery(accountId: number, segmentId: number | null, select: SQL, after?: number): SQL {
-  const page = after === undefined ? sql`` : sql`and ${segmentId === null ? sql`c.id` : sql`contact_id`} > ${after}`;
-  const limit = after === undefined ? sql`` : sql`limit ${EXPORT_BATCH_ROWS}`;
+/** The snapshot query, read whole by one COPY, in contact order (the rows of JSON Lines and XLSX files). */
+function snapshotQuery(accountId: number, segmentId: number | null, select: SQL): SQL {
   if (segmentId === null) {
-    return sql`select ${select} from contacts c where c.account_id = ${accountId} ${page} order by c.id ${limit}`;
+    return sql`select ${select} from contacts c where c.account_id = ${accountId} order by c.id`;
   }
   return sql`select ${select}
-    from (select * from segment_members where account_id = ${accountId} and segment_id = ${segmentId} ${page} order by contact_id ${limit}) m
+    from segment_members m
     join contacts c on c.account_id = m.account_id and c.id = m.contact_id
+    where m.account_id = ${accountId} and m.segment_id = ${segmentId}
     order by m.contact_id`;
 }
 
-/** snapshotCount on a postgres.js transaction (the PostgreSQL read runs on its own connection). */
+/** The exact row count inside the snapshot (read on the snapshot's own connection): a segment's member count is maintained with every change. */
 async function snapshotCountPg(tx: postgres.TransactionSql, accountId: number, segmentId: number | null): Promise<number> {
   const [row] =
     segmentId === null
       ? await tx`select count(*) as n from contacts where account_id = ${accountId}`
       : await tx`select member_count as n from segments where account_id = ${accountId} and id = ${segmentId}`;
-  if (!row) throw new JobError("The segment was deleted before its export ran.");
-  return Number(row.n);
-}
-
-/** The exact row count inside the snapshot: the segment's member count is maintained with every change. */
-async function snapshotCount(tx: Db, accountId: number, segmentId: number | null): Promise<number> {
-  if (segmentId === null) {
-    const [row] = await queryRows<{ n: number | string }>(tx, sql`select count(*) as n from contacts where account_id = ${accountId}`);
-    return Number(row!.n);
-  }
-  const [row] = await queryRows<{ n: number | string }>(tx, sql`select member_count as n from segments where account_id = ${accountId} and id = ${segmentId}`);
   if (!row) throw new JobError("The segment was deleted before its export ran.");
   return Number(row.n);
 }
@@ -193,71 +173,6 @@ export function convertRowEnds(chunk: Buffer, state: { inQuotes: boolean }, crlf
 
 const NATIVE_DELIMITERS: Partial<Record<string, string>> = { csv: ",", csv_excel: ";", tsv: "\\t" };
 
-/** Where the rows go while the snapshot is read: set up once the count is known, fed batch by batch, closed at the end. */
-interface SnapshotSink {
-  /** `store` is the handle to write with meanwhile: the pool on PostgreSQL, the transaction itself on PGlite. */
-  start(total: number, store: Db, progress: (done: number, total: number) => Promise<void>): Promise<void>;
-  batch(rows: ExportRow[]): Promise<void>;
-  end(): Promise<void>;
-}
-
-/**
- * Reads every row of the export inside ONE repeatable-read transaction, so the file holds exactly the members
- * at the moment the read began, whatever imports and workflows change meanwhile. On PostgreSQL one COPY streams
- * it over the transaction's connection while file chunks and progress go through the pool. PGlite has
- * one connection and serialises transactions (a query outside the open transaction would wait for it: a
- * deadlock), so there the keyset batches, the file chunks and the progress all go through the transaction.
- */
-async function readSnapshot(
-  ctx: JobContext,
-  target: { accountId: number; segmentId: number | null; isoDates: boolean },
-  fields: readonly ExportField[],
-  keys: readonly string[],
-  sink: SnapshotSink,
-): Promise<void> {
-  const { accountId, segmentId, isoDates } = target;
-  const client = ctx.database.sql;
-  const select = selectList(fields, keys, segmentId !== null, isoDates);
-  const parsers = columnParsers(fields, isoDates);
-  if (client) {
-    await client.begin("isolation level repeatable read read only", async (tx) => {
-      await sink.start(await snapshotCountPg(tx, accountId, segmentId), ctx.db, (done, total) => ctx.progress(done, total));
-      // COPY ... TO STDOUT streams the rows at the database's own speed, with backpressure; a cursor's round trip
-      // per batch made the same export 2-3x slower (bench/export.ts). COPY takes no bind parameters: the values
-      // (ids and custom field keys) are inlined as escaped literals.
-      const query = new PgDialect().sqlToQuery(snapshotQuery(accountId, segmentId, select).inlineParams());
-      const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
-      const lines = new CopyLines();
-      const batch = async (text: string[]) => {
-        if (text.length === 0) return;
-        await sink.batch(parseCopyLines(text, keys, parsers));
-        await yieldToLoop();
-      };
-      await readCopyPieces(stream as AsyncIterable<Buffer>, COPY_READ_BYTES, (piece) => batch(lines.take(piece)));
-      await batch(lines.end());
-      await sink.end();
-    });
-    return;
-  }
-  await ctx.db.transaction(
-    async (tx) => {
-      const db = tx as unknown as Db;
-      await sink.start(await snapshotCount(db, accountId, segmentId), db, (done, total) => reportProgress(db, ctx.job, ctx.workerId, done, total));
-      let after = 0;
-      for (;;) {
-        const rows = await queryRows<Record<string, unknown>>(db, snapshotQuery(accountId, segmentId, select, after));
-        if (rows.length === 0) break;
-        after = Number(rows[rows.length - 1]![KEY]);
-        typeRows(rows, keys, parsers);
-        await sink.batch(rows);
-        if (rows.length < EXPORT_BATCH_ROWS) break;
-      }
-      await sink.end();
-    },
-    { isolationLevel: "repeatable read" },
-  );
-}
-
 /** Job handler for kind "export" (params: { exportId }). */
 export async function runExportJob(ctx: JobContext): Promise<undefined> {
   const { db, job } = ctx;
@@ -284,7 +199,6 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
   let out: ReturnType<typeof createFileWriter> | null = null;
   let storeError: Error | null = null;
   let thread: XlsxThread | null = null;
-  let progress: (done: number, total: number) => Promise<void> = async () => {};
   let done = 0;
   let total = 0;
   let lastProgress = 0;
@@ -303,10 +217,10 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
     if (chunk.length > 0) out!.write(chunk);
     if (out!.writableLength > STORE_AHEAD_BYTES) await once(out!, "drain");
   };
-  const openFile = async (store: Db, report: (done: number, total: number) => Promise<void>, copyClient?: postgres.Sql) => {
-    out = createFileWriter(store, file, copyClient);
+  const openFile = async () => {
+    out = createFileWriter(db, file, client);
     out.on("error", (e) => (storeError = e));
-    await report(0, total);
+    await ctx.progress(0, total);
   };
   const closeFile = async () => {
     out!.end();
@@ -321,18 +235,18 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
   const inPgSnapshot = (pg: postgres.Sql, read: (tx: postgres.TransactionSql) => Promise<void>) =>
     pg.begin("isolation level repeatable read read only", async (tx) => {
       total = await snapshotCountPg(tx, accountId, exp.segmentId);
-      await openFile(db, ctx.progress, pg);
+      await openFile();
       await tx`set local max_parallel_workers_per_gather = 0`;
       await read(tx);
       await closeFile();
     });
   try {
     const delimiter = NATIVE_DELIMITERS[exp.format];
-    if (client && delimiter) {
+    if (delimiter) {
       await inPgSnapshot(client, async (tx) => {
         await send(writer.end()); // the BOM where the format has one, and the header row
         // No ORDER BY here: the rows are the same snapshot in any order, and sorting a million of them cost more
-        // than the whole COPY (it spilled to disk); the keyset-ordered form is for PGlite's batches.
+        // than the whole COPY (it spilled to disk).
         const select = nativeSelectList(fields);
         const unordered =
           exp.segmentId === null
@@ -352,7 +266,7 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
           await yieldToLoop();
         });
       });
-    } else if (client && exp.format === "xlsx") {
+    } else if (exp.format === "xlsx") {
       // XLSX on PostgreSQL: COPY text goes to the XLSX thread in pieces, its zip bytes come back to the file store.
       await inPgSnapshot(client, async (tx) => {
         const xlsx = (thread = new XlsxThread({ fields, columns }, async (bytes, rows) => {
@@ -368,22 +282,26 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
         });
         await xlsx.finish();
       });
-    } else await readSnapshot(ctx, { accountId, segmentId: exp.segmentId, isoDates: exp.format !== "xlsx" }, fields, columns.map((c) => c.key), {
-      async start(n, store, report) {
-        total = n;
-        progress = report;
-        await openFile(store, report);
-      },
-      async batch(rows) {
-        if (ctx.signal.aborted) throw new Error("Export cancelled.");
-        await send(writer.write(rows));
-        await advance(rows.length, progress);
-      },
-      async end() {
+    } else {
+      // JSON Lines: COPY's text parsed back into rows, a piece at a time, and written by the format's writer.
+      await inPgSnapshot(client, async (tx) => {
+        const keys = columns.map((c) => c.key);
+        const parsers = columnParsers(fields, true);
+        const query = new PgDialect().sqlToQuery(snapshotQuery(accountId, exp.segmentId, selectList(fields, keys, exp.segmentId !== null, true)).inlineParams());
+        const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
+        const lines = new CopyLines();
+        const batch = async (text: string[]) => {
+          if (ctx.signal.aborted) throw new Error("Export cancelled.");
+          if (text.length === 0) return;
+          await send(writer.write(parseCopyLines(text, keys, parsers)));
+          await advance(text.length, ctx.progress);
+          await yieldToLoop();
+        };
+        await readCopyPieces(stream as AsyncIterable<Buffer>, COPY_READ_BYTES, (piece) => batch(lines.take(piece)));
+        await batch(lines.end());
         await send(writer.end());
-        await closeFile();
-      },
-    });
+      });
+    }
     if (ctx.signal.aborted) throw new Error("Export cancelled.");
     const sizeBytes = out!.bytesWritten();
     const expiresAt = new Date(Date.now() + ttlMs);

@@ -1,5 +1,4 @@
-// The import jobs: read the kept upload, stage its valid rows (COPY on PostgreSQL, batched inserts on PGlite), then
-// count them against contacts (preview) or apply them with the segment additions in the transaction that completes the job.
+// The import jobs: read the kept upload, stage its valid rows (COPY into a temporary table), then count them against contacts (preview) or apply them with the segment additions in the transaction that completes the job.
 import { once } from "node:events";
 import { Readable, Transform } from "node:stream";
 import { sql } from "drizzle-orm";
@@ -21,7 +20,6 @@ import { validateRow, type ContactValues } from "./validate";
 /** How many problems a preview or import keeps in its result to show on the page (the report has them all). */
 const SHOWN_PROBLEMS = 10;
 const PROGRESS_EVERY_MS = 500;
-const PGLITE_BATCH_ROWS = 2000;
 const PARSE_SLICE_BYTES = 16 * 1024;
 
 export interface ImportResult extends ImportCounts {
@@ -29,7 +27,7 @@ export interface ImportResult extends ImportCounts {
   problems: { line: number; reason: string }[];
 }
 
-/** Where staged rows go: a COPY stream on PostgreSQL, batched inserts on PGlite. */
+/** Where staged rows go: a COPY stream into the staging table. */
 interface Stager {
   add(line: number, values: ContactValues): void;
   flush(): Promise<void>;
@@ -37,10 +35,9 @@ interface Stager {
   count: number;
 }
 
-interface Tables {
-  staging: string;
-  rows: string;
-}
+/** The temporary tables of an import, dropped at the end of its transaction. */
+const TABLES = { staging: "import_staging", rows: "import_rows" };
+type Tables = typeof TABLES;
 
 // COPY text format: backslash, tab and line breaks escaped; \N is null.
 const COPY_SPECIAL = /[\\\t\n\r]/;
@@ -79,29 +76,6 @@ async function copyStager(conn: postgres.ReservedSql, table: string): Promise<St
       stream.end();
       await finished;
     },
-  };
-  return stager;
-}
-
-/** PGlite has no COPY FROM STDIN stream: rows go in as one jsonb parameter per few thousand. */
-function insertStager(db: Db, table: string): Stager {
-  let rows: unknown[] = [];
-  const insert = async () => {
-    if (rows.length === 0) return;
-    const payload = JSON.stringify(rows);
-    rows = [];
-    await db.execute(sql`insert into ${sql.raw(table)} select * from jsonb_to_recordset(${payload}::jsonb) as r(${sql.raw(STAGING_COLUMNS.replace(/ not null/g, ""))})`);
-  };
-  const stager: Stager = {
-    count: 0,
-    add(line, v) {
-      rows.push({ line, email: v.email, email_key: v.emailKey, first_name: v.first_name, last_name: v.last_name, phone: v.phone, custom: v.custom });
-      stager.count++;
-    },
-    async flush() {
-      if (rows.length >= PGLITE_BATCH_ROWS) await insert();
-    },
-    end: insert,
   };
   return stager;
 }
@@ -211,9 +185,9 @@ async function stageFile(ctx: JobContext, imp: ImportRow, encoding: TextEncoding
 }
 
 /** The valid rows once per email, the last occurrence winning; sorted by email, which also orders the index inserts. */
-async function dedupeRows(exec: Db, t: Tables, onCommitDrop: boolean): Promise<number> {
+async function dedupeRows(exec: Db, t: Tables): Promise<number> {
   await exec.execute(
-    sql.raw(`create temp table ${t.rows} ${onCommitDrop ? "on commit drop" : ""} as
+    sql.raw(`create temp table ${t.rows} on commit drop as
       select distinct on (email_key) line, email, email_key, first_name, last_name, phone, custom
       from ${t.staging} order by email_key, line desc`),
   );
@@ -304,55 +278,27 @@ async function loadImport(ctx: JobContext): Promise<ImportRow> {
 }
 
 /**
- * Runs `work` with staging tables on the right connection. PostgreSQL: one reserved connection inside one
- * transaction from the first COPY to the commit, so a process that dies mid-import leaves nothing behind and the
- * retry starts clean; `apply` runs in that same transaction. PGlite (one session, transactions that block every
- * other query): staging and counting run outside, and only `apply` runs in a transaction, so that progress and
- * error-report writes in between never wait on it.
+ * Runs `work` with the staging tables on one reserved connection inside one transaction, from the first COPY to the
+ * commit: a process that dies mid-import leaves nothing behind and the retry starts clean. Progress and the error
+ * report go through the pool meanwhile.
  */
-async function withStaging<T>(
-  ctx: JobContext,
-  commit: boolean,
-  work: (io: { exec: Db; stager: Stager; tables: Tables; onCommitDrop: boolean; transaction<R>(apply: (tx: Db) => Promise<R>): Promise<R> }) => Promise<T>,
-): Promise<T> {
-  const { database } = ctx;
-  if (database.sql) {
-    const conn = await database.sql.reserve();
-    try {
-      await conn.unsafe("begin");
-      // drizzle reads the client's parser options, which a reserved connection shares with its pool but lacks.
-      const exec = drizzle(Object.assign(conn, { options: database.sql.options }), { schema }) as unknown as Db;
-      const tables = { staging: "import_staging", rows: "import_rows" };
-      await conn.unsafe(`create temp table ${tables.staging} (${STAGING_COLUMNS}) on commit drop`);
-      const stager = await copyStager(conn, tables.staging);
-      const out = await work({ exec, stager, tables, onCommitDrop: true, transaction: (apply) => apply(exec) });
-      await conn.unsafe(commit ? "commit" : "rollback");
-      return out;
-    } catch (e) {
-      await conn.unsafe("rollback").catch(() => {});
-      throw e;
-    } finally {
-      conn.release();
-    }
-  }
-  const db = ctx.db;
-  const tables = { staging: `import_staging_${ctx.job.id}`, rows: `import_rows_${ctx.job.id}` };
-  const drop = async () => {
-    await db.execute(sql.raw(`drop table if exists ${tables.staging}`));
-    await db.execute(sql.raw(`drop table if exists ${tables.rows}`));
-  };
-  await drop();
-  await db.execute(sql.raw(`create temp table ${tables.staging} (${STAGING_COLUMNS})`));
+async function withStaging<T>(ctx: JobContext, commit: boolean, work: (io: { exec: Db; stager: Stager; tables: Tables }) => Promise<T>): Promise<T> {
+  const { sql: client } = ctx.database;
+  const conn = await client.reserve();
   try {
-    return await work({
-      exec: db,
-      stager: insertStager(db, tables.staging),
-      tables,
-      onCommitDrop: false,
-      transaction: (apply) => db.transaction((tx) => apply(tx as unknown as Db)),
-    });
+    await conn.unsafe("begin");
+    // drizzle reads the client's parser options, which a reserved connection shares with its pool but lacks.
+    const exec = drizzle(Object.assign(conn, { options: client.options }), { schema }) as unknown as Db;
+    await conn.unsafe(`create temp table ${TABLES.staging} (${STAGING_COLUMNS}) on commit drop`);
+    const stager = await copyStager(conn, TABLES.staging);
+    const out = await work({ exec, stager, tables: TABLES });
+    await conn.unsafe(commit ? "commit" : "rollback");
+    return out;
+  } catch (e) {
+    await conn.unsafe("rollback").catch(() => {});
+    throw e;
   } finally {
-    await drop().catch(() => {});
+    conn.release();
   }
 }
 
@@ -364,11 +310,11 @@ function problemsOf(report: ErrorReport) {
 export const runImportPreviewJob: JobHandler = async (ctx) => {
   const imp = await loadImport(ctx);
   const encoding = await fileEncoding(ctx, imp);
-  return withStaging(ctx, false, async ({ exec, stager, tables, onCommitDrop }) => {
+  return withStaging(ctx, false, async ({ exec, stager, tables }) => {
     const report = await ErrorReport.open(ctx.db, imp, null);
     const staged = await stageFile(ctx, imp, encoding, stager, report);
     await ctx.progress(imp.sizeBytes, imp.sizeBytes, { phase: "counting", rows: staged.rows });
-    const distinct = await dedupeRows(exec, tables, onCommitDrop);
+    const distinct = await dedupeRows(exec, tables);
     const counts = await countPreview(exec, imp, tables);
     const segmentChosen = imp.segmentId !== null || imp.newSegmentName !== null;
     const result: ImportResult = {
@@ -401,44 +347,43 @@ export const runImportJob: JobHandler = async (ctx) => {
   const encoding = await fileEncoding(ctx, imp);
   const ttlDays = ctx.config.IMPORT_TTL_DAYS;
   const report = await ErrorReport.open(ctx.db, imp, new Date(Date.now() + ttlDays * 86_400_000));
-  const lost = await withStaging(ctx, true, async ({ exec, stager, tables, onCommitDrop, transaction }) => {
+  const lost = await withStaging(ctx, true, async ({ exec, stager, tables }) => {
     const staged = await stageFile(ctx, imp, encoding, stager, report);
     await ctx.progress(imp.sizeBytes, imp.sizeBytes, { phase: "writing", rows: staged.rows });
-    const distinct = await dedupeRows(exec, tables, onCommitDrop);
+    const distinct = await dedupeRows(exec, tables);
     const duplicates = stager.count - distinct;
     if (duplicates > 0) await reportDuplicates(ctx, imp, encoding, await duplicateLines(exec, tables), report);
     await report.end();
-    return transaction(async (tx) => {
-      const written = await upsertRows(tx, imp, tables);
-      let membership = { added: 0, alreadyMembers: 0 };
-      if (imp.segmentId !== null) {
-        membership = await addContactsToSegment(
-          tx,
-          imp.accountId,
-          imp.segmentId,
-          // Ordered by id so that the distinct step keeps the order and the members' index is written (or probed,
-          // on a re-import) in key order: about twice as fast as the random order of a hashed distinct.
-          sql`select c.id from ${sql.raw(tables.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key order by c.id`,
-          { type: "import", id: imp.id, label: `import #${imp.id}` },
-        );
-      }
-      const result: ImportResult = {
-        rows: staged.rows,
-        created: written.created,
-        updated: written.updated,
-        unchanged: distinct - written.created - written.updated,
-        invalid: staged.invalid,
-        duplicates,
-        added_to_segment: membership.added,
-        already_in_segment: membership.alreadyMembers,
-        blank_lines: staged.blankLines,
-        error_file_id: report.fileId,
-        encoding,
-        problems: problemsOf(report),
-      };
-      if (!(await completeJob(tx, ctx.job, ctx.workerId, result as unknown as Record<string, unknown>))) throw new JobLostError();
-      return false;
-    });
+    // The writes join the staging transaction: contacts, members, history and the job's completion commit together.
+    const written = await upsertRows(exec, imp, tables);
+    let membership = { added: 0, alreadyMembers: 0 };
+    if (imp.segmentId !== null) {
+      membership = await addContactsToSegment(
+        exec,
+        imp.accountId,
+        imp.segmentId,
+        // Ordered by id so that the distinct step keeps the order and the members' index is written (or probed,
+        // on a re-import) in key order: about twice as fast as the random order of a hashed distinct.
+        sql`select c.id from ${sql.raw(tables.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key order by c.id`,
+        { type: "import", id: imp.id, label: `import #${imp.id}` },
+      );
+    }
+    const result: ImportResult = {
+      rows: staged.rows,
+      created: written.created,
+      updated: written.updated,
+      unchanged: distinct - written.created - written.updated,
+      invalid: staged.invalid,
+      duplicates,
+      added_to_segment: membership.added,
+      already_in_segment: membership.alreadyMembers,
+      blank_lines: staged.blankLines,
+      error_file_id: report.fileId,
+      encoding,
+      problems: problemsOf(report),
+    };
+    if (!(await completeJob(exec, ctx.job, ctx.workerId, result as unknown as Record<string, unknown>))) throw new JobLostError();
+    return false;
   }).catch((e) => {
     if (e instanceof JobLostError) return true;
     throw e;

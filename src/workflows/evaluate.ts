@@ -223,7 +223,7 @@ async function applyTogether(
     const [row] = await queryRowsAfterLock<{ counts: string; claimed: string | number }>(
       db,
       // The segments first, in id order, in a statement of their own: the changes then see what was committed
-      // while they waited (see queryRowsAfterLock). The statement locks them again for PGlite.
+      // while they waited (see queryRowsAfterLock). The statement locks them again for a caller in a transaction, where it runs alone.
       sql`select s.id from segments s where s.account_id = ${accountId} and s.id = any(${segmentIds}::bigint[]) order by s.id for no key update`,
       sql`
       with claim as (${claim}),

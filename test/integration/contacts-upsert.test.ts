@@ -4,7 +4,6 @@ import { eq } from "drizzle-orm";
 import { upsertContacts } from "../../src/contacts/upsert";
 import { contactsTable } from "../../src/db/schema";
 import { createTestApp, type TestApp } from "../support/app";
-import { onPostgres } from "../support/db";
 
 let t: TestApp;
 before(async () => {
@@ -40,7 +39,7 @@ test("creates new emails, matches existing ones case-insensitively, and overwrit
   assert.equal(cy!.firstName, "Two", "the last occurrence wins");
 });
 
-test("concurrent creations of one new email all get its id", { skip: onPostgres ? false : "needs PostgreSQL for real concurrency (PGlite serialises)" }, async () => {
+test("concurrent creations of one new email all get its id", async () => {
   const a = await t.createAccount();
   for (let round = 0; round < 5; round++) {
     const email = `race${round}@example.test`;

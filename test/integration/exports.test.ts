@@ -20,7 +20,6 @@ import { runMaintenance } from "../../src/jobs/maintenance";
 import { drainJobs } from "../../src/jobs/worker";
 import { addContactsToSegment, removeContactsFromSegment } from "../../src/segments/membership";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
-import { onPostgres } from "../support/db";
 
 let t: TestApp;
 before(async () => {
@@ -343,7 +342,7 @@ test("cancel a queued export; a failed export says why and can be retried", asyn
   assert.equal(((await (await t.api(a.apiKey, `/exports/${created.id}`)).json()) as { status: string }).status, "completed");
 });
 
-test("snapshot: the file holds the members at the start, while the segment changes during the export", { skip: onPostgres ? false : "needs PostgreSQL: PGlite serialises transactions, so nothing can change during the read" }, async () => {
+test("snapshot: the file holds the members at the start, while the segment changes during the export", async () => {
   const a = await t.createAccount();
   const segmentId = await makeSegment(t.db, a.accountId, "Big");
   const n = 12_000;
@@ -387,7 +386,7 @@ test("snapshot: the file holds the members at the start, while the segment chang
   }
 });
 
-test("a large XLSX export goes through the XLSX thread piece by piece: every row, in order, in a valid workbook", { skip: onPostgres ? false : "the XLSX thread reads PostgreSQL's COPY; PGlite writes XLSX on the job's thread" }, async () => {
+test("a large XLSX export goes through the XLSX thread piece by piece: every row, in order, in a valid workbook", async () => {
   const a = await t.createAccount();
   const segmentId = await makeSegment(t.db, a.accountId, "Many");
   const n = 20_000; // about 1.4 MB of COPY text: several pieces, more than the thread takes at once
@@ -414,7 +413,7 @@ test("a large XLSX export goes through the XLSX thread piece by piece: every row
   }
 });
 
-test("an XLSX export stopped midway (cancelled) stops its thread and leaves no file", { skip: onPostgres ? false : "the XLSX thread reads PostgreSQL's COPY" }, async () => {
+test("an XLSX export stopped midway (cancelled) stops its thread and leaves no file", async () => {
   const a = await t.createAccount();
   const segmentId = await makeSegment(t.db, a.accountId, "Stopped");
   await t.db.execute(sql`insert into contacts (account_id, email) select ${a.accountId}, 's' || g || '@example.com' from generate_series(1, 20000) g`);
@@ -450,8 +449,8 @@ test("an XLSX export stopped midway (cancelled) stops its thread and leaves no f
 test("two app instances sharing no disk: the export made and run on one downloads from the other", async () => {
   const a = await t.createAccount();
   const { segmentId } = await seed(a);
-  // On PostgreSQL the second instance has its own connections; on PGlite (one process) it shares the database.
-  const second = t.database.kind === "postgres" ? await openDatabase({ databaseUrl: (t.database as { url?: string }).url!, maxConnections: 3 }) : t.database;
+  // The second instance has its own connections.
+  const second = await openDatabase({ databaseUrl: t.database.url, maxConnections: 3 });
   try {
     const other = createApp({ database: second, config: t.deps.config }).app;
     const created = (await (await t.api(a.apiKey, "/exports", { json: { segment_id: segmentId, fields: ["email", "first_name"], format: "csv" } })).json()) as { id: number };
@@ -464,7 +463,7 @@ test("two app instances sharing no disk: the export made and run on one download
     const url = /href="(\/exports\/[a-z0-9]{32}\/download)"/.exec(page)![1]!;
     assert.equal((await other.request(`http://localhost${url}`, { headers: { Cookie: a.adminCookie } })).status, 200);
   } finally {
-    if (second !== t.database) await second.close();
+    await second.close();
   }
 });
 

@@ -7,7 +7,6 @@ import { cancelJob, claimNextJob, completeJob, enqueueJob, getJob, retryJob } fr
 import { drainJobs, JobError, runJob } from "../../src/jobs/worker";
 import { createFile, createFileWriter, purgeExpiredFiles, readFileStream } from "../../src/files/store";
 import { createTestApp, type TestApp } from "../support/app";
-import { onPostgres } from "../support/db";
 
 let t: TestApp;
 const runs: { jobId: number; worker: string }[] = [];
@@ -28,7 +27,7 @@ after(async () => {
   await t.close();
 });
 
-test("two workers draining at once never run the same job", { skip: onPostgres ? false : "needs PostgreSQL for real concurrency (PGlite serialises)" }, async () => {
+test("two workers draining at once never run the same job", async () => {
   const a = await t.createAccount();
   runs.length = 0;
   const jobs = [];
@@ -112,7 +111,7 @@ test("files are stored in chunks, read back whole, and purged after expiry", asy
   assert.equal(after.length, 0);
 });
 
-test("on PostgreSQL, files can be stored through one binary COPY and read back byte for byte", { skip: onPostgres ? false : "the COPY path exists only with postgres.js" }, async () => {
+test("on PostgreSQL, files can be stored through one binary COPY and read back byte for byte", async () => {
   const a = await t.createAccount();
   const file = await createFile(t.db, a.accountId, { name: "copy.bin", contentType: "application/octet-stream" });
   const writer = createFileWriter(t.db, file, t.database.sql);

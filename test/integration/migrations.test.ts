@@ -7,7 +7,7 @@ import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
 import { openDatabase, queryRows, type Database } from "../../src/db/client";
 import { migrateDatabase } from "../../src/db/migrate";
 import * as schema from "../../src/db/schema";
-import { createTestDatabase, onPostgres } from "../support/db";
+import { createTestDatabase } from "../support/db";
 
 const expectedTables = (Object.values(schema) as unknown[])
   .filter((v): v is PgTable => typeof v === "object" && v !== null && Symbol.for("drizzle:IsDrizzleTable") in v)
@@ -19,39 +19,29 @@ async function tablesOf(database: Database): Promise<string[]> {
   return rows.map((r) => r.name).filter((n) => !n.startsWith("__drizzle")).sort();
 }
 
-test("the migrations create every table of the schema on an empty PGlite, and applying them again changes nothing", async () => {
-  const database = await openDatabase({ dataDir: "memory://" });
+test("the migrations create every table on an empty database, even from two instances at once, and applying them again changes nothing", async () => {
+  const first = await createTestDatabase({ migrated: false });
   try {
-    await migrateDatabase(database);
-    assert.deepEqual(await tablesOf(database), expectedTables);
-    await migrateDatabase(database);
-    assert.deepEqual(await tablesOf(database), expectedTables);
-  } finally {
-    await database.close();
-  }
-});
-
-test("the same migrations create every table on an empty PostgreSQL, even from two instances at once", { skip: onPostgres ? false : "set DATABASE_URL to run on PostgreSQL" }, async () => {
-  const first = await createTestDatabase();
-  try {
-    const second = await openDatabase({ databaseUrl: first.url! });
+    assert.deepEqual(await tablesOf(first), []);
+    const second = await openDatabase({ databaseUrl: first.url });
     await Promise.all([migrateDatabase(first), migrateDatabase(second)]);
     await second.close();
+    assert.deepEqual(await tablesOf(first), expectedTables);
+    await migrateDatabase(first);
     assert.deepEqual(await tablesOf(first), expectedTables);
   } finally {
     await first.destroy();
   }
 });
 
-test("npm run db:migrate applies the migrations to the configured PostgreSQL and exits", { skip: onPostgres ? false : "set DATABASE_URL to run on PostgreSQL" }, async () => {
-  const target = await createTestDatabase();
+test("npm run db:migrate applies the migrations to the configured PostgreSQL and exits", async () => {
+  const target = await createTestDatabase({ migrated: false });
   try {
-    // The migrations already ran once on this database: the command must still take its lock, find nothing to do and exit.
     const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/db/migrate-cli.ts"], {
-      env: { ...process.env, DATABASE_URL: target.url!, LOG_LEVEL: "silent" },
+      env: { ...process.env, DATABASE_URL: target.url, LOG_LEVEL: "silent" },
       timeout: 30_000,
     });
-    assert.match(stdout, /Migrations applied \(PostgreSQL\)/);
+    assert.match(stdout, /Migrations applied \(PostgreSQL at DATABASE_URL\)/);
     assert.deepEqual(await tablesOf(target), expectedTables);
   } finally {
     await target.destroy();

@@ -16,7 +16,7 @@ const reltuples = async (table: string) =>
 
 test("where no autovacuum runs, a table that grew is analyzed once, and the planner then counts its rows", async () => {
   const [{ av }] = await queryRows<{ av: boolean }>(database.db, sql`select current_setting('autovacuum') = 'on' as av`);
-  if (database.kind === "postgres" && av) {
+  if (av) {
     assert.deepEqual(await keepStatistics(database), [], "autovacuum keeps them: nothing to do");
     return;
   }

@@ -8,7 +8,6 @@ import { runMaintenance } from "../../src/jobs/maintenance";
 import { activeWorkflowsSelect, parseActiveWorkflows, runWorkflows } from "../../src/workflows/evaluate";
 import { deactivateWorkflowsForSegment } from "../../src/workflows/queries";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
-import { onPostgres } from "../support/db";
 import { buildWorkflow, createSegment, eventId, memberEmails, workflowRow } from "./workflows-helpers";
 
 let t: TestApp;
@@ -248,7 +247,7 @@ describe("actions and runs", () => {
     assert.equal((await workflowRow(t, a.accountId, id)).eventsMatched, 1);
   });
 
-  test("concurrent duplicates run the workflow once", { skip: onPostgres ? false : "needs real concurrency: set DATABASE_URL to run on PostgreSQL" }, async () => {
+  test("concurrent duplicates run the workflow once", async () => {
     const a = await t.createAccount();
     const seg = await createSegment(t, a.accountId, "Concurrent");
     const id = await buildWorkflow(t, a, { name: "Concurrent", trigger: "purchase", actions: [{ kind: "add", segmentId: seg }] });
@@ -421,7 +420,7 @@ describe("actions and runs", () => {
     assert.equal(Number(n), 2);
   });
 
-  test("member counts and history stay exact under concurrent batches adding and removing", { skip: onPostgres ? false : "needs real concurrency: set DATABASE_URL to run on PostgreSQL" }, async () => {
+  test("member counts and history stay exact under concurrent batches adding and removing", async () => {
     const a = await t.createAccount();
     const hot = await createSegment(t, a.accountId, "Hot");
     const cold = await createSegment(t, a.accountId, "Cold");
@@ -453,13 +452,13 @@ describe("actions and runs", () => {
     assert.deepEqual(errors.map((e) => e.message), []);
   });
 
-  test("a removal that waits for its segment sees the member the change it waited for added", { skip: onPostgres ? false : "needs real concurrency: set DATABASE_URL to run on PostgreSQL" }, async () => {
+  test("a removal that waits for its segment sees the member the change it waited for added", async () => {
     const a = await t.createAccount();
     const seg = await createSegment(t, a.accountId, "Raced");
     const out = await buildWorkflow(t, a, { name: "Out", trigger: "purchase", actions: [{ kind: "remove", segmentId: seg }] });
     assert.equal((await send(a.apiKey, "page_view", "raced@example.com", { url: "https://shop.example/" })).status, 202);
     // Another change holds the segment while it adds the contact...
-    const holder = await t.database.sql!.reserve();
+    const holder = await t.database.sql.reserve();
     await holder`begin`;
     await holder`select id from segments where account_id = ${a.accountId} and id = ${seg} for no key update`;
     // ...the purchase's removal starts meanwhile and waits for the segment...

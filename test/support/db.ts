@@ -1,35 +1,42 @@
-// A fresh, migrated database for one test file: a new PostgreSQL database when DATABASE_URL is set, else in-memory PGlite.
+// A fresh, migrated database for one test file, cloned from the run's migrated template (scripts/test-db.ts makes
+// it, on the embedded PostgreSQL or on the server at DATABASE_URL).
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { openDatabase, type Database } from "../../src/db/client";
-import { migrateDatabase } from "../../src/db/migrate";
-
-export const onPostgres = Boolean(process.env.DATABASE_URL);
 
 export interface TestDatabase extends Database {
+  url: string;
   /** Closes the connections and drops the database. */
   destroy(): Promise<void>;
-  url?: string;
 }
 
-export async function createTestDatabase(options: { maxConnections?: number } = {}): Promise<TestDatabase> {
+function testServer(): { baseUrl: string; template: string } {
   const baseUrl = process.env.DATABASE_URL;
-  if (!baseUrl) {
-    const database = await openDatabase({ dataDir: "memory://" });
-    await migrateDatabase(database);
-    return { ...database, destroy: () => database.close() };
+  const template = process.env.ROSTER_TEST_TEMPLATE;
+  if (!baseUrl || !template) {
+    throw new Error("Run the tests through `npm test` or `bash scripts/test-node.sh <files>`: they set up the test server and its migrated template database.");
   }
-  const name = `roster_test_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
-  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
+  return { baseUrl, template };
+}
+
+export function databaseUrl(baseUrl: string, name: string): string {
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), maxConnections: options.maxConnections ?? 10 });
-  await migrateDatabase(database);
+  return url.toString();
+}
+
+/** `migrated: false` gives an empty database (for the migrations' own tests). */
+export async function createTestDatabase(options: { maxConnections?: number; migrated?: boolean } = {}): Promise<TestDatabase> {
+  const { baseUrl, template } = testServer();
+  const name = `roster_test_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name} ${options.migrated === false ? "" : `template ${template}`}`);
+  await admin.end();
+  const url = databaseUrl(baseUrl, name);
+  const database = await openDatabase({ databaseUrl: url, maxConnections: options.maxConnections ?? 10 });
   return {
     ...database,
-    url: url.toString(),
+    url,
     async destroy() {
       await database.close();
       const dropper = postgres(baseUrl, { max: 1, onnotice: () => {} });
