@@ -8,7 +8,7 @@ import type { Db } from "../db/client";
 import { exportsTable } from "../db/schema";
 import { createFile, createFileWriter, deleteFile, setFileExpiry } from "../files/store";
 import { completeJob, reportProgress } from "../jobs/queue";
-import { JobError, type JobContext } from "../jobs/worker";
+import { JobError, yieldToLoop, type JobContext } from "../jobs/worker";
 import { availableFields, exportColumns, listCustomFields, resolveFields, UnknownFieldsError, type ExportField } from "./fields";
 import { columnParsers, CopyLines, parseCopyLines } from "./copy-text";
 import { createExportWriter, fileInfo, isExportFormat } from "./formats";
@@ -24,12 +24,6 @@ const XLSX_PIECE_BYTES = 256 * 1024;
 const PROGRESS_EVERY_MS = 250;
 const KEY = "__export_key";
 
-/**
- * Lets the event loop run what waits (page requests, the worker's heartbeat) before the next piece. Reading a
- * stream with `for await` goes from chunk to chunk in microtasks while the socket has data buffered, which
- * held the loop for 100-350 ms at a time during a 1M-row export and made the export list page wait as long.
- */
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Reads a postgres.js COPY ... TO STDOUT stream (one message per row) in pieces of about `pieceBytes`, each in

@@ -8,7 +8,7 @@ import { queryRows, type Db } from "../db/client";
 import * as schema from "../db/schema";
 import { createFile, createFileWriter, getFile, openFileStream } from "../files/store";
 import { completeJob } from "../jobs/queue";
-import { JobError, type JobContext, type JobHandler } from "../jobs/worker";
+import { JobError, yieldingEach, yieldToLoop, type JobContext, type JobHandler } from "../jobs/worker";
 import { addContactsToSegment } from "../segments/membership";
 import { scanEncoding, type TextEncoding } from "./decode";
 import type { Delimiter } from "./dialect";
@@ -170,6 +170,7 @@ async function stageFile(ctx: JobContext, imp: ImportRow, encoding: TextEncoding
       }
       await stager.flush();
       await report.flush();
+      await yieldToLoop(); // pages served by this process wait otherwise while the file's chunks are buffered
       if (Date.now() - reported > PROGRESS_EVERY_MS) {
         reported = Date.now();
         await ctx.progress(bytes, imp.sizeBytes, { phase: "reading", rows });
@@ -265,7 +266,7 @@ async function upsertRows(exec: Db, imp: ImportRow, t: Tables): Promise<{ create
 /** The encoding the whole file is in: a BOM from the head is final; otherwise one pass checks every byte is UTF-8. */
 async function fileEncoding(ctx: JobContext, imp: ImportRow): Promise<TextEncoding> {
   if (imp.encoding === "utf-16le" || imp.encoding === "utf-16be") return imp.encoding;
-  return scanEncoding(await openUpload(ctx, imp));
+  return scanEncoding(yieldingEach(await openUpload(ctx, imp)));
 }
 
 async function loadImport(ctx: JobContext): Promise<ImportRow> {

@@ -26,6 +26,21 @@ export interface JobContext {
  */
 export type JobHandler = (ctx: JobContext) => Promise<Record<string, unknown> | undefined>;
 
+/**
+ * Lets the event loop run what waits (page requests, the heartbeat) before a job's next piece of work. Reading a
+ * stream with `for await` goes from chunk to chunk in microtasks while data is buffered, which held the loop for
+ * 100-350 ms at a time during a 1M-row export and for seconds at the start of a large import.
+ */
+export const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The same stream, with a turn of the event loop after each chunk (see yieldToLoop). */
+export async function* yieldingEach<T>(source: AsyncIterable<T>): AsyncIterable<T> {
+  for await (const chunk of source) {
+    yield chunk;
+    await yieldToLoop();
+  }
+}
+
 /** A failure to show the user as it is (bad input): not retried. Other errors are retried while attempts remain. */
 export class JobError extends Error {
   constructor(message: string, public retryable = false) {
