@@ -34,6 +34,24 @@ function bomEncoding(head: Uint8Array): TextEncoding | null {
   return null;
 }
 
+const BINARY_SNIFF_BYTES = 8192;
+
+/**
+ * True when the start of a file is not text: a CSV has at most a stray control character, while an image, a
+ * spreadsheet or an archive has them throughout. Counts C0 controls other than tab and line breaks (NUL
+ * included) in the first 8 KiB as decoded: at least 4 and more than 1% means binary.
+ */
+export function looksBinary(head: Uint8Array): boolean {
+  const slice = head.subarray(0, BINARY_SNIFF_BYTES);
+  const { text } = decodeBytes(slice, sniffEncoding(slice, slice.length === head.length));
+  let controls = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) controls++;
+  }
+  return controls >= 4 && controls > text.length / 100;
+}
+
 /** Length of `bytes` without a trailing multi-byte UTF-8 sequence that a later chunk may finish. */
 function completeUtf8Length(bytes: Uint8Array): number {
   const n = bytes.length;

@@ -3,6 +3,7 @@ import type { ColumnTarget } from "./headers";
 import type { CsvRecord } from "./parse";
 // Roster's own exports prefix formula-like cells with an apostrophe; reading them back undoes exactly that.
 import { restoreNeutralisedFormula } from "../exports/formats";
+import { hasNul } from "../text";
 
 export interface ContactValues {
   /** Trimmed, case kept as entered. */
@@ -70,6 +71,9 @@ export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[])
   }
   const emailColumn = mapping.indexOf("email");
   if (emailColumn === -1) return { ok: false, reason: "no email column" };
+  // PostgreSQL text cannot hold U+0000: the row is reported, the rest of the file goes on.
+  const nul = record.fields.findIndex(hasNul);
+  if (nul !== -1) return { ok: false, reason: `column ${nul + 1} contains a NUL character` };
   const reason = checkEmail(record.fields[emailColumn]!.trim());
   if (reason) return { ok: false, reason };
   return { ok: true, values: toContactValues(record.fields, mapping) };
