@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { eq, sql } from "drizzle-orm";
+import { ADDRESS_FREE_FAILURES } from "../../src/auth/rate-limit";
 import { queryRows } from "../../src/db/client";
 import { sessionsTable, usersTable } from "../../src/db/schema";
 import { createTestApp, ORIGIN, type TestApp } from "../support/app";
@@ -88,12 +89,12 @@ describe("first run and sign-in", () => {
     const proxied = await createTestApp({ TRUST_PROXY: "1" });
     try {
       const from = (address: string) => ({ "X-Forwarded-For": `198.51.100.77, ${address}` }); // the first entry is forged
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < ADDRESS_FREE_FAILURES; i++) {
         const res = await proxied.browser(null, "/sign-in", { form: { email: `spray${i}@acme.test`, password: "guess" }, headers: from("203.0.113.5") });
         assert.equal(res.status, 401);
       }
-      const blocked = await proxied.browser(null, "/sign-in", { form: { email: "spray9@acme.test", password: "guess" }, headers: from("203.0.113.5") });
-      assert.equal(blocked.status, 429, "five failures from one address, on five emails, slow that address down");
+      const blocked = await proxied.browser(null, "/sign-in", { form: { email: "spray-next@acme.test", password: "guess" }, headers: from("203.0.113.5") });
+      assert.equal(blocked.status, 429, "failures from one address over many emails slow that address down");
       const other = await proxied.browser(null, "/sign-in", { form: { email: "someone@acme.test", password: "guess" }, headers: from("203.0.113.9") });
       assert.equal(other.status, 401, "another client behind the same proxy is not blocked");
     } finally {
