@@ -30,9 +30,26 @@ function isUniqueViolation(e: unknown): boolean {
 
 /** Creates an account and its first admin in one transaction. */
 export async function createAccountWithAdmin(db: Db, accountName: string, admin: Omit<NewUser, "role">) {
+  return (await insertAccountWithAdmin(db, accountName, admin, { onlyIfFirst: false }))!;
+}
+
+/**
+ * First-run setup: creates the account and its admin only while there is no account at all, or returns null.
+ * Concurrent setups queue on one transaction-scoped advisory lock and check inside it, so exactly one wins.
+ */
+export async function createFirstAccount(db: Db, accountName: string, admin: Omit<NewUser, "role">) {
+  return insertAccountWithAdmin(db, accountName, admin, { onlyIfFirst: true });
+}
+
+async function insertAccountWithAdmin(db: Db, accountName: string, admin: Omit<NewUser, "role">, options: { onlyIfFirst: boolean }) {
   const passwordHash = await hashPassword(admin.password);
   try {
     return await db.transaction(async (tx) => {
+      if (options.onlyIfFirst) {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('roster:first-run-setup'))`);
+        const [existing] = await tx.select({ id: accountsTable.id }).from(accountsTable).limit(1);
+        if (existing) return null;
+      }
       const [account] = await tx.insert(accountsTable).values({ name: accountName.trim() }).returning();
       const [user] = await tx
         .insert(usersTable)

@@ -5,6 +5,7 @@ import { ADDRESS_FREE_FAILURES } from "../../src/auth/rate-limit";
 import { queryRows } from "../../src/db/client";
 import { sessionsTable, usersTable } from "../../src/db/schema";
 import { createTestApp, ORIGIN, type TestApp } from "../support/app";
+import { onPostgres } from "../support/db";
 
 let t: TestApp;
 before(async () => {
@@ -202,4 +203,26 @@ test("healthz reports the database", async () => {
   const res = await t.app.request(`${ORIGIN}/healthz`);
   assert.equal(res.status, 200);
   assert.equal((await res.json()).status, "ok");
+});
+
+describe("first-run setup race", () => {
+  test("5 concurrent setups on an empty database: exactly one account, the others get the sign-in page", { skip: onPostgres ? false : "needs PostgreSQL's concurrent connections" }, async () => {
+    const fresh = await createTestApp();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => fresh.browser(null, "/setup", { form: { accountName: `Race ${i}`, name: `Admin ${i}`, email: `admin${i}@race.test`, password: "correct horse battery" } })),
+      );
+      const [{ n }] = await queryRows<{ n: number }>(fresh.db, sql`select count(*)::int as n from accounts`);
+      assert.equal(n, 1);
+      const [{ users }] = await queryRows<{ users: number }>(fresh.db, sql`select count(*)::int as users from users`);
+      assert.equal(users, 1);
+      const signedIn = results.filter((r) => /roster_session=[^;]+/.test(r.headers.get("set-cookie") ?? ""));
+      assert.equal(signedIn.length, 1, "only the winner is signed in");
+      assert.equal(signedIn[0]!.headers.get("location"), "/");
+      const others = results.filter((r) => r !== signedIn[0]);
+      assert.deepEqual(others.map((r) => [r.status, r.headers.get("location")]), Array(4).fill([303, "/sign-in"]));
+    } finally {
+      await fresh.close();
+    }
+  });
 });
