@@ -7,6 +7,7 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import type postgres from "postgres";
 import { queryRows, type Db } from "../db/client";
 import * as schema from "../db/schema";
+import { neutraliseFormula } from "../exports/formats";
 import { createFile, createFileWriter, getFile, openFileStream } from "../files/store";
 import { completeJob } from "../jobs/queue";
 import { JobError, type JobContext, type JobHandler } from "../jobs/worker";
@@ -106,7 +107,9 @@ function insertStager(db: Db, table: string): Stager {
   return stager;
 }
 
-function csvCell(value: string): string {
+/** A cell of the error report: formula-like text neutralised as exports do (the importer undoes it), then quoted. */
+function csvCell(text: string): string {
+  const value = neutraliseFormula(text);
   return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
