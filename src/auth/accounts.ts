@@ -5,9 +5,13 @@ import { accountsTable, usersTable, type Role } from "../db/schema";
 import { hashPassword, verifyPasswordHash } from "./password";
 import { invalidateUserSessions } from "./session";
 
+/**
+ * An email that cannot be a new user's. Emails are unique across accounts, but whether another account has it is
+ * not this account's business: only a user of the same account is named as such (`inThisAccount`).
+ */
 export class EmailTakenError extends Error {
-  constructor(public email: string) {
-    super(`A user with the email ${email} already exists.`);
+  constructor(public email: string, public inThisAccount = true) {
+    super(inThisAccount ? `${email} is already a user of this account.` : `A user with the email ${email} cannot be added. Use another email address.`);
   }
 }
 
@@ -58,7 +62,7 @@ async function insertAccountWithAdmin(db: Db, accountName: string, admin: Omit<N
       return { account: account!, user: user! };
     });
   } catch (e) {
-    if (isUniqueViolation(e)) throw new EmailTakenError(admin.email);
+    if (isUniqueViolation(e)) throw new EmailTakenError(admin.email, false);
     throw e;
   }
 }
@@ -98,8 +102,12 @@ export async function createUser(db: Db, accountId: number, input: NewUser) {
       .returning();
     return user!;
   } catch (e) {
-    if (isUniqueViolation(e)) throw new EmailTakenError(input.email);
-    throw e;
+    if (!isUniqueViolation(e)) throw e;
+    const [mine] = await db
+      .select({ id: usersTable.id })
+      .from(usersTable)
+      .where(and(eq(usersTable.accountId, accountId), sql`lower(${usersTable.email}) = ${input.email.trim().toLowerCase()}`));
+    throw new EmailTakenError(input.email.trim(), Boolean(mine));
   }
 }
 
