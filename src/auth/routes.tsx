@@ -6,12 +6,17 @@ import { ChangePasswordPage, SetupPage, SignInPage, type FieldErrors } from "../
 import type { AppEnv } from "../web";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { accountExists, changePassword, createFirstAccount, findUserByCredentials, getUser } from "./accounts";
-import { MIN_PASSWORD_LENGTH, verifyPasswordHash } from "./password";
+import { isCommonPassword, MIN_PASSWORD_LENGTH, verifyPasswordHash } from "./password";
 import { clientAddress, releaseAttempt, reserveAttempt, throttleKeys } from "./rate-limit";
 import { SESSION_COOKIE, createSession, generateSessionToken, invalidateSession, validateSessionToken } from "./session";
 
 export const emailSchema = z.string().trim().max(254).email("Enter a valid email address.");
-export const passwordSchema = z.string().min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`).max(256);
+export const passwordSchema = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`)
+  .max(256)
+  .refine((p) => p.trim() !== "", "Use letters, digits or symbols, not only spaces.")
+  .refine((p) => !isCommonPassword(p), "This is one of the most common passwords, the first ones guessed: choose another.");
 
 const setupSchema = z.object({
   accountName: z.string().trim().min(1, "Enter your company's name.").max(200),
