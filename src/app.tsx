@@ -20,6 +20,8 @@ import { importRoutes } from "./imports/routes";
 import { exportApi } from "./exports/api";
 import { exportRoutes } from "./exports/routes";
 import { workflowRoutes } from "./workflows/routes";
+import { refuseNulInUrl } from "./refuse-nul";
+import { isNulRejection } from "./text";
 import { actorFromApiKey, apiError, type AppEnv, type Deps } from "./web";
 
 /** Paths a send-only (browser) key may call; every other API path refuses it. */
@@ -39,6 +41,8 @@ export function createApp(deps: Deps) {
       console.log(`${c.req.method} ${new URL(c.req.url).pathname} ${c.res.status} ${ms}ms`);
     }
   });
+
+  app.use(refuseNulInUrl);
 
   app.use("/public/*", serveStatic({ root: "./", onFound: (_path, c) => { c.header("Cache-Control", "public, max-age=300"); } }));
 
@@ -125,6 +129,11 @@ export function createApp(deps: Deps) {
     if (err instanceof HTTPException) {
       if (err.status === 403) return c.html(<ErrorPage user={c.get("user")} status={403} title="Request refused" message="This form was sent from another site, so Roster refused it. Reload the page and try again." />, 403);
       return err.getResponse();
+    }
+    if (isNulRejection(err)) {
+      const message = "The request contains a NUL character (U+0000), which Roster cannot store.";
+      if (c.req.path.startsWith("/api/")) return apiError(c, 400, "invalid_text", message);
+      return c.html(<ErrorPage user={c.get("user")} status={400} title="Bad request" message={message} />, 400);
     }
     console.error(`${c.req.method} ${c.req.path} failed:`, err);
     if (c.req.path.startsWith("/api/")) return apiError(c, 500, "internal", "Something went wrong on our side.");

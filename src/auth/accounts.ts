@@ -5,9 +5,13 @@ import { accountsTable, usersTable, type Role } from "../db/schema";
 import { hashPassword, verifyPasswordHash } from "./password";
 import { invalidateUserSessions } from "./session";
 
+/**
+ * An email that cannot be a new user's. Emails are unique across accounts, but whether another account has it is
+ * not this account's business: only a user of the same account is named as such (`inThisAccount`).
+ */
 export class EmailTakenError extends Error {
-  constructor(public email: string) {
-    super(`A user with the email ${email} already exists.`);
+  constructor(public email: string, public inThisAccount = true) {
+    super(inThisAccount ? `${email} is already a user of this account.` : `A user with the email ${email} cannot be added. Use another email address.`);
   }
 }
 
@@ -30,9 +34,26 @@ function isUniqueViolation(e: unknown): boolean {
 
 /** Creates an account and its first admin in one transaction. */
 export async function createAccountWithAdmin(db: Db, accountName: string, admin: Omit<NewUser, "role">) {
+  return (await insertAccountWithAdmin(db, accountName, admin, { onlyIfFirst: false }))!;
+}
+
+/**
+ * First-run setup: creates the account and its admin only while there is no account at all, or returns null.
+ * Concurrent setups queue on one transaction-scoped advisory lock and check inside it, so exactly one wins.
+ */
+export async function createFirstAccount(db: Db, accountName: string, admin: Omit<NewUser, "role">) {
+  return insertAccountWithAdmin(db, accountName, admin, { onlyIfFirst: true });
+}
+
+async function insertAccountWithAdmin(db: Db, accountName: string, admin: Omit<NewUser, "role">, options: { onlyIfFirst: boolean }) {
   const passwordHash = await hashPassword(admin.password);
   try {
     return await db.transaction(async (tx) => {
+      if (options.onlyIfFirst) {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('roster:first-run-setup'))`);
+        const [existing] = await tx.select({ id: accountsTable.id }).from(accountsTable).limit(1);
+        if (existing) return null;
+      }
       const [account] = await tx.insert(accountsTable).values({ name: accountName.trim() }).returning();
       const [user] = await tx
         .insert(usersTable)
@@ -41,7 +62,7 @@ export async function createAccountWithAdmin(db: Db, accountName: string, admin:
       return { account: account!, user: user! };
     });
   } catch (e) {
-    if (isUniqueViolation(e)) throw new EmailTakenError(admin.email);
+    if (isUniqueViolation(e)) throw new EmailTakenError(admin.email, false);
     throw e;
   }
 }
@@ -81,8 +102,12 @@ export async function createUser(db: Db, accountId: number, input: NewUser) {
       .returning();
     return user!;
   } catch (e) {
-    if (isUniqueViolation(e)) throw new EmailTakenError(input.email);
-    throw e;
+    if (!isUniqueViolation(e)) throw e;
+    const [mine] = await db
+      .select({ id: usersTable.id })
+      .from(usersTable)
+      .where(and(eq(usersTable.accountId, accountId), sql`lower(${usersTable.email}) = ${input.email.trim().toLowerCase()}`));
+    throw new EmailTakenError(input.email.trim(), Boolean(mine));
   }
 }
 

@@ -1,13 +1,14 @@
-// Slows repeated failed sign-ins per email and per address. Kept in the database so it holds across instances.
-import { inArray, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { signInThrottleTable } from "../db/schema";
+// Slows repeated failed sign-ins (and wrong current passwords) per client address and what it tries. Kept in the database so it holds across instances.
+import { sql } from "drizzle-orm";
+import { queryRows, type Db } from "../db/client";
 
-/** Failures allowed before a key is blocked; each further failure doubles the wait, up to MAX_BLOCK_MS. */
+/** Attempts one address may make on one email (or one user's password) before it is blocked. */
 export const FREE_FAILURES = 5;
+/** Attempts one address may make over every email: a looser ceiling against spraying many accounts. */
+export const ADDRESS_FREE_FAILURES = 20;
 const FIRST_BLOCK_MS = 30_000;
 const MAX_BLOCK_MS = 15 * 60_000;
-/** Failures older than this are forgotten. */
+/** Attempts older than this are forgotten. */
 const WINDOW_MS = 15 * 60_000;
 
 /**
@@ -24,44 +25,57 @@ export function clientAddress(socketAddress: string | null, forwardedFor: string
   return socketAddress;
 }
 
-export function throttleKeys(email: string, address: string | null): string[] {
-  const keys = [`email:${email.trim().toLowerCase()}`];
+/**
+ * The counters one attempt goes against: what is tried (an email signing in, a user's current password) from this
+ * address, and the address over everything it tries. Never the email alone: failures from strangers elsewhere must
+ * not lock its owner out.
+ */
+export function throttleKeys(scope: "sign-in" | "password", subject: string, address: string | null): string[] {
+  const keys = [`${scope}:${subject.trim().toLowerCase()}|${address ?? ""}`];
   if (address) keys.push(`ip:${address}`);
   return keys;
 }
 
-/** Seconds until the first of these keys may try again; 0 when none is blocked. */
-export async function secondsUntilAllowed(db: Db, keys: string[]): Promise<number> {
-  const rows = await db.select().from(signInThrottleTable).where(inArray(signInThrottleTable.key, keys));
-  let wait = 0;
-  for (const row of rows) {
-    if (row.blockedUntil) wait = Math.max(wait, Math.ceil((row.blockedUntil.getTime() - Date.now()) / 1000));
-  }
-  return wait;
+const LIMIT = sql.raw(`(case when t.key like 'ip:%' then ${ADDRESS_FREE_FAILURES} else ${FREE_FAILURES} end)`);
+const COUNT = sql.raw(`(case when t.last_failure_at < now() - ${WINDOW_MS} * interval '1 millisecond' then 1 else t.failures + 1 end)`);
+
+/**
+ * Reserves one attempt before the password is verified, in one statement, so parallel requests cannot all be
+ * checked before the first failure is recorded: each key's row lock orders them, and none counts while a key is
+ * blocked. The attempt that reaches the limit blocks the key at once (30 s, doubling per further attempt, at most
+ * 15 minutes); a success releases it (`releaseAttempt`). Returns the seconds to wait when the attempt is refused.
+ */
+export async function reserveAttempt(db: Db, keys: string[]): Promise<{ allowed: true } | { allowed: false; waitSeconds: number }> {
+  const list = sql`array[${sql.join(keys.map((k) => sql`${k}`), sql`, `)}]::text[]`;
+  const counted = await queryRows<{ key: string }>(
+    db,
+    sql`insert into sign_in_throttle as t (key, failures, last_failure_at, blocked_until)
+      select k, 1, now(), null from unnest(${list}) as k
+      where not exists (select 1 from sign_in_throttle b where b.key = any(${list}) and b.blocked_until > now())
+      on conflict (key) do update set
+        failures = ${COUNT},
+        blocked_until = case when ${COUNT} >= ${LIMIT}
+          then now() + least(${FIRST_BLOCK_MS}::float8 * power(2, ${COUNT} - ${LIMIT}), ${MAX_BLOCK_MS}) * interval '1 millisecond' end,
+        last_failure_at = now()
+      where t.blocked_until is null or t.blocked_until <= now()
+      returning t.key`,
+  );
+  if (counted.length === keys.length) return { allowed: true };
+  const [row] = await queryRows<{ wait: string | number | null }>(
+    db,
+    sql`select ceil(extract(epoch from max(blocked_until) - now())) as wait from sign_in_throttle where key = any(${list})`,
+  );
+  return { allowed: false, waitSeconds: Math.max(1, Number(row?.wait ?? 1)) };
 }
 
-export async function recordFailedSignIn(db: Db, keys: string[]): Promise<void> {
-  for (const key of keys) {
-    // One statement per key: the counter resets when the last failure is outside the window.
-    await db
-      .insert(signInThrottleTable)
-      .values({ key, failures: 1, lastFailureAt: new Date() })
-      .onConflictDoUpdate({
-        target: signInThrottleTable.key,
-        set: {
-          failures: sql`case when ${signInThrottleTable.lastFailureAt} < now() - ${WINDOW_MS} * interval '1 millisecond' then 1 else ${signInThrottleTable.failures} + 1 end`,
-          lastFailureAt: sql`now()`,
-        },
-      });
-  }
-  await db
-    .update(signInThrottleTable)
-    .set({
-      blockedUntil: sql`now() + least(${FIRST_BLOCK_MS}::float8 * power(2, ${signInThrottleTable.failures} - ${FREE_FAILURES}), ${MAX_BLOCK_MS}) * interval '1 millisecond'`,
-    })
-    .where(sql`${inArray(signInThrottleTable.key, keys)} and ${signInThrottleTable.failures} >= ${FREE_FAILURES}`);
-}
-
-export async function clearFailedSignIns(db: Db, email: string): Promise<void> {
-  await db.delete(signInThrottleTable).where(inArray(signInThrottleTable.key, throttleKeys(email, null)));
+/** A successful attempt: its own counter is cleared, and the address gets back the attempt it reserved. */
+export async function releaseAttempt(db: Db, keys: string[]): Promise<void> {
+  const [own, address] = keys;
+  await db.execute(sql`delete from sign_in_throttle where key = ${own!}`);
+  if (!address) return;
+  await db.execute(
+    sql`update sign_in_throttle as t set failures = greatest(t.failures - 1, 0),
+        blocked_until = case when t.failures - 1 < ${LIMIT} then null else t.blocked_until end
+      where t.key = ${address}`,
+  );
 }

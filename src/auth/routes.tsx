@@ -5,13 +5,18 @@ import { z } from "zod";
 import { ChangePasswordPage, SetupPage, SignInPage, type FieldErrors } from "../../views/auth/pages";
 import type { AppEnv } from "../web";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { accountExists, changePassword, createAccountWithAdmin, findUserByCredentials, getUser } from "./accounts";
-import { MIN_PASSWORD_LENGTH, verifyPasswordHash } from "./password";
-import { clearFailedSignIns, clientAddress, recordFailedSignIn, secondsUntilAllowed, throttleKeys } from "./rate-limit";
+import { accountExists, changePassword, createFirstAccount, findUserByCredentials, getUser } from "./accounts";
+import { isCommonPassword, MIN_PASSWORD_LENGTH, verifyPasswordHash } from "./password";
+import { clientAddress, releaseAttempt, reserveAttempt, throttleKeys } from "./rate-limit";
 import { SESSION_COOKIE, createSession, generateSessionToken, invalidateSession, validateSessionToken } from "./session";
 
 export const emailSchema = z.string().trim().max(254).email("Enter a valid email address.");
-export const passwordSchema = z.string().min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`).max(256);
+export const passwordSchema = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`)
+  .max(256)
+  .refine((p) => p.trim() !== "", "Use letters, digits or symbols, not only spaces.")
+  .refine((p) => !isCommonPassword(p), "This is one of the most common passwords, the first ones guessed: choose another.");
 
 const setupSchema = z.object({
   accountName: z.string().trim().min(1, "Enter your company's name.").max(200),
@@ -50,6 +55,10 @@ function requestAddress(c: Context<AppEnv>): string | null {
   return clientAddress(socket, c.req.header("X-Forwarded-For"), c.get("deps").config.TRUST_PROXY);
 }
 
+function tooManyFailures(what: string, wait: number): string {
+  return `Too many failed ${what}. Wait ${wait} second${wait === 1 ? "" : "s"}, then try again.`;
+}
+
 /** Only same-site relative paths may be a post-sign-in destination. */
 function safeNext(next: unknown): string {
   return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") ? next : "/";
@@ -67,7 +76,9 @@ export const authRoutes = new Hono<AppEnv>()
     const parsed = setupSchema.safeParse(form);
     if (!parsed.success) return c.html(<SetupPage values={form} errors={fieldErrors(parsed.error)} />, 422);
     const { accountName, ...admin } = parsed.data;
-    const { user } = await createAccountWithAdmin(db, accountName, admin);
+    const created = await createFirstAccount(db, accountName, admin);
+    if (!created) return c.redirect("/sign-in", 303);
+    const { user } = created;
     const token = generateSessionToken();
     setSessionCookie(c, token, await createSession(db, token, user.accountId, user.id));
     return c.redirect("/", 303);
@@ -84,19 +95,15 @@ export const authRoutes = new Hono<AppEnv>()
     const email = String(form.email ?? "").trim();
     const password = String(form.password ?? "");
     const next = String(form.next ?? "");
-    const keys = throttleKeys(email, requestAddress(c));
-    const wait = await secondsUntilAllowed(db, keys);
-    if (wait > 0) {
-      const error = `Too many failed sign-ins. Wait ${wait} second${wait === 1 ? "" : "s"}, then try again.`;
-      c.header("Retry-After", String(wait));
-      return c.html(<SignInPage email={email} next={next} error={error} />, 429);
+    const keys = throttleKeys("sign-in", email, requestAddress(c));
+    const attempt = await reserveAttempt(db, keys);
+    if (!attempt.allowed) {
+      c.header("Retry-After", String(attempt.waitSeconds));
+      return c.html(<SignInPage email={email} next={next} error={tooManyFailures("sign-ins", attempt.waitSeconds)} />, 429);
     }
     const user = email && password ? await findUserByCredentials(db, email, password) : null;
-    if (!user) {
-      await recordFailedSignIn(db, keys);
-      return c.html(<SignInPage email={email} next={next} error="That email and password do not match an active user." />, 401);
-    }
-    await clearFailedSignIns(db, email);
+    if (!user) return c.html(<SignInPage email={email} next={next} error="That email and password do not match an active user." />, 401);
+    await releaseAttempt(db, keys);
     const token = generateSessionToken();
     setSessionCookie(c, token, await createSession(db, token, user.accountId, user.id));
     return c.redirect(safeNext(next), 303);
@@ -117,10 +124,17 @@ export const authRoutes = new Hono<AppEnv>()
     const user = c.get("user");
     if (!user) return c.redirect("/sign-in", 303);
     const form = (await c.req.parseBody()) as Record<string, string>;
+    const keys = throttleKeys("password", String(user.id), requestAddress(c));
+    const attempt = await reserveAttempt(db, keys);
+    if (!attempt.allowed) {
+      c.header("Retry-After", String(attempt.waitSeconds));
+      return c.html(<ChangePasswordPage user={user} errors={{ current: tooManyFailures("tries", attempt.waitSeconds) }} />, 429);
+    }
     const record = await getUser(db, user.accountId, user.id);
     if (!record || !(await verifyPasswordHash(record.passwordHash, String(form.current ?? "")))) {
       return c.html(<ChangePasswordPage user={user} errors={{ current: "That is not your current password." }} />, 422);
     }
+    await releaseAttempt(db, keys);
     const parsed = passwordSchema.safeParse(form.password);
     if (!parsed.success) return c.html(<ChangePasswordPage user={user} errors={{ password: parsed.error.issues[0]!.message }} />, 422);
     await changePassword(db, user.accountId, user.id, parsed.data);

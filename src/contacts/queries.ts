@@ -56,8 +56,12 @@ function parseCustom(v: unknown): Record<string, CustomValue> {
   return (typeof v === "string" ? JSON.parse(v) : v) as Record<string, CustomValue>;
 }
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (m) => `\\${m}`);
+/**
+ * A search text folded as search_name is (roster_fold) and then escaped for LIKE. In this order: unaccent turns
+ * full-width ％ and ＿ into % and _, so text escaped before folding would match them as wildcards.
+ */
+export function foldedLikePattern(q: string): SQL {
+  return sql`replace(replace(replace(roster_fold(${q}), '\\', '\\\\'), '%', '\\%'), '_', '\\_')`;
 }
 
 /** Normalises a search box value: trimmed, at most 200 characters; empty means no search. */
@@ -75,7 +79,7 @@ function searchSql(q: string): SQL {
   // "zoe.gar" or "ana@": only an email can match, and the trigram index would return every Zoé García to recheck
   // (pg_trgm ignores punctuation), measured at 54 ms against 1 ms at a million contacts.
   if (looksLikeEmailPrefix(q)) return emailPrefix;
-  return sql`(${emailPrefix} or c.search_name like '%' || roster_fold(${escapeLike(q)}) || '%')`;
+  return sql`(${emailPrefix} or c.search_name like '%' || ${foldedLikePattern(q)} || '%')`;
 }
 
 /** An "@", or a "." inside one word: typed from an email address, not a name. */

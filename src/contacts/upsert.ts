@@ -21,13 +21,19 @@ export interface UpsertedContact {
   updated: boolean;
 }
 
+export interface UpsertOptions {
+  overwrite: boolean;
+  /** With `overwrite`: a given value only fills a field that is empty (null or ""), never changes a stored one. */
+  fillEmptyOnly?: boolean;
+}
+
 /**
  * Creates the contacts whose email (case-insensitive) is new. With `overwrite`, a given non-empty value
- * replaces the stored one and custom values merge in; absent or null values never blank a field, and a contact
- * whose values do not change is not written. Repeated emails in the input: the last one wins.
- * Returns one entry per distinct email.
+ * replaces the stored one (or, `fillEmptyOnly`, only an empty one) and custom values merge in; absent or null
+ * values never blank a field, and a contact whose values do not change is not written. Repeated emails in the
+ * input: the last one wins. Returns one entry per distinct email.
  */
-export async function upsertContacts(db: Db, accountId: number, inputs: ContactInput[], options: { overwrite: boolean }): Promise<UpsertedContact[]> {
+export async function upsertContacts(db: Db, accountId: number, inputs: ContactInput[], options: UpsertOptions): Promise<UpsertedContact[]> {
   const found = new Map<number, UpsertedContact>();
   let pending = inputs;
   // One statement cannot see a contact that a concurrent transaction created after the statement began (the
@@ -46,7 +52,17 @@ export async function upsertContacts(db: Db, accountId: number, inputs: ContactI
   return [...found.values()];
 }
 
-async function upsertOnce(db: Db, accountId: number, inputs: ContactInput[], options: { overwrite: boolean }): Promise<UpsertedContact[]> {
+// The values a conflicting row is updated to: the sent value wins, or (FILL) it only fills what is empty. Two fixed
+// texts, so each statement stays prepared.
+const REPLACE = sql.raw(`coalesce(excluded.first_name, contacts.first_name), coalesce(excluded.last_name, contacts.last_name),
+  coalesce(excluded.phone, contacts.phone), contacts.custom || excluded.custom`);
+const FILL = sql.raw(`coalesce(nullif(contacts.first_name, ''), excluded.first_name, contacts.first_name),
+  coalesce(nullif(contacts.last_name, ''), excluded.last_name, contacts.last_name),
+  coalesce(nullif(contacts.phone, ''), excluded.phone, contacts.phone),
+  contacts.custom || (select coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) from jsonb_each(excluded.custom) e
+    where coalesce(contacts.custom -> e.key, 'null'::jsonb) in ('null'::jsonb, '""'::jsonb))`);
+
+async function upsertOnce(db: Db, accountId: number, inputs: ContactInput[], options: UpsertOptions): Promise<UpsertedContact[]> {
   if (inputs.length === 0) return [];
   const blank = (v: string | null | undefined) => (v === undefined || v === null || v.trim() === "" ? null : v.trim());
   const payload = JSON.stringify(
@@ -59,6 +75,7 @@ async function upsertOnce(db: Db, accountId: number, inputs: ContactInput[], opt
       custom: Object.fromEntries(Object.entries(c.custom ?? {}).filter(([, v]) => v !== null && v !== "")),
     })),
   );
+  const merged = options.fillEmptyOnly ? FILL : REPLACE;
   const rows = await queryRows<{ id: string | number; email_key: string; created: boolean; updated: boolean }>(
     db,
     sql`
@@ -71,15 +88,9 @@ async function upsertOnce(db: Db, accountId: number, inputs: ContactInput[], opt
       insert into contacts (account_id, email, first_name, last_name, phone, custom)
       select ${accountId}, email, first_name, last_name, phone, coalesce(custom, '{}'::jsonb) from input
       on conflict (account_id, lower(email)) do update set
-        first_name = coalesce(excluded.first_name, contacts.first_name),
-        last_name = coalesce(excluded.last_name, contacts.last_name),
-        phone = coalesce(excluded.phone, contacts.phone),
-        custom = contacts.custom || excluded.custom,
-        updated_at = now()
+        (first_name, last_name, phone, custom) = row(${merged}), updated_at = now()
       where ${options.overwrite}
-        and (coalesce(excluded.first_name, contacts.first_name), coalesce(excluded.last_name, contacts.last_name),
-             coalesce(excluded.phone, contacts.phone), contacts.custom || excluded.custom)
-        is distinct from (contacts.first_name, contacts.last_name, contacts.phone, contacts.custom)
+        and (${merged}) is distinct from (contacts.first_name, contacts.last_name, contacts.phone, contacts.custom)
       returning id, lower(email) as email_key, (xmax = 0) as created
     )
     select id, email_key, created, not created as updated from written

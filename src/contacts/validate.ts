@@ -1,10 +1,11 @@
 // Checking contact input from the form and from the API: email, names, phone, and custom values by their type.
 import { z } from "zod";
 import { parseCustomValues, type CustomFieldDef } from "../custom-fields/queries";
+import { withoutNul } from "../text";
 import type { ContactFields } from "./queries";
 
-export const contactEmailSchema = z.string({ message: "Enter an email address." }).trim().min(1, "Enter an email address.").max(254, "Use at most 254 characters.").email("Enter a valid email address.");
-const optionalText = (max: number) => z.string({ message: "Must be text." }).max(max, `Use at most ${max} characters.`).nullable().optional();
+export const contactEmailSchema = z.string({ message: "Enter an email address." }).trim().min(1, "Enter an email address.").max(254, "Use at most 254 characters.").email("Enter a valid email address.").refine(...withoutNul);
+const optionalText = (max: number) => z.string({ message: "Must be text." }).max(max, `Use at most ${max} characters.`).refine(...withoutNul).nullable().optional();
 
 const baseSchema = z.object({
   email: contactEmailSchema,

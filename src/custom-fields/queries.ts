@@ -3,6 +3,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { CUSTOM_FIELD_TYPES, customFieldsTable, type CustomFieldType } from "../db/schema";
 import type { CustomValue } from "../contacts/upsert";
+import { hasNul } from "../text";
 
 export interface CustomFieldDef {
   id: number;
@@ -105,6 +106,10 @@ export function parseCustomValues(
   for (const [key, raw] of Object.entries(input)) {
     const def = byKey.get(key);
     if (!def) continue;
+    if (typeof raw === "string" && hasNul(raw)) {
+      errors[key] = `${def.label} must not contain a NUL character (U+0000).`;
+      continue;
+    }
     if (raw === null || raw === undefined || (typeof raw === "string" && raw.trim() === "")) {
       values[key] = null;
       continue;

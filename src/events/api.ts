@@ -42,6 +42,11 @@ async function readJson(c: Context<AppEnv>): Promise<{ ok: true; body: unknown }
   }
 }
 
+/** A send-only key sits in public web pages: what it sends may create a contact or fill empty fields, never change one. */
+function isSendOnly(c: Context<AppEnv>): boolean {
+  return c.get("apiKey")?.scope === "send";
+}
+
 export const eventsApi = new Hono<AppEnv>()
   .use(requireApiRole("editor"))
   .post("/", async (c) => {
@@ -49,7 +54,7 @@ export const eventsApi = new Hono<AppEnv>()
     if (!parsed.ok) return parsed.response;
     const checked = validateEvent(parsed.body);
     if (!checked.ok) return apiError(c, 400, "invalid_event", describeProblems(checked.details), { details: checked.details });
-    const result = await coalescerFor(c.get("db")).submit(c.get("actor").accountId, checked.event);
+    const result = await coalescerFor(c.get("db")).submit(c.get("actor").accountId, checked.event, { fillEmptyOnly: isSendOnly(c) });
     return c.json(result, result.status === "accepted" ? 202 : 200);
   })
   .post("/batch", async (c) => {
@@ -65,7 +70,7 @@ export const eventsApi = new Hono<AppEnv>()
         positions.push(r.index);
       }
     }
-    const { results: stored } = await ingestEvents(c.get("db"), c.get("actor").accountId, good);
+    const { results: stored } = await ingestEvents(c.get("db"), c.get("actor").accountId, good, { fillEmptyOnly: isSendOnly(c) });
     const byIndex = new Map(positions.map((index, i) => [index, stored[i]!]));
     const results = checked.results.map((r) =>
       r.ok

@@ -23,7 +23,8 @@ export interface CoalescerOptions {
  * duplicate, as in a batch. Nothing is kept between requests: a group lives only while its requests wait.
  */
 export class EventCoalescer {
-  private readonly pending = new Map<number, Pending[]>();
+  /** Queues by account and write rule (`${accountId}:full` or `${accountId}:fill`): a group shares both. */
+  private readonly pending = new Map<string, Pending[]>();
   private running = 0;
   private scheduled = false;
 
@@ -32,11 +33,13 @@ export class EventCoalescer {
     private readonly options: CoalescerOptions = { maxConcurrent: 2, maxBatch: 500 },
   ) {}
 
-  submit(accountId: number, event: NormalizedEvent): Promise<IngestResult> {
+  /** `fillEmptyOnly`: the event's contact fields only fill empty ones (see ingestEvents). */
+  submit(accountId: number, event: NormalizedEvent, options: { fillEmptyOnly?: boolean } = {}): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
-      const queue = this.pending.get(accountId);
+      const key = `${accountId}:${options.fillEmptyOnly ? "fill" : "full"}`;
+      const queue = this.pending.get(key);
       if (queue) queue.push({ event, resolve, reject });
-      else this.pending.set(accountId, [{ event, resolve, reject }]);
+      else this.pending.set(key, [{ event, resolve, reject }]);
       if (!this.scheduled) {
         // Requests parsed in the same turn of the event loop share a group.
         this.scheduled = true;
@@ -50,16 +53,18 @@ export class EventCoalescer {
 
   private pump() {
     while (this.running < this.options.maxConcurrent && this.pending.size > 0) {
-      const [accountId, queue] = this.pending.entries().next().value as [number, Pending[]];
+      const [key, queue] = this.pending.entries().next().value as [string, Pending[]];
       const group = queue.splice(0, this.options.maxBatch);
       // Accounts take turns: one that still has events goes to the back.
-      this.pending.delete(accountId);
-      if (queue.length > 0) this.pending.set(accountId, queue);
+      this.pending.delete(key);
+      if (queue.length > 0) this.pending.set(key, queue);
       this.running++;
+      const colon = key.indexOf(":");
       ingestEvents(
         this.db,
-        accountId,
+        Number(key.slice(0, colon)),
         group.map((p) => p.event),
+        { fillEmptyOnly: key.endsWith(":fill") },
       )
         .then(({ results }) => group.forEach((p, i) => p.resolve(results[i]!)))
         .catch((e) => group.forEach((p) => p.reject(e)))

@@ -38,9 +38,15 @@ function contactInput(event: NormalizedEvent): ContactInput {
  *
  * Unknown emails create contacts. Contact fields sent with an event overwrite the stored ones: the shop sends
  * what it knows at the moment of the event, which is newer than an old import; absent or empty fields never
- * blank anything (upsertContacts' rule).
+ * blank anything (upsertContacts' rule). With `fillEmptyOnly` (a send-only key, which sits in public pages and so
+ * proves nothing about who sends), they only fill fields that are empty.
  */
-export async function ingestEvents(db: Db, accountId: number, events: NormalizedEvent[]): Promise<{ results: IngestResult[]; runs: WorkflowRunOutcome[] }> {
+export async function ingestEvents(
+  db: Db,
+  accountId: number,
+  events: NormalizedEvent[],
+  options: { fillEmptyOnly?: boolean } = {},
+): Promise<{ results: IngestResult[]; runs: WorkflowRunOutcome[] }> {
   if (events.length === 0) return { results: [], runs: [] };
   // Contact ids by lowercased email (event emails are ASCII, validated, so JS and SQL lowercase agree). Most events
   // are from known contacts and carry no contact fields: the store statement finds those itself, reading only.
@@ -48,7 +54,7 @@ export async function ingestEvents(db: Db, accountId: number, events: Normalized
   const contactIds = new Map<string, number>();
   const upsert = async (from: NormalizedEvent[]) => {
     if (from.length === 0) return;
-    for (const c of await upsertContacts(db, accountId, from.map(contactInput), { overwrite: true })) contactIds.set(c.emailKey, c.id);
+    for (const c of await upsertContacts(db, accountId, from.map(contactInput), { overwrite: true, fillEmptyOnly: options.fillEmptyOnly })) contactIds.set(c.emailKey, c.id);
   };
   await upsert(events.filter(bringsFields));
 

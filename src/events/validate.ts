@@ -1,5 +1,6 @@
 // Validation of incoming events (POST /api/v1/events and /batch): every problem reported with its path, never just the first.
 import { z } from "zod";
+import { hasNul } from "../text";
 
 export const BUILTIN_EVENT_TYPES = ["purchase", "product_search", "page_view", "form_submit"] as const;
 export type BuiltinEventType = (typeof BUILTIN_EVENT_TYPES)[number];
@@ -48,12 +49,15 @@ export interface ValidateOptions {
 // A schema's own message for a wrong value, while a missing one still reads "is required".
 const unlessMissing = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : message);
 
-const text = (max: number) => z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
+const NUL = "must not contain a NUL character (U+0000)";
+const noNul = (s: string) => !hasNul(s);
+const text = (max: number) => z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`).refine(noNul, NUL);
 const optionalText = (max: number) =>
   z
     .string()
     .trim()
     .max(max, `must be at most ${max} characters`)
+    .refine(noNul, NUL)
     .transform((s) => (s === "" ? undefined : s))
     .optional();
 const amount = z.number().min(0, "must not be negative");
@@ -108,7 +112,7 @@ const PROPERTY_SCHEMAS: Record<BuiltinEventType, z.ZodType<Record<string, unknow
 
 const contactSchema = z
   .object({ first_name: optionalText(200), last_name: optionalText(200), phone: optionalText(50) })
-  .catchall(z.union([z.string(), z.number(), z.boolean(), z.null()], { error: "must be a string, number, boolean or null" }));
+  .catchall(z.union([z.string().refine(noNul, NUL), z.number(), z.boolean(), z.null()], { error: "must be a string, number, boolean or null" }));
 
 const occurredAtSchema = z.iso.datetime({
   offset: true,
@@ -171,10 +175,13 @@ function validateAt(input: unknown, prefix: string, now: Date): EventValidation 
   const rawType = typeof input.type === "string" ? input.type.trim() : undefined;
   const rawProperties = input.properties ?? {};
   let properties: Record<string, unknown> | undefined;
+  let propertiesJson: string;
   if (!isPlainObject(rawProperties)) {
     details.push({ path: join(prefix, "properties"), message: "must be a JSON object" });
-  } else if (JSON.stringify(rawProperties).length > MAX_PROPERTIES_JSON_CHARS) {
+  } else if ((propertiesJson = JSON.stringify(rawProperties)).length > MAX_PROPERTIES_JSON_CHARS) {
     details.push({ path: join(prefix, "properties"), message: `must be at most ${MAX_PROPERTIES_JSON_CHARS} characters of JSON` });
+  } else if (propertiesJson.includes("\\u0000")) {
+    details.push({ path: join(prefix, "properties"), message: NUL });
   } else {
     const schema = isBuiltinEventType(rawType) ? PROPERTY_SCHEMAS[rawType] : customProperties;
     const parsed = schema.safeParse(rawProperties, { error: errorMap });

@@ -59,6 +59,9 @@ export async function errorReportResponse(c: Context<AppEnv>, db: Db, view: Impo
     "Content-Type": "text/csv; charset=utf-8",
     "Content-Disposition": `attachment; filename="import-${view.import.id}-errors.csv"`,
     "Content-Length": String(file.sizeBytes),
+    // The rows are whatever the uploader sent: never rendered as anything but a download, never kept by a cache.
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
   });
 }
 

@@ -1,5 +1,5 @@
-// Turns the bytes of an uploaded CSV file into text: encoding detection (BOM, UTF-8 validity, else Windows-1252) and streaming decoding.
-import { isUtf8 } from "node:buffer";
+// Turns the bytes of an uploaded CSV file into text: encoding detection (BOM, mostly UTF-8, else Windows-1252) and streaming decoding.
+import { isAscii, isUtf8 } from "node:buffer";
 import iconv from "iconv-lite";
 
 export type TextEncoding = "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
@@ -14,8 +14,37 @@ export class DecodeError extends Error {
   }
 }
 
+/** What a pass over bytes found: characters outside ASCII that are valid UTF-8, and invalid sequences. */
+interface Utf8Tally {
+  valid: number;
+  invalid: number;
+}
+
+/** Tallies one piece of bytes; the common valid piece costs one isUtf8 and one isAscii. */
+function tallyUtf8(bytes: Uint8Array, tally: Utf8Tally): void {
+  if (isUtf8(bytes)) {
+    if (!isAscii(bytes)) tally.valid++;
+    return;
+  }
+  const text = new TextDecoder("utf-8").decode(bytes);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0xfffd) tally.invalid++;
+    else if (c > 0x7f) tally.valid++;
+  }
+}
+
 /**
- * Picks the encoding from the first bytes of a file: a BOM decides; otherwise valid UTF-8 means
+ * Mostly UTF-8: no invalid sequence, or more valid non-ASCII characters than invalid sequences. A UTF-8 file with
+ * a few damaged bytes stays UTF-8 (those rows are reported), while a Windows-1252 file, whose accents are nearly
+ * all invalid as UTF-8, does not.
+ */
+function mostlyUtf8(tally: Utf8Tally): boolean {
+  return tally.invalid === 0 || tally.valid > tally.invalid;
+}
+
+/**
+ * Picks the encoding from the first bytes of a file: a BOM decides; otherwise mostly UTF-8 means
  * UTF-8 (plain ASCII included) and anything else is taken as Windows-1252, the usual encoding of
  * spreadsheets saved on Western Windows. `complete` says `head` is the whole file, so a multi-byte
  * sequence cut at its end is invalid rather than merely unfinished.
@@ -23,8 +52,9 @@ export class DecodeError extends Error {
 export function sniffEncoding(head: Uint8Array, complete = false): TextEncoding {
   const bom = bomEncoding(head);
   if (bom) return bom;
-  const checked = complete ? head : head.subarray(0, completeUtf8Length(head));
-  return isUtf8(checked) ? "utf-8" : "windows-1252";
+  const tally = { valid: 0, invalid: 0 };
+  tallyUtf8(complete ? head : head.subarray(0, completeUtf8Length(head)), tally);
+  return mostlyUtf8(tally) ? "utf-8" : "windows-1252";
 }
 
 function bomEncoding(head: Uint8Array): TextEncoding | null {
@@ -32,6 +62,24 @@ function bomEncoding(head: Uint8Array): TextEncoding | null {
   if (head[0] === 0xff && head[1] === 0xfe) return "utf-16le";
   if (head[0] === 0xfe && head[1] === 0xff) return "utf-16be";
   return null;
+}
+
+const BINARY_SNIFF_BYTES = 8192;
+
+/**
+ * True when the start of a file is not text: a CSV has at most a stray control character, while an image, a
+ * spreadsheet or an archive has them throughout. Counts C0 controls other than tab and line breaks (NUL
+ * included) in the first 8 KiB as decoded: at least 4 and more than 1% means binary.
+ */
+export function looksBinary(head: Uint8Array): boolean {
+  const slice = head.subarray(0, BINARY_SNIFF_BYTES);
+  const { text } = decodeBytes(slice, sniffEncoding(slice, slice.length === head.length));
+  let controls = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) controls++;
+  }
+  return controls >= 4 && controls > text.length / 100;
 }
 
 /** Length of `bytes` without a trailing multi-byte UTF-8 sequence that a later chunk may finish. */
@@ -46,25 +94,20 @@ function completeUtf8Length(bytes: Uint8Array): number {
   return n;
 }
 
-/**
- * Checks UTF-8 validity chunk by chunk, carrying a sequence split across chunks. Returns the byte
- * offset of the first invalid chunk, or -1 while everything seen is valid.
- */
-class Utf8Checker {
+/** Tallies UTF-8 chunk by chunk, carrying a sequence split across chunks to the next one. */
+class Utf8Scanner {
   private carry: Uint8Array = new Uint8Array(0);
-  private offset = 0;
+  readonly tally: Utf8Tally = { valid: 0, invalid: 0 };
 
-  write(chunk: Uint8Array): number {
+  write(chunk: Uint8Array): void {
     const bytes = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
-    const start = this.offset - this.carry.length;
     const cut = completeUtf8Length(bytes);
-    this.offset += chunk.length;
     this.carry = bytes.slice(cut);
-    return isUtf8(bytes.subarray(0, cut)) ? -1 : start;
+    tallyUtf8(bytes.subarray(0, cut), this.tally);
   }
 
-  end(): number {
-    return this.carry.length ? this.offset - this.carry.length : -1;
+  end(): void {
+    if (this.carry.length) this.tally.invalid++;
   }
 }
 
@@ -74,18 +117,18 @@ class Utf8Checker {
  * window would otherwise be half-read as UTF-8. Costs one sequential read (about 1 s per GB).
  */
 export async function scanEncoding(source: AsyncIterable<Uint8Array>): Promise<TextEncoding> {
-  const checker = new Utf8Checker();
+  const scanner = new Utf8Scanner();
   let first = true;
-  let valid = true;
   for await (const chunk of source) {
     if (first && chunk.length >= 2) {
       const bom = bomEncoding(chunk);
       if (bom && bom !== "utf-8") return bom;
     }
     if (chunk.length) first = false;
-    if (valid && checker.write(chunk) !== -1) valid = false;
+    scanner.write(chunk);
   }
-  return valid && checker.end() === -1 ? "utf-8" : "windows-1252";
+  scanner.end();
+  return mostlyUtf8(scanner.tally) ? "utf-8" : "windows-1252";
 }
 
 export interface TextStream {
@@ -95,8 +138,8 @@ export interface TextStream {
 
 /**
  * Decodes a byte stream into text chunks (BOM removed). Without `encoding`, the first
- * SNIFF_BYTES decide it. Text said to be UTF-8 is still checked: invalid bytes later in the file
- * raise DecodeError instead of silently becoming U+FFFD in someone's name.
+ * SNIFF_BYTES decide it. Invalid bytes in UTF-8 text become U+FFFD, and the importer reports every
+ * row holding one as not valid UTF-8 (validateRow) rather than storing it.
  */
 export async function openTextStream(
   source: AsyncIterable<Uint8Array>,
@@ -122,14 +165,7 @@ export async function openTextStream(
 
   async function* decodeChunks(): AsyncGenerator<string> {
     const decoder = iconv.getDecoder(encoding, { stripBOM: true });
-    const checker = encoding === "utf-8" ? new Utf8Checker() : null;
-    const decode = (bytes: Uint8Array): string => {
-      if (checker) {
-        const bad = checker.write(bytes);
-        if (bad !== -1) throw new DecodeError(`the file is not valid UTF-8 (near byte ${bad})`);
-      }
-      return decoder.write(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
-    };
+    const decode = (bytes: Uint8Array): string => decoder.write(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
     if (headBuffer.length) yield decode(headBuffer);
     while (!done) {
       const next = await iterator.next();
@@ -137,7 +173,6 @@ export async function openTextStream(
       const text = decode(next.value);
       if (text) yield text;
     }
-    if (checker && checker.end() !== -1) throw new DecodeError("the file is not valid UTF-8 (it ends mid-character)");
     const rest = decoder.end();
     if (rest) yield rest;
   }

@@ -6,6 +6,7 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import type postgres from "postgres";
 import { queryRows, type Db } from "../db/client";
 import * as schema from "../db/schema";
+import { neutraliseFormula } from "../exports/formats";
 import { createFile, createFileWriter, getFile, openFileStream } from "../files/store";
 import { completeJob } from "../jobs/queue";
 import { JobError, yieldingEach, yieldToLoop, type JobContext, type JobHandler } from "../jobs/worker";
@@ -80,7 +81,9 @@ async function copyStager(conn: postgres.ReservedSql, table: string): Promise<St
   return stager;
 }
 
-function csvCell(value: string): string {
+/** A cell of the error report: formula-like text neutralised as exports do (the importer undoes it), then quoted. */
+function csvCell(text: string): string {
+  const value = neutraliseFormula(text);
   return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

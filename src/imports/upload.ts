@@ -5,7 +5,8 @@ import busboy from "busboy";
 import type { Db } from "../db/client";
 import { createFile, createFileWriter, deleteFile, readFileStream, type StoredFile } from "../files/store";
 import type { Delimiter } from "./dialect";
-import type { TextEncoding } from "./decode";
+import { looksBinary, type TextEncoding } from "./decode";
+import { hasNul } from "../text";
 import { openCsvStream } from "./parse";
 
 export const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
@@ -176,6 +177,21 @@ async function receiveMultipart(
   return { file: await storeText(db, accountId, text, { name: "pasted.csv", expiresAt: meta.expiresAt }), source: "paste", fields };
 }
 
+export const NOT_TEXT_MESSAGE = "This file is not text (it looks like an image, a spreadsheet or another binary file). Save it as CSV and upload that.";
+
+/** Refuses a stored file whose first bytes are binary rather than text (looksBinary). */
+async function refuseBinary(db: Db, accountId: number, fileId: number): Promise<void> {
+  const stream = readFileStream(db, accountId, fileId);
+  try {
+    for await (const chunk of stream) {
+      if (looksBinary(chunk as Uint8Array)) throw new UploadError(NOT_TEXT_MESSAGE);
+      break;
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
 export interface FileHead {
   encoding: TextEncoding;
   delimiter: Delimiter;
@@ -188,16 +204,18 @@ export interface FileHead {
  * header and a few sample rows. Throws UploadError when the file has no header row.
  */
 export async function inspectStoredFile(db: Db, accountId: number, fileId: number): Promise<FileHead> {
+  await refuseBinary(db, accountId, fileId);
   const stream = readFileStream(db, accountId, fileId);
   try {
     const csv = await openCsvStream(stream);
     if (!csv.header || csv.header.error || csv.header.fields.every((f) => f.trim() === "")) {
       throw new UploadError("The file has no header row: its first line must name the columns.");
     }
+    if (csv.header.fields.some(hasNul)) throw new UploadError("The header row contains a NUL character: its first line must name the columns in plain text.");
     const samples: string[][] = [];
     for await (const batch of csv.batches) {
       for (const record of batch) {
-        if (!record.error) samples.push(record.fields.map((f) => f.trim().slice(0, 200)));
+        if (!record.error && !record.fields.some(hasNul)) samples.push(record.fields.map((f) => f.trim().slice(0, 200)));
         if (samples.length >= SAMPLE_ROWS) break;
       }
       if (samples.length >= SAMPLE_ROWS) break;

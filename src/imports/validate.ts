@@ -3,6 +3,7 @@ import type { ColumnTarget } from "./headers";
 import type { CsvRecord } from "./parse";
 // Roster's own exports prefix formula-like cells with an apostrophe; reading them back undoes exactly that.
 import { restoreNeutralisedFormula } from "../exports/formats";
+import { hasNul } from "../text";
 
 export interface ContactValues {
   /** Trimmed, case kept as entered. */
@@ -70,6 +71,13 @@ export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[])
   }
   const emailColumn = mapping.indexOf("email");
   if (emailColumn === -1) return { ok: false, reason: "no email column" };
+  // PostgreSQL text cannot hold U+0000, and U+FFFD is what decoding made of bytes that are not valid in the
+  // file's encoding: either way the row is reported, never stored, and the rest of the file goes on.
+  for (let i = 0; i < record.fields.length; i++) {
+    const cell = record.fields[i]!;
+    if (hasNul(cell)) return { ok: false, reason: `column ${i + 1} contains a NUL character` };
+    if (cell.includes("\uFFFD")) return { ok: false, reason: `not valid UTF-8 (column ${i + 1}): fix those bytes, or choose the file's encoding` };
+  }
   const reason = checkEmail(record.fields[emailColumn]!.trim());
   if (reason) return { ok: false, reason };
   return { ok: true, values: toContactValues(record.fields, mapping) };

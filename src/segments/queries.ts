@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
-import { isUniqueViolation, normaliseQuery, toDate } from "../contacts/queries";
+import { foldedLikePattern, isUniqueViolation, normaliseQuery, toDate } from "../contacts/queries";
 import type { MembershipSource } from "./membership";
 import { deactivateWorkflowsForSegment } from "../workflows/queries";
 
@@ -39,11 +39,11 @@ const COLUMNS = sql`id, name, description, type, member_count, created_at, updat
 /** Segments by last change, newest first; `q` matches the name or description (case- and accent-insensitive). */
 export async function listSegments(db: Db, accountId: number, options: { q?: string } = {}): Promise<Segment[]> {
   const q = normaliseQuery(options.q);
-  const like = `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+  const like = sql`'%' || ${foldedLikePattern(q)} || '%'`;
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select ${COLUMNS} from segments where account_id = ${accountId}
-    ${q ? sql`and (roster_fold(name) like roster_fold(${like}) or roster_fold(description) like roster_fold(${like}))` : sql``}
+    ${q ? sql`and (roster_fold(name) like ${like} or roster_fold(description) like ${like})` : sql``}
     order by updated_at desc, id desc limit 1000`,
   );
   return rows.map(toSegment);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { eq, sql } from "drizzle-orm";
+import { ADDRESS_FREE_FAILURES } from "../../src/auth/rate-limit";
 import { queryRows } from "../../src/db/client";
 import { sessionsTable, usersTable } from "../../src/db/schema";
 import { createTestApp, ORIGIN, type TestApp } from "../support/app";
@@ -88,12 +89,12 @@ describe("first run and sign-in", () => {
     const proxied = await createTestApp({ TRUST_PROXY: "1" });
     try {
       const from = (address: string) => ({ "X-Forwarded-For": `198.51.100.77, ${address}` }); // the first entry is forged
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < ADDRESS_FREE_FAILURES; i++) {
         const res = await proxied.browser(null, "/sign-in", { form: { email: `spray${i}@acme.test`, password: "guess" }, headers: from("203.0.113.5") });
         assert.equal(res.status, 401);
       }
-      const blocked = await proxied.browser(null, "/sign-in", { form: { email: "spray9@acme.test", password: "guess" }, headers: from("203.0.113.5") });
-      assert.equal(blocked.status, 429, "five failures from one address, on five emails, slow that address down");
+      const blocked = await proxied.browser(null, "/sign-in", { form: { email: "spray-next@acme.test", password: "guess" }, headers: from("203.0.113.5") });
+      assert.equal(blocked.status, 429, "failures from one address over many emails slow that address down");
       const other = await proxied.browser(null, "/sign-in", { form: { email: "someone@acme.test", password: "guess" }, headers: from("203.0.113.9") });
       assert.equal(other.status, 401, "another client behind the same proxy is not blocked");
     } finally {
@@ -201,4 +202,26 @@ test("healthz reports the database", async () => {
   const res = await t.app.request(`${ORIGIN}/healthz`);
   assert.equal(res.status, 200);
   assert.equal((await res.json()).status, "ok");
+});
+
+describe("first-run setup race", () => {
+  test("5 concurrent setups on an empty database: exactly one account, the others get the sign-in page", async () => {
+    const fresh = await createTestApp();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => fresh.browser(null, "/setup", { form: { accountName: `Race ${i}`, name: `Admin ${i}`, email: `admin${i}@race.test`, password: "correct horse battery" } })),
+      );
+      const [{ n }] = await queryRows<{ n: number }>(fresh.db, sql`select count(*)::int as n from accounts`);
+      assert.equal(n, 1);
+      const [{ users }] = await queryRows<{ users: number }>(fresh.db, sql`select count(*)::int as users from users`);
+      assert.equal(users, 1);
+      const signedIn = results.filter((r) => /roster_session=[^;]+/.test(r.headers.get("set-cookie") ?? ""));
+      assert.equal(signedIn.length, 1, "only the winner is signed in");
+      assert.equal(signedIn[0]!.headers.get("location"), "/");
+      const others = results.filter((r) => r !== signedIn[0]);
+      assert.deepEqual(others.map((r) => [r.status, r.headers.get("location")]), Array(4).fill([303, "/sign-in"]));
+    } finally {
+      await fresh.close();
+    }
+  });
 });

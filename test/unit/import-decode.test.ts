@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { DecodeError, decodeBytes, openTextStream, scanEncoding, sniffEncoding } from "../../src/imports/decode";
+import { decodeBytes, openTextStream, scanEncoding, sniffEncoding } from "../../src/imports/decode";
 import { fixtureBytes } from "./import-helpers";
 
 test("fixtures keep the exact bytes they were written with", () => {
@@ -49,13 +49,23 @@ test("scanEncoding reads the whole stream: a late windows-1252 byte is found pas
   assert.equal(await scanEncoding(Readable.from([fixtureBytes("utf16le-bom.csv")])), "utf-16le");
 });
 
-test("openTextStream refuses invalid UTF-8 after the sniffing window instead of corrupting it", async () => {
+test("openTextStream reads invalid UTF-8 after the sniffing window as U+FFFD, for the row to be reported", async () => {
   const ascii = Buffer.alloc(2 * 1024 * 1024, "a,b\n");
-  const text = await openTextStream(Readable.from([ascii, Buffer.from([0xe9, 0x0a])]));
+  const text = await openTextStream(Readable.from([ascii, Buffer.from([0x62, 0xe9, 0x0a])]));
   assert.equal(text.encoding, "utf-8");
-  await assert.rejects(async () => {
-    for await (const _ of text.chunks);
-  }, DecodeError);
+  let all = "";
+  for await (const part of text.chunks) all += part;
+  assert.ok(all.endsWith("a,b\nb\ufffd\n"));
+});
+
+test("a UTF-8 file but for a few bytes is UTF-8; a file of Windows-1252 accents is not", async () => {
+  const mostly = Buffer.concat([Buffer.from("email,name\nzoe@example.com,Zoë Ünal\nli@example.cn,李\n"), Buffer.from([0x62, 0xe9, 0x0a])]);
+  assert.equal(sniffEncoding(mostly, true), "utf-8");
+  assert.equal(await scanEncoding(Readable.from([mostly.subarray(0, 20), mostly.subarray(20)])), "utf-8");
+  assert.equal(sniffEncoding(fixtureBytes("windows-1252.csv"), true), "windows-1252");
+  assert.equal(await scanEncoding(Readable.from([fixtureBytes("windows-1252.csv")])), "windows-1252");
+  // Plain ASCII with one stray byte is a Windows-1252 file that has one accent.
+  assert.equal(sniffEncoding(Buffer.from([0x52, 0x65, 0x6e, 0xe9, 0x0a]), true), "windows-1252");
 });
 
 test("openTextStream decodes characters split across chunks", async () => {

@@ -34,7 +34,9 @@ export function ApiKeysPage({ user, keys, created, values = {}, errors = {} }: {
       <p class="muted">
         Programs call the HTTP API at <code>/api/v1</code> with <code>Authorization: Bearer &lt;key&gt;</code>. A full key acts as an
         editor of this account. A send-only key can only send events, from the origins listed, and is safe to put in a shop's pages
-        with <code>/public/track.js</code>.
+        with <code>/public/track.js</code>. Anyone can copy it from those pages, so the contact fields its events carry only
+        create a contact or fill fields that are empty: they never change a stored name, phone or custom value. Events sent
+        with a full key update contacts as given.
       </p>
       <div class="table-wrap">
         <table>
