@@ -3,6 +3,7 @@ import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { ChangePasswordPage, SetupPage, SignInPage, type FieldErrors } from "../../views/auth/pages";
+import { safeNextPath } from "../safe-path";
 import type { AppEnv } from "../web";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { accountExists, changePassword, createAccountWithAdmin, findUserByCredentials, getUser } from "./accounts";
@@ -50,11 +51,6 @@ function requestAddress(c: Context<AppEnv>): string | null {
   return clientAddress(socket, c.req.header("X-Forwarded-For"), c.get("deps").config.TRUST_PROXY);
 }
 
-/** Only same-site relative paths may be a post-sign-in destination. */
-function safeNext(next: unknown): string {
-  return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") ? next : "/";
-}
-
 export const authRoutes = new Hono<AppEnv>()
   .get("/setup", async (c) => {
     if (await accountExists(c.get("db"))) return c.redirect("/sign-in", 303);
@@ -74,7 +70,7 @@ export const authRoutes = new Hono<AppEnv>()
   })
   .get("/sign-in", async (c) => {
     if (!(await accountExists(c.get("db")))) return c.redirect("/setup", 303);
-    if (c.get("user")) return c.redirect(safeNext(c.req.query("next")), 303);
+    if (c.get("user")) return c.redirect(safeNextPath(c.req.query("next")), 303);
     const notice = c.req.query("signed_out") ? "You are signed out." : c.req.query("password_changed") ? "Your password was changed. Sign in with the new one." : undefined;
     return c.html(<SignInPage next={c.req.query("next") ?? ""} notice={notice} />);
   })
@@ -99,7 +95,7 @@ export const authRoutes = new Hono<AppEnv>()
     await clearFailedSignIns(db, email);
     const token = generateSessionToken();
     setSessionCookie(c, token, await createSession(db, token, user.accountId, user.id));
-    return c.redirect(safeNext(next), 303);
+    return c.redirect(safeNextPath(next), 303);
   })
   .post("/sign-out", async (c) => {
     const sessionId = c.get("sessionId");
