@@ -4,6 +4,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { ChangePasswordPage, SetupPage, SignInPage, type FieldErrors } from "../../views/auth/pages";
 import { safeNextPath } from "../safe-path";
+import { isHttps } from "../security-headers";
 import type { AppEnv } from "../web";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { accountExists, changePassword, createAccountWithAdmin, findUserByCredentials, getUser } from "./accounts";
@@ -33,7 +34,7 @@ export function fieldErrors(error: z.ZodError): FieldErrors {
 function isSecure(c: Context<AppEnv>): boolean {
   const mode = c.get("deps").config.SECURE_COOKIES;
   if (mode !== "auto") return mode === "on";
-  return new URL(c.req.url).protocol === "https:" || c.req.header("X-Forwarded-Proto") === "https";
+  return isHttps(c);
 }
 
 export function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
