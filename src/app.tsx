@@ -1,6 +1,7 @@
 // createApp: the middleware and the route table. Every URL of Roster is mounted here, with who may use it.
 import { Hono } from "hono";
 import { serveStatic } from "@hono/node-server/serve-static";
+import { compress } from "hono/compress";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { sql } from "drizzle-orm";
@@ -20,6 +21,7 @@ import { importRoutes } from "./imports/routes";
 import { exportApi } from "./exports/api";
 import { exportRoutes } from "./exports/routes";
 import { workflowRoutes } from "./workflows/routes";
+import { securityHeaders } from "./security-headers";
 import { actorFromApiKey, apiError, type AppEnv, type Deps } from "./web";
 
 /** Paths a send-only (browser) key may call; every other API path refuses it. */
@@ -39,6 +41,11 @@ export function createApp(deps: Deps) {
       console.log(`${c.req.method} ${new URL(c.req.url).pathname} ${c.res.status} ${ms}ms`);
     }
   });
+
+  app.use(securityHeaders());
+  // Pages, stylesheets and scripts only: downloads stream with their Content-Length, and the events API's small
+  // JSON answers are not worth the CPU.
+  app.use(compress({ contentTypeFilter: /^(text\/(html|css|javascript)|application\/javascript)\b/i }));
 
   app.use("/public/*", serveStatic({ root: "./", onFound: (_path, c) => { c.header("Cache-Control", "public, max-age=300"); } }));
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { gunzipSync } from "node:zlib";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
@@ -35,5 +36,72 @@ describe("https as the proxy reports it", () => {
     } finally {
       await proxied.close();
     }
+  });
+});
+
+describe("security headers and compression", () => {
+  test("pages carry a CSP without inline script, framing and sniffing refused; HSTS only over https", async () => {
+    const res = await t.browser(a.adminCookie, "/contacts", { headers: { "X-Forwarded-Proto": "https" } });
+    assert.equal(res.status, 200);
+    const csp = res.headers.get("content-security-policy")!;
+    assert.match(csp, /(^|; )script-src 'self'(;|$)/);
+    assert.match(csp, /(^|; )frame-ancestors 'none'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.equal(res.headers.get("x-frame-options"), "DENY");
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(res.headers.get("referrer-policy"), "same-origin");
+    assert.equal(res.headers.get("strict-transport-security"), null, "http, and no trusted proxy to say otherwise");
+
+    const proxied = await createTestApp({ TRUST_PROXY: "1" });
+    try {
+      const overHttps = await proxied.browser(null, "/sign-in", { headers: { "X-Forwarded-Proto": "https" } });
+      assert.match(overHttps.headers.get("strict-transport-security") ?? "", /^max-age=\d+/);
+      const overHttp = await proxied.browser(null, "/sign-in", { headers: { "X-Forwarded-Proto": "http" } });
+      assert.equal(overHttp.headers.get("strict-transport-security"), null);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  test("the pages that had inline handlers now mark their forms for public/app.js instead", async () => {
+    await t.browser(a.adminCookie, "/admin/custom-fields", { form: { label: "Shoe size", key: "shoe_size", type: "number" } });
+    const fields = await (await t.browser(a.adminCookie, "/admin/custom-fields")).text();
+    assert.match(fields, /data-confirm="Delete the field Shoe size\?/);
+    assert.doesNotMatch(fields, /\son[a-z]+=/i);
+    const app = await (await t.browser(null, "/public/app.js")).text();
+    assert.match(app, /dataset\.confirm/);
+    assert.match(app, /dataset\.focusChecks/);
+  });
+
+  test("HTML, CSS and JS are gzipped for clients that accept it; JSON and downloads are not", async () => {
+    const page = await t.browser(a.adminCookie, "/contacts", { headers: { "Accept-Encoding": "gzip, deflate, br" } });
+    assert.equal(page.headers.get("content-encoding"), "gzip");
+    assert.match(page.headers.get("vary") ?? "", /Accept-Encoding/i);
+    assert.match(gunzipSync(Buffer.from(await page.arrayBuffer())).toString("utf8"), /<!DOCTYPE html>[\s\S]*Contacts/);
+    const plain = await t.browser(a.adminCookie, "/contacts");
+    assert.equal(plain.headers.get("content-encoding"), null);
+
+    for (const asset of ["/public/app.css", "/public/app.js", "/public/vendor/htmx.min.js"]) {
+      const res = await t.browser(null, asset, { headers: { "Accept-Encoding": "gzip" } });
+      assert.equal(res.status, 200, asset);
+      assert.equal(res.headers.get("content-encoding"), "gzip", asset);
+      assert.ok(gunzipSync(Buffer.from(await res.arrayBuffer())).length > 1000, asset);
+    }
+
+    const json = await t.api(a.apiKey, "/segments", { headers: { "Accept-Encoding": "gzip" } });
+    assert.equal(json.headers.get("content-encoding"), null);
+
+    await t.api(a.apiKey, "/contacts", { json: { email: "zip@example.test" } });
+    const created = await t.api(a.apiKey, "/exports", { json: { segment_id: null, fields: ["email"], format: "csv" } });
+    assert.equal(created.status, 202, await created.clone().text());
+    const { id } = (await created.json()) as { id: number };
+    await t.runJobs();
+    const { download_url } = (await (await t.api(a.apiKey, `/exports/${id}`)).json()) as { download_url: string };
+    const file = await t.app.request(`http://localhost${download_url}`, { headers: { Authorization: `Bearer ${a.apiKey}`, "Accept-Encoding": "gzip" } });
+    assert.equal(file.status, 200);
+    assert.equal(file.headers.get("content-encoding"), null);
+    const body = Buffer.from(await file.arrayBuffer());
+    assert.equal(Number(file.headers.get("content-length")), body.length);
+    assert.match(body.toString("utf8"), /zip@example\.test/);
   });
 });
