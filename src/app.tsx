@@ -21,6 +21,7 @@ import { importRoutes } from "./imports/routes";
 import { exportApi } from "./exports/api";
 import { exportRoutes } from "./exports/routes";
 import { workflowRoutes } from "./workflows/routes";
+import { logError } from "./log";
 import { securityHeaders } from "./security-headers";
 import { actorFromApiKey, apiError, type AppEnv, type Deps } from "./web";
 
@@ -133,7 +134,7 @@ export function createApp(deps: Deps) {
       if (err.status === 403) return c.html(<ErrorPage user={c.get("user")} status={403} title="Request refused" message="This form was sent from another site, so Roster refused it. Reload the page and try again." />, 403);
       return err.getResponse();
     }
-    console.error(`${c.req.method} ${c.req.path} failed:`, err);
+    logError(`${c.req.method} ${c.req.path} failed`, err);
     if (c.req.path.startsWith("/api/")) return apiError(c, 500, "internal", "Something went wrong on our side.");
     return c.html(<ErrorPage user={c.get("user")} status={500} title="Something went wrong" message="The error was logged. Try again, and tell your admin if it keeps happening." />, 500);
   });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, mock, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
@@ -103,5 +103,25 @@ describe("security headers and compression", () => {
     const body = Buffer.from(await file.arrayBuffer());
     assert.equal(Number(file.headers.get("content-length")), body.length);
     assert.match(body.toString("utf8"), /zip@example\.test/);
+  });
+});
+
+describe("the error log", () => {
+  test("a failed query is logged with its statement and SQLSTATE, not the personal data it was sent with", async () => {
+    await t.db.execute(sql`alter table contacts add constraint no_secret check (email not like '%secret%')`);
+    const logged = mock.method(console, "error", () => {});
+    try {
+      const res = await t.api(a.apiKey, "/contacts", { json: { email: "ada.secret@example.test", first_name: "Adelheid" } });
+      assert.equal(res.status, 500);
+      assert.deepEqual(await res.json(), { error: { code: "internal", message: "Something went wrong on our side." } });
+    } finally {
+      logged.mock.restore();
+      await t.db.execute(sql`alter table contacts drop constraint no_secret`);
+    }
+    const lines = logged.mock.calls.map((call) => call.arguments.map((arg) => (arg instanceof Error ? `${arg.stack} ${JSON.stringify(arg)}` : String(arg))).join(" ")).join("\n");
+    assert.match(lines, /POST \/api\/v1\/contacts failed/);
+    assert.match(lines, /insert into "?contacts"?/i, "the statement is logged");
+    assert.match(lines, /23514/, "with its SQLSTATE");
+    assert.doesNotMatch(lines, /ada\.secret|Adelheid/, "never the values");
   });
 });
