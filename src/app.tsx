@@ -23,6 +23,7 @@ import { exportRoutes } from "./exports/routes";
 import { workflowRoutes } from "./workflows/routes";
 import { logError } from "./log";
 import { securityHeaders } from "./security-headers";
+import { limitBodies } from "./body-limit";
 import { actorFromApiKey, apiError, type AppEnv, type Deps } from "./web";
 
 /** Paths a send-only (browser) key may call; every other API path refuses it. */
@@ -47,6 +48,8 @@ export function createApp(deps: Deps) {
   // Pages, stylesheets and scripts only: downloads stream with their Content-Length, and the events API's small
   // JSON answers are not worth the CPU.
   app.use(compress({ contentTypeFilter: /^(text\/(html|css|javascript)|application\/javascript)\b/i }));
+  // Every body is limited by its route (src/body-limit.tsx), before authentication reads anything.
+  app.use(limitBodies());
 
   app.use("/public/*", serveStatic({ root: "./", onFound: (_path, c) => { c.header("Cache-Control", "public, max-age=300"); } }));
 
