@@ -163,6 +163,15 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   baseURL: async ({ server }, use) => {
     await use(server.baseURL);
   },
+  // The pages run under a Content-Security-Policy without inline script: a test fails on any violation it reports.
+  page: async ({ page }, use) => {
+    const violations: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error" && /Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await use(page);
+    expect(violations, "Content Security Policy violations").toEqual([]);
+  },
 });
 
 export { expect };

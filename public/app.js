@@ -18,3 +18,28 @@ document.addEventListener("change", (event) => {
     page.indeterminate = checked > 0 && checked < rows.length;
   }
 });
+
+// `data-confirm` on a form asks before it is sent. Listening in the capture phase runs it before any handler
+// on the form itself (htmx's included), so a refusal stops the submission everywhere.
+document.addEventListener(
+  "submit",
+  (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+    if (!window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  },
+  true,
+);
+
+// `data-focus-checks="name=value"` on a field: focusing it checks the radio button of its form with that name and
+// value (typing a new segment's name chooses "A new segment").
+document.addEventListener("focusin", (event) => {
+  const field = event.target;
+  if (!(field instanceof HTMLElement) || !field.dataset.focusChecks || !("form" in field) || !field.form) return;
+  const [name, value] = field.dataset.focusChecks.split("=");
+  const radio = field.form.querySelector(`input[type=radio][name="${CSS.escape(name)}"][value="${CSS.escape(value ?? "")}"]`);
+  if (radio instanceof HTMLInputElement && !radio.disabled) radio.checked = true;
+});

@@ -1,6 +1,7 @@
 // createApp: the middleware and the route table. Every URL of Roster is mounted here, with who may use it.
 import { Hono } from "hono";
 import { serveStatic } from "@hono/node-server/serve-static";
+import { compress } from "hono/compress";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { sql } from "drizzle-orm";
@@ -22,6 +23,9 @@ import { exportRoutes } from "./exports/routes";
 import { workflowRoutes } from "./workflows/routes";
 import { refuseNulInUrl } from "./refuse-nul";
 import { isNulRejection } from "./text";
+import { logError } from "./log";
+import { securityHeaders } from "./security-headers";
+import { limitBodies } from "./body-limit";
 import { actorFromApiKey, apiError, type AppEnv, type Deps } from "./web";
 
 /** Paths a send-only (browser) key may call; every other API path refuses it. */
@@ -42,6 +46,13 @@ export function createApp(deps: Deps) {
     }
   });
 
+  app.use(securityHeaders());
+  // Pages, stylesheets and scripts only: downloads stream with their Content-Length, and the events API's small
+  // JSON answers are not worth the CPU.
+  app.use(compress({ contentTypeFilter: /^(text\/(html|css|javascript)|application\/javascript)\b/i }));
+  // Every body is limited by its route (src/body-limit.tsx), before authentication reads anything.
+  app.use(limitBodies());
+  // After the headers, so that a refusal carries them too.
   app.use(refuseNulInUrl);
 
   app.use("/public/*", serveStatic({ root: "./", onFound: (_path, c) => { c.header("Cache-Control", "public, max-age=300"); } }));
@@ -135,7 +146,7 @@ export function createApp(deps: Deps) {
       if (c.req.path.startsWith("/api/")) return apiError(c, 400, "invalid_text", message);
       return c.html(<ErrorPage user={c.get("user")} status={400} title="Bad request" message={message} />, 400);
     }
-    console.error(`${c.req.method} ${c.req.path} failed:`, err);
+    logError(`${c.req.method} ${c.req.path} failed`, err);
     if (c.req.path.startsWith("/api/")) return apiError(c, 500, "internal", "Something went wrong on our side.");
     return c.html(<ErrorPage user={c.get("user")} status={500} title="Something went wrong" message="The error was logged. Try again, and tell your admin if it keeps happening." />, 500);
   });

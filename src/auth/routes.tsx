@@ -3,6 +3,8 @@ import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { ChangePasswordPage, SetupPage, SignInPage, type FieldErrors } from "../../views/auth/pages";
+import { safeNextPath } from "../safe-path";
+import { isHttps } from "../security-headers";
 import type { AppEnv } from "../web";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { accountExists, changePassword, createFirstAccount, findUserByCredentials, getUser } from "./accounts";
@@ -37,7 +39,7 @@ export function fieldErrors(error: z.ZodError): FieldErrors {
 function isSecure(c: Context<AppEnv>): boolean {
   const mode = c.get("deps").config.SECURE_COOKIES;
   if (mode !== "auto") return mode === "on";
-  return new URL(c.req.url).protocol === "https:" || c.req.header("X-Forwarded-Proto") === "https";
+  return isHttps(c);
 }
 
 export function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
@@ -57,11 +59,6 @@ function requestAddress(c: Context<AppEnv>): string | null {
 
 function tooManyFailures(what: string, wait: number): string {
   return `Too many failed ${what}. Wait ${wait} second${wait === 1 ? "" : "s"}, then try again.`;
-}
-
-/** Only same-site relative paths may be a post-sign-in destination. */
-function safeNext(next: unknown): string {
-  return typeof next === "string" && next.startsWith("/") && !next.startsWith("//") ? next : "/";
 }
 
 export const authRoutes = new Hono<AppEnv>()
@@ -85,7 +82,7 @@ export const authRoutes = new Hono<AppEnv>()
   })
   .get("/sign-in", async (c) => {
     if (!(await accountExists(c.get("db")))) return c.redirect("/setup", 303);
-    if (c.get("user")) return c.redirect(safeNext(c.req.query("next")), 303);
+    if (c.get("user")) return c.redirect(safeNextPath(c.req.query("next")), 303);
     const notice = c.req.query("signed_out") ? "You are signed out." : c.req.query("password_changed") ? "Your password was changed. Sign in with the new one." : undefined;
     return c.html(<SignInPage next={c.req.query("next") ?? ""} notice={notice} />);
   })
@@ -106,7 +103,7 @@ export const authRoutes = new Hono<AppEnv>()
     await releaseAttempt(db, keys);
     const token = generateSessionToken();
     setSessionCookie(c, token, await createSession(db, token, user.accountId, user.id));
-    return c.redirect(safeNext(next), 303);
+    return c.redirect(safeNextPath(next), 303);
   })
   .post("/sign-out", async (c) => {
     const sessionId = c.get("sessionId");

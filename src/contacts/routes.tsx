@@ -11,7 +11,8 @@ import { listMembershipEvents } from "../segments/history";
 import { listRecentEvents } from "../events/queries";
 import { addContactsToSegment, removeContactsFromSegment, type ContactSelection } from "../segments/membership";
 import { getSegment, listSegments } from "../segments/queries";
-import { safeBack, sourceOf, withNotice } from "../segments/routes";
+import { safeNextPath } from "../safe-path";
+import { sourceOf, withNotice } from "../segments/routes";
 import { hasRole, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import {
   ContactEmailTakenError,
@@ -187,7 +188,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const segment = segmentId ? await getSegment(db, user.accountId, segmentId) : null;
     if (!contact || !segment) return c.html(<NotFoundPage user={user} />, 404);
     const r = await removeContactsFromSegment(db, user.accountId, segment.id, [contact.id], sourceOf(c.get("actor")));
-    const back = safeBack(c.req.query("back"), `/contacts/${contact.id}`);
+    const back = safeNextPath(c.req.query("back"), `/contacts/${contact.id}`);
     return c.redirect(withNotice(back, r.removed ? `Removed from ${segment.name}.` : `Not in ${segment.name}; nothing changed.`), 303);
   });
 

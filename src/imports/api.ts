@@ -83,7 +83,7 @@ export const importApi = new Hono<AppEnv>()
     try {
       upload = await receiveUpload(db, actor.accountId, uploadRequest(c), { expiresAt: uploadExpiry(c), defaultName: c.req.query("file_name") || "upload.csv" });
     } catch (e) {
-      if (e instanceof UploadError) return apiError(c, e.tooLarge ? 413 : 400, e.tooLarge ? "too_large" : "bad_upload", e.message);
+      if (e instanceof UploadError) return apiError(c, e.tooLarge ? 413 : 400, e.tooLarge ? "payload_too_large" : "bad_upload", e.message);
       throw e;
     }
     const { file } = upload;

@@ -6,6 +6,7 @@ import type { Config } from "../config";
 import type { Database, Db } from "../db/client";
 import { jobHandlers } from "./handlers";
 import { keepStatistics } from "../db/statistics";
+import { errorMessage, logError } from "../log";
 import { runMaintenance } from "./maintenance";
 import { claimNextJob, completeJob, failJob, jobQueued, LEASE_MS, renewLease, reportProgress, type Job } from "./queue";
 
@@ -78,9 +79,9 @@ export async function runJob(deps: { database: Database; config: Config }, job: 
     if (result !== undefined) await completeJob(db, job, workerId, result);
   } catch (e) {
     if (controller.signal.aborted) return;
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorMessage(e);
     const retryable = !(e instanceof JobError) || e.retryable;
-    if (retryable) console.error(`job ${job.kind} #${job.id} failed (attempt ${job.attempts}):`, e);
+    if (retryable) logError(`job ${job.kind} #${job.id} failed (attempt ${job.attempts})`, e);
     await failJob(db, job, workerId, message, retryable);
   } finally {
     clearInterval(heartbeat);
@@ -128,7 +129,7 @@ export function startWorker(deps: { database: Database; config: Config }, option
           continue;
         }
       } catch (e) {
-        if (running) console.error("worker loop error:", e);
+        if (running) logError("worker loop error", e);
       }
       await new Promise<void>((resolve) => {
         wake = resolve;

@@ -7,6 +7,7 @@ import { SegmentsPage, SegmentsResults } from "../../views/segments/list";
 import { SegmentContactsPage, SegmentMembersResults } from "../../views/segments/members";
 import { DeleteSegmentPage, SegmentPage } from "../../views/segments/page";
 import { fieldErrors } from "../auth/routes";
+import { safeNextPath } from "../safe-path";
 import { listContacts, normaliseQuery } from "../contacts/queries";
 import { hasRole, pageOrFragment, parseId, requireRole, type Actor, type AppEnv } from "../web";
 import { listMembershipEvents } from "./history";
@@ -17,11 +18,6 @@ import { segmentInputSchema } from "./validate";
 
 export function sourceOf(actor: Actor): MembershipSource {
   return { type: actor.sourceType, id: actor.sourceId, label: actor.label };
-}
-
-/** A same-site path to go back to after a form post; anything else falls back. */
-export function safeBack(value: unknown, fallback: string): string {
-  return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") ? value : fallback;
 }
 
 export function withNotice(path: string, notice: string): string {
@@ -155,7 +151,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     if (!segment) return c.html(<NotFoundPage user={user} />, 404);
     const body = await c.req.parseBody({ all: true });
     const ids = formIds(body);
-    const back = safeBack(body.back, `/segments/${segment.id}/contacts`);
+    const back = safeNextPath(body.back, `/segments/${segment.id}/contacts`);
     if (ids.length === 0) return c.redirect(withNotice(back, "Tick at least one contact to remove."), 303);
     const { removed } = await removeContactsFromSegment(db, user.accountId, segment.id, ids, sourceOf(c.get("actor")));
     return c.redirect(withNotice(back, `${plural(removed, "contact")} removed from ${segment.name}.`), 303);

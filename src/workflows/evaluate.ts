@@ -6,6 +6,7 @@ import type { Db } from "../db/client";
 import { queryRows, queryRowsAfterLock } from "../db/client";
 import type { WorkflowAction, WorkflowCondition } from "../db/schema";
 import { addContactsToSegment, removeContactsFromSegment } from "../segments/membership";
+import { logError } from "../log";
 import { compileConditions } from "./conditions";
 
 /** An event as stored: what evaluation needs. */
@@ -71,7 +72,7 @@ export async function finishEvaluation(db: Db, accountId: number, pendingId: num
     await db.execute(sql`delete from event_evaluations where account_id = ${accountId} and id = ${pendingId}`);
   } catch (e) {
     // The events are stored and run: a row left behind only means recovery runs them again in a minute.
-    console.error(`ending workflow evaluation ${pendingId} of account ${accountId} failed:`, e);
+    logError(`ending workflow evaluation ${pendingId} of account ${accountId} failed`, e);
   }
 }
 
@@ -417,7 +418,7 @@ async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcom
   } catch (e) {
     // The membership changes are made; only the counters are behind. Never fail the event for them, and let go of
     // the evaluation row anyway: recovery running the events again could undo a later change to the same members.
-    console.error(`recording workflow runs failed for account ${accountId}:`, e);
+    logError(`recording workflow runs failed for account ${accountId}`, e);
     if (pendingId !== undefined) await finishEvaluation(db, accountId, pendingId);
   }
 }

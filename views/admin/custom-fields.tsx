@@ -33,7 +33,7 @@ export function CustomFieldsPage({ user, fields, values = {}, errors = {}, notic
                   <td><code>{f.key}</code></td>
                   <td>{CUSTOM_FIELD_TYPE_LABELS[f.type]}</td>
                   <td class="actions">
-                    <form method="post" action={`/admin/custom-fields/${f.id}/delete`} onsubmit={`return confirm(${JSON.stringify(`Delete the field ${f.label}? Every contact's value for it is deleted too.`)})`}>
+                    <form method="post" action={`/admin/custom-fields/${f.id}/delete`} data-confirm={`Delete the field ${f.label}? Every contact's value for it is deleted too.`}>
                       <button type="submit" class="secondary outline" aria-label={`Delete ${f.label}`}>Delete</button>
                     </form>
                   </td>

@@ -135,7 +135,7 @@ export function MappingForm({ view, segments, customFields, values, errors = {} 
             <input type="radio" name="segment_mode" value="existing" checked={values.segmentMode === "existing"} disabled={segments.length === 0} />
             An existing segment
           </label>
-          <select name="segment_id" aria-label="Segment to add to" disabled={segments.length === 0} onfocus="this.form.segment_mode.value = 'existing'">
+          <select name="segment_id" aria-label="Segment to add to" disabled={segments.length === 0} data-focus-checks="segment_mode=existing">
             {segments.length === 0 && <option value="">No static segments yet</option>}
             {segments.map((s) => <option value={String(s.id)} selected={values.segmentId === s.id}>{s.name}</option>)}
           </select>
@@ -143,7 +143,7 @@ export function MappingForm({ view, segments, customFields, values, errors = {} 
             <input type="radio" name="segment_mode" value="new" checked={values.segmentMode === "new"} />
             A new segment
           </label>
-          <input type="text" name="new_segment_name" aria-label="Name of the new segment" onfocus="this.form.segment_mode.value = 'new'" value={values.newSegmentName} placeholder="e.g. Trade fair 2026" maxlength={200} />
+          <input type="text" name="new_segment_name" aria-label="Name of the new segment" data-focus-checks="segment_mode=new" value={values.newSegmentName} placeholder="e.g. Trade fair 2026" maxlength={200} />
           {errors.segment && <small id="segment-error" class="field-error">{errors.segment}</small>}
         </fieldset>
       </section>
