@@ -2,10 +2,11 @@
 // through its own first-run page, plus helpers to sign in and to get an API key as that admin.
 import { test as base, expect, type Page } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { alive, readPidFile } from "../src/db/embedded";
 import { freePort } from "../test/support/net";
 
 export interface RunningServer {
@@ -47,11 +48,8 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
     delete env.DATABASE_URL;
     cleanup = async () => {
       // A server that had to be killed left its database running: stop it before its folder goes.
-      try {
-        process.kill(Number(readFileSync(join(env.DATA_DIR!, "postgres", "postmaster.pid"), "utf8").split("\n")[0]), "SIGKILL");
-      } catch {
-        // stopped with the server, as it should be
-      }
+      const left = readPidFile(join(env.DATA_DIR!, "postgres"));
+      if (left && alive(left.pid)) process.kill(left.pid, "SIGKILL");
       rmSync(dir, { recursive: true, force: true });
     };
   }

@@ -164,7 +164,8 @@ interface PidFile {
   port: number;
 }
 
-function readPidFile(cluster: string): PidFile | null {
+/** The postmaster's pid and port from the cluster's postmaster.pid; null when there is none (stopped cleanly). */
+export function readPidFile(cluster: string): PidFile | null {
   try {
     const lines = readFileSync(join(cluster, "postmaster.pid"), "utf8").split("\n");
     const pid = Number(lines[0]);
@@ -175,7 +176,7 @@ function readPidFile(cluster: string): PidFile | null {
   }
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

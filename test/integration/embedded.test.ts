@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { alive, readPidFile } from "../../src/db/embedded";
 import { freePort } from "../support/net";
 
 const folders: string[] = [];
@@ -63,22 +64,7 @@ async function startServer(dataDir: string): Promise<Running & { url: string }> 
   }
 }
 
-function postmasterPid(dataDir: string): number | null {
-  try {
-    return Number(readFileSync(join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0]);
-  } catch {
-    return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const postmasterPid = (dataDir: string) => readPidFile(join(dataDir, "postgres"))?.pid ?? null;
 
 async function waitUntil(what: string, check: () => boolean, ms = 30_000) {
   const deadline = Date.now() + ms;
