@@ -101,3 +101,39 @@ test("build the desk / office furniture workflow, activate it, and a search puts
     await expect(page.getByText("workflow Office furniture searchers").first()).toBeVisible();
   }
 });
+
+test("Save keeps a node's change that was never Updated, and stops on a node the server refuses", async ({ page, admin, server }) => {
+  await signIn(page, admin);
+  const apiKey = await createApiKeyInBrowser(page, "Editor keys");
+  await createSegment(server, apiKey, "Pending changes");
+  await page.goto("/workflows/new");
+  await page.getByLabel("Name").fill("Pending node changes");
+  await page.getByRole("button", { name: "Create workflow" }).click();
+  const diagram = page.locator("#workflow-diagram");
+
+  const trigger = page.getByRole("form", { name: "Trigger" });
+  const redrawn = page.waitForResponse((r) => r.url().includes("/trigger?preview=1"));
+  await trigger.getByLabel("When").selectOption({ label: "When buying" });
+  await redrawn;
+  await page.getByRole("button", { name: "Add action" }).click();
+  const action = page.getByRole("form", { name: "Action 1" });
+  await action.getByLabel("Segment").selectOption({ label: "Pending changes" });
+  await page.getByRole("button", { name: "Add condition" }).click();
+  const condition = page.getByRole("form", { name: "Condition 1" });
+  await condition.getByLabel("Property").fill("total");
+  await condition.getByLabel("Comparison").selectOption({ label: "is greater than" });
+  await condition.getByLabel("Value").fill("lots");
+
+  // Nothing was Updated. The bad value is refused on its node and nothing is saved.
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(condition.getByText("Enter a number")).toBeVisible();
+  await expect(condition.getByLabel("Value")).toBeFocused();
+  await condition.getByLabel("Value").fill("100");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status")).toContainText("Saved");
+  await expect(diagram).toContainText("When buying");
+  await expect(diagram).toContainText("total is greater than 100");
+  await expect(diagram).toContainText("Pending changes");
+  await page.reload();
+  await expect(page.getByText(/Unsaved changes|Not saved yet/)).toHaveCount(0);
+});

@@ -43,3 +43,37 @@ document.addEventListener("focusin", (event) => {
   const radio = field.form.querySelector(`input[type=radio][name="${CSS.escape(name)}"][value="${CSS.escape(value ?? "")}"]`);
   if (radio instanceof HTMLInputElement && !radio.disabled) radio.checked = true;
 });
+
+// The workflow editor's node forms remember that they were edited. Save and Activate (`data-flush-nodes`) first
+// send each edited node through its own route, as its Update button would, so nothing typed is lost; a node the
+// server refuses comes back with its errors, focused, and the save stops there.
+for (const type of ["input", "change"]) {
+  document.addEventListener(type, (event) => {
+    const node = event.target instanceof Element ? event.target.closest("form.wf-node") : null;
+    if (node) node.dataset.edited = "1";
+  });
+}
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !("flushNodes" in form.dataset) || event.defaultPrevented) return;
+  const edited = [...document.querySelectorAll("form.wf-node[data-edited]")];
+  if (edited.length === 0) return;
+  event.preventDefault();
+  for (const node of edited) {
+    const res = await fetch(node.action, { method: "POST", body: new FormData(node), headers: { "HX-Request": "true" } });
+    if (res.status === 422) {
+      const template = document.createElement("template");
+      template.innerHTML = await res.text();
+      const fresh = template.content.querySelector("form");
+      if (fresh) {
+        node.replaceWith(fresh);
+        if (window.htmx) window.htmx.process(fresh);
+        fresh.querySelector("[aria-invalid=true]")?.focus();
+      }
+      return;
+    }
+    if (!res.ok) return form.submit(); // the page that follows says what went wrong
+    delete node.dataset.edited;
+  }
+  form.submit();
+});

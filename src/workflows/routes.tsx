@@ -9,7 +9,7 @@ import { EditorPartials, WorkflowPage } from "../../views/workflows/page";
 import type { WorkflowDraft } from "../db/schema";
 import { isFragmentRequest, parseId, requireRole, type AppEnv } from "../web";
 import { isConditionOperator } from "./conditions";
-import { actionErrors, blankAction, blankCondition, conditionErrors, triggerErrors, type NodeErrors } from "./draft";
+import { actionErrors, blankAction, blankCondition, conditionErrors, hasUnsavedChanges, triggerErrors, type NodeErrors } from "./draft";
 import {
   activateWorkflow,
   activationProblem,
@@ -133,7 +133,7 @@ export const workflowRoutes = new Hono<AppEnv>()
     const trigger = isTriggerKind(values.trigger) ? values.trigger : null;
     const draftPart = { trigger, customType: (values.customType ?? (trigger === "custom" ? workflow.draft.customType : "")).trim() };
     // Changing the select only redraws the node (a custom trigger needs its event name field); nothing is saved.
-    if (c.req.query("preview") && isFragmentRequest(c)) return c.html(<TriggerNode workflowId={workflow.id} draft={draftPart} />);
+    if (c.req.query("preview") && isFragmentRequest(c)) return c.html(<TriggerNode workflowId={workflow.id} draft={draftPart} pending />);
     const errors = triggerErrors({ trigger: values.trigger, customType: draftPart.customType });
     if (Object.keys(errors).length > 0) {
       return nodeInvalid(c, workflow, "trigger", errors, () => <TriggerNode workflowId={workflow.id} draft={draftPart} errors={errors} />);
@@ -211,14 +211,21 @@ export const workflowRoutes = new Hono<AppEnv>()
     return backWith(c, workflow.id, outcome.workflow.status === "active" ? "Saved. The active workflow uses these nodes from the next event on." : "Saved. Activate it to start acting on events.");
   })
   .post("/:id/activate", async (c) => {
-    const workflow = await loadWorkflow(c);
+    let workflow = await loadWorkflow(c);
     if (!workflow) return notFound(c);
     const db = c.get("db");
     const accountId = c.get("actor").accountId;
+    // Activate runs what the editor shows: an unsaved draft is saved first, and what it lacks is said on its node.
+    const saving = !workflow.savedAt || hasUnsavedChanges(workflow.draft, workflow);
+    if (saving) {
+      const outcome = await saveWorkflow(db, accountId, workflow);
+      if (!outcome.ok) return renderPage(c, workflow, { problems: outcome.problems, nodeErrors: outcome.nodeErrors }, 422);
+      workflow = outcome.workflow;
+    }
     const problem = await activationProblem(db, accountId, workflow);
     if (problem) return renderPage(c, workflow, { problems: [problem] }, 422);
     await activateWorkflow(db, accountId, workflow.id);
-    return backWith(c, workflow.id, "Activated: it acts on events received from now on.");
+    return backWith(c, workflow.id, `${saving ? "Saved and activated" : "Activated"}: it acts on events received from now on.`);
   })
   .post("/:id/deactivate", async (c) => {
     const workflow = await loadWorkflow(c);

@@ -32,14 +32,17 @@ async function history(accountId: number, segmentId: number) {
 }
 
 describe("the editor", () => {
-  test("a new workflow is built node by node; Save lists what is missing; Activate needs a saved workflow", async () => {
+  test("a new workflow is built node by node; Save and Activate say what is missing, on the node that lacks it", async () => {
     const seg = await createSegment(t, acct.accountId, "Editor segment");
     const created = await t.browser(acct.adminCookie, "/workflows", { form: { name: "Editor test" } });
     const id = Number(/\/workflows\/(\d+)/.exec(created.headers.get("location")!)![1]);
 
     const early = await t.browser(acct.adminCookie, `/workflows/${id}/activate`, { form: {} });
     assert.equal(early.status, 422);
-    assert.match(await early.text(), /Save a complete workflow before activating it/);
+    const earlyHtml = await early.text();
+    assert.match(earlyHtml, /Trigger: Choose when the workflow starts/);
+    assert.match(earlyHtml, /Add at least one action/);
+    assert.match(earlyHtml, /id="wf-trigger"[^>]*aria-invalid="true"/, "the trigger node is marked");
 
     const save = await t.browser(acct.adminCookie, `/workflows/${id}/save`, { form: {} });
     assert.equal(save.status, 422);
@@ -103,6 +106,32 @@ describe("the editor", () => {
     assert.match(await (await t.browser(acct.adminCookie, `/workflows/${id}`)).text(), /Unsaved changes/);
     await t.browser(acct.adminCookie, `/workflows/${id}/deactivate`, { form: {} });
     assert.equal((await workflowRow(t, acct.accountId, id)).status, "inactive");
+  });
+
+  test("Activate saves the draft the editor shows, and refuses an incomplete one on the node that lacks it", async () => {
+    const seg = await createSegment(t, acct.accountId, "Activate segment");
+    const hx = { "HX-Request": "true" };
+    const id = await buildWorkflow(t, acct, { name: "Activate test", trigger: "purchase", actions: [{ kind: "add", segmentId: seg }], activate: false });
+    // An action added but left without its segment: Activate names it and marks that node, and nothing runs.
+    await t.browser(acct.adminCookie, `/workflows/${id}/actions`, { form: {}, headers: hx });
+    const second = (await workflowRow(t, acct.accountId, id)).draft.actions[1]!.key;
+    const refused = await t.browser(acct.adminCookie, `/workflows/${id}/activate`, { form: {} });
+    assert.equal(refused.status, 422);
+    const html = await refused.text();
+    assert.match(html, /Action 2: Choose a segment/);
+    const node = new RegExp(`<form id="node-${second}"[\\s\\S]*?</form>`).exec(html)![0];
+    assert.match(node, /aria-invalid="true"/);
+    assert.match(node, /Choose a segment/);
+    assert.equal((await workflowRow(t, acct.accountId, id)).status, "inactive");
+
+    // Removed again, the draft is complete but unsaved: Activate saves it and activates it.
+    await t.browser(acct.adminCookie, `/workflows/${id}/actions/${second}/delete`, { form: {}, headers: hx });
+    await t.browser(acct.adminCookie, `/workflows/${id}/trigger`, { form: { trigger: "form_submit" }, headers: hx });
+    const ok = await t.browser(acct.adminCookie, `/workflows/${id}/activate`, { form: {} });
+    assert.equal(ok.status, 303);
+    const row = await workflowRow(t, acct.accountId, id);
+    assert.equal(row.status, "active");
+    assert.equal(row.eventType, "form_submit", "what runs is the draft the editor showed");
   });
 
   test("viewers are refused; another account's workflow is not found", async () => {

@@ -52,10 +52,11 @@ export function HomeNode({ workflowId, name, errors, updated }: { workflowId: nu
   );
 }
 
-export function TriggerNode({ workflowId, draft, errors, updated }: { workflowId: number; draft: Pick<WorkflowDraft, "trigger" | "customType">; errors?: NodeErrors; updated?: boolean }) {
+/** `pending`: a choice shown but not yet Updated (the redraw after the select changed): Save sends it first. */
+export function TriggerNode({ workflowId, draft, errors, updated, pending }: { workflowId: number; draft: Pick<WorkflowDraft, "trigger" | "customType">; errors?: NodeErrors; updated?: boolean; pending?: boolean }) {
   const url = `/workflows/${workflowId}/trigger`;
   return (
-    <form id="node-trigger" class="wf-node wf-node-trigger" aria-label="Trigger" {...nodeForm(url)}>
+    <form id="node-trigger" class="wf-node wf-node-trigger" aria-label="Trigger" {...nodeForm(url)} data-edited={pending ? "1" : undefined}>
       <header><span class="wf-node-kind">Trigger</span><span class="muted">one event type starts the workflow</span></header>
       <div>
         <label for="wf-trigger">When</label>

@@ -126,11 +126,11 @@ export function WorkflowPage({ user, workflow, segments, errors, changes, notice
       <div class="page-head">
         <h1>{workflow.name} <StatusBadge status={workflow.status} /></h1>
         <div class="buttons">
-          <form method="post" action={`/workflows/${id}/save`}><button type="submit">Save</button></form>
+          <form method="post" action={`/workflows/${id}/save`} data-flush-nodes><button type="submit">Save</button></form>
           {workflow.status === "active" ? (
             <form method="post" action={`/workflows/${id}/deactivate`}><button type="submit" class="secondary outline">Deactivate</button></form>
           ) : (
-            <form method="post" action={`/workflows/${id}/activate`}><button type="submit" class="secondary">Activate</button></form>
+            <form method="post" action={`/workflows/${id}/activate`} data-flush-nodes><button type="submit" class="secondary">Activate</button></form>
           )}
         </div>
       </div>
