@@ -2,17 +2,21 @@ import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
 import type { SessionUser } from "../src/auth/session";
 import { hasRole } from "../src/web";
+import type { Notice } from "../src/flash";
+import { ToastRegion } from "./components/toast";
 
 export interface LayoutProps {
   title: string;
   user?: SessionUser | null;
   /** Which top-level menu is current, for aria-current. */
   section?: "contacts" | "workflows" | "imports" | "exports" | "admin" | "account";
+  /** The flash notice this page shows once (src/flash.ts `takeFlash`). */
+  notice?: Notice | null;
   children?: Child;
 }
 
 /** The whole page: head, navigation by role, and the main column. Every full page renders through it. */
-export function Layout({ title, user, section, children }: LayoutProps) {
+export function Layout({ title, user, section, notice, children }: LayoutProps) {
   return (
     <>
     {raw("<!DOCTYPE html>")}
@@ -32,7 +36,10 @@ export function Layout({ title, user, section, children }: LayoutProps) {
         <header class="container site-header">
           <Nav user={user ?? null} section={section} />
         </header>
-        <main class="container">{children}</main>
+        <main class="container">
+          <ToastRegion notice={notice} />
+          {children}
+        </main>
         <footer class="container site-footer">
           <small>Roster · static segments for marketing teams</small>
         </footer>

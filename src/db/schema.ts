@@ -78,6 +78,18 @@ export const signInThrottleTable = pgTable("sign_in_throttle", {
   blockedUntil: ts("blocked_until"),
 });
 
+// One-time notices carried across a redirect (see src/flash.ts): the cookie holds a random token, the row its SHA-256.
+// Not a tenant table: "You are signed out" is shown to nobody's account.
+export const flashNoticesTable = pgTable(
+  "flash_notices",
+  {
+    id: text("id").primaryKey(),
+    notice: jsonb("notice").notNull(),
+    expiresAt: ts("expires_at").notNull(),
+  },
+  (t) => [index("flash_notices_expires_idx").on(t.expiresAt)],
+);
+
 export const API_KEY_SCOPES = ["full", "send"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 

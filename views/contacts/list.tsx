@@ -5,6 +5,7 @@ import { hasRole } from "../../src/web";
 import { ContactsTable, Pager } from "../components/contacts-table";
 import { formatCount, queryString } from "../components/format";
 import { Layout } from "../layout";
+import type { Notice } from "../../src/flash";
 
 export interface ContactsListProps {
   page: ContactPage;
@@ -18,10 +19,10 @@ export interface ContactsListProps {
 }
 
 /** Contacts > See all: search and segment filter (htmx swaps only the results), bulk segment changes. */
-export function ContactsPage(props: ContactsListProps & { user: SessionUser; notice?: string }) {
+export function ContactsPage(props: ContactsListProps & { user: SessionUser; notice?: Notice | null }) {
   const { user, q, segmentId, segments } = props;
   return (
-    <Layout title="Contacts" user={user} section="contacts">
+    <Layout title="Contacts" user={user} section="contacts" notice={props.notice}>
       <div class="page-head">
         <h1>Contacts</h1>
         {hasRole(user.role, "editor") && (
@@ -32,7 +33,6 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
           </div>
         )}
       </div>
-      {props.notice && <p class="notice" role="status">{props.notice}</p>}
       <form method="get" action="/contacts" class="toolbar" role="search"
         hx-get="/contacts" hx-target="#contacts-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger="submit, input delay:300ms, change">
         <label for="contacts-q">
