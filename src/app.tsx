@@ -57,6 +57,9 @@ export function createApp(deps: Deps) {
 
   app.use("/public/*", serveStatic({ root: "./", onFound: (_path, c) => { c.header("Cache-Control", "public, max-age=300"); } }));
 
+  // Pages link /public/favicon.svg; a browser showing a download or an API answer still asks for /favicon.ico.
+  app.get("/favicon.ico", (c) => c.redirect("/public/favicon.svg", 301));
+
   app.get("/healthz", async (c) => {
     try {
       await c.get("db").execute(sql`select 1`);

@@ -27,6 +27,7 @@ export function Layout({ title, user, section, notice, children }: LayoutProps) 
         <meta name="color-scheme" content="light" />
         <meta name="htmx-config" content='{"defaultTimeout": 120000}' />
         <title>{`${title} · Roster`}</title>
+        <link rel="icon" href="/public/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/public/vendor/pico.min.css" />
         <link rel="stylesheet" href="/public/app.css" />
         <script src="/public/vendor/htmx.min.js" defer></script>
