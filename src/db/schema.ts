@@ -311,7 +311,10 @@ export const importsTable = pgTable(
     fileId: bigint("file_id", { mode: "number" }).notNull(),
     fileName: text("file_name").notNull(),
     sizeBytes: bigint("size_bytes", { mode: "number" }).notNull().default(0),
+    // The encoding the header and samples were read with; encoding_choice is the one the person chose (null:
+    // Automatic, which the jobs detect again over the whole file).
     encoding: text("encoding").notNull(),
+    encodingChoice: text("encoding_choice"),
     delimiter: text("delimiter").notNull(),
     header: jsonb("header").$type<string[]>().notNull(),
     // A few first data rows, to show a sample value next to each column on the mapping step.
