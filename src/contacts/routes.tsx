@@ -14,6 +14,7 @@ import { getSegment, listSegments } from "../segments/queries";
 import { safeNextPath } from "../safe-path";
 import { sourceOf } from "../segments/routes";
 import { redirectWithNotice, takeFlash } from "../flash";
+import { getStartSteps, startChecklistHidden } from "../start/checklist";
 import { hasRole, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import {
   ContactEmailTakenError,
@@ -77,7 +78,10 @@ export const contactRoutes = new Hono<AppEnv>()
     const props = { page, q: filter.q, segmentId: segment ? segment.id : null, cursor, segments, canWrite: hasRole(user.role, "editor"), matching };
     return pageOrFragment(
       c,
-      async () => <ContactsPage {...props} user={user} notice={await takeFlash(c)} />,
+      async () => {
+        const start = hasRole(user.role, "admin") && !startChecklistHidden(c) ? await getStartSteps(db, user.accountId) : null;
+        return <ContactsPage {...props} user={user} notice={await takeFlash(c)} start={start} />;
+      },
       () => <ContactsResults {...props} />,
     );
   })

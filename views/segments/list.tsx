@@ -33,7 +33,16 @@ export function SegmentsResults({ segments, q }: { segments: Segment[]; q: strin
   return (
     <section id="segments-results" aria-live="polite">
       {segments.length === 0 ? (
-        <p class="empty-state">{q ? `No segment matches "${q}".` : "No segments yet. Create one to start grouping contacts."}</p>
+        <p class="empty-state">
+          {q ? (
+            `No segment matches "${q}".`
+          ) : (
+            <>
+              No segments yet. <a href="/segments/new">Create a segment</a> to start grouping contacts, or{" "}
+              <a href="/imports/new">import a file</a> into a new one.
+            </>
+          )}
+        </p>
       ) : (
         <div class="table-wrap">
           <table>
