@@ -161,14 +161,20 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   baseURL: async ({ server }, use) => {
     await use(server.baseURL);
   },
-  // The pages run under a Content-Security-Policy without inline script: a test fails on any violation it reports.
+  // The pages run under a Content-Security-Policy without inline script: a test fails on any violation it reports,
+  // and on a favicon that does not load.
   page: async ({ page }, use) => {
     const violations: string[] = [];
     page.on("console", (message) => {
       if (message.type() === "error" && /Content Security Policy/i.test(message.text())) violations.push(message.text());
     });
+    const missingIcons: string[] = [];
+    page.on("response", (response) => {
+      if (/favicon/.test(response.url()) && response.status() >= 400) missingIcons.push(`${response.status()} ${response.url()}`);
+    });
     await use(page);
     expect(violations, "Content Security Policy violations").toEqual([]);
+    expect(missingIcons, "favicon requests that failed").toEqual([]);
   },
 });
 

@@ -57,3 +57,28 @@ test("upload a Windows-1252 file: mapped, previewed, imported, listed", async ({
   const row = page.getByRole("row").filter({ hasText: "windows-1252.csv" });
   await expect(row.getByText("completed")).toBeVisible();
 });
+
+test("the preview says which encoding it used, and choosing another reads the file again", async ({ page, admin }) => {
+  await signIn(page, admin);
+  await page.goto("/imports/new");
+  await page.getByLabel("CSV file").setInputFiles(fixture("utf8-no-bom.csv"));
+  await page.getByRole("button", { name: "Upload and continue" }).click();
+  await expect(page.getByTestId("encoding-used")).toHaveText("UTF-8");
+  await expect(page.getByRole("cell", { name: "María José" })).toBeVisible();
+  await page.getByRole("button", { name: "Preview import" }).click();
+
+  await expect(page.getByRole("heading", { name: "Preview" })).toBeVisible();
+  await expect(page.getByTestId("encoding-used")).toHaveText("UTF-8");
+  await expect(page.getByText("(detected automatically)")).toBeVisible();
+  await page.getByLabel("File encoding").selectOption("Windows-1252");
+  await page.getByRole("button", { name: "Preview again" }).click();
+  await expect(page.getByTestId("encoding-used")).toHaveText("Windows-1252");
+  await expect(page.getByText("(as you chose)")).toBeVisible();
+  await expect(page.getByLabel("File encoding")).toHaveValue("windows-1252");
+  await expect(page.getByTestId("rows-accounted")).toContainText("= 2 rows");
+  await page.getByRole("button", { name: "Start import" }).click();
+  await expect(page.getByText("Read as Windows-1252 (as chosen).")).toBeVisible();
+
+  await page.goto("/contacts?q=ana%40example.es");
+  await expect(page.getByRole("cell", { name: "MarÃ­a JosÃ©" })).toBeVisible();
+});

@@ -77,3 +77,46 @@ document.addEventListener("submit", async (event) => {
   }
   form.submit();
 });
+
+// Toasts (views/components/toast.tsx): a Dismiss button, Escape while focus is inside, and for plain notices a fade
+// after some seconds, paused while the pointer or focus is on the toast. Notices with an action stay until dismissed.
+const TOAST_SECONDS = 8;
+
+function dismissToast(toast) {
+  toast.remove();
+}
+
+function armToasts() {
+  for (const toast of document.querySelectorAll(".toast[data-toast=fade]:not([data-armed])")) {
+    toast.dataset.armed = "";
+    let left = TOAST_SECONDS * 1000;
+    let started = Date.now();
+    let timer = setTimeout(() => dismissToast(toast), left);
+    const pause = () => {
+      clearTimeout(timer);
+      left -= Date.now() - started;
+    };
+    const resume = () => {
+      if (toast.matches(":hover") || toast.contains(document.activeElement)) return;
+      started = Date.now();
+      timer = setTimeout(() => dismissToast(toast), Math.max(left, 2000));
+    };
+    toast.addEventListener("mouseenter", pause);
+    toast.addEventListener("focusin", pause);
+    toast.addEventListener("mouseleave", resume);
+    toast.addEventListener("focusout", () => setTimeout(resume));
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-dismiss-toast]") : null;
+  const toast = button?.closest(".toast");
+  if (toast) dismissToast(toast);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !(document.activeElement instanceof Element)) return;
+  const toast = document.activeElement.closest(".toast");
+  if (toast) dismissToast(toast);
+});
+document.addEventListener("htmx:after:swap", armToasts);
+armToasts();

@@ -21,6 +21,7 @@ import { importRoutes } from "./imports/routes";
 import { exportApi } from "./exports/api";
 import { exportRoutes } from "./exports/routes";
 import { workflowRoutes } from "./workflows/routes";
+import { startRoutes } from "./start/routes";
 import { refuseNulInUrl } from "./refuse-nul";
 import { isNulRejection } from "./text";
 import { logError } from "./log";
@@ -56,6 +57,9 @@ export function createApp(deps: Deps) {
   app.use(refuseNulInUrl);
 
   app.use("/public/*", serveStatic({ root: "./", onFound: (_path, c) => { c.header("Cache-Control", "public, max-age=300"); } }));
+
+  // Pages link /public/favicon.svg; a browser showing a download or an API answer still asks for /favicon.ico.
+  app.get("/favicon.ico", (c) => c.redirect("/public/favicon.svg", 301));
 
   app.get("/healthz", async (c) => {
     try {
@@ -131,6 +135,7 @@ export function createApp(deps: Deps) {
   app.route("/imports", importRoutes);
   app.route("/workflows", workflowRoutes);
   app.route("/exports", exportRoutes);
+  app.route("/start", startRoutes);
 
   app.notFound((c) => {
     if (c.req.path.startsWith("/api/")) return apiError(c, 404, "not_found", "No such resource.");

@@ -1,4 +1,4 @@
-// Headers every response carries (CSP, framing, sniffing, referrer; HSTS over https), and whether a request came over https.
+// Headers every response carries (CSP, framing, sniffing, referrer; HSTS over https), whether a request came over https, and so whether cookies are Secure.
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./web";
 
@@ -42,6 +42,13 @@ export function isHttps(c: Context<AppEnv>): boolean {
   if (trustProxy === 0 || !forwarded) return false;
   const chain = forwarded.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
   return (chain[chain.length - trustProxy] ?? chain[0]) === "https";
+}
+
+/** Whether cookies get the Secure flag: SECURE_COOKIES, or with `auto` whether this request came over https. */
+export function wantsSecureCookies(c: Context<AppEnv>): boolean {
+  const mode = c.get("deps").config.SECURE_COOKIES;
+  if (mode !== "auto") return mode === "on";
+  return isHttps(c);
 }
 
 /** Sets the security headers on whatever response leaves the app, error pages and static files included. */

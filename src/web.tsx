@@ -103,9 +103,9 @@ export function isFragmentRequest(c: Context): boolean {
 }
 
 /** One URL, two renderings: the fragment for htmx, the page otherwise. Caches must key on HX-Request. */
-export function pageOrFragment(c: Context, page: () => Child, fragment: () => Child, status: 200 | 422 = 200) {
+export async function pageOrFragment(c: Context, page: () => Child | Promise<Child>, fragment: () => Child, status: 200 | 422 = 200) {
   c.header("Vary", "HX-Request");
-  return c.html((isFragmentRequest(c) ? fragment() : page()) as string, status);
+  return c.html((isFragmentRequest(c) ? fragment() : await page()) as string, status);
 }
 
 export type ApiErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503;

@@ -2,17 +2,21 @@ import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
 import type { SessionUser } from "../src/auth/session";
 import { hasRole } from "../src/web";
+import type { Notice } from "../src/flash";
+import { ToastRegion } from "./components/toast";
 
 export interface LayoutProps {
   title: string;
   user?: SessionUser | null;
   /** Which top-level menu is current, for aria-current. */
   section?: "contacts" | "workflows" | "imports" | "exports" | "admin" | "account";
+  /** The flash notice this page shows once (src/flash.ts `takeFlash`). */
+  notice?: Notice | null;
   children?: Child;
 }
 
 /** The whole page: head, navigation by role, and the main column. Every full page renders through it. */
-export function Layout({ title, user, section, children }: LayoutProps) {
+export function Layout({ title, user, section, notice, children }: LayoutProps) {
   return (
     <>
     {raw("<!DOCTYPE html>")}
@@ -23,6 +27,7 @@ export function Layout({ title, user, section, children }: LayoutProps) {
         <meta name="color-scheme" content="light" />
         <meta name="htmx-config" content='{"defaultTimeout": 120000}' />
         <title>{`${title} · Roster`}</title>
+        <link rel="icon" href="/public/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/public/vendor/pico.min.css" />
         <link rel="stylesheet" href="/public/app.css" />
         <script src="/public/vendor/htmx.min.js" defer></script>
@@ -32,7 +37,10 @@ export function Layout({ title, user, section, children }: LayoutProps) {
         <header class="container site-header">
           <Nav user={user ?? null} section={section} />
         </header>
-        <main class="container">{children}</main>
+        <main class="container">
+          <ToastRegion notice={notice} />
+          {children}
+        </main>
         <footer class="container site-footer">
           <small>Roster · static segments for marketing teams</small>
         </footer>

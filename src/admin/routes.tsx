@@ -8,6 +8,7 @@ import { changeUserRole, createUser, EmailTakenError, listUsers, setUserActive }
 import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys";
 import { emailSchema, fieldErrors, passwordSchema } from "../auth/routes";
 import { ROLES } from "../db/schema";
+import { redirectWithNotice, takeFlash } from "../flash";
 import { parseId, requireRole, type AppEnv } from "../web";
 
 const newUserSchema = z.object({
@@ -31,8 +32,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .use(requireRole("admin"))
   .get("/users", async (c) => {
     const user = c.get("user")!;
-    const notice = c.req.query("notice");
-    return c.html(<UsersPage user={user} users={await listUsers(c.get("db"), user.accountId)} notice={notice} />);
+    return c.html(<UsersPage user={user} users={await listUsers(c.get("db"), user.accountId)} notice={await takeFlash(c)} />);
   })
   .post("/users", async (c) => {
     const db = c.get("db");
@@ -44,7 +44,7 @@ export const adminRoutes = new Hono<AppEnv>()
     if (!parsed.success) return rerender(fieldErrors(parsed.error) as Record<string, string>);
     try {
       const created = await createUser(db, user.accountId, parsed.data);
-      return c.redirect(`/admin/users?notice=${encodeURIComponent(`${created.email} was added as ${created.role}.`)}`, 303);
+      return redirectWithNotice(c, "/admin/users", `${created.email} was added as ${created.role}.`);
     } catch (e) {
       if (e instanceof EmailTakenError) return rerender({ email: e.message });
       throw e;
@@ -54,21 +54,21 @@ export const adminRoutes = new Hono<AppEnv>()
     const user = c.get("user")!;
     const id = parseId(c.req.param("id"));
     const role = z.enum(ROLES).safeParse((await c.req.parseBody()).role);
-    if (id === user.id) return c.redirect("/admin/users?notice=" + encodeURIComponent("You cannot change your own role."), 303);
+    if (id === user.id) return redirectWithNotice(c, "/admin/users", { text: "You cannot change your own role.", tone: "warning" });
     if (!id || !role.success) return c.html(<NotFoundPage user={user} />, 404);
     const changed = await changeUserRole(c.get("db"), user.accountId, id, role.data);
     if (!changed) return c.html(<NotFoundPage user={user} />, 404);
-    return c.redirect(`/admin/users?notice=${encodeURIComponent(`${changed.email} is now ${changed.role}.`)}`, 303);
+    return redirectWithNotice(c, "/admin/users", `${changed.email} is now ${changed.role}.`);
   })
   .post("/users/:id/:action{deactivate|activate}", async (c) => {
     const user = c.get("user")!;
     const id = parseId(c.req.param("id"));
-    if (id === user.id) return c.redirect("/admin/users?notice=" + encodeURIComponent("You cannot deactivate yourself."), 303);
+    if (id === user.id) return redirectWithNotice(c, "/admin/users", { text: "You cannot deactivate yourself.", tone: "warning" });
     const active = c.req.param("action") === "activate";
     const changed = id ? await setUserActive(c.get("db"), user.accountId, id, active) : null;
     if (!changed) return c.html(<NotFoundPage user={user} />, 404);
     const what = active ? "reactivated" : "deactivated; their sessions have ended";
-    return c.redirect(`/admin/users?notice=${encodeURIComponent(`${changed.email} was ${what}.`)}`, 303);
+    return redirectWithNotice(c, "/admin/users", `${changed.email} was ${what}.`);
   })
   .get("/api-keys", async (c) => {
     const user = c.get("user")!;

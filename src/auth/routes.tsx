@@ -3,8 +3,9 @@ import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { ChangePasswordPage, SetupPage, SignInPage, type FieldErrors } from "../../views/auth/pages";
+import { redirectWithNotice, takeFlash } from "../flash";
 import { safeNextPath } from "../safe-path";
-import { isHttps } from "../security-headers";
+import { wantsSecureCookies } from "../security-headers";
 import type { AppEnv } from "../web";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { accountExists, changePassword, createFirstAccount, findUserByCredentials, getUser } from "./accounts";
@@ -36,14 +37,8 @@ export function fieldErrors(error: z.ZodError): FieldErrors {
   return out;
 }
 
-function isSecure(c: Context<AppEnv>): boolean {
-  const mode = c.get("deps").config.SECURE_COOKIES;
-  if (mode !== "auto") return mode === "on";
-  return isHttps(c);
-}
-
 export function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
-  setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: "Lax", secure: isSecure(c), path: "/", expires: expiresAt });
+  setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: "Lax", secure: wantsSecureCookies(c), path: "/", expires: expiresAt });
 }
 
 /** The client's address for throttling (see TRUST_PROXY); absent when neither a socket nor a trusted proxy says (tests). */
@@ -83,8 +78,7 @@ export const authRoutes = new Hono<AppEnv>()
   .get("/sign-in", async (c) => {
     if (!(await accountExists(c.get("db")))) return c.redirect("/setup", 303);
     if (c.get("user")) return c.redirect(safeNextPath(c.req.query("next")), 303);
-    const notice = c.req.query("signed_out") ? "You are signed out." : c.req.query("password_changed") ? "Your password was changed. Sign in with the new one." : undefined;
-    return c.html(<SignInPage next={c.req.query("next") ?? ""} notice={notice} />);
+    return c.html(<SignInPage next={c.req.query("next") ?? ""} notice={await takeFlash(c)} />);
   })
   .post("/sign-in", async (c) => {
     const db = c.get("db");
@@ -109,7 +103,7 @@ export const authRoutes = new Hono<AppEnv>()
     const sessionId = c.get("sessionId");
     if (sessionId) await invalidateSession(c.get("db"), sessionId);
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
-    return c.redirect("/sign-in?signed_out=1", 303);
+    return redirectWithNotice(c, "/sign-in", "You are signed out.");
   })
   .get("/account/password", async (c) => {
     const user = c.get("user");
@@ -136,7 +130,7 @@ export const authRoutes = new Hono<AppEnv>()
     if (!parsed.success) return c.html(<ChangePasswordPage user={user} errors={{ password: parsed.error.issues[0]!.message }} />, 422);
     await changePassword(db, user.accountId, user.id, parsed.data);
     deleteCookie(c, SESSION_COOKIE, { path: "/" });
-    return c.redirect("/sign-in?password_changed=1", 303);
+    return redirectWithNotice(c, "/sign-in", "Your password was changed. Sign in with the new one.");
   });
 
 /** Reads the session cookie on every request; a stale cookie is removed, an extended one sent again. */

@@ -12,7 +12,9 @@ import { listRecentEvents } from "../events/queries";
 import { addContactsToSegment, removeContactsFromSegment, type ContactSelection } from "../segments/membership";
 import { getSegment, listSegments } from "../segments/queries";
 import { safeNextPath } from "../safe-path";
-import { sourceOf, withNotice } from "../segments/routes";
+import { sourceOf } from "../segments/routes";
+import { redirectWithNotice, takeFlash } from "../flash";
+import { getStartSteps, startChecklistHidden } from "../start/checklist";
 import { hasRole, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import {
   ContactEmailTakenError,
@@ -56,7 +58,7 @@ async function renderContactPage(c: Context<AppEnv>, contactId: number, extra: {
       recentEvents={recentEvents}
       values={extra.values}
       errors={extra.errors}
-      notice={c.req.query("notice")}
+      notice={await takeFlash(c)}
     />,
     extra.status ?? 200,
   );
@@ -76,7 +78,10 @@ export const contactRoutes = new Hono<AppEnv>()
     const props = { page, q: filter.q, segmentId: segment ? segment.id : null, cursor, segments, canWrite: hasRole(user.role, "editor"), matching };
     return pageOrFragment(
       c,
-      () => <ContactsPage {...props} user={user} notice={c.req.query("notice")} />,
+      async () => {
+        const start = hasRole(user.role, "admin") && !startChecklistHidden(c) ? await getStartSteps(db, user.accountId) : null;
+        return <ContactsPage {...props} user={user} notice={await takeFlash(c)} start={start} />;
+      },
       () => <ContactsResults {...props} />,
     );
   })
@@ -98,7 +103,7 @@ export const contactRoutes = new Hono<AppEnv>()
     if (!data) return c.html(<NewContactPage user={user} customFields={customFields} values={form} errors={errors} />, 422);
     try {
       const contact = await createContact(db, user.accountId, data);
-      return c.redirect(withNotice(`/contacts/${contact.id}`, `The contact ${contact.email} was added.`), 303);
+      return redirectWithNotice(c, `/contacts/${contact.id}`, `The contact ${contact.email} was added.`);
     } catch (e) {
       if (e instanceof ContactEmailTakenError) return c.html(<NewContactPage user={user} customFields={customFields} values={form} errors={{ email: e.message }} />, 422);
       throw e;
@@ -113,10 +118,10 @@ export const contactRoutes = new Hono<AppEnv>()
     const back = `/contacts${queryString({ q: filter.q, segment: filter.segmentId })}`;
     const target = parseId(one("target"));
     const segment = target ? await getSegment(db, user.accountId, target) : null;
-    if (!segment) return c.redirect(withNotice(back, "Choose a segment."), 303);
+    if (!segment) return redirectWithNotice(c, back, "Choose a segment.");
     const ids = (Array.isArray(body.ids) ? body.ids : body.ids === undefined ? [] : [body.ids]).map((v) => parseId(String(v))).filter((v): v is number => v !== null);
     const all = one("all") === "1";
-    if (!all && ids.length === 0) return c.redirect(withNotice(back, "Tick some contacts, or “Select all matching”, first."), 303);
+    if (!all && ids.length === 0) return redirectWithNotice(c, back, "Tick some contacts, or “Select all matching”, first.");
     // "All matching" is one set-based statement over the same filter the table shows, whatever its size.
     const selection: ContactSelection = all ? matchingContactsSql(user.accountId, filter) : ids;
     const source = sourceOf(c.get("actor"));
@@ -128,7 +133,7 @@ export const contactRoutes = new Hono<AppEnv>()
       const r = await addContactsToSegment(db, user.accountId, segment.id, selection, source);
       notice = `${plural(r.added, "contact")} added to ${segment.name}${r.alreadyMembers ? ` (${formatAlready(r.alreadyMembers)})` : ""}.`;
     }
-    return c.redirect(withNotice(back, notice), 303);
+    return redirectWithNotice(c, back, notice);
   })
   .get("/:id", async (c) => {
     const id = parseId(c.req.param("id"));
@@ -146,7 +151,7 @@ export const contactRoutes = new Hono<AppEnv>()
     try {
       const updated = await updateContact(db, user.accountId, id, data);
       if (!updated) return c.html(<NotFoundPage user={user} />, 404);
-      return c.redirect(withNotice(`/contacts/${id}`, "Saved."), 303);
+      return redirectWithNotice(c, `/contacts/${id}`, "Saved.");
     } catch (e) {
       if (e instanceof ContactEmailTakenError) return renderContactPage(c, id, { values: form, errors: { email: e.message }, status: 422 });
       throw e;
@@ -164,7 +169,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     const contact = id ? await getContact(c.get("db"), user.accountId, id) : null;
     if (!contact || !(await deleteContact(c.get("db"), user.accountId, contact.id, sourceOf(c.get("actor"))))) return c.html(<NotFoundPage user={user} />, 404);
-    return c.redirect(withNotice("/contacts", `The contact ${contact.email} was deleted.`), 303);
+    return redirectWithNotice(c, "/contacts", `The contact ${contact.email} was deleted.`);
   })
   .post("/:id/segments", requireRole("editor"), async (c) => {
     const user = c.get("user")!;
@@ -174,10 +179,10 @@ export const contactRoutes = new Hono<AppEnv>()
     if (!contact) return c.html(<NotFoundPage user={user} />, 404);
     const segmentId = parseId(String((await c.req.parseBody()).segment ?? ""));
     const segment = segmentId ? await getSegment(db, user.accountId, segmentId) : null;
-    if (!segment) return c.redirect(withNotice(`/contacts/${contact.id}`, "Choose a segment."), 303);
+    if (!segment) return redirectWithNotice(c, `/contacts/${contact.id}`, "Choose a segment.");
     const r = await addContactsToSegment(db, user.accountId, segment.id, [contact.id], sourceOf(c.get("actor")));
     const notice = r.added ? `Added to ${segment.name}.` : `Already in ${segment.name}; nothing changed.`;
-    return c.redirect(withNotice(`/contacts/${contact.id}`, notice), 303);
+    return redirectWithNotice(c, `/contacts/${contact.id}`, notice);
   })
   .post("/:id/segments/:segmentId/remove", requireRole("editor"), async (c) => {
     const user = c.get("user")!;
@@ -189,7 +194,7 @@ export const contactRoutes = new Hono<AppEnv>()
     if (!contact || !segment) return c.html(<NotFoundPage user={user} />, 404);
     const r = await removeContactsFromSegment(db, user.accountId, segment.id, [contact.id], sourceOf(c.get("actor")));
     const back = safeNextPath(c.req.query("back"), `/contacts/${contact.id}`);
-    return c.redirect(withNotice(back, r.removed ? `Removed from ${segment.name}.` : `Not in ${segment.name}; nothing changed.`), 303);
+    return redirectWithNotice(c, back, r.removed ? `Removed from ${segment.name}.` : `Not in ${segment.name}; nothing changed.`);
   });
 
 function formatAlready(n: number): string {

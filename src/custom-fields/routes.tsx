@@ -5,7 +5,7 @@ import { CustomFieldsPage } from "../../views/admin/custom-fields";
 import { NotFoundPage } from "../../views/error";
 import { fieldErrors } from "../auth/routes";
 import { CUSTOM_FIELD_TYPES } from "../db/schema";
-import { withNotice } from "../segments/routes";
+import { redirectWithNotice, takeFlash } from "../flash";
 import { parseId, requireRole, type AppEnv } from "../web";
 import { createCustomField, CustomFieldKeyTakenError, deleteCustomField, keyFromLabel, listCustomFields } from "./queries";
 
@@ -23,7 +23,7 @@ export const customFieldRoutes = new Hono<AppEnv>()
   .use(requireRole("admin"))
   .get("/", async (c) => {
     const user = c.get("user")!;
-    return c.html(<CustomFieldsPage user={user} fields={await listCustomFields(c.get("db"), user.accountId)} notice={c.req.query("notice")} />);
+    return c.html(<CustomFieldsPage user={user} fields={await listCustomFields(c.get("db"), user.accountId)} notice={await takeFlash(c)} />);
   })
   .post("/", async (c) => {
     const user = c.get("user")!;
@@ -35,7 +35,7 @@ export const customFieldRoutes = new Hono<AppEnv>()
     if (!parsed.success) return rerender(fieldErrors(parsed.error));
     try {
       const field = await createCustomField(db, user.accountId, parsed.data);
-      return c.redirect(withNotice("/admin/custom-fields", `The field ${field.label} was added (key ${field.key}).`), 303);
+      return redirectWithNotice(c, "/admin/custom-fields", `The field ${field.label} was added (key ${field.key}).`);
     } catch (e) {
       if (e instanceof CustomFieldKeyTakenError) return rerender({ label: `${e.message} Choose another label.` });
       throw e;
@@ -46,5 +46,5 @@ export const customFieldRoutes = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     const deleted = id ? await deleteCustomField(c.get("db"), user.accountId, id) : null;
     if (!deleted) return c.html(<NotFoundPage user={user} />, 404);
-    return c.redirect(withNotice("/admin/custom-fields", `The field ${deleted.label} and its values were deleted.`), 303);
+    return redirectWithNotice(c, "/admin/custom-fields", `The field ${deleted.label} and its values were deleted.`);
   });

@@ -78,6 +78,18 @@ export const signInThrottleTable = pgTable("sign_in_throttle", {
   blockedUntil: ts("blocked_until"),
 });
 
+// One-time notices carried across a redirect (see src/flash.ts): the cookie holds a random token, the row its SHA-256.
+// Not a tenant table: "You are signed out" is shown to nobody's account.
+export const flashNoticesTable = pgTable(
+  "flash_notices",
+  {
+    id: text("id").primaryKey(),
+    notice: jsonb("notice").notNull(),
+    expiresAt: ts("expires_at").notNull(),
+  },
+  (t) => [index("flash_notices_expires_idx").on(t.expiresAt)],
+);
+
 export const API_KEY_SCOPES = ["full", "send"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
@@ -299,7 +311,10 @@ export const importsTable = pgTable(
     fileId: bigint("file_id", { mode: "number" }).notNull(),
     fileName: text("file_name").notNull(),
     sizeBytes: bigint("size_bytes", { mode: "number" }).notNull().default(0),
+    // The encoding the header and samples were read with; encoding_choice is the one the person chose (null:
+    // Automatic, which the jobs detect again over the whole file).
     encoding: text("encoding").notNull(),
+    encodingChoice: text("encoding_choice"),
     delimiter: text("delimiter").notNull(),
     header: jsonb("header").$type<string[]>().notNull(),
     // A few first data rows, to show a sample value next to each column on the mapping step.

@@ -3,9 +3,11 @@ import { Readable } from "node:stream";
 import { Hono, type Context } from "hono";
 import { NotFoundPage } from "../../views/error";
 import { ExportListPage, ExportList } from "../../views/exports/list";
+import { Toast } from "../../views/components/toast";
 import { ExportSummary, ExportSummaryPage, ExportWizard, ExportWizardPage, WIZARD_STEPS, type WizardState, type WizardStep } from "../../views/exports/wizard";
 import type { Database } from "../db/client";
 import { getFile, openFileStream } from "../files/store";
+import { redirectWithNotice, takeFlash, type Notice } from "../flash";
 import { isFragmentRequest, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import { availableFields, DEFAULT_FIELDS, listCustomFields, UnknownFieldsError, type ExportField } from "./fields";
 import { isExportFormat } from "./formats";
@@ -57,11 +59,25 @@ async function renderWizard(c: Context<AppEnv>, step: WizardStep, state: WizardS
   return pageOrFragment(c, () => <ExportWizardPage user={c.get("user")!} {...props} />, () => <ExportWizard {...props} />, error ? 422 : 200);
 }
 
-async function renderList(c: Context<AppEnv>, notice?: string) {
+/** The export list; a fragment request with a notice gets it as a toast beside the list. */
+async function renderList(c: Context<AppEnv>, notice?: Notice) {
   const before = parseId(c.req.query("before"));
   const list = await listExports(c.get("db"), c.get("actor").accountId, { before });
   const props = { ...list, before };
-  return pageOrFragment(c, () => <ExportListPage user={c.get("user")!} notice={notice ?? c.req.query("notice")} {...props} />, () => <ExportList {...props} />);
+  return pageOrFragment(
+    c,
+    async () => <ExportListPage user={c.get("user")!} notice={await takeFlash(c)} {...props} />,
+    () => (
+      <>
+        <ExportList {...props} />
+        {notice && (
+          <hx-partial hx-target="#toasts" hx-swap="beforeend">
+            <Toast notice={notice} />
+          </hx-partial>
+        )}
+      </>
+    ),
+  );
 }
 
 export const exportRoutes = new Hono<AppEnv>()
@@ -130,15 +146,11 @@ export const exportRoutes = new Hono<AppEnv>()
     const cancel = c.req.param("action") === "cancel";
     const exp = id ? await (cancel ? cancelExport(db, accountId, id) : retryExport(db, accountId, id)) : null;
     if (!exp && !(id && (await getExport(db, accountId, id)))) return c.html(<NotFoundPage user={c.get("user")} />, 404);
-    const notice = exp
-      ? cancel
-        ? "The export was cancelled."
-        : "The export was queued again."
-      : cancel
-        ? "That export had already ended."
-        : "Only a failed or cancelled export can be retried.";
+    const notice: Notice = exp
+      ? { text: cancel ? "The export was cancelled." : "The export was queued again." }
+      : { text: cancel ? "That export had already ended." : "Only a failed or cancelled export can be retried.", tone: "warning" };
     if (isFragmentRequest(c)) return renderList(c, notice);
-    return c.redirect(`/exports?notice=${encodeURIComponent(notice)}`, 303);
+    return redirectWithNotice(c, "/exports", notice);
   })
   .get("/:token{[a-z0-9]{32}}/download", async (c) => {
     const db = c.get("db");

@@ -2,7 +2,20 @@
 import { isAscii, isUtf8 } from "node:buffer";
 import iconv from "iconv-lite";
 
-export type TextEncoding = "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
+export type TextEncoding = "utf-8" | "utf-16le" | "utf-16be" | "windows-1252" | "iso-8859-1";
+
+/** The encodings a person may choose for a file, in the order offered, with their names. */
+export const ENCODING_NAMES: Record<TextEncoding, string> = {
+  "utf-8": "UTF-8",
+  "windows-1252": "Windows-1252",
+  "iso-8859-1": "ISO-8859-1",
+  "utf-16le": "UTF-16 LE",
+  "utf-16be": "UTF-16 BE",
+};
+
+export function isTextEncoding(value: unknown): value is TextEncoding {
+  return typeof value === "string" && Object.hasOwn(ENCODING_NAMES, value);
+}
 
 /** How many bytes `openTextStream` reads before choosing an encoding, when none is given. */
 export const SNIFF_BYTES = 1024 * 1024;

@@ -164,6 +164,24 @@ export async function saveOptionsAndPreview(db: Db, actor: Actor, importId: numb
   });
 }
 
+/**
+ * Reads a draft with another encoding (null: Automatic): its header, samples and delimiter as read that way, and
+ * the mapping (kept when the columns are the same). Returns null when the import is no longer a draft.
+ */
+export async function setDraftEncoding(
+  db: Db,
+  accountId: number,
+  importId: number,
+  input: Pick<ImportRow, "encodingChoice" | "encoding" | "delimiter" | "header" | "samples" | "mapping">,
+): Promise<ImportRow | null> {
+  const [row] = await db
+    .update(importsTable)
+    .set({ ...input, updatedAt: sql`now()` })
+    .where(and(eq(importsTable.accountId, accountId), eq(importsTable.id, importId), sql`${importsTable.jobId} is null`))
+    .returning();
+  return row ?? null;
+}
+
 /** Sets the options of a draft without a preview (the API starts at once). */
 export async function saveOptions(db: Db, accountId: number, importId: number, options: ImportOptions): Promise<void> {
   await db

@@ -6,8 +6,10 @@ import { NewImportPage, PastePreview, type PastePreviewProps } from "../../views
 import { ImportPage, ImportPanel, type MappingErrors, type MappingValues } from "../../views/imports/show";
 import { deleteFile } from "../files/store";
 import { cancelJob, retryJob } from "../jobs/queue";
+import { redirectWithNotice, takeFlash } from "../flash";
 import { pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import { errorReportResponse, uploadExpiry, uploadRequest } from "./api";
+import { ENCODING_NAMES, isTextEncoding, type TextEncoding } from "./decode";
 import { mapHeaders, type ColumnTarget } from "./headers";
 import { checkMapping, parseTarget, targetLabel } from "./mapping";
 import { previewCsv } from "./parse";
@@ -23,6 +25,7 @@ import {
   listSegmentChoices,
   saveOptionsAndPreview,
   SegmentNameTakenError,
+  setDraftEncoding,
   startImport,
   type ImportOptions,
   type ImportView,
@@ -60,7 +63,7 @@ async function renderImport(c: Context<AppEnv>, view: ImportView, options: { edi
   const segments = editing ? await listSegmentChoices(db, user.accountId) : [];
   return pageOrFragment(
     c,
-    () => <ImportPage user={user} view={view} segments={segments} customFields={customFields} editing={editing} values={options.values ?? valuesOf(view)} errors={options.errors} />,
+    async () => <ImportPage user={user} view={view} segments={segments} customFields={customFields} editing={editing} values={options.values ?? valuesOf(view)} errors={options.errors} notice={await takeFlash(c)} />,
     () => <ImportPanel view={view} customFields={customFields} errors={options.errors} />,
     options.status ?? 200,
   );
@@ -155,6 +158,45 @@ export const importRoutes = new Hono<AppEnv>()
     }
     await saveOptionsAndPreview(db, c.get("actor"), view.import.id, options);
     return c.redirect(`/imports/${view.import.id}`, 303);
+  })
+  .post("/:id/encoding", async (c) => {
+    const db = c.get("db");
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const view = id ? await getImportView(db, user.accountId, id) : null;
+    if (!view) return c.html(<NotFoundPage user={user} />, 404);
+    const imp = view.import;
+    if (imp.jobId !== null) return c.redirect(`/imports/${imp.id}`, 303);
+    const form = (await c.req.parseBody()) as Record<string, string>;
+    const editing = form.edit === "1" || view.preview === null;
+    const value = form.encoding ?? "";
+    const choice = value === "auto" ? null : isTextEncoding(value) ? value : undefined;
+    if (choice === undefined) return renderImport(c, view, { editing, errors: { encoding: "Choose an encoding from the list." }, status: 422 });
+    let head;
+    try {
+      head = await inspectStoredFile(db, user.accountId, imp.fileId, { encoding: choice ?? undefined });
+    } catch (e) {
+      if (!(e instanceof UploadError)) throw e;
+      const name = choice ? ENCODING_NAMES[choice] : "detected automatically";
+      return renderImport(c, view, { editing, errors: { encoding: `Read as ${name}: ${e.message}` }, status: 422 });
+    }
+    const sameColumns = head.header.length === imp.header.length && head.header.every((h, i) => h === imp.header[i]);
+    const mapping = sameColumns ? imp.mapping : mapHeaders(head.header, await listCustomFieldRefs(db, user.accountId));
+    const draft = await setDraftEncoding(db, user.accountId, imp.id, { encodingChoice: choice, ...head, mapping });
+    if (!draft) return c.redirect(`/imports/${imp.id}`, 303);
+    // A previewed draft whose columns read the same is previewed again; otherwise the mapping is checked first.
+    if (!editing && sameColumns) {
+      await saveOptionsAndPreview(db, c.get("actor"), imp.id, {
+        mapping: draft.mapping,
+        overwrite: draft.overwrite,
+        segmentId: draft.segmentId,
+        segmentName: draft.segmentName,
+        newSegmentName: draft.newSegmentName,
+      });
+      return c.redirect(`/imports/${imp.id}`, 303);
+    }
+    const read = `The file is now read as ${ENCODING_NAMES[draft.encoding as TextEncoding] ?? draft.encoding}${choice ? "" : " (detected automatically)"}.`;
+    return redirectWithNotice(c, view.preview ? `/imports/${imp.id}?edit=1` : `/imports/${imp.id}`, sameColumns ? read : { text: `${read} Its columns read differently: check the mapping.`, tone: "warning" });
   })
   .post("/:id/start", async (c) => {
     const db = c.get("db");

@@ -11,7 +11,7 @@ import { createFile, createFileWriter, getFile, openFileStream } from "../files/
 import { completeJob } from "../jobs/queue";
 import { JobError, yieldingEach, yieldToLoop, type JobContext, type JobHandler } from "../jobs/worker";
 import { addContactsToSegment } from "../segments/membership";
-import { scanEncoding, type TextEncoding } from "./decode";
+import { isTextEncoding, scanEncoding, type TextEncoding } from "./decode";
 import type { Delimiter } from "./dialect";
 import type { ColumnTarget } from "./headers";
 import { openCsvStream, type CsvRecord } from "./parse";
@@ -266,8 +266,12 @@ async function upsertRows(exec: Db, imp: ImportRow, t: Tables): Promise<{ create
   return { created: Number(row?.created ?? 0), updated: Number(row?.updated ?? 0) };
 }
 
-/** The encoding the whole file is in: a BOM from the head is final; otherwise one pass checks every byte is UTF-8. */
+/**
+ * The encoding the whole file is read with: the one the person chose; else a BOM from the head is final; otherwise
+ * one pass checks every byte is UTF-8.
+ */
 async function fileEncoding(ctx: JobContext, imp: ImportRow): Promise<TextEncoding> {
+  if (isTextEncoding(imp.encodingChoice)) return imp.encodingChoice;
   if (imp.encoding === "utf-16le" || imp.encoding === "utf-16be") return imp.encoding;
   return scanEncoding(yieldingEach(await openUpload(ctx, imp)));
 }

@@ -200,14 +200,15 @@ export interface FileHead {
 }
 
 /**
- * Reads the start of a stored CSV: encoding (from its first MiB; the job re-checks the whole file), delimiter,
+ * Reads the start of a stored CSV: encoding (the one given, or detected from its first MiB, which the job re-checks
+ * over the whole file), delimiter,
  * header and a few sample rows. Throws UploadError when the file has no header row.
  */
-export async function inspectStoredFile(db: Db, accountId: number, fileId: number): Promise<FileHead> {
+export async function inspectStoredFile(db: Db, accountId: number, fileId: number, options: { encoding?: TextEncoding } = {}): Promise<FileHead> {
   await refuseBinary(db, accountId, fileId);
   const stream = readFileStream(db, accountId, fileId);
   try {
-    const csv = await openCsvStream(stream);
+    const csv = await openCsvStream(stream, { encoding: options.encoding });
     if (!csv.header || csv.header.error || csv.header.fields.every((f) => f.trim() === "")) {
       throw new UploadError("The file has no header row: its first line must name the columns.");
     }

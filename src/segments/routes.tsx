@@ -9,6 +9,7 @@ import { DeleteSegmentPage, SegmentPage } from "../../views/segments/page";
 import { fieldErrors } from "../auth/routes";
 import { safeNextPath } from "../safe-path";
 import { listContacts, normaliseQuery } from "../contacts/queries";
+import { redirectWithNotice, takeFlash } from "../flash";
 import { hasRole, pageOrFragment, parseId, requireRole, type Actor, type AppEnv } from "../web";
 import { listMembershipEvents } from "./history";
 import { addEmailsToSegment } from "./members-by-email";
@@ -18,10 +19,6 @@ import { segmentInputSchema } from "./validate";
 
 export function sourceOf(actor: Actor): MembershipSource {
   return { type: actor.sourceType, id: actor.sourceId, label: actor.label };
-}
-
-export function withNotice(path: string, notice: string): string {
-  return `${path}${path.includes("?") ? "&" : "?"}notice=${encodeURIComponent(notice)}`;
 }
 
 function formIds(body: Record<string, unknown>): number[] {
@@ -38,7 +35,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const segments = await listSegments(c.get("db"), user.accountId, { q });
     return pageOrFragment(
       c,
-      () => <SegmentsPage user={user} segments={segments} q={q} notice={c.req.query("notice")} />,
+      async () => <SegmentsPage user={user} segments={segments} q={q} notice={await takeFlash(c)} />,
       () => <SegmentsResults segments={segments} q={q} />,
     );
   })
@@ -53,7 +50,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     if (!parsed.success) return c.html(<NewSegmentPage user={user} values={form} errors={fieldErrors(parsed.error)} />, 422);
     try {
       const segment = await createSegment(c.get("db"), user.accountId, parsed.data);
-      return c.redirect(withNotice(`/segments/${segment.id}/contacts`, `The segment ${segment.name} was created. Add contacts to it below.`), 303);
+      return redirectWithNotice(c, `/segments/${segment.id}/contacts`, `The segment ${segment.name} was created. Add contacts to it below.`);
     } catch (e) {
       if (e instanceof SegmentNameTakenError) return c.html(<NewSegmentPage user={user} values={form} errors={{ name: `${e.message} Choose another name.` }} />, 422);
       throw e;
@@ -65,7 +62,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const segment = id ? await getSegment(c.get("db"), user.accountId, id) : null;
     if (!segment) return c.html(<NotFoundPage user={user} />, 404);
     const history = await listMembershipEvents(c.get("db"), user.accountId, { segmentId: segment.id }, { cursor: c.req.query("history"), limit: 20 });
-    return c.html(<SegmentPage user={user} segment={segment} history={history} notice={c.req.query("notice")} />);
+    return c.html(<SegmentPage user={user} segment={segment} history={history} notice={await takeFlash(c)} />);
   })
   .post("/:id", requireRole("editor"), async (c) => {
     const user = c.get("user")!;
@@ -83,7 +80,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     try {
       const updated = await updateSegment(db, user.accountId, segment.id, parsed.data);
       if (!updated) return c.html(<NotFoundPage user={user} />, 404);
-      return c.redirect(withNotice(`/segments/${segment.id}`, "Saved."), 303);
+      return redirectWithNotice(c, `/segments/${segment.id}`, "Saved.");
     } catch (e) {
       if (e instanceof SegmentNameTakenError) return rerender({ name: `${e.message} Choose another name.` });
       throw e;
@@ -102,7 +99,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const deleted = id ? await deleteSegment(c.get("db"), user.accountId, id, sourceOf(c.get("actor"))) : null;
     if (!deleted) return c.html(<NotFoundPage user={user} />, 404);
     const notice = `The segment ${deleted.name} was deleted; its ${plural(deleted.memberCount, "contact")} are still in Contacts.`;
-    return c.redirect(withNotice("/segments", notice), 303);
+    return redirectWithNotice(c, "/segments", notice);
   })
   .get("/:id/contacts", async (c) => {
     const user = c.get("user")!;
@@ -116,7 +113,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const props = { segment, page, q, cursor, canWrite: hasRole(user.role, "editor") };
     return pageOrFragment(
       c,
-      () => <SegmentContactsPage {...props} user={user} notice={c.req.query("notice")} />,
+      async () => <SegmentContactsPage {...props} user={user} notice={await takeFlash(c)} />,
       () => <SegmentMembersResults {...props} />,
     );
   })
@@ -141,7 +138,7 @@ export const segmentRoutes = new Hono<AppEnv>()
         : result.createdContacts > 0
           ? `${email} was not a contact yet: the contact was created and added to ${segment.name}.`
           : `${email} was added to ${segment.name}.`;
-    return c.redirect(withNotice(`/segments/${segment.id}/contacts`, notice), 303);
+    return redirectWithNotice(c, `/segments/${segment.id}/contacts`, notice);
   })
   .post("/:id/contacts/remove", requireRole("editor"), async (c) => {
     const user = c.get("user")!;
@@ -152,7 +149,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const body = await c.req.parseBody({ all: true });
     const ids = formIds(body);
     const back = safeNextPath(body.back, `/segments/${segment.id}/contacts`);
-    if (ids.length === 0) return c.redirect(withNotice(back, "Tick at least one contact to remove."), 303);
+    if (ids.length === 0) return redirectWithNotice(c, back, "Tick at least one contact to remove.");
     const { removed } = await removeContactsFromSegment(db, user.accountId, segment.id, ids, sourceOf(c.get("actor")));
-    return c.redirect(withNotice(back, `${plural(removed, "contact")} removed from ${segment.name}.`), 303);
+    return redirectWithNotice(c, back, `${plural(removed, "contact")} removed from ${segment.name}.`);
   });

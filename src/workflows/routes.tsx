@@ -7,6 +7,7 @@ import { NewWorkflowPage, WorkflowsPage } from "../../views/workflows/list";
 import { ActionNode, ActionNodes, ConditionNode, ConditionNodes, HomeNode, TriggerNode } from "../../views/workflows/nodes";
 import { EditorPartials, WorkflowPage } from "../../views/workflows/page";
 import type { WorkflowDraft } from "../db/schema";
+import { redirectWithNotice, takeFlash, type Notice } from "../flash";
 import { isFragmentRequest, parseId, requireRole, type AppEnv } from "../web";
 import { isConditionOperator } from "./conditions";
 import { actionErrors, blankAction, blankCondition, conditionErrors, hasUnsavedChanges, triggerErrors, type NodeErrors } from "./draft";
@@ -48,7 +49,7 @@ async function form(c: Ctx): Promise<Record<string, string>> {
 }
 
 /** The whole editor page, for plain form posts that failed validation (htmx gets the node alone). */
-async function renderPage(c: Ctx, workflow: WorkflowRow, extra: { notice?: string; problems?: string[]; nodeErrors?: Record<string, NodeErrors> } = {}, status: 200 | 422 = 200) {
+async function renderPage(c: Ctx, workflow: WorkflowRow, extra: { notice?: Notice | null; problems?: string[]; nodeErrors?: Record<string, NodeErrors> } = {}, status: 200 | 422 = 200) {
   const db = c.get("db");
   const accountId = c.get("actor").accountId;
   const [segments, errors, changes] = await Promise.all([
@@ -82,14 +83,14 @@ async function saveDraft(c: Ctx, workflow: WorkflowRow, draft: WorkflowDraft): P
 }
 
 function backWith(c: Ctx, id: number, notice: string) {
-  return c.redirect(`/workflows/${id}?notice=${encodeURIComponent(notice)}`, 303);
+  return redirectWithNotice(c, `/workflows/${id}`, notice);
 }
 
 export const workflowRoutes = new Hono<AppEnv>()
   .use(requireRole("editor"))
   .get("/", async (c) => {
     const workflows = await listWorkflows(c.get("db"), c.get("actor").accountId);
-    return c.html(<WorkflowsPage user={c.get("user")!} workflows={workflows} notice={c.req.query("notice")} />);
+    return c.html(<WorkflowsPage user={c.get("user")!} workflows={workflows} notice={await takeFlash(c)} />);
   })
   .get("/new", (c) => c.html(<NewWorkflowPage user={c.get("user")!} />))
   .post("/", async (c) => {
@@ -108,7 +109,7 @@ export const workflowRoutes = new Hono<AppEnv>()
   .get("/:id", async (c) => {
     const workflow = await loadWorkflow(c);
     if (!workflow) return notFound(c);
-    return renderPage(c, workflow, { notice: c.req.query("notice") });
+    return renderPage(c, workflow, { notice: await takeFlash(c) });
   })
   .post("/:id/home", async (c) => {
     const workflow = await loadWorkflow(c);
@@ -237,5 +238,5 @@ export const workflowRoutes = new Hono<AppEnv>()
     const workflow = await loadWorkflow(c);
     if (!workflow) return notFound(c);
     await deleteWorkflow(c.get("db"), c.get("actor").accountId, workflow.id);
-    return c.redirect(`/workflows?notice=${encodeURIComponent(`Workflow "${workflow.name}" was deleted.`)}`, 303);
+    return redirectWithNotice(c, "/workflows", `Workflow "${workflow.name}" was deleted.`);
   });

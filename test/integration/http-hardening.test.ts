@@ -125,3 +125,19 @@ describe("the error log", () => {
     assert.doesNotMatch(lines, /ada\.secret|Adelheid/, "never the values");
   });
 });
+
+describe("favicon", () => {
+  test("every page links the SVG favicon, which is served, and /favicon.ico leads to it", async () => {
+    for (const [cookie, path] of [[null, "/sign-in"], [a.adminCookie, "/contacts"], [a.adminCookie, "/no-such-page"]] as const) {
+      const html = await (await t.browser(cookie, path)).text();
+      assert.match(html, /<link rel="icon" href="\/public\/favicon.svg" type="image\/svg\+xml"\/?>/, path);
+    }
+    const icon = await t.browser(null, "/public/favicon.svg");
+    assert.equal(icon.status, 200);
+    assert.match(icon.headers.get("content-type")!, /^image\/svg\+xml/);
+    assert.match(await icon.text(), /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const legacy = await t.browser(null, "/favicon.ico");
+    assert.equal(legacy.status, 301);
+    assert.equal(legacy.headers.get("location"), "/public/favicon.svg");
+  });
+});

@@ -4,6 +4,7 @@ import { createAccountWithAdmin, createUser } from "../../src/auth/accounts";
 import { createApiKey } from "../../src/auth/api-keys";
 import { createSession, generateSessionToken, SESSION_COOKIE } from "../../src/auth/session";
 import { parseConfig } from "../../src/config";
+import { FLASH_COOKIE } from "../../src/flash";
 import type { Role } from "../../src/db/schema";
 import { drainJobs } from "../../src/jobs/worker";
 import { createTestDatabase, type TestDatabase } from "./db";
@@ -72,6 +73,14 @@ export async function createTestApp(env: Record<string, string> = {}) {
       const method = init.method ?? (init.form ? "POST" : "GET");
       if (method !== "GET" && !headers.Origin) headers.Origin = ORIGIN;
       return app.request(`${ORIGIN}${path}`, { method, headers, body });
+    },
+    /** After a form's redirect: follows it as the browser would, with the flash cookie it set, and returns the toasts' text. */
+    async noticeAfter(cookie: string, res: Response): Promise<string> {
+      const flash = res.headers.getSetCookie().find((line) => line.startsWith(`${FLASH_COOKIE}=`));
+      if (!flash) return "";
+      const page = await this.browser(`${cookie}; ${flash.split(";")[0]}`, res.headers.get("location")!);
+      const html = await page.text();
+      return [...html.matchAll(/<div class="notice toast[^"]*" role="status"[^>]*><p>(.*?)<\/p>/gs)].map((m) => m[1]!).join("\n");
     },
     /** An API request with a Bearer key and an optional JSON body. */
     api(key: string | null, path: string, init: { method?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {}) {

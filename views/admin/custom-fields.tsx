@@ -4,15 +4,15 @@ import { CUSTOM_FIELD_TYPES } from "../../src/db/schema";
 import type { FieldErrors } from "../auth/pages";
 import { Field } from "../components/field";
 import { Layout } from "../layout";
+import type { Notice } from "../../src/flash";
 
-export function CustomFieldsPage({ user, fields, values = {}, errors = {}, notice }: { user: SessionUser; fields: CustomFieldDef[]; values?: Record<string, string>; errors?: FieldErrors; notice?: string }) {
+export function CustomFieldsPage({ user, fields, values = {}, errors = {}, notice }: { user: SessionUser; fields: CustomFieldDef[]; values?: Record<string, string>; errors?: FieldErrors; notice?: Notice | null }) {
   return (
-    <Layout title="Custom fields" user={user} section="admin">
+    <Layout title="Custom fields" user={user} section="admin" notice={notice}>
       <div class="page-head">
         <h1>Custom fields</h1>
       </div>
       <p class="muted">Fields every contact can have besides email, names and phone. Imports and the API address them by key.</p>
-      {notice && <p class="notice" role="status">{notice}</p>}
       {fields.length === 0 ? (
         <p class="empty-state">No custom fields yet.</p>
       ) : (

@@ -3,6 +3,7 @@ import { ROLES, type Role } from "../../src/db/schema";
 import { Layout } from "../layout";
 import { Field } from "../components/field";
 import type { FieldErrors } from "../auth/pages";
+import type { Notice } from "../../src/flash";
 
 export interface UserRow {
   id: number;
@@ -19,13 +20,12 @@ const ROLE_HELP: Record<Role, string> = {
   viewer: "read-only contacts and segments",
 };
 
-export function UsersPage({ user, users, values = {}, errors = {}, notice }: { user: SessionUser; users: UserRow[]; values?: Record<string, string>; errors?: FieldErrors; notice?: string }) {
+export function UsersPage({ user, users, values = {}, errors = {}, notice }: { user: SessionUser; users: UserRow[]; values?: Record<string, string>; errors?: FieldErrors; notice?: Notice | null }) {
   return (
-    <Layout title="Users" user={user} section="admin">
+    <Layout title="Users" user={user} section="admin" notice={notice}>
       <div class="page-head">
         <h1>Users</h1>
       </div>
-      {notice && <p class="notice" role="status">{notice}</p>}
       <div class="table-wrap">
         <table>
           <thead>

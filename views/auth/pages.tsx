@@ -1,6 +1,7 @@
 import type { SessionUser } from "../../src/auth/session";
 import { Layout } from "../layout";
 import { Field } from "../components/field";
+import type { Notice } from "../../src/flash";
 
 export type FieldErrors = Record<string, string | undefined>;
 
@@ -25,14 +26,13 @@ export function SetupPage({ values = {}, errors = {} }: { values?: Record<string
   );
 }
 
-export function SignInPage({ email = "", next = "", error, notice }: { email?: string; next?: string; error?: string; notice?: string }) {
+export function SignInPage({ email = "", next = "", error, notice }: { email?: string; next?: string; error?: string; notice?: Notice | null }) {
   return (
-    <Layout title="Sign in">
+    <Layout title="Sign in" notice={notice}>
       <article class="auth-card">
         <header>
           <h1>Sign in</h1>
         </header>
-        {notice && <p class="notice" role="status">{notice}</p>}
         {error && <p class="notice error" role="alert">{error}</p>}
         <form method="post" action="/sign-in">
           <input type="hidden" name="next" value={next} />

@@ -5,6 +5,9 @@ import { hasRole } from "../../src/web";
 import { ContactsTable, Pager } from "../components/contacts-table";
 import { formatCount, queryString } from "../components/format";
 import { Layout } from "../layout";
+import type { Notice } from "../../src/flash";
+import type { StartSteps } from "../../src/start/checklist";
+import { StartChecklist } from "../components/start-checklist";
 
 export interface ContactsListProps {
   page: ContactPage;
@@ -18,10 +21,10 @@ export interface ContactsListProps {
 }
 
 /** Contacts > See all: search and segment filter (htmx swaps only the results), bulk segment changes. */
-export function ContactsPage(props: ContactsListProps & { user: SessionUser; notice?: string }) {
+export function ContactsPage(props: ContactsListProps & { user: SessionUser; notice?: Notice | null; start?: StartSteps | null }) {
   const { user, q, segmentId, segments } = props;
   return (
-    <Layout title="Contacts" user={user} section="contacts">
+    <Layout title="Contacts" user={user} section="contacts" notice={props.notice}>
       <div class="page-head">
         <h1>Contacts</h1>
         {hasRole(user.role, "editor") && (
@@ -32,7 +35,7 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
           </div>
         )}
       </div>
-      {props.notice && <p class="notice" role="status">{props.notice}</p>}
+      {props.start && <StartChecklist steps={props.start} />}
       <form method="get" action="/contacts" class="toolbar" role="search"
         hx-get="/contacts" hx-target="#contacts-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger="submit, input delay:300ms, change">
         <label for="contacts-q">
@@ -91,7 +94,7 @@ export function ContactsResults({ page, q, segmentId, cursor, segments, canWrite
         rows={page.rows}
         selectForm={canWrite && segments.length > 0 ? formId : undefined}
         showMembership={Boolean(segmentId)}
-        empty={q || segmentId ? "No contact matches this search and filter." : "No contacts yet. Add one, or import a file."}
+        empty={q || segmentId ? "No contact matches this search and filter." : <NoContactsYet canWrite={canWrite} />}
       />
       <Pager href={href} nextCursor={page.nextCursor} onFirstPage={!cursor} target="#contacts-results" shown={page.rows.length} />
     </section>
@@ -100,4 +103,14 @@ export function ContactsResults({ page, q, segmentId, cursor, segments, canWrite
 
 export function MatchingCount({ n }: { n: number }) {
   return <span data-testid="matching-count">Select all {formatCount(n)} matching</span>;
+}
+
+function NoContactsYet({ canWrite }: { canWrite: boolean }) {
+  if (!canWrite) return <>No contacts yet.</>;
+  return (
+    <>
+      No contacts yet. <a href="/imports/new">Import a CSV file</a>, <a href="/contacts/new">add one by hand</a>, or let your
+      shop send them with an <a href="/admin/api-keys">API key</a>.
+    </>
+  );
 }

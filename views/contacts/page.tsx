@@ -12,6 +12,7 @@ import type { RecentEvent } from "../../src/events/queries";
 import { SourceText } from "../components/source";
 import { Layout } from "../layout";
 import { ContactFields } from "./form";
+import type { Notice } from "../../src/flash";
 
 /** A contact's values as the edit form shows them (custom values keyed "custom.<key>"). */
 export function contactFormValues(contact: ContactRow): Record<string, string> {
@@ -41,7 +42,7 @@ export function ContactPage(props: {
   recentEvents: RecentEvent[];
   values?: Record<string, string>;
   errors?: FieldErrors;
-  notice?: string;
+  notice?: Notice | null;
 }) {
   const { user, contact, customFields, memberships, history, errors = {} } = props;
   const canWrite = hasRole(user.role, "editor");
@@ -50,7 +51,7 @@ export function ContactPage(props: {
   const addable = props.segments.filter((s) => !inSegments.has(s.id));
   const name = [contact.firstName, contact.lastName].filter(Boolean).join(" ");
   return (
-    <Layout title={contact.email} user={user} section="contacts">
+    <Layout title={contact.email} user={user} section="contacts" notice={props.notice}>
       <nav aria-label="breadcrumb">
         <ul>
           <li><a href="/contacts">Contacts</a></li>
@@ -68,7 +69,6 @@ export function ContactPage(props: {
           </div>
         )}
       </div>
-      {props.notice && <p class="notice" role="status">{props.notice}</p>}
       <div class="contact-columns">
         <article>
           <header><h2>Fields</h2></header>

@@ -2,6 +2,7 @@ import type { SessionUser } from "../../src/auth/session";
 import type { ExportView } from "../../src/exports/queries";
 import { Layout } from "../layout";
 import { FORMAT_LABELS, formatBytes, formatCount, formatWhen } from "./common";
+import type { Notice } from "../../src/flash";
 
 export interface ExportListProps {
   exports: ExportView[];
@@ -10,16 +11,15 @@ export interface ExportListProps {
   before: number | null;
 }
 
-export function ExportListPage({ user, notice, ...list }: ExportListProps & { user: SessionUser; notice?: string }) {
+export function ExportListPage({ user, notice, ...list }: ExportListProps & { user: SessionUser; notice?: Notice | null }) {
   return (
-    <Layout title="Exports" user={user} section="exports">
+    <Layout title="Exports" user={user} section="exports" notice={notice}>
       <div class="page-head">
         <h1>Exports</h1>
         <div class="buttons">
           <a href="/exports/new" role="button">New export</a>
         </div>
       </div>
-      {notice && <p class="notice" role="status">{notice}</p>}
       <ExportList {...list} />
     </Layout>
   );

@@ -3,6 +3,8 @@ import type { CustomFieldRef } from "../../src/imports/headers";
 import { BUILTIN_TARGETS, targetLabel } from "../../src/imports/mapping";
 import { importStatus, jobCounts, type ImportView } from "../../src/imports/queries";
 import type { ColumnTarget } from "../../src/imports/headers";
+import { ENCODING_NAMES, isTextEncoding, type TextEncoding } from "../../src/imports/decode";
+import type { Notice } from "../../src/flash";
 import { Layout } from "../layout";
 import { DELIMITER_NAMES, formatBytes, formatCount, formatWhen, OutcomeTable } from "./parts";
 
@@ -15,6 +17,7 @@ export interface MappingValues {
 }
 
 export interface MappingErrors {
+  encoding?: string;
   mapping?: string;
   segment?: string;
   start?: string;
@@ -29,6 +32,7 @@ export interface ImportPageProps {
   editing: boolean;
   values: MappingValues;
   errors?: MappingErrors;
+  notice?: Notice | null;
 }
 
 const STEP_NAMES = ["Choose a file", "Map columns", "Options", "Preview", "Import"];
@@ -50,7 +54,7 @@ export function ImportPage(props: ImportPageProps) {
   const status = importStatus(view.job);
   const step = status !== "draft" ? 4 : editing ? 1 : 3;
   return (
-    <Layout title={`Import #${imp.id}`} user={user} section="imports">
+    <Layout title={`Import #${imp.id}`} user={user} section="imports" notice={props.notice}>
       <div class="page-head">
         <div>
           <h1>Import #{imp.id}</h1>
@@ -64,7 +68,14 @@ export function ImportPage(props: ImportPageProps) {
         </div>
       </div>
       <Steps current={step} />
-      {editing && status === "draft" ? <MappingForm {...props} /> : <ImportPanel view={view} customFields={props.customFields} errors={props.errors} />}
+      {editing && status === "draft" ? (
+        <>
+          <EncodingForm view={view} editing error={props.errors?.encoding} />
+          <MappingForm {...props} />
+        </>
+      ) : (
+        <ImportPanel view={view} customFields={props.customFields} errors={props.errors} />
+      )}
     </Layout>
   );
 }
@@ -92,7 +103,7 @@ export function MappingForm({ view, segments, customFields, values, errors = {} 
       <section>
         <h2>Map columns</h2>
         <p class="muted">
-          Roster read {imp.header.length} columns ({imp.encoding}, separated by {DELIMITER_NAMES[imp.delimiter] ?? imp.delimiter}) and matched them by
+          Roster read {imp.header.length} columns (separated by {DELIMITER_NAMES[imp.delimiter] ?? imp.delimiter}) and matched them by
           name. Choose what each column holds; one must be the email address.
         </p>
         {errors.mapping && <p class="notice error" role="alert" id="mapping-error">{errors.mapping}</p>}
@@ -155,6 +166,40 @@ export function MappingForm({ view, segments, customFields, values, errors = {} 
   );
 }
 
+function encodingName(value: unknown): string {
+  return isTextEncoding(value) ? ENCODING_NAMES[value] : String(value ?? "");
+}
+
+/**
+ * Which encoding the file is read with (the one chosen, or the one detected) and a way to choose another: on the
+ * mapping step, and on the preview, which then runs again with it.
+ */
+export function EncodingForm({ view, editing, error }: { view: ImportView; editing: boolean; error?: string }) {
+  const imp = view.import;
+  const choice = isTextEncoding(imp.encodingChoice) ? imp.encodingChoice : null;
+  const previewed = view.preview?.status === "completed" ? (view.preview.result as { encoding?: TextEncoding } | null)?.encoding : undefined;
+  const used = choice ?? previewed ?? imp.encoding;
+  return (
+    <form method="post" action={`/imports/${imp.id}/encoding`} class="encoding-form">
+      <input type="hidden" name="edit" value={editing ? "1" : "0"} />
+      <p>
+        Read as <strong data-testid="encoding-used">{encodingName(used)}</strong>{" "}
+        <span class="muted">{choice ? "(as you chose)" : "(detected automatically)"}</span>. If letters look wrong (Ã© where
+        é should be), choose the file's encoding.
+      </p>
+      <label for="encoding-choice">File encoding</label>
+      <div role="group">
+        <select id="encoding-choice" name="encoding" aria-invalid={error ? "true" : undefined} aria-describedby={error ? "encoding-error" : undefined}>
+          <option value="auto" selected={!choice}>Automatic</option>
+          {Object.entries(ENCODING_NAMES).map(([value, name]) => <option value={value} selected={choice === value}>{name}</option>)}
+        </select>
+        <button type="submit" class="secondary">{editing ? "Read again" : "Preview again"}</button>
+      </div>
+      {error && <small id="encoding-error" class="field-error">{error}</small>}
+    </form>
+  );
+}
+
 function Progress({ done, total, label }: { done: number; total: number | null; label: string }) {
   const pct = total ? Math.min(100, Math.round((done / total) * 100)) : null;
   return (
@@ -207,7 +252,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
   const preview = view.preview;
   const running = status === "queued" || status === "running" || (status === "draft" && (preview?.status === "queued" || preview?.status === "running"));
   const poll = running ? { "hx-get": `/imports/${imp.id}`, "hx-trigger": "load delay:1s", "hx-swap": "outerHTML" } : {};
-  const counts = jobCounts(status === "draft" ? preview : view.job) as ReturnType<typeof jobCounts> & { phase?: string; problems?: { line: number; reason: string }[] };
+  const counts = jobCounts(status === "draft" ? preview : view.job) as ReturnType<typeof jobCounts> & { phase?: string; encoding?: string; problems?: { line: number; reason: string }[] };
   const segmentName = imp.segmentName ?? imp.newSegmentName;
   return (
     <section id="import-panel" aria-live="polite" {...poll}>
@@ -222,6 +267,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
       {status === "draft" && preview?.status === "completed" && (
         <article>
           <header><h2>Preview</h2></header>
+          <EncodingForm view={view} editing={false} error={errors.encoding} />
           <p>If you start the import now:</p>
           <OutcomeTable counts={counts} planned segmentName={segmentName} />
           <Problems problems={counts.problems} />
@@ -251,6 +297,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
       {status === "completed" && (
         <article>
           <header><h2>Imported <span class="badge completed">completed</span></h2></header>
+          {counts.encoding && <p class="muted">Read as {encodingName(counts.encoding)}{imp.encodingChoice ? " (as chosen)" : " (detected automatically)"}.</p>}
           <OutcomeTable counts={counts} planned={false} segmentName={segmentName} />
           <Problems problems={counts.problems} />
           <footer class="form-actions">

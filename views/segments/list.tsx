@@ -3,11 +3,12 @@ import type { Segment } from "../../src/segments/queries";
 import { hasRole } from "../../src/web";
 import { formatCount, formatDateTime } from "../components/format";
 import { Layout } from "../layout";
+import type { Notice } from "../../src/flash";
 
 /** Contacts > Segments: search box and the segments table; the search swaps only the table. */
-export function SegmentsPage({ user, segments, q, notice }: { user: SessionUser; segments: Segment[]; q: string; notice?: string }) {
+export function SegmentsPage({ user, segments, q, notice }: { user: SessionUser; segments: Segment[]; q: string; notice?: Notice | null }) {
   return (
-    <Layout title="Segments" user={user} section="contacts">
+    <Layout title="Segments" user={user} section="contacts" notice={notice}>
       <div class="page-head">
         <h1>Segments</h1>
         {hasRole(user.role, "editor") && (
@@ -16,7 +17,6 @@ export function SegmentsPage({ user, segments, q, notice }: { user: SessionUser;
           </div>
         )}
       </div>
-      {notice && <p class="notice" role="status">{notice}</p>}
       <form method="get" action="/segments" class="toolbar" role="search" hx-get="/segments" hx-target="#segments-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger="submit, input delay:300ms">
         <label for="segments-q">
           Search segments
@@ -33,7 +33,16 @@ export function SegmentsResults({ segments, q }: { segments: Segment[]; q: strin
   return (
     <section id="segments-results" aria-live="polite">
       {segments.length === 0 ? (
-        <p class="empty-state">{q ? `No segment matches "${q}".` : "No segments yet. Create one to start grouping contacts."}</p>
+        <p class="empty-state">
+          {q ? (
+            `No segment matches "${q}".`
+          ) : (
+            <>
+              No segments yet. <a href="/segments/new">Create a segment</a> to start grouping contacts, or{" "}
+              <a href="/imports/new">import a file</a> into a new one.
+            </>
+          )}
+        </p>
       ) : (
         <div class="table-wrap">
           <table>

@@ -6,6 +6,7 @@ import { ContactsTable, Pager } from "../components/contacts-table";
 import { queryString } from "../components/format";
 import { Layout } from "../layout";
 import { SegmentHead } from "./page";
+import type { Notice } from "../../src/flash";
 
 export interface MembersProps {
   segment: Segment;
@@ -16,12 +17,11 @@ export interface MembersProps {
 }
 
 /** A segment's contacts: add one by email, search within members, remove one or a selection. */
-export function SegmentContactsPage(props: MembersProps & { user: SessionUser; notice?: string; error?: string; email?: string }) {
+export function SegmentContactsPage(props: MembersProps & { user: SessionUser; notice?: Notice | null; error?: string; email?: string }) {
   const { segment, user, q } = props;
   return (
-    <Layout title={`${segment.name}: contacts`} user={user} section="contacts">
+    <Layout title={`${segment.name}: contacts`} user={user} section="contacts" notice={props.notice}>
       <SegmentHead segment={segment} current="contacts" />
-      {props.notice && <p class="notice" role="status">{props.notice}</p>}
       {hasRole(user.role, "editor") && (
         <form method="post" action={`/segments/${segment.id}/contacts`} class="toolbar add-contact">
           <label for="add-email">

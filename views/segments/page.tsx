@@ -7,6 +7,7 @@ import { formatDateTime, plural } from "../components/format";
 import { HistoryTable } from "../components/history-table";
 import { Layout } from "../layout";
 import { SegmentFields } from "./form";
+import type { Notice } from "../../src/flash";
 
 /** Title, counts and the two views of a segment (its settings, its contacts), shared by both pages. */
 export function SegmentHead({ segment, current }: { segment: Segment; current: "edit" | "contacts" }) {
@@ -40,15 +41,14 @@ export function SegmentPage(props: {
   history: { events: MembershipEvent[]; nextCursor: string | null };
   values?: Record<string, string>;
   errors?: FieldErrors;
-  notice?: string;
+  notice?: Notice | null;
 }) {
   const { user, segment, history, errors = {} } = props;
   const values = props.values ?? { name: segment.name, description: segment.description };
   const canWrite = hasRole(user.role, "editor");
   return (
-    <Layout title={segment.name} user={user} section="contacts">
+    <Layout title={segment.name} user={user} section="contacts" notice={props.notice}>
       <SegmentHead segment={segment} current="edit" />
-      {props.notice && <p class="notice" role="status">{props.notice}</p>}
       {canWrite ? (
         <article>
           <header><h2>Segment details</h2></header>

@@ -4,15 +4,15 @@ import type { WorkflowRow } from "../../src/workflows/queries";
 import { Field } from "../components/field";
 import { Layout } from "../layout";
 import { StatusBadge, when } from "./page";
+import type { Notice } from "../../src/flash";
 
-export function WorkflowsPage({ user, workflows, notice }: { user: SessionUser; workflows: WorkflowRow[]; notice?: string }) {
+export function WorkflowsPage({ user, workflows, notice }: { user: SessionUser; workflows: WorkflowRow[]; notice?: Notice | null }) {
   return (
-    <Layout title="Workflows" user={user} section="workflows">
+    <Layout title="Workflows" user={user} section="workflows" notice={notice}>
       <div class="page-head">
         <h1>Workflows</h1>
         <div class="buttons"><a href="/workflows/new" role="button">Create new workflow</a></div>
       </div>
-      {notice && <p class="notice" role="status">{notice}</p>}
       <p class="muted">A workflow puts contacts into a static segment, or takes them out, when they do something on your site: buy, search, visit a page, submit a form, or any event you send.</p>
       <div class="table-wrap">
         <table>

@@ -4,6 +4,7 @@ import { hasUnsavedChanges, type NodeErrors } from "../../src/workflows/draft";
 import { Layout } from "../layout";
 import { Diagram, PathSuggestions } from "./diagram";
 import { ActionNodes, ConditionNodes, HomeNode, TriggerNode, type SegmentOption } from "./nodes";
+import type { Notice } from "../../src/flash";
 
 export interface WorkflowErrorRow {
   id: number;
@@ -112,7 +113,7 @@ export interface WorkflowPageProps {
   segments: SegmentOption[];
   errors: WorkflowErrorRow[];
   changes: WorkflowChange[];
-  notice?: string;
+  notice?: Notice | null;
   problems?: string[];
   nodeErrors?: Record<string, NodeErrors>;
 }
@@ -121,7 +122,7 @@ export function WorkflowPage({ user, workflow, segments, errors, changes, notice
   const id = workflow.id;
   const draft = workflow.draft;
   return (
-    <Layout title={workflow.name} user={user} section="workflows">
+    <Layout title={workflow.name} user={user} section="workflows" notice={notice}>
       <nav aria-label="breadcrumb"><ul><li><a href="/workflows">Workflows</a></li><li>{workflow.name}</li></ul></nav>
       <div class="page-head">
         <h1>{workflow.name} <StatusBadge status={workflow.status} /></h1>
@@ -134,7 +135,6 @@ export function WorkflowPage({ user, workflow, segments, errors, changes, notice
           )}
         </div>
       </div>
-      {notice && <p class="notice" role="status">{notice}</p>}
       {problems.length > 0 && (
         <div class="notice error" role="alert">
           <strong>Fix these first:</strong>
