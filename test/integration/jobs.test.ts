@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { jobsTable } from "../../src/db/schema";
 import { jobHandlers } from "../../src/jobs/handlers";
 import { cancelJob, claimNextJob, completeJob, enqueueJob, getJob, retryJob } from "../../src/jobs/queue";
@@ -43,10 +43,11 @@ test("two workers draining at once never run the same job", async () => {
 test("a job whose worker died is picked up when its lease lapses, and the dead worker cannot complete it", async () => {
   const a = await t.createAccount();
   const job = await enqueueJob(t.db, { accountId: a.accountId, kind: "test-record", params: {} });
-  const claimed = await claimNextJob(t.db, "dead-worker", ["test-record"], 50);
+  const claimed = await claimNextJob(t.db, "dead-worker", ["test-record"], 60_000);
   assert.equal(claimed!.id, job.id);
   assert.equal(await claimNextJob(t.db, "other", ["test-record"]), null, "a live lease is respected");
-  await new Promise((r) => setTimeout(r, 120));
+  // The worker dies: no heartbeat renews its lease, which lapses (moved into the past rather than waited for).
+  await t.db.update(jobsTable).set({ leaseUntil: sql`now() - interval '1 second'` }).where(eq(jobsTable.id, job.id));
   const taken = await claimNextJob(t.db, "rescuer", ["test-record"]);
   assert.equal(taken!.id, job.id);
   assert.equal(taken!.attempts, 2);
