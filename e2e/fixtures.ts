@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { freePort } from "../test/support/net";
+import { A11yWatch, describeViolations } from "./a11y";
 
 export interface RunningServer {
   baseURL: string;
@@ -164,13 +165,19 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await use(server.baseURL);
   },
   // The pages run under a Content-Security-Policy without inline script: a test fails on any violation it reports.
+  // Every document the page loads and every htmx swap is checked by axe-core at 1440 and 390 px (e2e/a11y.ts): a
+  // test fails on any accessibility violation too.
   page: async ({ page }, use) => {
     const violations: string[] = [];
     page.on("console", (message) => {
       if (message.type() === "error" && /Content Security Policy/i.test(message.text())) violations.push(message.text());
     });
+    const a11y = await A11yWatch.attach(page);
     await use(page);
     expect(violations, "Content Security Policy violations").toEqual([]);
+    const found = await a11y.violations();
+    await a11y.close();
+    expect(found, `accessibility violations (axe-core):\n${describeViolations(found)}`).toEqual([]);
   },
 });
 

@@ -43,3 +43,38 @@ document.addEventListener("focusin", (event) => {
   const radio = field.form.querySelector(`input[type=radio][name="${CSS.escape(name)}"][value="${CSS.escape(value ?? "")}"]`);
   if (radio instanceof HTMLInputElement && !radio.disabled) radio.checked = true;
 });
+
+// Menus (<details class="dropdown"> in the header): Escape closes the open one and returns focus to its button;
+// ArrowDown/ArrowUp (and Home/End) move between its items, ArrowDown on the button opens it; a click or focus
+// elsewhere closes it.
+const menuItems = (menu) => [...menu.querySelectorAll("summary + ul a[href], summary + ul button:not([disabled])")];
+document.addEventListener("keydown", (event) => {
+  const menu = event.target instanceof Element ? event.target.closest("details.dropdown") : null;
+  if (!menu) return;
+  const summary = menu.querySelector("summary");
+  if (event.key === "Escape" && menu.open) {
+    event.preventDefault();
+    menu.open = false;
+    summary?.focus();
+    return;
+  }
+  if (!["ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) return;
+  const items = menuItems(menu);
+  if (items.length === 0) return;
+  event.preventDefault();
+  menu.open = true;
+  const at = items.indexOf(document.activeElement);
+  const next =
+    event.key === "Home" ? 0
+    : event.key === "End" ? items.length - 1
+    : event.key === "ArrowDown" ? (at + 1) % items.length
+    : at <= 0 ? items.length - 1 : at - 1;
+  items[next].focus();
+});
+const closeMenusOutside = (target) => {
+  for (const menu of document.querySelectorAll("details.dropdown[open]")) {
+    if (!(target instanceof Node) || !menu.contains(target)) menu.open = false;
+  }
+};
+document.addEventListener("click", (event) => closeMenusOutside(event.target));
+document.addEventListener("focusin", (event) => closeMenusOutside(event.target));

@@ -29,10 +29,11 @@ export function Layout({ title, user, section, children }: LayoutProps) {
         <script src="/public/app.js" defer></script>
       </head>
       <body>
+        <a href="#main" class="skip-link">Skip to content</a>
         <header class="container site-header">
           <Nav user={user ?? null} section={section} />
         </header>
-        <main class="container">{children}</main>
+        <main id="main" class="container" tabindex={-1}>{children}</main>
         <footer class="container site-footer">
           <small>Roster · static segments for marketing teams</small>
         </footer>
