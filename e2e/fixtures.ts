@@ -167,7 +167,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   // The pages run under a Content-Security-Policy without inline script: a test fails on any violation it reports.
   // Every document the page loads and every htmx swap is checked by axe-core at 1440 and 390 px (e2e/a11y.ts): a
   // test fails on any accessibility violation too.
-  page: async ({ page }, use) => {
+  page: async ({ page }, use, testInfo) => {
     const violations: string[] = [];
     page.on("console", (message) => {
       if (message.type() === "error" && /Content Security Policy/i.test(message.text())) violations.push(message.text());
@@ -175,6 +175,8 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     const a11y = await A11yWatch.attach(page);
     await use(page);
     expect(violations, "Content Security Policy violations").toEqual([]);
+    // The checks still queued run after the test's last step: a few seconds each on a loaded machine.
+    testInfo.setTimeout(testInfo.timeout + 180_000);
     const found = await a11y.violations();
     await a11y.close();
     expect(found, `accessibility violations (axe-core):\n${describeViolations(found)}`).toEqual([]);

@@ -36,7 +36,7 @@ async function look(page: Page, name: string) {
 }
 
 test("at 390 px every page fits the width and passes axe", async ({ browser }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(600_000);
   const server = await startServer();
   const context = await browser.newContext({ baseURL: server.baseURL, viewport: PHONE });
   const page = await context.newPage();

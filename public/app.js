@@ -34,15 +34,18 @@ document.addEventListener(
   true,
 );
 
-// `data-focus-checks="name=value"` on a field: focusing it checks the radio button of its form with that name and
-// value (typing a new segment's name chooses "A new segment").
-document.addEventListener("focusin", (event) => {
+// `data-focus-checks="name=value"` on a field: typing in it or choosing in it checks the radio button of its form
+// with that name and value (typing a new segment's name chooses "A new segment"). Not on focus: tabbing through a
+// field on the way to another must not change the choice.
+const checkRadioFor = (event) => {
   const field = event.target;
   if (!(field instanceof HTMLElement) || !field.dataset.focusChecks || !("form" in field) || !field.form) return;
   const [name, value] = field.dataset.focusChecks.split("=");
   const radio = field.form.querySelector(`input[type=radio][name="${CSS.escape(name)}"][value="${CSS.escape(value ?? "")}"]`);
   if (radio instanceof HTMLInputElement && !radio.disabled) radio.checked = true;
-});
+};
+document.addEventListener("input", checkRadioFor);
+document.addEventListener("change", checkRadioFor);
 
 // Menus (<details class="dropdown"> in the header): Escape closes the open one and returns focus to its button;
 // ArrowDown/ArrowUp (and Home/End) move between its items, ArrowDown on the button opens it; a click or focus
@@ -78,3 +81,18 @@ const closeMenusOutside = (target) => {
 };
 document.addEventListener("click", (event) => closeMenusOutside(event.target));
 document.addEventListener("focusin", (event) => closeMenusOutside(event.target));
+
+// A swap that replaces the focused control (a wizard's Next, a node's Update) would drop the focus to the page's
+// start: it goes to the first control of the element that came back with the same id instead.
+let focusHome = null;
+document.addEventListener("htmx:before:swap", () => {
+  const active = document.activeElement;
+  focusHome = active && active !== document.body ? active.closest("[id]")?.id ?? null : null;
+});
+document.addEventListener("htmx:after:settle", () => {
+  const home = focusHome && document.getElementById(focusHome);
+  focusHome = null;
+  if (!home || (document.activeElement && document.activeElement !== document.body)) return;
+  const first = home.querySelector("input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea, button:not([disabled]), a[href]");
+  (first ?? home).focus();
+});

@@ -26,10 +26,10 @@ export function ApiKeysPage({ user, keys, created, values = {}, errors = {} }: {
         <h1>API keys</h1>
       </div>
       {created && (
-        <article class="notice" role="status">
+        <div class="notice" role="status">
           <p><strong>Key "{created.name}" created.</strong> Copy it now: it is not shown again.</p>
           <p class="secret" data-testid="new-api-key">{created.key}</p>
-        </article>
+        </div>
       )}
       <p class="muted">
         Programs call the HTTP API at <code>/api/v1</code> with <code>Authorization: Bearer &lt;key&gt;</code>. A full key acts as an
