@@ -58,7 +58,16 @@ test("at 390 px every page fits the width and passes axe", async ({ browser }) =
     await page.context().clearCookies();
     await page.goto("/sign-in");
     await look(page, "sign-in");
+    await page.keyboard.press("Tab");
+    await expect(page.getByRole("link", { name: "Skip to content" })).toBeFocused();
+    if (shots) await page.screenshot({ path: `${shots}/skip-link-390.png` });
     await signIn(page, admin);
+    // The Contacts menu opened from the keyboard, its first item focused (the ring, the menu over the page).
+    await page.getByRole("group").filter({ hasText: "Contacts" }).locator("summary").focus();
+    await page.keyboard.press("ArrowDown");
+    await expect(page.getByRole("link", { name: "See all" })).toBeFocused();
+    await a11y.check();
+    if (shots) await page.screenshot({ path: `${shots}/menu-open-390.png` });
 
     for (const { name, path } of pages) {
       const res = await page.goto(path);
