@@ -78,8 +78,3 @@ export async function seedTour(page: Page, baseURL: string): Promise<TourPage[]>
     { name: "password", path: "/account/password" },
   ];
 }
-
-/** How far the page scrolls sideways, in CSS pixels (0 when it fits). */
-export async function sidewaysOverflow(page: Page): Promise<number> {
-  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-}
