@@ -47,20 +47,20 @@ const checkRadioFor = (event) => {
 document.addEventListener("input", checkRadioFor);
 document.addEventListener("change", checkRadioFor);
 
-// Menus (<details class="dropdown"> in the header): Escape closes the open one and returns focus to its button;
-// ArrowDown/ArrowUp (and Home/End) move between its items, ArrowDown on the button opens it; a click or focus
-// elsewhere closes it.
+// Menus (<details class="dropdown"> in the header): Escape closes the open one (any open <details> too) and returns
+// focus to its button; ArrowDown/ArrowUp (and Home/End) move between its items, ArrowDown on the button opens it; a
+// click or focus elsewhere closes it.
 const menuItems = (menu) => [...menu.querySelectorAll("summary + ul a[href], summary + ul button:not([disabled])")];
 document.addEventListener("keydown", (event) => {
-  const menu = event.target instanceof Element ? event.target.closest("details.dropdown") : null;
-  if (!menu) return;
-  const summary = menu.querySelector("summary");
-  if (event.key === "Escape" && menu.open) {
+  const open = event.target instanceof Element ? event.target.closest("details[open]") : null;
+  if (event.key === "Escape" && open) {
     event.preventDefault();
-    menu.open = false;
-    summary?.focus();
+    open.open = false;
+    open.querySelector("summary")?.focus();
     return;
   }
+  const menu = event.target instanceof Element ? event.target.closest("details.dropdown") : null;
+  if (!menu) return;
   if (!["ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) return;
   const items = menuItems(menu);
   if (items.length === 0) return;
