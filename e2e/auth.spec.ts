@@ -1,9 +1,11 @@
+import { describeViolations, watchA11y } from "./a11y";
 import { createApiKeyInBrowser, expect, signIn, startServer, test } from "./fixtures";
 
 test("first run: set up the account, sign out, sign in again", async ({ browser }) => {
   const server = await startServer();
   try {
     const page = await browser.newPage({ baseURL: server.baseURL });
+    const a11y = await watchA11y(page);
     await page.goto("/");
     await expect(page.getByRole("heading", { name: "Set up Roster" })).toBeVisible();
     await page.getByLabel("Company name").fill("Acme Furniture");
@@ -27,6 +29,9 @@ test("first run: set up the account, sign out, sign in again", async ({ browser 
 
     await signIn(page, { email: "ada@acme.test", password: "correct horse battery" });
     await expect(page.getByText("Ada Admin")).toBeVisible();
+    const found = await a11y.violations();
+    await a11y.close();
+    expect(found, `accessibility violations (axe-core):\n${describeViolations(found)}`).toEqual([]);
   } finally {
     await server.stop();
   }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { alive, readPidFile } from "../src/db/embedded";
 import { freePort } from "../test/support/net";
+import { A11yWatch, describeViolations } from "./a11y";
 
 export interface RunningServer {
   baseURL: string;
@@ -162,8 +163,9 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await use(server.baseURL);
   },
   // The pages run under a Content-Security-Policy without inline script: a test fails on any violation it reports,
-  // and on a favicon that does not load.
-  page: async ({ page }, use) => {
+  // and on a favicon that does not load. Every document the page loads and every htmx swap is checked by axe-core
+  // at 1440 and 390 px (e2e/a11y.ts): a test fails on any accessibility violation too.
+  page: async ({ page }, use, testInfo) => {
     const violations: string[] = [];
     page.on("console", (message) => {
       if (message.type() === "error" && /Content Security Policy/i.test(message.text())) violations.push(message.text());
@@ -172,9 +174,15 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     page.on("response", (response) => {
       if (/favicon/.test(response.url()) && response.status() >= 400) missingIcons.push(`${response.status()} ${response.url()}`);
     });
+    const a11y = await A11yWatch.attach(page);
     await use(page);
     expect(violations, "Content Security Policy violations").toEqual([]);
     expect(missingIcons, "favicon requests that failed").toEqual([]);
+    // The checks still queued run after the test's last step: a few seconds each on a loaded machine.
+    testInfo.setTimeout(testInfo.timeout + 180_000);
+    const found = await a11y.violations();
+    await a11y.close();
+    expect(found, `accessibility violations (axe-core):\n${describeViolations(found)}`).toEqual([]);
   },
 });
 

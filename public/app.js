@@ -34,14 +34,67 @@ document.addEventListener(
   true,
 );
 
-// `data-focus-checks="name=value"` on a field: focusing it checks the radio button of its form with that name and
-// value (typing a new segment's name chooses "A new segment").
-document.addEventListener("focusin", (event) => {
+// `data-focus-checks="name=value"` on a field: typing in it or choosing in it checks the radio button of its form
+// with that name and value (typing a new segment's name chooses "A new segment"). Not on focus: tabbing through a
+// field on the way to another must not change the choice.
+const checkRadioFor = (event) => {
   const field = event.target;
   if (!(field instanceof HTMLElement) || !field.dataset.focusChecks || !("form" in field) || !field.form) return;
   const [name, value] = field.dataset.focusChecks.split("=");
   const radio = field.form.querySelector(`input[type=radio][name="${CSS.escape(name)}"][value="${CSS.escape(value ?? "")}"]`);
   if (radio instanceof HTMLInputElement && !radio.disabled) radio.checked = true;
+};
+document.addEventListener("input", checkRadioFor);
+document.addEventListener("change", checkRadioFor);
+
+// Menus (<details class="dropdown"> in the header): Escape closes the open one (any open <details> too) and returns
+// focus to its button; ArrowDown/ArrowUp (and Home/End) move between its items, ArrowDown on the button opens it; a
+// click or focus elsewhere closes it.
+const menuItems = (menu) => [...menu.querySelectorAll("summary + ul a[href], summary + ul button:not([disabled])")];
+document.addEventListener("keydown", (event) => {
+  const open = event.target instanceof Element ? event.target.closest("details[open]") : null;
+  if (event.key === "Escape" && open) {
+    event.preventDefault();
+    open.open = false;
+    open.querySelector("summary")?.focus();
+    return;
+  }
+  const menu = event.target instanceof Element ? event.target.closest("details.dropdown") : null;
+  if (!menu) return;
+  if (!["ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) return;
+  const items = menuItems(menu);
+  if (items.length === 0) return;
+  event.preventDefault();
+  menu.open = true;
+  const at = items.indexOf(document.activeElement);
+  const next =
+    event.key === "Home" ? 0
+    : event.key === "End" ? items.length - 1
+    : event.key === "ArrowDown" ? (at + 1) % items.length
+    : at <= 0 ? items.length - 1 : at - 1;
+  items[next].focus();
+});
+const closeMenusOutside = (target) => {
+  for (const menu of document.querySelectorAll("details.dropdown[open]")) {
+    if (!(target instanceof Node) || !menu.contains(target)) menu.open = false;
+  }
+};
+document.addEventListener("click", (event) => closeMenusOutside(event.target));
+document.addEventListener("focusin", (event) => closeMenusOutside(event.target));
+
+// A swap that replaces the focused control (a wizard's Next, a node's Update) would drop the focus to the page's
+// start: it goes to the first control of the element that came back with the same id instead.
+let focusHome = null;
+document.addEventListener("htmx:before:swap", () => {
+  const active = document.activeElement;
+  focusHome = active && active !== document.body ? active.closest("[id]")?.id ?? null : null;
+});
+document.addEventListener("htmx:after:settle", () => {
+  const home = focusHome && document.getElementById(focusHome);
+  focusHome = null;
+  if (!home || (document.activeElement && document.activeElement !== document.body)) return;
+  const first = home.querySelector("input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea, button:not([disabled]), a[href]");
+  (first ?? home).focus();
 });
 
 // The workflow editor's node forms remember that they were edited. Save and Activate (`data-flush-nodes`) first

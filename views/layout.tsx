@@ -34,10 +34,11 @@ export function Layout({ title, user, section, notice, children }: LayoutProps) 
         <script src="/public/app.js" defer></script>
       </head>
       <body>
+        <a href="#main" class="skip-link">Skip to content</a>
         <header class="container site-header">
           <Nav user={user ?? null} section={section} />
         </header>
-        <main class="container">
+        <main id="main" class="container" tabindex={-1}>
           <ToastRegion notice={notice} />
           {children}
         </main>

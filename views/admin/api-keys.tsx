@@ -26,10 +26,10 @@ export function ApiKeysPage({ user, keys, created, values = {}, errors = {} }: {
         <h1>API keys</h1>
       </div>
       {created && (
-        <article class="notice" role="status">
+        <div class="notice" role="status">
           <p><strong>Key "{created.name}" created.</strong> Copy it now: it is not shown again.</p>
           <p class="secret" data-testid="new-api-key">{created.key}</p>
-        </article>
+        </div>
       )}
       <p class="muted">
         Programs call the HTTP API at <code>/api/v1</code> with <code>Authorization: Bearer &lt;key&gt;</code>. A full key acts as an
@@ -39,9 +39,9 @@ export function ApiKeysPage({ user, keys, created, values = {}, errors = {} }: {
         with a full key update contacts as given.
       </p>
       <div class="table-wrap">
-        <table>
+        <table class="cards">
           <thead>
-            <tr><th>Name</th><th>Key</th><th>Kind</th><th>Created</th><th>Last used</th><th>Status</th><th class="actions">Actions</th></tr>
+            <tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Kind</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col" class="actions">Actions</th></tr>
           </thead>
           <tbody>
             {keys.length === 0 && (
@@ -49,12 +49,12 @@ export function ApiKeysPage({ user, keys, created, values = {}, errors = {} }: {
             )}
             {keys.map((k) => (
               <tr>
-                <td>{k.name}</td>
-                <td><code>{k.prefix}…</code></td>
-                <td>{k.scope === "send" ? `send-only (${k.allowedOrigins.join(", ") || "any origin"})` : "full"}</td>
-                <td>{when(k.createdAt)}</td>
-                <td>{when(k.lastUsedAt)}</td>
-                <td><span class={`badge ${k.revokedAt ? "inactive" : "active"}`}>{k.revokedAt ? "revoked" : "active"}</span></td>
+                <td class="card-title">{k.name}</td>
+                <td data-label="Key"><code>{k.prefix}…</code></td>
+                <td data-label="Kind">{k.scope === "send" ? `send-only (${k.allowedOrigins.join(", ") || "any origin"})` : "full"}</td>
+                <td data-label="Created">{when(k.createdAt)}</td>
+                <td data-label="Last used">{when(k.lastUsedAt)}</td>
+                <td data-label="Status"><span class={`badge ${k.revokedAt ? "inactive" : "active"}`}>{k.revokedAt ? "revoked" : "active"}</span></td>
                 <td class="actions">
                   {!k.revokedAt && (
                     <form method="post" action={`/admin/api-keys/${k.id}/revoke`}>

@@ -17,7 +17,7 @@ export function CustomFieldsPage({ user, fields, values = {}, errors = {}, notic
         <p class="empty-state">No custom fields yet.</p>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="cards">
             <thead>
               <tr>
                 <th scope="col">Label</th>
@@ -29,9 +29,9 @@ export function CustomFieldsPage({ user, fields, values = {}, errors = {}, notic
             <tbody>
               {fields.map((f) => (
                 <tr>
-                  <td>{f.label}</td>
-                  <td><code>{f.key}</code></td>
-                  <td>{CUSTOM_FIELD_TYPE_LABELS[f.type]}</td>
+                  <td class="card-title">{f.label}</td>
+                  <td data-label="Key"><code>{f.key}</code></td>
+                  <td data-label="Type">{CUSTOM_FIELD_TYPE_LABELS[f.type]}</td>
                   <td class="actions">
                     <form method="post" action={`/admin/custom-fields/${f.id}/delete`} data-confirm={`Delete the field ${f.label}? Every contact's value for it is deleted too.`}>
                       <button type="submit" class="secondary outline" aria-label={`Delete ${f.label}`}>Delete</button>

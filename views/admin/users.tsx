@@ -27,22 +27,22 @@ export function UsersPage({ user, users, values = {}, errors = {}, notice }: { u
         <h1>Users</h1>
       </div>
       <div class="table-wrap">
-        <table>
+        <table class="cards">
           <thead>
             <tr>
-              <th>Name</th>
-              <th>Email</th>
-              <th>Role</th>
-              <th>Status</th>
-              <th class="actions">Actions</th>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">Status</th>
+              <th scope="col" class="actions">Actions</th>
             </tr>
           </thead>
           <tbody>
             {users.map((u) => (
               <tr>
-                <td>{u.name}</td>
-                <td>{u.email}</td>
-                <td>
+                <td class="card-title">{u.name}</td>
+                <td data-label="Email">{u.email}</td>
+                <td data-label="Role">
                   {u.id === user.id ? (
                     u.role
                   ) : (
@@ -57,7 +57,7 @@ export function UsersPage({ user, users, values = {}, errors = {}, notice }: { u
                     </form>
                   )}
                 </td>
-                <td><span class={`badge ${u.active ? "active" : "inactive"}`}>{u.active ? "active" : "deactivated"}</span></td>
+                <td data-label="Status"><span class={`badge ${u.active ? "active" : "inactive"}`}>{u.active ? "active" : "deactivated"}</span></td>
                 <td class="actions">
                   {u.id !== user.id && (
                     <form method="post" action={`/admin/users/${u.id}/${u.active ? "deactivate" : "activate"}`}>

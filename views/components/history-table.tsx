@@ -8,7 +8,7 @@ export function HistoryTable({ events, show, moreHref, empty }: { events: Member
   return (
     <>
       <div class="table-wrap">
-        <table class="history-table">
+        <table class="history-table cards">
           <thead>
             <tr>
               <th scope="col">When</th>
@@ -20,9 +20,9 @@ export function HistoryTable({ events, show, moreHref, empty }: { events: Member
           <tbody>
             {events.map((e) => (
               <tr>
-                <td><time datetime={e.at.toISOString()}>{formatDateTime(e.at)}</time></td>
-                <td><span class={`badge ${e.action}`}>{e.action === "added" ? "Added" : "Removed"}</span></td>
-                <td>
+                <td data-label="When"><time datetime={e.at.toISOString()}>{formatDateTime(e.at)}</time></td>
+                <td data-label="Change"><span class={`badge ${e.action}`}>{e.action === "added" ? "Added" : "Removed"}</span></td>
+                <td class="card-title">
                   {show === "segment" ? (
                     <a href={`/segments/${e.segmentId}`}>{e.segmentName}</a>
                   ) : e.contactEmail ? (
@@ -31,7 +31,7 @@ export function HistoryTable({ events, show, moreHref, empty }: { events: Member
                     <span class="muted">deleted contact #{e.contactId}</span>
                   )}
                 </td>
-                <td><SourceText {...e} /></td>
+                <td data-label="By"><SourceText {...e} /></td>
               </tr>
             ))}
           </tbody>

@@ -98,7 +98,7 @@ export function ContactPage(props: {
             <p class="empty-state">Not in any segment.</p>
           ) : (
             <div class="table-wrap">
-              <table>
+              <table class="cards">
                 <thead>
                   <tr>
                     <th scope="col">Segment</th>
@@ -109,8 +109,8 @@ export function ContactPage(props: {
                 <tbody>
                   {memberships.map((m) => (
                     <tr>
-                      <td><a href={`/segments/${m.id}/contacts`}>{m.name}</a></td>
-                      <td>
+                      <td class="card-title"><a href={`/segments/${m.id}/contacts`}>{m.name}</a></td>
+                      <td data-label="Added">
                         {formatDateTime(m.addedAt)}
                         <br />
                         <small class="muted"><SourceText {...m} /></small>

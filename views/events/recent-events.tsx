@@ -43,14 +43,14 @@ export function RecentEvents({ events }: { events: RecentEvent[] }) {
         <p class="muted">No events yet. Events sent to the API with this contact's email show here.</p>
       ) : (
         <div class="table-wrap">
-          <table>
-            <thead><tr><th>When</th><th>Event</th><th>Details</th></tr></thead>
+          <table class="cards">
+            <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Details</th></tr></thead>
             <tbody>
               {events.map((e) => (
                 <tr>
-                  <td class="nowrap">{when(e.occurredAt)}</td>
-                  <td>{TYPE_LABELS[e.type] ?? <code>{e.type}</code>}</td>
-                  <td class="event-props">{summarizeEvent(e.type, e.properties)}</td>
+                  <td class="nowrap" data-label="When">{when(e.occurredAt)}</td>
+                  <td class="card-title">{TYPE_LABELS[e.type] ?? <code>{e.type}</code>}</td>
+                  <td class="event-props" data-label="Details">{summarizeEvent(e.type, e.properties)}</td>
                 </tr>
               ))}
             </tbody>

@@ -39,17 +39,17 @@ export function ExportList({ exports, more, before }: ExportListProps) {
   return (
     <div id="export-list" {...poll}>
       <div class="table-wrap">
-        <table class="exports">
+        <table class="exports cards">
           <thead>
             <tr>
-              <th>Requested</th>
-              <th>Segment</th>
-              <th>Format</th>
-              <th>Status</th>
-              <th>Progress</th>
-              <th>Rows</th>
-              <th>Size</th>
-              <th class="actions">Actions</th>
+              <th scope="col">Requested</th>
+              <th scope="col">Segment</th>
+              <th scope="col">Format</th>
+              <th scope="col">Status</th>
+              <th scope="col">Progress</th>
+              <th scope="col">Rows</th>
+              <th scope="col">Size</th>
+              <th scope="col" class="actions">Actions</th>
             </tr>
           </thead>
           <tbody>
@@ -78,16 +78,16 @@ function ExportRow({ e }: { e: ExportView }) {
   const listTarget = { "hx-target": "#export-list", "hx-swap": "outerHTML" };
   return (
     <tr data-export-id={e.id}>
-      <td>
+      <td data-label="Requested">
         {e.createdByLabel}
         <br />
         <small class="muted">{formatWhen(e.createdAt)}</small>
       </td>
-      <td>
+      <td class="card-title">
         <a href={`/exports/${e.id}`}>{e.segmentName ?? "All contacts"}</a>
       </td>
-      <td>{FORMAT_LABELS[e.format] ?? e.format}</td>
-      <td>
+      <td data-label="Format">{FORMAT_LABELS[e.format] ?? e.format}</td>
+      <td data-label="Status">
         <span class={`badge ${e.status}`}>{e.status}</span>
         {e.error && (
           <>
@@ -102,14 +102,14 @@ function ExportRow({ e }: { e: ExportView }) {
           </>
         )}
       </td>
-      <td class="progress-cell">
+      <td class="progress-cell" data-label="Progress">
         <progress value={e.rowsDone} max={Math.max(e.rowsTotal, 1)} aria-label={`Rows done of ${e.segmentName ?? "All contacts"} export`} />
         <small>
           {formatCount(e.rowsDone)} of {formatCount(e.rowsTotal)}
         </small>
       </td>
-      <td>{e.status === "completed" || e.status === "expired" ? formatCount(e.rowsTotal) : ""}</td>
-      <td>{formatBytes(e.sizeBytes)}</td>
+      <td data-label="Rows">{e.status === "completed" || e.status === "expired" ? formatCount(e.rowsTotal) : ""}</td>
+      <td data-label="Size">{formatBytes(e.sizeBytes)}</td>
       <td class="actions">
         {e.status === "completed" && (
           <a href={`/exports/${e.token}/download`} role="button" download={e.fileName ?? true}>

@@ -13,7 +13,7 @@ export function ImportsPage({ user, imports, nextBefore }: { user: SessionUser; 
         </div>
       </div>
       <div class="table-wrap">
-        <table class="imports-list">
+        <table class="imports-list cards">
           <thead>
             <tr>
               <th scope="col">Import</th>
@@ -39,26 +39,26 @@ export function ImportsPage({ user, imports, nextBefore }: { user: SessionUser; 
               const status = importStatus(view.job);
               const counts = status === "completed" ? jobCounts(view.job) : {};
               const known = status === "completed";
-              const cell = (n: number | undefined) => <td class="num">{known ? formatCount(n) : "—"}</td>;
+              const cell = (n: number | undefined, label: string) => <td class="num" data-label={label}>{known ? formatCount(n) : "—"}</td>;
               return (
                 <tr>
-                  <td><a href={`/imports/${imp.id}`}>#{imp.id}</a></td>
-                  <td>{imp.fileName} <small class="muted">{formatBytes(imp.sizeBytes)}</small></td>
-                  <td>{imp.createdByLabel}</td>
-                  <td>{formatWhen(imp.createdAt)}</td>
-                  <td>
+                  <td class="card-title"><a href={`/imports/${imp.id}`}>#{imp.id}</a></td>
+                  <td data-label="File">{imp.fileName} <small class="muted">{formatBytes(imp.sizeBytes)}</small></td>
+                  <td class="card-more">{imp.createdByLabel}</td>
+                  <td data-label="When">{formatWhen(imp.createdAt)}</td>
+                  <td class="card-more">
                     <small>
                       overwrite {imp.overwrite ? "on" : "off"}
                       {(imp.segmentName ?? imp.newSegmentName) && <>; segment {imp.segmentName ?? imp.newSegmentName}</>}
                     </small>
                   </td>
-                  <td>{view.job?.status === "cancelled" ? <span class="badge cancelled">cancelled</span> : <span class={`badge ${status}`}>{status}</span>}</td>
-                  {cell(counts.rows)}
-                  {cell(counts.created)}
-                  {cell(counts.updated)}
-                  {cell(counts.unchanged)}
-                  {cell(counts.invalid)}
-                  {cell(counts.duplicates)}
+                  <td data-label="Status">{view.job?.status === "cancelled" ? <span class="badge cancelled">cancelled</span> : <span class={`badge ${status}`}>{status}</span>}</td>
+                  {cell(counts.rows, "Rows")}
+                  {cell(counts.created, "Created")}
+                  {cell(counts.updated, "Updated")}
+                  {cell(counts.unchanged, "Unchanged")}
+                  {cell(counts.invalid, "Invalid")}
+                  {cell(counts.duplicates, "Duplicates")}
                 </tr>
               );
             })}

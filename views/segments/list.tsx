@@ -45,7 +45,7 @@ export function SegmentsResults({ segments, q }: { segments: Segment[]; q: strin
         </p>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="cards">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -59,11 +59,11 @@ export function SegmentsResults({ segments, q }: { segments: Segment[]; q: strin
             <tbody>
               {segments.map((s) => (
                 <tr>
-                  <td><a href={`/segments/${s.id}/contacts`}>{s.name}</a></td>
-                  <td class="description">{s.description}</td>
-                  <td><span class="badge">Static</span></td>
-                  <td class="num" data-testid="member-count">{formatCount(s.memberCount)}</td>
-                  <td><time datetime={s.updatedAt.toISOString()}>{formatDateTime(s.updatedAt)}</time></td>
+                  <td class="card-title"><a href={`/segments/${s.id}/contacts`}>{s.name}</a></td>
+                  <td class="description card-more">{s.description}</td>
+                  <td data-label="Type"><span class="badge">Static</span></td>
+                  <td class="num" data-label="Members" data-testid="member-count">{formatCount(s.memberCount)}</td>
+                  <td data-label="Last change"><time datetime={s.updatedAt.toISOString()}>{formatDateTime(s.updatedAt)}</time></td>
                   <td class="actions">
                     <a href={`/segments/${s.id}`} role="button" class="secondary outline" aria-label={`Edit ${s.name}`}>Edit</a>
                   </td>

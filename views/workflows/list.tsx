@@ -15,9 +15,9 @@ export function WorkflowsPage({ user, workflows, notice }: { user: SessionUser; 
       </div>
       <p class="muted">A workflow puts contacts into a static segment, or takes them out, when they do something on your site: buy, search, visit a page, submit a form, or any event you send.</p>
       <div class="table-wrap">
-        <table>
+        <table class="cards">
           <thead>
-            <tr><th>Name</th><th>Trigger</th><th>Status</th><th class="num">Events matched</th><th class="num">Added</th><th class="num">Removed</th><th>Last run</th><th class="num">Errors</th></tr>
+            <tr><th scope="col">Name</th><th scope="col">Trigger</th><th scope="col">Status</th><th scope="col" class="num">Events matched</th><th scope="col" class="num">Added</th><th scope="col" class="num">Removed</th><th scope="col">Last run</th><th scope="col" class="num">Errors</th></tr>
           </thead>
           <tbody>
             {workflows.length === 0 && (
@@ -25,14 +25,14 @@ export function WorkflowsPage({ user, workflows, notice }: { user: SessionUser; 
             )}
             {workflows.map((w) => (
               <tr>
-                <td><a href={`/workflows/${w.id}`}>{w.name}</a></td>
-                <td>{describeTrigger(w.triggerKind, w.eventType)}</td>
-                <td><StatusBadge status={w.status} />{w.deactivatedReason && <small class="muted" title={w.deactivatedReason}> segment deleted</small>}</td>
-                <td class="num">{w.eventsMatched.toLocaleString("en")}</td>
-                <td class="num">{w.contactsAdded.toLocaleString("en")}</td>
-                <td class="num">{w.contactsRemoved.toLocaleString("en")}</td>
-                <td class="nowrap">{when(w.lastRunAt)}</td>
-                <td class="num">{w.errorCount > 0 ? <strong>{w.errorCount.toLocaleString("en")}</strong> : "0"}</td>
+                <td class="card-title"><a href={`/workflows/${w.id}`}>{w.name}</a></td>
+                <td data-label="Trigger">{describeTrigger(w.triggerKind, w.eventType)}</td>
+                <td data-label="Status"><StatusBadge status={w.status} />{w.deactivatedReason && <small class="muted" title={w.deactivatedReason}> segment deleted</small>}</td>
+                <td class="num" data-label="Events matched">{w.eventsMatched.toLocaleString("en")}</td>
+                <td class="num" data-label="Added">{w.contactsAdded.toLocaleString("en")}</td>
+                <td class="num" data-label="Removed">{w.contactsRemoved.toLocaleString("en")}</td>
+                <td class="nowrap" data-label="Last run">{when(w.lastRunAt)}</td>
+                <td class="num" data-label="Errors">{w.errorCount > 0 ? <strong>{w.errorCount.toLocaleString("en")}</strong> : "0"}</td>
               </tr>
             ))}
           </tbody>

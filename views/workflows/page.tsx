@@ -72,15 +72,15 @@ export function Runs({ workflow, errors, changes }: { workflow: WorkflowRow; err
         <>
           <h3>Recent changes</h3>
           <div class="table-wrap">
-            <table>
-              <thead><tr><th>When</th><th>Contact</th><th>Change</th><th>Recorded as</th></tr></thead>
+            <table class="cards">
+              <thead><tr><th scope="col">When</th><th scope="col">Contact</th><th scope="col">Change</th><th scope="col">Recorded as</th></tr></thead>
               <tbody>
                 {changes.map((ch) => (
                   <tr>
-                    <td class="nowrap">{when(ch.at)}</td>
-                    <td>{ch.contactEmail ? <a href={`/contacts/${ch.contactId}`}>{ch.contactEmail}</a> : <span class="muted">deleted contact</span>}</td>
-                    <td>{ch.action === "added" ? "Added to" : "Removed from"} {ch.segmentName}</td>
-                    <td>{ch.sourceLabel}</td>
+                    <td class="nowrap" data-label="When">{when(ch.at)}</td>
+                    <td class="card-title">{ch.contactEmail ? <a href={`/contacts/${ch.contactId}`}>{ch.contactEmail}</a> : <span class="muted">deleted contact</span>}</td>
+                    <td data-label="Change">{ch.action === "added" ? "Added to" : "Removed from"} {ch.segmentName}</td>
+                    <td data-label="Recorded as">{ch.sourceLabel}</td>
                   </tr>
                 ))}
               </tbody>
@@ -92,11 +92,11 @@ export function Runs({ workflow, errors, changes }: { workflow: WorkflowRow; err
         <>
           <h3>Recent errors</h3>
           <div class="table-wrap">
-            <table>
-              <thead><tr><th>When</th><th>Event</th><th>What went wrong</th></tr></thead>
+            <table class="cards">
+              <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">What went wrong</th></tr></thead>
               <tbody>
                 {errors.map((e) => (
-                  <tr><td class="nowrap">{when(e.at)}</td><td>{e.eventId ? `#${e.eventId}` : "—"}</td><td>{e.message}</td></tr>
+                  <tr><td class="nowrap" data-label="When">{when(e.at)}</td><td data-label="Event">{e.eventId ? `#${e.eventId}` : "—"}</td><td class="card-title">{e.message}</td></tr>
                 ))}
               </tbody>
             </table>
