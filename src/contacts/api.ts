@@ -1,5 +1,6 @@
 // JSON API for contacts: /api/v1/contacts, addressed by email. Same operations as the HTML pages.
 import { Hono, type Context } from "hono";
+import { getDefaultCountry } from "../auth/accounts";
 import { listCustomFields } from "../custom-fields/queries";
 import { getSegment } from "../segments/queries";
 import { sourceOf } from "../segments/routes";
@@ -32,7 +33,7 @@ export const contactApi = new Hono<AppEnv>()
     const accountId = c.get("actor").accountId;
     const read = await readJsonObject(c);
     if ("response" in read) return read.response;
-    const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: false });
+    const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: false, country: await getDefaultCountry(db, accountId) });
     if (parsed.error) return apiError(c, 422, "validation_failed", parsed.error.message, { field: parsed.error.field });
     const d = parsed.data!;
     // Create or update by email: given values replace stored ones, absent ones are kept (upsertContacts' rule).
@@ -51,7 +52,7 @@ export const contactApi = new Hono<AppEnv>()
     if (!contact) return notFound(c);
     const read = await readJsonObject(c);
     if ("response" in read) return read.response;
-    const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: true });
+    const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: true, country: await getDefaultCountry(db, accountId) });
     if (parsed.error) return apiError(c, 422, "validation_failed", parsed.error.message, { field: parsed.error.field });
     try {
       const updated = await updateContact(db, accountId, contact.id, parsed.data!);

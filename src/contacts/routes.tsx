@@ -6,6 +6,7 @@ import { NewContactPage } from "../../views/contacts/form";
 import { ContactPage, DeleteContactPage } from "../../views/contacts/page";
 import { plural, queryString } from "../../views/components/format";
 import { NotFoundPage } from "../../views/error";
+import { getDefaultCountry } from "../auth/accounts";
 import { listCustomFields } from "../custom-fields/queries";
 import { listMembershipEvents } from "../segments/history";
 import { listRecentEvents } from "../events/queries";
@@ -94,7 +95,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const db = c.get("db");
     const form = (await c.req.parseBody()) as Record<string, string>;
     const customFields = await listCustomFields(db, user.accountId);
-    const { data, errors } = parseContactForm(form, customFields);
+    const { data, errors } = parseContactForm(form, customFields, await getDefaultCountry(db, user.accountId));
     if (!data) return c.html(<NewContactPage user={user} customFields={customFields} values={form} errors={errors} />, 422);
     try {
       const contact = await createContact(db, user.accountId, data);
@@ -141,7 +142,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     if (!id) return c.html(<NotFoundPage user={user} />, 404);
     const form = (await c.req.parseBody()) as Record<string, string>;
-    const { data, errors } = parseContactForm(form, await listCustomFields(db, user.accountId));
+    const { data, errors } = parseContactForm(form, await listCustomFields(db, user.accountId), await getDefaultCountry(db, user.accountId));
     if (!data) return renderContactPage(c, id, { values: form, errors, status: 422 });
     try {
       const updated = await updateContact(db, user.accountId, id, data);
