@@ -13,7 +13,7 @@ import { createSession, generateSessionToken, SESSION_COOKIE } from "../src/auth
 import { parseConfig } from "../src/config";
 import { openDatabase, queryRows } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
-import { matchingContactsSql } from "../src/contacts/queries";
+import { matchingContactsSql } from "../src/contacts/list";
 import { addContactsToSegment } from "../src/segments/membership";
 import { createSegment, getSegment } from "../src/segments/queries";
 

@@ -6,7 +6,8 @@ import { getSegment } from "../segments/queries";
 import { sourceOf } from "../segments/routes";
 import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
 import { contactJson, readJsonObject, readPaging } from "./json";
-import { ContactEmailTakenError, deleteContact, getContact, getContactByEmail, listContactSegments, listContacts, updateContact } from "./queries";
+import { listContacts } from "./list";
+import { ContactEmailTakenError, deleteContact, getContact, getContactByEmail, listContactSegments, updateContact } from "./queries";
 import { upsertContacts } from "./upsert";
 import { parseContactJson } from "./validate";
 
@@ -25,7 +26,9 @@ export const contactApi = new Hono<AppEnv>()
         return apiError(c, 404, "not_found", "No segment with this segment_id in your account.", { field: "segment_id" });
       }
     }
-    const page = await listContacts(c.get("db"), accountId, { q: c.req.query("q"), segmentId }, paging);
+    const q = c.req.query("q");
+    const country = q ? await getDefaultCountry(c.get("db"), accountId) : undefined;
+    const page = await listContacts(c.get("db"), accountId, { q, segmentId, country }, paging);
     return c.json({ data: page.rows.map(contactJson), next_cursor: page.nextCursor });
   })
   .post("/", requireApiRole("editor"), async (c) => {
