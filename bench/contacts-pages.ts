@@ -68,7 +68,7 @@ try {
         case g % 3 when 0 then null when 1 then '+34' || (600000000 + g) else '+33 6 ' || lpad((g % 100000000)::text, 8, '0') end,
         jsonb_build_object('tier', case when g % 100 = 0 then 'gold' when g % 2 = 0 then 'silver' else 'bronze' end, 'order', 'A-' || g),
         now() - (${N} - g) * interval '1 second',
-        now() - ((g * 7919) % ${N}) * interval '1 second'
+        now() - ((g::bigint * 7919) % ${N}) * interval '1 second'
       from generate_series(1, ${N}) g
       cross join lateral (select (${sql.raw(`array[${FIRST.map((f) => `'${f}'`).join(",")}]`)})[1 + g % ${FIRST.length}] as v) f
       cross join lateral (select (${sql.raw(`array[${LAST.map((l) => `'${l.replace("'", "''")}'`).join(",")}]`)})[1 + (g / 7) % ${LAST.length}] as v) l`),

@@ -161,12 +161,12 @@ async function segmentSize(db: Db, accountId: number, segmentId: number): Promis
 export const SMALL_SET = 10_000;
 
 /** Whether at most SMALL_SET contacts match the search: counted on the search's indexes, stopping at SMALL_SET + 1. */
-async function searchIsSmall(db: Db, accountId: number, q: string, country: CountryCode | undefined): Promise<boolean> {
+async function searchIsSmall(db: Db, accountId: number, q: string, country: CountryCode | undefined, smallSet: number): Promise<boolean> {
   const [row] = await queryRows<{ n: string | number }>(
     db,
-    sql`select count(*) as n from (select 1 from contacts c where c.account_id = ${accountId} and ${searchSql(q, country)} limit ${SMALL_SET + 1}) x`,
+    sql`select count(*) as n from (select 1 from contacts c where c.account_id = ${accountId} and ${searchSql(q, country)} limit ${smallSet + 1}) x`,
   );
-  return Number(row?.n ?? 0) <= SMALL_SET;
+  return Number(row?.n ?? 0) <= smallSet;
 }
 
 /**
@@ -180,7 +180,9 @@ export async function listContactPage(
   order: ListOrder,
   position: PagePosition = { kind: "first" },
   size = 50,
+  options: { smallSet?: number } = {},
 ): Promise<ContactListPage> {
+  const smallSet = options.smallSet ?? SMALL_SET;
   const limit = Math.min(Math.max(Math.trunc(size) || 50, 1), 500);
   const q = normaliseQuery(filter.q);
   const segmentId = filter.segmentId ?? null;
@@ -193,8 +195,8 @@ export async function listContactPage(
 
   // Which rows drive the page: a small segment's members, a small search's matches, or the sort order's index.
   let driver: "segment" | "search" | "order" = "order";
-  if (segmentId && (await segmentSize(db, accountId, segmentId)) <= SMALL_SET) driver = "segment";
-  else if (q && (await searchIsSmall(db, accountId, q, filter.country))) driver = "search";
+  if (segmentId && (await segmentSize(db, accountId, segmentId)) <= smallSet) driver = "segment";
+  else if (q && (await searchIsSmall(db, accountId, q, filter.country, smallSet))) driver = "search";
 
   const membership = segmentId
     ? sql`, m.added_at, m.source_type, m.source_id, m.source_label`

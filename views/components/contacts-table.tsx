@@ -107,7 +107,7 @@ export function ListNav(props: { page: ContactListPage; state: ListState; total:
     href ? (
       <a href={href} hx-get={href} hx-target={props.target} hx-swap="outerHTML" hx-push-url="true" role="button" class="secondary outline" rel={rel}>{label}</a>
     ) : (
-      <a role="link" aria-disabled="true" class="secondary outline" tabindex={-1}>{label}</a>
+      <a role="button" aria-disabled="true" class="secondary outline">{label}</a>
     );
   return (
     <nav class="pager" aria-label="Pages">
