@@ -81,6 +81,11 @@ export function decodeCursor(value: string | null | undefined): Cursor | null {
 
 const DOMAIN = /^@?[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
 
+/** One or two characters: no trigram, so no index finds names containing them. */
+export function isShortSearch(q: string): boolean {
+  return [...q].length < 3;
+}
+
 /** An "@", or a "." inside one word: typed from an email address, not a name. */
 export function looksLikeEmailPrefix(q: string): boolean {
   return q.includes("@") || (q.includes(".") && !/\s/.test(q));
@@ -92,7 +97,7 @@ export function looksLikeEmailPrefix(q: string): boolean {
  *   suffix of the stored digits (index on the reversed digits), so "600123456" finds "+34 600 12 34 56";
  * - a domain ("gmail.com", "@acme.es"): the address ends with "@gmail.com" or ".gmail.com" (reversed email index);
  * - an email prefix: a range on the (account_id, lower(email)) index (LIKE would not use it under C.UTF-8);
- * - a name contains (accents and case folded, 3 characters or more): the trigram index of search_name;
+ * - a name contains (accents and case folded): the trigram index of search_name, from 3 characters;
  * - a custom field's whole value (folded): the GIN index of custom_values.
  */
 export function searchSql(q: string, country: CountryCode = "US"): SQL {
@@ -116,8 +121,11 @@ export function searchSql(q: string, country: CountryCode = "US"): SQL {
   if (!/\s/.test(q)) parts.push(sql`(lower(c.email) >= ${key} and lower(c.email) < ${key} || chr(1114111))`);
   // "zoe.gar" or "ana@": only an email can match, and the trigram index would return every Zoé García to recheck
   // (pg_trgm ignores punctuation), measured at 54 ms against 1 ms at a million contacts. Under 3 characters the
-  // trigram index cannot answer at all (it reads itself whole): such a search is an email prefix or a value.
-  if (!looksLikeEmailPrefix(q) && [...q].length >= 3) parts.push(sql`c.search_name like '%' || ${foldedLikePattern(q)} || '%'`);
+  // trigram index cannot answer (it reads itself whole): strpos keeps the planner off it, and the rows are checked
+  // while walking the sort order instead (see isShortSearch).
+  if (!looksLikeEmailPrefix(q)) {
+    parts.push(isShortSearch(q) ? sql`strpos(c.search_name, roster_fold(${q})) > 0` : sql`c.search_name like '%' || ${foldedLikePattern(q)} || '%'`);
+  }
   parts.push(customValue);
   return sql`(${sql.join(parts, sql` or `)})`;
 }
@@ -196,7 +204,8 @@ export async function listContactPage(
   // Which rows drive the page: a small segment's members, a small search's matches, or the sort order's index.
   let driver: "segment" | "search" | "order" = "order";
   if (segmentId && (await segmentSize(db, accountId, segmentId)) <= smallSet) driver = "segment";
-  else if (q && (await searchIsSmall(db, accountId, q, filter.country, smallSet))) driver = "search";
+  // A short search matches names in most rows and has no index to count them with: it walks the sort order.
+  else if (q && !isShortSearch(q) && (await searchIsSmall(db, accountId, q, filter.country, smallSet))) driver = "search";
 
   const membership = segmentId
     ? sql`, m.added_at, m.source_type, m.source_id, m.source_label`
