@@ -17,6 +17,8 @@ export function AccountSettingsPage({ user, defaultCountry, countries, error, no
         <h1>Account</h1>
       </div>
       {notice && <p class="notice" role="status">{notice}</p>}
+      <article>
+      <header><h2>Phone numbers</h2></header>
       <form method="post" action="/admin/account">
         <label for="default-country">
           Default country for phone numbers
@@ -37,6 +39,7 @@ export function AccountSettingsPage({ user, defaultCountry, countries, error, no
         </label>
         <button type="submit">Save</button>
       </form>
+      </article>
     </Layout>
   );
 }

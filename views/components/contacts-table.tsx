@@ -80,7 +80,7 @@ export function ContactsTable({ rows, selectForm, showMembership, rowActions, em
                 </td>
               )}
               <td data-label="Created"><time datetime={r.createdAt.toISOString()}>{formatDate(r.createdAt)}</time></td>
-              <td data-label="Last change"><time datetime={r.updatedAt.toISOString()}>{formatDateTime(r.updatedAt)}</time></td>
+              <td data-label="Last change"><time datetime={r.updatedAt.toISOString()} title={formatDateTime(r.updatedAt)}>{formatDate(r.updatedAt)}</time></td>
               {rowActions && <td data-label="Actions" class="actions">{rowActions(r)}</td>}
             </tr>
           ))}

@@ -31,8 +31,10 @@ export function BulkConfirmation(props: BulkConfirmationProps & { inline?: boole
     <article class="bulk-confirm" role="alertdialog" aria-labelledby="bulk-confirm-question" aria-describedby="bulk-confirm-detail">
       <h2 id="bulk-confirm-question">{question}</h2>
       <p id="bulk-confirm-detail" class="muted">
-        {props.all ? "Every contact matching the list's search and filter" : "The ticked contacts"}
-        {props.action === "add" ? ` enter ${props.segment.name}; those already in it stay as they are.` : ` leave ${props.segment.name}.`}
+        {props.all ? "Every contact matching the list's search and filter " : "The ticked contacts "}
+        {props.action === "add"
+          ? `${props.all ? "enters" : "enter"} ${props.segment.name}; those already in it stay as they are.`
+          : `${props.all ? "leaves" : "leave"} ${props.segment.name}.`}
       </p>
       <form method="post" action="/contacts/bulk" class="buttons">
         <input type="hidden" name="confirmed" value="1" />
