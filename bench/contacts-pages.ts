@@ -1,8 +1,11 @@
 // Benchmark of the contacts and segment pages at scale on PostgreSQL: seeds 1,000,000 contacts in its own
 // database, times a 1,000,000-contact "all matching" add (history included), then renders the hot pages through
 // the app (server-side, no network) and prints p50/p95 per page, the member count read, and the query plans.
+// Then every search kind (email prefix, domain, phone, full name, custom value), with matches rare, common, old
+// and new, in every sort order both ways, first and last page: p50/p95 per case.
 //
 // Usage: npx tsx bench/contacts-pages.ts [contacts]   (DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/postgres)
+// BENCH_SEARCH_RUNS (default 40) runs per search case; BENCH_PLANS=0 skips the plans.
 // The database it creates is dropped at the end. Not a timed test: it prints figures.
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
@@ -13,7 +16,7 @@ import { createSession, generateSessionToken, SESSION_COOKIE } from "../src/auth
 import { parseConfig } from "../src/config";
 import { openDatabase, queryRows } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
-import { matchingContactsSql } from "../src/contacts/queries";
+import { encodeCursor, matchingContactsSql, ORDER_LABELS } from "../src/contacts/list";
 import { addContactsToSegment } from "../src/segments/membership";
 import { createSegment, getSegment } from "../src/segments/queries";
 
@@ -52,13 +55,20 @@ try {
   const a = account.id;
 
   console.log(`PostgreSQL ${(await queryRows<{ server_version: string }>(db, sql`show server_version`))[0]!.server_version}, ${N.toLocaleString("en-US")} contacts; load average at start ${(await import("node:os")).loadavg()[0]!.toFixed(1)} on ${(await import("node:os")).cpus().length} cores\n`);
-  // Names cycle through accented first and last names; emails are first.last.N@domainK (lower-case ASCII).
-  await timed(`seed ${N.toLocaleString("en-US")} contacts (with the email, created and trigram indexes in place)`, () =>
-    db.execute(sql`insert into contacts (account_id, email, first_name, last_name, phone, created_at)
+  // Names cycle through accented first and last names. Emails: every 4th is userN@ (so a prefix like "user37"
+  // matches a block of old contacts and "user9999" a few new ones), the others first.last.N@; a tenth at gmail.com,
+  // one in 5,000 at acme.es, the rest at exampleK.com. Phones: a third none, a third E.164 (+34 6…), a third as
+  // typed before phones were checked ("+33 6 …"). Custom values: a tier (gold for 1 in 100) and an order number.
+  await timed(`seed ${N.toLocaleString("en-US")} contacts (with every contacts index in place)`, () =>
+    db.execute(sql`insert into contacts (account_id, email, first_name, last_name, phone, custom, created_at, updated_at)
       select ${a},
-        lower(roster_fold(f.v)) || '.' || replace(lower(roster_fold(l.v)), '''', '') || '.' || g || '@example' || (g % 50) || '.com',
-        f.v, l.v, case when g % 3 = 0 then null else '+33 6 ' || lpad((g % 100000000)::text, 8, '0') end,
-        now() - (${N} - g) * interval '1 second'
+        case when g % 4 = 0 then 'user' || g else lower(roster_fold(f.v)) || '.' || replace(lower(roster_fold(l.v)), '''', '') || '.' || g end
+          || case when g % 10 = 1 then '@gmail.com' when g % 5000 = 7 then '@acme.es' else '@example' || (g % 50) || '.com' end,
+        f.v, l.v,
+        case g % 3 when 0 then null when 1 then '+34' || (600000000 + g) else '+33 6 ' || lpad((g % 100000000)::text, 8, '0') end,
+        jsonb_build_object('tier', case when g % 100 = 0 then 'gold' when g % 2 = 0 then 'silver' else 'bronze' end, 'order', 'A-' || g),
+        now() - (${N} - g) * interval '1 second',
+        now() - ((g::bigint * 7919) % ${N}) * interval '1 second'
       from generate_series(1, ${N}) g
       cross join lateral (select (${sql.raw(`array[${FIRST.map((f) => `'${f}'`).join(",")}]`)})[1 + g % ${FIRST.length}] as v) f
       cross join lateral (select (${sql.raw(`array[${LAST.map((l) => `'${l.replace("'", "''")}'`).join(",")}]`)})[1 + (g / 7) % ${LAST.length}] as v) l`),
@@ -84,12 +94,15 @@ try {
   await db.execute(sql`delete from segment_members where account_id = ${a} and segment_id = ${baseline.id}`);
   await timed("vacuum analyze", () => db.execute(sql`vacuum analyze`));
 
-  const [{ deep }] = await queryRows<{ deep: string }>(db, sql`select id as deep from contacts where account_id = ${a} order by id limit 1 offset ${Math.floor(N / 20)}`);
+  const [deepRow] = await queryRows<{ id: string; k: string }>(db, sql`select id, created_at::text as k from contacts where account_id = ${a} order by created_at desc, id desc limit 1 offset ${Math.floor(N / 20)}`);
+  const deep = encodeCursor({ key: deepRow!.k, id: Number(deepRow!.id) });
   const pages: [string, string][] = [
     ["contacts, first page", "/contacts"],
     ["contacts, segment-filtered", `/contacts?segment=${segment.id}`],
-    ["contacts, deep keyset page", `/contacts?cursor=${deep}`],
-    ["segment-filtered, deep keyset page", `/contacts?segment=${segment.id}&cursor=${deep}`],
+    ["contacts, deep keyset page", `/contacts?after=${deep}`],
+    ["segment-filtered, deep keyset page", `/contacts?segment=${segment.id}&after=${deep}`],
+    ["contacts, last page", "/contacts?last=1"],
+    ["segment member page, last page by email", `/segments/${segment.id}/contacts?order=email-asc&last=1`],
     ["email-prefix search 'zoe.gar'", "/contacts?q=zoe.gar"],
     ["email-prefix search 'jean.d'", "/contacts?q=jean.d"],
     ["email-prefix search 'a' (broad)", "/contacts?q=a"],
@@ -117,6 +130,54 @@ try {
     console.log(label.padEnd(44) + percentile(times, 50).toFixed(1).padStart(9) + percentile(times, 95).toFixed(1).padStart(9) + String(rows).padStart(7));
   }
 
+  // Every search kind, with matches rare, common, old and new, in every sort order both ways, first and last page.
+  const SEARCH_RUNS = Number(process.env.BENCH_SEARCH_RUNS ?? 40);
+  const searches: [string, string][] = [
+    ["email prefix, rare and new ('user9999')", "user9999"],
+    ["email prefix, old block ('user37')", "user37"],
+    ["email prefix, common old ('user1')", "user1"],
+    ["email prefix, very common ('user')", "user"],
+    ["email prefix, common spread ('zoe.gar')", "zoe.gar"],
+    ["email prefix, one ('jean.dupont.16')", "jean.dupont.16"],
+    ["name contains, common ('jean')", "jean"],
+    ["full name, accents ('ana garcía')", "ana garcía"],
+    ["full name, rare ('søren núñez')", "søren núñez"],
+    ["domain, common ('gmail.com')", "gmail.com"],
+    ["domain, rare ('@acme.es')", "@acme.es"],
+    ["phone, E.164 spaced ('+34 600 12 34 57')", "+34 600 12 34 57"],
+    ["phone, national digits ('600123457')", "600123457"],
+    ["phone, stored as typed ('+33 6 00 12 34 56')", "+33 6 00 12 34 56"],
+    ["custom value, common ('gold')", "gold"],
+    ["custom value, rare ('A-123457')", "A-123457"],
+  ];
+  console.log(`\nsearches through app.request() (htmx fragment), ${SEARCH_RUNS} runs each after 5 warm-up runs; first page, and the Last page's p95:`);
+  console.log("search".padEnd(46) + "order".padEnd(16) + "p50 ms".padStart(8) + "p95 ms".padStart(8) + "rows".padStart(6) + "last p95".padStart(10));
+  let worst = { p95: 0, label: "" };
+  for (const [label, q] of searches) {
+    for (const order of Object.keys(ORDER_LABELS)) {
+      const figures: { p50: number; p95: number; rows: number }[] = [];
+      for (const last of [false, true]) {
+        const path = `/contacts?q=${encodeURIComponent(q)}&order=${order}${last ? "&last=1" : ""}`;
+        const times: number[] = [];
+        let rows = 0;
+        for (let i = 0; i < SEARCH_RUNS + 5; i++) {
+          const started = performance.now();
+          const res = await app.request(`http://localhost${path}`, { headers: { Cookie: cookie, "HX-Request": "true" } });
+          const html = await res.text();
+          const ms = performance.now() - started;
+          if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+          if (i >= 5) times.push(ms);
+          rows = (html.match(/<a href="\/contacts\/\d+">/g) ?? []).length;
+        }
+        times.sort((x, y) => x - y);
+        figures.push({ p50: percentile(times, 50), p95: percentile(times, 95), rows });
+        if (percentile(times, 95) > worst.p95) worst = { p95: percentile(times, 95), label: `${label} ${order}${last ? " last" : ""}` };
+      }
+      console.log(label.slice(0, 45).padEnd(46) + order.padEnd(16) + figures[0]!.p50.toFixed(1).padStart(8) + figures[0]!.p95.toFixed(1).padStart(8) + String(figures[0]!.rows).padStart(6) + figures[1]!.p95.toFixed(1).padStart(10));
+    }
+  }
+  console.log(`worst p95: ${worst.p95.toFixed(1)} ms (${worst.label})`);
+
   const countTimes: number[] = [];
   let count = 0;
   for (let i = 0; i < RUNS + 20; i++) {
@@ -137,8 +198,10 @@ try {
     console.log("\nplans (EXPLAIN ANALYZE) of the list queries:");
     const plans: [string, string][] = [
       ["segment page", `select m.contact_id from (select contact_id from segment_members where account_id = ${a} and segment_id = ${segment.id} order by contact_id desc limit 51) m join contacts c on c.account_id = ${a} and c.id = m.contact_id order by c.id desc`],
-      ["email prefix", `select c.id from contacts c where c.account_id = ${a} and ((lower(c.email) >= 'zoe.gar' and lower(c.email) < 'zoe.gar' || chr(1114111)) or c.search_name like '%' || roster_fold('zoe.gar') || '%') order by c.id desc limit 51`],
-      ["name contains", `select c.id from contacts c where c.account_id = ${a} and ((lower(c.email) >= 'nunez' and lower(c.email) < 'nunez' || chr(1114111)) or c.search_name like '%' || roster_fold('nunez') || '%') order by c.id desc limit 51`],
+      ["probe: does 'user37' match at most 10,000 contacts?", `select count(*) from (select 1 from contacts c where c.account_id = ${a} and ((lower(c.email) >= 'user37' and lower(c.email) < 'user37' || chr(1114111)) or c.search_name like '%user37%' or c.custom_values @> array['user37']) limit 10001) x`],
+      ["domain '@acme.es', newest first", `select c.id from contacts c where c.account_id = ${a} and (reverse(lower(c.email)) like 'se.emca@%' or reverse(lower(c.email)) like 'se.emca.%') order by c.created_at desc, c.id desc limit 51`],
+      ["phone '600123457'", `select c.id from contacts c where c.account_id = ${a} and c.phone is not null and reverse(regexp_replace(c.phone, '[^0-9]', '', 'g')) like '754321006%' limit 51`],
+      ["custom value 'gold', by last name", `select c.id from contacts c where c.account_id = ${a} and c.custom_values @> array['gold'] order by roster_fold(coalesce(c.last_name, '')), c.id limit 51`],
     ];
     for (const [label, q] of plans) {
       const rows = await queryRows<{ "QUERY PLAN": string }>(db, sql.raw(`explain (analyze, buffers, costs off) ${q}`));

@@ -33,7 +33,7 @@ async function runStage(stage: string, path: string): Promise<void> {
     const mapping = mapHeaders(csv.header?.fields ?? []);
     for await (const batch of csv.batches) {
       rows += batch.length;
-      if (stage === "parse+validate") for (const record of batch) if (!validateRow(record, mapping).ok) invalid++;
+      if (stage === "parse+validate") for (const record of batch) if (!validateRow(record, mapping, "US").ok) invalid++;
     }
     report(stage, started, rows, stage === "parse+validate" ? `${invalid} invalid` : "");
     return;

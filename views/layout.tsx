@@ -89,6 +89,7 @@ function Nav({ user, section }: { user: SessionUser | null; section?: LayoutProp
               <details class="dropdown">
                 <summary {...current("admin")}>Admin</summary>
                 <ul dir="rtl">
+                  <li><a href="/admin/account">Account</a></li>
                   <li><a href="/admin/users">Users</a></li>
                   <li><a href="/admin/custom-fields">Custom fields</a></li>
                   <li><a href="/admin/api-keys">API keys</a></li>

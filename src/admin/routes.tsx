@@ -1,10 +1,12 @@
 // Admin pages: the account's users (add, change role, deactivate) and its API keys (create, revoke).
 import { Hono } from "hono";
 import { z } from "zod";
+import { AccountSettingsPage } from "../../views/admin/account";
 import { ApiKeysPage } from "../../views/admin/api-keys";
 import { UsersPage } from "../../views/admin/users";
 import { NotFoundPage } from "../../views/error";
-import { changeUserRole, createUser, EmailTakenError, listUsers, setUserActive } from "../auth/accounts";
+import { changeUserRole, createUser, EmailTakenError, getDefaultCountry, listUsers, setDefaultCountry, setUserActive } from "../auth/accounts";
+import { isCountryCode, listCountries } from "../contacts/phone";
 import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys";
 import { emailSchema, fieldErrors, passwordSchema } from "../auth/routes";
 import { ROLES } from "../db/schema";
@@ -30,6 +32,21 @@ const newKeySchema = z.object({
 
 export const adminRoutes = new Hono<AppEnv>()
   .use(requireRole("admin"))
+  .get("/account", async (c) => {
+    const user = c.get("user")!;
+    const defaultCountry = await getDefaultCountry(c.get("db"), user.accountId);
+    return c.html(<AccountSettingsPage user={user} defaultCountry={defaultCountry} countries={listCountries()} notice={c.req.query("notice")} />);
+  })
+  .post("/account", async (c) => {
+    const user = c.get("user")!;
+    const country = String((await c.req.parseBody()).defaultCountry ?? "");
+    if (!isCountryCode(country)) {
+      const current = await getDefaultCountry(c.get("db"), user.accountId);
+      return c.html(<AccountSettingsPage user={user} defaultCountry={current} countries={listCountries()} error="Choose a country from the list." />, 422);
+    }
+    await setDefaultCountry(c.get("db"), user.accountId, country);
+    return c.redirect(`/admin/account?notice=${encodeURIComponent("Saved.")}`, 303);
+  })
   .get("/users", async (c) => {
     const user = c.get("user")!;
     return c.html(<UsersPage user={user} users={await listUsers(c.get("db"), user.accountId)} notice={await takeFlash(c)} />);

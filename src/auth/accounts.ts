@@ -2,6 +2,8 @@
 import { and, asc, count, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { accountsTable, usersTable, type Role } from "../db/schema";
+import type { CountryCode } from "libphonenumber-js/max";
+import { FALLBACK_COUNTRY, isCountryCode } from "../contacts/phone";
 import { hashPassword, verifyPasswordHash } from "./password";
 import { invalidateUserSessions } from "./session";
 
@@ -33,19 +35,19 @@ function isUniqueViolation(e: unknown): boolean {
 }
 
 /** Creates an account and its first admin in one transaction. */
-export async function createAccountWithAdmin(db: Db, accountName: string, admin: Omit<NewUser, "role">) {
-  return (await insertAccountWithAdmin(db, accountName, admin, { onlyIfFirst: false }))!;
+export async function createAccountWithAdmin(db: Db, accountName: string, admin: Omit<NewUser, "role">, defaultCountry?: string) {
+  return (await insertAccountWithAdmin(db, accountName, admin, { onlyIfFirst: false, defaultCountry }))!;
 }
 
 /**
  * First-run setup: creates the account and its admin only while there is no account at all, or returns null.
  * Concurrent setups queue on one transaction-scoped advisory lock and check inside it, so exactly one wins.
  */
-export async function createFirstAccount(db: Db, accountName: string, admin: Omit<NewUser, "role">) {
-  return insertAccountWithAdmin(db, accountName, admin, { onlyIfFirst: true });
+export async function createFirstAccount(db: Db, accountName: string, admin: Omit<NewUser, "role">, defaultCountry?: string) {
+  return insertAccountWithAdmin(db, accountName, admin, { onlyIfFirst: true, defaultCountry });
 }
 
-async function insertAccountWithAdmin(db: Db, accountName: string, admin: Omit<NewUser, "role">, options: { onlyIfFirst: boolean }) {
+async function insertAccountWithAdmin(db: Db, accountName: string, admin: Omit<NewUser, "role">, options: { onlyIfFirst: boolean; defaultCountry?: string }) {
   const passwordHash = await hashPassword(admin.password);
   try {
     return await db.transaction(async (tx) => {
@@ -54,7 +56,7 @@ async function insertAccountWithAdmin(db: Db, accountName: string, admin: Omit<N
         const [existing] = await tx.select({ id: accountsTable.id }).from(accountsTable).limit(1);
         if (existing) return null;
       }
-      const [account] = await tx.insert(accountsTable).values({ name: accountName.trim() }).returning();
+      const [account] = await tx.insert(accountsTable).values({ name: accountName.trim(), ...(options.defaultCountry && { defaultCountry: options.defaultCountry }) }).returning();
       const [user] = await tx
         .insert(usersTable)
         .values({ accountId: account!.id, email: admin.email.trim(), name: admin.name.trim(), passwordHash, role: "admin" })
@@ -139,4 +141,14 @@ export async function changePassword(db: Db, accountId: number, userId: number, 
     .set({ passwordHash, updatedAt: new Date() })
     .where(and(eq(usersTable.accountId, accountId), eq(usersTable.id, userId)));
   await invalidateUserSessions(db, accountId, userId);
+}
+
+/** The country phone numbers written without a country code are read in (an account setting, Admin > Account). */
+export async function getDefaultCountry(db: Db, accountId: number): Promise<CountryCode> {
+  const [row] = await db.select({ country: accountsTable.defaultCountry }).from(accountsTable).where(eq(accountsTable.id, accountId));
+  return isCountryCode(row?.country) ? row.country : FALLBACK_COUNTRY;
+}
+
+export async function setDefaultCountry(db: Db, accountId: number, country: CountryCode): Promise<void> {
+  await db.update(accountsTable).set({ defaultCountry: country }).where(eq(accountsTable.id, accountId));
 }

@@ -8,6 +8,7 @@ import { safeNextPath } from "../safe-path";
 import { wantsSecureCookies } from "../security-headers";
 import type { AppEnv } from "../web";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import { countryFromAcceptLanguage } from "../contacts/phone";
 import { accountExists, changePassword, createFirstAccount, findUserByCredentials, getUser } from "./accounts";
 import { isCommonPassword, MIN_PASSWORD_LENGTH, verifyPasswordHash } from "./password";
 import { clientAddress, releaseAttempt, reserveAttempt, throttleKeys } from "./rate-limit";
@@ -68,7 +69,8 @@ export const authRoutes = new Hono<AppEnv>()
     const parsed = setupSchema.safeParse(form);
     if (!parsed.success) return c.html(<SetupPage values={form} errors={fieldErrors(parsed.error)} />, 422);
     const { accountName, ...admin } = parsed.data;
-    const created = await createFirstAccount(db, accountName, admin);
+    // The account's default country for phone numbers is guessed from the browser's language; admins change it.
+    const created = await createFirstAccount(db, accountName, admin, countryFromAcceptLanguage(c.req.header("accept-language")));
     if (!created) return c.redirect("/sign-in", 303);
     const { user } = created;
     const token = generateSessionToken();

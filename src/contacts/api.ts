@@ -1,11 +1,13 @@
 // JSON API for contacts: /api/v1/contacts, addressed by email. Same operations as the HTML pages.
 import { Hono, type Context } from "hono";
+import { getDefaultCountry } from "../auth/accounts";
 import { listCustomFields } from "../custom-fields/queries";
 import { getSegment } from "../segments/queries";
 import { sourceOf } from "../segments/routes";
 import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
 import { contactJson, readJsonObject, readPaging } from "./json";
-import { ContactEmailTakenError, deleteContact, getContact, getContactByEmail, listContactSegments, listContacts, updateContact } from "./queries";
+import { listContacts } from "./list";
+import { ContactEmailTakenError, deleteContact, getContact, getContactByEmail, listContactSegments, updateContact } from "./queries";
 import { upsertContacts } from "./upsert";
 import { parseContactJson } from "./validate";
 
@@ -24,7 +26,9 @@ export const contactApi = new Hono<AppEnv>()
         return apiError(c, 404, "not_found", "No segment with this segment_id in your account.", { field: "segment_id" });
       }
     }
-    const page = await listContacts(c.get("db"), accountId, { q: c.req.query("q"), segmentId }, paging);
+    const q = c.req.query("q");
+    const country = q ? await getDefaultCountry(c.get("db"), accountId) : undefined;
+    const page = await listContacts(c.get("db"), accountId, { q, segmentId, country }, paging);
     return c.json({ data: page.rows.map(contactJson), next_cursor: page.nextCursor });
   })
   .post("/", requireApiRole("editor"), async (c) => {
@@ -32,7 +36,7 @@ export const contactApi = new Hono<AppEnv>()
     const accountId = c.get("actor").accountId;
     const read = await readJsonObject(c);
     if ("response" in read) return read.response;
-    const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: false });
+    const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: false, country: await getDefaultCountry(db, accountId) });
     if (parsed.error) return apiError(c, 422, "validation_failed", parsed.error.message, { field: parsed.error.field });
     const d = parsed.data!;
     // Create or update by email: given values replace stored ones, absent ones are kept (upsertContacts' rule).
@@ -51,7 +55,7 @@ export const contactApi = new Hono<AppEnv>()
     if (!contact) return notFound(c);
     const read = await readJsonObject(c);
     if ("response" in read) return read.response;
-    const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: true });
+    const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: true, country: await getDefaultCountry(db, accountId) });
     if (parsed.error) return apiError(c, 422, "validation_failed", parsed.error.message, { field: parsed.error.field });
     try {
       const updated = await updateContact(db, accountId, contact.id, parsed.data!);

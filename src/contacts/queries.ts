@@ -1,17 +1,11 @@
-// Reading and changing contacts: the filtered, keyset-paginated list (search and segment filter), one contact,
-// its segments and history, and edits. Hot-path SQL is raw so its plan is the one measured in bench/.
+// Reading and changing contacts: one contact, its segments and history, and edits (the list is in list.ts).
+// Hot-path SQL is raw so its plan is the one measured in bench/.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows, queryRowsAfterLock } from "../db/client";
 import type { SourceType } from "../db/schema";
 import type { MembershipSource } from "../segments/membership";
 import type { CustomValue } from "./upsert";
-
-/** What narrows the contacts list: a search (email prefix or name contains) and one segment's members. */
-export interface ContactFilter {
-  q?: string;
-  segmentId?: number | null;
-}
 
 export interface ContactRow {
   id: number;
@@ -25,12 +19,6 @@ export interface ContactRow {
   segmentsCount: number;
   /** Set when the list is filtered to a segment: when and by what this contact entered it. */
   membership?: { addedAt: Date; sourceType: SourceType; sourceId: number | null; sourceLabel: string };
-}
-
-export interface ContactPage {
-  rows: ContactRow[];
-  /** The cursor of the next page (the last id shown), or null on the last page. */
-  nextCursor: string | null;
 }
 
 export class ContactEmailTakenError extends Error {
@@ -69,46 +57,12 @@ export function normaliseQuery(q: string | undefined | null): string {
   return (q ?? "").trim().slice(0, 200);
 }
 
-/**
- * The search as SQL on contacts `c`: email prefix as a range on the (account_id, lower(email)) index (LIKE would
- * not use it under C.UTF-8), or name contains on the trigram index of search_name (accents and case folded).
- */
-function searchSql(q: string): SQL {
-  const key = q.toLowerCase();
-  const emailPrefix = sql`(lower(c.email) >= ${key} and lower(c.email) < ${key} || chr(1114111))`;
-  // "zoe.gar" or "ana@": only an email can match, and the trigram index would return every Zoé García to recheck
-  // (pg_trgm ignores punctuation), measured at 54 ms against 1 ms at a million contacts.
-  if (looksLikeEmailPrefix(q)) return emailPrefix;
-  return sql`(${emailPrefix} or c.search_name like '%' || ${foldedLikePattern(q)} || '%')`;
-}
-
-/** An "@", or a "." inside one word: typed from an email address, not a name. */
-export function looksLikeEmailPrefix(q: string): boolean {
-  return q.includes("@") || (q.includes(".") && !/\s/.test(q));
-}
-
-/** Conditions on contacts `c` for a filter (search, segment), tenant-scoped. */
-export function contactFilterSql(accountId: number, filter: ContactFilter): SQL {
-  const parts: SQL[] = [sql`c.account_id = ${accountId}`];
-  const q = normaliseQuery(filter.q);
-  if (q) parts.push(searchSql(q));
-  if (filter.segmentId) {
-    parts.push(sql`exists (select 1 from segment_members m where m.account_id = ${accountId} and m.segment_id = ${filter.segmentId} and m.contact_id = c.id)`);
-  }
-  return sql.join(parts, sql` and `);
-}
-
-/** "All N matching": one select of the ids of every contact the filter matches, for a set-based membership change. */
-export function matchingContactsSql(accountId: number, filter: ContactFilter): SQL {
-  return sql`select c.id from contacts c where ${contactFilterSql(accountId, filter)}`;
-}
-
 export function parseCursor(cursor: string | undefined | null): number | null {
   if (!cursor || !/^[1-9][0-9]{0,15}$/.test(cursor)) return null;
   return Number(cursor);
 }
 
-type RawContact = {
+export type RawContact = {
   id: string | number;
   email: string;
   first_name: string | null;
@@ -124,7 +78,7 @@ type RawContact = {
   source_label?: string | null;
 };
 
-function toContactRow(r: RawContact): ContactRow {
+export function toContactRow(r: RawContact): ContactRow {
   const row: ContactRow = {
     id: Number(r.id),
     email: r.email,
@@ -147,64 +101,8 @@ function toContactRow(r: RawContact): ContactRow {
   return row;
 }
 
-const CONTACT_COLUMNS = sql`c.id, c.email, c.first_name, c.last_name, c.phone, c.custom, c.created_at, c.updated_at,
+export const CONTACT_COLUMNS = sql`c.id, c.email, c.first_name, c.last_name, c.phone, c.custom, c.created_at, c.updated_at,
   (select count(*) from segment_members s where s.account_id = c.account_id and s.contact_id = c.id) as segments_count`;
-
-/**
- * One page of contacts, newest first, keyset-paginated on id (never OFFSET). Filtered to a segment, each row also
- * says when and by what it entered the segment. Without a search, the segment page applies its LIMIT inside a
- * subquery on segment_members before joining contacts: joined first, the planner walks the contacts primary key
- * from the start (BASELINES.md trap #1, 64 ms against 0.6 ms at a million members).
- */
-export async function listContacts(db: Db, accountId: number, filter: ContactFilter, page: { cursor?: string | null; limit?: number } = {}): Promise<ContactPage> {
-  const limit = Math.min(Math.max(page.limit ?? 50, 1), 500);
-  const after = parseCursor(page.cursor);
-  const q = normaliseQuery(filter.q);
-  let rows: RawContact[];
-  if (filter.segmentId && !q) {
-    rows = await queryRows<RawContact>(
-      db,
-      sql`select ${CONTACT_COLUMNS}, m.added_at, m.source_type, m.source_id, m.source_label
-      from (
-        select contact_id, added_at, source_type, source_id, source_label from segment_members
-        where account_id = ${accountId} and segment_id = ${filter.segmentId} ${after ? sql`and contact_id < ${after}` : sql``}
-        order by contact_id desc limit ${limit + 1}
-      ) m
-      join contacts c on c.account_id = ${accountId} and c.id = m.contact_id
-      order by c.id desc`,
-    );
-  } else if (filter.segmentId) {
-    rows = await queryRows<RawContact>(
-      db,
-      sql`select ${CONTACT_COLUMNS}, m.added_at, m.source_type, m.source_id, m.source_label
-      from contacts c
-      join segment_members m on m.account_id = ${accountId} and m.segment_id = ${filter.segmentId} and m.contact_id = c.id
-      where c.account_id = ${accountId} and ${searchSql(q)} ${after ? sql`and c.id < ${after}` : sql``}
-      order by c.id desc limit ${limit + 1}`,
-    );
-  } else {
-    rows = await queryRows<RawContact>(
-      db,
-      sql`select ${CONTACT_COLUMNS} from contacts c
-      where ${contactFilterSql(accountId, { q })} ${after ? sql`and c.id < ${after}` : sql``}
-      order by c.id desc limit ${limit + 1}`,
-    );
-  }
-  const more = rows.length > limit;
-  const shown = rows.slice(0, limit).map(toContactRow);
-  return { rows: shown, nextCursor: more ? String(shown[shown.length - 1]!.id) : null };
-}
-
-/** How many contacts the filter matches, exactly. A segment alone reads its maintained count (no scan). */
-export async function countContacts(db: Db, accountId: number, filter: ContactFilter): Promise<number> {
-  const q = normaliseQuery(filter.q);
-  if (filter.segmentId && !q) {
-    const [row] = await queryRows<{ n: string | number }>(db, sql`select member_count as n from segments where account_id = ${accountId} and id = ${filter.segmentId}`);
-    return Number(row?.n ?? 0);
-  }
-  const [row] = await queryRows<{ n: string | number }>(db, sql`select count(*) as n from contacts c where ${contactFilterSql(accountId, { ...filter, q })}`);
-  return Number(row?.n ?? 0);
-}
 
 export async function getContact(db: Db, accountId: number, id: number): Promise<ContactRow | null> {
   const [row] = await queryRows<RawContact>(db, sql`select ${CONTACT_COLUMNS} from contacts c where c.account_id = ${accountId} and c.id = ${id}`);

@@ -1,11 +1,13 @@
 // HTML pages of Contacts > See all: the filtered table, bulk segment changes, add, edit, delete, one contact's page.
 import { Hono, type Context } from "hono";
-import { MatchingCount } from "../../views/contacts/list";
-import { ContactsPage, ContactsResults } from "../../views/contacts/list";
+import { ContactsPage, ContactsResults, MatchingLabel } from "../../views/contacts/list";
+import { BulkConfirmation, BulkConfirmationPage } from "../../views/contacts/bulk-confirm";
+import { ListRange } from "../../views/components/contacts-table";
 import { NewContactPage } from "../../views/contacts/form";
 import { ContactPage, DeleteContactPage } from "../../views/contacts/page";
 import { plural, queryString } from "../../views/components/format";
 import { NotFoundPage } from "../../views/error";
+import { getDefaultCountry } from "../auth/accounts";
 import { listCustomFields } from "../custom-fields/queries";
 import { listMembershipEvents } from "../segments/history";
 import { listRecentEvents } from "../events/queries";
@@ -13,27 +15,22 @@ import { addContactsToSegment, removeContactsFromSegment, type ContactSelection 
 import { getSegment, listSegments } from "../segments/queries";
 import { safeNextPath } from "../safe-path";
 import { sourceOf } from "../segments/routes";
-import { redirectWithNotice, takeFlash } from "../flash";
+import { redirectWithNotice, setFlash, takeFlash } from "../flash";
 import { getStartSteps, startChecklistHidden } from "../start/checklist";
 import { hasRole, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
-import {
-  ContactEmailTakenError,
-  countContacts,
-  createContact,
-  deleteContact,
-  getContact,
-  listContactSegments,
-  listContacts,
-  matchingContactsSql,
-  normaliseQuery,
-  updateContact,
-  type ContactFilter,
-} from "./queries";
+import { countContacts, listContactPage, matchingContactsSql, parseRowIndex, readListState, type ContactFilter } from "./list";
+import { ContactEmailTakenError, createContact, deleteContact, getContact, listContactSegments, normaliseQuery, updateContact } from "./queries";
 import { parseContactForm, type ContactErrors } from "./validate";
 
-function filterFrom(c: Context<AppEnv>): ContactFilter & { q: string; segmentId: number | null } {
-  return { q: normaliseQuery(c.req.query("q")), segmentId: parseId(c.req.query("segment")) };
+async function filterFrom(c: Context<AppEnv>): Promise<ContactFilter & { q: string; segmentId: number | null }> {
+  const q = normaliseQuery(c.req.query("q"));
+  // The account's country reads a phone typed without its country code; only a search needs it.
+  const country = q ? await getDefaultCountry(c.get("db"), c.get("user")!.accountId) : undefined;
+  return { q, segmentId: parseId(c.req.query("segment")), country };
 }
+
+/** Above this many contacts, a bulk change asks first, naming the count and the segment. */
+export const CONFIRM_ABOVE = 1000;
 
 async function renderContactPage(c: Context<AppEnv>, contactId: number, extra: { values?: Record<string, string>; errors?: ContactErrors; status?: 200 | 422 } = {}) {
   const user = c.get("user")!;
@@ -69,26 +66,34 @@ export const contactRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     const user = c.get("user")!;
     const db = c.get("db");
-    const filter = filterFrom(c);
-    const cursor = c.req.query("cursor") || null;
-    const [page, segments] = await Promise.all([listContacts(db, user.accountId, filter, { cursor, limit: 50 }), listSegments(db, user.accountId)]);
-    // A segment alone has its exact count at hand; any other filter is counted after the page, by /contacts/count.
+    const filter = await filterFrom(c);
+    const state = readListState((k) => c.req.query(k));
+    const segments = await listSegments(db, user.accountId);
     const segment = filter.segmentId ? segments.find((s) => s.id === filter.segmentId) : undefined;
+    const page = await listContactPage(db, user.accountId, { ...filter, segmentId: segment?.id ?? null }, state, state.position, state.size);
+    // A segment alone has its exact count at hand; any other filter is counted after the page, by /contacts/count.
     const matching = segment && !filter.q ? segment.memberCount : null;
-    const props = { page, q: filter.q, segmentId: segment ? segment.id : null, cursor, segments, canWrite: hasRole(user.role, "editor"), matching };
+    const props = { page, q: filter.q, segmentId: segment ? segment.id : null, state, segments, canWrite: hasRole(user.role, "editor"), matching };
     return pageOrFragment(
       c,
       async () => {
         const start = hasRole(user.role, "admin") && !startChecklistHidden(c) ? await getStartSteps(db, user.accountId) : null;
         return <ContactsPage {...props} user={user} notice={await takeFlash(c)} start={start} />;
       },
-      () => <ContactsResults {...props} />,
+      () => <ContactsResults {...props} fragment />,
     );
   })
   .get("/count", async (c) => {
     const user = c.get("user")!;
-    const n = await countContacts(c.get("db"), user.accountId, filterFrom(c));
-    return c.html(<MatchingCount n={n} />);
+    const n = await countContacts(c.get("db"), user.accountId, await filterFrom(c));
+    const shown = Math.max(0, Math.min(Number(c.req.query("shown")) || 0, 500));
+    // The range of the page ("51–100 of 401,953") and, outside the results, the "Select all N matching" label.
+    return c.html(
+      <>
+        <ListRange first={parseRowIndex(c.req.query("first"))} shown={shown} total={n} />
+        {hasRole(user.role, "editor") && <MatchingLabel n={n} oob />}
+      </>,
+    );
   })
   .get("/new", requireRole("editor"), async (c) => {
     const user = c.get("user")!;
@@ -99,7 +104,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const db = c.get("db");
     const form = (await c.req.parseBody()) as Record<string, string>;
     const customFields = await listCustomFields(db, user.accountId);
-    const { data, errors } = parseContactForm(form, customFields);
+    const { data, errors } = parseContactForm(form, customFields, await getDefaultCountry(db, user.accountId));
     if (!data) return c.html(<NewContactPage user={user} customFields={customFields} values={form} errors={errors} />, 422);
     try {
       const contact = await createContact(db, user.accountId, data);
@@ -114,26 +119,44 @@ export const contactRoutes = new Hono<AppEnv>()
     const db = c.get("db");
     const body = await c.req.parseBody({ all: true });
     const one = (k: string) => (Array.isArray(body[k]) ? String((body[k] as unknown[])[0]) : body[k] === undefined ? "" : String(body[k]));
-    const filter = { q: normaliseQuery(one("q")), segmentId: parseId(one("segment")) };
+    const q = normaliseQuery(one("q"));
+    const filter: ContactFilter = { q, segmentId: parseId(one("segment")), country: q ? await getDefaultCountry(db, user.accountId) : undefined };
     const back = `/contacts${queryString({ q: filter.q, segment: filter.segmentId })}`;
+    // With htmx the form asks in place (#bulk-confirm); its outcome is a whole page, as without.
+    const inline = c.req.header("HX-Request") === "true";
+    const go = async (path: string, notice: string) => {
+      if (!inline) return redirectWithNotice(c, path, notice);
+      await setFlash(c, notice);
+      return c.body(null, 200, { "HX-Redirect": path });
+    };
     const target = parseId(one("target"));
     const segment = target ? await getSegment(db, user.accountId, target) : null;
-    if (!segment) return redirectWithNotice(c, back, "Choose a segment.");
-    const ids = (Array.isArray(body.ids) ? body.ids : body.ids === undefined ? [] : [body.ids]).map((v) => parseId(String(v))).filter((v): v is number => v !== null);
+    if (!segment) return go(back, "Choose a segment to change.");
+    // Row ticks, plus the ticks kept (public/app.js) on rows another search or page no longer shows.
+    const ticked = [...(Array.isArray(body.ids) ? body.ids : body.ids === undefined ? [] : [body.ids]), ...one("kept").split(",")];
+    const ids = [...new Set(ticked.map((v) => parseId(String(v).trim())).filter((v): v is number => v !== null))];
     const all = one("all") === "1";
-    if (!all && ids.length === 0) return redirectWithNotice(c, back, "Tick some contacts, or “Select all matching”, first.");
+    if (!all && ids.length === 0) return go(back, "Tick some contacts, or “Select all matching”, first.");
+    const action = one("action") === "remove" ? "remove" : "add";
+    if (one("confirmed") !== "1") {
+      const count = all ? await countContacts(db, user.accountId, filter) : ids.length;
+      if (count > CONFIRM_ABOVE) {
+        const props = { action, count, segment, all, ids, q: filter.q ?? "", segmentId: filter.segmentId ?? null, back } as const;
+        return inline ? c.html(<BulkConfirmation {...props} inline />) : c.html(<BulkConfirmationPage {...props} user={user} />);
+      }
+    }
     // "All matching" is one set-based statement over the same filter the table shows, whatever its size.
     const selection: ContactSelection = all ? matchingContactsSql(user.accountId, filter) : ids;
     const source = sourceOf(c.get("actor"));
     let notice: string;
-    if (one("action") === "remove") {
+    if (action === "remove") {
       const r = await removeContactsFromSegment(db, user.accountId, segment.id, selection, source);
       notice = `${plural(r.removed, "contact")} removed from ${segment.name}${r.notMembers ? ` (${plural(r.notMembers, "was", "were")} not in it)` : ""}.`;
     } else {
       const r = await addContactsToSegment(db, user.accountId, segment.id, selection, source);
       notice = `${plural(r.added, "contact")} added to ${segment.name}${r.alreadyMembers ? ` (${formatAlready(r.alreadyMembers)})` : ""}.`;
     }
-    return redirectWithNotice(c, back, notice);
+    return go(back, notice);
   })
   .get("/:id", async (c) => {
     const id = parseId(c.req.param("id"));
@@ -146,7 +169,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     if (!id) return c.html(<NotFoundPage user={user} />, 404);
     const form = (await c.req.parseBody()) as Record<string, string>;
-    const { data, errors } = parseContactForm(form, await listCustomFields(db, user.accountId));
+    const { data, errors } = parseContactForm(form, await listCustomFields(db, user.accountId), await getDefaultCountry(db, user.accountId));
     if (!data) return renderContactPage(c, id, { values: form, errors, status: 422 });
     try {
       const updated = await updateContact(db, user.accountId, id, data);

@@ -1,7 +1,9 @@
 // Checking contact input from the form and from the API: email, names, phone, and custom values by their type.
 import { z } from "zod";
 import { parseCustomValues, type CustomFieldDef } from "../custom-fields/queries";
+import type { CountryCode } from "libphonenumber-js/max";
 import { withoutNul } from "../text";
+import { parsePhone } from "./phone";
 import type { ContactFields } from "./queries";
 
 export const contactEmailSchema = z.string({ message: "Enter an email address." }).trim().min(1, "Enter an email address.").max(254, "Use at most 254 characters.").email("Enter a valid email address.").refine(...withoutNul);
@@ -25,17 +27,26 @@ function zodErrors(error: z.ZodError, rename: (k: string) => string = (k) => k):
   return out;
 }
 
-/** The add and edit forms: plain fields plus "custom.<key>" inputs. */
-export function parseContactForm(form: Record<string, string>, defs: CustomFieldDef[]): { data?: ContactFields; errors: ContactErrors } {
+/** A phone as typed to E.164 in the account's country; blank is null (no phone). */
+function checkPhone(value: string | null | undefined, country: CountryCode): { phone: string | null } | { error: string } {
+  if (value === null || value === undefined || value.trim() === "") return { phone: null };
+  const r = parsePhone(value, country);
+  return r.ok ? { phone: r.e164 } : { error: r.message };
+}
+
+/** The add and edit forms: plain fields plus "custom.<key>" inputs. Phones are stored in E.164. */
+export function parseContactForm(form: Record<string, string>, defs: CustomFieldDef[], country: CountryCode): { data?: ContactFields; errors: ContactErrors } {
   const parsed = baseSchema.safeParse(form);
   const customInput: Record<string, unknown> = {};
   for (const d of defs) if (`custom.${d.key}` in form) customInput[d.key] = form[`custom.${d.key}`];
   const custom = parseCustomValues(defs, customInput, "form");
   const errors: ContactErrors = parsed.success ? {} : zodErrors(parsed.error);
   for (const [k, msg] of Object.entries(custom.errors)) errors[`custom.${k}`] = msg;
-  if (!parsed.success || Object.keys(errors).length > 0) return { errors };
+  const phone = parsed.success ? checkPhone(parsed.data.phone, country) : { phone: null };
+  if ("error" in phone) errors.phone = phone.error;
+  if (!parsed.success || "error" in phone || Object.keys(errors).length > 0) return { errors };
   return {
-    data: { email: parsed.data.email, firstName: parsed.data.firstName ?? null, lastName: parsed.data.lastName ?? null, phone: parsed.data.phone ?? null, custom: custom.values },
+    data: { email: parsed.data.email, firstName: parsed.data.firstName ?? null, lastName: parsed.data.lastName ?? null, phone: phone.phone, custom: custom.values },
     errors,
   };
 }
@@ -54,7 +65,7 @@ const apiSchema = z
 export function parseContactJson(
   body: unknown,
   defs: CustomFieldDef[],
-  options: { partial: boolean },
+  options: { partial: boolean; country: CountryCode },
 ): { data?: Partial<ContactFields>; error?: { field: string; message: string } } {
   const schema = options.partial ? apiSchema.partial() : apiSchema;
   const parsed = schema.safeParse(body);
@@ -69,7 +80,11 @@ export function parseContactJson(
   if (v.email !== undefined) data.email = v.email;
   if (v.first_name !== undefined) data.firstName = v.first_name;
   if (v.last_name !== undefined) data.lastName = v.last_name;
-  if (v.phone !== undefined) data.phone = v.phone;
+  if (v.phone !== undefined) {
+    const phone = checkPhone(v.phone, options.country);
+    if ("error" in phone) return { error: { field: "phone", message: phone.error } };
+    data.phone = phone.phone;
+  }
   if (v.custom !== undefined) {
     const custom = parseCustomValues(defs, v.custom, "json");
     const first = Object.entries(custom.errors)[0];

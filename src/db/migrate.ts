@@ -25,6 +25,11 @@ const FUNCTIONS = [
   `create or replace function roster_fold(value text) returns text
      language sql immutable parallel safe strict
      as $$ select lower(public.unaccent('public.unaccent'::regdictionary, value)) $$`,
+  // The values of a contact's custom fields, folded and cut to 200 characters (a GIN entry has a size limit), for
+  // the custom value search's index. Declared immutable like roster_fold, which it uses.
+  `create or replace function roster_custom_values(custom jsonb) returns text[]
+     language sql immutable parallel safe strict
+     as $$ select coalesce(array_agg(left(public.roster_fold(e.value), 200)), '{}') from jsonb_each_text(custom) e where e.value <> '' $$`,
 ];
 
 export async function migrateDatabase(database: Database): Promise<void> {

@@ -26,6 +26,8 @@ const accountId = () => bigint("account_id", { mode: "number" }).notNull();
 export const accountsTable = pgTable("accounts", {
   id: id().primaryKey(),
   name: text("name").notNull(),
+  // ISO 3166 code of the country a phone number written without its country code is read in (src/contacts/phone.ts).
+  defaultCountry: text("default_country").notNull().default("US"),
   createdAt: ts("created_at").notNull().defaultNow(),
 });
 
@@ -144,6 +146,12 @@ export const contactsTable = pgTable(
     searchName: text("search_name")
       .notNull()
       .generatedAlwaysAs(sql`roster_fold(coalesce(first_name, '') || ' ' || coalesce(last_name, ''))`),
+    // The custom values, folded like search_name, for the custom value search (roster_custom_values is in
+    // src/db/migrate.ts). Stored, so checking a row while walking a sort order is an array test, not a function call.
+    customValues: text("custom_values")
+      .array()
+      .notNull()
+      .generatedAlwaysAs(sql`roster_custom_values(custom)`),
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
@@ -153,6 +161,19 @@ export const contactsTable = pgTable(
     index("contacts_created_idx").on(t.accountId, t.createdAt, t.id),
     // "Name contains" search: trigram index, so '%mar%' is an index scan, accents and case already folded.
     index("contacts_search_name_idx").using("gin", sql`${t.searchName} gin_trgm_ops`),
+    // Sort orders of the contacts list, each with id last so keyset paging has a total order (src/contacts/list.ts).
+    index("contacts_updated_idx").on(t.accountId, t.updatedAt, t.id),
+    index("contacts_first_name_idx").on(t.accountId, sql`roster_fold(coalesce(${t.firstName}, ''))`, t.id),
+    index("contacts_last_name_idx").on(t.accountId, sql`roster_fold(coalesce(${t.lastName}, ''))`, t.id),
+    // Search by email domain: "gmail.com" is a prefix of the reversed address ("moc.liamg@...").
+    index("contacts_email_reversed_idx").on(t.accountId, sql`reverse(lower(${t.email})) text_pattern_ops`),
+    // Search by phone in any formatting: the typed digits are a prefix of the reversed stored digits, so stored
+    // numbers match however they were written (E.164 now, anything before numbers were checked).
+    index("contacts_phone_digits_idx")
+      .on(t.accountId, sql`reverse(regexp_replace(${t.phone}, '[^0-9]', '', 'g')) text_pattern_ops`)
+      .where(sql`${t.phone} is not null`),
+    // Search by a custom field's whole value, folded like names.
+    index("contacts_custom_values_idx").using("gin", t.customValues),
   ],
 );
 

@@ -4,7 +4,10 @@ import { Hono, type Context } from "hono";
 import { apiError, requireApiRole, type AppEnv } from "../web";
 import { coalescerFor } from "./coalesce";
 import { ingestEvents } from "./ingest";
-import { validateBatch, validateEvent, type NormalizedEvent, type ValidationDetail } from "./validate";
+import { getDefaultCountry } from "../auth/accounts";
+import { parsePhone } from "../contacts/phone";
+import type { Db } from "../db/client";
+import { validateBatch, validateEvent, type EventValidation, type NormalizedEvent, type ValidationDetail } from "./validate";
 
 export const MAX_EVENTS_BODY_BYTES = 1024 * 1024;
 
@@ -52,9 +55,9 @@ export const eventsApi = new Hono<AppEnv>()
   .post("/", async (c) => {
     const parsed = await readJson(c);
     if (!parsed.ok) return parsed.response;
-    const checked = validateEvent(parsed.body);
-    if (!checked.ok) return apiError(c, 400, "invalid_event", describeProblems(checked.details), { details: checked.details });
-    const result = await coalescerFor(c.get("db")).submit(c.get("actor").accountId, checked.event, { fillEmptyOnly: isSendOnly(c) });
+    const [checked] = await checkPhones(c.get("db"), c.get("actor").accountId, [validateEvent(parsed.body)], "");
+    if (!checked!.ok) return apiError(c, 400, "invalid_event", describeProblems(checked.details), { details: checked.details });
+    const result = await coalescerFor(c.get("db")).submit(c.get("actor").accountId, checked!.event, { fillEmptyOnly: isSendOnly(c) });
     return c.json(result, result.status === "accepted" ? 202 : 200);
   })
   .post("/batch", async (c) => {
@@ -62,6 +65,8 @@ export const eventsApi = new Hono<AppEnv>()
     if (!parsed.ok) return parsed.response;
     const checked = validateBatch(parsed.body);
     if (!checked.ok) return apiError(c, 400, "invalid_batch", describeProblems(checked.details), { details: checked.details });
+    const withPhones = await checkPhones(c.get("db"), c.get("actor").accountId, checked.results, "events");
+    checked.results = checked.results.map((r, i) => ({ ...withPhones[i]!, index: r.index }));
     const good: NormalizedEvent[] = [];
     const positions: number[] = [];
     for (const r of checked.results) {
@@ -85,6 +90,22 @@ export const eventsApi = new Hono<AppEnv>()
     }
     return c.json({ ...summary, results }, 200);
   });
+
+/**
+ * A contact phone in an event is read in the account's default country and stored in E.164; one that does not
+ * parse rejects its event (path contact.phone). The country is read only when some event carries a phone.
+ */
+async function checkPhones<T extends EventValidation & { index?: number }>(db: Db, accountId: number, results: T[], prefix: string): Promise<EventValidation[]> {
+  if (!results.some((r) => r.ok && r.event.contact?.phone)) return results;
+  const country = await getDefaultCountry(db, accountId);
+  return results.map((r, i) => {
+    const phone = r.ok ? r.event.contact?.phone : undefined;
+    if (!r.ok || !phone || phone.trim() === "") return r;
+    const parsed = parsePhone(phone, country);
+    if (!parsed.ok) return { ok: false, details: [{ path: prefix ? `${prefix}[${r.index ?? i}].contact.phone` : "contact.phone", message: `is not a valid phone number (${parsed.message})` }] };
+    return { ok: true, event: { ...r.event, contact: { ...r.event.contact!, phone: parsed.e164 } } };
+  });
+}
 
 function describeProblems(details: ValidationDetail[]): string {
   const n = details.length;

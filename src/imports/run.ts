@@ -17,6 +17,7 @@ import type { ColumnTarget } from "./headers";
 import { openCsvStream, type CsvRecord } from "./parse";
 import { getImport, getSegmentChoice, type ImportCounts, type ImportRow } from "./queries";
 import { validateRow, type ContactValues } from "./validate";
+import { getDefaultCountry } from "../auth/accounts";
 
 /** How many problems a preview or import keeps in its result to show on the page (the report has them all). */
 const SHOWN_PROBLEMS = 10;
@@ -156,6 +157,7 @@ async function stageFile(ctx: JobContext, imp: ImportRow, encoding: TextEncoding
   const source = (await openUpload(ctx, imp)).pipe(counter);
   const csv = await openCsvStream(source, { encoding, delimiter: imp.delimiter as Delimiter });
   const mapping = imp.mapping as ColumnTarget[];
+  const country = await getDefaultCountry(ctx.db, imp.accountId);
   let rows = 0;
   let invalid = 0;
   let reported = Date.now();
@@ -164,7 +166,7 @@ async function stageFile(ctx: JobContext, imp: ImportRow, encoding: TextEncoding
       if (ctx.signal.aborted) throw new Error("The import was stopped: its worker lost the job.");
       for (const record of batch) {
         rows++;
-        const check = validateRow(record, mapping);
+        const check = validateRow(record, mapping, country);
         if (check.ok) stager.add(record.line, check.values);
         else {
           invalid++;

@@ -3,6 +3,8 @@ import type { ColumnTarget } from "./headers";
 import type { CsvRecord } from "./parse";
 // Roster's own exports prefix formula-like cells with an apostrophe; reading them back undoes exactly that.
 import { restoreNeutralisedFormula } from "../exports/formats";
+import type { CountryCode } from "libphonenumber-js/max";
+import { parsePhone } from "../contacts/phone";
 import { hasNul } from "../text";
 
 export interface ContactValues {
@@ -61,10 +63,10 @@ function invalidEmail(value: string): string {
 
 /**
  * Checks a data record against the column mapping (one target per header column) and, when it
- * is usable, returns its contact values. The reason strings go to the import's error report as
- * they are.
+ * is usable, returns its contact values, the phone in E.164 (read in `country` when written without
+ * its country code). The reason strings go to the import's error report as they are.
  */
-export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[]): RowCheck {
+export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[], country: CountryCode): RowCheck {
   if (record.error) return { ok: false, reason: record.error };
   if (record.fields.length !== mapping.length) {
     return { ok: false, reason: `expected ${mapping.length} columns, found ${record.fields.length}` };
@@ -80,7 +82,13 @@ export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[])
   }
   const reason = checkEmail(record.fields[emailColumn]!.trim());
   if (reason) return { ok: false, reason };
-  return { ok: true, values: toContactValues(record.fields, mapping) };
+  const values = toContactValues(record.fields, mapping);
+  if (values.phone !== null) {
+    const phone = parsePhone(values.phone, country);
+    if (!phone.ok) return { ok: false, reason: `invalid phone: ${values.phone.length > MAX_SHOWN ? `${values.phone.slice(0, MAX_SHOWN)}…` : values.phone} (${phone.message})` };
+    values.phone = phone.e164;
+  }
+  return { ok: true, values };
 }
 
 /**

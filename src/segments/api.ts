@@ -1,7 +1,8 @@
 // JSON API for segments and their members: /api/v1/segments. Same operations as the HTML pages.
 import { Hono, type Context } from "hono";
 import { contactJson, readJsonObject, readPaging, segmentJson } from "../contacts/json";
-import { listContacts } from "../contacts/queries";
+import { getDefaultCountry } from "../auth/accounts";
+import { listContacts } from "../contacts/list";
 import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
 import { addEmailsToSegment, MAX_EMAILS_PER_CALL, removeEmailsFromSegment } from "./members-by-email";
 import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment, type Segment } from "./queries";
@@ -83,7 +84,9 @@ export const segmentApi = new Hono<AppEnv>()
     if (!segment) return notFound(c);
     const paging = readPaging(c);
     if ("response" in paging) return paging.response;
-    const page = await listContacts(c.get("db"), c.get("actor").accountId, { segmentId: segment.id, q: c.req.query("q") }, paging);
+    const q = c.req.query("q");
+    const country = q ? await getDefaultCountry(c.get("db"), c.get("actor").accountId) : undefined;
+    const page = await listContacts(c.get("db"), c.get("actor").accountId, { segmentId: segment.id, q, country }, paging);
     return c.json({ data: page.rows.map(contactJson), next_cursor: page.nextCursor });
   })
   .post("/:id/contacts", requireApiRole("editor"), async (c) => {

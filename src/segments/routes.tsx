@@ -8,7 +8,9 @@ import { SegmentContactsPage, SegmentMembersResults } from "../../views/segments
 import { DeleteSegmentPage, SegmentPage } from "../../views/segments/page";
 import { fieldErrors } from "../auth/routes";
 import { safeNextPath } from "../safe-path";
-import { listContacts, normaliseQuery } from "../contacts/queries";
+import { getDefaultCountry } from "../auth/accounts";
+import { listContactPage, readListState } from "../contacts/list";
+import { normaliseQuery } from "../contacts/queries";
 import { redirectWithNotice, takeFlash } from "../flash";
 import { hasRole, pageOrFragment, parseId, requireRole, type Actor, type AppEnv } from "../web";
 import { listMembershipEvents } from "./history";
@@ -21,10 +23,12 @@ export function sourceOf(actor: Actor): MembershipSource {
   return { type: actor.sourceType, id: actor.sourceId, label: actor.label };
 }
 
+/** Ticked row ids plus those public/app.js kept for rows no longer on screen ("kept", comma-separated). */
 function formIds(body: Record<string, unknown>): number[] {
   const raw = body.ids;
   const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-  return list.map((v) => parseId(String(v))).filter((v): v is number => v !== null);
+  const kept = typeof body.kept === "string" ? body.kept.split(",") : [];
+  return [...new Set([...list, ...kept].map((v) => parseId(String(v).trim())).filter((v): v is number => v !== null))];
 }
 
 export const segmentRoutes = new Hono<AppEnv>()
@@ -108,9 +112,10 @@ export const segmentRoutes = new Hono<AppEnv>()
     const segment = id ? await getSegment(db, user.accountId, id) : null;
     if (!segment) return c.html(<NotFoundPage user={user} />, 404);
     const q = normaliseQuery(c.req.query("q"));
-    const cursor = c.req.query("cursor") || null;
-    const page = await listContacts(db, user.accountId, { q, segmentId: segment.id }, { cursor, limit: 50 });
-    const props = { segment, page, q, cursor, canWrite: hasRole(user.role, "editor") };
+    const state = readListState((k) => c.req.query(k));
+    const country = q ? await getDefaultCountry(db, user.accountId) : undefined;
+    const page = await listContactPage(db, user.accountId, { q, segmentId: segment.id, country }, state, state.position, state.size);
+    const props = { segment, page, q, state, canWrite: hasRole(user.role, "editor") };
     return pageOrFragment(
       c,
       async () => <SegmentContactsPage {...props} user={user} notice={await takeFlash(c)} />,
@@ -126,9 +131,10 @@ export const segmentRoutes = new Hono<AppEnv>()
     const email = String((await c.req.parseBody()).email ?? "").trim();
     const result = await addEmailsToSegment(db, user.accountId, segment.id, [email], sourceOf(c.get("actor")));
     if (result.invalid.length > 0) {
-      const page = await listContacts(db, user.accountId, { segmentId: segment.id }, { limit: 50 });
+      const state = readListState(() => undefined);
+      const page = await listContactPage(db, user.accountId, { segmentId: segment.id }, state);
       return c.html(
-        <SegmentContactsPage user={user} segment={segment} page={page} q="" cursor={null} canWrite email={email} error="Enter a valid email address, like ana@example.com." />,
+        <SegmentContactsPage user={user} segment={segment} page={page} q="" state={state} canWrite email={email} error="Enter a valid email address, like ana@example.com." />,
         422,
       );
     }

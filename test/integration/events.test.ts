@@ -54,10 +54,10 @@ describe("POST /api/v1/events", () => {
   });
 
   test("contact fields sent with an event overwrite stored ones, absent ones never blank them", async () => {
-    await t.api(acct.apiKey, "/events", { json: { id: eventId(), type: "page_view", email: "ow@example.com", contact: { first_name: "Old", last_name: "Name", phone: "1" }, properties: { url: "https://shop.example/" } } });
+    await t.api(acct.apiKey, "/events", { json: { id: eventId(), type: "page_view", email: "ow@example.com", contact: { first_name: "Old", last_name: "Name", phone: "+1 212 555 0100" }, properties: { url: "https://shop.example/" } } });
     await t.api(acct.apiKey, "/events", { json: { id: eventId(), type: "page_view", email: "OW@example.com", contact: { first_name: "New" }, properties: { url: "https://shop.example/a" } } });
     const [c] = await queryRows<{ first_name: string; last_name: string; phone: string }>(t.db, sql`select first_name, last_name, phone from contacts where account_id = ${acct.accountId} and lower(email) = 'ow@example.com'`);
-    assert.deepEqual({ ...c }, { first_name: "New", last_name: "Name", phone: "1" });
+    assert.deepEqual({ ...c }, { first_name: "New", last_name: "Name", phone: "+12125550100" });
   });
 
   test("a bad event gets 400 naming every problem with its path, and nothing is stored", async () => {

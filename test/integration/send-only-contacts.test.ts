@@ -33,18 +33,18 @@ describe("events sent with a send-only key", () => {
     const account = await t.createAccount();
     await t.browser(account.adminCookie, "/admin/custom-fields", { form: { label: "Plan", type: "text" } });
     await t.browser(account.adminCookie, "/admin/custom-fields", { form: { label: "City", type: "text" } });
-    const created = await t.api(account.apiKey, "/contacts", { json: { email: "ana@example.com", first_name: "Ana", phone: "+34 600", custom: { plan: "gold" } } });
+    const created = await t.api(account.apiKey, "/contacts", { json: { email: "ana@example.com", first_name: "Ana", phone: "+34 600 12 34 56", custom: { plan: "gold" } } });
     assert.equal(created.status, 201);
     const key = await sendOnlyKey(account);
 
     const res = await t.api(key, "/events", {
-      json: { id: eventId(), type: "signup", email: "ANA@example.com", contact: { first_name: "Mallory", last_name: "Lopez", phone: "+1 666", plan: "free", city: "Madrid" } },
+      json: { id: eventId(), type: "signup", email: "ANA@example.com", contact: { first_name: "Mallory", last_name: "Lopez", phone: "+1 415 555 2671", plan: "free", city: "Madrid" } },
     });
     assert.equal(res.status, 202);
     assert.deepEqual(await contact(account.accountId, "ana@example.com"), {
       first_name: "Ana",
       last_name: "Lopez",
-      phone: "+34 600",
+      phone: "+34600123456",
       custom: { plan: "gold", city: "Madrid" },
     });
 
@@ -57,18 +57,18 @@ describe("events sent with a send-only key", () => {
   test("they still create a new contact with every field given", async () => {
     const account = await t.createAccount();
     const key = await sendOnlyKey(account);
-    const res = await t.api(key, "/events", { json: { id: eventId(), type: "signup", email: "new@example.com", contact: { first_name: "Nia", phone: "+44 1" } } });
+    const res = await t.api(key, "/events", { json: { id: eventId(), type: "signup", email: "new@example.com", contact: { first_name: "Nia", phone: "+44 20 7946 0000" } } });
     assert.equal(res.status, 202);
     const row = await contact(account.accountId, "new@example.com");
-    assert.deepEqual([row!.first_name, row!.phone], ["Nia", "+44 1"]);
+    assert.deepEqual([row!.first_name, row!.phone], ["Nia", "+442079460000"]);
   });
 
   test("a full key's events keep overwriting stored fields", async () => {
     const account = await t.createAccount();
-    await t.api(account.apiKey, "/contacts", { json: { email: "bo@example.com", first_name: "Bo", phone: "1" } });
-    const res = await t.api(account.apiKey, "/events", { json: { id: eventId(), type: "signup", email: "bo@example.com", contact: { first_name: "Bob", phone: "2" } } });
+    await t.api(account.apiKey, "/contacts", { json: { email: "bo@example.com", first_name: "Bo", phone: "+1 212 555 0100" } });
+    const res = await t.api(account.apiKey, "/events", { json: { id: eventId(), type: "signup", email: "bo@example.com", contact: { first_name: "Bob", phone: "+1 212 555 0199" } } });
     assert.equal(res.status, 202);
     const row = await contact(account.accountId, "bo@example.com");
-    assert.deepEqual([row!.first_name, row!.phone], ["Bob", "2"]);
+    assert.deepEqual([row!.first_name, row!.phone], ["Bob", "+12125550199"]);
   });
 });

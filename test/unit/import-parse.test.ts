@@ -84,7 +84,7 @@ const FIXTURES: Record<string, { encoding: string; delimiter: string; header: st
     delimiter: "|",
     header: ["email", "first_name", "phone"],
     rows: [
-      { line: 2, fields: ["eve@example.com", "Eve", "+1 555 0100"], raw: "eve@example.com|Eve|+1 555 0100" },
+      { line: 2, fields: ["eve@example.com", "Eve", "+1 212 555 0100"], raw: "eve@example.com|Eve|+1 212 555 0100" },
       { line: 3, fields: ["fay|x@example.com", "Fay", ""], raw: '"fay|x@example.com"|Fay|' },
     ],
   },

@@ -27,7 +27,7 @@ test("checkEmail rejects with a reason naming the value", () => {
 test("fixture wrong-columns.csv: rows with the wrong column count are reported", async () => {
   const parsed = await parseAll("wrong-columns.csv");
   const mapping = mapHeaders(parsed.header!.fields);
-  const results = parsed.rows.map((row) => ({ line: row.line, result: validateRow(row, mapping) }));
+  const results = parsed.rows.map((row) => ({ line: row.line, result: validateRow(row, mapping, "US") }));
   assert.deepEqual(
     results.map(({ line, result }) => [line, result.ok ? result.values.email : result.reason]),
     [
@@ -42,7 +42,7 @@ test("fixture invalid-emails.csv: missing and malformed emails are reported with
   const parsed = await parseAll("invalid-emails.csv");
   const mapping = mapHeaders(parsed.header!.fields);
   const failures = parsed.rows.flatMap((row) => {
-    const result = validateRow(row, mapping);
+    const result = validateRow(row, mapping, "US");
     return result.ok ? [] : [{ line: row.line, raw: row.raw, reason: result.reason }];
   });
   assert.deepEqual(failures, [
@@ -56,7 +56,7 @@ test("fixture spaces-emails.csv: surrounding spaces are trimmed, case kept, key 
   const parsed = await parseAll("spaces-emails.csv");
   const mapping = mapHeaders(parsed.header!.fields);
   const values = parsed.rows.map((row) => {
-    const result = validateRow(row, mapping);
+    const result = validateRow(row, mapping, "US");
     assert.ok(result.ok, `line ${row.line}`);
     return result.values;
   });
@@ -68,11 +68,11 @@ test("fixture spaces-emails.csv: surrounding spaces are trimmed, case kept, key 
 });
 
 test("validateRow passes a parse error through and needs an email column", () => {
-  assert.deepEqual(validateRow({ line: 7, fields: [], raw: '"x', error: "unterminated quoted field" }, ["email"]), {
+  assert.deepEqual(validateRow({ line: 7, fields: [], raw: '"x', error: "unterminated quoted field" }, ["email"], "US"), {
     ok: false,
     reason: "unterminated quoted field",
   });
-  assert.deepEqual(validateRow({ line: 2, fields: ["a@b.co"], raw: "a@b.co" }, ["skip"]), { ok: false, reason: "no email column" });
+  assert.deepEqual(validateRow({ line: 2, fields: ["a@b.co"], raw: "a@b.co" }, ["skip"], "US"), { ok: false, reason: "no email column" });
 });
 
 test("toContactValues maps custom fields and leaves empty cells out", () => {

@@ -1,8 +1,8 @@
 import type { SessionUser } from "../../src/auth/session";
-import type { ContactPage } from "../../src/contacts/queries";
+import { ORDER_LABELS, PAGE_SIZES, type ContactListPage, type ListState } from "../../src/contacts/list";
 import type { Segment } from "../../src/segments/queries";
 import { hasRole } from "../../src/web";
-import { ContactsTable, Pager } from "../components/contacts-table";
+import { ContactsTable, ListNav, type PageParams } from "../components/contacts-table";
 import { formatCount, queryString } from "../components/format";
 import { Layout } from "../layout";
 import type { Notice } from "../../src/flash";
@@ -10,19 +10,65 @@ import type { StartSteps } from "../../src/start/checklist";
 import { StartChecklist } from "../components/start-checklist";
 
 export interface ContactsListProps {
-  page: ContactPage;
+  page: ContactListPage;
   q: string;
   segmentId: number | null;
-  cursor: string | null;
+  state: ListState;
   segments: Pick<Segment, "id" | "name" | "memberCount">[];
   canWrite: boolean;
   /** Known without a scan (a segment alone); otherwise loaded after the page by /contacts/count. */
   matching: number | null;
 }
 
-/** Contacts > See all: search and segment filter (htmx swaps only the results), bulk segment changes. */
+/** The list's URL for the current filter, sort and size, on the page `p` says. */
+export function contactsHref(props: Pick<ContactsListProps, "q" | "segmentId" | "state">, p: PageParams = {}, base = "/contacts"): string {
+  const { state } = props;
+  return `${base}${queryString({
+    q: props.q,
+    segment: props.segmentId,
+    order: state.order === "created-desc" ? null : state.order,
+    size: state.size === PAGE_SIZES[0] ? null : state.size,
+    ...p,
+  })}`;
+}
+
+/** Sort and page size selects, shared by Contacts > See all and a segment's View contacts. */
+export function ListSettings({ state, idPrefix }: { state: ListState; idPrefix: string }) {
+  return (
+    <>
+      <div class="select-field">
+        <label for={`${idPrefix}-order`}>Sort by</label>
+        <select id={`${idPrefix}-order`} name="order">
+          {Object.entries(ORDER_LABELS).map(([value, label]) => (
+            <option value={value} selected={value === state.order}>{label}</option>
+          ))}
+        </select>
+      </div>
+      <div class="select-field narrow">
+        <label for={`${idPrefix}-size`}>Per page</label>
+        <select id={`${idPrefix}-size`} name="size">
+          {PAGE_SIZES.map((n) => (
+            <option value={String(n)} selected={n === state.size}>{String(n)}</option>
+          ))}
+        </select>
+      </div>
+    </>
+  );
+}
+
+/**
+ * The search form's htmx trigger. `changed` skips an event whose field holds the value it held at the last search
+ * (leaving the search box, Enter on the same text), so nothing is redrawn when nothing changed.
+ */
+export const SEARCH_TRIGGER = "submit, input changed delay:300ms, change changed";
+
+/**
+ * Contacts > See all: search, segment filter, sort and page size (htmx swaps only the results), and bulk segment
+ * changes. The bulk form sits outside the results, so a redraw keeps what is ticked (public/app.js re-ticks rows).
+ */
 export function ContactsPage(props: ContactsListProps & { user: SessionUser; notice?: Notice | null; start?: StartSteps | null }) {
   const { user, q, segmentId, segments } = props;
+  const bulk = props.canWrite && segments.length > 0;
   return (
     <Layout title="Contacts" user={user} section="contacts" notice={props.notice}>
       <div class="page-head">
@@ -37,10 +83,10 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
       </div>
       {props.start && <StartChecklist steps={props.start} />}
       <form method="get" action="/contacts" class="toolbar" role="search"
-        hx-get="/contacts" hx-target="#contacts-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger="submit, input delay:300ms, change">
+        hx-get="/contacts" hx-target="#contacts-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger={SEARCH_TRIGGER}>
         <label for="contacts-q">
           Search
-          <input id="contacts-q" type="search" name="q" value={q} placeholder="Email starts with, or name contains" autocomplete="off" />
+          <input id="contacts-q" type="search" name="q" value={q} placeholder="Email, domain, phone, name or field value" autocomplete="off" aria-describedby="contacts-q-hint" />
         </label>
         <div class="select-field">
           <label for="contacts-segment">Segment</label>
@@ -51,36 +97,27 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
             ))}
           </select>
         </div>
+        <ListSettings state={props.state} idPrefix="contacts" />
         <button type="submit" class="narrow secondary">Search</button>
+        <small id="contacts-q-hint" class="muted search-hint">
+          An email or its start (ana@, zoe.gar), a domain (gmail.com, @acme.es), a phone in any format, part of a name, or a custom field's value.
+        </small>
       </form>
-      <ContactsResults {...props} />
-    </Layout>
-  );
-}
-
-export function ContactsResults({ page, q, segmentId, cursor, segments, canWrite, matching }: ContactsListProps) {
-  const filter = { q, segment: segmentId };
-  const href = (c: string | null) => `/contacts${queryString({ ...filter, cursor: c })}`;
-  const formId = "contacts-bulk";
-  return (
-    <section id="contacts-results" aria-live="polite">
-      {canWrite && page.rows.length > 0 && segments.length > 0 && (
-        <form id={formId} method="post" action="/contacts/bulk" class="bulk-bar">
-          <input type="hidden" name="q" value={q} />
-          <input type="hidden" name="segment" value={segmentId ? String(segmentId) : ""} />
+      {bulk && (
+        <form id="contacts-bulk" method="post" action="/contacts/bulk" class="bulk-bar" hx-post="/contacts/bulk" hx-target="#bulk-confirm" hx-swap="innerHTML">
+          {/* Ticked ids of rows not on screen (another search or page), kept by public/app.js. */}
+          <input type="hidden" name="kept" value="" data-kept-ids />
           <label for="bulk-all" class="bulk-all">
             <input id="bulk-all" type="checkbox" name="all" value="1" />
-            {matching === null ? (
-              <span hx-get={`/contacts/count${queryString(filter)}`} hx-trigger="load" hx-swap="outerHTML">Select all matching</span>
-            ) : (
-              <MatchingCount n={matching} />
-            )}
+            <MatchingLabel n={props.matching} />
           </label>
+          <span class="muted js-only" data-selected-count aria-live="polite"></span>
           <div class="select-field">
             <label for="bulk-target">Segment to change</label>
             <select id="bulk-target" name="target" required>
+              <option value="" selected>Choose a segment</option>
               {segments.map((s) => (
-                <option value={String(s.id)} selected={s.id === segmentId}>{s.name}</option>
+                <option value={String(s.id)}>{s.name}</option>
               ))}
             </select>
           </div>
@@ -90,14 +127,53 @@ export function ContactsResults({ page, q, segmentId, cursor, segments, canWrite
           </div>
         </form>
       )}
-      <ContactsTable
-        rows={page.rows}
-        selectForm={canWrite && segments.length > 0 ? formId : undefined}
-        showMembership={Boolean(segmentId)}
-        empty={q || segmentId ? "No contact matches this search and filter." : <NoContactsYet canWrite={canWrite} />}
-      />
-      <Pager href={href} nextCursor={page.nextCursor} onFirstPage={!cursor} target="#contacts-results" shown={page.rows.length} />
-    </section>
+      {bulk && <div id="bulk-confirm"></div>}
+      <ContactsResults {...props} />
+    </Layout>
+  );
+}
+
+export function ContactsResults(props: ContactsListProps & { fragment?: boolean }) {
+  const { page, q, segmentId, segments, canWrite, state } = props;
+  const formId = "contacts-bulk";
+  const bulk = canWrite && segments.length > 0;
+  return (
+    <>
+      <section id="contacts-results" aria-live="polite">
+        {bulk && (
+          <>
+            {/* The filter "Select all matching" means: the one shown, belonging to the bulk form outside. */}
+            <input type="hidden" name="q" value={q} form={formId} />
+            <input type="hidden" name="segment" value={segmentId ? String(segmentId) : ""} form={formId} />
+          </>
+        )}
+        <ContactsTable
+          rows={page.rows}
+          selectForm={bulk ? formId : undefined}
+          showMembership={Boolean(segmentId)}
+          sortedBy={state}
+          empty={q || segmentId ? "No contact matches this search and filter." : <NoContactsYet canWrite={canWrite} />}
+        />
+        <ListNav
+          page={page}
+          state={state}
+          total={props.matching}
+          href={(p) => contactsHref(props, p)}
+          countHref={`/contacts/count${queryString({ q, segment: segmentId })}`}
+          target="#contacts-results"
+        />
+      </section>
+      {/* A redraw by htmx also renews the count of "Select all N matching" outside the results. */}
+      {props.fragment && bulk && <MatchingLabel n={props.matching} oob />}
+    </>
+  );
+}
+
+export function MatchingLabel({ n, oob }: { n: number | null; oob?: boolean }) {
+  return (
+    <span id="bulk-all-label" hx-swap-oob={oob ? "true" : undefined}>
+      {n === null ? "Select all matching" : <MatchingCount n={n} />}
+    </span>
   );
 }
 

@@ -1,8 +1,9 @@
 import type { SessionUser } from "../../src/auth/session";
-import type { ContactPage } from "../../src/contacts/queries";
+import { encodeCursor, formatRowIndex, type ContactListPage, type ListState } from "../../src/contacts/list";
 import type { Segment } from "../../src/segments/queries";
 import { hasRole } from "../../src/web";
-import { ContactsTable, Pager } from "../components/contacts-table";
+import { ContactsTable, ListNav } from "../components/contacts-table";
+import { contactsHref, ListSettings, SEARCH_TRIGGER } from "../contacts/list";
 import { queryString } from "../components/format";
 import { Layout } from "../layout";
 import { SegmentHead } from "./page";
@@ -10,9 +11,9 @@ import type { Notice } from "../../src/flash";
 
 export interface MembersProps {
   segment: Segment;
-  page: ContactPage;
+  page: ContactListPage;
   q: string;
-  cursor: string | null;
+  state: ListState;
   canWrite: boolean;
 }
 
@@ -39,48 +40,64 @@ export function SegmentContactsPage(props: MembersProps & { user: SessionUser; n
           <small id="add-email-hint" class="add-contact-hint muted">A new email creates the contact, and says so.</small>
         ))}
       <form method="get" action={`/segments/${segment.id}/contacts`} class="toolbar" role="search"
-        hx-get={`/segments/${segment.id}/contacts`} hx-target="#members-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger="submit, input delay:300ms">
+        hx-get={`/segments/${segment.id}/contacts`} hx-target="#members-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger={SEARCH_TRIGGER}>
         <label for="members-q">
           Search members
-          <input id="members-q" type="search" name="q" value={q} placeholder="Email starts with, or name contains" autocomplete="off" />
+          <input id="members-q" type="search" name="q" value={q} placeholder="Email, domain, phone, name or field value" autocomplete="off" />
         </label>
+        <ListSettings state={props.state} idPrefix="members" />
         <button type="submit" class="narrow secondary">Search</button>
       </form>
+      {hasRole(user.role, "editor") && (
+        <form id="members-bulk" method="post" action={`/segments/${segment.id}/contacts/remove`} class="bulk-bar">
+          {/* Ticked ids of rows not on screen (another search or page), kept by public/app.js. */}
+          <input type="hidden" name="kept" value="" data-kept-ids />
+          <span class="muted">Tick contacts below, then</span>
+          <span class="muted js-only" data-selected-count aria-live="polite"></span>
+          <button type="submit" class="secondary">Remove selected from segment</button>
+        </form>
+      )}
       <SegmentMembersResults {...props} />
     </Layout>
   );
 }
 
-export function SegmentMembersResults({ segment, page, q, cursor, canWrite }: MembersProps) {
-  const href = (c: string | null) => `/segments/${segment.id}/contacts${queryString({ q, cursor: c })}`;
+export function SegmentMembersResults({ segment, page, q, state, canWrite }: MembersProps) {
+  const href = (p = {}) => contactsHref({ q, segmentId: null, state }, p, `/segments/${segment.id}/contacts`);
   const formId = "members-bulk";
+  // Where a removal comes back to: this very page.
+  const p = state.position;
+  const at = state.at ? { at: formatRowIndex(state.at) } : {};
+  const here = href(p.kind === "after" ? { after: encodeCursor(p.cursor), ...at } : p.kind === "before" ? { before: encodeCursor(p.cursor), ...at } : p.kind === "last" ? { last: "1" } : {});
   return (
     <section id="members-results" aria-live="polite">
-      {canWrite && page.rows.length > 0 && (
-        <form id={formId} method="post" action={`/segments/${segment.id}/contacts/remove`} class="bulk-bar">
-          <input type="hidden" name="back" value={href(cursor)} />
-          <span class="muted">Tick contacts below, then</span>
-          <button type="submit" class="secondary">Remove selected from segment</button>
-        </form>
-      )}
+      {canWrite && page.rows.length > 0 && <input type="hidden" name="back" value={here} form={formId} />}
       <ContactsTable
         rows={page.rows}
         selectForm={canWrite ? formId : undefined}
         showMembership
+        sortedBy={state}
         empty={q ? `No member matches "${q}".` : "This segment has no contacts yet."}
         rowActions={
           canWrite
             ? (r) => (
                 <form method="post" action={`/segments/${segment.id}/contacts/remove`}>
                   <input type="hidden" name="ids" value={String(r.id)} />
-                  <input type="hidden" name="back" value={href(cursor)} />
+                  <input type="hidden" name="back" value={here} />
                   <button type="submit" class="secondary outline" aria-label={`Remove ${r.email} from segment`}>Remove</button>
                 </form>
               )
             : undefined
         }
       />
-      <Pager href={href} nextCursor={page.nextCursor} onFirstPage={!cursor} target="#members-results" shown={page.rows.length} />
+      <ListNav
+        page={page}
+        state={state}
+        total={q ? null : segment.memberCount}
+        href={href}
+        countHref={`/contacts/count${queryString({ q, segment: segment.id })}`}
+        target="#members-results"
+      />
     </section>
   );
 }
