@@ -74,11 +74,14 @@ export async function createTestApp(env: Record<string, string> = {}) {
       if (method !== "GET" && !headers.Origin) headers.Origin = ORIGIN;
       return app.request(`${ORIGIN}${path}`, { method, headers, body });
     },
-    /** After a form's redirect: follows it as the browser would, with the flash cookie it set, and returns the toasts' text. */
+    /**
+     * After a form's redirect (or htmx's HX-Redirect): follows it as the browser would, with the flash cookie it set,
+     * and returns the toasts' text.
+     */
     async noticeAfter(cookie: string, res: Response): Promise<string> {
       const flash = res.headers.getSetCookie().find((line) => line.startsWith(`${FLASH_COOKIE}=`));
       if (!flash) return "";
-      const page = await this.browser(`${cookie}; ${flash.split(";")[0]}`, res.headers.get("location")!);
+      const page = await this.browser(`${cookie}; ${flash.split(";")[0]}`, (res.headers.get("location") ?? res.headers.get("hx-redirect"))!);
       const html = await page.text();
       return [...html.matchAll(/<div class="notice toast[^"]*" role="status"[^>]*><p>(.*?)<\/p>/gs)].map((m) => m[1]!).join("\n");
     },
