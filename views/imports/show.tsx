@@ -4,7 +4,7 @@ import { BUILTIN_TARGETS, targetLabel } from "../../src/imports/mapping";
 import { importStatus, jobCounts, type ImportView } from "../../src/imports/queries";
 import type { ColumnTarget } from "../../src/imports/headers";
 import { Layout } from "../layout";
-import { DELIMITER_NAMES, formatBytes, formatCount, formatWhen, OutcomeTable } from "./parts";
+import { DELIMITER_NAMES, formatBytes, formatCount, formatWhen, OutcomeBar, OutcomeTable } from "./parts";
 
 export interface MappingValues {
   mapping: ColumnTarget[];
@@ -223,6 +223,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
         <article>
           <header><h2>Preview</h2></header>
           <p>If you start the import now:</p>
+          <OutcomeBar counts={counts} planned />
           <OutcomeTable counts={counts} planned segmentName={segmentName} />
           <Problems problems={counts.problems} />
           {errors.start && <p class="notice error" role="alert">{errors.start}</p>}
@@ -251,6 +252,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
       {status === "completed" && (
         <article>
           <header><h2>Imported <span class="badge completed">completed</span></h2></header>
+          <OutcomeBar counts={counts} planned={false} />
           <OutcomeTable counts={counts} planned={false} segmentName={segmentName} />
           <Problems problems={counts.problems} />
           <footer class="form-actions">
