@@ -43,3 +43,9 @@ document.addEventListener("focusin", (event) => {
   const radio = field.form.querySelector(`input[type=radio][name="${CSS.escape(name)}"][value="${CSS.escape(value ?? "")}"]`);
   if (radio instanceof HTMLInputElement && !radio.disabled) radio.checked = true;
 });
+
+// `data-dismiss-notice` on a button removes the notice it sits in.
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-dismiss-notice]") : null;
+  if (button) button.closest(".notice")?.remove();
+});

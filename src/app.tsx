@@ -20,6 +20,7 @@ import { importApi } from "./imports/api";
 import { importRoutes } from "./imports/routes";
 import { exportApi } from "./exports/api";
 import { exportRoutes } from "./exports/routes";
+import { jobRoutes } from "./jobs/routes";
 import { workflowRoutes } from "./workflows/routes";
 import { refuseNulInUrl } from "./refuse-nul";
 import { isNulRejection } from "./text";
@@ -131,6 +132,7 @@ export function createApp(deps: Deps) {
   app.route("/imports", importRoutes);
   app.route("/workflows", workflowRoutes);
   app.route("/exports", exportRoutes);
+  app.route("/jobs", jobRoutes);
 
   app.notFound((c) => {
     if (c.req.path.startsWith("/api/")) return apiError(c, 404, "not_found", "No such resource.");

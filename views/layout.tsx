@@ -2,6 +2,7 @@ import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
 import type { SessionUser } from "../src/auth/session";
 import { hasRole } from "../src/web";
+import { JobNoticesRegion } from "./components/job-notice";
 
 export interface LayoutProps {
   title: string;
@@ -33,6 +34,7 @@ export function Layout({ title, user, section, children }: LayoutProps) {
           <Nav user={user ?? null} section={section} />
         </header>
         <main class="container">{children}</main>
+        {user && <JobNoticesRegion />}
         <footer class="container site-footer">
           <small>Roster · static segments for marketing teams</small>
         </footer>
