@@ -23,6 +23,14 @@ function niceMax(n: number): number {
   return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
 }
 
+/** Axis labels stay short at any width: 950, 1.5k, 18k, 1.2M. */
+function axisCount(n: number): string {
+  if (n < 1000) return formatCount(n);
+  if (n < 10_000) return `${(n / 1000).toFixed(1).replace(/\.0$/, "")}k`;
+  if (n < 1_000_000) return `${Math.round(n / 1000)}k`;
+  return `${(n / 1_000_000).toFixed(1).replace(/\.0$/, "")}M`;
+}
+
 function totals(series: Series[], count: number): number[] {
   return Array.from({ length: count }, (_, i) => series.reduce((n, s) => n + (s.values[i] ?? 0), 0));
 }
@@ -78,9 +86,8 @@ export function StackedBars({ labels, up, down = [], label }: { labels: string[]
     <div class="chart">
       <div class="chart-plot">
         <div class="chart-y" aria-hidden="true">
-          <span>{formatCount(upMax)}</span>
-          {down.length > 0 ? <span>0</span> : null}
-          <span>{down.length > 0 ? `−${formatCount(downMax)}` : "0"}</span>
+          <span>{down.length > 0 ? `+${axisCount(upMax)}` : axisCount(upMax)}</span>
+          <span>{down.length > 0 ? `−${axisCount(downMax)}` : "0"}</span>
         </div>
         <svg viewBox={`0 0 ${n * BAR_SLOT} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={label}>
           <line class="chart-base" x1={0} x2={n * BAR_SLOT} y1={base} y2={base} />
@@ -109,8 +116,8 @@ export function AreaLine({ labels, values, label }: { labels: string[]; values: 
     <div class="chart">
       <div class="chart-plot">
         <div class="chart-y" aria-hidden="true">
-          <span>{formatCount(Math.round(max))}</span>
-          <span>{formatCount(Math.round(min))}</span>
+          <span>{axisCount(Math.round(max))}</span>
+          <span>{axisCount(Math.round(min))}</span>
         </div>
         <svg viewBox={`0 0 ${n * BAR_SLOT} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={label}>
           <path class="chart-area" d={area} />
