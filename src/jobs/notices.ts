@@ -21,10 +21,15 @@ export interface JobNotice {
 /**
  * The user's imports and exports that ended and were not announced yet, marked announced by the same statement
  * (so two tabs polling at once show each notice once), and whether one of theirs is still queued or running
- * (then the poll goes on). Cancelled jobs and those that ended over NOTICE_WINDOW_MINUTES ago are marked without
+ * (then the poll goes on). A job whose own page is `onPage` (the page that polls) is left for that page to show. Cancelled jobs and those that ended over NOTICE_WINDOW_MINUTES ago are marked without
  * a notice. Reads the partial index jobs_notice_idx: a few rows per user.
  */
-export async function takeJobNotices(db: Db, accountId: number, userId: number): Promise<{ notices: JobNotice[]; running: boolean }> {
+export async function takeJobNotices(
+  db: Db,
+  accountId: number,
+  userId: number,
+  onPage: { exportId?: number | null; importId?: number | null } = {},
+): Promise<{ notices: JobNotice[]; running: boolean }> {
   const [row] = await queryRows<{ notices: string; running: boolean }>(
     db,
     sql`
@@ -37,6 +42,9 @@ export async function takeJobNotices(db: Db, accountId: number, userId: number):
       from mine
       where j.account_id = ${accountId} and j.id = mine.id and j.notice_shown_at is null
         and mine.status in ('completed', 'failed', 'cancelled')
+        -- The job's own page, open in the browser that polls, shows its end itself (and marks it shown).
+        and not exists (select 1 from exports e where e.account_id = ${accountId} and e.job_id = mine.id and e.id = ${onPage.exportId ?? null}::bigint)
+        and not exists (select 1 from imports i where i.account_id = ${accountId} and i.job_id = mine.id and i.id = ${onPage.importId ?? null}::bigint)
       returning j.id, j.kind, j.status, j.error, j.finished_at
     ),
     told as (

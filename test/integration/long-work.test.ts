@@ -158,9 +158,11 @@ describe("job notices", () => {
     assert.doesNotMatch(again, /Export of Buyers 2026/, "shown once");
     assert.doesNotMatch(await (await t.browser(colleague, "/jobs/notices", { headers: hx })).text(), /Export of/);
 
-    // Seen finishing on its own summary page: no notice afterwards.
+    // Seen finishing on its own summary page: the poll from that page leaves it to the page, and no notice follows.
     const summaryUrl = await startExport(a.adminCookie, String(segmentId));
     await t.runJobs();
+    const fromItsPage = await (await t.browser(a.adminCookie, "/jobs/notices", { headers: { ...hx, "HX-Current-URL": `http://localhost${summaryUrl}` } })).text();
+    assert.doesNotMatch(fromItsPage, /Export of/);
     assert.match(await (await t.browser(a.adminCookie, summaryUrl, { headers: hx })).text(), /Export ready/);
     assert.doesNotMatch(await (await t.browser(a.adminCookie, "/jobs/notices", { headers: hx })).text(), /Export of/);
 
