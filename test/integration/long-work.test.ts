@@ -169,7 +169,7 @@ describe("job notices", () => {
 
     // Every signed-in page carries the region and its first poll; signed out, the poll ends quietly.
     const page = await (await t.browser(a.adminCookie, "/contacts")).text();
-    assert.match(page, /<div id="job-notices" role="status"/);
+    assert.match(page, /<div id="job-notices" aria-live="polite">/);
     assert.match(page, /hx-get="\/jobs\/notices" hx-trigger="load"/);
     const signedOut = await t.browser(null, "/jobs/notices", { headers: hx });
     assert.equal(signedOut.status, 200);

@@ -7,7 +7,8 @@ import type { JobNotice } from "../../src/jobs/notices";
 export function JobNoticesRegion() {
   return (
     <aside class="job-notices-region" aria-label="Your imports and exports">
-      <div id="job-notices" role="status" aria-live="polite"></div>
+      {/* A live region without a role while empty, so it is there before a notice comes (and is announced). */}
+      <div id="job-notices" aria-live="polite"></div>
       <div id="job-notices-poll" hx-get="/jobs/notices" hx-trigger="load" hx-swap="outerHTML"></div>
     </aside>
   );
@@ -28,7 +29,7 @@ export function JobNoticeItem({ notice }: { notice: JobNotice }) {
   const { message, link } = text(notice);
   const download = notice.kind === "export" && notice.status === "completed";
   return (
-    <div class={`notice job-notice${notice.status === "failed" ? " error" : ""}`} data-job-notice={notice.jobId}>
+    <div class={`notice job-notice${notice.status === "failed" ? " error" : ""}`} role="status" data-job-notice={notice.jobId}>
       <span>
         {message} <a href={notice.href} download={download ? true : undefined}>{link}</a>
       </span>
