@@ -2,6 +2,9 @@
 // polls itself, and the layout's notice poll announces a finished job once; the chart roll-ups match history.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
 import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
 import { upsertContacts } from "../../src/contacts/upsert";
@@ -129,6 +132,43 @@ describe("progress", () => {
     assert.match(done, /Export ready/);
     assert.match(done, /href="\/exports\/[a-z0-9]{32}\/download"/);
     assert.doesNotMatch(done, /hx-trigger/);
+  });
+});
+
+/** Resolves once `check` holds, asking every 50 ms; fails after `ms`. */
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("uploads", () => {
+  test("an upload the client abandons midway (Cancel upload) ends on the server and leaves no partial file", async () => {
+    const a = await t.createAccount();
+    const server = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" });
+    await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const files = async () => queryRows<{ chunks: string }>(t.db, sql`select (select count(*) from file_chunks c where c.account_id = f.account_id and c.file_id = f.id) as chunks from files f where f.account_id = ${a.accountId}`);
+    try {
+      const boundary = "roster-test-boundary";
+      const req = http.request({
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/imports",
+        headers: { Cookie: a.adminCookie, Origin: `http://127.0.0.1:${port}`, "Content-Type": `multipart/form-data; boundary=${boundary}`, "Content-Length": String(50 * 1024 * 1024) },
+      });
+      req.on("error", () => {});
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\nContent-Type: text/csv\r\n\r\nemail\n`);
+      req.write(Buffer.from("someone@example.com\n".repeat(160_000)));
+      await waitFor("the first chunk stored", async () => (await files()).some((f) => Number(f.chunks) > 0));
+      req.destroy();
+      await waitFor("the partial file deleted", async () => (await files()).length === 0);
+    } finally {
+      server.close();
+    }
   });
 });
 
