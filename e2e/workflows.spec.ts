@@ -93,6 +93,12 @@ test("build the desk / office furniture workflow, activate it, and a search puts
   await expect(change).toContainText("Added to Interested in office furniture");
   await expect(change).toContainText("workflow Office furniture searchers");
   await expect(page.getByRole("row", { name: /lamp@example\.com/ })).toHaveCount(0);
+  // The runs per day, drawn and as a table.
+  await expect(page.getByTestId("per-day-summary")).toHaveText("1 events matched; 1 contacts added and 0 removed.");
+  await expect(page.getByRole("img", { name: /^Events matched per day over the last 30 days: 1 in all/ })).toBeVisible();
+  await page.getByText("The numbers, as a table").click();
+  const today = new Date().toISOString().slice(0, 10);
+  await expect(page.getByRole("row", { name: `${today} 1 1 0` })).toBeVisible();
 
   // The segment's own page, where it exists, shows the member and the history entry.
   const segmentPage = await page.goto(`/segments/${segmentId}`);

@@ -223,3 +223,81 @@ document.addEventListener("keydown", (event) => {
 });
 document.addEventListener("htmx:after:swap", armToasts);
 armToasts();
+
+// `data-dismiss-notice` on a button removes the notice it sits in.
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-dismiss-notice]") : null;
+  if (button) button.closest(".notice")?.remove();
+});
+
+// `data-upload-progress` on a file form: sent with XMLHttpRequest so the page shows bytes sent, percent and time
+// left, with a Cancel button that aborts the upload. Without this script the form posts as usual.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upload-progress") || event.defaultPrevented) return;
+  const box = form.querySelector("[data-upload-box]");
+  const bar = box?.querySelector("progress");
+  const figures = form.querySelector("[data-upload-figures]");
+  const status = form.querySelector("[data-upload-status]");
+  const cancel = form.querySelector("[data-upload-cancel]");
+  const submit = form.querySelector("button[type=submit]");
+  if (!box || !bar || !figures || !status || !cancel) return;
+  event.preventDefault();
+  const file = form.querySelector("input[type=file]")?.files?.[0];
+  const xhr = new XMLHttpRequest();
+  const started = performance.now();
+  const finish = (message) => {
+    box.hidden = true;
+    if (submit) submit.disabled = false;
+    status.textContent = message;
+    cancel.removeEventListener("click", abort);
+  };
+  const abort = () => xhr.abort();
+  xhr.open("POST", form.action);
+  xhr.upload.addEventListener("progress", (e) => {
+    if (!e.lengthComputable) return;
+    const percent = Math.floor((e.loaded / e.total) * 100);
+    const seconds = (performance.now() - started) / 1000;
+    const left = e.loaded > 0 && seconds > 0.2 ? ((e.total - e.loaded) * seconds) / e.loaded : null;
+    bar.value = percent;
+    figures.textContent = `${formatSize(e.loaded)} of ${formatSize(e.total)} sent · ${percent}%${left === null ? "" : ` · ${formatLeft(left)}`}`;
+  });
+  xhr.upload.addEventListener("load", () => {
+    bar.removeAttribute("value");
+    figures.textContent = "Uploaded. Roster is reading the file…";
+    cancel.hidden = true;
+  });
+  xhr.addEventListener("load", () => {
+    // Success is a redirect to the new import, which the request followed: go there.
+    if (xhr.status < 400 && xhr.responseURL && new URL(xhr.responseURL).pathname !== new URL(form.action).pathname) {
+      window.location.assign(xhr.responseURL);
+      return;
+    }
+    const page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+    const problem = page.querySelector("main [role=alert]")?.textContent?.trim();
+    finish(problem || `The upload failed (HTTP ${xhr.status}). Try again.`);
+  });
+  xhr.addEventListener("error", () => finish("The upload failed: the connection was lost. Try again."));
+  xhr.addEventListener("abort", () => finish("Upload cancelled. Nothing was sent to Roster."));
+  cancel.addEventListener("click", abort);
+  cancel.hidden = false;
+  box.hidden = false;
+  bar.value = 0;
+  figures.textContent = file ? `0 B of ${formatSize(file.size)} sent · 0%` : "Starting the upload…";
+  status.textContent = file ? `Uploading ${file.name}…` : "Uploading…";
+  if (submit) submit.disabled = true;
+  xhr.send(new FormData(form));
+});
+
+function formatSize(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
+}
+
+function formatLeft(seconds) {
+  if (seconds < 5) return "a few seconds left";
+  if (seconds < 90) return `about ${Math.round(seconds / 5) * 5} s left`;
+  return `about ${Math.round(seconds / 60)} min left`;
+}

@@ -20,6 +20,7 @@ import { importApi } from "./imports/api";
 import { importRoutes } from "./imports/routes";
 import { exportApi } from "./exports/api";
 import { exportRoutes } from "./exports/routes";
+import { jobRoutes } from "./jobs/routes";
 import { workflowRoutes } from "./workflows/routes";
 import { startRoutes } from "./start/routes";
 import { refuseNulInUrl } from "./refuse-nul";
@@ -136,6 +137,7 @@ export function createApp(deps: Deps) {
   app.route("/workflows", workflowRoutes);
   app.route("/exports", exportRoutes);
   app.route("/start", startRoutes);
+  app.route("/jobs", jobRoutes);
 
   app.notFound((c) => {
     if (c.req.path.startsWith("/api/")) return apiError(c, 404, "not_found", "No such resource.");

@@ -4,6 +4,7 @@ import type { SessionUser } from "../src/auth/session";
 import { hasRole } from "../src/web";
 import type { Notice } from "../src/flash";
 import { ToastRegion } from "./components/toast";
+import { JobNoticesRegion } from "./components/job-notice";
 
 export interface LayoutProps {
   title: string;
@@ -42,6 +43,7 @@ export function Layout({ title, user, section, notice, children }: LayoutProps) 
           <ToastRegion notice={notice} />
           {children}
         </main>
+        {user && <JobNoticesRegion />}
         <footer class="container site-footer">
           <small>Roster · static segments for marketing teams</small>
         </footer>

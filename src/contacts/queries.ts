@@ -4,7 +4,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows, queryRowsAfterLock } from "../db/client";
 import type { SourceType } from "../db/schema";
-import type { MembershipSource } from "../segments/membership";
+import { rollUpChanges, type MembershipSource } from "../segments/membership";
 import type { CustomValue } from "./upsert";
 
 export interface ContactRow {
@@ -194,6 +194,7 @@ export async function deleteContact(db: Db, accountId: number, id: number, sourc
       select ${accountId}, s.id, s.name, ${id}, 'removed', ${source.type}, ${source.id}, ${source.label}, now()
       from gone join segments s on s.account_id = ${accountId} and s.id = gone.segment_id
     ),
+    rolled as (${rollUpChanges(accountId, sql`select segment_id, ${source.type}::text as source_type, 0 as joins, count(*) as leaves from gone group by segment_id`)}),
     counted as (
       update segments s set member_count = s.member_count - 1, updated_at = now()
       from gone where s.account_id = ${accountId} and s.id = gone.segment_id

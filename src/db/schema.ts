@@ -4,6 +4,7 @@ import {
   bigint,
   boolean,
   customType,
+  date,
   foreignKey,
   index,
   integer,
@@ -247,6 +248,25 @@ export const membershipEventsTable = pgTable(
   ],
 );
 
+// A segment's joins and leaves per UTC day and source, kept by the statements that write membership history
+// (same statement, one row per segment and source): the size-over-time chart reads a few hundred of these rows
+// instead of scanning millions of history entries.
+export const segmentDailyChangesTable = pgTable(
+  "segment_daily_changes",
+  {
+    accountId: accountId(),
+    segmentId: bigint("segment_id", { mode: "number" }).notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    sourceType: text("source_type").$type<SourceType>().notNull(),
+    joins: bigint("joins", { mode: "number" }).notNull().default(0),
+    leaves: bigint("leaves", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.segmentId, t.day, t.sourceType] }),
+    foreignKey({ name: "segment_daily_changes_segment_fk", columns: [t.accountId, t.segmentId], foreignColumns: [segmentsTable.accountId, segmentsTable.id] }).onDelete("cascade"),
+  ],
+);
+
 export const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -276,11 +296,17 @@ export const jobsTable = pgTable(
     startedAt: ts("started_at"),
     finishedAt: ts("finished_at"),
     updatedAt: ts("updated_at").notNull().defaultNow(),
+    // When the requester was told the job ended ("Export of Buyers is ready"): each notice is shown once.
+    noticeShownAt: ts("notice_shown_at"),
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.id] }),
     index("jobs_claim_idx").on(t.status, t.runAfter),
     index("jobs_account_kind_idx").on(t.accountId, t.kind, t.id),
+    // The layout's job notice poll: a user's imports and exports not yet announced, a handful of rows at most.
+    index("jobs_notice_idx")
+      .on(t.accountId, t.requestedByUserId)
+      .where(sql`${t.noticeShownAt} is null and ${t.requestedByUserId} is not null and ${t.kind} in ('import', 'export')`),
   ],
 );
 
@@ -519,5 +545,23 @@ export const workflowErrorsTable = pgTable(
     primaryKey({ columns: [t.accountId, t.id] }),
     index("workflow_errors_workflow_idx").on(t.accountId, t.workflowId, t.at),
     foreignKey({ name: "workflow_errors_workflow_fk", columns: [t.accountId, t.workflowId], foreignColumns: [workflowsTable.accountId, workflowsTable.id] }).onDelete("cascade"),
+  ],
+);
+
+// A workflow's runs per UTC day (events matched, contacts added and removed), kept by the statement that adds a
+// run to the workflow's counters, for the chart on the workflow page.
+export const workflowDailyRunsTable = pgTable(
+  "workflow_daily_runs",
+  {
+    accountId: accountId(),
+    workflowId: bigint("workflow_id", { mode: "number" }).notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    eventsMatched: bigint("events_matched", { mode: "number" }).notNull().default(0),
+    contactsAdded: bigint("contacts_added", { mode: "number" }).notNull().default(0),
+    contactsRemoved: bigint("contacts_removed", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.workflowId, t.day] }),
+    foreignKey({ name: "workflow_daily_runs_workflow_fk", columns: [t.accountId, t.workflowId], foreignColumns: [workflowsTable.accountId, workflowsTable.id] }).onDelete("cascade"),
   ],
 );

@@ -35,6 +35,8 @@ export interface ExportView {
   createdAt: Date;
   completedAt: Date | null;
   jobId: number;
+  /** When the job started running (the pace of its progress is measured from then). */
+  startedAt: Date | null;
 }
 
 export class SegmentNotFoundError extends Error {
@@ -119,11 +121,12 @@ const viewColumns = {
   progressDone: jobsTable.progressDone,
   progressTotal: jobsTable.progressTotal,
   jobError: jobsTable.error,
+  startedAt: jobsTable.startedAt,
 };
 
-type ViewRow = { e: typeof exportsTable.$inferSelect; jobStatus: JobStatus; progressDone: number; progressTotal: number | null; jobError: string | null };
+type ViewRow = { e: typeof exportsTable.$inferSelect; jobStatus: JobStatus; progressDone: number; progressTotal: number | null; jobError: string | null; startedAt: Date | null };
 
-function toView({ e, jobStatus, progressDone, progressTotal, jobError }: ViewRow): ExportView {
+function toView({ e, jobStatus, progressDone, progressTotal, jobError, startedAt }: ViewRow): ExportView {
   const status: ExportStatus = e.expiredAt ? "expired" : jobStatus;
   const rowsTotal = Number(e.rowsTotal ?? progressTotal ?? e.estimatedRows);
   return {
@@ -145,6 +148,7 @@ function toView({ e, jobStatus, progressDone, progressTotal, jobError }: ViewRow
     createdAt: e.createdAt,
     completedAt: e.completedAt,
     jobId: e.jobId,
+    startedAt,
   };
 }
 

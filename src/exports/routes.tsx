@@ -8,6 +8,7 @@ import { ExportSummary, ExportSummaryPage, ExportWizard, ExportWizardPage, WIZAR
 import type { Database } from "../db/client";
 import { getFile, openFileStream } from "../files/store";
 import { redirectWithNotice, takeFlash, type Notice } from "../flash";
+import { markJobNoticesShown } from "../jobs/notices";
 import { isFragmentRequest, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import { availableFields, DEFAULT_FIELDS, listCustomFields, UnknownFieldsError, type ExportField } from "./fields";
 import { isExportFormat } from "./formats";
@@ -63,6 +64,8 @@ async function renderWizard(c: Context<AppEnv>, step: WizardStep, state: WizardS
 async function renderList(c: Context<AppEnv>, notice?: Notice) {
   const before = parseId(c.req.query("before"));
   const list = await listExports(c.get("db"), c.get("actor").accountId, { before });
+  const ended = list.exports.filter((e) => e.status !== "queued" && e.status !== "running").map((e) => e.jobId);
+  await markJobNoticesShown(c.get("db"), c.get("actor").accountId, ended, c.get("actor").userId);
   const props = { ...list, before };
   return pageOrFragment(
     c,
@@ -137,7 +140,10 @@ export const exportRoutes = new Hono<AppEnv>()
     const exp = id ? await getExport(c.get("db"), actor.accountId, id) : null;
     if (!exp) return c.html(<NotFoundPage user={c.get("user")} />, 404);
     const available = availableFields(await listCustomFields(c.get("db"), actor.accountId), exp.segmentId !== null);
-    return c.html(<ExportSummaryPage user={c.get("user")!} exp={exp} fieldLabels={fieldLabels(exp, available)} />);
+    // Seen finishing here: the layout's notice would only repeat it.
+    if (exp.status !== "queued" && exp.status !== "running") await markJobNoticesShown(c.get("db"), actor.accountId, [exp.jobId], actor.userId);
+    const labels = fieldLabels(exp, available);
+    return pageOrFragment(c, () => <ExportSummaryPage user={c.get("user")!} exp={exp} fieldLabels={labels} />, () => <ExportSummary exp={exp} fieldLabels={labels} />);
   })
   .post("/:id{[0-9]+}/:action{cancel|retry}", async (c) => {
     const db = c.get("db");

@@ -31,6 +31,7 @@ import {
   type ImportView,
 } from "./queries";
 import { inspectStoredFile, receiveUpload, UploadError } from "./upload";
+import { markJobNoticesShown } from "../jobs/notices";
 
 const PAGE_SIZE = 50;
 /** The live preview reads only the start of the pasted text: enough for the columns and first rows. */
@@ -61,6 +62,8 @@ async function renderImport(c: Context<AppEnv>, view: ImportView, options: { edi
   // A draft shows its form until a preview exists; after that, only when asked to change it.
   const editing = options.editing ?? view.preview === null;
   const segments = editing ? await listSegmentChoices(db, user.accountId) : [];
+  // Seen ending here: the layout's notice would only repeat it.
+  if (view.job && view.job.status !== "queued" && view.job.status !== "running") await markJobNoticesShown(db, user.accountId, [view.job.id], user.id);
   return pageOrFragment(
     c,
     async () => <ImportPage user={user} view={view} segments={segments} customFields={customFields} editing={editing} values={options.values ?? valuesOf(view)} errors={options.errors} notice={await takeFlash(c)} />,

@@ -160,7 +160,8 @@ async function stageFile(ctx: JobContext, imp: ImportRow, encoding: TextEncoding
   const country = await getDefaultCountry(ctx.db, imp.accountId);
   let rows = 0;
   let invalid = 0;
-  let reported = Date.now();
+  // The first batch reports at once, so the status page shows rows, pace and time left from the first second.
+  let reported = 0;
   try {
     for await (const batch of csv.batches) {
       if (ctx.signal.aborted) throw new Error("The import was stopped: its worker lost the job.");

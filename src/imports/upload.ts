@@ -162,7 +162,14 @@ async function receiveMultipart(
     parser.on("close", () => resolve());
     parser.on("error", (e) => reject(new UploadError(`The upload could not be read: ${(e as Error).message}`)));
   });
-  source.on("error", () => {});
+  // A client that goes away mid-upload (Cancel upload, a closed tab) ends nothing by itself: pipe() does not pass
+  // the error on, so busboy waited forever and the partial file was kept. Failing the parser fails the file too,
+  // whose partial chunks storeLimited then deletes.
+  const abandoned = () => parser.destroy(new UploadError("The upload was interrupted before it ended: nothing was kept."));
+  source.on("error", abandoned);
+  source.on("close", () => {
+    if (!source.readableEnded) abandoned();
+  });
   source.pipe(parser);
   const results = await Promise.allSettled([parsed, stored ?? Promise.resolve(null)]);
   // `stored` may have been set after the allSettled list was built: wait for it too.

@@ -1,5 +1,5 @@
 // Putting contacts into static segments and taking them out: one set-based statement per change, which also
-// writes membership history and keeps the segment's member count exact. Every way in (by hand, import,
+// writes membership history, its daily roll-up, and keeps the segment's member count exact. Every way in (by hand, import,
 // workflow, API) goes through here.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
@@ -28,6 +28,19 @@ function selectionSql(accountId: number, contacts: ContactSelection): SQL {
     return sql`select c.id from contacts c where c.account_id = ${accountId} and c.id = any(${ids}::bigint[])`;
   }
   return contacts;
+}
+
+/**
+ * The insert that adds changes to the daily roll-up (segment_daily_changes), for a CTE of the statement that writes
+ * the matching history: `changes` selects (segment_id, source_type, joins, leaves), one row per segment and source.
+ * The segment is locked by that statement, so its roll-up rows never see two writers at once.
+ */
+export function rollUpChanges(accountId: number, changes: SQL): SQL {
+  return sql`
+    insert into segment_daily_changes (account_id, segment_id, day, source_type, joins, leaves)
+    select ${accountId}, r.segment_id, (now() at time zone 'UTC')::date, r.source_type, r.joins, r.leaves from (${changes}) r
+    on conflict (account_id, segment_id, day, source_type) do update
+      set joins = segment_daily_changes.joins + excluded.joins, leaves = segment_daily_changes.leaves + excluded.leaves`;
 }
 
 /**
@@ -73,6 +86,7 @@ async function changeMembership(
       select ${accountId}, seg.id, seg.name, changed.contact_id, ${action}, ${source.type}, ${source.id}, ${source.label}, now()
       from changed cross join seg
     ),
+    rolled as (${rollUpChanges(accountId, sql`select seg.id as segment_id, ${source.type}::text as source_type, ${action === "added" ? sql`count(*)` : sql`0`} as joins, ${action === "removed" ? sql`count(*)` : sql`0`} as leaves from changed cross join seg group by seg.id having count(*) > 0`)}),
     counted as (
       update segments set member_count = member_count ${sign} (select count(*) from changed),
         updated_at = case when (select count(*) from changed) > 0 then now() else updated_at end

@@ -14,6 +14,7 @@ import { normaliseQuery } from "../contacts/queries";
 import { redirectWithNotice, takeFlash } from "../flash";
 import { hasRole, pageOrFragment, parseId, requireRole, type Actor, type AppEnv } from "../web";
 import { listMembershipEvents } from "./history";
+import { getSegmentSizeHistory, parseChartPeriod } from "./size-history";
 import { addEmailsToSegment } from "./members-by-email";
 import { removeContactsFromSegment, type MembershipSource } from "./membership";
 import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment } from "./queries";
@@ -66,7 +67,9 @@ export const segmentRoutes = new Hono<AppEnv>()
     const segment = id ? await getSegment(c.get("db"), user.accountId, id) : null;
     if (!segment) return c.html(<NotFoundPage user={user} />, 404);
     const history = await listMembershipEvents(c.get("db"), user.accountId, { segmentId: segment.id }, { cursor: c.req.query("history"), limit: 20 });
-    return c.html(<SegmentPage user={user} segment={segment} history={history} notice={await takeFlash(c)} />);
+    const period = parseChartPeriod(c.req.query("period"));
+    const chart = { period, periods: await getSegmentSizeHistory(c.get("db"), user.accountId, segment, period) };
+    return c.html(<SegmentPage user={user} segment={segment} history={history} chart={chart} notice={await takeFlash(c)} />);
   })
   .post("/:id", requireRole("editor"), async (c) => {
     const user = c.get("user")!;
@@ -78,7 +81,8 @@ export const segmentRoutes = new Hono<AppEnv>()
     const parsed = segmentInputSchema.safeParse(form);
     const rerender = async (errors: Record<string, string | undefined>) => {
       const history = await listMembershipEvents(db, user.accountId, { segmentId: segment.id }, { limit: 20 });
-      return c.html(<SegmentPage user={user} segment={segment} history={history} values={form} errors={errors} />, 422);
+      const chart = { period: "day" as const, periods: await getSegmentSizeHistory(db, user.accountId, segment, "day") };
+      return c.html(<SegmentPage user={user} segment={segment} history={history} chart={chart} values={form} errors={errors} />, 422);
     };
     if (!parsed.success) return rerender(fieldErrors(parsed.error));
     try {

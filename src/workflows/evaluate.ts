@@ -5,7 +5,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows, queryRowsAfterLock } from "../db/client";
 import type { WorkflowAction, WorkflowCondition } from "../db/schema";
-import { addContactsToSegment, removeContactsFromSegment } from "../segments/membership";
+import { addContactsToSegment, removeContactsFromSegment, rollUpChanges } from "../segments/membership";
 import { logError } from "../log";
 import { compileConditions } from "./conditions";
 
@@ -285,6 +285,7 @@ async function applyTogether(
         from changes ch join segments s on s.account_id = ${accountId} and s.id = ch.segment_id join labels l on l.w = ch.w
         order by ch.segment_id, ch.contact_id, ch.n
       ),
+      rolled as (${rollUpChanges(accountId, sql`select segment_id, 'workflow'::text as source_type, count(*) filter (where action = 'added') as joins, count(*) filter (where action = 'removed') as leaves from changes group by segment_id`)}),
       deltas as (
         select segment_id, sum(d) as d from (select segment_id, 1 as d from added union all select segment_id, -1 from removed) x group by segment_id
       ),
@@ -312,7 +313,8 @@ async function applyTogether(
         update workflows w set ${runCounters(sql`coalesce(k.added, 0)`, sql`coalesce(k.removed, 0)`)}
         from runs v join run_locked l on l.id = v.id left join run_counts k on k.w = v.id
         where w.account_id = ${accountId} and w.id = v.id
-      )
+      ),
+      run_days as (${rollUpRuns(accountId, sql`select v.id, v.matched, coalesce(k.added, 0) as added, coalesce(k.removed, 0) as removed from runs v join run_locked l on l.id = v.id left join run_counts k on k.w = v.id`)})
       select coalesce((select json_agg(x) from (select w, action, count(*) as n from changes group by w, action) x), '[]'::json)::text as counts,
         (select count(*) from claim) as claimed`,
     );
@@ -348,6 +350,20 @@ function runCounters(added: SQL, removed: SQL): SQL {
     last_run_at = now(),
     last_error = coalesce(v.error, w.last_error),
     last_error_at = case when v.error is not null then now() else w.last_error_at end`;
+}
+
+/**
+ * The insert that adds runs to the workflows' daily roll-up (workflow_daily_runs), for a CTE of the statement that
+ * adds them to the workflows' counters (which locked those rows): `runs` selects (id, matched, added, removed).
+ */
+function rollUpRuns(accountId: number, runs: SQL): SQL {
+  return sql`
+    insert into workflow_daily_runs (account_id, workflow_id, day, events_matched, contacts_added, contacts_removed)
+    select ${accountId}, r.id, (now() at time zone 'UTC')::date, r.matched, r.added, r.removed from (${runs}) r
+    on conflict (account_id, workflow_id, day) do update
+      set events_matched = workflow_daily_runs.events_matched + excluded.events_matched,
+        contacts_added = workflow_daily_runs.contacts_added + excluded.contacts_added,
+        contacts_removed = workflow_daily_runs.contacts_removed + excluded.contacts_removed`;
 }
 
 /**
@@ -409,7 +425,8 @@ async function recordRuns(db: Db, accountId: number, outcomes: WorkflowRunOutcom
       logged as (
         insert into workflow_errors (account_id, workflow_id, event_id, message)
         select ${accountId}, v.id, v.event_id, v.error from v join locked on locked.id = v.id where v.error is not null and ${recorded}
-      )
+      ),
+      run_days as (${rollUpRuns(accountId, sql`select v.id, v.matched, v.added, v.removed from v join locked on locked.id = v.id where ${recorded}`)})
       update workflows w set ${runCounters(sql`v.added`, sql`v.removed`)}
       from v join locked on locked.id = v.id
       where w.account_id = ${accountId} and w.id = v.id and ${recorded}`,

@@ -6,6 +6,7 @@ import { NotFoundPage } from "../../views/error";
 import { NewWorkflowPage, WorkflowsPage } from "../../views/workflows/list";
 import { ActionNode, ActionNodes, ConditionNode, ConditionNodes, HomeNode, TriggerNode } from "../../views/workflows/nodes";
 import { EditorPartials, WorkflowPage } from "../../views/workflows/page";
+import { listWorkflowDays } from "./daily-runs";
 import type { WorkflowDraft } from "../db/schema";
 import { redirectWithNotice, takeFlash, type Notice } from "../flash";
 import { isFragmentRequest, parseId, requireRole, type AppEnv } from "../web";
@@ -52,12 +53,13 @@ async function form(c: Ctx): Promise<Record<string, string>> {
 async function renderPage(c: Ctx, workflow: WorkflowRow, extra: { notice?: Notice | null; problems?: string[]; nodeErrors?: Record<string, NodeErrors> } = {}, status: 200 | 422 = 200) {
   const db = c.get("db");
   const accountId = c.get("actor").accountId;
-  const [segments, errors, changes] = await Promise.all([
+  const [segments, errors, changes, days] = await Promise.all([
     listSegmentOptions(db, accountId),
     listWorkflowErrors(db, accountId, workflow.id),
     listWorkflowChanges(db, accountId, workflow),
+    listWorkflowDays(db, accountId, workflow.id),
   ]);
-  return c.html(<WorkflowPage user={c.get("user")!} workflow={workflow} segments={segments} errors={errors} changes={changes} {...extra} />, status);
+  return c.html(<WorkflowPage user={c.get("user")!} workflow={workflow} segments={segments} errors={errors} changes={changes} days={days} {...extra} />, status);
 }
 
 /** After a node change: htmx gets the node (or list) and the partials that follow it; a plain post goes back to the page. */

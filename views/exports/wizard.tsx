@@ -2,6 +2,7 @@ import type { SessionUser } from "../../src/auth/session";
 import type { ExportField } from "../../src/exports/fields";
 import { EXPORT_FORMATS } from "../../src/exports/formats";
 import type { ExportView, SegmentChoice } from "../../src/exports/queries";
+import { JobProgress } from "../components/job-progress";
 import { Layout } from "../layout";
 import { FORMAT_HINTS, FORMAT_LABELS, formatBytes, formatCount, formatWhen } from "./common";
 
@@ -147,11 +148,17 @@ export function ExportWizard({ step, state, segments, fields, error }: WizardPro
 }
 
 /** Shown once the export is queued: what was asked, and the way to follow it. The same card for htmx and /exports/:id. */
+/**
+ * What was asked for and how far it is; also the htmx fragment of GET /exports/:id. While the export is queued or
+ * running it fetches itself again a second later (load polling); the finished states carry no trigger.
+ */
 export function ExportSummary({ exp, fieldLabels }: { exp: ExportView; fieldLabels: string[] }) {
+  const active = exp.status === "queued" || exp.status === "running";
+  const poll = active ? { "hx-get": `/exports/${exp.id}`, "hx-trigger": "load delay:1s", "hx-swap": "outerHTML" } : {};
   return (
-    <article id="export-wizard" class="wizard">
+    <article id="export-wizard" class="wizard" aria-live="polite" {...poll}>
       <header>
-        <h2>Export {exp.status === "queued" || exp.status === "running" ? "started" : exp.status}</h2>
+        <h2>{active ? "Export started" : exp.status === "completed" ? "Export ready" : `Export ${exp.status}`}</h2>
       </header>
       <dl class="fields">
         <dt>Segment</dt>
@@ -167,14 +174,23 @@ export function ExportSummary({ exp, fieldLabels }: { exp: ExportView; fieldLabe
           {formatWhen(exp.createdAt)} by {exp.createdByLabel}
         </dd>
         <dt>Status</dt>
-        <dd>
+        <dd data-testid="export-status">
           <span class={`badge ${exp.status}`}>{exp.status}</span>
           {exp.status === "completed" && ` ${formatCount(exp.rowsTotal)} rows, ${formatBytes(exp.sizeBytes)}`}
+          {exp.error && <small class="export-error"> {exp.error}</small>}
         </dd>
       </dl>
-      <p class="muted">The file is made in the background. The export list shows its progress and, once it is ready, a download button.</p>
-      <footer>
-        <a href="/exports" role="button">
+      {exp.status === "running" && (
+        <JobProgress label={`Export of ${exp.segmentName ?? "All contacts"}`} done={exp.rowsDone} total={exp.rowsTotal} rows={exp.rowsDone} startedAt={exp.startedAt} />
+      )}
+      {active && <p class="muted">The file is made in the background: you can leave this page, Roster tells you when it is ready.</p>}
+      <footer class="form-actions">
+        {exp.status === "completed" && (
+          <a href={`/exports/${exp.token}/download`} role="button" download={exp.fileName ?? true}>
+            Download
+          </a>
+        )}
+        <a href="/exports" role="button" class={exp.status === "completed" ? "secondary outline" : undefined}>
           Go to export list
         </a>
       </footer>

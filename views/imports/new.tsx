@@ -65,13 +65,20 @@ export function NewImportPage({ user, error, pasted, pastePreview }: { user: Ses
       <div class="grid import-sources">
         <article>
           <header><h2>Upload a CSV file</h2></header>
-          <form method="post" action="/imports" enctype="multipart/form-data">
+          {/* public/app.js sends this form itself when it can, to show the upload's progress with a Cancel button. */}
+          <form method="post" action="/imports" enctype="multipart/form-data" data-upload-progress>
             <label for="f-file">
               CSV file
               <input id="f-file" type="file" name="file" accept=".csv,.tsv,.txt,text/csv,text/plain" required aria-describedby="f-file-hint" />
               <small id="f-file-hint">Up to 1 GB. UTF-8, UTF-16 or Windows-1252; comma, semicolon, tab or pipe separated; the first line names the columns.</small>
             </label>
             <button type="submit">Upload and continue</button>
+            <div class="upload-progress" data-upload-box hidden>
+              <progress value={0} max={100} aria-label="Upload progress" />
+              <p class="muted" data-upload-figures></p>
+              <button type="button" class="secondary outline" data-upload-cancel>Cancel upload</button>
+            </div>
+            <p class="upload-status" role="status" data-upload-status></p>
           </form>
         </article>
         <article>

@@ -1,4 +1,5 @@
 import type { ImportCounts } from "../../src/imports/queries";
+import { PartsBar } from "../components/charts";
 import { formatCount as formatAnyCount } from "../components/format";
 
 export { formatBytes } from "../components/format";
@@ -65,4 +66,17 @@ export function OutcomeTable({ counts, planned, segmentName }: { counts: Partial
       </p>
     </div>
   );
+}
+
+/** The five outcomes of the file's rows as one bar: created, updated, unchanged, invalid, duplicates. */
+export function OutcomeBar({ counts, planned }: { counts: Partial<ImportCounts>; planned: boolean }) {
+  const parts = [
+    { name: planned ? "To create" : "Created", key: "created", value: counts.created ?? 0 },
+    { name: planned ? "To update" : "Updated", key: "updated", value: counts.updated ?? 0 },
+    { name: "Unchanged", key: "unchanged", value: counts.unchanged ?? 0 },
+    { name: "Invalid", key: "invalid", value: counts.invalid ?? 0 },
+    { name: "Duplicates", key: "duplicates", value: counts.duplicates ?? 0 },
+  ];
+  const label = `Rows of the file by outcome: ${parts.map((p) => `${p.name.toLowerCase()} ${formatCount(p.value)}`).join(", ")}.`;
+  return <PartsBar parts={parts} label={label} />;
 }

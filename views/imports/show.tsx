@@ -5,8 +5,9 @@ import { importStatus, jobCounts, type ImportView } from "../../src/imports/quer
 import type { ColumnTarget } from "../../src/imports/headers";
 import { ENCODING_NAMES, isTextEncoding, type TextEncoding } from "../../src/imports/decode";
 import type { Notice } from "../../src/flash";
+import { JobProgress } from "../components/job-progress";
 import { Layout } from "../layout";
-import { DELIMITER_NAMES, formatBytes, formatCount, formatWhen, OutcomeTable } from "./parts";
+import { DELIMITER_NAMES, formatBytes, formatCount, formatWhen, OutcomeBar, OutcomeTable } from "./parts";
 
 export interface MappingValues {
   mapping: ColumnTarget[];
@@ -200,13 +201,28 @@ export function EncodingForm({ view, editing, error }: { view: ImportView; editi
   );
 }
 
-function Progress({ done, total, label }: { done: number; total: number | null; label: string }) {
-  const pct = total ? Math.min(100, Math.round((done / total) * 100)) : null;
+/** A job reading the file: rows, pace and time left while reading, then what it does with them. */
+function FileProgress({ job, size, rows, phase, label }: { job: ImportView["job"]; size: number; rows: number; phase?: string; label: string }) {
+  if (phase === "writing" || phase === "counting") {
+    return (
+      <div class="job-progress" data-testid="job-progress">
+        <progress aria-label={label} />
+        <small class="muted">
+          {formatCount(rows)} rows read · {phase === "writing" ? "writing them to your contacts" : "comparing them with your contacts"}
+        </small>
+      </div>
+    );
+  }
+  const done = job?.progressDone ?? 0;
   return (
-    <div class="import-progress">
-      <progress value={pct ?? undefined} max={100} aria-label={label} />
-      <small class="muted">{label}{pct !== null && ` · ${pct}%`}</small>
-    </div>
+    <JobProgress
+      label={label}
+      done={done}
+      total={job?.progressTotal ?? size}
+      rows={rows}
+      startedAt={job?.status === "running" ? job.startedAt : null}
+      detail={`${formatBytes(done)} of ${formatBytes(size)} read`}
+    />
   );
 }
 
@@ -260,7 +276,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
       {status === "draft" && running && (
         <article>
           <h2>Checking the file</h2>
-          <Progress done={preview?.progressDone ?? 0} total={preview?.progressTotal ?? imp.sizeBytes} label={`${formatCount(counts.rows)} rows read`} />
+          <FileProgress job={preview} size={imp.sizeBytes} rows={counts.rows ?? 0} phase={counts.phase} label="Checking the file" />
           <p class="muted">Every row is read and compared with your contacts. Nothing is written.</p>
         </article>
       )}
@@ -269,6 +285,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
           <header><h2>Preview</h2></header>
           <EncodingForm view={view} editing={false} error={errors.encoding} />
           <p>If you start the import now:</p>
+          <OutcomeBar counts={counts} planned />
           <OutcomeTable counts={counts} planned segmentName={segmentName} />
           <Problems problems={counts.problems} />
           {errors.start && <p class="notice error" role="alert">{errors.start}</p>}
@@ -283,11 +300,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
       {(status === "queued" || status === "running") && (
         <article>
           <h2>{status === "queued" ? "Waiting to start" : counts.phase === "writing" ? "Writing contacts" : "Importing"}</h2>
-          <Progress
-            done={view.job?.progressDone ?? 0}
-            total={view.job?.progressTotal ?? imp.sizeBytes}
-            label={`${formatCount(counts.rows)} rows, ${formatBytes(view.job?.progressDone ?? 0)} of ${formatBytes(imp.sizeBytes)} read`}
-          />
+          <FileProgress job={view.job} size={imp.sizeBytes} rows={counts.rows ?? 0} phase={counts.phase} label="Import progress" />
           <p class="muted">You can leave this page: the import goes on, and its result will be here and in the list of imports.</p>
           <form method="post" action={`/imports/${imp.id}/cancel`} class="inline-form">
             <button type="submit" class="secondary outline">Cancel import</button>
@@ -298,6 +311,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
         <article>
           <header><h2>Imported <span class="badge completed">completed</span></h2></header>
           {counts.encoding && <p class="muted">Read as {encodingName(counts.encoding)}{imp.encodingChoice ? " (as chosen)" : " (detected automatically)"}.</p>}
+          <OutcomeBar counts={counts} planned={false} />
           <OutcomeTable counts={counts} planned={false} segmentName={segmentName} />
           <Problems problems={counts.problems} />
           <footer class="form-actions">

@@ -8,6 +8,8 @@ import { HistoryTable } from "../components/history-table";
 import { Layout } from "../layout";
 import { SegmentFields } from "./form";
 import type { Notice } from "../../src/flash";
+import { SegmentSizeChart } from "./size-chart";
+import type { ChartPeriod, SizePeriod } from "../../src/segments/size-history";
 
 /** Title, counts and the two views of a segment (its settings, its contacts), shared by both pages. */
 export function SegmentHead({ segment, current }: { segment: Segment; current: "edit" | "contacts" }) {
@@ -39,6 +41,7 @@ export function SegmentPage(props: {
   user: SessionUser;
   segment: Segment;
   history: { events: MembershipEvent[]; nextCursor: string | null };
+  chart: { period: ChartPeriod; periods: SizePeriod[] };
   values?: Record<string, string>;
   errors?: FieldErrors;
   notice?: Notice | null;
@@ -74,6 +77,7 @@ export function SegmentPage(props: {
           </dl>
         </article>
       )}
+      <SegmentSizeChart segmentId={segment.id} period={props.chart.period} periods={props.chart.periods} />
       <section>
         <h2>Membership history</h2>
         <HistoryTable

@@ -1,7 +1,9 @@
 import type { SessionUser } from "../../src/auth/session";
 import type { WorkflowChange, WorkflowRow } from "../../src/workflows/queries";
 import { hasUnsavedChanges, type NodeErrors } from "../../src/workflows/draft";
+import type { WorkflowDay } from "../../src/workflows/daily-runs";
 import { Layout } from "../layout";
+import { WorkflowRunsChart } from "./runs-chart";
 import { Diagram, PathSuggestions } from "./diagram";
 import { ActionNodes, ConditionNodes, HomeNode, TriggerNode, type SegmentOption } from "./nodes";
 import type { Notice } from "../../src/flash";
@@ -52,7 +54,7 @@ export function EditorPartials({ workflow, segments }: { workflow: WorkflowRow; 
   );
 }
 
-export function Runs({ workflow, errors, changes }: { workflow: WorkflowRow; errors: WorkflowErrorRow[]; changes: WorkflowChange[] }) {
+export function Runs({ workflow, errors, changes, days }: { workflow: WorkflowRow; errors: WorkflowErrorRow[]; changes: WorkflowChange[]; days: WorkflowDay[] }) {
   return (
     <section id="runs" aria-labelledby="runs-title">
       <h2 id="runs-title">Runs</h2>
@@ -68,6 +70,7 @@ export function Runs({ workflow, errors, changes }: { workflow: WorkflowRow; err
           ? `Active since ${when(workflow.activatedAt)}: it acts on events received from then on.`
           : "Inactive: events are stored but this workflow does not act on them."}
       </p>
+      <WorkflowRunsChart days={days} />
       {changes.length > 0 && (
         <>
           <h3>Recent changes</h3>
@@ -113,12 +116,13 @@ export interface WorkflowPageProps {
   segments: SegmentOption[];
   errors: WorkflowErrorRow[];
   changes: WorkflowChange[];
+  days: WorkflowDay[];
   notice?: Notice | null;
   problems?: string[];
   nodeErrors?: Record<string, NodeErrors>;
 }
 
-export function WorkflowPage({ user, workflow, segments, errors, changes, notice, problems = [], nodeErrors = {} }: WorkflowPageProps) {
+export function WorkflowPage({ user, workflow, segments, errors, changes, days, notice, problems = [], nodeErrors = {} }: WorkflowPageProps) {
   const id = workflow.id;
   const draft = workflow.draft;
   return (
@@ -169,7 +173,7 @@ export function WorkflowPage({ user, workflow, segments, errors, changes, notice
           </form>
         </div>
       </div>
-      <Runs workflow={workflow} errors={errors} changes={changes} />
+      <Runs workflow={workflow} errors={errors} changes={changes} days={days} />
       <details class="wf-danger">
         <summary>Delete this workflow</summary>
         <form method="post" action={`/workflows/${id}/delete`}>
