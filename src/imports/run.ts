@@ -205,23 +205,33 @@ async function dedupeRows(exec: Db, t: Tables): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Line of every duplicate row -> line of the row that wins. Only called when there are duplicates. */
-async function duplicateLines(exec: Db, t: Tables): Promise<Map<number, number>> {
+/** Line of every duplicate row -> why it is skipped (the line of the row that wins). */
+async function duplicateLines(exec: Db, t: Tables, into: Map<number, string>): Promise<void> {
   const rows = await queryRows<{ line: number; kept: number }>(
     exec,
     sql.raw(`select s.line, r.line as kept from ${t.staging} s join ${t.rows} r using (email_key) where s.line <> r.line`),
   );
-  return new Map(rows.map((r) => [Number(r.line), Number(r.kept)]));
+  for (const r of rows) into.set(Number(r.line), `duplicate email: line ${Number(r.kept)} has the same email and is the one imported`);
 }
 
-/** Second read of the file, only when it has duplicates: their rows go to the report as they were. */
-async function reportDuplicates(ctx: JobContext, imp: ImportRow, encoding: TextEncoding, duplicates: Map<number, number>, report: ErrorReport): Promise<void> {
+/** Remove: the line of every email of no contact, so that the report lists them (none is created). */
+async function notFoundLines(exec: Db, imp: ImportRow, t: Tables, into: Map<number, string>): Promise<void> {
+  const rows = await queryRows<{ line: number }>(
+    exec,
+    sql`select r.line from ${sql.raw(t.rows)} r
+      where not exists (select 1 from contacts c where c.account_id = ${imp.accountId} and lower(c.email) = r.email_key)`,
+  );
+  for (const r of rows) into.set(Number(r.line), "not in Roster: nothing to remove (no contact was created)");
+}
+
+/** Second read of the file, only when rows were set aside after staging (duplicates, not found): they go to the report as they were. */
+async function reportLines(ctx: JobContext, imp: ImportRow, encoding: TextEncoding, reasons: Map<number, string>, report: ErrorReport): Promise<void> {
   const csv = await openCsvStream(await openUpload(ctx, imp), { encoding, delimiter: imp.delimiter as Delimiter });
   // Read to the end even once all are found: a COPY stream left half-read would keep its connection busy.
   for await (const batch of csv.batches) {
     for (const record of batch) {
-      const kept = duplicates.get(record.line);
-      if (kept !== undefined) report.add(record, `duplicate email: line ${kept} has the same email and is the one imported`);
+      const reason = reasons.get(record.line);
+      if (reason !== undefined) report.add(record, reason);
     }
     await report.flush();
   }
@@ -495,7 +505,10 @@ export const runImportJob: JobHandler = async (ctx) => {
     await ctx.progress(imp.sizeBytes, imp.sizeBytes, { phase: "writing", rows: staged.rows });
     const distinct = await dedupeRows(exec, tables);
     const duplicates = stager.count - distinct;
-    if (duplicates > 0) await reportDuplicates(ctx, imp, encoding, await duplicateLines(exec, tables), report);
+    const setAside = new Map<number, string>();
+    if (duplicates > 0) await duplicateLines(exec, tables, setAside);
+    if (imp.mode === "remove" && imp.segmentId !== null) await notFoundLines(exec, imp, tables, setAside);
+    if (setAside.size > 0) await reportLines(ctx, imp, encoding, setAside, report);
     await report.end();
     // The writes join the staging transaction: contacts, members, history and the job's completion commit together.
     // Remove never creates or changes a contact.

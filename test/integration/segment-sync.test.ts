@@ -88,6 +88,9 @@ describe("import modes", () => {
       await importCsv(a, "email\nzed@x.test\n", { mode: "add" }); // zed exists now but is no member
       assert.deepEqual([removed.left, removed.not_members, removed.not_found, removed.created, removed.updated], [2, 0, 2, 0, 0]);
       assert.equal(await contact(a, "eve@x.test"), null, "remove creates no contact");
+      const report = await (await t.api(a.apiKey, `/imports/${removed.id}/errors`)).text();
+      assert.match(report, /3,not in Roster: nothing to remove \(no contact was created\),eve@x\.test,Eve/);
+      assert.match(report, /5,not in Roster: nothing to remove \(no contact was created\),zed@x\.test,Z/);
       assert.equal((await contact(a, "dan@x.test"))!.first_name, "Dan", "remove changes no field");
       assert.deepEqual(await members(a, seg), ["ann@x.test", "cat@x.test"]);
 

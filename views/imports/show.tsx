@@ -283,7 +283,7 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
           <Problems problems={counts.problems} />
           <UndoImport view={view} error={errors.undo} />
           <footer class="form-actions">
-            {(counts.invalid ?? 0) + (counts.duplicates ?? 0) > 0 && (
+            {(counts.invalid ?? 0) + (counts.duplicates ?? 0) + (counts.not_found ?? 0) > 0 && (
               <a href={`/imports/${imp.id}/errors`} role="button" class="secondary" download>Download error report</a>
             )}
             {imp.segmentId !== null && <a href={`/segments/${imp.segmentId}`} role="button" class="secondary outline">Open the segment</a>}
