@@ -77,7 +77,7 @@ export function SegmentChange({ counts, planned, segmentName }: { counts: Counts
         </table>
         <p class={emailSum === distinct ? "muted" : "notice error"} data-testid="emails-accounted">
           {emailSum === distinct
-            ? `Every email is accounted for: ${formatCount(emailSum)} = ${formatCount(distinct)}. ${formatCount(stay)} members stay.`
+            ? `Every email is accounted for: ${formatCount(emailSum)} = ${formatCount(distinct)}. ${formatCount(stay)} ${stay === 1 ? "member stays" : "members stay"}.`
             : `The segment outcomes add up to ${formatCount(emailSum)}, not ${formatCount(distinct)}: please report this import.`}
         </p>
       </div>

@@ -139,7 +139,7 @@ export function MappingForm({ view, segments, customFields, values, errors = {} 
             <input type="radio" name="segment_mode" value="existing" checked={values.segmentMode === "existing"} disabled={segments.length === 0} />
             An existing segment
           </label>
-          <select name="segment_id" aria-label="Segment to add to" disabled={segments.length === 0} data-focus-checks="segment_mode=existing">
+          <select name="segment_id" aria-label="Which segment" disabled={segments.length === 0} data-focus-checks="segment_mode=existing">
             {segments.length === 0 && <option value="">No static segments yet</option>}
             {segments.map((s) => <option value={String(s.id)} selected={values.segmentId === s.id}>{s.name}</option>)}
           </select>
@@ -171,11 +171,13 @@ function ModeChoice({ mode }: { mode: ImportMode }) {
     <fieldset>
       <legend>What the file does to the segment</legend>
       {(["add", "remove", "replace"] as const).map((m) => (
-        <label>
-          <input type="radio" name="import_mode" value={m} checked={mode === m} aria-describedby={`mode-hint-${m}`} />
-          {MODE_LABELS[m]}
-          <small id={`mode-hint-${m}`} class="muted">{hints[m]}</small>
-        </label>
+        <>
+          <label>
+            <input type="radio" name="import_mode" value={m} checked={mode === m} aria-describedby={`mode-hint-${m}`} />
+            {MODE_LABELS[m]}
+          </label>
+          <small id={`mode-hint-${m}`} class="muted mode-hint">{hints[m]}</small>
+        </>
       ))}
     </fieldset>
   );
