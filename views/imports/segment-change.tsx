@@ -32,7 +32,11 @@ export function SegmentChange({ counts, planned, segmentName }: { counts: Counts
   const n = (v: number | undefined) => v ?? 0;
   const before = n(counts.members_before);
   const stay = before - n(counts.left);
-  const emailSum = mode === "remove" ? n(counts.left) + n(counts.not_members) + n(counts.not_found) : n(counts.joined) + n(counts.already_members);
+  const terms: [number, string][] =
+    mode === "remove"
+      ? [[n(counts.left), "leaving"], [n(counts.not_members), "not members"], [n(counts.not_found), "not in Roster"]]
+      : [[n(counts.joined), "joining"], [n(counts.already_members), "already members"]];
+  const emailSum = terms.reduce((sum, [v]) => sum + v, 0);
   const distinct = n(counts.created) + n(counts.updated) + n(counts.unchanged) + n(counts.not_found);
   const lines: [string, number | undefined, string][] =
     mode === "remove"
@@ -71,13 +75,13 @@ export function SegmentChange({ counts, planned, segmentName }: { counts: Counts
             </tr>
             <tr data-outcome="members">
               <th scope="row">{planned ? "Members now → after" : "Members before → after"}</th>
-              <td class="num">{formatCount(before)} → {formatCount(n(counts.members_after))}</td>
+              <td class="num nowrap">{formatCount(before)} → {formatCount(n(counts.members_after))}</td>
             </tr>
           </tbody>
         </table>
         <p class={emailSum === distinct ? "muted" : "notice error"} data-testid="emails-accounted">
           {emailSum === distinct
-            ? `Every email is accounted for: ${formatCount(emailSum)} = ${formatCount(distinct)}. ${formatCount(stay)} ${stay === 1 ? "member stays" : "members stay"}.`
+            ? `Every email is accounted for: ${terms.map(([v, what]) => `${formatCount(v)} ${what}`).join(" + ")} = ${formatCount(distinct)}. ${formatCount(stay)} ${stay === 1 ? "member stays" : "members stay"}.`
             : `The segment outcomes add up to ${formatCount(emailSum)}, not ${formatCount(distinct)}: please report this import.`}
         </p>
       </div>
