@@ -214,13 +214,20 @@ async function duplicateLines(exec: Db, t: Tables, into: Map<number, string>): P
   for (const r of rows) into.set(Number(r.line), `duplicate email: line ${Number(r.kept)} has the same email and is the one imported`);
 }
 
-/** Remove: the line of every email of no contact, so that the report lists them (none is created). */
-async function notFoundLines(exec: Db, imp: ImportRow, t: Tables, into: Map<number, string>): Promise<void> {
-  const rows = await queryRows<{ line: number }>(
-    exec,
-    sql`select r.line from ${sql.raw(t.rows)} r
-      where not exists (select 1 from contacts c where c.account_id = ${imp.accountId} and lower(c.email) = r.email_key)`,
+/** The file's contacts once, by id, with the line of their row (one index probe per row): both sides of a replace and a removal read it. */
+async function matchIds(exec: Db, imp: ImportRow, t: Tables): Promise<number> {
+  await exec.execute(
+    sql`create temp table ${sql.raw(t.ids)} on commit drop as
+      select c.id, r.line from ${sql.raw(t.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key order by c.id`,
   );
+  await exec.execute(sql.raw(`analyze ${t.ids}`));
+  const [row] = await queryRows<{ n: string | number }>(exec, sql.raw(`select count(*) as n from ${t.ids}`));
+  return Number(row?.n ?? 0);
+}
+
+/** Remove (after matchIds): the line of every email of no contact, so that the report lists them (none is created). */
+async function notFoundLines(exec: Db, t: Tables, into: Map<number, string>): Promise<void> {
+  const rows = await queryRows<{ line: number }>(exec, sql.raw(`select r.line from ${t.rows} r where not exists (select 1 from ${t.ids} i where i.line = r.line)`));
   for (const r of rows) into.set(Number(r.line), "not in Roster: nothing to remove (no contact was created)");
 }
 
@@ -408,7 +415,7 @@ function resultCounts(imp: ImportRow, staged: StageCounts, distinct: number, cre
  * through membership.ts. Add: the file's contacts join. Remove: those that are members leave; emails of no
  * contact are counted, never created. Replace: members not in the file leave, then the file's contacts join.
  */
-async function changeSegment(exec: Db, imp: ImportRow, segmentId: number, t: Tables, distinct: number): Promise<SegmentCounts> {
+async function changeSegment(exec: Db, imp: ImportRow, segmentId: number, t: Tables, distinct: number, matched: number | null): Promise<SegmentCounts> {
   const segment = await lockSegment(exec, imp.accountId, segmentId);
   if (!segment) throw new JobError(`The segment "${imp.segmentName ?? segmentId}" was deleted while the import ran: nothing was imported.`);
   const { changeSet, source } = await openChangeSet(exec, imp.accountId, {
@@ -433,14 +440,9 @@ async function changeSegment(exec: Db, imp: ImportRow, segmentId: number, t: Tab
     );
     Object.assign(counts, { joined: r.added, alreadyMembers: r.alreadyMembers });
   } else {
-    // The file's contacts once, by id: both sides of a replace and the removal read it.
-    await exec.execute(
-      sql`create temp table ${sql.raw(t.ids)} on commit drop as
-        select c.id from ${sql.raw(t.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key order by c.id`,
-    );
-    await exec.execute(sql.raw(`analyze ${t.ids}`));
-    const [row] = await queryRows<{ n: string | number }>(exec, sql.raw(`select count(*) as n from ${t.ids}`));
-    const found = Number(row?.n ?? 0);
+    // Remove matched the file before its report (which lists the emails of no contact); Replace matches it now,
+    // once its new contacts exist.
+    const found = matched ?? (await matchIds(exec, imp, t));
     const ids = sql.raw(t.ids);
     if (imp.mode === "remove") {
       const r = await removeContactsFromSegment(exec, imp.accountId, segmentId, sql`select id from ${ids}`, source);
@@ -507,13 +509,14 @@ export const runImportJob: JobHandler = async (ctx) => {
     const duplicates = stager.count - distinct;
     const setAside = new Map<number, string>();
     if (duplicates > 0) await duplicateLines(exec, tables, setAside);
-    if (imp.mode === "remove" && imp.segmentId !== null) await notFoundLines(exec, imp, tables, setAside);
+    const matched = imp.mode === "remove" && imp.segmentId !== null ? await matchIds(exec, imp, tables) : null;
+    if (matched !== null && matched < distinct) await notFoundLines(exec, tables, setAside);
     if (setAside.size > 0) await reportLines(ctx, imp, encoding, setAside, report);
     await report.end();
     // The writes join the staging transaction: contacts, members, history and the job's completion commit together.
     // Remove never creates or changes a contact.
     const written = imp.mode === "remove" ? { created: 0, updated: 0 } : await upsertRows(exec, imp, tables);
-    const segment = imp.segmentId !== null ? await changeSegment(exec, imp, imp.segmentId, tables, distinct) : NO_SEGMENT;
+    const segment = imp.segmentId !== null ? await changeSegment(exec, imp, imp.segmentId, tables, distinct, matched) : NO_SEGMENT;
     const result: ImportResult = {
       ...resultCounts(imp, staged, distinct, written.created, written.updated, segment),
       duplicates,
