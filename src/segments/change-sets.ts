@@ -2,7 +2,6 @@
 // named on each of its history entries, so that it can be shown and undone as a whole.
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { queryRows } from "../db/client";
 import { changeSetsTable, type ChangeSetKind, type SourceType } from "../db/schema";
 import { addContactsToSegment, lockSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
 
@@ -102,12 +101,3 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** How many history entries a change set wrote, by action (a check that its counts match its entries). */
-export async function countChangeSetEntries(db: Db, accountId: number, id: number): Promise<{ added: number; removed: number }> {
-  const [row] = await queryRows<{ added: string | number; removed: string | number }>(
-    db,
-    sql`select count(*) filter (where action = 'added') as added, count(*) filter (where action = 'removed') as removed
-      from membership_events where account_id = ${accountId} and change_set_id = ${id}`,
-  );
-  return { added: Number(row?.added ?? 0), removed: Number(row?.removed ?? 0) };
-}
