@@ -39,11 +39,6 @@ export async function recordChangeSetCounts(tx: Db, accountId: number, id: numbe
     .where(and(eq(changeSetsTable.accountId, accountId), eq(changeSetsTable.id, id)));
 }
 
-export async function getChangeSet(db: Db, accountId: number, id: number): Promise<ChangeSet | null> {
-  const [row] = await db.select().from(changeSetsTable).where(and(eq(changeSetsTable.accountId, accountId), eq(changeSetsTable.id, id)));
-  return row ?? null;
-}
-
 /** The entries of a change set whose member has had no later change in that segment: what an undo may reverse. */
 function untouchedSince(accountId: number, changeSet: ChangeSet, action: "added" | "removed") {
   return sql`select e.contact_id from membership_events e
