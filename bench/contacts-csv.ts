@@ -16,7 +16,11 @@ function rng(seed: number): () => number {
   };
 }
 
-export async function generateContactsCsv(path: string, rows: number): Promise<void> {
+/**
+ * `differEvery`: every so many rows (the first of each run) get another email ("x" before it), the same rows on
+ * every run: the file of a list that moved on since (bench/sync.ts replaces a segment with it).
+ */
+export async function generateContactsCsv(path: string, rows: number, options: { differEvery?: number } = {}): Promise<void> {
   const random = rng(42);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   // About 8% of fields quoted: some because they need it (delimiter, quote, line break), some not.
@@ -32,7 +36,8 @@ export async function generateContactsCsv(path: string, rows: number): Promise<v
     else if (r < 0.03) company = `"${company}, Inc."`;
     else if (r < 0.04) company = `"${company} ""The Best"""`;
     else company = field(company);
-    const email = `${first.toLowerCase()}.${last.toLowerCase().replace(/'/g, "")}${i}@example.com`;
+    const changed = options.differEvery !== undefined && i % options.differEvery === 0 ? "x" : "";
+    const email = `${changed}${first.toLowerCase()}.${last.toLowerCase().replace(/'/g, "")}${i}@example.com`;
     batch += `${field(email)},${field(first)},${field(last)},+33 6 ${String(10000000 + i).slice(0, 8)},${field(pick(CITY))},${company}\n`;
     if (batch.length > 1 << 20) {
       if (!out.write(batch)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));

@@ -31,7 +31,7 @@ test("paste CSV: live preview, map, new segment, preview, import, error report",
 
   await expect(page.getByRole("heading", { name: "Imported" })).toBeVisible();
   await expect(page.locator('[data-outcome="created"] td')).toHaveText("2");
-  await expect(page.locator('[data-outcome="added_to_segment"] td')).toHaveText("2");
+  await expect(page.locator('[data-outcome="joined"] td')).toHaveText("2");
   const downloading = page.waitForEvent("download");
   await page.getByRole("button", { name: "Download error report" }).click();
   const report = readFileSync((await (await downloading).path())!, "utf8");

@@ -4,6 +4,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { ErrorPage } from "../views/error";
 import { MAX_EVENTS_BODY_BYTES } from "./events/api";
 import { MAX_PASTE_CHARS, MAX_UPLOAD_BYTES } from "./imports/upload";
+import { MAX_TEXT_BYTES } from "./segments/email-lines";
 import { apiError, isFragmentRequest, type AppEnv } from "./web";
 
 const KB = 1024;
@@ -18,6 +19,8 @@ export const BODY_LIMITS = {
   api: 1 * MB,
   /** Membership calls by email: 10,000 emails of up to 254 characters, quoted and separated. */
   membersByEmail: 4 * MB,
+  /** PUT /api/v1/segments/:id/contacts as text: 5,000,000 emails, one a line. */
+  emailLines: MAX_TEXT_BYTES,
   /** The paste box's live preview sends what the paste form itself takes (a form-encoded character can be 9 bytes). */
   pastePreview: MAX_PASTE_CHARS * 4,
   /** Uploads: the file plus multipart framing (see receiveUpload). */
@@ -38,11 +41,15 @@ export interface BodyLimit {
 const CREDENTIAL_PATHS = new Set(["/sign-in", "/setup", "/sign-out", "/account/password"]);
 
 /** The limit of one request. Every route gets one: a new route falls under `form` or `api` unless listed here. */
-export function bodyLimitFor(method: string, path: string): BodyLimit {
+export function bodyLimitFor(method: string, path: string, contentType?: string): BodyLimit {
   const post = method === "POST";
   if (post && (path === "/api/v1/events" || path === "/api/v1/events/batch")) return { max: BODY_LIMITS.events, streamed: true };
   if (post && (path === "/api/v1/imports" || path === "/imports")) return { max: BODY_LIMITS.upload, streamed: true };
-  if (/^\/api\/v1\/segments\/[^/]+\/contacts$/.test(path)) return { max: BODY_LIMITS.membersByEmail, streamed: false };
+  if (/^\/api\/v1\/segments\/[^/]+\/contacts$/.test(path)) {
+    // PUT takes a list of one email per line too, streamed by the route (src/segments/email-lines.ts).
+    if (method === "PUT" && /^text\/(plain|csv)\b/i.test(contentType ?? "")) return { max: BODY_LIMITS.emailLines, streamed: true };
+    return { max: BODY_LIMITS.membersByEmail, streamed: false };
+  }
   if (path.startsWith("/api/")) return { max: BODY_LIMITS.api, streamed: false };
   if (CREDENTIAL_PATHS.has(path)) return { max: BODY_LIMITS.credentials, streamed: false };
   if (path === "/imports/paste-preview") return { max: BODY_LIMITS.pastePreview, streamed: false };
@@ -116,7 +123,7 @@ export function limitBodies(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const method = c.req.method;
     if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
-    const { max, streamed } = bodyLimitFor(method, c.req.path);
+    const { max, streamed } = bodyLimitFor(method, c.req.path, c.req.header("content-type"));
     if (streamed) return next();
     const declared = c.req.header("content-length");
     if (declared !== undefined && Number(declared) > max) return tooLarge(c, max);

@@ -239,12 +239,15 @@ export const membershipEventsTable = pgTable(
     sourceId: bigint("source_id", { mode: "number" }),
     sourceLabel: text("source_label").notNull(),
     at: ts("at").notNull().defaultNow(),
+    // The change set this entry belongs to (an import, an undo); null for changes made one at a time.
+    changeSetId: bigint("change_set_id", { mode: "number" }),
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.id] }),
     // History pages read newest first with a keyset on id (ids follow time; many entries share one `at`).
     index("membership_events_segment_idx").on(t.accountId, t.segmentId, t.id),
     index("membership_events_contact_idx").on(t.accountId, t.contactId, t.id),
+    index("membership_events_change_set_idx").on(t.accountId, t.changeSetId).where(sql`${t.changeSetId} is not null`),
   ],
 );
 
@@ -265,6 +268,35 @@ export const segmentDailyChangesTable = pgTable(
     primaryKey({ columns: [t.accountId, t.segmentId, t.day, t.sourceType] }),
     foreignKey({ name: "segment_daily_changes_segment_fk", columns: [t.accountId, t.segmentId], foreignColumns: [segmentsTable.accountId, segmentsTable.id] }).onDelete("cascade"),
   ],
+);
+
+export const CHANGE_SET_KINDS = ["import", "undo"] as const;
+export type ChangeSetKind = (typeof CHANGE_SET_KINDS)[number];
+
+// One change to a segment's membership made as a whole (an import's run, the undo of one), so that it can be
+// shown and undone as a whole: its history entries carry its id. source_type/source_id say what made it (the
+// import, or the user or key that undid); `undoes_id` and `undone_by_id` link an undo and what it undid.
+export const changeSetsTable = pgTable(
+  "change_sets",
+  {
+    accountId: accountId().references(() => accountsTable.id, { onDelete: "cascade" }),
+    id: id(),
+    kind: text("kind").$type<ChangeSetKind>().notNull(),
+    segmentId: bigint("segment_id", { mode: "number" }).notNull(),
+    segmentName: text("segment_name").notNull(),
+    sourceType: text("source_type").$type<SourceType>().notNull(),
+    sourceId: bigint("source_id", { mode: "number" }),
+    label: text("label").notNull(),
+    joined: bigint("joined", { mode: "number" }).notNull().default(0),
+    left: bigint("left", { mode: "number" }).notNull().default(0),
+    // An undo: the entries it left alone because a later change touched the same members.
+    skipped: bigint("skipped", { mode: "number" }).notNull().default(0),
+    undoesId: bigint("undoes_id", { mode: "number" }),
+    undoneById: bigint("undone_by_id", { mode: "number" }),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index("change_sets_segment_idx").on(t.accountId, t.segmentId, t.id)],
 );
 
 export const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const;
@@ -341,6 +373,9 @@ export const fileChunksTable = pgTable(
 );
 
 
+export const IMPORT_MODES = ["add", "remove", "replace"] as const;
+export type ImportMode = (typeof IMPORT_MODES)[number];
+
 /** What one CSV column goes to: a contact field, "custom:<key>", or "skip" (Don't import). */
 export type ImportColumnTarget = "email" | "first_name" | "last_name" | "phone" | `custom:${string}` | "skip";
 
@@ -369,12 +404,16 @@ export const importsTable = pgTable(
     // One target per header column, in column order.
     mapping: jsonb("mapping").$type<ImportColumnTarget[]>().notNull(),
     overwrite: boolean("overwrite").notNull().default(false),
+    // What the file does to the segment: add its contacts, remove them, or replace the members with them.
+    mode: text("mode").$type<ImportMode>().notNull().default("add"),
     segmentId: bigint("segment_id", { mode: "number" }),
     segmentName: text("segment_name"),
     // "Add to a new segment named ...": created when the import starts, then segment_id is set.
     newSegmentName: text("new_segment_name"),
     previewJobId: bigint("preview_job_id", { mode: "number" }),
     jobId: bigint("job_id", { mode: "number" }),
+    // The membership change set of the run, once it has changed the segment (see changeSetsTable).
+    changeSetId: bigint("change_set_id", { mode: "number" }),
     createdByUserId: bigint("created_by_user_id", { mode: "number" }),
     createdByApiKeyId: bigint("created_by_api_key_id", { mode: "number" }),
     createdByLabel: text("created_by_label").notNull(),

@@ -7,7 +7,7 @@ import type { Db } from "../db/client";
 import { deleteFile, getFile, readFileStream } from "../files/store";
 import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
 import { mappingFromJson } from "./mapping";
-import { createImport, getImportView, getSegmentChoice, importStatus, jobCounts, listCustomFieldRefs, saveOptions, startImport, type ImportView } from "./queries";
+import { createImport, getImportView, isImportMode, getSegmentChoice, importStatus, jobCounts, listCustomFieldRefs, saveOptions, startImport, type ImportView } from "./queries";
 import { inspectStoredFile, receiveUpload, UploadError, type UploadRequest } from "./upload";
 
 /** The API's view of an import: status and every count (zero until known). */
@@ -20,7 +20,9 @@ export function importJson(view: ImportView) {
     file_name: view.import.fileName,
     size_bytes: view.import.sizeBytes,
     overwrite: view.import.overwrite,
+    mode: view.import.mode,
     segment_id: view.import.segmentId,
+    change_set_id: view.import.changeSetId,
     created_at: view.import.createdAt.toISOString(),
     rows: n(counts.rows),
     created: n(counts.created),
@@ -30,6 +32,13 @@ export function importJson(view: ImportView) {
     duplicates: n(counts.duplicates),
     added_to_segment: n(counts.added_to_segment),
     already_in_segment: n(counts.already_in_segment),
+    joined: n(counts.joined),
+    left: n(counts.left),
+    not_found: n(counts.not_found),
+    already_members: n(counts.already_members),
+    not_members: n(counts.not_members),
+    members_before: n(counts.members_before),
+    members_after: n(counts.members_after),
     bytes_done: view.job?.progressDone ?? 0,
     error: view.job?.status === "failed" || view.job?.status === "cancelled" ? view.job.error : null,
   };
@@ -72,6 +81,8 @@ export const importApi = new Hono<AppEnv>()
     const actor = c.get("actor");
     const overwriteParam = c.req.query("overwrite") ?? "false";
     if (overwriteParam !== "true" && overwriteParam !== "false") return apiError(c, 422, "invalid_overwrite", "overwrite must be true or false.");
+    const mode = c.req.query("mode") || "add";
+    if (!isImportMode(mode)) return apiError(c, 422, "invalid_mode", "mode must be add, remove or replace.", { field: "mode" });
     const segmentParam = c.req.query("segment_id");
     let segment: { id: number; name: string } | null = null;
     if (segmentParam !== undefined && segmentParam !== "") {
@@ -79,6 +90,7 @@ export const importApi = new Hono<AppEnv>()
       segment = segmentId ? await getSegmentChoice(db, actor.accountId, segmentId) : null;
       if (!segment) return apiError(c, 422, "unknown_segment", `No static segment with id ${segmentParam} in this account.`);
     }
+    if (!segment && mode !== "add") return apiError(c, 422, "segment_required", `mode=${mode} needs the segment it applies to: add segment_id.`, { field: "segment_id" });
     let upload;
     try {
       upload = await receiveUpload(db, actor.accountId, uploadRequest(c), { expiresAt: uploadExpiry(c), defaultName: c.req.query("file_name") || "upload.csv" });
@@ -108,7 +120,7 @@ export const importApi = new Hono<AppEnv>()
       ...head,
       mapping: mapping.mapping,
     });
-    await saveOptions(db, actor.accountId, draft.id, { mapping: mapping.mapping, overwrite: overwriteParam === "true", segmentId: segment?.id ?? null, segmentName: segment?.name ?? null, newSegmentName: null });
+    await saveOptions(db, actor.accountId, draft.id, { mapping: mapping.mapping, overwrite: overwriteParam === "true", mode, segmentId: segment?.id ?? null, segmentName: segment?.name ?? null, newSegmentName: null });
     const job = await startImport(db, actor, draft.id);
     return c.json({ id: draft.id, status: importStatus(job) }, 202);
   })

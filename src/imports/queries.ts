@@ -2,9 +2,10 @@
 import { aliasedTable, and, asc, desc, eq, lt, sql } from "drizzle-orm";
 import { listCustomFields } from "../custom-fields/queries";
 import type { Db } from "../db/client";
-import { importsTable, jobsTable, segmentsTable, type ImportColumnTarget } from "../db/schema";
+import { changeSetsTable, importsTable, jobsTable, segmentsTable, type ImportColumnTarget, type ImportMode, IMPORT_MODES } from "../db/schema";
 import { enqueueJob, type Job } from "../jobs/queue";
 import type { Actor } from "../web";
+import type { ChangeSet } from "../segments/change-sets";
 import type { CustomFieldRef } from "./headers";
 
 export type ImportRow = typeof importsTable.$inferSelect;
@@ -18,6 +19,9 @@ export interface ImportView {
   import: ImportRow;
   job: Job | null;
   preview: Job | null;
+  /** The membership change set of its run, and the undo of it (null until there is one). */
+  changeSet?: ChangeSet | null;
+  undo?: ChangeSet | null;
 }
 
 /** The counts a finished preview or import job records (snake_case: the API returns them as they are). */
@@ -32,6 +36,26 @@ export interface ImportCounts {
   already_in_segment: number;
   blank_lines: number;
   error_file_id: number | null;
+  /** What the file did to the segment (zero without one). Rows: created + updated + unchanged + not_found + invalid + duplicates. */
+  mode: ImportMode;
+  joined: number;
+  left: number;
+  /** Remove: emails of no contact in Roster (none is created). */
+  not_found: number;
+  already_members: number;
+  /** Remove: contacts of the file that were not members. */
+  not_members: number;
+  /** Members before, and after: members_before + joined - left. */
+  members_before: number;
+  members_after: number;
+}
+
+/** The preview's examples, ten of each (emails as in the file or as stored). */
+export interface ImportExamples {
+  joins: string[];
+  leaves: string[];
+  unchanged: string[];
+  not_found: string[];
 }
 
 export class SegmentNameTakenError extends Error {
@@ -50,6 +74,10 @@ export class ImportAlreadyStartedError extends Error {
 export function importStatus(job: Job | null): ImportStatus {
   if (!job) return "draft";
   return job.status === "cancelled" ? "failed" : job.status;
+}
+
+export function isImportMode(value: string): value is ImportMode {
+  return (IMPORT_MODES as readonly string[]).includes(value);
 }
 
 export function jobCounts(job: Job | null): Partial<ImportCounts> {
@@ -75,13 +103,16 @@ export async function createImport(
 }
 
 const previewJobs = aliasedTable(jobsTable, "preview_jobs");
+const undoSets = aliasedTable(changeSetsTable, "undo_sets");
 
 export async function getImportView(db: Db, accountId: number, id: number): Promise<ImportView | null> {
   const [row] = await db
-    .select({ import: importsTable, job: jobsTable, preview: previewJobs })
+    .select({ import: importsTable, job: jobsTable, preview: previewJobs, changeSet: changeSetsTable, undo: undoSets })
     .from(importsTable)
     .leftJoin(jobsTable, and(eq(jobsTable.accountId, importsTable.accountId), eq(jobsTable.id, importsTable.jobId)))
     .leftJoin(previewJobs, and(eq(previewJobs.accountId, importsTable.accountId), eq(previewJobs.id, importsTable.previewJobId)))
+    .leftJoin(changeSetsTable, and(eq(changeSetsTable.accountId, importsTable.accountId), eq(changeSetsTable.id, importsTable.changeSetId)))
+    .leftJoin(undoSets, and(eq(undoSets.accountId, importsTable.accountId), eq(undoSets.id, changeSetsTable.undoneById)))
     .where(and(eq(importsTable.accountId, accountId), eq(importsTable.id, id)));
   return row ?? null;
 }
@@ -136,6 +167,7 @@ export async function listCustomFieldRefs(db: Db, accountId: number): Promise<Cu
 export interface ImportOptions {
   mapping: ImportColumnTarget[];
   overwrite: boolean;
+  mode: ImportMode;
   segmentId: number | null;
   segmentName: string | null;
   newSegmentName: string | null;

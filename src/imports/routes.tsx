@@ -7,6 +7,8 @@ import { ImportPage, ImportPanel, type MappingErrors, type MappingValues } from 
 import { deleteFile } from "../files/store";
 import { cancelJob, retryJob } from "../jobs/queue";
 import { redirectWithNotice, takeFlash } from "../flash";
+import type { ImportMode } from "../db/schema";
+import { ChangeSetNotUndoableError, undoChangeSet } from "../segments/change-sets";
 import { pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import { errorReportResponse, uploadExpiry, uploadRequest } from "./api";
 import { ENCODING_NAMES, isTextEncoding, type TextEncoding } from "./decode";
@@ -19,6 +21,7 @@ import {
   getImportView,
   getSegmentChoice,
   IMPORT_JOB,
+  isImportMode,
   ImportAlreadyStartedError,
   listCustomFieldRefs,
   listImports,
@@ -49,6 +52,7 @@ function valuesOf(view: ImportView): MappingValues {
   return {
     mapping: imp.mapping,
     overwrite: imp.overwrite,
+    mode: imp.mode,
     segmentMode: imp.newSegmentName ? "new" : imp.segmentId ? "existing" : "none",
     segmentId: imp.segmentId,
     newSegmentName: imp.newSegmentName ?? "",
@@ -143,7 +147,8 @@ export const importRoutes = new Hono<AppEnv>()
     if (mappingProblem) errors.mapping = mappingProblem;
     const mode = form.segment_mode === "existing" || form.segment_mode === "new" ? form.segment_mode : "none";
     const newName = (form.new_segment_name ?? "").trim();
-    const options: ImportOptions = { mapping, overwrite: form.overwrite === "on", segmentId: null, segmentName: null, newSegmentName: null };
+    const importMode = isImportMode(form.import_mode ?? "") ? (form.import_mode as ImportMode) : "add";
+    const options: ImportOptions = { mapping, overwrite: form.overwrite === "on", mode: importMode, segmentId: null, segmentName: null, newSegmentName: null };
     if (mode === "existing") {
       const segmentId = parseId(form.segment_id);
       const segment = segmentId ? await getSegmentChoice(db, user.accountId, segmentId) : null;
@@ -155,8 +160,11 @@ export const importRoutes = new Hono<AppEnv>()
       else if (await findSegmentByName(db, user.accountId, newName)) errors.segment = `A segment named "${newName}" already exists: choose it as an existing segment, or pick another name.`;
       else options.newSegmentName = newName;
     }
+    if (importMode !== "add" && mode !== "existing" && !errors.segment) {
+      errors.segment = `${importMode === "remove" ? "Remove from segment" : "Replace the segment's members"} acts on an existing segment: choose one from the list.`;
+    }
     if (errors.mapping || errors.segment) {
-      const values: MappingValues = { mapping, overwrite: options.overwrite, segmentMode: mode, segmentId: parseId(form.segment_id), newSegmentName: newName };
+      const values: MappingValues = { mapping, overwrite: options.overwrite, mode: importMode, segmentMode: mode, segmentId: parseId(form.segment_id), newSegmentName: newName };
       return renderImport(c, view, { editing: true, values, errors, status: 422 });
     }
     await saveOptionsAndPreview(db, c.get("actor"), view.import.id, options);
@@ -192,6 +200,7 @@ export const importRoutes = new Hono<AppEnv>()
       await saveOptionsAndPreview(db, c.get("actor"), imp.id, {
         mapping: draft.mapping,
         overwrite: draft.overwrite,
+        mode: draft.mode,
         segmentId: draft.segmentId,
         segmentName: draft.segmentName,
         newSegmentName: draft.newSegmentName,
@@ -212,6 +221,23 @@ export const importRoutes = new Hono<AppEnv>()
     } catch (e) {
       if (e instanceof SegmentNameTakenError) return renderImport(c, view, { editing: false, errors: { start: e.message }, status: 422 });
       if (!(e instanceof ImportAlreadyStartedError)) throw e;
+    }
+    return c.redirect(`/imports/${view.import.id}`, 303);
+  })
+  .post("/:id/undo", async (c) => {
+    const db = c.get("db");
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const view = id ? await getImportView(db, user.accountId, id) : null;
+    if (!view) return c.html(<NotFoundPage user={user} />, 404);
+    if (view.import.changeSetId === null) {
+      return renderImport(c, view, { editing: false, errors: { undo: "This import changed no segment: there is nothing to undo." }, status: 422 });
+    }
+    try {
+      await undoChangeSet(db, user.accountId, view.import.changeSetId, c.get("actor"));
+    } catch (e) {
+      if (e instanceof ChangeSetNotUndoableError) return renderImport(c, view, { editing: false, errors: { undo: e.message }, status: 422 });
+      throw e;
     }
     return c.redirect(`/imports/${view.import.id}`, 303);
   })

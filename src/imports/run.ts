@@ -1,4 +1,4 @@
-// The import jobs: read the kept upload, stage its valid rows (COPY into a temporary table), then count them against contacts (preview) or apply them with the segment additions in the transaction that completes the job.
+// The import jobs: read the kept upload, stage its valid rows (COPY into a temporary table), then count them against contacts and the segment (preview) or apply them, with the segment change its mode makes (add, remove, replace), in the transaction that completes the job.
 import { once } from "node:events";
 import { Readable, Transform } from "node:stream";
 import { sql } from "drizzle-orm";
@@ -10,12 +10,13 @@ import { neutraliseFormula } from "../exports/formats";
 import { createFile, createFileWriter, getFile, openFileStream } from "../files/store";
 import { completeJob } from "../jobs/queue";
 import { JobError, yieldingEach, yieldToLoop, type JobContext, type JobHandler } from "../jobs/worker";
-import { addContactsToSegment } from "../segments/membership";
+import { openChangeSet, recordChangeSetCounts } from "../segments/change-sets";
+import { addContactsToSegment, lockSegment, removeContactsFromSegment } from "../segments/membership";
 import { isTextEncoding, scanEncoding, type TextEncoding } from "./decode";
 import type { Delimiter } from "./dialect";
 import type { ColumnTarget } from "./headers";
 import { openCsvStream, type CsvRecord } from "./parse";
-import { getImport, getSegmentChoice, type ImportCounts, type ImportRow } from "./queries";
+import { getImport, getSegmentChoice, type ImportCounts, type ImportExamples, type ImportRow } from "./queries";
 import { validateRow, type ContactValues } from "./validate";
 import { getDefaultCountry } from "../auth/accounts";
 
@@ -27,7 +28,12 @@ const PARSE_SLICE_BYTES = 16 * 1024;
 export interface ImportResult extends ImportCounts {
   encoding: TextEncoding;
   problems: { line: number; reason: string }[];
+  /** The preview's examples; the import's result has none. */
+  examples?: ImportExamples;
 }
+
+/** How many examples of each outcome the preview shows. */
+const EXAMPLES = 10;
 
 /** Where staged rows go: a COPY stream into the staging table. */
 interface Stager {
@@ -38,7 +44,7 @@ interface Stager {
 }
 
 /** The temporary tables of an import, dropped at the end of its transaction. */
-const TABLES = { staging: "import_staging", rows: "import_rows" };
+const TABLES = { staging: "import_staging", rows: "import_rows", matches: "import_matches", ids: "import_ids" };
 type Tables = typeof TABLES;
 
 // COPY text format: backslash, tab and line breaks escaped; \N is null.
@@ -202,23 +208,40 @@ async function dedupeRows(exec: Db, t: Tables): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Line of every duplicate row -> line of the row that wins. Only called when there are duplicates. */
-async function duplicateLines(exec: Db, t: Tables): Promise<Map<number, number>> {
+/** Line of every duplicate row -> why it is skipped (the line of the row that wins). */
+async function duplicateLines(exec: Db, t: Tables, into: Map<number, string>): Promise<void> {
   const rows = await queryRows<{ line: number; kept: number }>(
     exec,
     sql.raw(`select s.line, r.line as kept from ${t.staging} s join ${t.rows} r using (email_key) where s.line <> r.line`),
   );
-  return new Map(rows.map((r) => [Number(r.line), Number(r.kept)]));
+  for (const r of rows) into.set(Number(r.line), `duplicate email: line ${Number(r.kept)} has the same email and is the one imported`);
 }
 
-/** Second read of the file, only when it has duplicates: their rows go to the report as they were. */
-async function reportDuplicates(ctx: JobContext, imp: ImportRow, encoding: TextEncoding, duplicates: Map<number, number>, report: ErrorReport): Promise<void> {
+/** The file's contacts once, by id, with the line of their row (one index probe per row): both sides of a replace and a removal read it. */
+async function matchIds(exec: Db, imp: ImportRow, t: Tables): Promise<number> {
+  await exec.execute(
+    sql`create temp table ${sql.raw(t.ids)} on commit drop as
+      select c.id, r.line from ${sql.raw(t.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key order by c.id`,
+  );
+  await exec.execute(sql.raw(`analyze ${t.ids}`));
+  const [row] = await queryRows<{ n: string | number }>(exec, sql.raw(`select count(*) as n from ${t.ids}`));
+  return Number(row?.n ?? 0);
+}
+
+/** Remove (after matchIds): the line of every email of no contact, so that the report lists them (none is created). */
+async function notFoundLines(exec: Db, t: Tables, into: Map<number, string>): Promise<void> {
+  const rows = await queryRows<{ line: number }>(exec, sql.raw(`select r.line from ${t.rows} r where not exists (select 1 from ${t.ids} i where i.line = r.line)`));
+  for (const r of rows) into.set(Number(r.line), "not in Roster: nothing to remove (no contact was created)");
+}
+
+/** Second read of the file, only when rows were set aside after staging (duplicates, not found): they go to the report as they were. */
+async function reportLines(ctx: JobContext, imp: ImportRow, encoding: TextEncoding, reasons: Map<number, string>, report: ErrorReport): Promise<void> {
   const csv = await openCsvStream(await openUpload(ctx, imp), { encoding, delimiter: imp.delimiter as Delimiter });
   // Read to the end even once all are found: a COPY stream left half-read would keep its connection busy.
   for await (const batch of csv.batches) {
     for (const record of batch) {
-      const kept = duplicates.get(record.line);
-      if (kept !== undefined) report.add(record, `duplicate email: line ${kept} has the same email and is the one imported`);
+      const reason = reasons.get(record.line);
+      if (reason !== undefined) report.add(record, reason);
     }
     await report.flush();
   }
@@ -229,20 +252,78 @@ const MERGED = (n: string, c: string) =>
   `(coalesce(${n}.first_name, ${c}.first_name), coalesce(${n}.last_name, ${c}.last_name), coalesce(${n}.phone, ${c}.phone), ${c}.custom || ${n}.custom)`;
 const CURRENT = (c: string) => `(${c}.first_name, ${c}.last_name, ${c}.phone, ${c}.custom)`;
 
-/** Preview: what applying would do, with read-only queries against contacts and the segment. */
-async function countPreview(exec: Db, imp: ImportRow, t: Tables): Promise<{ created: number; updated: number; already: number }> {
+/** What the preview counts: the row outcomes and the segment's change, with examples. */
+interface PreviewCounts {
+  created: number;
+  updated: number;
+  found: number;
+  segment: SegmentCounts;
+  examples: ImportExamples;
+}
+
+/** The segment's side of an import, in every mode (all zero without a segment). */
+interface SegmentCounts {
+  joined: number;
+  left: number;
+  notFound: number;
+  alreadyMembers: number;
+  notMembers: number;
+  membersBefore: number;
+}
+
+const NO_SEGMENT: SegmentCounts = { joined: 0, left: 0, notFound: 0, alreadyMembers: 0, notMembers: 0, membersBefore: 0 };
+
+async function emails(exec: Db, query: ReturnType<typeof sql>): Promise<string[]> {
+  return (await queryRows<{ email: string }>(exec, query)).map((r) => r.email);
+}
+
+/**
+ * Preview: what applying would do, with read-only queries. Each distinct row is matched to its contact once
+ * (a temporary table), then counted against the segment: joins, leaves and unchanged members, ten of each.
+ */
+async function countPreview(exec: Db, imp: ImportRow, t: Tables): Promise<PreviewCounts> {
   const changed = imp.overwrite ? `${MERGED("r", "c")} is distinct from ${CURRENT("c")}` : "false";
-  const member = imp.segmentId
-    ? sql`exists (select 1 from segment_members m where m.account_id = ${imp.accountId} and m.segment_id = ${imp.segmentId} and m.contact_id = c.id)`
-    : sql`false`;
-  const [row] = await queryRows<{ created: string | number; updated: string | number; already: string | number }>(
-    exec,
-    sql`select count(*) filter (where c.id is null) as created,
-        count(*) filter (where c.id is not null and ${sql.raw(changed)}) as updated,
-        count(*) filter (where c.id is not null and ${member}) as already
+  const segmentId = imp.segmentId ?? 0;
+  await exec.execute(
+    sql`create temp table ${sql.raw(t.matches)} on commit drop as
+      select r.email, c.id as contact_id, c.id is not null and ${sql.raw(changed)} as changes,
+        c.id is not null and exists (select 1 from segment_members m where m.account_id = ${imp.accountId} and m.segment_id = ${segmentId} and m.contact_id = c.id) as member
       from ${sql.raw(t.rows)} r left join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key`,
   );
-  return { created: Number(row?.created ?? 0), updated: Number(row?.updated ?? 0), already: Number(row?.already ?? 0) };
+  const [row] = await queryRows<Record<string, string | number>>(
+    exec,
+    sql`select count(*) filter (where contact_id is null) as missing, count(*) filter (where changes) as updated,
+        count(*) filter (where member) as members, count(*) as total,
+        (select member_count from segments where account_id = ${imp.accountId} and id = ${segmentId}) as members_before
+      from ${sql.raw(t.matches)}`,
+  );
+  const n = (k: string) => Number(row?.[k] ?? 0);
+  const [missing, members, total, membersBefore] = [n("missing"), n("members"), n("total"), n("members_before")];
+  const m = sql.raw(t.matches);
+  // Members of the segment that are not in the file: they leave on Replace and stay on Remove.
+  const notInFile = sql`select c.email from segment_members sm join contacts c on c.account_id = sm.account_id and c.id = sm.contact_id
+    where sm.account_id = ${imp.accountId} and sm.segment_id = ${segmentId}
+      and not exists (select 1 from ${m} x where x.contact_id = sm.contact_id)
+    order by sm.contact_id limit ${EXAMPLES}`;
+  const examples: ImportExamples = { joins: [], leaves: [], unchanged: [], not_found: [] };
+  const segmentChosen = imp.segmentId !== null || imp.newSegmentName !== null;
+  let segment = NO_SEGMENT;
+  if (imp.mode === "remove") {
+    const found = total - missing;
+    segment = { ...NO_SEGMENT, left: members, notFound: missing, notMembers: found - members, membersBefore };
+    examples.leaves = await emails(exec, sql`select email from ${m} where member order by email limit ${EXAMPLES}`);
+    examples.not_found = await emails(exec, sql`select email from ${m} where contact_id is null order by email limit ${EXAMPLES}`);
+    examples.unchanged = imp.segmentId ? await emails(exec, notInFile) : [];
+    return { created: 0, updated: 0, found, segment, examples };
+  }
+  if (segmentChosen) {
+    const left = imp.mode === "replace" ? membersBefore - members : 0;
+    segment = { ...NO_SEGMENT, joined: total - members, alreadyMembers: members, left, membersBefore };
+    examples.joins = await emails(exec, sql`select email from ${m} where not member order by email limit ${EXAMPLES}`);
+    examples.unchanged = await emails(exec, sql`select email from ${m} where member order by email limit ${EXAMPLES}`);
+    if (imp.mode === "replace" && imp.segmentId) examples.leaves = await emails(exec, notInFile);
+  }
+  return { created: missing, updated: n("updated"), found: total - missing, segment, examples };
 }
 
 /**
@@ -313,6 +394,83 @@ async function withStaging<T>(ctx: JobContext, commit: boolean, work: (io: { exe
   }
 }
 
+/** The counts of a preview or a run, rows and segment alike: every row in one outcome, every member counted. */
+function resultCounts(imp: ImportRow, staged: StageCounts, distinct: number, created: number, updated: number, segment: SegmentCounts) {
+  return {
+    rows: staged.rows,
+    created,
+    updated,
+    unchanged: distinct - created - updated - segment.notFound,
+    invalid: staged.invalid,
+    blank_lines: staged.blankLines,
+    mode: imp.mode,
+    joined: segment.joined,
+    left: segment.left,
+    not_found: segment.notFound,
+    already_members: segment.alreadyMembers,
+    not_members: segment.notMembers,
+    members_before: segment.membersBefore,
+    members_after: segment.membersBefore + segment.joined - segment.left,
+    added_to_segment: segment.joined,
+    already_in_segment: segment.alreadyMembers,
+  };
+}
+
+/**
+ * The segment's change, in the import's transaction: the segment is locked first (a statement of its own, so the
+ * statements after it see every change committed before), the change set "import #N" opened, then the change made
+ * through membership.ts. Add: the file's contacts join. Remove: those that are members leave; emails of no
+ * contact are counted, never created. Replace: members not in the file leave, then the file's contacts join.
+ */
+async function changeSegment(exec: Db, imp: ImportRow, segmentId: number, t: Tables, distinct: number, matched: number | null): Promise<SegmentCounts> {
+  const segment = await lockSegment(exec, imp.accountId, segmentId);
+  if (!segment) throw new JobError(`The segment "${imp.segmentName ?? segmentId}" was deleted while the import ran: nothing was imported.`);
+  const { changeSet, source } = await openChangeSet(exec, imp.accountId, {
+    kind: "import",
+    segmentId,
+    segmentName: segment.name,
+    sourceType: "import",
+    sourceId: imp.id,
+    label: `import #${imp.id}`,
+    createdByLabel: imp.createdByLabel,
+  });
+  const counts = { ...NO_SEGMENT, membersBefore: segment.memberCount };
+  if (imp.mode === "add") {
+    const r = await addContactsToSegment(
+      exec,
+      imp.accountId,
+      segmentId,
+      // Ordered by id so that the distinct step keeps the order and the members' index is written (or probed,
+      // on a re-import) in key order: about twice as fast as the random order of a hashed distinct.
+      sql`select c.id from ${sql.raw(t.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key order by c.id`,
+      source,
+    );
+    Object.assign(counts, { joined: r.added, alreadyMembers: r.alreadyMembers });
+  } else {
+    // Remove matched the file before its report (which lists the emails of no contact); Replace matches it now,
+    // once its new contacts exist.
+    const found = matched ?? (await matchIds(exec, imp, t));
+    const ids = sql.raw(t.ids);
+    if (imp.mode === "remove") {
+      const r = await removeContactsFromSegment(exec, imp.accountId, segmentId, sql`select id from ${ids}`, source);
+      Object.assign(counts, { left: r.removed, notMembers: found - r.removed, notFound: distinct - found });
+    } else {
+      const leaving = sql`select m.contact_id from segment_members m
+        where m.account_id = ${imp.accountId} and m.segment_id = ${segmentId} and not exists (select 1 from ${ids} i where i.id = m.contact_id)`;
+      const left = await removeContactsFromSegment(exec, imp.accountId, segmentId, leaving, source);
+      // Only the file's contacts that are not members yet: the members already in it are not written again.
+      const joining = sql`select i.id from ${ids} i
+        where not exists (select 1 from segment_members m where m.account_id = ${imp.accountId} and m.segment_id = ${segmentId} and m.contact_id = i.id)
+        order by i.id`;
+      const joined = await addContactsToSegment(exec, imp.accountId, segmentId, joining, source);
+      Object.assign(counts, { left: left.removed, joined: joined.added, alreadyMembers: found - joined.added });
+    }
+  }
+  await recordChangeSetCounts(exec, imp.accountId, changeSet.id, { joined: counts.joined, left: counts.left });
+  await exec.execute(sql`update imports set change_set_id = ${changeSet.id} where account_id = ${imp.accountId} and id = ${imp.id}`);
+  return counts;
+}
+
 function problemsOf(report: ErrorReport) {
   return report.problems;
 }
@@ -327,20 +485,13 @@ export const runImportPreviewJob: JobHandler = async (ctx) => {
     await ctx.progress(imp.sizeBytes, imp.sizeBytes, { phase: "counting", rows: staged.rows });
     const distinct = await dedupeRows(exec, tables);
     const counts = await countPreview(exec, imp, tables);
-    const segmentChosen = imp.segmentId !== null || imp.newSegmentName !== null;
     const result: ImportResult = {
-      rows: staged.rows,
-      created: counts.created,
-      updated: counts.updated,
-      unchanged: distinct - counts.created - counts.updated,
-      invalid: staged.invalid,
+      ...resultCounts(imp, staged, distinct, counts.created, counts.updated, counts.segment),
       duplicates: stager.count - distinct,
-      added_to_segment: segmentChosen ? distinct - counts.already : 0,
-      already_in_segment: segmentChosen ? counts.already : 0,
-      blank_lines: staged.blankLines,
       error_file_id: null,
       encoding,
       problems: problemsOf(report),
+      examples: counts.examples,
     };
     return result as unknown as Record<string, unknown>;
   });
@@ -363,32 +514,19 @@ export const runImportJob: JobHandler = async (ctx) => {
     await ctx.progress(imp.sizeBytes, imp.sizeBytes, { phase: "writing", rows: staged.rows });
     const distinct = await dedupeRows(exec, tables);
     const duplicates = stager.count - distinct;
-    if (duplicates > 0) await reportDuplicates(ctx, imp, encoding, await duplicateLines(exec, tables), report);
+    const setAside = new Map<number, string>();
+    if (duplicates > 0) await duplicateLines(exec, tables, setAside);
+    const matched = imp.mode === "remove" && imp.segmentId !== null ? await matchIds(exec, imp, tables) : null;
+    if (matched !== null && matched < distinct) await notFoundLines(exec, tables, setAside);
+    if (setAside.size > 0) await reportLines(ctx, imp, encoding, setAside, report);
     await report.end();
     // The writes join the staging transaction: contacts, members, history and the job's completion commit together.
-    const written = await upsertRows(exec, imp, tables);
-    let membership = { added: 0, alreadyMembers: 0 };
-    if (imp.segmentId !== null) {
-      membership = await addContactsToSegment(
-        exec,
-        imp.accountId,
-        imp.segmentId,
-        // Ordered by id so that the distinct step keeps the order and the members' index is written (or probed,
-        // on a re-import) in key order: about twice as fast as the random order of a hashed distinct.
-        sql`select c.id from ${sql.raw(tables.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key order by c.id`,
-        { type: "import", id: imp.id, label: `import #${imp.id}` },
-      );
-    }
+    // Remove never creates or changes a contact.
+    const written = imp.mode === "remove" ? { created: 0, updated: 0 } : await upsertRows(exec, imp, tables);
+    const segment = imp.segmentId !== null ? await changeSegment(exec, imp, imp.segmentId, tables, distinct, matched) : NO_SEGMENT;
     const result: ImportResult = {
-      rows: staged.rows,
-      created: written.created,
-      updated: written.updated,
-      unchanged: distinct - written.created - written.updated,
-      invalid: staged.invalid,
+      ...resultCounts(imp, staged, distinct, written.created, written.updated, segment),
       duplicates,
-      added_to_segment: membership.added,
-      already_in_segment: membership.alreadyMembers,
-      blank_lines: staged.blankLines,
       error_file_id: report.fileId,
       encoding,
       problems: problemsOf(report),

@@ -1,10 +1,15 @@
-// JSON API for segments and their members: /api/v1/segments. Same operations as the HTML pages.
+// JSON API for segments and their members: /api/v1/segments. Same operations as the HTML pages, plus replacing the
+// members (PUT .../contacts) and the feed of joins and leaves (GET .../changes).
 import { Hono, type Context } from "hono";
 import { contactJson, readJsonObject, readPaging, segmentJson } from "../contacts/json";
 import { getDefaultCountry } from "../auth/accounts";
 import { listContacts } from "../contacts/list";
 import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
-import { addEmailsToSegment, MAX_EMAILS_PER_CALL, removeEmailsFromSegment } from "./members-by-email";
+import { createImport, importStatus, saveOptions, startImport } from "../imports/queries";
+import { uploadExpiry, uploadRequest } from "../imports/api";
+import { EmailLinesTooLargeError, MAX_TEXT_BYTES, receiveEmailLines } from "./email-lines";
+import { listSegmentChanges } from "./history";
+import { addEmailsToSegment, MAX_EMAILS_PER_CALL, removeEmailsFromSegment, replaceSegmentMembersByEmail } from "./members-by-email";
 import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment, type Segment } from "./queries";
 import { sourceOf } from "./routes";
 import { segmentInputSchema, segmentPatchSchema } from "./validate";
@@ -96,6 +101,80 @@ export const segmentApi = new Hono<AppEnv>()
     if ("response" in read) return read.response;
     const r = await addEmailsToSegment(c.get("db"), c.get("actor").accountId, segment.id, read.emails, sourceOf(c.get("actor")));
     return c.json({ added: r.added, already_members: r.alreadyMembers, created_contacts: r.createdContacts, invalid: r.invalid });
+  })
+  .put("/:id/contacts", requireApiRole("editor"), async (c) => {
+    const segment = await segmentFrom(c);
+    if (!segment) return notFound(c);
+    const db = c.get("db");
+    const actor = c.get("actor");
+    const type = c.req.header("content-type") ?? "";
+    const replace = async (emails: unknown[]) => {
+      const r = await replaceSegmentMembersByEmail(db, actor.accountId, segment.id, emails, sourceOf(actor));
+      return c.json({ joined: r.joined, left: r.left, unchanged: r.unchanged, invalid: r.invalid, created_contacts: r.createdContacts });
+    };
+    if (!/^text\/(plain|csv)\b/i.test(type)) {
+      const read = await readEmails(c);
+      return "response" in read ? read.response : replace(read.emails);
+    }
+    // A list of one email per line, streamed (src/body-limit.tsx leaves this body to the route).
+    if (Number(c.req.header("content-length") ?? 0) > MAX_TEXT_BYTES) {
+      return apiError(c, 413, "payload_too_large", `The body is larger than ${MAX_TEXT_BYTES.toLocaleString("en-US")} bytes, the most this endpoint takes.`);
+    }
+    const body = uploadRequest(c).body();
+    if (!body) return apiError(c, 422, "validation_failed", "Send one email per line in the body.");
+    let lines;
+    try {
+      lines = await receiveEmailLines(db, actor.accountId, body, { name: `segment-${segment.id}-members.csv`, expiresAt: uploadExpiry(c) });
+    } catch (e) {
+      if (e instanceof EmailLinesTooLargeError) return apiError(c, 413, "payload_too_large", e.message);
+      throw e;
+    }
+    if (lines.kind === "list") {
+      if (lines.emails.length === 0) return apiError(c, 422, "validation_failed", "The body has no emails: send one email per line.");
+      return replace(lines.emails);
+    }
+    // Long lists run as an import in Replace mode: the answer names the import to follow (GET /api/v1/imports/:id).
+    const { file } = lines;
+    const draft = await createImport(db, actor, {
+      source: "api",
+      fileId: file.id,
+      fileName: file.name,
+      sizeBytes: file.sizeBytes,
+      encoding: "utf-8",
+      delimiter: ",",
+      header: ["email"],
+      samples: [],
+      mapping: ["email"],
+    });
+    await saveOptions(db, actor.accountId, draft.id, { mapping: ["email"], overwrite: false, mode: "replace", segmentId: segment.id, segmentName: segment.name, newSegmentName: null });
+    const job = await startImport(db, actor, draft.id);
+    return c.json({ import_id: draft.id, status: importStatus(job), lines: lines.lines }, 202);
+  })
+  .get("/:id/changes", requireApiRole("viewer"), async (c) => {
+    const segment = await segmentFrom(c);
+    if (!segment) return notFound(c);
+    const paging = readPaging(c);
+    if ("response" in paging) return paging.response;
+    const since = c.req.query("since") || paging.cursor || "0";
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(since)) {
+      return apiError(c, 400, "invalid_parameter", "since must be a next_cursor value from a previous answer (or 0 for the start).", { field: "since" });
+    }
+    const page = await listSegmentChanges(c.get("db"), c.get("actor").accountId, segment.id, { since: Number(since), limit: paging.limit });
+    const last = page.changes[page.changes.length - 1];
+    return c.json({
+      data: page.changes.map((ch) => ({
+        id: ch.id,
+        change: ch.action === "added" ? "joined" : "left",
+        contact_id: ch.contactId,
+        email: ch.contactEmail,
+        at: ch.at.toISOString(),
+        change_set_id: ch.changeSetId,
+        source: ch.sourceLabel,
+      })),
+      // Always a cursor: at the end it is where to ask again later.
+      next_cursor: last ? String(last.id) : since,
+      has_more: page.hasMore,
+    });
   })
   .delete("/:id/contacts", requireApiRole("editor"), async (c) => {
     const segment = await segmentFrom(c);

@@ -51,3 +51,40 @@ export async function listMembershipEvents(
   }));
   return { events, nextCursor: rows.length > limit ? String(events[events.length - 1]!.id) : null };
 }
+
+export interface SegmentChange {
+  id: number;
+  at: Date;
+  action: MembershipAction;
+  contactId: number;
+  /** Null once the contact has been deleted. */
+  contactEmail: string | null;
+  changeSetId: number | null;
+  sourceLabel: string;
+}
+
+/**
+ * A segment's joins and leaves after `since` (an entry id), oldest first, for a system that follows the segment.
+ * Keyset on the entry id: every writer of a segment's history holds the segment's row lock until it commits and
+ * takes its ids after locking, so within one segment ids follow commit order and a follower never skips an entry.
+ */
+export async function listSegmentChanges(db: Db, accountId: number, segmentId: number, page: { since: number | null; limit: number }): Promise<{ changes: SegmentChange[]; hasMore: boolean }> {
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select e.id, e.at, e.action, e.contact_id, c.email, e.change_set_id, e.source_label
+    from membership_events e
+    left join contacts c on c.account_id = e.account_id and c.id = e.contact_id
+    where e.account_id = ${accountId} and e.segment_id = ${segmentId} and e.id > ${page.since ?? 0}
+    order by e.id limit ${page.limit + 1}`,
+  );
+  const changes = rows.slice(0, page.limit).map((r) => ({
+    id: Number(r.id),
+    at: toDate(r.at),
+    action: r.action as MembershipAction,
+    contactId: Number(r.contact_id),
+    contactEmail: (r.email as string | null) ?? null,
+    changeSetId: r.change_set_id === null ? null : Number(r.change_set_id),
+    sourceLabel: String(r.source_label),
+  }));
+  return { changes, hasMore: rows.length > page.limit };
+}

@@ -1,10 +1,10 @@
 // Putting contacts into a segment by email (creating the contacts that do not exist) and taking them out by email:
-// what "Add contact" on a segment page and POST/DELETE /api/v1/segments/:id/contacts do.
+// what "Add contact" on a segment page and POST/DELETE/PUT /api/v1/segments/:id/contacts do (PUT replaces the members).
 import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { upsertContacts } from "../contacts/upsert";
-import { addContactsToSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
+import { addContactsToSegment, lockSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
 
 export const MAX_EMAILS_PER_CALL = 10_000;
 
@@ -80,4 +80,34 @@ export async function removeEmailsFromSegment(
       and lower(c.email) in (select lower(e) from jsonb_array_elements_text(${JSON.stringify(valid)}::jsonb) as j(e))`;
   const { removed } = await removeContactsFromSegment(db, accountId, segmentId, selection, source);
   return { removed, notMembers: valid.length - removed, invalid };
+}
+
+export interface ReplaceEmailsResult {
+  joined: number;
+  left: number;
+  /** Emails of members that stay. */
+  unchanged: number;
+  createdContacts: number;
+  invalid: InvalidEmail[];
+}
+
+/**
+ * Makes the segment's members exactly the contacts of these emails, creating the contacts that do not exist (existing
+ * ones are not changed). One transaction, with the segment locked before both sides of the change, so a concurrent
+ * addition either lands before (and leaves) or after (and stays), never half counted. The caller checks the segment
+ * belongs to the account.
+ */
+export async function replaceSegmentMembersByEmail(db: Db, accountId: number, segmentId: number, emails: unknown[], source: MembershipSource): Promise<ReplaceEmailsResult> {
+  const { valid, invalid } = sortEmails(emails);
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    const contacts = valid.length > 0 ? await upsertContacts(t, accountId, valid.map((email) => ({ email })), { overwrite: false }) : [];
+    await lockSegment(t, accountId, segmentId);
+    const ids = `{${contacts.map((c) => Math.trunc(Number(c.id))).join(",")}}`;
+    const leaving = sql`select m.contact_id from segment_members m
+      where m.account_id = ${accountId} and m.segment_id = ${segmentId} and not (m.contact_id = any(${ids}::bigint[]))`;
+    const { removed } = await removeContactsFromSegment(t, accountId, segmentId, leaving, source);
+    const { added, alreadyMembers } = await addContactsToSegment(t, accountId, segmentId, contacts.map((c) => c.id), source);
+    return { joined: added, left: removed, unchanged: alreadyMembers, createdContacts: contacts.filter((c) => c.created).length, invalid };
+  });
 }

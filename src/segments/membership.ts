@@ -3,7 +3,7 @@
 // workflow, API) goes through here.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { queryRowsAfterLock } from "../db/client";
+import { queryRows, queryRowsAfterLock } from "../db/client";
 import type { SourceType } from "../db/schema";
 
 /** Who makes the change, as membership history shows it: "manual by Ada", "import #12", "workflow Buyers", "API key Shop". */
@@ -11,6 +11,8 @@ export interface MembershipSource {
   type: SourceType;
   id: number | null;
   label: string;
+  /** The change set the change belongs to (src/segments/change-sets.ts), written on each history entry. */
+  changeSetId?: number | null;
 }
 
 /**
@@ -82,8 +84,8 @@ async function changeMembership(
     ),
     changed as (${change}),
     history as (
-      insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
-      select ${accountId}, seg.id, seg.name, changed.contact_id, ${action}, ${source.type}, ${source.id}, ${source.label}, now()
+      insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at, change_set_id)
+      select ${accountId}, seg.id, seg.name, changed.contact_id, ${action}, ${source.type}, ${source.id}, ${source.label}, now(), ${source.changeSetId ?? null}::bigint
       from changed cross join seg
     ),
     rolled as (${rollUpChanges(accountId, sql`select seg.id as segment_id, ${source.type}::text as source_type, ${action === "added" ? sql`count(*)` : sql`0`} as joins, ${action === "removed" ? sql`count(*)` : sql`0`} as leaves from changed cross join seg group by seg.id having count(*) > 0`)}),
@@ -123,4 +125,17 @@ export async function removeContactsFromSegment(
 ): Promise<{ removed: number; notMembers: number }> {
   const { changed, candidates } = await changeMembership(db, accountId, segmentId, contacts, source, "removed");
   return { removed: changed, notMembers: candidates - changed };
+}
+
+/**
+ * Locks the segment for a membership change made of several statements in the caller's transaction (a replace,
+ * an undo): taken in a statement of its own before the others, so that each of them sees every change committed
+ * before the lock was granted. Returns the segment's name, or null when it no longer exists.
+ */
+export async function lockSegment(tx: Db, accountId: number, segmentId: number): Promise<{ name: string; memberCount: number } | null> {
+  const [row] = await queryRows<{ name: string; member_count: string | number }>(
+    tx,
+    sql`select name, member_count from segments where account_id = ${accountId} and id = ${segmentId} for no key update`,
+  );
+  return row ? { name: row.name, memberCount: Number(row.member_count) } : null;
 }

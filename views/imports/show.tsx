@@ -8,10 +8,13 @@ import type { Notice } from "../../src/flash";
 import { JobProgress } from "../components/job-progress";
 import { Layout } from "../layout";
 import { DELIMITER_NAMES, formatBytes, formatCount, formatWhen, OutcomeBar, OutcomeTable } from "./parts";
+import type { ImportMode } from "../../src/db/schema";
+import { MODE_LABELS, SegmentChange, UndoImport } from "./segment-change";
 
 export interface MappingValues {
   mapping: ColumnTarget[];
   overwrite: boolean;
+  mode: ImportMode;
   segmentMode: "none" | "existing" | "new";
   segmentId: number | null;
   newSegmentName: string;
@@ -22,6 +25,7 @@ export interface MappingErrors {
   mapping?: string;
   segment?: string;
   start?: string;
+  undo?: string;
 }
 
 export interface ImportPageProps {
@@ -138,7 +142,7 @@ export function MappingForm({ view, segments, customFields, values, errors = {} 
           </small>
         </fieldset>
         <fieldset aria-describedby={errors.segment ? "segment-error" : undefined}>
-          <legend>Add to segment</legend>
+          <legend>Segment</legend>
           <label>
             <input type="radio" name="segment_mode" value="none" checked={values.segmentMode === "none"} />
             None
@@ -147,7 +151,7 @@ export function MappingForm({ view, segments, customFields, values, errors = {} 
             <input type="radio" name="segment_mode" value="existing" checked={values.segmentMode === "existing"} disabled={segments.length === 0} />
             An existing segment
           </label>
-          <select name="segment_id" aria-label="Segment to add to" disabled={segments.length === 0} data-focus-checks="segment_mode=existing">
+          <select name="segment_id" aria-label="Which segment" disabled={segments.length === 0} data-focus-checks="segment_mode=existing">
             {segments.length === 0 && <option value="">No static segments yet</option>}
             {segments.map((s) => <option value={String(s.id)} selected={values.segmentId === s.id}>{s.name}</option>)}
           </select>
@@ -158,12 +162,36 @@ export function MappingForm({ view, segments, customFields, values, errors = {} 
           <input type="text" name="new_segment_name" aria-label="Name of the new segment" data-focus-checks="segment_mode=new" value={values.newSegmentName} placeholder="e.g. Trade fair 2026" maxlength={200} />
           {errors.segment && <small id="segment-error" class="field-error">{errors.segment}</small>}
         </fieldset>
+        <ModeChoice mode={values.mode} />
       </section>
       <div class="form-actions">
         <button type="submit">Preview import</button>
         <span class="muted">Nothing is written until you start the import.</span>
       </div>
     </form>
+  );
+}
+
+/** What the file does to the chosen segment. */
+function ModeChoice({ mode }: { mode: ImportMode }) {
+  const hints: Record<ImportMode, string> = {
+    add: "The file's contacts join the segment; its members stay.",
+    remove: "The file's contacts leave the segment. Emails not in Roster are counted and listed, never created; no contact field changes.",
+    replace: "Afterwards the segment holds exactly the file's valid contacts (new ones are created); every other member leaves.",
+  };
+  return (
+    <fieldset>
+      <legend>What the file does to the segment</legend>
+      {(["add", "remove", "replace"] as const).map((m) => (
+        <>
+          <label>
+            <input type="radio" name="import_mode" value={m} checked={mode === m} aria-describedby={`mode-hint-${m}`} />
+            {MODE_LABELS[m]}
+          </label>
+          <small id={`mode-hint-${m}`} class="muted mode-hint">{hints[m]}</small>
+        </>
+      ))}
+    </fieldset>
   );
 }
 
@@ -240,8 +268,8 @@ function MappingSummary({ view, customFields }: { view: ImportView; customFields
       </dd>
       <dt>Overwrite existing</dt>
       <dd>{imp.overwrite ? "On: non-empty cells replace stored values" : "Off: existing contacts keep every field"}</dd>
-      <dt>Add to segment</dt>
-      <dd>{segment ?? "None"}</dd>
+      <dt>Segment</dt>
+      <dd>{segment ? `${MODE_LABELS[imp.mode]}: ${segment}` : "None"}</dd>
     </dl>
   );
 }
@@ -286,7 +314,8 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
           <EncodingForm view={view} editing={false} error={errors.encoding} />
           <p>If you start the import now:</p>
           <OutcomeBar counts={counts} planned />
-          <OutcomeTable counts={counts} planned segmentName={segmentName} />
+          <OutcomeTable counts={counts} planned segmentName={null} />
+          {segmentName !== null && <SegmentChange counts={counts} planned segmentName={segmentName} />}
           <Problems problems={counts.problems} />
           {errors.start && <p class="notice error" role="alert">{errors.start}</p>}
           <footer class="form-actions">
@@ -312,10 +341,12 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
           <header><h2>Imported <span class="badge completed">completed</span></h2></header>
           {counts.encoding && <p class="muted">Read as {encodingName(counts.encoding)}{imp.encodingChoice ? " (as chosen)" : " (detected automatically)"}.</p>}
           <OutcomeBar counts={counts} planned={false} />
-          <OutcomeTable counts={counts} planned={false} segmentName={segmentName} />
+          <OutcomeTable counts={counts} planned={false} segmentName={null} />
+          {segmentName !== null && <SegmentChange counts={counts} planned={false} segmentName={segmentName} />}
           <Problems problems={counts.problems} />
+          <UndoImport view={view} error={errors.undo} />
           <footer class="form-actions">
-            {(counts.invalid ?? 0) + (counts.duplicates ?? 0) > 0 && (
+            {(counts.invalid ?? 0) + (counts.duplicates ?? 0) + (counts.not_found ?? 0) > 0 && (
               <a href={`/imports/${imp.id}/errors`} role="button" class="secondary" download>Download error report</a>
             )}
             {imp.segmentId !== null && <a href={`/segments/${imp.segmentId}`} role="button" class="secondary outline">Open the segment</a>}
