@@ -25,7 +25,7 @@ if (!baseUrl) {
   folder = mkdtempSync(join(tmpdir(), "roster-test-"));
   chmodSync(folder, 0o755); // as root, the server runs as the user postgres, which must reach the folder
   // A throwaway cluster: nothing to keep across a crash, so no waiting on the disk; no autovacuum, as on CI's server.
-  embedded = await openEmbeddedPostgres(join(folder, "data"), { settings: ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "autovacuum=off", "max_connections=300"] });
+  embedded = await openEmbeddedPostgres(join(folder, "data"), { settings: ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "autovacuum=off", "max_connections=300", ...(process.env.ROSTER_TEST_PG_SETTINGS ?? "").split(" ").filter(Boolean)] });
   baseUrl = embedded.url;
   console.log(`Tests run on an embedded PostgreSQL in ${folder} (set DATABASE_URL to use another server).`);
 }
@@ -41,7 +41,7 @@ async function cleanUp() {
   await admin.unsafe(`drop database if exists ${template} with (force)`).catch(() => {});
   await admin.end();
   if (embedded) await embedded.release();
-  if (folder) rmSync(folder, { recursive: true, force: true });
+  if (folder && !process.env.ROSTER_TEST_KEEP) rmSync(folder, { recursive: true, force: true });
 }
 
 const child = spawn(command[0]!, command.slice(1), { stdio: "inherit", env: { ...process.env, DATABASE_URL: baseUrl, ROSTER_TEST_TEMPLATE: template } });

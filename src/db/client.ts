@@ -24,6 +24,8 @@ export interface DatabaseOptions {
   maxConnections?: number;
   /** Where the embedded server's start-up lines go. */
   log?: (line: string) => void;
+  /** Settings for every connection (sent at connect), e.g. `{ plan_cache_mode: "force_custom_plan" }`. */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -45,7 +47,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const client = postgres(options.databaseUrl ?? embedded!.url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},
-    connection: { application_name: "roster" },
+    connection: { application_name: "roster", ...options.settings },
   });
   return {
     db: drizzle(client, { schema }) as unknown as Db,
