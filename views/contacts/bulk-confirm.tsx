@@ -28,7 +28,7 @@ export function BulkConfirmation(props: BulkConfirmationProps & { inline?: boole
   const question = bulkQuestion(props);
   const verb = props.action === "add" ? "Add" : "Remove";
   return (
-    <article class="bulk-confirm" role="alertdialog" aria-labelledby="bulk-confirm-question" aria-describedby="bulk-confirm-detail">
+    <div class="bulk-confirm" role="alertdialog" aria-labelledby="bulk-confirm-question" aria-describedby="bulk-confirm-detail">
       <h2 id="bulk-confirm-question">{question}</h2>
       <p id="bulk-confirm-detail" class="muted">
         {props.all ? "Every contact matching the list's search and filter " : "The ticked contacts "}
@@ -50,7 +50,7 @@ export function BulkConfirmation(props: BulkConfirmationProps & { inline?: boole
           <a href={props.back} role="button" class="secondary">Cancel</a>
         )}
       </form>
-    </article>
+    </div>
   );
 }
 
