@@ -91,8 +91,8 @@ test("keyboard only: create a segment, import pasted CSV into it, export it", as
   await page.keyboard.press("ArrowDown");
   await expect(page.getByRole("radio", { name: "An existing segment" })).toBeChecked();
   await page.keyboard.press("Tab");
-  await expect(page.getByLabel("Segment to add to")).toBeFocused();
-  await expect(page.getByLabel("Segment to add to").locator("option:checked")).toHaveText("Keyboard buyers");
+  await expect(page.getByLabel("Which segment")).toBeFocused();
+  await expect(page.getByLabel("Which segment").locator("option:checked")).toHaveText("Keyboard buyers");
   await tabTo(page, page.getByRole("button", { name: "Preview import" }));
   await page.keyboard.press("Enter");
   await expect(page.getByRole("heading", { name: "Preview" })).toBeVisible();
@@ -100,7 +100,7 @@ test("keyboard only: create a segment, import pasted CSV into it, export it", as
   await tabTo(page, page.getByRole("button", { name: "Start import" }));
   await page.keyboard.press("Enter");
   await expect(page.getByRole("heading", { name: "Imported" })).toBeVisible();
-  await expect(page.locator('[data-outcome="added_to_segment"] td')).toHaveText("2");
+  await expect(page.locator('[data-outcome="joined"] td')).toHaveText("2");
 
   // Export it: the wizard's steps swap in place, and the focus follows into each new step.
   await page.goto("/exports/new");
