@@ -2,9 +2,9 @@
 // Roster process that uses that folder (npm start, npm run worker, npm run admin, npm run db:migrate).
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { arch, platform, userInfo } from "node:os";
+import { arch, platform, tmpdir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import postgres from "postgres";
 
@@ -78,6 +78,38 @@ function serverUser(): { uid: number; gid: number } | null {
     execFileSync("useradd", ["--system", "--gid", "postgres", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"], { stdio: "ignore" });
     return ids();
   }
+}
+
+function reachable(owner: { uid: number; gid: number }, path: string): boolean {
+  try {
+    execFileSync("test", ["-r", path, "-a", "-x", path], { ...owner, stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * As root, binaries under a folder the server's user cannot enter (a checkout in /root) are copied once to the
+ * system's temporary folder, whole (bin, lib, share: the server finds its libraries relative to itself).
+ */
+function reachableBinaries(bin: Binaries, owner: { uid: number; gid: number }): Binaries {
+  if (reachable(owner, dirname(bin.postgres))) return bin;
+  const native = resolve(dirname(bin.postgres), "..");
+  const version = (JSON.parse(readFileSync(join(native, "..", "package.json"), "utf8")) as { version: string }).version;
+  const copy = join(tmpdir(), `roster-postgres-${platform()}-${arch()}-${version}`);
+  if (!existsSync(join(copy, "bin", "postgres"))) {
+    const aside = `${copy}.${process.pid}.tmp`;
+    cpSync(native, aside, { recursive: true, dereference: true });
+    chmodSync(aside, 0o755);
+    try {
+      renameSync(aside, copy);
+    } catch (e) {
+      rmSync(aside, { recursive: true, force: true }); // another process put its copy in place first
+      if (!existsSync(join(copy, "bin", "postgres"))) throw e;
+    }
+  }
+  return { initdb: join(copy, "bin", "initdb"), postgres: join(copy, "bin", "postgres") };
 }
 
 /** As root, the server's user must be able to reach the data folder and the binaries: say so before initdb fails obscurely. */
@@ -285,8 +317,8 @@ export async function openEmbeddedPostgres(dataDir: string, options: EmbeddedOpt
   const paths = embeddedPaths(dataDir);
   if (existsSync(paths.root) && !statSync(paths.root).isDirectory()) throw new DataDirError(`DATA_DIR ${paths.root} is a file, not a folder.`);
   refusePgliteFolder(paths.root);
-  const bin = await binaries();
   const owner = serverUser();
+  const bin = owner ? reachableBinaries(await binaries(), owner) : await binaries();
   mkdirSync(paths.root, { recursive: true });
   if (owner) checkReachable(owner, [paths.root, dirname(bin.postgres)]);
   if (!existsSync(join(paths.cluster, "PG_VERSION"))) {
