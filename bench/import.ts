@@ -6,7 +6,7 @@
 // Usage: npx tsx bench/import.ts [rows]     (PostgreSQL at BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres)
 // The CSV is the one bench/parse-csv.ts makes (same generator and seed), kept in bench/out/. Each side gets its own
 // database migrated by Roster, so neither inherits the other's table and index pages; both are dropped at the end.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createReadStream, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -17,7 +17,7 @@ import { createApiKey } from "../src/auth/api-keys";
 import { openDatabase } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
 import { segmentsTable } from "../src/db/schema";
-import { freePort } from "../test/support/net";
+import { startRoster } from "./roster-server";
 import { ensureContactsCsv } from "./contacts-csv";
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
@@ -107,24 +107,6 @@ commit;
   return performance.now() - started;
 }
 
-async function startRoster(url: string) {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "silent", WORKER: "on" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return { child, base };
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error("Roster did not start");
-}
 
 function rssMb(pid: number): number {
   const status = execFileSync("cat", [`/proc/${pid}/status`], { encoding: "utf8" });
@@ -177,7 +159,7 @@ let server: Awaited<ReturnType<typeof startRoster>> | null = null;
 try {
   const a = await prepare(urlA);
   const b = await prepare(urlB);
-  server = await startRoster(urlB);
+  server = await startRoster(urlB, ["--import", "tsx", "src/server.ts"]);
   const results: string[] = [];
   for (const run of ["empty account", "re-import"] as const) {
     const psqlMs = process.env.BENCH_SKIP_PSQL ? 1 : runPsql(urlA, csv, a.accountId, a.segmentId);

@@ -5,7 +5,7 @@
 //
 // Usage: npm run -s build && npx tsx bench/sync.ts [rows]   (PostgreSQL at BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres)
 // The database is created and dropped by the run; the CSVs are kept in bench/out/ (bench/contacts-csv.ts).
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -18,7 +18,7 @@ import { createSession, generateSessionToken, SESSION_COOKIE } from "../src/auth
 import { openDatabase } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
 import { segmentsTable } from "../src/db/schema";
-import { freePort } from "../test/support/net";
+import { startRoster } from "./roster-server";
 import { ensureContactsCsv, generateContactsCsv } from "./contacts-csv";
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
@@ -31,24 +31,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
 
-async function startRoster(url: string) {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["dist/server.mjs"], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "silent", WORKER: "on" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return { child, base };
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error("Roster did not start");
-}
 
 /**
  * POSTs a CSV to /api/v1/imports with the query, and polls until the import has completed. `jobMs`: from the job's
@@ -125,7 +107,7 @@ try {
   const cookie = `${SESSION_COOKIE}=${token}`;
   const [segment] = await database.db.insert(segmentsTable).values({ accountId: account.id, name: "Synced" }).returning();
   const segmentId = segment!.id;
-  server = await startRoster(url.toString());
+  server = await startRoster(url.toString(), ["dist/server.mjs"]);
 
   const plain = await importFile(server.base, key, plainCsv, `segment_id=${segmentId}`, database.sql);
   console.log(`plain import into an empty segment   ${secs(plain.ms).padStart(8)} (job ${secs(plain.jobMs)})   joined ${plain.status.joined}   (load ${load()})`);
