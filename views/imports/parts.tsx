@@ -36,12 +36,7 @@ export function OutcomeTable({ counts, planned, segmentName }: { counts: Partial
     <div class="table-wrap">
       <table class="outcomes">
         <tbody>
-          {lines.map(([label, n, key]) => (
-            <tr data-outcome={key}>
-              <th scope="row">{label}</th>
-              <td class="num">{formatCount(n)}</td>
-            </tr>
-          ))}
+          {lines.map(([label, n, key]) => <OutcomeRow label={label} n={n} outcome={key} />)}
           <tr class="total">
             <th scope="row">Rows in the file</th>
             <td class="num">{formatCount(rows)}</td>
@@ -81,4 +76,14 @@ export function OutcomeBar({ counts, planned }: { counts: Partial<ImportCounts>;
   ];
   const label = `Rows of the file by outcome: ${parts.map((p) => `${p.name.toLowerCase()} ${formatCount(p.value)}`).join(", ")}.`;
   return <PartsBar parts={parts} label={label} />;
+}
+
+/** One counted outcome of an import or its segment change, as a table row the tests find by `data-outcome`. */
+export function OutcomeRow({ label, n, outcome }: { label: string; n: number | undefined; outcome: string }) {
+  return (
+    <tr data-outcome={outcome}>
+      <th scope="row">{label}</th>
+      <td class="num">{formatCount(n)}</td>
+    </tr>
+  );
 }

@@ -1,6 +1,6 @@
 import type { ImportMode } from "../../src/db/schema";
 import type { ImportCounts, ImportExamples, ImportView } from "../../src/imports/queries";
-import { formatCount } from "./parts";
+import { formatCount, OutcomeRow } from "./parts";
 
 export const MODE_LABELS: Record<ImportMode, string> = {
   add: "Add to segment",
@@ -63,12 +63,7 @@ export function SegmentChange({ counts, planned, segmentName }: { counts: Counts
       <div class="table-wrap">
         <table class="outcomes">
           <tbody>
-            {lines.map(([label, value, key]) => (
-              <tr data-outcome={key}>
-                <th scope="row">{label}</th>
-                <td class="num">{formatCount(value)}</td>
-              </tr>
-            ))}
+            {lines.map(([label, value, key]) => <OutcomeRow label={label} n={value} outcome={key} />)}
             <tr class="total">
               <th scope="row">Distinct valid emails in the file</th>
               <td class="num">{formatCount(distinct)}</td>
