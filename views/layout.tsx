@@ -1,7 +1,7 @@
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
 import type { SessionUser } from "../src/auth/session";
-import { hasRole } from "../src/web";
+import { hasRole } from "../src/auth/roles";
 import type { Notice } from "../src/flash";
 import { ToastRegion } from "./components/toast";
 import { JobNoticesRegion } from "./components/job-notice";

@@ -1,7 +1,7 @@
 import type { SessionUser } from "../../src/auth/session";
 import { ORDER_LABELS, PAGE_SIZES, type ContactListPage, type ListState } from "../../src/contacts/list";
 import type { Segment } from "../../src/segments/queries";
-import { hasRole } from "../../src/web";
+import { hasRole } from "../../src/auth/roles";
 import { ContactsTable, ListNav, type PageParams } from "../components/contacts-table";
 import { formatCount, queryString } from "../components/format";
 import { Layout } from "../layout";

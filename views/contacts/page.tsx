@@ -3,7 +3,7 @@ import type { ContactRow, ContactSegment } from "../../src/contacts/queries";
 import type { CustomFieldDef } from "../../src/custom-fields/queries";
 import type { MembershipEvent } from "../../src/segments/history";
 import type { Segment } from "../../src/segments/queries";
-import { hasRole } from "../../src/web";
+import { hasRole } from "../../src/auth/roles";
 import type { FieldErrors } from "../auth/pages";
 import { formatDateTime } from "../components/format";
 import { HistoryTable } from "../components/history-table";

@@ -1,6 +1,6 @@
 import type { SessionUser } from "../../src/auth/session";
 import type { Segment } from "../../src/segments/queries";
-import { hasRole } from "../../src/web";
+import { hasRole } from "../../src/auth/roles";
 import { formatCount, formatDateTime } from "../components/format";
 import { Layout } from "../layout";
 import type { Notice } from "../../src/flash";

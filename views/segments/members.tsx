@@ -1,7 +1,7 @@
 import type { SessionUser } from "../../src/auth/session";
 import { encodeCursor, formatRowIndex, type ContactListPage, type ListState } from "../../src/contacts/list";
 import type { Segment } from "../../src/segments/queries";
-import { hasRole } from "../../src/web";
+import { hasRole } from "../../src/auth/roles";
 import { ContactsTable, ListNav } from "../components/contacts-table";
 import { contactsHref, ListSettings, SEARCH_TRIGGER } from "../contacts/list";
 import { queryString } from "../components/format";

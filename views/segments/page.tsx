@@ -1,7 +1,7 @@
 import type { SessionUser } from "../../src/auth/session";
 import type { MembershipEvent } from "../../src/segments/history";
 import type { Segment } from "../../src/segments/queries";
-import { hasRole } from "../../src/web";
+import { hasRole } from "../../src/auth/roles";
 import type { FieldErrors } from "../auth/pages";
 import { formatDateTime, plural } from "../components/format";
 import { HistoryTable } from "../components/history-table";

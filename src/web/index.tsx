@@ -1,12 +1,15 @@
 // What every route shares: the Hono env type, role checks, page-or-fragment rendering, and the API error body.
 import type { Context, MiddlewareHandler } from "hono";
 import type { Child } from "hono/jsx";
-import type { Config } from "./config";
-import type { Database, Db } from "./db/client";
-import type { Role } from "./db/schema";
-import type { SessionUser } from "./auth/session";
-import type { ApiKeyPrincipal } from "./auth/api-keys";
-import type { SourceType } from "./db/schema";
+import { ForbiddenPage } from "../../views/error";
+import type { Config } from "../config";
+import type { Database, Db } from "../db/client";
+import type { Role, SourceType } from "../db/schema";
+import type { SessionUser } from "../auth/session";
+import type { ApiKeyPrincipal } from "../auth/api-keys";
+import { hasRole } from "../auth/roles";
+
+export { hasRole };
 
 export interface Deps {
   database: Database;
@@ -35,12 +38,6 @@ export type AppEnv = {
     apiKey: ApiKeyPrincipal | null;
   };
 };
-
-const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
-
-export function hasRole(actual: Role, needed: Role): boolean {
-  return RANK[actual] >= RANK[needed];
-}
 
 export function actorFromUser(user: SessionUser): Actor {
   return {
@@ -80,7 +77,6 @@ export function requireRole(role: Role): MiddlewareHandler<AppEnv> {
       return c.redirect(to, 303);
     }
     if (!hasRole(user.role, role)) {
-      const { ForbiddenPage } = await import("../views/error");
       return c.html(<ForbiddenPage user={user} />, 403);
     }
     c.set("actor", actorFromUser(user));
