@@ -4,7 +4,8 @@ import { eq, sql } from "drizzle-orm";
 import { jobsTable } from "../../src/db/schema";
 import { jobHandlers } from "../../src/jobs/handlers";
 import { cancelJob, claimNextJob, completeJob, enqueueJob, getJob, retryJob } from "../../src/jobs/queue";
-import { drainJobs, JobError, runJob } from "../../src/jobs/worker";
+import { drainJobs, runJob } from "../../src/jobs/worker";
+import { JobError } from "../../src/jobs/handler";
 import { createFile, createFileWriter, purgeExpiredFiles, readFileStream } from "../../src/files/store";
 import { createTestApp, type TestApp } from "../support/app";
 
