@@ -2,25 +2,19 @@
 import { Hono, type Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
-import { ChangePasswordPage, SetupPage, SignInPage, type FieldErrors } from "../../views/auth/pages";
+import { ChangePasswordPage, SetupPage, SignInPage } from "../../views/auth/pages";
 import { redirectWithNotice, takeFlash } from "../flash";
 import { safeNextPath } from "../safe-path";
 import { wantsSecureCookies } from "../security-headers";
 import type { AppEnv } from "../web";
+import { fieldErrors } from "../web/form";
+import { emailSchema, passwordSchema } from "./credentials";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { countryFromAcceptLanguage } from "../contacts/phone";
 import { accountExists, changePassword, createFirstAccount, findUserByCredentials, getUser } from "./accounts";
-import { isCommonPassword, MIN_PASSWORD_LENGTH, verifyPasswordHash } from "./password";
+import { verifyPasswordHash } from "./password";
 import { clientAddress, releaseAttempt, reserveAttempt, throttleKeys } from "./rate-limit";
 import { SESSION_COOKIE, createSession, generateSessionToken, invalidateSession, validateSessionToken } from "./session";
-
-export const emailSchema = z.string().trim().max(254).email("Enter a valid email address.");
-export const passwordSchema = z
-  .string()
-  .min(MIN_PASSWORD_LENGTH, `Use at least ${MIN_PASSWORD_LENGTH} characters.`)
-  .max(256)
-  .refine((p) => p.trim() !== "", "Use letters, digits or symbols, not only spaces.")
-  .refine((p) => !isCommonPassword(p), "This is one of the most common passwords, the first ones guessed: choose another.");
 
 const setupSchema = z.object({
   accountName: z.string().trim().min(1, "Enter your company's name.").max(200),
@@ -28,15 +22,6 @@ const setupSchema = z.object({
   email: emailSchema,
   password: passwordSchema,
 });
-
-export function fieldErrors(error: z.ZodError): FieldErrors {
-  const out: FieldErrors = {};
-  for (const issue of error.issues) {
-    const key = String(issue.path[0] ?? "form");
-    out[key] ??= issue.message;
-  }
-  return out;
-}
 
 export function setSessionCookie(c: Context<AppEnv>, token: string, expiresAt: Date) {
   setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: "Lax", secure: wantsSecureCookies(c), path: "/", expires: expiresAt });

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { CustomFieldsPage } from "../../views/admin/custom-fields";
 import { NotFoundPage } from "../../views/error";
-import { fieldErrors } from "../auth/routes";
+import { fieldErrors } from "../web/form";
 import { CUSTOM_FIELD_TYPES } from "../db/schema";
 import { redirectWithNotice, takeFlash } from "../flash";
 import { parseId, requireRole, type AppEnv } from "../web";

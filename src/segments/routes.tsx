@@ -6,7 +6,7 @@ import { NewSegmentPage } from "../../views/segments/form";
 import { SegmentsPage, SegmentsResults } from "../../views/segments/list";
 import { SegmentContactsPage, SegmentMembersResults } from "../../views/segments/members";
 import { DeleteSegmentPage, SegmentPage } from "../../views/segments/page";
-import { fieldErrors } from "../auth/routes";
+import { fieldErrors } from "../web/form";
 import { safeNextPath } from "../safe-path";
 import { getDefaultCountry } from "../auth/accounts";
 import { listContactPage, readListState } from "../contacts/list";
