@@ -8,7 +8,7 @@ import type { Db } from "../db/client";
 import { exportsTable } from "../db/schema";
 import { createFile, createFileWriter, deleteFile, setFileExpiry } from "../files/store";
 import { completeJob, reportProgress } from "../jobs/queue";
-import { JobError, yieldToLoop, type JobContext } from "../jobs/worker";
+import { JobError, yieldToLoop, type JobContext } from "../jobs/handler";
 import { availableFields, exportColumns, listCustomFields, resolveFields, UnknownFieldsError, type ExportField } from "./fields";
 import { columnParsers, CopyLines, parseCopyLines } from "./copy-text";
 import { createExportWriter, fileInfo, isExportFormat } from "./formats";

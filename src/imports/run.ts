@@ -9,7 +9,7 @@ import * as schema from "../db/schema";
 import { neutraliseFormula } from "../exports/formats";
 import { createFile, createFileWriter, getFile, openFileStream } from "../files/store";
 import { completeJob } from "../jobs/queue";
-import { JobError, yieldingEach, yieldToLoop, type JobContext, type JobHandler } from "../jobs/worker";
+import { JobError, yieldingEach, yieldToLoop, type JobContext, type JobHandler } from "../jobs/handler";
 import { openChangeSet, recordChangeSetCounts } from "../segments/change-sets";
 import { addContactsToSegment, lockSegment, removeContactsFromSegment } from "../segments/membership";
 import { isTextEncoding, scanEncoding, type TextEncoding } from "./decode";

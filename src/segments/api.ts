@@ -4,14 +4,13 @@ import { Hono, type Context } from "hono";
 import { contactJson, readJsonObject, readPaging, segmentJson } from "../contacts/json";
 import { getDefaultCountry } from "../auth/accounts";
 import { listContacts } from "../contacts/list";
-import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
+import { apiError, parseId, requireApiRole, sourceOf, type AppEnv } from "../web";
 import { createImport, importStatus, saveOptions, startImport } from "../imports/queries";
 import { uploadExpiry, uploadRequest } from "../imports/api";
 import { EmailLinesTooLargeError, MAX_TEXT_BYTES, receiveEmailLines } from "./email-lines";
 import { listSegmentChanges } from "./history";
 import { addEmailsToSegment, MAX_EMAILS_PER_CALL, removeEmailsFromSegment, replaceSegmentMembersByEmail } from "./members-by-email";
 import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment, type Segment } from "./queries";
-import { sourceOf } from "./routes";
 import { segmentInputSchema, segmentPatchSchema } from "./validate";
 import type { z } from "zod";
 

@@ -12,17 +12,13 @@ import { getDefaultCountry } from "../auth/accounts";
 import { listContactPage, readListState } from "../contacts/list";
 import { normaliseQuery } from "../contacts/queries";
 import { redirectWithNotice, takeFlash } from "../flash";
-import { hasRole, pageOrFragment, parseId, requireRole, type Actor, type AppEnv } from "../web";
+import { hasRole, pageOrFragment, parseId, requireRole, sourceOf, type AppEnv } from "../web";
 import { listMembershipEvents } from "./history";
 import { getSegmentSizeHistory, parseChartPeriod } from "./size-history";
 import { addEmailsToSegment } from "./members-by-email";
-import { removeContactsFromSegment, type MembershipSource } from "./membership";
+import { removeContactsFromSegment } from "./membership";
 import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment } from "./queries";
 import { segmentInputSchema } from "./validate";
-
-export function sourceOf(actor: Actor): MembershipSource {
-  return { type: actor.sourceType, id: actor.sourceId, label: actor.label };
-}
 
 /** Ticked row ids plus those public/app.js kept for rows no longer on screen ("kept", comma-separated). */
 function formIds(body: Record<string, unknown>): number[] {

@@ -8,6 +8,7 @@ import type { Role, SourceType } from "../db/schema";
 import type { SessionUser } from "../auth/session";
 import type { ApiKeyPrincipal } from "../auth/api-keys";
 import { hasRole } from "../auth/roles";
+import type { MembershipSource } from "../segments/membership";
 
 export { hasRole };
 
@@ -61,6 +62,11 @@ export function actorFromApiKey(key: ApiKeyPrincipal): Actor {
     sourceId: key.id,
     label: `API key ${key.name}`,
   };
+}
+
+/** How membership history names what this actor changed. */
+export function sourceOf(actor: Actor): MembershipSource {
+  return { type: actor.sourceType, id: actor.sourceId, label: actor.label };
 }
 
 /** HTML routes: a signed-in user with at least this role. Anonymous visitors go to sign-in; too low a role gets 403. */
