@@ -5,7 +5,7 @@ import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
 import { UnknownFieldsError } from "./fields";
 import { EXPORT_FORMATS } from "./formats";
 import { cancelExport, getExport, getExportByToken, listExports, requestExport, retryExport, SegmentNotFoundError, type ExportView } from "./queries";
-import { streamExportFile } from "./routes";
+import { streamExportFile } from "./download";
 
 const requestSchema = z.object({
   segment_id: z.number().int().positive().nullable().default(null),

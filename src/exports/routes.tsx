@@ -1,43 +1,16 @@
 // Export pages (editors and admins): the wizard, the export list with its polling fragment, cancel, retry, download.
-import { Readable } from "node:stream";
 import { Hono, type Context } from "hono";
 import { NotFoundPage } from "../../views/error";
 import { ExportListPage, ExportList } from "../../views/exports/list";
 import { Toast } from "../../views/components/toast";
 import { ExportSummary, ExportSummaryPage, ExportWizard, ExportWizardPage, WIZARD_STEPS, type WizardState, type WizardStep } from "../../views/exports/wizard";
-import type { Database } from "../db/client";
-import { getFile, openFileStream } from "../files/store";
 import { redirectWithNotice, takeFlash, type Notice } from "../flash";
 import { markJobNoticesShown } from "../jobs/notices";
 import { isFragmentRequest, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import { availableFields, DEFAULT_FIELDS, listCustomFields, UnknownFieldsError, type ExportField } from "./fields";
 import { isExportFormat } from "./formats";
-import { cancelExport, getExport, getExportByToken, getExportFileId, listExports, listSegmentChoices, requestExport, retryExport, SegmentNotFoundError, type ExportView } from "./queries";
-
-/** Headers of a file download: its type, length and a name the browser saves it under. */
-export function downloadHeaders(exp: ExportView, contentType: string): Record<string, string> {
-  const name = exp.fileName ?? `export-${exp.id}`;
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
-  return {
-    "Content-Type": contentType,
-    ...(exp.sizeBytes !== null ? { "Content-Length": String(exp.sizeBytes) } : {}),
-    "Content-Disposition": `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`,
-    "Cache-Control": "private, no-store",
-    "X-Content-Type-Options": "nosniff",
-  };
-}
-
-/** Streams a completed export's file from the database; null when there is none (not finished, or expired). */
-export async function streamExportFile(database: Database, accountId: number, exp: ExportView): Promise<Response | null> {
-  const db = database.db;
-  if (exp.status !== "completed") return null;
-  const fileId = await getExportFileId(db, accountId, exp.id);
-  if (fileId === null) return null;
-  const file = await getFile(db, accountId, fileId);
-  if (!file) return null;
-  const body = Readable.toWeb(await openFileStream(database, accountId, fileId)) as ReadableStream;
-  return new Response(body, { status: 200, headers: downloadHeaders({ ...exp, sizeBytes: file.sizeBytes }, file.contentType) });
-}
+import { streamExportFile } from "./download";
+import { cancelExport, getExport, getExportByToken, listExports, listSegmentChoices, requestExport, retryExport, SegmentNotFoundError, type ExportView } from "./queries";
 
 /** Labels of an export's properties, for the summary (a property deleted since shows its id). */
 export function fieldLabels(exp: ExportView, available: ExportField[]): string[] {
