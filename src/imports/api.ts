@@ -1,14 +1,11 @@
 // The imports HTTP API: POST a CSV (raw body or multipart `file`) to import it at once; read an import's status, counts and error report.
-import type { IncomingMessage } from "node:http";
-import { Readable } from "node:stream";
-import type { Context } from "hono";
 import { Hono } from "hono";
-import type { Db } from "../db/client";
-import { deleteFile, getFile, readFileStream } from "../files/store";
 import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
+import { uploadExpiry, uploadRequest } from "../web/upload";
+import { createDraftFromUpload, startImportNow } from "./create";
+import { errorReportResponse } from "./error-report";
 import { mappingFromJson } from "./mapping";
-import { createImport, getImportView, isImportMode, getSegmentChoice, importStatus, jobCounts, listCustomFieldRefs, saveOptions, startImport, type ImportView } from "./queries";
-import { inspectStoredFile, receiveUpload, UploadError, type UploadRequest } from "./upload";
+import { getImportView, isImportMode, getSegmentChoice, importStatus, jobCounts, type ImportView } from "./queries";
 
 /** The API's view of an import: status and every count (zero until known). */
 export function importJson(view: ImportView) {
@@ -44,36 +41,6 @@ export function importJson(view: ImportView) {
   };
 }
 
-/** The request body as a Node stream: the server's IncomingMessage when there is one (see UploadRequest). */
-export function uploadRequest(c: Context<AppEnv>): UploadRequest {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  return {
-    header: (name) => c.req.header(name),
-    body: () => incoming ?? (c.req.raw.body ? Readable.fromWeb(c.req.raw.body as import("node:stream/web").ReadableStream) : null),
-  };
-}
-
-export function uploadExpiry(c: Context<AppEnv>): Date {
-  return new Date(Date.now() + c.get("deps").config.IMPORT_TTL_DAYS * 86_400_000);
-}
-
-/** The error report of a completed import, streamed from the file store; null when there is none (yet). */
-export async function errorReportResponse(c: Context<AppEnv>, db: Db, view: ImportView): Promise<Response | null> {
-  const fileId = jobCounts(view.job).error_file_id;
-  if (view.job?.status !== "completed" || !fileId) return null;
-  const file = await getFile(db, view.import.accountId, fileId);
-  if (!file || !file.complete) return null;
-  const stream = Readable.toWeb(readFileStream(db, view.import.accountId, fileId)) as ReadableStream;
-  return c.body(stream, 200, {
-    "Content-Type": "text/csv; charset=utf-8",
-    "Content-Disposition": `attachment; filename="import-${view.import.id}-errors.csv"`,
-    "Content-Length": String(file.sizeBytes),
-    // The rows are whatever the uploader sent: never rendered as anything but a download, never kept by a cache.
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "private, no-store",
-  });
-}
-
 export const importApi = new Hono<AppEnv>()
   .use(requireApiRole("editor"))
   .post("/", async (c) => {
@@ -91,37 +58,18 @@ export const importApi = new Hono<AppEnv>()
       if (!segment) return apiError(c, 422, "unknown_segment", `No static segment with id ${segmentParam} in this account.`);
     }
     if (!segment && mode !== "add") return apiError(c, 422, "segment_required", `mode=${mode} needs the segment it applies to: add segment_id.`, { field: "segment_id" });
-    let upload;
-    try {
-      upload = await receiveUpload(db, actor.accountId, uploadRequest(c), { expiresAt: uploadExpiry(c), defaultName: c.req.query("file_name") || "upload.csv" });
-    } catch (e) {
-      if (e instanceof UploadError) return apiError(c, e.tooLarge ? 413 : 400, e.tooLarge ? "payload_too_large" : "bad_upload", e.message);
-      throw e;
-    }
-    const { file } = upload;
-    const reject = async (code: string, message: string) => {
-      await deleteFile(db, actor.accountId, file.id);
-      return apiError(c, 422, code, message);
-    };
-    let head;
-    try {
-      head = await inspectStoredFile(db, actor.accountId, file.id);
-    } catch (e) {
-      if (e instanceof UploadError) return reject("bad_csv", e.message);
-      throw e;
-    }
-    const mapping = mappingFromJson(head.header, c.req.query("mapping") ?? upload.fields.mapping, await listCustomFieldRefs(db, actor.accountId));
-    if (!mapping.ok) return reject("invalid_mapping", mapping.message);
-    const draft = await createImport(db, actor, {
+    const created = await createDraftFromUpload(db, actor, uploadRequest(c), {
+      expiresAt: uploadExpiry(c),
+      defaultName: c.req.query("file_name") || "upload.csv",
       source: "api",
-      fileId: file.id,
-      fileName: file.name,
-      sizeBytes: file.sizeBytes,
-      ...head,
-      mapping: mapping.mapping,
+      mapColumns: (header, customFields, upload) => mappingFromJson(header, c.req.query("mapping") ?? upload.fields.mapping, customFields),
     });
-    await saveOptions(db, actor.accountId, draft.id, { mapping: mapping.mapping, overwrite: overwriteParam === "true", mode, segmentId: segment?.id ?? null, segmentName: segment?.name ?? null, newSegmentName: null });
-    const job = await startImport(db, actor, draft.id);
+    if (!created.ok) {
+      if (created.problem === "upload") return apiError(c, created.tooLarge ? 413 : 400, created.tooLarge ? "payload_too_large" : "bad_upload", created.message);
+      return apiError(c, 422, created.problem === "file" ? "bad_csv" : "invalid_mapping", created.message);
+    }
+    const { draft } = created;
+    const job = await startImportNow(db, actor, draft.id, { mapping: draft.mapping, overwrite: overwriteParam === "true", mode, segmentId: segment?.id ?? null, segmentName: segment?.name ?? null, newSegmentName: null });
     return c.json({ id: draft.id, status: importStatus(job) }, 202);
   })
   .get("/:id", async (c) => {
@@ -135,6 +83,6 @@ export const importApi = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     const view = id ? await getImportView(db, c.get("actor").accountId, id) : null;
     if (!view) return apiError(c, 404, "not_found", "No such import.");
-    const response = await errorReportResponse(c, db, view);
+    const response = await errorReportResponse(db, view);
     return response ?? apiError(c, 409, "not_ready", `Import ${view.import.id} is ${importStatus(view.job)}: its error report exists once it has completed.`);
   });

@@ -4,19 +4,19 @@ import { NotFoundPage } from "../../views/error";
 import { ImportsPage } from "../../views/imports/list";
 import { NewImportPage, PastePreview, type PastePreviewProps } from "../../views/imports/new";
 import { ImportPage, ImportPanel, type MappingErrors, type MappingValues } from "../../views/imports/show";
-import { deleteFile } from "../files/store";
 import { cancelJob, retryJob } from "../jobs/queue";
 import { redirectWithNotice, takeFlash } from "../flash";
 import type { ImportMode } from "../db/schema";
 import { ChangeSetNotUndoableError, undoChangeSet } from "../segments/change-sets";
 import { pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
-import { errorReportResponse, uploadExpiry, uploadRequest } from "./api";
+import { uploadExpiry, uploadRequest } from "../web/upload";
+import { createDraftFromUpload } from "./create";
+import { errorReportResponse } from "./error-report";
 import { ENCODING_NAMES, isTextEncoding, type TextEncoding } from "./decode";
 import { mapHeaders, type ColumnTarget } from "./headers";
 import { checkMapping, parseTarget, targetLabel } from "./mapping";
 import { previewCsv } from "./parse";
 import {
-  createImport,
   findSegmentByName,
   getImportView,
   getSegmentChoice,
@@ -33,7 +33,7 @@ import {
   type ImportOptions,
   type ImportView,
 } from "./queries";
-import { inspectStoredFile, receiveUpload, UploadError } from "./upload";
+import { inspectStoredFile, UploadError } from "./upload";
 import { markJobNoticesShown } from "../jobs/notices";
 
 const PAGE_SIZE = 50;
@@ -100,30 +100,15 @@ export const importRoutes = new Hono<AppEnv>()
     const actor = c.get("actor");
     const fail = async (message: string, status: 400 | 413 | 422, pasted?: string) =>
       c.html(<NewImportPage user={user} error={message} pasted={pasted} pastePreview={pastePreviewProps(pasted ?? "", [])} />, status);
-    let upload;
-    try {
-      upload = await receiveUpload(db, user.accountId, uploadRequest(c), { expiresAt: uploadExpiry(c) });
-    } catch (e) {
-      if (e instanceof UploadError) return fail(e.message, e.tooLarge ? 413 : 422);
-      throw e;
-    }
-    let head;
-    try {
-      head = await inspectStoredFile(db, user.accountId, upload.file.id);
-    } catch (e) {
-      await deleteFile(db, user.accountId, upload.file.id);
-      if (e instanceof UploadError) return fail(e.message, 422, upload.source === "paste" ? upload.fields.csv : undefined);
-      throw e;
-    }
-    const customFields = await listCustomFieldRefs(db, user.accountId);
-    const draft = await createImport(db, actor, {
-      source: upload.source,
-      fileId: upload.file.id,
-      fileName: upload.file.name,
-      sizeBytes: upload.file.sizeBytes,
-      ...head,
-      mapping: mapHeaders(head.header, customFields),
+    const created = await createDraftFromUpload(db, actor, uploadRequest(c), {
+      expiresAt: uploadExpiry(c),
+      mapColumns: (header, customFields) => ({ ok: true, mapping: mapHeaders(header, customFields) }),
     });
+    if (!created.ok) {
+      const pasted = created.upload?.source === "paste" ? created.upload.fields.csv : undefined;
+      return fail(created.message, created.tooLarge ? 413 : 422, pasted);
+    }
+    const { draft } = created;
     return c.redirect(`/imports/${draft.id}`, 303);
   })
   .get("/:id", async (c) => {
@@ -258,6 +243,6 @@ export const importRoutes = new Hono<AppEnv>()
     const user = c.get("user")!;
     const id = parseId(c.req.param("id"));
     const view = id ? await getImportView(db, user.accountId, id) : null;
-    const response = view ? await errorReportResponse(c, db, view) : null;
+    const response = view ? await errorReportResponse(db, view) : null;
     return response ?? c.html(<NotFoundPage user={user} />, 404);
   });

@@ -5,8 +5,9 @@ import { contactJson, readJsonObject, readPaging, segmentJson } from "../contact
 import { getDefaultCountry } from "../auth/accounts";
 import { listContacts } from "../contacts/list";
 import { apiError, parseId, requireApiRole, sourceOf, type AppEnv } from "../web";
-import { createImport, importStatus, saveOptions, startImport } from "../imports/queries";
-import { uploadExpiry, uploadRequest } from "../imports/api";
+import { startImportNow } from "../imports/create";
+import { createImport, importStatus } from "../imports/queries";
+import { uploadExpiry, uploadRequest } from "../web/upload";
 import { EmailLinesTooLargeError, MAX_TEXT_BYTES, receiveEmailLines } from "./email-lines";
 import { listSegmentChanges } from "./history";
 import { addEmailsToSegment, MAX_EMAILS_PER_CALL, removeEmailsFromSegment, replaceSegmentMembersByEmail } from "./members-by-email";
@@ -145,8 +146,7 @@ export const segmentApi = new Hono<AppEnv>()
       samples: [],
       mapping: ["email"],
     });
-    await saveOptions(db, actor.accountId, draft.id, { mapping: ["email"], overwrite: false, mode: "replace", segmentId: segment.id, segmentName: segment.name, newSegmentName: null });
-    const job = await startImport(db, actor, draft.id);
+    const job = await startImportNow(db, actor, draft.id, { mapping: ["email"], overwrite: false, mode: "replace", segmentId: segment.id, segmentName: segment.name, newSegmentName: null });
     return c.json({ import_id: draft.id, status: importStatus(job), lines: lines.lines }, 202);
   })
   .get("/:id/changes", requireApiRole("viewer"), async (c) => {
