@@ -13,13 +13,6 @@ export interface CustomFieldDef {
   createdAt: Date;
 }
 
-export const CUSTOM_FIELD_TYPE_LABELS: Record<CustomFieldType, string> = {
-  text: "Text",
-  number: "Number",
-  date: "Date",
-  boolean: "Yes/no",
-};
-
 export class CustomFieldKeyTakenError extends Error {
   constructor(public key: string) {
     super(`A custom field with the key "${key}" already exists.`);

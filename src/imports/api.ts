@@ -5,7 +5,8 @@ import { uploadExpiry, uploadRequest } from "../web/upload";
 import { createDraftFromUpload, startImportNow } from "./create";
 import { errorReportResponse } from "./error-report";
 import { mappingFromJson } from "./mapping";
-import { getImportView, isImportMode, getSegmentChoice, importStatus, jobCounts, type ImportView } from "./queries";
+import { getImportView, isImportMode, getSegmentChoice, type ImportView } from "./queries";
+import { importStatus, jobCounts } from "./status";
 
 /** The API's view of an import: status and every count (zero until known). */
 export function importJson(view: ImportView) {

@@ -2,7 +2,8 @@
 import { Readable } from "node:stream";
 import type { Db } from "../db/client";
 import { getFile, readFileStream } from "../files/store";
-import { jobCounts, type ImportView } from "./queries";
+import type { ImportView } from "./queries";
+import { jobCounts } from "./status";
 
 /** The error report of a completed import; null when there is none (yet). */
 export async function errorReportResponse(db: Db, view: ImportView): Promise<Response | null> {

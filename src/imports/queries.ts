@@ -9,8 +9,6 @@ import type { ChangeSet } from "../segments/change-sets";
 import type { CustomFieldRef } from "./headers";
 
 export type ImportRow = typeof importsTable.$inferSelect;
-export type ImportStatus = "draft" | "queued" | "running" | "completed" | "failed";
-
 export const IMPORT_JOB = "import";
 export const IMPORT_PREVIEW_JOB = "import_preview";
 
@@ -70,18 +68,8 @@ export class ImportAlreadyStartedError extends Error {
   }
 }
 
-/** A job's status as the import shows it: a cancelled job is a failed import. */
-export function importStatus(job: Job | null): ImportStatus {
-  if (!job) return "draft";
-  return job.status === "cancelled" ? "failed" : job.status;
-}
-
 export function isImportMode(value: string): value is ImportMode {
   return (IMPORT_MODES as readonly string[]).includes(value);
-}
-
-export function jobCounts(job: Job | null): Partial<ImportCounts> {
-  return (job?.result ?? {}) as Partial<ImportCounts>;
 }
 
 export async function createImport(

@@ -1,5 +1,6 @@
 import type { SessionUser } from "../../src/auth/session";
-import { CUSTOM_FIELD_TYPE_LABELS, type CustomFieldDef } from "../../src/custom-fields/queries";
+import type { CustomFieldDef } from "../../src/custom-fields/queries";
+import { CUSTOM_FIELD_TYPE_LABELS } from "../../src/custom-fields/labels";
 import { CUSTOM_FIELD_TYPES } from "../../src/db/schema";
 import type { FieldErrors } from "../auth/pages";
 import { Field } from "../components/field";

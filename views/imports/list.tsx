@@ -1,5 +1,6 @@
 import type { SessionUser } from "../../src/auth/session";
-import { importStatus, jobCounts, type ImportView } from "../../src/imports/queries";
+import type { ImportView } from "../../src/imports/queries";
+import { importStatus, jobCounts } from "../../src/imports/status";
 import { Layout } from "../layout";
 import { formatBytes, formatCount, formatWhen } from "./parts";
 

@@ -1,7 +1,8 @@
 import type { SessionUser } from "../../src/auth/session";
 import type { CustomFieldRef } from "../../src/imports/headers";
 import { BUILTIN_TARGETS, targetLabel } from "../../src/imports/mapping";
-import { importStatus, jobCounts, type ImportView } from "../../src/imports/queries";
+import type { ImportView } from "../../src/imports/queries";
+import { importStatus, jobCounts } from "../../src/imports/status";
 import type { ColumnTarget } from "../../src/imports/headers";
 import { ENCODING_NAMES, isTextEncoding, type TextEncoding } from "../../src/imports/decode";
 import type { Notice } from "../../src/flash";

@@ -1,0 +1,16 @@
+// An import's status and counts as its pages and the API show them, read from its job (pure: views use it too).
+import type { Job } from "../jobs/queue";
+import type { ImportCounts } from "./queries";
+
+export type ImportStatus = "draft" | "queued" | "running" | "completed" | "failed";
+
+/** A job's status as the import shows it: a cancelled job is a failed import. */
+export function importStatus(job: Job | null): ImportStatus {
+  if (!job) return "draft";
+  return job.status === "cancelled" ? "failed" : job.status;
+}
+
+/** The counts its job recorded so far (all of them once it completed). */
+export function jobCounts(job: Job | null): Partial<ImportCounts> {
+  return (job?.result ?? {}) as Partial<ImportCounts>;
+}
