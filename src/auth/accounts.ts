@@ -6,6 +6,7 @@ import type { CountryCode } from "libphonenumber-js/max";
 import { FALLBACK_COUNTRY, isCountryCode } from "../contacts/phone";
 import { hashPassword, verifyPasswordHash } from "./password";
 import { invalidateUserSessions } from "./session";
+import { isUniqueViolation } from "../db/errors";
 
 /**
  * An email that cannot be a new user's. Emails are unique across accounts, but whether another account has it is
@@ -27,11 +28,6 @@ export interface NewUser {
   name: string;
   password: string;
   role: Role;
-}
-
-function isUniqueViolation(e: unknown): boolean {
-  const err = e as { code?: string; cause?: { code?: string } };
-  return err?.code === "23505" || err?.cause?.code === "23505";
 }
 
 /** Creates an account and its first admin in one transaction. */

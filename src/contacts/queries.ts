@@ -6,6 +6,7 @@ import { queryRows, queryRowsAfterLock } from "../db/client";
 import type { SourceType } from "../db/schema";
 import { rollUpChanges, type MembershipSource } from "../segments/membership";
 import type { CustomValue } from "./upsert";
+import { isUniqueViolation } from "../db/errors";
 
 export interface ContactRow {
   id: number;
@@ -25,11 +26,6 @@ export class ContactEmailTakenError extends Error {
   constructor(public email: string) {
     super(`A contact with the email ${email} already exists.`);
   }
-}
-
-export function isUniqueViolation(e: unknown): boolean {
-  const err = e as { code?: string; cause?: { code?: string } };
-  return err?.code === "23505" || err?.cause?.code === "23505";
 }
 
 /** A timestamp of a raw query (text from postgres.js) or of the query builder (a Date) as a Date. */

@@ -4,6 +4,7 @@ import type { Db } from "../db/client";
 import { CUSTOM_FIELD_TYPES, customFieldsTable, type CustomFieldType } from "../db/schema";
 import type { CustomValue } from "../contacts/upsert";
 import { hasNul } from "../text";
+import { isUniqueViolation } from "../db/errors";
 
 export interface CustomFieldDef {
   id: number;
@@ -17,11 +18,6 @@ export class CustomFieldKeyTakenError extends Error {
   constructor(public key: string) {
     super(`A custom field with the key "${key}" already exists.`);
   }
-}
-
-function isUniqueViolation(e: unknown): boolean {
-  const err = e as { code?: string; cause?: { code?: string } };
-  return err?.code === "23505" || err?.cause?.code === "23505";
 }
 
 /** "Favourite colour" -> "favourite_colour": the key values are stored under in contacts.custom and the API uses. */
@@ -40,12 +36,13 @@ export function keyFromLabel(label: string): string {
   return /^[a-z]/.test(key) ? key : key ? `f_${key}` : "";
 }
 
-export async function listCustomFields(db: Db, accountId: number): Promise<CustomFieldDef[]> {
+/** The account's custom fields by label, or in the order they were created (the order an export lists them in). */
+export async function listCustomFields(db: Db, accountId: number, options: { order?: "label" | "created" } = {}): Promise<CustomFieldDef[]> {
   return db
     .select({ id: customFieldsTable.id, key: customFieldsTable.key, label: customFieldsTable.label, type: customFieldsTable.type, createdAt: customFieldsTable.createdAt })
     .from(customFieldsTable)
     .where(eq(customFieldsTable.accountId, accountId))
-    .orderBy(asc(customFieldsTable.label), asc(customFieldsTable.id));
+    .orderBy(...(options.order === "created" ? [asc(customFieldsTable.id)] : [asc(customFieldsTable.label), asc(customFieldsTable.id)]));
 }
 
 export async function createCustomField(db: Db, accountId: number, input: { label: string; type: CustomFieldType }): Promise<CustomFieldDef> {

@@ -1,6 +1,4 @@
 // The properties an export can hold: contact fields, the account's custom fields and, for a segment, membership details.
-import { listCustomFields as listCustomFieldDefs } from "../custom-fields/queries";
-import type { Db } from "../db/client";
 import type { CustomFieldType } from "../db/schema";
 import type { ExportColumn, ExportColumnType } from "./formats";
 
@@ -39,11 +37,6 @@ export interface CustomFieldInfo {
   key: string;
   label: string;
   type: CustomFieldType;
-}
-
-/** The account's custom fields in the order they were created, the order an export lists them in. */
-export async function listCustomFields(db: Db, accountId: number): Promise<CustomFieldInfo[]> {
-  return (await listCustomFieldDefs(db, accountId)).sort((a, b) => a.id - b.id);
 }
 
 /** Every property available for an export of a segment (withSegment) or of all contacts, in display order. */

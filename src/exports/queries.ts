@@ -1,14 +1,16 @@
 // Exports as the list, the API and the wizard see them: request one, list, find, cancel, retry, expire.
 import { randomBytes } from "node:crypto";
 import { encodeBase32LowerCaseNoPadding } from "@oslojs/encoding";
-import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
-import { contactsTable, exportsTable, filesTable, jobsTable, segmentsTable, type JobStatus } from "../db/schema";
+import { contactsTable, exportsTable, filesTable, jobsTable, type JobStatus } from "../db/schema";
 import { cancelJob, enqueueJob, retryJob } from "../jobs/queue";
+import { getSegmentChoice } from "../segments/choices";
 import type { Actor } from "../web";
-import { availableFields, listCustomFields, resolveFields } from "./fields";
+import { availableFields, resolveFields } from "./fields";
 import type { ExportFormat } from "./formats";
+import { listCustomFields } from "../custom-fields/queries";
 
 export const EXPORT_JOB_KIND = "export";
 
@@ -45,30 +47,6 @@ export class SegmentNotFoundError extends Error {
   }
 }
 
-export interface SegmentChoice {
-  id: number;
-  name: string;
-  memberCount: number;
-}
-
-/** The account's segments for the wizard's Segment step, by name. */
-export async function listSegmentChoices(db: Db, accountId: number): Promise<SegmentChoice[]> {
-  return db
-    .select({ id: segmentsTable.id, name: segmentsTable.name, memberCount: segmentsTable.memberCount })
-    .from(segmentsTable)
-    .where(eq(segmentsTable.accountId, accountId))
-    .orderBy(asc(sql`lower(${segmentsTable.name})`), asc(segmentsTable.id))
-    .limit(1000);
-}
-
-export async function getSegmentChoice(db: Db, accountId: number, segmentId: number): Promise<SegmentChoice | null> {
-  const [row] = await db
-    .select({ id: segmentsTable.id, name: segmentsTable.name, memberCount: segmentsTable.memberCount })
-    .from(segmentsTable)
-    .where(and(eq(segmentsTable.accountId, accountId), eq(segmentsTable.id, segmentId)));
-  return row ?? null;
-}
-
 /** How many rows an export would hold now: the segment's maintained count, or the account's contacts. */
 export async function estimateRows(db: Db, accountId: number, segmentId: number | null): Promise<number> {
   if (segmentId !== null) return (await getSegmentChoice(db, accountId, segmentId))?.memberCount ?? 0;
@@ -88,7 +66,7 @@ export async function requestExport(
   const accountId = actor.accountId;
   const segment = input.segmentId === null ? null : await getSegmentChoice(db, accountId, input.segmentId);
   if (input.segmentId !== null && !segment) throw new SegmentNotFoundError();
-  const fields = resolveFields(input.fields, availableFields(await listCustomFields(db, accountId), segment !== null)).map((f) => f.id);
+  const fields = resolveFields(input.fields, availableFields(await listCustomFields(db, accountId, { order: "created" }), segment !== null)).map((f) => f.id);
   const estimatedRows = await estimateRows(db, accountId, segment?.id ?? null);
   // 160 random bits: the download URL carries this, not the sequential id, so it says nothing guessable.
   const token = encodeBase32LowerCaseNoPadding(randomBytes(20));

@@ -7,10 +7,12 @@ import { ExportSummary, ExportSummaryPage, ExportWizard, ExportWizardPage, WIZAR
 import { redirectWithNotice, takeFlash, type Notice } from "../flash";
 import { markJobNoticesShown } from "../jobs/notices";
 import { isFragmentRequest, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
-import { availableFields, DEFAULT_FIELDS, listCustomFields, UnknownFieldsError, type ExportField } from "./fields";
+import { availableFields, DEFAULT_FIELDS, UnknownFieldsError, type ExportField } from "./fields";
 import { isExportFormat } from "./formats";
+import { listSegmentChoices } from "../segments/choices";
 import { streamExportFile } from "./download";
-import { cancelExport, getExport, getExportByToken, listExports, listSegmentChoices, requestExport, retryExport, SegmentNotFoundError, type ExportView } from "./queries";
+import { cancelExport, getExport, getExportByToken, listExports, requestExport, retryExport, SegmentNotFoundError, type ExportView } from "./queries";
+import { listCustomFields } from "../custom-fields/queries";
 
 /** Labels of an export's properties, for the summary (a property deleted since shows its id). */
 export function fieldLabels(exp: ExportView, available: ExportField[]): string[] {
@@ -27,8 +29,8 @@ function readState(form: Record<string, string | string[] | File | (string | Fil
 async function renderWizard(c: Context<AppEnv>, step: WizardStep, state: WizardState, error?: string) {
   const db = c.get("db");
   const accountId = c.get("actor").accountId;
-  const segments = await listSegmentChoices(db, accountId);
-  const fields = availableFields(await listCustomFields(db, accountId), state.segment !== "all");
+  const segments = await listSegmentChoices(db, accountId, { limit: 1000 });
+  const fields = availableFields(await listCustomFields(db, accountId, { order: "created" }), state.segment !== "all");
   const props = { step, state, segments, fields, error };
   return pageOrFragment(c, () => <ExportWizardPage user={c.get("user")!} {...props} />, () => <ExportWizard {...props} />, error ? 422 : 200);
 }
@@ -74,9 +76,9 @@ export const exportRoutes = new Hono<AppEnv>()
       return renderWizard(c, "segment", state);
     }
     const segmentId = state.segment === "all" ? null : parseId(state.segment);
-    const available = availableFields(await listCustomFields(db, actor.accountId), segmentId !== null);
+    const available = availableFields(await listCustomFields(db, actor.accountId, { order: "created" }), segmentId !== null);
     if (step === "segment") {
-      const segments = await listSegmentChoices(db, actor.accountId);
+      const segments = await listSegmentChoices(db, actor.accountId, { limit: 1000 });
       if (state.segment !== "all" && !segments.some((s) => String(s.id) === state.segment)) {
         return renderWizard(c, "segment", { ...state, segment: "all" }, "That segment no longer exists. Choose another.");
       }
@@ -112,7 +114,7 @@ export const exportRoutes = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     const exp = id ? await getExport(c.get("db"), actor.accountId, id) : null;
     if (!exp) return c.html(<NotFoundPage user={c.get("user")} />, 404);
-    const available = availableFields(await listCustomFields(c.get("db"), actor.accountId), exp.segmentId !== null);
+    const available = availableFields(await listCustomFields(c.get("db"), actor.accountId, { order: "created" }), exp.segmentId !== null);
     // Seen finishing here: the layout's notice would only repeat it.
     if (exp.status !== "queued" && exp.status !== "running") await markJobNoticesShown(c.get("db"), actor.accountId, [exp.jobId], actor.userId);
     const labels = fieldLabels(exp, available);

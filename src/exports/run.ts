@@ -9,10 +9,11 @@ import { exportsTable } from "../db/schema";
 import { createFile, createFileWriter, deleteFile, setFileExpiry } from "../files/store";
 import { completeJob, reportProgress } from "../jobs/queue";
 import { JobError, yieldToLoop, type JobContext } from "../jobs/handler";
-import { availableFields, exportColumns, listCustomFields, resolveFields, UnknownFieldsError, type ExportField } from "./fields";
+import { availableFields, exportColumns, resolveFields, UnknownFieldsError, type ExportField } from "./fields";
 import { columnParsers, CopyLines, parseCopyLines } from "./copy-text";
 import { createExportWriter, fileInfo, isExportFormat } from "./formats";
 import { XlsxThread } from "./xlsx-thread-client";
+import { listCustomFields } from "../custom-fields/queries";
 
 /** COPY output is parsed and formatted in pieces of about this many bytes (~600 rows, a few ms of work each). */
 const COPY_READ_BYTES = 64 * 1024;
@@ -177,7 +178,7 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
   if (!isExportFormat(exp.format)) throw new JobError(`Unknown format "${exp.format}".`);
   let fields: ExportField[];
   try {
-    fields = resolveFields(exp.fields, availableFields(await listCustomFields(db, accountId), exp.segmentId !== null));
+    fields = resolveFields(exp.fields, availableFields(await listCustomFields(db, accountId, { order: "created" }), exp.segmentId !== null));
   } catch (e) {
     if (e instanceof UnknownFieldsError) throw new JobError(`These properties no longer exist: ${e.fields.join(", ")}. Start a new export.`);
     throw e;

@@ -5,7 +5,8 @@ import { uploadExpiry, uploadRequest } from "../web/upload";
 import { createDraftFromUpload, startImportNow } from "./create";
 import { errorReportResponse } from "./error-report";
 import { mappingFromJson } from "./mapping";
-import { getImportView, isImportMode, getSegmentChoice, type ImportView } from "./queries";
+import { getSegmentChoice } from "../segments/choices";
+import { getImportView, isImportMode, type ImportView } from "./queries";
 import { importStatus, jobCounts } from "./status";
 
 /** The API's view of an import: status and every count (zero until known). */
@@ -55,7 +56,7 @@ export const importApi = new Hono<AppEnv>()
     let segment: { id: number; name: string } | null = null;
     if (segmentParam !== undefined && segmentParam !== "") {
       const segmentId = parseId(segmentParam);
-      segment = segmentId ? await getSegmentChoice(db, actor.accountId, segmentId) : null;
+      segment = segmentId ? await getSegmentChoice(db, actor.accountId, segmentId, { staticOnly: true }) : null;
       if (!segment) return apiError(c, 422, "unknown_segment", `No static segment with id ${segmentParam} in this account.`);
     }
     if (!segment && mode !== "add") return apiError(c, 422, "segment_required", `mode=${mode} needs the segment it applies to: add segment_id.`, { field: "segment_id" });

@@ -1,12 +1,13 @@
 // Import rows: drafts, their mapping and options, starting one (segment creation and job in one transaction), lists and lookups.
-import { aliasedTable, and, asc, desc, eq, lt, sql } from "drizzle-orm";
+import { aliasedTable, and, desc, eq, lt, sql } from "drizzle-orm";
 import { listCustomFields } from "../custom-fields/queries";
 import type { Db } from "../db/client";
-import { changeSetsTable, importsTable, jobsTable, segmentsTable, type ImportColumnTarget, type ImportMode, IMPORT_MODES } from "../db/schema";
+import { changeSetsTable, importsTable, jobsTable, type ImportColumnTarget, type ImportMode, IMPORT_MODES } from "../db/schema";
 import { enqueueJob, type Job } from "../jobs/queue";
 import type { Actor } from "../web";
 import type { ChangeSet } from "../segments/change-sets";
 import type { CustomFieldRef } from "./headers";
+import { createSegment } from "../segments/queries";
 
 export type ImportRow = typeof importsTable.$inferSelect;
 export const IMPORT_JOB = "import";
@@ -54,12 +55,6 @@ export interface ImportExamples {
   leaves: string[];
   unchanged: string[];
   not_found: string[];
-}
-
-export class SegmentNameTakenError extends Error {
-  constructor(name: string) {
-    super(`A segment named "${name}" already exists: choose it in the list of existing segments, or pick another name.`);
-  }
 }
 
 export class ImportAlreadyStartedError extends Error {
@@ -121,30 +116,6 @@ export async function listImports(db: Db, accountId: number, options: { before?:
     .orderBy(desc(importsTable.id))
     .limit(limit);
   return rows.map((r) => ({ ...r, preview: null }));
-}
-
-export async function listSegmentChoices(db: Db, accountId: number): Promise<{ id: number; name: string }[]> {
-  return db
-    .select({ id: segmentsTable.id, name: segmentsTable.name })
-    .from(segmentsTable)
-    .where(and(eq(segmentsTable.accountId, accountId), eq(segmentsTable.type, "static")))
-    .orderBy(asc(sql`lower(${segmentsTable.name})`));
-}
-
-export async function getSegmentChoice(db: Db, accountId: number, id: number): Promise<{ id: number; name: string } | null> {
-  const [row] = await db
-    .select({ id: segmentsTable.id, name: segmentsTable.name })
-    .from(segmentsTable)
-    .where(and(eq(segmentsTable.accountId, accountId), eq(segmentsTable.id, id), eq(segmentsTable.type, "static")));
-  return row ?? null;
-}
-
-export async function findSegmentByName(db: Db, accountId: number, name: string): Promise<{ id: number; name: string } | null> {
-  const [row] = await db
-    .select({ id: segmentsTable.id, name: segmentsTable.name })
-    .from(segmentsTable)
-    .where(and(eq(segmentsTable.accountId, accountId), sql`lower(${segmentsTable.name}) = lower(${name})`));
-  return row ?? null;
 }
 
 /** The account's custom fields by label, as the mapping step lists them. */
@@ -227,13 +198,9 @@ export async function startImport(db: Db, actor: Actor, importId: number): Promi
     let segmentId = draft.segmentId;
     let segmentName = draft.segmentName;
     if (draft.newSegmentName) {
-      if (await findSegmentByName(t, actor.accountId, draft.newSegmentName)) throw new SegmentNameTakenError(draft.newSegmentName);
-      const [segment] = await t
-        .insert(segmentsTable)
-        .values({ accountId: actor.accountId, name: draft.newSegmentName, description: `Created by import #${importId} (${draft.fileName}).` })
-        .returning({ id: segmentsTable.id, name: segmentsTable.name });
-      segmentId = segment!.id;
-      segmentName = segment!.name;
+      const segment = await createSegment(t, actor.accountId, { name: draft.newSegmentName, description: `Created by import #${importId} (${draft.fileName}).` });
+      segmentId = segment.id;
+      segmentName = segment.name;
     }
     const job = await enqueueJob(t, {
       accountId: actor.accountId,

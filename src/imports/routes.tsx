@@ -8,6 +8,8 @@ import { cancelJob, retryJob } from "../jobs/queue";
 import { redirectWithNotice, takeFlash } from "../flash";
 import type { ImportMode } from "../db/schema";
 import { ChangeSetNotUndoableError, undoChangeSet } from "../segments/change-sets";
+import { findSegmentByName, getSegmentChoice, listSegmentChoices } from "../segments/choices";
+import { SegmentNameTakenError } from "../segments/queries";
 import { pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import { uploadExpiry, uploadRequest } from "../web/upload";
 import { createDraftFromUpload } from "./create";
@@ -17,17 +19,13 @@ import { mapHeaders, type ColumnTarget } from "./headers";
 import { checkMapping, parseTarget, targetLabel } from "./mapping";
 import { previewCsv } from "./parse";
 import {
-  findSegmentByName,
   getImportView,
-  getSegmentChoice,
   IMPORT_JOB,
   isImportMode,
   ImportAlreadyStartedError,
   listCustomFieldRefs,
   listImports,
-  listSegmentChoices,
   saveOptionsAndPreview,
-  SegmentNameTakenError,
   setDraftEncoding,
   startImport,
   type ImportOptions,
@@ -65,7 +63,7 @@ async function renderImport(c: Context<AppEnv>, view: ImportView, options: { edi
   const customFields = await listCustomFieldRefs(db, user.accountId);
   // A draft shows its form until a preview exists; after that, only when asked to change it.
   const editing = options.editing ?? view.preview === null;
-  const segments = editing ? await listSegmentChoices(db, user.accountId) : [];
+  const segments = editing ? await listSegmentChoices(db, user.accountId, { staticOnly: true }) : [];
   // Seen ending here: the layout's notice would only repeat it.
   if (view.job && view.job.status !== "queued" && view.job.status !== "running") await markJobNoticesShown(db, user.accountId, [view.job.id], user.id);
   return pageOrFragment(
@@ -136,7 +134,7 @@ export const importRoutes = new Hono<AppEnv>()
     const options: ImportOptions = { mapping, overwrite: form.overwrite === "on", mode: importMode, segmentId: null, segmentName: null, newSegmentName: null };
     if (mode === "existing") {
       const segmentId = parseId(form.segment_id);
-      const segment = segmentId ? await getSegmentChoice(db, user.accountId, segmentId) : null;
+      const segment = segmentId ? await getSegmentChoice(db, user.accountId, segmentId, { staticOnly: true }) : null;
       if (!segment) errors.segment = "Choose a segment from the list.";
       else Object.assign(options, { segmentId: segment.id, segmentName: segment.name });
     } else if (mode === "new") {
@@ -204,7 +202,10 @@ export const importRoutes = new Hono<AppEnv>()
     try {
       await startImport(db, c.get("actor"), view.import.id);
     } catch (e) {
-      if (e instanceof SegmentNameTakenError) return renderImport(c, view, { editing: false, errors: { start: e.message }, status: 422 });
+      if (e instanceof SegmentNameTakenError) {
+        const start = `A segment named "${e.segmentName}" already exists: choose it in the list of existing segments, or pick another name.`;
+        return renderImport(c, view, { editing: false, errors: { start }, status: 422 });
+      }
       if (!(e instanceof ImportAlreadyStartedError)) throw e;
     }
     return c.redirect(`/imports/${view.import.id}`, 303);

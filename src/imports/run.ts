@@ -16,7 +16,8 @@ import { isTextEncoding, scanEncoding, type TextEncoding } from "./decode";
 import type { Delimiter } from "./dialect";
 import type { ColumnTarget } from "./headers";
 import { openCsvStream, type CsvRecord } from "./parse";
-import { getImport, getSegmentChoice, type ImportCounts, type ImportExamples, type ImportRow } from "./queries";
+import { getSegmentChoice } from "../segments/choices";
+import { getImport, type ImportCounts, type ImportExamples, type ImportRow } from "./queries";
 import { validateRow, type ContactValues } from "./validate";
 import { getDefaultCountry } from "../auth/accounts";
 
@@ -503,7 +504,7 @@ class JobLostError extends Error {}
 /** The import: every effect (contacts, segment members and history, the job's completion) in one transaction. */
 export const runImportJob: JobHandler = async (ctx) => {
   const imp = await loadImport(ctx);
-  if (imp.segmentId !== null && !(await getSegmentChoice(ctx.db, imp.accountId, imp.segmentId))) {
+  if (imp.segmentId !== null && !(await getSegmentChoice(ctx.db, imp.accountId, imp.segmentId, { staticOnly: true }))) {
     throw new JobError(`The segment "${imp.segmentName ?? imp.segmentId}" was deleted after the import was set up: nothing was imported.`);
   }
   const encoding = await fileEncoding(ctx, imp);

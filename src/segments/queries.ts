@@ -2,7 +2,8 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
-import { foldedLikePattern, isUniqueViolation, normaliseQuery, toDate } from "../contacts/queries";
+import { foldedLikePattern, normaliseQuery, toDate } from "../contacts/queries";
+import { isUniqueViolation } from "../db/errors";
 import type { MembershipSource } from "./membership";
 import { deactivateWorkflowsForSegment } from "../workflows/queries";
 
@@ -17,8 +18,8 @@ export interface Segment {
 }
 
 export class SegmentNameTakenError extends Error {
-  constructor(public name: string) {
-    super(`A segment named "${name}" already exists.`);
+  constructor(readonly segmentName: string) {
+    super(`A segment named "${segmentName}" already exists.`);
   }
 }
 

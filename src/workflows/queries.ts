@@ -2,8 +2,10 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
-import { segmentsTable, workflowErrorsTable, workflowsTable, type WorkflowDraft } from "../db/schema";
+import { workflowErrorsTable, workflowsTable, type WorkflowDraft } from "../db/schema";
+import { listSegmentChoices } from "../segments/choices";
 import { checkDraft, emptyDraft, type NodeErrors } from "./draft";
+import { isUniqueViolation } from "../db/errors";
 
 export type WorkflowRow = typeof workflowsTable.$inferSelect;
 
@@ -11,11 +13,6 @@ export class WorkflowNameTakenError extends Error {
   constructor(name: string) {
     super(`A workflow named "${name}" already exists.`);
   }
-}
-
-function isUniqueViolation(e: unknown): boolean {
-  const err = e as { code?: string; cause?: { code?: string } };
-  return err?.code === "23505" || err?.cause?.code === "23505";
 }
 
 export async function listWorkflows(db: Db, accountId: number): Promise<WorkflowRow[]> {
@@ -61,15 +58,6 @@ export async function updateDraft(db: Db, accountId: number, id: number, draft: 
   return row ?? null;
 }
 
-/** The account's static segments, for the action nodes' choice. */
-export async function listSegmentOptions(db: Db, accountId: number): Promise<{ id: number; name: string }[]> {
-  return db
-    .select({ id: segmentsTable.id, name: segmentsTable.name })
-    .from(segmentsTable)
-    .where(and(eq(segmentsTable.accountId, accountId), eq(segmentsTable.type, "static")))
-    .orderBy(asc(sql`lower(${segmentsTable.name})`));
-}
-
 export type SaveOutcome = { ok: true; workflow: WorkflowRow } | { ok: false; problems: string[]; nodeErrors: Record<string, NodeErrors> };
 
 /**
@@ -77,7 +65,7 @@ export type SaveOutcome = { ok: true; workflow: WorkflowRow } | { ok: false; pro
  * definition from the next event on. A reason left by a deleted segment is cleared once no action uses it.
  */
 export async function saveWorkflow(db: Db, accountId: number, workflow: WorkflowRow): Promise<SaveOutcome> {
-  const segmentIds = new Set((await listSegmentOptions(db, accountId)).map((s) => s.id));
+  const segmentIds = new Set((await listSegmentChoices(db, accountId, { staticOnly: true })).map((s) => s.id));
   const check = checkDraft(workflow.draft, segmentIds);
   if (!check.ok) return check;
   const [row] = await db
@@ -91,7 +79,7 @@ export async function saveWorkflow(db: Db, accountId: number, workflow: Workflow
 /** Why the saved workflow cannot be activated, or null when it can. */
 export async function activationProblem(db: Db, accountId: number, workflow: WorkflowRow): Promise<string | null> {
   if (!workflow.savedAt || !workflow.eventType || workflow.actions.length === 0) return "Save a complete workflow before activating it.";
-  const segmentIds = new Set((await listSegmentOptions(db, accountId)).map((s) => s.id));
+  const segmentIds = new Set((await listSegmentChoices(db, accountId, { staticOnly: true })).map((s) => s.id));
   if (workflow.actions.some((a) => !segmentIds.has(a.segmentId))) return "A segment this workflow acts on no longer exists: choose another and Save.";
   return null;
 }

@@ -8,6 +8,7 @@ import { ActionNode, ActionNodes, ConditionNode, ConditionNodes, HomeNode, Trigg
 import { EditorPartials, WorkflowPage } from "../../views/workflows/page";
 import { listWorkflowDays } from "./daily-runs";
 import type { WorkflowDraft } from "../db/schema";
+import { listSegmentChoices } from "../segments/choices";
 import { redirectWithNotice, takeFlash, type Notice } from "../flash";
 import { isFragmentRequest, parseId, requireRole, type AppEnv } from "../web";
 import { isConditionOperator } from "./conditions";
@@ -19,7 +20,6 @@ import {
   deactivateWorkflow,
   deleteWorkflow,
   getWorkflow,
-  listSegmentOptions,
   listWorkflowChanges,
   listWorkflowErrors,
   listWorkflows,
@@ -54,7 +54,7 @@ async function renderPage(c: Ctx, workflow: WorkflowRow, extra: { notice?: Notic
   const db = c.get("db");
   const accountId = c.get("actor").accountId;
   const [segments, errors, changes, days] = await Promise.all([
-    listSegmentOptions(db, accountId),
+    listSegmentChoices(db, accountId, { staticOnly: true }),
     listWorkflowErrors(db, accountId, workflow.id),
     listWorkflowChanges(db, accountId, workflow),
     listWorkflowDays(db, accountId, workflow.id),
@@ -65,7 +65,7 @@ async function renderPage(c: Ctx, workflow: WorkflowRow, extra: { notice?: Notic
 /** After a node change: htmx gets the node (or list) and the partials that follow it; a plain post goes back to the page. */
 async function nodeResponse(c: Ctx, workflow: WorkflowRow, node: (segments: { id: number; name: string }[]) => unknown, anchor: string) {
   if (!isFragmentRequest(c)) return c.redirect(`/workflows/${workflow.id}#${anchor}`, 303);
-  const segments = await listSegmentOptions(c.get("db"), c.get("actor").accountId);
+  const segments = await listSegmentChoices(c.get("db"), c.get("actor").accountId, { staticOnly: true });
   return c.html(
     <>
       {node(segments)}
@@ -76,7 +76,7 @@ async function nodeResponse(c: Ctx, workflow: WorkflowRow, node: (segments: { id
 
 async function nodeInvalid(c: Ctx, workflow: WorkflowRow, key: string, errors: NodeErrors, node: (segments: { id: number; name: string }[]) => unknown) {
   if (!isFragmentRequest(c)) return renderPage(c, workflow, { nodeErrors: { [key]: errors } }, 422);
-  const segments = await listSegmentOptions(c.get("db"), c.get("actor").accountId);
+  const segments = await listSegmentChoices(c.get("db"), c.get("actor").accountId, { staticOnly: true });
   return c.html(<>{node(segments)}</>, 422);
 }
 
@@ -186,7 +186,7 @@ export const workflowRoutes = new Hono<AppEnv>()
     const index = workflow ? workflow.draft.actions.findIndex((x) => x.key === c.req.param("key")) : -1;
     if (!workflow || index < 0) return notFound(c);
     const values = await form(c);
-    const segments = await listSegmentOptions(c.get("db"), c.get("actor").accountId);
+    const segments = await listSegmentChoices(c.get("db"), c.get("actor").accountId, { staticOnly: true });
     const action = {
       key: workflow.draft.actions[index]!.key,
       kind: values.kind === "remove" ? ("remove" as const) : ("add" as const),

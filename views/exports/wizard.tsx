@@ -1,7 +1,8 @@
 import type { SessionUser } from "../../src/auth/session";
 import type { ExportField } from "../../src/exports/fields";
 import { EXPORT_FORMATS } from "../../src/exports/formats";
-import type { ExportView, SegmentChoice } from "../../src/exports/queries";
+import type { ExportView } from "../../src/exports/queries";
+import type { SegmentChoice } from "../../src/segments/choices";
 import { JobProgress } from "../components/job-progress";
 import { Layout } from "../layout";
 import { FORMAT_HINTS, FORMAT_LABELS, formatBytes, formatCount, formatWhen } from "./common";
