@@ -328,6 +328,25 @@ describe("HTML flow", () => {
     assert.deepEqual((await contacts(account.accountId)).map((c) => c.email), ["cancel-me@example.com"]);
   });
 
+  test("a new segment whose name was taken after the preview stops the start with a reason, and nothing is imported", async () => {
+    const account = await t.createAccount();
+    const cookie = account.adminCookie;
+    const created = await t.browser(cookie, "/imports", { form: { csv: "email\nlate@example.com\n" } });
+    const location = created.headers.get("location")!;
+    const form = { map_0: "email", segment_mode: "new", new_segment_name: "Spring list" };
+    assert.equal((await t.browser(cookie, `${location}/preview`, { form })).status, 303);
+    await t.runJobs();
+    assert.equal((await t.api(account.apiKey, "/segments", { method: "POST", json: { name: "spring LIST" } })).status, 201);
+
+    const refused = await t.browser(cookie, `${location}/start`, { form: {} });
+    assert.equal(refused.status, 422);
+    assert.match(await refused.text(), /A segment named &quot;Spring list&quot; already exists: choose it in the list of existing segments, or pick another name\.|A segment named "Spring list" already exists: choose it in the list of existing segments, or pick another name\./);
+    await t.runJobs();
+    assert.equal((await contacts(account.accountId)).length, 0);
+    const names = await queryRows<{ name: string }>(t.db, sql`select name from segments where account_id = ${account.accountId}`);
+    assert.deepEqual(names.map((r) => r.name), ["spring LIST"]);
+  });
+
   test("a multipart upload becomes a draft with its columns mapped", async () => {
     const account = await t.createAccount();
     const form = new FormData();
