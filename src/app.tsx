@@ -28,7 +28,7 @@ import { isNulRejection } from "./text";
 import { logError } from "./log";
 import { securityHeaders } from "./security-headers";
 import { limitBodies } from "./body-limit";
-import { actorFromApiKey, apiError, type AppEnv, type Deps } from "./web";
+import { actorFromApiKey, apiError, validationFailed, type AppEnv, type Deps } from "./web";
 
 /** Paths a send-only (browser) key may call; every other API path refuses it. */
 const SEND_ONLY_PATHS = new Set(["/api/v1/events", "/api/v1/events/batch"]);
@@ -98,7 +98,7 @@ export function createApp(deps: Deps) {
     // no browser (a server's own request), which the key's secrecy does not protect anyway.
     const corsOrigin = key.scope === "send" && origin ? origin : null;
     if (corsOrigin && key.allowedOrigins.length > 0 && !key.allowedOrigins.includes(corsOrigin)) {
-      return apiError(c, 403, "origin_not_allowed", `This key may only be used from ${key.allowedOrigins.join(", ")}.`);
+      return apiError(c, 403, "forbidden", `This key may only be used from ${key.allowedOrigins.join(", ")}.`, { former_code: "origin_not_allowed" });
     }
     c.set("apiKey", key);
     c.set("actor", actorFromApiKey(key));
@@ -150,7 +150,7 @@ export function createApp(deps: Deps) {
     }
     if (isNulRejection(err)) {
       const message = "The request contains a NUL character (U+0000), which Roster cannot store.";
-      if (c.req.path.startsWith("/api/")) return apiError(c, 400, "invalid_text", message);
+      if (c.req.path.startsWith("/api/")) return validationFailed(c, [{ path: "", message }], { former_code: "invalid_text" });
       return c.html(<ErrorPage user={c.get("user")} status={400} title="Bad request" message={message} />, 400);
     }
     logError(`${c.req.method} ${c.req.path} failed`, err);

@@ -3,7 +3,7 @@ import { Hono, type Context } from "hono";
 import { getDefaultCountry } from "../auth/accounts";
 import { listCustomFields } from "../custom-fields/queries";
 import { getSegment } from "../segments/queries";
-import { apiError, parseId, requireApiRole, sourceOf, type AppEnv } from "../web";
+import { apiError, parseId, requireApiRole, sourceOf, validationFailed, type AppEnv } from "../web";
 import { contactJson, readJsonObject, readPaging } from "./json";
 import { listContacts } from "./list";
 import { ContactEmailTakenError, deleteContact, getContact, getContactByEmail, listContactSegments, updateContact } from "./queries";
@@ -36,7 +36,7 @@ export const contactApi = new Hono<AppEnv>()
     const read = await readJsonObject(c);
     if ("response" in read) return read.response;
     const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: false, country: await getDefaultCountry(db, accountId) });
-    if (parsed.error) return apiError(c, 422, "validation_failed", parsed.error.message, { field: parsed.error.field });
+    if (parsed.error) return validationFailed(c, [{ path: parsed.error.field, message: parsed.error.message }], { field: parsed.error.field });
     const d = parsed.data!;
     // Create or update by email: given values replace stored ones, absent ones are kept (upsertContacts' rule).
     const [result] = await upsertContacts(db, accountId, [{ email: d.email!, firstName: d.firstName, lastName: d.lastName, phone: d.phone, custom: d.custom }], { overwrite: true });
@@ -55,12 +55,12 @@ export const contactApi = new Hono<AppEnv>()
     const read = await readJsonObject(c);
     if ("response" in read) return read.response;
     const parsed = parseContactJson(read.body, await listCustomFields(db, accountId), { partial: true, country: await getDefaultCountry(db, accountId) });
-    if (parsed.error) return apiError(c, 422, "validation_failed", parsed.error.message, { field: parsed.error.field });
+    if (parsed.error) return validationFailed(c, [{ path: parsed.error.field, message: parsed.error.message }], { field: parsed.error.field });
     try {
       const updated = await updateContact(db, accountId, contact.id, parsed.data!);
       return updated ? c.json(contactJson(updated)) : notFound(c);
     } catch (e) {
-      if (e instanceof ContactEmailTakenError) return apiError(c, 409, "email_taken", e.message, { field: "email" });
+      if (e instanceof ContactEmailTakenError) return apiError(c, 409, "conflict", e.message, { field: "email", former_code: "email_taken" });
       throw e;
     }
   })

@@ -1,7 +1,7 @@
 // The events API: POST /api/v1/events (one) and /api/v1/events/batch (up to 1,000), bodies up to 1 MB.
 import type { IncomingMessage } from "node:http";
 import { Hono, type Context } from "hono";
-import { apiError, requireApiRole, type AppEnv } from "../web";
+import { apiError, requireApiRole, validationFailed, type AppEnv } from "../web";
 import { coalescerFor } from "./coalesce";
 import { ingestEvents } from "./ingest";
 import { getDefaultCountry } from "../auth/accounts";
@@ -56,7 +56,7 @@ export const eventsApi = new Hono<AppEnv>()
     const parsed = await readJson(c);
     if (!parsed.ok) return parsed.response;
     const [checked] = await checkPhones(c.get("db"), c.get("actor").accountId, [validateEvent(parsed.body)], "");
-    if (!checked!.ok) return apiError(c, 400, "invalid_event", describeProblems(checked.details), { details: checked.details });
+    if (!checked!.ok) return validationFailed(c, checked.details, { former_code: "invalid_event" }, describeProblems(checked.details));
     const result = await coalescerFor(c.get("db")).submit(c.get("actor").accountId, checked!.event, { fillEmptyOnly: isSendOnly(c) });
     return c.json(result, result.status === "accepted" ? 202 : 200);
   })
@@ -64,7 +64,7 @@ export const eventsApi = new Hono<AppEnv>()
     const parsed = await readJson(c);
     if (!parsed.ok) return parsed.response;
     const checked = validateBatch(parsed.body);
-    if (!checked.ok) return apiError(c, 400, "invalid_batch", describeProblems(checked.details), { details: checked.details });
+    if (!checked.ok) return validationFailed(c, checked.details, { former_code: "invalid_batch" }, describeProblems(checked.details));
     const withPhones = await checkPhones(c.get("db"), c.get("actor").accountId, checked.results, "events");
     checked.results = checked.results.map((r, i) => ({ ...withPhones[i]!, index: r.index }));
     const good: NormalizedEvent[] = [];
@@ -86,7 +86,7 @@ export const eventsApi = new Hono<AppEnv>()
     const summary = { accepted: count("accepted"), duplicates: count("duplicate"), rejected: count("rejected") };
     if (good.length === 0) {
       const details = checked.results.flatMap((r) => (r.ok ? [] : r.details));
-      return apiError(c, 400, "invalid_event", `All ${results.length} events were rejected. ${describeProblems(details)}`, { details, ...summary, results });
+      return validationFailed(c, details, { ...summary, results, former_code: "invalid_event" }, `All ${results.length} events were rejected. ${describeProblems(details)}`);
     }
     return c.json({ ...summary, results }, 200);
   });

@@ -1,7 +1,7 @@
 // The exports HTTP API (/api/v1/exports): request an export, follow it, list them, download the file.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
+import { apiError, parseId, requireApiRole, validationFailed, zodDetails, type AppEnv } from "../web";
 import { UnknownFieldsError } from "./fields";
 import { EXPORT_FORMATS } from "./formats";
 import { cancelExport, getExport, getExportByToken, listExports, requestExport, retryExport, SegmentNotFoundError, type ExportView } from "./queries";
@@ -49,23 +49,29 @@ export const exportApi = new Hono<AppEnv>()
     const body = await c.req.json().catch(() => null);
     const parsed = requestSchema.safeParse(body);
     if (!parsed.success) {
-      return apiError(c, 422, "invalid", "Send {segment_id: number | null, fields: [...], format: \"csv\" | \"csv_excel\" | \"tsv\" | \"jsonl\" | \"xlsx\"}.", {
-        issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
-      });
+      const details = zodDetails(parsed.error);
+      // `issues` repeats `details` under its former name for one release.
+      return validationFailed(c, details, { issues: details, former_code: "invalid" }, "Send {segment_id: number | null, fields: [...], format: \"csv\" | \"csv_excel\" | \"tsv\" | \"jsonl\" | \"xlsx\"}.");
     }
     try {
       const exp = await requestExport(c.get("db"), c.get("actor"), { segmentId: parsed.data.segment_id, fields: parsed.data.fields, format: parsed.data.format });
       return c.json({ id: exp.id, status: exp.status }, 202, { Location: `/api/v1/exports/${exp.id}` });
     } catch (e) {
-      if (e instanceof SegmentNotFoundError) return apiError(c, 404, "segment_not_found", e.message);
-      if (e instanceof UnknownFieldsError) return apiError(c, 422, "unknown_fields", e.message, { fields: e.fields });
+      if (e instanceof SegmentNotFoundError) return apiError(c, 404, "not_found", e.message, { field: "segment_id", former_code: "segment_not_found" });
+      if (e instanceof UnknownFieldsError) return validationFailed(c, [{ path: "fields", message: e.message }], { fields: e.fields, former_code: "unknown_fields" });
       throw e;
     }
   })
   .get("/", async (c) => {
-    const before = parseId(c.req.query("before"));
+    const cursor = c.req.query("cursor");
+    if (cursor !== undefined && cursor !== "" && parseId(cursor) === null) {
+      return apiError(c, 400, "invalid_parameter", "cursor must be a next_cursor value from a previous page.", { field: "cursor" });
+    }
+    // `before` and `next_before` are the former names of `cursor` and `next_cursor`, answered for one release.
+    const before = parseId(cursor || c.req.query("before"));
     const { exports, more } = await listExports(c.get("db"), c.get("actor").accountId, { before });
-    return c.json({ data: exports.map(exportJson), next_before: more ? exports[exports.length - 1]!.id : null });
+    const last = more ? exports[exports.length - 1]!.id : null;
+    return c.json({ data: exports.map(exportJson), next_cursor: last === null ? null : String(last), next_before: last });
   })
   .get("/:ref", async (c) => {
     const exp = await findExport(c, c.req.param("ref"));
@@ -87,7 +93,8 @@ export const exportApi = new Hono<AppEnv>()
     if (!exp) return apiError(c, 404, "not_found", "No such export.");
     const response = await streamExportFile(c.get("deps").database, c.get("actor").accountId, exp);
     if (!response) {
-      return apiError(c, 409, "not_ready", exp.status === "expired" ? "This export's file has expired." : `This export is ${exp.status}: there is no file to download.`);
+      const message = exp.status === "expired" ? "This export's file has expired." : `This export is ${exp.status}: there is no file to download.`;
+      return apiError(c, 409, "conflict", message, { former_code: "not_ready" });
     }
     return response;
   });

@@ -1,6 +1,6 @@
 // The imports HTTP API: POST a CSV (raw body or multipart `file`) to import it at once; read an import's status, counts and error report.
 import { Hono } from "hono";
-import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
+import { apiError, parseId, requireApiRole, validationFailed, type AppEnv } from "../web";
 import { uploadExpiry, uploadRequest } from "../web/upload";
 import { createDraftFromUpload, startImportNow } from "./create";
 import { errorReportResponse } from "./error-report";
@@ -49,17 +49,17 @@ export const importApi = new Hono<AppEnv>()
     const db = c.get("db");
     const actor = c.get("actor");
     const overwriteParam = c.req.query("overwrite") ?? "false";
-    if (overwriteParam !== "true" && overwriteParam !== "false") return apiError(c, 422, "invalid_overwrite", "overwrite must be true or false.");
+    if (overwriteParam !== "true" && overwriteParam !== "false") return apiError(c, 400, "invalid_parameter", "overwrite must be true or false.", { field: "overwrite", former_code: "invalid_overwrite" });
     const mode = c.req.query("mode") || "add";
-    if (!isImportMode(mode)) return apiError(c, 422, "invalid_mode", "mode must be add, remove or replace.", { field: "mode" });
+    if (!isImportMode(mode)) return apiError(c, 400, "invalid_parameter", "mode must be add, remove or replace.", { field: "mode", former_code: "invalid_mode" });
     const segmentParam = c.req.query("segment_id");
     let segment: { id: number; name: string } | null = null;
     if (segmentParam !== undefined && segmentParam !== "") {
       const segmentId = parseId(segmentParam);
       segment = segmentId ? await getSegmentChoice(db, actor.accountId, segmentId, { staticOnly: true }) : null;
-      if (!segment) return apiError(c, 422, "unknown_segment", `No static segment with id ${segmentParam} in this account.`);
+      if (!segment) return apiError(c, 404, "not_found", `No static segment with id ${segmentParam} in this account.`, { field: "segment_id", former_code: "unknown_segment" });
     }
-    if (!segment && mode !== "add") return apiError(c, 422, "segment_required", `mode=${mode} needs the segment it applies to: add segment_id.`, { field: "segment_id" });
+    if (!segment && mode !== "add") return apiError(c, 400, "invalid_parameter", `mode=${mode} needs the segment it applies to: add segment_id.`, { field: "segment_id", former_code: "segment_required" });
     const created = await createDraftFromUpload(db, actor, uploadRequest(c), {
       expiresAt: uploadExpiry(c),
       defaultName: c.req.query("file_name") || "upload.csv",
@@ -67,8 +67,9 @@ export const importApi = new Hono<AppEnv>()
       mapColumns: (header, customFields, upload) => mappingFromJson(header, c.req.query("mapping") ?? upload.fields.mapping, customFields),
     });
     if (!created.ok) {
-      if (created.problem === "upload") return apiError(c, created.tooLarge ? 413 : 400, created.tooLarge ? "payload_too_large" : "bad_upload", created.message);
-      return apiError(c, 422, created.problem === "file" ? "bad_csv" : "invalid_mapping", created.message);
+      if (created.tooLarge) return apiError(c, 413, "payload_too_large", created.message);
+      const former = { upload: "bad_upload", file: "bad_csv", mapping: "invalid_mapping" }[created.problem];
+      return validationFailed(c, [{ path: created.problem === "mapping" ? "mapping" : "file", message: created.message }], { former_code: former });
     }
     const { draft } = created;
     const job = await startImportNow(db, actor, draft.id, { mapping: draft.mapping, overwrite: overwriteParam === "true", mode, segmentId: segment?.id ?? null, segmentName: segment?.name ?? null, newSegmentName: null });
@@ -86,5 +87,5 @@ export const importApi = new Hono<AppEnv>()
     const view = id ? await getImportView(db, c.get("actor").accountId, id) : null;
     if (!view) return apiError(c, 404, "not_found", "No such import.");
     const response = await errorReportResponse(db, view);
-    return response ?? apiError(c, 409, "not_ready", `Import ${view.import.id} is ${importStatus(view.job)}: its error report exists once it has completed.`);
+    return response ?? apiError(c, 409, "conflict", `Import ${view.import.id} is ${importStatus(view.job)}: its error report exists once it has completed.`, { former_code: "not_ready" });
   });

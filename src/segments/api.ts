@@ -4,7 +4,7 @@ import { Hono, type Context } from "hono";
 import { contactJson, readJsonObject, readPaging, segmentJson } from "../contacts/json";
 import { getDefaultCountry } from "../auth/accounts";
 import { listContacts } from "../contacts/list";
-import { apiError, parseId, requireApiRole, sourceOf, type AppEnv } from "../web";
+import { apiError, parseId, requireApiRole, sourceOf, validationFailed, zodDetails, type AppEnv } from "../web";
 import { startImportNow } from "../imports/create";
 import { createImport } from "../imports/queries";
 import { importStatus } from "../imports/status";
@@ -17,9 +17,8 @@ import { segmentInputSchema, segmentPatchSchema } from "./validate";
 import type { z } from "zod";
 
 function validationError(c: Context<AppEnv>, error: z.ZodError) {
-  const issue = error.issues[0]!;
-  if (issue.code === "unrecognized_keys") return apiError(c, 422, "validation_failed", `Unknown field "${issue.keys[0]}".`, { field: issue.keys[0] });
-  return apiError(c, 422, "validation_failed", issue.message, { field: issue.path.join(".") });
+  const details = zodDetails(error);
+  return validationFailed(c, details, { field: details[0]!.path });
 }
 
 async function segmentFrom(c: Context<AppEnv>): Promise<Segment | null> {
@@ -34,10 +33,10 @@ async function readEmails(c: Context<AppEnv>): Promise<{ emails: unknown[] } | {
   const read = await readJsonObject(c);
   if ("response" in read) return read;
   const emails = read.body.emails;
-  if (!Array.isArray(emails)) return { response: apiError(c, 422, "validation_failed", "Send {\"emails\": [\"ana@example.com\", ...]}.", { field: "emails" }) };
-  if (emails.length === 0) return { response: apiError(c, 422, "validation_failed", "emails is empty: send at least one email.", { field: "emails" }) };
+  if (!Array.isArray(emails)) return { response: validationFailed(c, [{ path: "emails", message: "Send {\"emails\": [\"ana@example.com\", ...]}." }], { field: "emails" }) };
+  if (emails.length === 0) return { response: validationFailed(c, [{ path: "emails", message: "emails is empty: send at least one email." }], { field: "emails" }) };
   if (emails.length > MAX_EMAILS_PER_CALL) {
-    return { response: apiError(c, 422, "too_many_emails", `Send at most ${MAX_EMAILS_PER_CALL.toLocaleString("en-US")} emails a call (got ${emails.length.toLocaleString("en-US")}); split the list.`, { field: "emails" }) };
+    return { response: validationFailed(c, [{ path: "emails", message: `Send at most ${MAX_EMAILS_PER_CALL.toLocaleString("en-US")} emails a call (got ${emails.length.toLocaleString("en-US")}); split the list.` }], { field: "emails", former_code: "too_many_emails" }) };
   }
   return { emails };
 }
@@ -56,7 +55,7 @@ export const segmentApi = new Hono<AppEnv>()
       const segment = await createSegment(c.get("db"), c.get("actor").accountId, parsed.data);
       return c.json(segmentJson(segment), 201);
     } catch (e) {
-      if (e instanceof SegmentNameTakenError) return apiError(c, 409, "name_taken", e.message, { field: "name" });
+      if (e instanceof SegmentNameTakenError) return apiError(c, 409, "conflict", e.message, { field: "name", former_code: "name_taken" });
       throw e;
     }
   })
@@ -75,7 +74,7 @@ export const segmentApi = new Hono<AppEnv>()
       const updated = await updateSegment(c.get("db"), c.get("actor").accountId, segment.id, parsed.data);
       return updated ? c.json(segmentJson(updated)) : notFound(c);
     } catch (e) {
-      if (e instanceof SegmentNameTakenError) return apiError(c, 409, "name_taken", e.message, { field: "name" });
+      if (e instanceof SegmentNameTakenError) return apiError(c, 409, "conflict", e.message, { field: "name", former_code: "name_taken" });
       throw e;
     }
   })
@@ -122,7 +121,7 @@ export const segmentApi = new Hono<AppEnv>()
       return apiError(c, 413, "payload_too_large", `The body is larger than ${MAX_TEXT_BYTES.toLocaleString("en-US")} bytes, the most this endpoint takes.`);
     }
     const body = uploadRequest(c).body();
-    if (!body) return apiError(c, 422, "validation_failed", "Send one email per line in the body.");
+    if (!body) return validationFailed(c, [{ path: "", message: "Send one email per line in the body." }]);
     let lines;
     try {
       lines = await receiveEmailLines(db, actor.accountId, body, { name: `segment-${segment.id}-members.csv`, expiresAt: uploadExpiry(c) });
@@ -131,7 +130,7 @@ export const segmentApi = new Hono<AppEnv>()
       throw e;
     }
     if (lines.kind === "list") {
-      if (lines.emails.length === 0) return apiError(c, 422, "validation_failed", "The body has no emails: send one email per line.");
+      if (lines.emails.length === 0) return validationFailed(c, [{ path: "", message: "The body has no emails: send one email per line." }]);
       return replace(lines.emails);
     }
     // Long lists run as an import in Replace mode: the answer names the import to follow (GET /api/v1/imports/:id).

@@ -1,6 +1,7 @@
 // What every route shares: the Hono env type, role checks, page-or-fragment rendering, and the API error body.
 import type { Context, MiddlewareHandler } from "hono";
 import type { Child } from "hono/jsx";
+import type { z } from "zod";
 import { ForbiddenPage } from "../../views/error";
 import type { Config } from "../config";
 import type { Database, Db } from "../db/client";
@@ -110,10 +111,47 @@ export async function pageOrFragment(c: Context, page: () => Child | Promise<Chi
   return c.html((isFragmentRequest(c) ? fragment() : await page()) as string, status);
 }
 
-export type ApiErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503;
+/** The API's error codes, each with its one status (README.md, "Errors and paging"). */
+export const API_ERROR_STATUS = {
+  invalid_json: 400,
+  invalid_parameter: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  validation_failed: 422,
+  internal: 500,
+} as const;
 
-export function apiError(c: Context, status: ApiErrorStatus, code: string, message: string, extra: Record<string, unknown> = {}) {
+export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
+export type ApiErrorStatus = (typeof API_ERROR_STATUS)[ApiErrorCode];
+
+/** One problem of a request body: where (`fields.0`, empty for the whole body) and what is wrong. */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+/**
+ * `{error: {code, message, ...extra}}` with the code's status. `extra` carries `field` (a query parameter or the
+ * body field at fault), `details` (validation_failed) and, for one release, `former_code`: the code this answer had before.
+ */
+export function apiError<C extends ApiErrorCode>(c: Context, status: (typeof API_ERROR_STATUS)[C], code: C, message: string, extra: Record<string, unknown> = {}) {
   return c.json({ error: { code, message, ...extra } }, status);
+}
+
+/** 422 validation_failed: the first problem as the message, every problem in `details`. */
+export function validationFailed(c: Context, details: ErrorDetail[], extra: Record<string, unknown> = {}, message = details[0]?.message ?? "The request body is not valid.") {
+  return apiError(c, 422, "validation_failed", message, { details, ...extra });
+}
+
+/** zod's issues as error details (paths joined with dots). */
+export function zodDetails(error: z.ZodError): ErrorDetail[] {
+  return error.issues.map((i) => ({
+    path: i.code === "unrecognized_keys" ? i.keys[0] ?? "" : i.path.join("."),
+    message: i.code === "unrecognized_keys" ? `Unknown field "${i.keys[0]}".` : i.message,
+  }));
 }
 
 /** Parses a positive integer id from a path segment; null for anything else (the route answers 404). */

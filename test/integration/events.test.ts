@@ -60,12 +60,12 @@ describe("POST /api/v1/events", () => {
     assert.deepEqual({ ...c }, { first_name: "New", last_name: "Name", phone: "+12125550100" });
   });
 
-  test("a bad event gets 400 naming every problem with its path, and nothing is stored", async () => {
+  test("a bad event gets 422 naming every problem with its path, and nothing is stored", async () => {
     const before = await eventCount(acct.accountId);
     const res = await t.api(acct.apiKey, "/events", { json: { type: "purchase", email: "nope", properties: { total: -5, currency: "euro" } } });
-    assert.equal(res.status, 400);
+    assert.equal(res.status, 422);
     const body = await res.json();
-    assert.equal(body.error.code, "invalid_event");
+    assert.deepEqual([body.error.code, body.error.former_code], ["validation_failed", "invalid_event"]);
     const paths = body.error.details.map((d: { path: string }) => d.path).sort();
     assert.deepEqual(paths, ["email", "id", "properties.currency", "properties.order_id", "properties.total"]);
     assert.equal(await eventCount(acct.accountId), before);
@@ -161,16 +161,17 @@ describe("POST /api/v1/events/batch", () => {
     assert.equal(Number(n), 1, "the new contact is created once");
   });
 
-  test("a batch with no good event is 400 with every problem; a malformed batch is 400", async () => {
+  test("a batch with no good event is 422 with every problem; a malformed batch is 422", async () => {
     const res = await t.api(acct.apiKey, "/events/batch", { json: { events: [{ id: "x" }, { type: "page_view" }] } });
-    assert.equal(res.status, 400);
+    assert.equal(res.status, 422);
     const body = await res.json();
-    assert.equal(body.error.code, "invalid_event");
+    assert.deepEqual([body.error.code, body.error.former_code], ["validation_failed", "invalid_event"]);
     assert.ok(body.error.details.some((d: { path: string }) => d.path === "events[0].type"));
     assert.ok(body.error.details.some((d: { path: string }) => d.path === "events[1].id"));
     const shape = await t.api(acct.apiKey, "/events/batch", { json: { events: new Array(1001).fill({}) } });
-    assert.equal(shape.status, 400);
-    assert.equal((await shape.json()).error.code, "invalid_batch");
+    assert.equal(shape.status, 422);
+    const shapeError = (await shape.json()).error;
+    assert.deepEqual([shapeError.code, shapeError.former_code], ["validation_failed", "invalid_batch"]);
   });
 });
 
@@ -198,7 +199,8 @@ describe("send-only keys", () => {
 
     const elsewhere = await t.api(key, "/events", { json: event(), headers: { Origin: "https://evil.example" } });
     assert.equal(elsewhere.status, 403);
-    assert.equal((await elsewhere.json()).error.code, "origin_not_allowed");
+    const refused = (await elsewhere.json()).error;
+    assert.deepEqual([refused.code, refused.former_code], ["forbidden", "origin_not_allowed"]);
     assert.equal(elsewhere.headers.get("access-control-allow-origin"), null);
 
     const others: [string, string][] = [

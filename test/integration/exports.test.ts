@@ -11,6 +11,7 @@ import { openDatabase, queryRows, type Db } from "../../src/db/client";
 import { customFieldsTable, exportsTable, filesTable, segmentsTable } from "../../src/db/schema";
 import { restoreNeutralisedFormula } from "../../src/exports/formats";
 import { parseCopyLines } from "../../src/exports/copy-text";
+import { EXPORTS_PAGE_SIZE } from "../../src/exports/queries";
 import { runExportJob } from "../../src/exports/run";
 import { mapHeaders } from "../../src/imports/headers";
 import { openCsvStream } from "../../src/imports/parse";
@@ -242,12 +243,19 @@ test("the API validates its input and answers another account's export with 404"
   const { segmentId } = await seed(a);
   const bad = await t.api(a.apiKey, "/exports", { json: { segment_id: null, fields: ["email"], format: "pdf" } });
   assert.equal(bad.status, 422);
-  assert.equal(((await bad.json()) as { error: { code: string } }).error.code, "invalid");
+  const badError = ((await bad.json()) as { error: { code: string; former_code: string; details: { path: string }[]; issues: unknown } }).error;
+  assert.deepEqual([badError.code, badError.former_code], ["validation_failed", "invalid"]);
+  assert.deepEqual(badError.details.map((d) => d.path), ["format"]);
+  assert.deepEqual(badError.issues, badError.details, "the former name of details answers for one release");
   const unknown = await t.api(a.apiKey, "/exports", { json: { segment_id: null, fields: ["email", "added_at", "nope"], format: "csv" } });
   assert.equal(unknown.status, 422);
-  assert.deepEqual(((await unknown.json()) as { error: { fields: string[] } }).error.fields, ["added_at", "nope"], "membership columns need a segment");
+  const unknownError = ((await unknown.json()) as { error: { code: string; former_code: string; fields: string[] } }).error;
+  assert.deepEqual([unknownError.code, unknownError.former_code], ["validation_failed", "unknown_fields"]);
+  assert.deepEqual(unknownError.fields, ["added_at", "nope"], "membership columns need a segment");
   const otherSegment = await t.api(b.apiKey, "/exports", { json: { segment_id: segmentId, fields: ["email"], format: "csv" } });
   assert.equal(otherSegment.status, 404);
+  const otherError = ((await otherSegment.json()) as { error: { code: string; field: string; former_code: string } }).error;
+  assert.deepEqual([otherError.code, otherError.field, otherError.former_code], ["not_found", "segment_id", "segment_not_found"]);
   const { id } = await exportVia(a, { segment_id: segmentId, fields: ["email"], format: "csv" });
   const mine = (await (await t.api(a.apiKey, `/exports/${id}`)).json()) as Record<string, unknown>;
   assert.deepEqual(Object.keys(mine).filter((k) => ["id", "status", "rows_done", "rows_total", "size_bytes", "download_url", "expires_at", "error"].includes(k)).length, 8);
@@ -475,4 +483,29 @@ test("COPY text lines: nulls, backslash escapes, tabs and newlines inside values
     { a: "x\ty", b: null, c: "back\\slash" },
     { a: "line\nbreak\r", b: "", c: "\\N" },
   ]);
+});
+
+test("the export list pages by cursor and next_cursor, and still answers before and next_before", async () => {
+  const a = await t.createAccount();
+  await seed(a);
+  const ids: number[] = [];
+  for (let i = 0; i < EXPORTS_PAGE_SIZE + 2; i++) {
+    const created = await t.api(a.apiKey, "/exports", { json: { segment_id: null, fields: ["email"], format: "csv" } });
+    assert.equal(created.status, 202);
+    ids.push(((await created.json()) as { id: number }).id);
+  }
+  type Page = { data: { id: number }[]; next_cursor: string | null; next_before: number | null };
+  const first = (await (await t.api(a.apiKey, "/exports")).json()) as Page;
+  const newestFirst = [...ids].reverse();
+  assert.deepEqual(first.data.map((e) => e.id), newestFirst.slice(0, EXPORTS_PAGE_SIZE));
+  assert.equal(first.next_cursor, String(newestFirst[EXPORTS_PAGE_SIZE - 1]));
+  assert.equal(first.next_before, newestFirst[EXPORTS_PAGE_SIZE - 1]);
+  const second = (await (await t.api(a.apiKey, `/exports?cursor=${first.next_cursor}`)).json()) as Page;
+  assert.deepEqual(second.data.map((e) => e.id), newestFirst.slice(EXPORTS_PAGE_SIZE));
+  assert.equal(second.next_cursor, null, "the last page says so");
+  const former = (await (await t.api(a.apiKey, `/exports?before=${first.next_before}`)).json()) as Page;
+  assert.deepEqual(former.data.map((e) => e.id), newestFirst.slice(EXPORTS_PAGE_SIZE));
+  const bad = await t.api(a.apiKey, "/exports?cursor=abc");
+  assert.equal(bad.status, 400);
+  assert.deepEqual(((await bad.json()) as { error: { code: string; field: string } }).error, { code: "invalid_parameter", message: "cursor must be a next_cursor value from a previous page.", field: "cursor" });
 });

@@ -164,8 +164,8 @@ describe("bad rows, duplicates and the error report", () => {
     const account = await t.createAccount();
     const res = await t.api(account.apiKey, "/imports", { method: "POST", body: "name,city\nAda,Paris\n", headers: { "Content-Type": "text/csv" } });
     assert.equal(res.status, 422);
-    const body = (await res.json()) as { error: { code: string; message: string } };
-    assert.equal(body.error.code, "invalid_mapping");
+    const body = (await res.json()) as { error: { code: string; former_code: string; message: string; details: { path: string }[] } };
+    assert.deepEqual([body.error.code, body.error.former_code, body.error.details[0]!.path], ["validation_failed", "invalid_mapping", "mapping"]);
     assert.match(body.error.message, /email column is required/);
   });
 });
@@ -202,7 +202,9 @@ describe("segments and the API", () => {
     assert.deepEqual((await contacts(account.accountId)).map((c) => [c.email, c.last_name]), [["zed@example.com", "Zedd"]]);
 
     const unknown = await t.api(account.apiKey, "/imports?segment_id=999999", { method: "POST", body: "email\nx@example.com\n", headers: { "Content-Type": "text/csv" } });
-    assert.equal(unknown.status, 422);
+    assert.equal(unknown.status, 404);
+    const unknownError = ((await unknown.json()) as { error: { code: string; field: string; former_code: string } }).error;
+    assert.deepEqual([unknownError.code, unknownError.field, unknownError.former_code], ["not_found", "segment_id", "unknown_segment"]);
     const big = await t.api(account.apiKey, "/imports", { method: "POST", body: "email\n", headers: { "Content-Type": "text/csv", "Content-Length": String(2 * 1024 ** 3) } });
     assert.equal(big.status, 413);
     assert.match(((await big.json()) as { error: { message: string } }).error.message, /1 GB/);

@@ -82,7 +82,7 @@ describe("forms and JSON", () => {
 });
 
 describe("events", () => {
-  test("an event with NUL in a contact field or a property is a 400 naming its path", async () => {
+  test("an event with NUL in a contact field or a property is a 422 naming its path", async () => {
     const account = await t.createAccount();
     const base = { type: "signup", email: "ev@example.com" };
     for (const [event, path] of [
@@ -91,7 +91,7 @@ describe("events", () => {
       [{ ...base, id: "e3", properties: { note: "a\u0000b" } }, "properties"],
     ] as const) {
       const res = await t.api(account.apiKey, "/events", { json: event });
-      assert.equal(res.status, 400, JSON.stringify(event));
+      assert.equal(res.status, 422, JSON.stringify(event));
       const body = (await res.json()) as { error: { details: { path: string; message: string }[] } };
       assert.deepEqual(body.error.details, [{ path, message: "must not contain a NUL character (U+0000)" }]);
     }

@@ -115,10 +115,14 @@ describe("import modes", () => {
   test("the API refuses an unknown mode, and remove or replace without a segment", async () => {
     const a = await t.createAccount();
     const bad = await t.api(a.apiKey, "/imports?mode=swap", { method: "POST", body: "email\na@x.test\n", headers: { "Content-Type": "text/csv" } });
-    assert.equal(bad.status, 422);
-    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, "invalid_mode");
+    assert.equal(bad.status, 400);
+    type Refusal = { error: { code: string; field: string; former_code: string } };
+    const badError = ((await bad.json()) as Refusal).error;
+    assert.deepEqual([badError.code, badError.field, badError.former_code], ["invalid_parameter", "mode", "invalid_mode"]);
     const none = await t.api(a.apiKey, "/imports?mode=replace", { method: "POST", body: "email\na@x.test\n", headers: { "Content-Type": "text/csv" } });
-    assert.equal(((await none.json()) as { error: { code: string } }).error.code, "segment_required");
+    assert.equal(none.status, 400);
+    const noneError = ((await none.json()) as Refusal).error;
+    assert.deepEqual([noneError.code, noneError.field, noneError.former_code], ["invalid_parameter", "segment_id", "segment_required"]);
   });
 
   test("the preview of a replace counts joins, leaves and unchanged members with examples, and warns past half", async () => {

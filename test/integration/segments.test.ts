@@ -65,7 +65,8 @@ describe("segments API", () => {
     await makeSegment(a, "VIP");
     const dup = await t.api(a.apiKey, "/segments", { json: { name: "vip" } });
     assert.equal(dup.status, 409);
-    assert.equal((await json(dup)).error.code, "name_taken");
+    const dupError = (await json(dup)).error;
+    assert.deepEqual([dupError.code, dupError.field, dupError.former_code], ["conflict", "name", "name_taken"]);
 
     const other = await makeSegment(a, "Other");
     const rename = await t.api(a.apiKey, `/segments/${other.id}`, { method: "PATCH", json: { name: "Vip" } });
@@ -142,7 +143,7 @@ describe("segments API", () => {
     const res = await t.api(a.apiKey, `/segments/${seg.id}/contacts`, { json: { emails: tooMany } });
     assert.equal(res.status, 422);
     const e = await json(res);
-    assert.equal(e.error.code, "too_many_emails");
+    assert.deepEqual([e.error.code, e.error.former_code, e.error.details[0].path], ["validation_failed", "too_many_emails", "emails"]);
     assert.match(e.error.message, /10,000/);
     const [{ n }] = await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from contacts where account_id = ${a.accountId}`);
     assert.equal(n, 0, "nothing was created");
