@@ -3,15 +3,16 @@ import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
+import type { Writable } from "node:stream";
 import type postgres from "postgres";
 import type { Db } from "../db/client";
 import { exportsTable } from "../db/schema";
-import { createFile, createFileWriter, deleteFile, setFileExpiry } from "../files/store";
+import { createFile, createFileWriter, deleteFile, setFileExpiry, type StoredFile } from "../files/store";
 import { completeJob, reportProgress } from "../jobs/queue";
 import { JobError, yieldToLoop, type JobContext } from "../jobs/handler";
 import { availableFields, exportColumns, resolveFields, UnknownFieldsError, type ExportField } from "./fields";
 import { columnParsers, CopyLines, parseCopyLines } from "./copy-text";
-import { createExportWriter, fileInfo, isExportFormat } from "./formats";
+import { createExportWriter, fileInfo, isExportFormat, type ExportColumn, type ExportFormat } from "./formats";
 import { XlsxThread } from "./xlsx-thread-client";
 import { listCustomFields } from "../custom-fields/queries";
 
@@ -168,153 +169,202 @@ export function convertRowEnds(chunk: Buffer, state: { inQuotes: boolean }, crlf
 
 const NATIVE_DELIMITERS: Partial<Record<string, string>> = { csv: ",", csv_excel: ";", tsv: "\\t" };
 
-/** Job handler for kind "export" (params: { exportId }). */
-export async function runExportJob(ctx: JobContext): Promise<undefined> {
+/** An export row whose format has been checked. */
+type ExportRow = typeof exportsTable.$inferSelect & { format: ExportFormat };
+
+/** What an export's three paths share: the export, its columns, the file being written and the rows counted. */
+class ExportRun {
+  private out: (Writable & { bytesWritten(): number }) | null = null;
+  private storeError: Error | null = null;
+  /** The XLSX path's thread, closed if the export fails. */
+  thread: XlsxThread | null = null;
+  done = 0;
+  private total = 0;
+  private lastProgress = 0;
+
+  constructor(
+    readonly ctx: JobContext,
+    readonly exp: ExportRow,
+    readonly fields: ExportField[],
+    readonly columns: ExportColumn[],
+    readonly file: StoredFile,
+  ) {}
+
+  get accountId() {
+    return this.exp.accountId;
+  }
+
+  get bytesWritten() {
+    return this.out!.bytesWritten();
+  }
+
+  stopIfCancelled() {
+    if (this.ctx.signal.aborted) throw new Error("Export cancelled.");
+  }
+
+  /** Counts rows done and reports progress at most every PROGRESS_EVERY_MS. */
+  async advance(rows: number) {
+    this.done += rows;
+    if (Date.now() - this.lastProgress >= PROGRESS_EVERY_MS) {
+      this.lastProgress = Date.now();
+      await this.ctx.progress(this.done, this.total);
+    }
+  }
+
+  /** Up to STORE_AHEAD_BYTES wait in the file writer while a chunk is inserted: formatting goes on meanwhile. */
+  async send(chunk: Buffer) {
+    if (this.storeError) throw this.storeError;
+    if (chunk.length > 0) this.out!.write(chunk);
+    if (this.out!.writableLength > STORE_AHEAD_BYTES) await once(this.out!, "drain");
+  }
+
+  /**
+   * One repeatable-read snapshot and its count, the file opened (written through COPY on the pool), `read`
+   * streaming the rows, then the file closed. One core for the export: parallel workers would take every core and
+   * starve the pages people are using.
+   */
+  inSnapshot(read: (tx: postgres.TransactionSql) => Promise<void>) {
+    const client = this.ctx.database.sql;
+    return client.begin("isolation level repeatable read read only", async (tx) => {
+      this.total = await snapshotCountPg(tx, this.accountId, this.exp.segmentId);
+      this.out = createFileWriter(this.ctx.db, this.file, client);
+      this.out.on("error", (e) => (this.storeError = e));
+      await this.ctx.progress(0, this.total);
+      await tx`set local max_parallel_workers_per_gather = 0`;
+      await read(tx);
+      this.out.end();
+      await finished(this.out);
+    });
+  }
+
+  /** Undoes what a failed export wrote: the thread, the writer and the file. */
+  async discard() {
+    await this.thread?.close();
+    this.out?.destroy();
+    await deleteFile(this.ctx.db, this.accountId, this.file.id).catch(() => {});
+  }
+}
+
+/** CSV and TSV: PostgreSQL writes the delimited text itself (see nativeSelectList); Node fixes row ends and stores it. */
+async function exportDelimited(run: ExportRun, delimiter: string): Promise<void> {
+  const { exp, accountId } = run;
+  await run.inSnapshot(async (tx) => {
+    await run.send(createExportWriter(exp.format, run.columns).end()); // the BOM where the format has one, and the header row
+    // No ORDER BY: the rows are the same snapshot in any order, and sorting a million of them cost more than the COPY.
+    const select = nativeSelectList(run.fields);
+    const unordered =
+      exp.segmentId === null
+        ? sql`select ${select} from contacts c where c.account_id = ${accountId}`
+        : sql`select ${select} from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id
+            where m.account_id = ${accountId} and m.segment_id = ${exp.segmentId}`;
+    const query = new PgDialect().sqlToQuery(unordered.inlineParams());
+    const stream = await tx.unsafe(`copy (${query.sql}) to stdout with (format csv, delimiter E'${delimiter}')`).readable();
+    const state = { inQuotes: false };
+    const crlf = exp.format !== "tsv";
+    // Converted and stored a piece at a time; the event loop gets a turn after each piece (see yieldToLoop).
+    await readCopyPieces(stream as AsyncIterable<Buffer>, COPY_PIECE_BYTES, async (piece) => {
+      run.stopIfCancelled();
+      const { data, rows } = convertRowEnds(piece, state, crlf);
+      await run.send(data);
+      await run.advance(rows);
+      await yieldToLoop();
+    });
+  });
+}
+
+/** XLSX: COPY text goes to the XLSX thread in pieces, and its zip bytes come back to the file store. */
+async function exportXlsx(run: ExportRun): Promise<void> {
+  const { exp, fields, columns } = run;
+  await run.inSnapshot(async (tx) => {
+    const xlsx = (run.thread = new XlsxThread({ fields, columns }, async (bytes, rows) => {
+      await run.send(bytes);
+      await run.advance(rows);
+    }));
+    const select = selectList(fields, columns.map((c) => c.key), exp.segmentId !== null, false);
+    const query = new PgDialect().sqlToQuery(snapshotQuery(run.accountId, exp.segmentId, select).inlineParams());
+    const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
+    await readCopyPieces(stream as AsyncIterable<Buffer>, XLSX_PIECE_BYTES, async (piece) => {
+      run.stopIfCancelled();
+      await xlsx.push(piece);
+    });
+    await xlsx.finish();
+  });
+}
+
+/** JSON Lines: COPY's text parsed back into rows, a piece at a time, and written by the format's writer. */
+async function exportJsonLines(run: ExportRun): Promise<void> {
+  const { exp, fields, columns } = run;
+  const writer = createExportWriter(exp.format, columns);
+  await run.inSnapshot(async (tx) => {
+    const keys = columns.map((c) => c.key);
+    const parsers = columnParsers(fields, true);
+    const query = new PgDialect().sqlToQuery(snapshotQuery(run.accountId, exp.segmentId, selectList(fields, keys, exp.segmentId !== null, true)).inlineParams());
+    const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
+    const lines = new CopyLines();
+    const batch = async (text: string[]) => {
+      run.stopIfCancelled();
+      if (text.length === 0) return;
+      await run.send(writer.write(parseCopyLines(text, keys, parsers)));
+      await run.advance(text.length);
+      await yieldToLoop();
+    };
+    await readCopyPieces(stream as AsyncIterable<Buffer>, COPY_READ_BYTES, (piece) => batch(lines.take(piece)));
+    await batch(lines.end());
+    await run.send(writer.end());
+  });
+}
+
+/** The export's row and the properties it lists, or a JobError saying why it cannot run. */
+async function loadExport(ctx: JobContext): Promise<{ exp: ExportRow; fields: ExportField[] }> {
   const { db, job } = ctx;
   const accountId = job.accountId;
   const exportId = Number((job.params as { exportId?: number }).exportId);
   const [exp] = await db.select().from(exportsTable).where(and(eq(exportsTable.accountId, accountId), eq(exportsTable.id, exportId)));
   if (!exp) throw new JobError("This export no longer exists.");
-  if (!isExportFormat(exp.format)) throw new JobError(`Unknown format "${exp.format}".`);
-  let fields: ExportField[];
+  const format = exp.format;
+  if (!isExportFormat(format)) throw new JobError(`Unknown format "${exp.format}".`);
   try {
-    fields = resolveFields(exp.fields, availableFields(await listCustomFields(db, accountId, { order: "created" }), exp.segmentId !== null));
+    const fields = resolveFields(exp.fields, availableFields(await listCustomFields(db, accountId, { order: "created" }), exp.segmentId !== null));
+    return { exp: { ...exp, format }, fields };
   } catch (e) {
     if (e instanceof UnknownFieldsError) throw new JobError(`These properties no longer exist: ${e.fields.join(", ")}. Start a new export.`);
     throw e;
   }
-  const columns = exportColumns(fields);
+}
+
+/** Job handler for kind "export" (params: { exportId }): writes the file by its format's path, then completes the job. */
+export async function runExportJob(ctx: JobContext): Promise<undefined> {
+  const { db, job } = ctx;
+  const { exp, fields } = await loadExport(ctx);
+  const accountId = exp.accountId;
   const info = fileInfo(exp.format);
   const started = new Date();
   const fileName = exportFileName(exp.segmentName, started, info.extension);
   const ttlMs = ctx.config.EXPORT_TTL_DAYS * 86_400_000;
   // The file carries an expiry from the start, so the file of an attempt whose worker died is purged too.
   const file = await createFile(db, accountId, { name: fileName, contentType: info.contentType, expiresAt: new Date(started.getTime() + ttlMs) });
-  const writer = createExportWriter(exp.format, columns);
-  let out: ReturnType<typeof createFileWriter> | null = null;
-  let storeError: Error | null = null;
-  let thread: XlsxThread | null = null;
-  let done = 0;
-  let total = 0;
-  let lastProgress = 0;
-  /** Counts rows done and reports progress at most every PROGRESS_EVERY_MS. */
-  const advance = async (rows: number, report: (done: number, total: number) => Promise<void>) => {
-    done += rows;
-    if (Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
-      lastProgress = Date.now();
-      await report(done, total);
-    }
-  };
-  const send = async (chunk: Buffer) => {
-    if (storeError) throw storeError;
-    // Up to STORE_AHEAD_BYTES wait in the file writer while a chunk is being inserted, so formatting goes on
-    // meanwhile instead of waiting for every insert.
-    if (chunk.length > 0) out!.write(chunk);
-    if (out!.writableLength > STORE_AHEAD_BYTES) await once(out!, "drain");
-  };
-  const openFile = async () => {
-    out = createFileWriter(db, file, client);
-    out.on("error", (e) => (storeError = e));
-    await ctx.progress(0, total);
-  };
-  const closeFile = async () => {
-    out!.end();
-    await finished(out!);
-  };
-  const client = ctx.database.sql;
-  /**
-   * PostgreSQL's paths: one repeatable-read snapshot and its count, the file opened (written through COPY on the
-   * pool), `read` streaming the rows, then the file closed. One core for the export: parallel workers would take
-   * every core and starve the pages people are using.
-   */
-  const inPgSnapshot = (pg: postgres.Sql, read: (tx: postgres.TransactionSql) => Promise<void>) =>
-    pg.begin("isolation level repeatable read read only", async (tx) => {
-      total = await snapshotCountPg(tx, accountId, exp.segmentId);
-      await openFile();
-      await tx`set local max_parallel_workers_per_gather = 0`;
-      await read(tx);
-      await closeFile();
-    });
+  const run = new ExportRun(ctx, exp, fields, exportColumns(fields), file);
   try {
     const delimiter = NATIVE_DELIMITERS[exp.format];
-    if (delimiter) {
-      await inPgSnapshot(client, async (tx) => {
-        await send(writer.end()); // the BOM where the format has one, and the header row
-        // No ORDER BY here: the rows are the same snapshot in any order, and sorting a million of them cost more
-        // than the whole COPY (it spilled to disk).
-        const select = nativeSelectList(fields);
-        const unordered =
-          exp.segmentId === null
-            ? sql`select ${select} from contacts c where c.account_id = ${accountId}`
-            : sql`select ${select} from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id
-                where m.account_id = ${accountId} and m.segment_id = ${exp.segmentId}`;
-        const query = new PgDialect().sqlToQuery(unordered.inlineParams());
-        const stream = await tx.unsafe(`copy (${query.sql}) to stdout with (format csv, delimiter E'${delimiter}')`).readable();
-        const state = { inQuotes: false };
-        const crlf = exp.format !== "tsv";
-        // Converted and stored a piece at a time; the event loop gets a turn after each piece (see yieldToLoop).
-        await readCopyPieces(stream as AsyncIterable<Buffer>, COPY_PIECE_BYTES, async (piece) => {
-          if (ctx.signal.aborted) throw new Error("Export cancelled.");
-          const { data, rows } = convertRowEnds(piece, state, crlf);
-          await send(data);
-          await advance(rows, ctx.progress);
-          await yieldToLoop();
-        });
-      });
-    } else if (exp.format === "xlsx") {
-      // XLSX on PostgreSQL: COPY text goes to the XLSX thread in pieces, its zip bytes come back to the file store.
-      await inPgSnapshot(client, async (tx) => {
-        const xlsx = (thread = new XlsxThread({ fields, columns }, async (bytes, rows) => {
-          await send(bytes);
-          await advance(rows, ctx.progress);
-        }));
-        const select = selectList(fields, columns.map((c) => c.key), exp.segmentId !== null, false);
-        const query = new PgDialect().sqlToQuery(snapshotQuery(accountId, exp.segmentId, select).inlineParams());
-        const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
-        await readCopyPieces(stream as AsyncIterable<Buffer>, XLSX_PIECE_BYTES, async (piece) => {
-          if (ctx.signal.aborted) throw new Error("Export cancelled.");
-          await xlsx.push(piece);
-        });
-        await xlsx.finish();
-      });
-    } else {
-      // JSON Lines: COPY's text parsed back into rows, a piece at a time, and written by the format's writer.
-      await inPgSnapshot(client, async (tx) => {
-        const keys = columns.map((c) => c.key);
-        const parsers = columnParsers(fields, true);
-        const query = new PgDialect().sqlToQuery(snapshotQuery(accountId, exp.segmentId, selectList(fields, keys, exp.segmentId !== null, true)).inlineParams());
-        const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
-        const lines = new CopyLines();
-        const batch = async (text: string[]) => {
-          if (ctx.signal.aborted) throw new Error("Export cancelled.");
-          if (text.length === 0) return;
-          await send(writer.write(parseCopyLines(text, keys, parsers)));
-          await advance(text.length, ctx.progress);
-          await yieldToLoop();
-        };
-        await readCopyPieces(stream as AsyncIterable<Buffer>, COPY_READ_BYTES, (piece) => batch(lines.take(piece)));
-        await batch(lines.end());
-        await send(writer.end());
-      });
-    }
-    if (ctx.signal.aborted) throw new Error("Export cancelled.");
-    const sizeBytes = out!.bytesWritten();
+    if (delimiter) await exportDelimited(run, delimiter);
+    else if (exp.format === "xlsx") await exportXlsx(run);
+    else await exportJsonLines(run);
+    run.stopIfCancelled();
+    const sizeBytes = run.bytesWritten;
     const expiresAt = new Date(Date.now() + ttlMs);
     await db.transaction(async (tx) => {
       const t = tx as unknown as Db;
-      await reportProgress(t, job, ctx.workerId, done, done);
-      if (!(await completeJob(t, job, ctx.workerId, { rows: done, sizeBytes }))) throw new Error("Export cancelled.");
+      await reportProgress(t, job, ctx.workerId, run.done, run.done);
+      if (!(await completeJob(t, job, ctx.workerId, { rows: run.done, sizeBytes }))) throw new Error("Export cancelled.");
       await setFileExpiry(t, accountId, file.id, expiresAt);
       await t
         .update(exportsTable)
-        .set({ fileId: file.id, fileName, rowsTotal: done, sizeBytes, expiresAt, expiredAt: null, completedAt: sql`now()` })
-        .where(and(eq(exportsTable.accountId, accountId), eq(exportsTable.id, exportId)));
+        .set({ fileId: file.id, fileName, rowsTotal: run.done, sizeBytes, expiresAt, expiredAt: null, completedAt: sql`now()` })
+        .where(and(eq(exportsTable.accountId, accountId), eq(exportsTable.id, exp.id)));
     });
     return undefined;
   } catch (e) {
-    await (thread as XlsxThread | null)?.close();
-    (out as ReturnType<typeof createFileWriter> | null)?.destroy();
-    await deleteFile(db, accountId, file.id).catch(() => {});
+    await run.discard();
     throw e;
   }
 }
