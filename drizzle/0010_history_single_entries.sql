@@ -1,0 +1,1 @@
+CREATE INDEX "membership_events_segment_single_idx" ON "membership_events" USING btree ("account_id","segment_id","at","id") WHERE "membership_events"."change_set_id" is null;
