@@ -73,7 +73,7 @@ export async function changeAsOneSet<T>(
     const { changeSet, source } = await openChangeSet(t, accountId, { ...input, segmentId, segmentName: segment.name });
     const { result, joined, left } = await change(t, source);
     if (joined + left === 0) {
-      await t.delete(changeSetsTable).where(and(eq(changeSetsTable.accountId, accountId), eq(changeSetsTable.id, changeSet.id)));
+      await discardChangeSet(t, accountId, changeSet.id);
       return { result, changeSet: null };
     }
     await recordChangeSetCounts(t, accountId, changeSet.id, { joined, left });
@@ -86,6 +86,11 @@ export async function recordChangeSetCounts(tx: Db, accountId: number, id: numbe
     .update(changeSetsTable)
     .set({ joined: counts.joined, left: counts.left, skipped: counts.skipped ?? 0 })
     .where(and(eq(changeSetsTable.accountId, accountId), eq(changeSetsTable.id, id)));
+}
+
+/** Drops a change set that changed nothing (no history entry names it): there is nothing to show or undo. */
+export async function discardChangeSet(tx: Db, accountId: number, id: number): Promise<void> {
+  await tx.delete(changeSetsTable).where(and(eq(changeSetsTable.accountId, accountId), eq(changeSetsTable.id, id)));
 }
 
 /** The entries of a change set whose member has had no later change in that segment: what an undo may reverse. */
