@@ -157,7 +157,8 @@ export async function listSegmentHistory(
   const sets = await db
     .select({
       changeSet: changeSetsTable,
-      undoneByLabel: sql<string | null>`(select u.created_by_label from change_sets u where u.account_id = ${changeSetsTable.accountId} and u.id = ${changeSetsTable.undoneById})`,
+      // Spelled out: drizzle leaves columns unqualified in a query of one table, which the subquery would read as its own.
+      undoneByLabel: sql<string | null>`(select u.created_by_label from change_sets u where u.account_id = change_sets.account_id and u.id = change_sets.undone_by_id)`,
     })
     .from(changeSetsTable)
     .where(and(eq(changeSetsTable.accountId, accountId), sql`${changeSetsTable.id} = any(${setIds}::bigint[])`));
