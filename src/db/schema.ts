@@ -308,7 +308,12 @@ export const changeSetsTable = pgTable(
     createdByLabel: text("created_by_label").notNull(),
     createdAt: ts("created_at").notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index("change_sets_segment_idx").on(t.accountId, t.segmentId, t.id)],
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index("change_sets_segment_idx").on(t.accountId, t.segmentId, t.id),
+    // A segment's history page reads its change sets newest first, merged by time with its single entries.
+    index("change_sets_segment_time_idx").on(t.accountId, t.segmentId, t.createdAt, t.id),
+  ],
 );
 
 export const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const;
