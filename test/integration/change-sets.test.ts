@@ -282,6 +282,31 @@ describe("undo", () => {
   });
 });
 
+describe("an import's end notice", () => {
+  test("carries Undo, which takes the import's members out again and comes back to the page that polled", async () => {
+    const a = await t.createAccount();
+    const seg = await segmentWith(a, "Fair", ["kept@x.test"]);
+    const created = await t.browser(a.adminCookie, "/imports", { form: { csv: "email\ndana@x.test\nomar@x.test\n" } });
+    const location = created.headers.get("location")!;
+    assert.equal((await t.browser(a.adminCookie, `${location}/preview`, { form: { map_0: "email", segment_mode: "existing", segment_id: String(seg) } })).status, 303);
+    await t.runJobs();
+    assert.equal((await t.browser(a.adminCookie, `${location}/start`, { form: {} })).status, 303);
+    await t.runJobs();
+    assert.deepEqual(await members(a, seg), ["dana@x.test", "kept@x.test", "omar@x.test"]);
+    const hx = { "HX-Request": "true", "HX-Current-URL": "http://localhost/contacts?q=x.test" };
+    const notice = await (await t.browser(a.adminCookie, "/jobs/notices", { headers: hx })).text();
+    assert.match(notice, /Import of .* is done:/);
+    const [set] = await changeSets(a, seg);
+    assert.equal(set!.kind, "import");
+    const action = undoAction(notice, set!.id);
+    assert.equal(action, `/segments/${seg}/change-sets/${set!.id}/undo?back=${encodeURIComponent("/contacts?q=x.test")}`);
+    const undo = await t.browser(a.adminCookie, action, { form: {} });
+    assert.equal(undo.headers.get("location"), "/contacts?q=x.test");
+    assert.match((await pageAfter(a, undo)).notice, new RegExp(`Undid ${set!.label}: 2 left, 0 came back\\.`));
+    assert.deepEqual(await members(a, seg), ["kept@x.test"]);
+  });
+});
+
 describe("API", () => {
   test("GET .../change-sets is keyset-paged; POST /change-sets/:id/undo answers counts; other accounts' are not found", async () => {
     const a = await t.createAccount();
