@@ -13,7 +13,7 @@ import { authRoutes, loadSession } from "./auth/routes";
 import { contactApi } from "./contacts/api";
 import { contactRoutes } from "./contacts/routes";
 import { customFieldRoutes } from "./custom-fields/routes";
-import { segmentApi } from "./segments/api";
+import { changeSetApi, segmentApi } from "./segments/api";
 import { segmentRoutes } from "./segments/routes";
 import { eventsApi } from "./events/api";
 import { importApi } from "./imports/api";
@@ -112,6 +112,7 @@ export function createApp(deps: Deps) {
   api.route("/exports", exportApi);
   api.route("/imports", importApi);
   api.route("/segments", segmentApi);
+  api.route("/change-sets", changeSetApi);
   api.route("/contacts", contactApi);
   api.notFound((c) => apiError(c, 404, "not_found", "No such resource."));
   app.route("/api/v1", api);

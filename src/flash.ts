@@ -12,11 +12,14 @@ export const FLASH_COOKIE = "roster_flash";
 /** Long enough for a redirect to be followed on a slow link; a notice nobody saw in time is dropped. */
 export const FLASH_MAX_AGE_SECONDS = 60;
 
-/** What a toast shows (views/components/toast.tsx). `action` is a link on this site (Undo, Download, See it). */
+/**
+ * What a toast shows (views/components/toast.tsx). `action` is a link on this site (Download, See it), or with
+ * `method: "post"` a button posting to it (Undo: a change is never made by following a link).
+ */
 export interface Notice {
   text: string;
   tone?: "success" | "warning" | "error";
-  action?: { label: string; href: string };
+  action?: { label: string; href: string; method?: "post" };
 }
 
 /**
@@ -69,8 +72,11 @@ function parseNotice(value: unknown): Notice | null {
   const notice: Notice = { text };
   if (tone === "success" || tone === "warning" || tone === "error") notice.tone = tone;
   if (action && typeof action === "object") {
-    const { label, href } = action as Record<string, unknown>;
-    if (typeof label === "string" && typeof href === "string") notice.action = { label, href: safeNextPath(href) };
+    const { label, href, method } = action as Record<string, unknown>;
+    if (typeof label === "string" && typeof href === "string") {
+      notice.action = { label, href: safeNextPath(href) };
+      if (method === "post") notice.action.method = "post";
+    }
   }
   return notice;
 }

@@ -11,10 +11,11 @@ import { getDefaultCountry } from "../auth/accounts";
 import { listCustomFields } from "../custom-fields/queries";
 import { listMembershipEvents } from "../segments/history";
 import { listRecentEvents } from "../events/queries";
-import { addContactsToSegment, removeContactsFromSegment, type ContactSelection } from "../segments/membership";
+import { addContactsToSegment, CONFIRM_ABOVE, removeContactsFromSegment, type ContactSelection } from "../segments/membership";
 import { getSegment, listSegments } from "../segments/queries";
 import { safeNextPath } from "../safe-path";
-import { redirectWithNotice, setFlash, takeFlash } from "../flash";
+import { redirectWithNotice, setFlash, takeFlash, type Notice } from "../flash";
+import { changeAsOneSet, changeSetOfActor, undoAction } from "../segments/change-sets";
 import { getStartSteps, startChecklistHidden } from "../start/checklist";
 import { hasRole, pageOrFragment, parseId, requireRole, sourceOf, type AppEnv } from "../web";
 import { countContacts, listContactPage, matchingContactsSql, parseRowIndex, readListState, type ContactFilter } from "./list";
@@ -27,9 +28,6 @@ async function filterFrom(c: Context<AppEnv>): Promise<ContactFilter & { q: stri
   const country = q ? await getDefaultCountry(c.get("db"), c.get("user")!.accountId) : undefined;
   return { q, segmentId: parseId(c.req.query("segment")), country };
 }
-
-/** Above this many contacts, a bulk change asks first, naming the count and the segment. */
-export const CONFIRM_ABOVE = 1000;
 
 async function renderContactPage(c: Context<AppEnv>, contactId: number, extra: { values?: Record<string, string>; errors?: ContactErrors; status?: 200 | 422 } = {}) {
   const user = c.get("user")!;
@@ -123,7 +121,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const back = `/contacts${queryString({ q: filter.q, segment: filter.segmentId })}`;
     // With htmx the form asks in place (#bulk-confirm); its outcome is a whole page, as without.
     const inline = c.req.header("HX-Request") === "true";
-    const go = async (path: string, notice: string) => {
+    const go = async (path: string, notice: Notice | string) => {
       if (!inline) return redirectWithNotice(c, path, notice);
       await setFlash(c, notice);
       return c.body(null, 200, { "HX-Redirect": path });
@@ -144,17 +142,22 @@ export const contactRoutes = new Hono<AppEnv>()
         return inline ? c.html(<BulkConfirmation {...props} inline />) : c.html(<BulkConfirmationPage {...props} user={user} />);
       }
     }
-    // "All matching" is one set-based statement over the same filter the table shows, whatever its size.
+    // "All matching" is one set-based statement over the same filter the table shows, whatever its size; the
+    // change is one change set, undone from the notice or the segment's history.
     const selection: ContactSelection = all ? matchingContactsSql(user.accountId, filter) : ids;
-    const source = sourceOf(c.get("actor"));
-    let notice: string;
-    if (action === "remove") {
-      const r = await removeContactsFromSegment(db, user.accountId, segment.id, selection, source);
-      notice = `${plural(r.removed, "contact")} removed from ${segment.name}${r.notMembers ? ` (${plural(r.notMembers, "was", "were")} not in it)` : ""}.`;
-    } else {
-      const r = await addContactsToSegment(db, user.accountId, segment.id, selection, source);
-      notice = `${plural(r.added, "contact")} added to ${segment.name}${r.alreadyMembers ? ` (${formatAlready(r.alreadyMembers)})` : ""}.`;
-    }
+    const actor = c.get("actor");
+    const made = await changeAsOneSet(db, user.accountId, segment.id, changeSetOfActor(actor), async (tx, source) => {
+      if (action === "remove") {
+        const r = await removeContactsFromSegment(tx, user.accountId, segment.id, selection, source);
+        const text = `${plural(r.removed, "contact")} removed from ${segment.name}${r.notMembers ? ` (${plural(r.notMembers, "was", "were")} not in it)` : ""}.`;
+        return { result: text, joined: 0, left: r.removed };
+      }
+      const r = await addContactsToSegment(tx, user.accountId, segment.id, selection, source);
+      const text = `${plural(r.added, "contact")} added to ${segment.name}${r.alreadyMembers ? ` (${formatAlready(r.alreadyMembers)})` : ""}.`;
+      return { result: text, joined: r.added, left: 0 };
+    });
+    if (!made) return go(back, "Choose a segment to change.");
+    const notice: Notice = made.changeSet ? { text: made.result, action: undoAction(made.changeSet, back) } : { text: made.result };
     return go(back, notice);
   })
   .get("/:id", async (c) => {

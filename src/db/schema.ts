@@ -239,7 +239,7 @@ export const membershipEventsTable = pgTable(
     sourceId: bigint("source_id", { mode: "number" }),
     sourceLabel: text("source_label").notNull(),
     at: ts("at").notNull().defaultNow(),
-    // The change set this entry belongs to (an import, an undo); null for changes made one at a time.
+    // The change set this entry belongs to (an import, a bulk change, a workflow run, an undo); null for changes made one at a time.
     changeSetId: bigint("change_set_id", { mode: "number" }),
   },
   (t) => [
@@ -247,6 +247,8 @@ export const membershipEventsTable = pgTable(
     // History pages read newest first with a keyset on id (ids follow time; many entries share one `at`).
     index("membership_events_segment_idx").on(t.accountId, t.segmentId, t.id),
     index("membership_events_contact_idx").on(t.accountId, t.contactId, t.id),
+    // A segment's history page merges entries made one at a time (this index, newest first) with its change sets.
+    index("membership_events_segment_single_idx").on(t.accountId, t.segmentId, t.at, t.id).where(sql`${t.changeSetId} is null`),
     index("membership_events_change_set_idx").on(t.accountId, t.changeSetId).where(sql`${t.changeSetId} is not null`),
   ],
 );
@@ -270,10 +272,20 @@ export const segmentDailyChangesTable = pgTable(
   ],
 );
 
-export const CHANGE_SET_KINDS = ["import", "undo"] as const;
+// One kind a line: branches adding kinds then merge without conflict.
+export const CHANGE_SET_KINDS = [
+  "import",
+  "undo",
+  // A bulk change by hand (contacts list, a segment's members page): label "bulk change by <user>".
+  "manual",
+  // One workflow's changes to one segment in one run (a batch of events): label "workflow <name>"; not undone by hand.
+  "workflow",
+  // A PUT /api/v1/segments/:id/contacts answered at once: label "API key <name>".
+  "api",
+] as const;
 export type ChangeSetKind = (typeof CHANGE_SET_KINDS)[number];
 
-// One change to a segment's membership made as a whole (an import's run, the undo of one), so that it can be
+// One change to a segment's membership made as a whole (an import's run, a bulk change, a workflow run, an undo), so that it can be
 // shown and undone as a whole: its history entries carry its id. source_type/source_id say what made it (the
 // import, or the user or key that undid); `undoes_id` and `undone_by_id` link an undo and what it undid.
 export const changeSetsTable = pgTable(
@@ -296,7 +308,12 @@ export const changeSetsTable = pgTable(
     createdByLabel: text("created_by_label").notNull(),
     createdAt: ts("created_at").notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.accountId, t.id] }), index("change_sets_segment_idx").on(t.accountId, t.segmentId, t.id)],
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.id] }),
+    index("change_sets_segment_idx").on(t.accountId, t.segmentId, t.id),
+    // A segment's history page reads its change sets newest first, merged by time with its single entries.
+    index("change_sets_segment_time_idx").on(t.accountId, t.segmentId, t.createdAt, t.id),
+  ],
 );
 
 export const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const;

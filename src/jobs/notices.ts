@@ -16,6 +16,8 @@ export interface JobNotice {
   /** Where the notice's link goes: the download of an export, the page of an import or of a failed export. */
   href: string;
   error: string | null;
+  /** A finished import's change to its segment, while it can be undone: the notice carries Undo. */
+  undo: { segmentId: number; changeSetId: number } | null;
 }
 
 /**
@@ -50,10 +52,12 @@ export async function takeJobNotices(
     told as (
       select t.id, t.kind, t.status, t.error,
         case when t.kind = 'export' then coalesce(e.segment_name, 'All contacts') else i.file_name end as subject,
-        e.token, e.id as export_id, i.id as import_id
+        e.token, e.id as export_id, i.id as import_id,
+        case when cs.undone_by_id is null and cs.joined + cs."left" > 0 then cs.id end as change_set_id, cs.segment_id
       from taken t
       left join exports e on t.kind = 'export' and e.account_id = ${accountId} and e.job_id = t.id
       left join imports i on t.kind = 'import' and i.account_id = ${accountId} and i.job_id = t.id
+      left join change_sets cs on cs.account_id = ${accountId} and cs.id = i.change_set_id
       where t.status in ('completed', 'failed') and t.finished_at > now() - ${NOTICE_WINDOW_MINUTES} * interval '1 minute'
     )
     select coalesce((select json_agg(told order by id) from told), '[]')::text as notices,
@@ -69,6 +73,8 @@ export async function takeJobNotices(
     token: string | null;
     export_id: number | null;
     import_id: number | null;
+    change_set_id: number | null;
+    segment_id: number | null;
   }[];
   const notices = raw
     .filter((n) => n.subject !== null)
@@ -78,6 +84,7 @@ export async function takeJobNotices(
       status: n.status,
       subject: n.subject!,
       error: n.error,
+      undo: n.status === "completed" && n.change_set_id !== null && n.segment_id !== null ? { segmentId: Number(n.segment_id), changeSetId: Number(n.change_set_id) } : null,
       href:
         n.kind === "export"
           ? n.status === "completed" && n.token

@@ -3,6 +3,17 @@ import { Hono } from "hono";
 import { JobNoticesPoll } from "../../views/components/job-notice";
 import type { AppEnv } from "../web";
 import { takeJobNotices } from "./notices";
+import { safeNextPath } from "../safe-path";
+
+/** The page that polls (htmx sends its address), as a path of this site: where an Undo in a notice comes back to. */
+function pathOf(url: string | undefined): string {
+  try {
+    const u = new URL(url ?? "", "http://x");
+    return safeNextPath(`${u.pathname}${u.search}`, "/");
+  } catch {
+    return "/";
+  }
+}
 
 /** The export or import whose page polls (htmx sends the page's address), if it is one. */
 function pageOf(url: string | undefined): { exportId?: number; importId?: number } {
@@ -22,5 +33,5 @@ export const jobRoutes = new Hono<AppEnv>().get("/notices", async (c) => {
   // Signed out meanwhile (session expired): stop polling quietly rather than swap a sign-in page into the layout.
   const { notices, running } = user ? await takeJobNotices(c.get("db"), user.accountId, user.id, pageOf(c.req.header("HX-Current-URL"))) : { notices: [], running: false };
   c.header("Cache-Control", "no-store");
-  return c.html(<JobNoticesPoll notices={notices} running={running} />);
+  return c.html(<JobNoticesPoll notices={notices} running={running} back={pathOf(c.req.header("HX-Current-URL"))} />);
 });

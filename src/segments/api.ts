@@ -1,5 +1,5 @@
 // JSON API for segments and their members: /api/v1/segments. Same operations as the HTML pages, plus replacing the
-// members (PUT .../contacts) and the feed of joins and leaves (GET .../changes).
+// members (PUT .../contacts), the feed of joins and leaves (GET .../changes), change sets and their undo.
 import { Hono, type Context } from "hono";
 import { contactJson, readJsonObject, readPaging, segmentJson } from "../contacts/json";
 import { getDefaultCountry } from "../auth/accounts";
@@ -11,6 +11,7 @@ import { importStatus } from "../imports/status";
 import { uploadExpiry, uploadRequest } from "../web/upload";
 import { EmailLinesTooLargeError, MAX_TEXT_BYTES, receiveEmailLines } from "./email-lines";
 import { listSegmentChanges } from "./history";
+import { changeSetOfActor, ChangeSetNotUndoableError, getChangeSet, listChangeSets, undoChangeSet, undoSummary, whyNotUndoable, type ChangeSet } from "./change-sets";
 import { addEmailsToSegment, MAX_EMAILS_PER_CALL, removeEmailsFromSegment, replaceSegmentMembersByEmail } from "./members-by-email";
 import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment, type Segment } from "./queries";
 import { segmentInputSchema, segmentPatchSchema } from "./validate";
@@ -40,6 +41,42 @@ async function readEmails(c: Context<AppEnv>): Promise<{ emails: unknown[] } | {
   }
   return { emails };
 }
+
+/** A change set as the API shows it; `undoable` false comes with the reason (`not_undoable_reason`). */
+export function changeSetJson(cs: ChangeSet) {
+  const refusal = whyNotUndoable(cs);
+  return {
+    id: cs.id,
+    kind: cs.kind,
+    segment_id: cs.segmentId,
+    segment_name: cs.segmentName,
+    label: cs.label,
+    joined: cs.joined,
+    left: cs.left,
+    skipped: cs.skipped,
+    created_by: cs.createdByLabel,
+    created_at: cs.createdAt.toISOString(),
+    undoes_id: cs.undoesId,
+    undone_by_id: cs.undoneById,
+    undoable: refusal === null,
+    not_undoable_reason: refusal,
+  };
+}
+
+/** /api/v1/change-sets: undoing one (POST /:id/undo) answers the undo's own change set and its counts. */
+export const changeSetApi = new Hono<AppEnv>().post("/:id/undo", requireApiRole("editor"), async (c) => {
+  const actor = c.get("actor");
+  const id = parseId(c.req.param("id"));
+  const target = id ? await getChangeSet(c.get("db"), actor.accountId, id) : null;
+  if (!target) return apiError(c, 404, "not_found", "No change set with this id in your account.");
+  try {
+    const undo = await undoChangeSet(c.get("db"), actor.accountId, target.id, actor);
+    return c.json({ ...changeSetJson(undo), message: undoSummary(undo) });
+  } catch (e) {
+    if (e instanceof ChangeSetNotUndoableError) return apiError(c, 409, "conflict", e.message, { change_set_id: target.id });
+    throw e;
+  }
+});
 
 export const segmentApi = new Hono<AppEnv>()
   .get("/", requireApiRole("viewer"), async (c) => {
@@ -109,8 +146,9 @@ export const segmentApi = new Hono<AppEnv>()
     const actor = c.get("actor");
     const type = c.req.header("content-type") ?? "";
     const replace = async (emails: unknown[]) => {
-      const r = await replaceSegmentMembersByEmail(db, actor.accountId, segment.id, emails, sourceOf(actor));
-      return c.json({ joined: r.joined, left: r.left, unchanged: r.unchanged, invalid: r.invalid, created_contacts: r.createdContacts });
+      // One change set ("API key <name>"), undone by POST /api/v1/change-sets/:id/undo like an import's.
+      const r = await replaceSegmentMembersByEmail(db, actor.accountId, segment.id, emails, sourceOf(actor), changeSetOfActor(actor));
+      return c.json({ joined: r.joined, left: r.left, unchanged: r.unchanged, invalid: r.invalid, created_contacts: r.createdContacts, change_set_id: r.changeSetId });
     };
     if (!/^text\/(plain|csv)\b/i.test(type)) {
       const read = await readEmails(c);
@@ -174,6 +212,14 @@ export const segmentApi = new Hono<AppEnv>()
       next_cursor: last ? String(last.id) : since,
       has_more: page.hasMore,
     });
+  })
+  .get("/:id/change-sets", requireApiRole("viewer"), async (c) => {
+    const segment = await segmentFrom(c);
+    if (!segment) return notFound(c);
+    const paging = readPaging(c);
+    if ("response" in paging) return paging.response;
+    const page = await listChangeSets(c.get("db"), c.get("actor").accountId, segment.id, { cursor: paging.cursor ? Number(paging.cursor) : null, limit: paging.limit });
+    return c.json({ data: page.changeSets.map(changeSetJson), next_cursor: page.nextCursor });
   })
   .delete("/:id/contacts", requireApiRole("editor"), async (c) => {
     const segment = await segmentFrom(c);

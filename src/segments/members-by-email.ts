@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Db } from "../db/client";
 import { upsertContacts } from "../contacts/upsert";
 import { addContactsToSegment, lockSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
+import { discardChangeSet, openChangeSet, recordChangeSetCounts, type ChangeSetInput } from "./change-sets";
 
 export const MAX_EMAILS_PER_CALL = 10_000;
 
@@ -97,17 +98,34 @@ export interface ReplaceEmailsResult {
  * addition either lands before (and leaves) or after (and stays), never half counted. The caller checks the segment
  * belongs to the account.
  */
-export async function replaceSegmentMembersByEmail(db: Db, accountId: number, segmentId: number, emails: unknown[], source: MembershipSource): Promise<ReplaceEmailsResult> {
+export async function replaceSegmentMembersByEmail(
+  db: Db,
+  accountId: number,
+  segmentId: number,
+  emails: unknown[],
+  source: MembershipSource,
+  /** Made as one change set (PUT .../contacts): its id is in the answer, and it can be undone. */
+  asChangeSet?: Omit<ChangeSetInput, "segmentId" | "segmentName">,
+): Promise<ReplaceEmailsResult & { changeSetId: number | null }> {
   const { valid, invalid } = sortEmails(emails);
   return db.transaction(async (tx) => {
     const t = tx as unknown as Db;
     const contacts = valid.length > 0 ? await upsertContacts(t, accountId, valid.map((email) => ({ email })), { overwrite: false }) : [];
-    await lockSegment(t, accountId, segmentId);
+    const segment = await lockSegment(t, accountId, segmentId);
+    const opened = segment && asChangeSet ? await openChangeSet(t, accountId, { ...asChangeSet, segmentId, segmentName: segment.name }) : null;
+    const writeAs = opened ? opened.source : source;
     const ids = `{${contacts.map((c) => Math.trunc(Number(c.id))).join(",")}}`;
     const leaving = sql`select m.contact_id from segment_members m
       where m.account_id = ${accountId} and m.segment_id = ${segmentId} and not (m.contact_id = any(${ids}::bigint[]))`;
-    const { removed } = await removeContactsFromSegment(t, accountId, segmentId, leaving, source);
-    const { added, alreadyMembers } = await addContactsToSegment(t, accountId, segmentId, contacts.map((c) => c.id), source);
-    return { joined: added, left: removed, unchanged: alreadyMembers, createdContacts: contacts.filter((c) => c.created).length, invalid };
+    const { removed } = await removeContactsFromSegment(t, accountId, segmentId, leaving, writeAs);
+    const { added, alreadyMembers } = await addContactsToSegment(t, accountId, segmentId, contacts.map((c) => c.id), writeAs);
+    let changeSetId: number | null = null;
+    if (opened && added + removed > 0) {
+      await recordChangeSetCounts(t, accountId, opened.changeSet.id, { joined: added, left: removed });
+      changeSetId = opened.changeSet.id;
+    } else if (opened) {
+      await discardChangeSet(t, accountId, opened.changeSet.id);
+    }
+    return { joined: added, left: removed, unchanged: alreadyMembers, createdContacts: contacts.filter((c) => c.created).length, invalid, changeSetId };
   });
 }

@@ -15,6 +15,9 @@ export interface MembershipSource {
   changeSetId?: number | null;
 }
 
+/** Above this many contacts, a bulk change by hand asks first, naming the count and the segment. */
+export const CONFIRM_ABOVE = 1000;
+
 /**
  * The contacts to act on: a list of ids, or a SQL select returning one column of contact ids of this
  * account (for "all matching" a filter, whatever their number).

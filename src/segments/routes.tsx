@@ -13,10 +13,12 @@ import { listContactPage, readListState } from "../contacts/list";
 import { normaliseQuery } from "../contacts/queries";
 import { redirectWithNotice, takeFlash } from "../flash";
 import { hasRole, pageOrFragment, parseId, requireRole, sourceOf, type AppEnv } from "../web";
-import { listMembershipEvents } from "./history";
+import { listSegmentHistory } from "./history";
 import { getSegmentSizeHistory, parseChartPeriod } from "./size-history";
 import { addEmailsToSegment } from "./members-by-email";
-import { removeContactsFromSegment } from "./membership";
+import { CONFIRM_ABOVE, removeContactsFromSegment } from "./membership";
+import { changeAsOneSet, changeSetOfActor, ChangeSetNotUndoableError, getChangeSet, undoAction, undoChangeSet, undoSummary } from "./change-sets";
+import { BulkConfirmationPage } from "../../views/contacts/bulk-confirm";
 import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment } from "./queries";
 import { segmentInputSchema } from "./validate";
 
@@ -62,7 +64,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     const segment = id ? await getSegment(c.get("db"), user.accountId, id) : null;
     if (!segment) return c.html(<NotFoundPage user={user} />, 404);
-    const history = await listMembershipEvents(c.get("db"), user.accountId, { segmentId: segment.id }, { cursor: c.req.query("history"), limit: 20 });
+    const history = await listSegmentHistory(c.get("db"), user.accountId, segment.id, { cursor: c.req.query("history"), limit: 20 });
     const period = parseChartPeriod(c.req.query("period"));
     const chart = { period, periods: await getSegmentSizeHistory(c.get("db"), user.accountId, segment, period) };
     return c.html(<SegmentPage user={user} segment={segment} history={history} chart={chart} notice={await takeFlash(c)} />);
@@ -76,7 +78,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const form = (await c.req.parseBody()) as Record<string, string>;
     const parsed = segmentInputSchema.safeParse(form);
     const rerender = async (errors: Record<string, string | undefined>) => {
-      const history = await listMembershipEvents(db, user.accountId, { segmentId: segment.id }, { limit: 20 });
+      const history = await listSegmentHistory(db, user.accountId, segment.id, { limit: 20 });
       const chart = { period: "day" as const, periods: await getSegmentSizeHistory(db, user.accountId, segment, "day") };
       return c.html(<SegmentPage user={user} segment={segment} history={history} chart={chart} values={form} errors={errors} />, 422);
     };
@@ -156,6 +158,37 @@ export const segmentRoutes = new Hono<AppEnv>()
     const ids = formIds(body);
     const back = safeNextPath(body.back, `/segments/${segment.id}/contacts`);
     if (ids.length === 0) return redirectWithNotice(c, back, "Tick at least one contact to remove.");
-    const { removed } = await removeContactsFromSegment(db, user.accountId, segment.id, ids, sourceOf(c.get("actor")));
-    return redirectWithNotice(c, back, `${plural(removed, "contact")} removed from ${segment.name}.`);
+    if (ids.length > CONFIRM_ABOVE && body.confirmed !== "1") {
+      const props = { action: "remove", count: ids.length, segment, all: false, ids, q: "", segmentId: null, back, postTo: `/segments/${segment.id}/contacts/remove` } as const;
+      return c.html(<BulkConfirmationPage {...props} user={user} />);
+    }
+    // Ticked rows are one change set (undone from the notice or the history); one row's Remove stays a single entry.
+    const actor = c.get("actor");
+    if (ids.length === 1) {
+      const { removed } = await removeContactsFromSegment(db, user.accountId, segment.id, ids, sourceOf(actor));
+      return redirectWithNotice(c, back, `${plural(removed, "contact")} removed from ${segment.name}.`);
+    }
+    const made = await changeAsOneSet(db, user.accountId, segment.id, changeSetOfActor(actor), async (tx, source) => {
+      const { removed } = await removeContactsFromSegment(tx, user.accountId, segment.id, ids, source);
+      return { result: removed, joined: 0, left: removed };
+    });
+    if (!made) return c.html(<NotFoundPage user={user} />, 404);
+    const text = `${plural(made.result, "contact")} removed from ${segment.name}.`;
+    return redirectWithNotice(c, back, made.changeSet ? { text, action: undoAction(made.changeSet, back) } : text);
+  })
+  .post("/:id/change-sets/:changeSetId/undo", requireRole("editor"), async (c) => {
+    const user = c.get("user")!;
+    const db = c.get("db");
+    const id = parseId(c.req.param("id"));
+    const changeSetId = parseId(c.req.param("changeSetId"));
+    const changeSet = id && changeSetId ? await getChangeSet(db, user.accountId, changeSetId) : null;
+    if (!changeSet || changeSet.segmentId !== id) return c.html(<NotFoundPage user={user} />, 404);
+    const back = safeNextPath(c.req.query("back"), `/segments/${changeSet.segmentId}`);
+    try {
+      const undo = await undoChangeSet(db, user.accountId, changeSet.id, c.get("actor"));
+      return redirectWithNotice(c, back, undoSummary(undo));
+    } catch (e) {
+      if (e instanceof ChangeSetNotUndoableError) return redirectWithNotice(c, back, { text: `Not undone: ${e.message}`, tone: "error" });
+      throw e;
+    }
   });

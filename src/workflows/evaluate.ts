@@ -6,6 +6,7 @@ import type { Db } from "../db/client";
 import { queryRows, queryRowsAfterLock } from "../db/client";
 import type { WorkflowAction, WorkflowCondition } from "../db/schema";
 import { addContactsToSegment, removeContactsFromSegment, rollUpChanges } from "../segments/membership";
+import { changeAsOneSet } from "../segments/change-sets";
 import { logError } from "../log";
 import { compileConditions } from "./conditions";
 
@@ -115,6 +116,11 @@ interface PairChanges {
  * through its matching workflows in id order, each action in order. A contact added to a segment by two
  * workflows is credited to the first, and the second finds it already there; a contact a purchase takes out of
  * "Prospects" and a later form puts back ends in it, with both steps in its history.
+ *
+ * A run, as the history and its change sets count it, is this group of events: each workflow's changes to each
+ * segment in it are one change set ("workflow <name>", kind workflow, not undone by hand). A group is what one
+ * request (or one recovery pass) stored and evaluated together, so it is the unit a person can relate to a cause, and
+ * the only one that costs nothing more: the change sets are written by the statement that writes the history.
  *
  * Every change of the group goes in ONE statement (applyTogether): one commit, one plan, whatever the number of
  * events, workflows and segments. If that statement fails (a segment deleted meanwhile, a deadlock), the changes
@@ -279,10 +285,20 @@ async function applyTogether(
         from steps st join before b on b.s = st.s and b.c = st.c
         where ${claimed} and (st.n > 1 or st.add <> b.member)
       ),
-      history as (
-        insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
-        select ${accountId}, ch.segment_id, s.name, ch.contact_id, ch.action, 'workflow', ch.w, l.label, now()
+      -- One change set per workflow and segment of this run (see runWorkflows), named on each of its history entries.
+      sets as (
+        insert into change_sets (account_id, kind, segment_id, segment_name, source_type, source_id, label, joined, "left", created_by_label)
+        select ${accountId}, 'workflow', ch.segment_id, s.name, 'workflow', ch.w, l.label,
+          count(*) filter (where ch.action = 'added'), count(*) filter (where ch.action = 'removed'), l.label
         from changes ch join segments s on s.account_id = ${accountId} and s.id = ch.segment_id join labels l on l.w = ch.w
+        group by ch.segment_id, s.name, ch.w, l.label
+        returning id, segment_id, source_id as w
+      ),
+      history as (
+        insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at, change_set_id)
+        select ${accountId}, ch.segment_id, s.name, ch.contact_id, ch.action, 'workflow', ch.w, l.label, now(), cs.id
+        from changes ch join segments s on s.account_id = ${accountId} and s.id = ch.segment_id join labels l on l.w = ch.w
+          join sets cs on cs.segment_id = ch.segment_id and cs.w = ch.w
         order by ch.segment_id, ch.contact_id, ch.n
       ),
       rolled as (${rollUpChanges(accountId, sql`select segment_id, 'workflow'::text as source_type, count(*) filter (where action = 'added') as joins, count(*) filter (where action = 'removed') as leaves from changes group by segment_id`)}),
@@ -384,10 +400,21 @@ async function applyOneByOne(db: Db, accountId: number, pairs: PairChanges[], wo
   for (const { w, s, add, contactIds } of [...groups.values()].sort((a, b) => a.w - b.w || a.s - b.s)) {
     const outcome = outcomes.get(w)!;
     if (outcome.error) continue;
-    const source = { type: "workflow" as const, id: w, label: workflowSourceLabel(names.get(w)!) };
+    const label = workflowSourceLabel(names.get(w)!);
+    const input = { kind: "workflow" as const, sourceType: "workflow" as const, sourceId: w, label, createdByLabel: label };
     try {
-      if (add) outcome.added += (await addContactsToSegment(db, accountId, s, contactIds, source)).added;
-      else outcome.removed += (await removeContactsFromSegment(db, accountId, s, contactIds, source)).removed;
+      const made = await changeAsOneSet(db, accountId, s, input, async (tx, source) => {
+        if (add) {
+          const { added } = await addContactsToSegment(tx, accountId, s, contactIds, source);
+          return { result: null, joined: added, left: 0 };
+        }
+        const { removed } = await removeContactsFromSegment(tx, accountId, s, contactIds, source);
+        return { result: null, joined: 0, left: removed };
+      });
+      if (made?.changeSet) {
+        outcome.added += made.changeSet.joined;
+        outcome.removed += made.changeSet.left;
+      }
     } catch (e) {
       outcome.error = failure(e);
     }

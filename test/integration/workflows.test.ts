@@ -595,6 +595,13 @@ describe("recovery", () => {
     const stopping = new Proxy(t.db, {
       get(target, prop, receiver) {
         if (prop === "$client") return undefined;
+        // A transaction (a change made as one change set) fails too once stopped.
+        if (prop === "transaction") {
+          return async (...args: Parameters<Db["transaction"]>) => {
+            if (stored) throw new Error("the process stopped");
+            return target.transaction(...args);
+          };
+        }
         if (prop === "execute") {
           return async (query: Parameters<Db["execute"]>[0]) => {
             if (stored) throw new Error("the process stopped");

@@ -25,14 +25,21 @@ function text(n: JobNotice): { message: string; link: string } {
     : { message: `Import of ${n.subject} failed${n.error ? `: ${n.error}` : "."}`, link: "See the import" };
 }
 
-export function JobNoticeItem({ notice }: { notice: JobNotice }) {
+/** One job's notice; an import that changed a segment carries Undo (a form posting the undo, which comes back to `back`). */
+export function JobNoticeItem({ notice, back }: { notice: JobNotice; back: string }) {
   const { message, link } = text(notice);
   const download = notice.kind === "export" && notice.status === "completed";
+  const undo = notice.undo;
   return (
     <div class={`notice job-notice${notice.status === "failed" ? " error" : ""}`} role="status" data-job-notice={notice.jobId}>
       <span>
         {message} <a href={notice.href} download={download ? true : undefined}>{link}</a>
       </span>
+      {undo && (
+        <form method="post" action={`/segments/${undo.segmentId}/change-sets/${undo.changeSetId}/undo?back=${encodeURIComponent(back)}`} class="job-notice-undo">
+          <button type="submit" class="secondary outline" aria-label={`Undo the import of ${notice.subject}`}>Undo</button>
+        </form>
+      )}
       <button type="button" class="link-button job-notice-close" data-dismiss-notice aria-label={`Dismiss: ${message} ${link}`}>Dismiss</button>
     </div>
   );
@@ -42,7 +49,7 @@ export function JobNoticeItem({ notice }: { notice: JobNotice }) {
  * The poll's answer: the notices, appended to the region, and the poll again in 3 s while one of the user's jobs
  * is queued or running; without one, an element with no trigger, so polling stops by itself.
  */
-export function JobNoticesPoll({ notices, running }: { notices: JobNotice[]; running: boolean }) {
+export function JobNoticesPoll({ notices, running, back }: { notices: JobNotice[]; running: boolean; back: string }) {
   return (
     <>
       {running ? (
@@ -52,7 +59,7 @@ export function JobNoticesPoll({ notices, running }: { notices: JobNotice[]; run
       )}
       {notices.length > 0 && (
         <hx-partial hx-target="#job-notices" hx-swap="beforeend">
-          {notices.map((n) => <JobNoticeItem notice={n} />)}
+          {notices.map((n) => <JobNoticeItem notice={n} back={back} />)}
         </hx-partial>
       )}
     </>

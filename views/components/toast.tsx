@@ -1,7 +1,8 @@
 import type { Notice } from "../../src/flash";
 
 /**
- * One notice as a toast. Props: `notice` ({ text, tone?: "success" | "warning" | "error", action?: { label, href } }).
+ * One notice as a toast. Props: `notice` ({ text, tone?: "success" | "warning" | "error", action?: { label, href, method? } }).
+ * An action with `method: "post"` (Undo) is a button in a form posting to `href`, never a link.
  *
  * Without JavaScript it is a plain box at the top of the page. With public/app.js it floats at the page's corner,
  * has a Dismiss button (Escape dismisses it too while focus is inside), and one without an action or an error
@@ -14,17 +15,23 @@ import type { Notice } from "../../src/flash";
 export function Toast({ notice }: { notice: Notice }) {
   const stays = notice.action !== undefined || notice.tone === "error";
   const tone = notice.tone && notice.tone !== "success" ? ` ${notice.tone}` : "";
+  const post = notice.action?.method === "post" ? notice.action : null;
   return (
     <div class={`notice toast${tone}`} role="status" data-toast={stays ? "stay" : "fade"}>
       <p>
         {notice.text}
-        {notice.action && (
+        {notice.action && !post && (
           <>
             {" "}
             <a href={notice.action.href} class="toast-action">{notice.action.label}</a>
           </>
         )}
       </p>
+      {post && (
+        <form method="post" action={post.href} class="toast-action-form">
+          <button type="submit" class="toast-action">{post.label}</button>
+        </form>
+      )}
       <button type="button" class="toast-close" data-dismiss-toast aria-label="Dismiss this notice">×</button>
     </div>
   );

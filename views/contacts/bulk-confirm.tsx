@@ -12,6 +12,8 @@ export interface BulkConfirmationProps {
   segmentId: number | null;
   /** The list the change was asked from: Cancel goes back there. */
   back: string;
+  /** Where the confirmed change is sent: Contacts' bulk change, or a segment's members page removal. */
+  postTo?: string;
 }
 
 /** "Add 401,953 contacts to Buyers 2026?" */
@@ -36,8 +38,9 @@ export function BulkConfirmation(props: BulkConfirmationProps & { inline?: boole
           ? `${props.all ? "enters" : "enter"} ${props.segment.name}; those already in it stay as they are.`
           : `${props.all ? "leaves" : "leave"} ${props.segment.name}.`}
       </p>
-      <form method="post" action="/contacts/bulk" class="buttons">
+      <form method="post" action={props.postTo ?? "/contacts/bulk"} class="buttons">
         <input type="hidden" name="confirmed" value="1" />
+        {props.postTo && <input type="hidden" name="back" value={props.back} />}
         <input type="hidden" name="action" value={props.action} />
         <input type="hidden" name="target" value={String(props.segment.id)} />
         <input type="hidden" name="q" value={props.q} />

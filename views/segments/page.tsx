@@ -1,10 +1,10 @@
 import type { SessionUser } from "../../src/auth/session";
-import type { MembershipEvent } from "../../src/segments/history";
+import type { SegmentHistoryLine } from "../../src/segments/history";
 import type { Segment } from "../../src/segments/queries";
 import { hasRole } from "../../src/auth/roles";
 import type { FieldErrors } from "../auth/pages";
 import { formatDateTime, plural } from "../components/format";
-import { HistoryTable } from "../components/history-table";
+import { SegmentHistoryTable } from "./history";
 import { Layout } from "../layout";
 import { SegmentFields } from "./form";
 import type { Notice } from "../../src/flash";
@@ -40,7 +40,7 @@ export function SegmentHead({ segment, current }: { segment: Segment; current: "
 export function SegmentPage(props: {
   user: SessionUser;
   segment: Segment;
-  history: { events: MembershipEvent[]; nextCursor: string | null };
+  history: { lines: SegmentHistoryLine[]; nextCursor: string | null };
   chart: { period: ChartPeriod; periods: SizePeriod[] };
   values?: Record<string, string>;
   errors?: FieldErrors;
@@ -78,13 +78,14 @@ export function SegmentPage(props: {
         </article>
       )}
       <SegmentSizeChart segmentId={segment.id} period={props.chart.period} periods={props.chart.periods} />
-      <section>
-        <h2>Membership history</h2>
-        <HistoryTable
-          events={history.events}
-          show="contact"
-          moreHref={history.nextCursor ? `/segments/${segment.id}?history=${history.nextCursor}` : null}
-          empty="No contact has entered or left this segment yet."
+      <section id="history" aria-labelledby="history-title">
+        <h2 id="history-title">Membership history</h2>
+        <p class="muted">An import, a bulk change or a workflow run shows as one line; Undo takes back what it changed, except members changed again since.</p>
+        <SegmentHistoryTable
+          segmentId={segment.id}
+          lines={history.lines}
+          moreHref={history.nextCursor ? `/segments/${segment.id}?history=${encodeURIComponent(history.nextCursor)}#history` : null}
+          canUndo={canWrite}
         />
       </section>
     </Layout>

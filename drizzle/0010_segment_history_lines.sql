@@ -1,0 +1,2 @@
+CREATE INDEX "change_sets_segment_time_idx" ON "change_sets" USING btree ("account_id","segment_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "membership_events_segment_single_idx" ON "membership_events" USING btree ("account_id","segment_id","at","id") WHERE "membership_events"."change_set_id" is null;
