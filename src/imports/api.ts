@@ -7,6 +7,7 @@ import type { Db } from "../db/client";
 import { deleteFile, getFile, readFileStream } from "../files/store";
 import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
 import { mappingFromJson } from "./mapping";
+import { isDateForm, isDecimalMark } from "../custom-fields/typed-values";
 import { createImport, getImportView, isImportMode, getSegmentChoice, importStatus, jobCounts, listCustomFieldRefs, saveOptions, startImport, type ImportView } from "./queries";
 import { inspectStoredFile, receiveUpload, UploadError, type UploadRequest } from "./upload";
 
@@ -83,6 +84,10 @@ export const importApi = new Hono<AppEnv>()
     if (overwriteParam !== "true" && overwriteParam !== "false") return apiError(c, 422, "invalid_overwrite", "overwrite must be true or false.");
     const mode = c.req.query("mode") || "add";
     if (!isImportMode(mode)) return apiError(c, 422, "invalid_mode", "mode must be add, remove or replace.", { field: "mode" });
+    const dateForm = c.req.query("date_form") || null;
+    if (dateForm !== null && !isDateForm(dateForm)) return apiError(c, 400, "invalid_parameter", "date_form must be dmy, mdy or ymd (or left out: detected from the file).", { field: "date_form" });
+    const decimalMark = c.req.query("decimal_mark") || null;
+    if (decimalMark !== null && !isDecimalMark(decimalMark)) return apiError(c, 400, "invalid_parameter", 'decimal_mark must be "," or "." (or left out: detected per column).', { field: "decimal_mark" });
     const segmentParam = c.req.query("segment_id");
     let segment: { id: number; name: string } | null = null;
     if (segmentParam !== undefined && segmentParam !== "") {
@@ -120,7 +125,7 @@ export const importApi = new Hono<AppEnv>()
       ...head,
       mapping: mapping.mapping,
     });
-    await saveOptions(db, actor.accountId, draft.id, { mapping: mapping.mapping, overwrite: overwriteParam === "true", mode, segmentId: segment?.id ?? null, segmentName: segment?.name ?? null, newSegmentName: null });
+    await saveOptions(db, actor.accountId, draft.id, { mapping: mapping.mapping, overwrite: overwriteParam === "true", mode, segmentId: segment?.id ?? null, segmentName: segment?.name ?? null, newSegmentName: null, dateForm, decimalMark });
     const job = await startImport(db, actor, draft.id);
     return c.json({ id: draft.id, status: importStatus(job) }, 202);
   })

@@ -6,7 +6,8 @@ import { changeSetsTable, importsTable, jobsTable, segmentsTable, type ImportCol
 import { enqueueJob, type Job } from "../jobs/queue";
 import type { Actor } from "../web";
 import type { ChangeSet } from "../segments/change-sets";
-import type { CustomFieldRef } from "./headers";
+import type { TypedFieldRef } from "./typed-columns";
+import type { DateForm, DecimalMark } from "../custom-fields/typed-values";
 
 export type ImportRow = typeof importsTable.$inferSelect;
 export type ImportStatus = "draft" | "queued" | "running" | "completed" | "failed";
@@ -87,7 +88,7 @@ export function jobCounts(job: Job | null): Partial<ImportCounts> {
 export async function createImport(
   db: Db,
   actor: Actor,
-  input: Pick<ImportRow, "source" | "fileId" | "fileName" | "sizeBytes" | "encoding" | "delimiter" | "header" | "samples" | "mapping">,
+  input: Pick<ImportRow, "source" | "fileId" | "fileName" | "sizeBytes" | "encoding" | "delimiter" | "header" | "samples" | "mapping"> & Partial<Pick<ImportRow, "profiles">>,
 ): Promise<ImportRow> {
   const [row] = await db
     .insert(importsTable)
@@ -159,9 +160,9 @@ export async function findSegmentByName(db: Db, accountId: number, name: string)
   return row ?? null;
 }
 
-/** The account's custom fields by label, as the mapping step lists them. */
-export async function listCustomFieldRefs(db: Db, accountId: number): Promise<CustomFieldRef[]> {
-  return (await listCustomFields(db, accountId)).map(({ key, label }) => ({ key, label }));
+/** The account's custom fields by label, with their types, as the mapping step lists them. */
+export async function listCustomFieldRefs(db: Db, accountId: number): Promise<TypedFieldRef[]> {
+  return (await listCustomFields(db, accountId)).map(({ key, label, type }) => ({ key, label, type }));
 }
 
 export interface ImportOptions {
@@ -171,6 +172,9 @@ export interface ImportOptions {
   segmentId: number | null;
   segmentName: string | null;
   newSegmentName: string | null;
+  /** Date form and decimal mark for typed custom fields (null: detected); left as they are when absent. */
+  dateForm?: DateForm | null;
+  decimalMark?: DecimalMark | null;
 }
 
 /**
@@ -204,7 +208,7 @@ export async function setDraftEncoding(
   db: Db,
   accountId: number,
   importId: number,
-  input: Pick<ImportRow, "encodingChoice" | "encoding" | "delimiter" | "header" | "samples" | "mapping">,
+  input: Pick<ImportRow, "encodingChoice" | "encoding" | "delimiter" | "header" | "samples" | "mapping" | "profiles">,
 ): Promise<ImportRow | null> {
   const [row] = await db
     .update(importsTable)

@@ -6,6 +6,7 @@ import { restoreNeutralisedFormula } from "../exports/formats";
 import type { CountryCode } from "libphonenumber-js/max";
 import { parsePhone } from "../contacts/phone";
 import { hasNul } from "../text";
+import type { ColumnReader } from "./typed-columns";
 
 export interface ContactValues {
   /** Trimmed, case kept as entered. */
@@ -15,8 +16,8 @@ export interface ContactValues {
   first_name: string | null;
   last_name: string | null;
   phone: string | null;
-  /** Only the custom fields with a non-empty cell. */
-  custom: Record<string, string>;
+  /** Only the custom fields with a non-empty cell (or a value for an empty one: an "x"-marked yes/no column), typed. */
+  custom: Record<string, string | number | boolean>;
 }
 
 export type RowCheck = { ok: true; values: ContactValues } | { ok: false; reason: string };
@@ -64,9 +65,10 @@ function invalidEmail(value: string): string {
 /**
  * Checks a data record against the column mapping (one target per header column) and, when it
  * is usable, returns its contact values, the phone in E.164 (read in `country` when written without
- * its country code). The reason strings go to the import's error report as they are.
+ * its country code) and typed custom fields read by `readers` (typed-columns.ts): a cell that does not read makes
+ * the row a problem, never text. The reason strings go to the import's error report as they are.
  */
-export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[], country: CountryCode): RowCheck {
+export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[], country: CountryCode, readers?: readonly (ColumnReader | null)[]): RowCheck {
   if (record.error) return { ok: false, reason: record.error };
   if (record.fields.length !== mapping.length) {
     return { ok: false, reason: `expected ${mapping.length} columns, found ${record.fields.length}` };
@@ -87,6 +89,21 @@ export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[],
     const phone = parsePhone(values.phone, country);
     if (!phone.ok) return { ok: false, reason: `invalid phone: ${values.phone.length > MAX_SHOWN ? `${values.phone.slice(0, MAX_SHOWN)}…` : values.phone} (${phone.message})` };
     values.phone = phone.e164;
+  }
+  if (readers) {
+    for (let i = 0; i < readers.length; i++) {
+      const reader = readers[i];
+      if (!reader) continue;
+      const key = mapping[i]!.slice("custom:".length);
+      const cell = values.custom[key];
+      if (cell === undefined) {
+        if (reader.empty !== undefined) values.custom[key] = reader.empty;
+        continue;
+      }
+      const value = reader.read(cell as string);
+      if (value === undefined) return { ok: false, reason: reader.problem(cell as string) };
+      values.custom[key] = value;
+    }
   }
   return { ok: true, values };
 }
