@@ -12,6 +12,7 @@ import { markJobNoticesShown } from "../jobs/notices";
 import { isFragmentRequest, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import { availableFields, DEFAULT_FIELDS, listCustomFields, UnknownFieldsError, type ExportField } from "./fields";
 import { isExportFormat } from "./formats";
+import { isDateForm, isDecimalMark } from "../custom-fields/typed-values";
 import { cancelExport, getExport, getExportByToken, getExportFileId, listExports, listSegmentChoices, requestExport, retryExport, SegmentNotFoundError, type ExportView } from "./queries";
 
 /** Headers of a file download: its type, length and a name the browser saves it under. */
@@ -48,7 +49,14 @@ export function fieldLabels(exp: ExportView, available: ExportField[]): string[]
 function readState(form: Record<string, string | string[] | File | (string | File)[]>): WizardState {
   const one = (v: unknown) => (typeof v === "string" ? v : Array.isArray(v) && typeof v[0] === "string" ? v[0] : "");
   const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
-  return { type: one(form.type) || "contacts", segment: one(form.segment) || "all", fields: list(form.fields), format: one(form.format) };
+  return {
+    type: one(form.type) || "contacts",
+    segment: one(form.segment) || "all",
+    fields: list(form.fields),
+    format: one(form.format),
+    dateForm: one(form.date_form) || "ymd",
+    decimalMark: one(form.decimal_mark) || ".",
+  };
 }
 
 async function renderWizard(c: Context<AppEnv>, step: WizardStep, state: WizardState, error?: string) {
@@ -86,7 +94,7 @@ async function renderList(c: Context<AppEnv>, notice?: Notice) {
 export const exportRoutes = new Hono<AppEnv>()
   .use(requireRole("editor"))
   .get("/", (c) => renderList(c))
-  .get("/new", (c) => renderWizard(c, "type", { type: "contacts", segment: "all", fields: DEFAULT_FIELDS, format: "csv" }))
+  .get("/new", (c) => renderWizard(c, "type", { type: "contacts", segment: "all", fields: DEFAULT_FIELDS, format: "csv", dateForm: "ymd", decimalMark: "." }))
   .post("/new", async (c) => {
     const db = c.get("db");
     const actor = c.get("actor");
@@ -120,9 +128,11 @@ export const exportRoutes = new Hono<AppEnv>()
       return renderWizard(c, "format", { ...state, fields: chosen, format: state.format || "csv" });
     }
     if (!isExportFormat(state.format)) return renderWizard(c, "format", state, "Choose an output format.");
+    const { dateForm, decimalMark } = state;
+    if (!isDateForm(dateForm) || !isDecimalMark(decimalMark)) return renderWizard(c, "format", { ...state, dateForm: "ymd", decimalMark: "." }, "Choose a date form and a decimal mark from the lists.");
     let exp: ExportView;
     try {
-      exp = await requestExport(db, actor, { segmentId, fields: state.fields, format: state.format });
+      exp = await requestExport(db, actor, { segmentId, fields: state.fields, format: state.format, dateForm, decimalMark });
     } catch (e) {
       if (e instanceof SegmentNotFoundError) return renderWizard(c, "segment", { ...state, segment: "all" }, e.message);
       if (e instanceof UnknownFieldsError) return renderWizard(c, "properties", state, `${e.message} Choose again.`);

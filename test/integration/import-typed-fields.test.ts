@@ -3,6 +3,10 @@
 // "Create field…" on the mapping step (admins only), and exports writing values back in the chosen forms.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
 import { customFieldsTable } from "../../src/db/schema";
@@ -195,5 +199,81 @@ describe("Create field… on the mapping step", () => {
     assert.equal(res.status, 403);
     assert.match(await res.text(), /Only an admin can create custom fields/);
     assert.equal((await queryRows(t.db, sql`select 1 from custom_fields where account_id = ${account.accountId}`)).length, 0);
+  });
+});
+
+describe("exports write typed custom fields back in the chosen forms", () => {
+  async function seeded() {
+    const account = await t.createAccount();
+    await addFields(account);
+    const result = await importCsv(account, ["email,amount,birthday,newsletter", "a@example.com,1991.51,1990-12-31,yes", "b@example.com,-3,2000-02-01,no"].join("\n"));
+    assert.equal(result.created, 2, result.error ?? "");
+    return account;
+  }
+
+  async function exportVia(account: TestAccount, payload: Record<string, unknown>): Promise<Response> {
+    const created = await t.api(account.apiKey, "/exports", { json: payload });
+    assert.equal(created.status, 202, await created.clone().text());
+    const { id } = (await created.json()) as { id: number };
+    await t.runJobs();
+    const body = (await (await t.api(account.apiKey, `/exports/${id}`)).json()) as { download_url: string; date_form: string; decimal_mark: string };
+    assert.deepEqual([body.date_form, body.decimal_mark], [payload.date_form ?? "ymd", payload.decimal_mark ?? "."]);
+    return t.app.request(`http://localhost${body.download_url}`, { headers: { Authorization: `Bearer ${account.apiKey}` } });
+  }
+
+  const sorted = (text: string) => text.split("\r\n").filter(Boolean).sort();
+
+  test("CSV: ISO dates and a decimal point by default; dd/mm/yyyy and a decimal comma when chosen, which import back unchanged", async () => {
+    const account = await seeded();
+    const fields = ["email", "custom:amount", "custom:birthday", "custom:newsletter"];
+    const plain = await (await exportVia(account, { segment_id: null, fields, format: "csv" })).text();
+    assert.deepEqual(sorted(plain), ["Email,Amount,Birthday,Newsletter", "a@example.com,1991.51,1990-12-31,true", "b@example.com,-3,2000-02-01,false"].sort());
+    const chosen = await (await exportVia(account, { segment_id: null, fields, format: "csv", date_form: "dmy", decimal_mark: "," })).text();
+    assert.deepEqual(sorted(chosen), ["Email,Amount,Birthday,Newsletter", 'a@example.com,"1991,51",31/12/1990,true', "b@example.com,-3,01/02/2000,false"].sort());
+    const us = await (await exportVia(account, { segment_id: null, fields: ["email", "custom:birthday"], format: "tsv", date_form: "mdy" })).text();
+    assert.ok(us.split("\n").includes("a@example.com\t12/31/1990"), us);
+    // The file written with a decimal comma and day-first dates reads back as the same values.
+    const other = await t.createAccount();
+    await addFields(other);
+    const back = await importCsv(other, chosen);
+    assert.equal(back.invalid, 0);
+    assert.deepEqual(await customOf(other.accountId), await customOf(account.accountId));
+    const bad = await t.api(account.apiKey, "/exports", { json: { segment_id: null, fields, format: "csv", date_form: "dd.mm" } });
+    assert.equal(bad.status, 422);
+  });
+
+  test("XLSX: real number and date cells, dates shown in the chosen form", async () => {
+    const account = await seeded();
+    const res = await exportVia(account, { segment_id: null, fields: ["email", "custom:amount", "custom:birthday"], format: "xlsx", date_form: "dmy", decimal_mark: "," });
+    const dir = mkdtempSync(join(tmpdir(), "roster-typed-xlsx-"));
+    try {
+      const path = join(dir, "export.xlsx");
+      writeFileSync(path, Buffer.from(await res.arrayBuffer()));
+      const styles = execFileSync("unzip", ["-p", path, "xl/styles.xml"], { encoding: "utf8" });
+      assert.match(styles, /<numFmt numFmtId="164" formatCode="dd\/mm\/yyyy"\/>/);
+      const sheet = execFileSync("unzip", ["-p", path, "xl/worksheets/sheet1.xml"], { encoding: "utf8" });
+      // 1990-12-31 is Excel's day 33238; the amount is a number cell, whatever the decimal mark.
+      assert.match(sheet, /<c r="C\d" s="1"><v>33238<\/v><\/c>/);
+      assert.match(sheet, /<c r="B\d"><v>1991\.51<\/v><\/c>/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the wizard's format step offers the date form and decimal mark for chosen date and number fields", async () => {
+    const account = await seeded();
+    const cookie = account.adminCookie;
+    const state = { step: "properties", type: "contacts", segment: "all", fields: ["email", "custom:amount", "custom:birthday"], format: "csv", action: "next" };
+    const step = await (await t.browser(cookie, "/exports/new", { form: state })).text();
+    assert.match(step, /<select id="f-date-form" name="date_form">/);
+    assert.match(step, /<select id="f-decimal-mark" name="decimal_mark">/);
+    const onlyEmail = await (await t.browser(cookie, "/exports/new", { form: { ...state, fields: ["email"] } })).text();
+    assert.doesNotMatch(onlyEmail, /id="f-date-form"/);
+    const started = await t.browser(cookie, "/exports/new", { form: { ...state, step: "format", action: "start", date_form: "mdy", decimal_mark: "," } });
+    assert.equal(started.status, 303);
+    const [row] = await queryRows<{ date_form: string; decimal_mark: string }>(t.db, sql`select date_form, decimal_mark from exports where account_id = ${account.accountId}`);
+    assert.deepEqual(row, { date_form: "mdy", decimal_mark: "," });
+    const refused = await t.browser(cookie, "/exports/new", { form: { ...state, step: "format", action: "start", date_form: "dd.mm" } });
+    assert.equal(refused.status, 422);
   });
 });
