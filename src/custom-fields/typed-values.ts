@@ -26,9 +26,27 @@ function daysIn(year: number, month: number): number {
   return month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
+const TWO_DIGITS = Array.from({ length: 32 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
+
 function isoDate(year: number, month: number, day: number): string | null {
   if (year < 1000 || year > 9999 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
-  return `${year}-${month < 10 ? "0" : ""}${month}-${day < 10 ? "0" : ""}${day}`;
+  return `${year}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}`;
+}
+
+const TIME_RE = /^(?:[ T]|, ?)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?[AaPp]\.?[Mm]\.?)?(?: ?(?:Z|[+-]\d{2}:?\d{2}))?$/;
+
+// parseDate reads digits by hand (a regex with captures was half its time): `at` is where the last read ended.
+let at = 0;
+function readDigits(s: string, max: number): number {
+  let value = 0;
+  const start = at;
+  while (at < s.length && at - start < max) {
+    const c = s.charCodeAt(at) - 48;
+    if (c < 0 || c > 9) break;
+    value = value * 10 + c;
+    at++;
+  }
+  return at === start ? -1 : value;
 }
 
 /**
@@ -36,13 +54,22 @@ function isoDate(year: number, month: number, day: number): string | null {
  * in that form ("31/02/2024"). Years have four digits; a time after the date is allowed and dropped.
  */
 export function parseDate(value: string, form: DateForm): string | null {
-  const m = DATE_RE.exec(value);
-  if (!m) return null;
-  const a = m[1]!;
-  const c = m[4]!;
-  if (a.length === 4) return c.length <= 2 ? isoDate(+a, +m[3]!, +c) : null;
-  if (c.length !== 4 || a.length > 2) return null;
-  return form === "mdy" ? isoDate(+c, +a, +m[3]!) : form === "dmy" ? isoDate(+c, +m[3]!, +a) : null;
+  at = 0;
+  const a = readDigits(value, 4);
+  const aLen = at;
+  const sep = value.charCodeAt(at);
+  if (a < 0 || (sep !== 47 && sep !== 46 && sep !== 45)) return null;
+  at++;
+  const b = readDigits(value, 2);
+  if (b < 0 || value.charCodeAt(at) !== sep) return null;
+  at++;
+  const cStart = at;
+  const c = readDigits(value, 4);
+  const cLen = at - cStart;
+  if (c < 0 || (at < value.length && !TIME_RE.test(value.slice(at)))) return null;
+  if (aLen === 4) return cLen <= 2 ? isoDate(a, b, c) : null;
+  if (cLen !== 4 || aLen > 2) return null;
+  return form === "mdy" ? isoDate(c, a, b) : form === "dmy" ? isoDate(c, b, a) : null;
 }
 
 /** What the first rows of one column say about the forms of its values (stored with an import's draft). */
@@ -151,8 +178,6 @@ export function detectDecimalMark(profile: ColumnProfile | undefined, fallback: 
   return { mark: profile.comma > profile.point ? "," : ".", how: "detected" };
 }
 
-const CODE_0 = 48;
-
 /**
  * A number written with `mark` as its decimal mark, or null. The other mark, spaces and apostrophes may group
  * thousands (groups of three); "1991,51", "1.991,51" (mark ','), "1,991.51", "1991.51", "-3", "1e3" (mark '.').
@@ -161,48 +186,55 @@ export function parseNumber(value: string, mark: DecimalMark): number | null {
   const n = value.length;
   if (n === 0 || n > 40) return null;
   let i = 0;
-  let sign = 1;
   let c = value.charCodeAt(0);
-  if (c === 45 || c === 43) {
-    if (c === 45) sign = -1;
-    i = 1;
-  }
+  if (c === 45 || c === 43) i = 1;
   const markCode = mark === "," ? 44 : 46;
   const groupCode = mark === "," ? 46 : 44;
+  // The digits of the integer part without its group separators, gathered as slices (only when grouped).
   let digits = "";
+  let runStart = i;
   let run = 0;
   let grouped = false;
+  let anyDigit = false;
   for (; i < n; i++) {
     c = value.charCodeAt(i);
-    if (c >= CODE_0 && c <= CODE_0 + 9) {
-      digits += value[i];
+    if (c >= 48 && c <= 57) {
       run++;
+      anyDigit = true;
     } else if (c === groupCode || c === 32 || c === 160 || c === 8239 || c === 39) {
-      if (run === 0 || (grouped ? run !== 3 : run > 3)) return null;
+      if (run === 0 || (grouped ? run !== 3 : run > 3) || i + 1 >= n) return null;
+      digits += value.slice(runStart, i);
       grouped = true;
       run = 0;
-      if (i + 1 >= n) return null;
+      runStart = i + 1;
     } else break;
   }
   if (grouped && run !== 3) return null;
-  if (digits === "" && !(i < n && value.charCodeAt(i) === markCode)) return null;
-  let text = digits === "" ? "0" : digits;
+  const intEnd = i;
+  let fracStart = -1;
   if (i < n && value.charCodeAt(i) === markCode) {
-    i++;
-    const start = i;
-    while (i < n && (c = value.charCodeAt(i)) >= CODE_0 && c <= CODE_0 + 9) i++;
-    if (i === start && digits === "") return null;
-    text += `.${value.slice(start, i) || "0"}`;
-  }
-  if (i < n && (value.charCodeAt(i) | 32) === 101 && !grouped) {
-    const exp = /^[eE][+-]?\d{1,3}$/.exec(value.slice(i));
-    if (!exp) return null;
-    text += exp[0];
+    fracStart = ++i;
+    while (i < n && (c = value.charCodeAt(i)) >= 48 && c <= 57) i++;
+    if (i === fracStart && !anyDigit) return null;
+  } else if (!anyDigit) return null;
+  const fracEnd = i;
+  if (i < n && (value.charCodeAt(i) | 32) === 101) {
+    if (grouped || !EXPONENT.test(value.slice(i))) return null;
     i = n;
   }
   if (i !== n) return null;
-  const result = sign * Number(text);
-  return Number.isFinite(result) ? result : null;
+  // Plain "-1991.51" (or "1e3") is JavaScript's own syntax: Number reads it as it is.
+  if (!grouped && mark === ".") return finite(Number(value));
+  const sign = value.charCodeAt(0) === 45 ? "-" : "";
+  const int = grouped ? digits + value.slice(runStart, intEnd) : value.slice(value.charCodeAt(0) === 45 || value.charCodeAt(0) === 43 ? 1 : 0, intEnd);
+  const frac = fracStart < 0 ? "" : `.${value.slice(fracStart, fracEnd)}`;
+  return finite(Number(sign + (int || "0") + frac + value.slice(fracEnd)));
+}
+
+const EXPONENT = /^[eE][+-]?\d{1,3}$/;
+
+function finite(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
 }
 
 const YES = new Set(["yes", "y", "true", "t", "1", "x", "sí", "si", "s", "ja", "oui", "sim"]);

@@ -77,6 +77,8 @@ export function resolveValueForms(
 
 /** Reads one trimmed, non-empty cell of a typed column: its value, or undefined when it does not parse. */
 export interface ColumnReader {
+  /** The custom field's key. */
+  key: string;
   read(cell: string): string | number | boolean | undefined;
   /** The value of an empty cell, where the column marks yes with "x" and no with nothing. */
   empty?: boolean;
@@ -108,15 +110,17 @@ export function columnReaders(
     const field = byKey.get(target.slice("custom:".length));
     if (!field || field.type === "text") return null;
     const name = header[i]?.trim() || field.label;
+    const key = field.key;
     switch (field.type) {
       case "date": {
         const form = forms.dateForm;
         const label = DATE_FORM_LABELS[form];
-        return { read: (cell) => parseDate(cell, form) ?? undefined, problem: (cell) => `${name} ${quoted(cell)} is not a date (${label})` };
+        return { key, read: (cell) => parseDate(cell, form) ?? undefined, problem: (cell) => `${name} ${quoted(cell)} is not a date (${label})` };
       }
       case "number": {
         const mark = forms.decimalMarks[i] ?? ".";
         return {
+          key,
           read: (cell) => parseNumber(cell, mark) ?? undefined,
           problem: (cell) => `${name} ${quoted(cell)} is not a number (decimal mark "${mark}")`,
         };
@@ -125,6 +129,7 @@ export function columnReaders(
         const p = asProfile(profiles[i]);
         const marksOnly = p !== undefined && p.marks > 0 && p.marks === p.values;
         return {
+          key,
           read: (cell) => parseYesNo(cell) ?? undefined,
           empty: marksOnly ? false : undefined,
           problem: (cell) => `${name} ${quoted(cell)} is not yes or no (${YES_NO_WORDS})`,

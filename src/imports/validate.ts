@@ -84,7 +84,7 @@ export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[],
   }
   const reason = checkEmail(record.fields[emailColumn]!.trim());
   if (reason) return { ok: false, reason };
-  const values = toContactValues(record.fields, mapping);
+  const values = toContactValues(record.fields, mapping, readers);
   if (values.phone !== null) {
     const phone = parsePhone(values.phone, country);
     if (!phone.ok) return { ok: false, reason: `invalid phone: ${values.phone.length > MAX_SHOWN ? `${values.phone.slice(0, MAX_SHOWN)}…` : values.phone} (${phone.message})` };
@@ -94,15 +94,14 @@ export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[],
     for (let i = 0; i < readers.length; i++) {
       const reader = readers[i];
       if (!reader) continue;
-      const key = mapping[i]!.slice("custom:".length);
-      const cell = values.custom[key];
-      if (cell === undefined) {
-        if (reader.empty !== undefined) values.custom[key] = reader.empty;
+      const cell = restoreNeutralisedFormula((record.fields[i] ?? "").trim());
+      if (cell === "") {
+        if (reader.empty !== undefined) values.custom[reader.key] = reader.empty;
         continue;
       }
-      const value = reader.read(cell as string);
-      if (value === undefined) return { ok: false, reason: reader.problem(cell as string) };
-      values.custom[key] = value;
+      const value = reader.read(cell);
+      if (value === undefined) return { ok: false, reason: reader.problem(cell) };
+      values.custom[reader.key] = value;
     }
   }
   return { ok: true, values };
@@ -110,13 +109,15 @@ export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[],
 
 /**
  * Turns the cells of a validated row into contact values. Cells are trimmed and empty ones
- * become null (custom: absent), so that an import never blanks a field that already has a value.
+ * become null (custom: absent), so that an import never blanks a field that already has a value. Columns with a
+ * reader in `typed` are left to validateRow.
  */
-export function toContactValues(fields: readonly string[], mapping: readonly ColumnTarget[]): ContactValues {
+export function toContactValues(fields: readonly string[], mapping: readonly ColumnTarget[], typed?: readonly (ColumnReader | null)[]): ContactValues {
   const values: ContactValues = { email: "", emailKey: "", first_name: null, last_name: null, phone: null, custom: {} };
   for (let i = 0; i < mapping.length; i++) {
     const target = mapping[i]!;
-    if (target === "skip") continue;
+    // Typed columns are read by validateRow.
+    if (target === "skip" || typed?.[i]) continue;
     const cell = (fields[i] ?? "").trim();
     if (target === "email") {
       values.email = cell;
