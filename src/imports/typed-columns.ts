@@ -163,7 +163,7 @@ export function readSamples(samples: readonly (readonly string[])[], column: num
 export function suggestType(profile: Record<string, number> | undefined): CustomFieldType {
   const p = asProfile(profile);
   if (!p || p.values === 0) return "text";
-  if (p.iso + p.dated === p.values && (p.iso > 0 || p.dmy === p.dated || p.mdy === p.dated)) return "date";
+  if (p.iso + p.dated === p.values) return "date";
   if (p.yesNo === p.values && (p.marks > 0 || p.numPoint < p.values)) return "boolean";
   if (p.numPoint === p.values || p.numComma === p.values) return "number";
   return "text";

@@ -137,7 +137,7 @@ describe("imports read typed custom fields", () => {
     assert.equal(previewed.status, 303);
     await t.runJobs();
     const preview = await (await t.browser(cookie, location)).text();
-    assert.match(preview, /Preview again/);
+    assert.match(preview, /Read dates and numbers again/);
     assert.match(preview, /1\.234,5<\/span> → <span class="becomes">1234\.5/);
     // Chosen on the preview: the dates are now read month first, so 31/12/1990 no longer reads.
     const changed = await t.browser(cookie, `${location}/value-forms`, { form: { date_form: "mdy", decimal_mark: "auto" } });

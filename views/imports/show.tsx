@@ -132,7 +132,7 @@ export function MappingForm(props: ImportPageProps) {
         <h2>Map columns</h2>
         <p class="muted">
           Roster read {imp.header.length} columns (separated by {DELIMITER_NAMES[imp.delimiter] ?? imp.delimiter}) and matched them by
-          name. Choose what each column holds; one must be the email address. A column with no field yet can get a new one: Create field….
+          name. Choose what each column holds; one must be the email address. A column with no field yet can get a new one (Create field…).
         </p>
         {errors.mapping && <p class="notice error" role="alert" id="mapping-error">{errors.mapping}</p>}
         <div class="table-wrap">
@@ -398,9 +398,10 @@ function ColumnSamples({ view, customFields, forms }: { view: ImportView; custom
   const mapping = imp.mapping as ColumnTarget[];
   const readers = columnReaders(imp.header, mapping, customFields, forms, imp.profiles);
   return (
+    <>
+    <p class="muted" id="column-samples-title">Three values of each imported column, and what they become:</p>
     <div class="table-wrap">
-      <table class="cards column-samples">
-        <caption class="muted">Three values of each imported column, and what they become</caption>
+      <table class="cards column-samples" aria-labelledby="column-samples-title">
         <thead>
           <tr><th scope="col">Column</th><th scope="col">Imported as</th><th scope="col">Samples</th></tr>
         </thead>
@@ -417,6 +418,7 @@ function ColumnSamples({ view, customFields, forms }: { view: ImportView; custom
         </tbody>
       </table>
     </div>
+    </>
   );
 }
 
@@ -427,7 +429,7 @@ function ValueFormsForm({ view, forms, error }: { view: ImportView; forms: Value
   return (
     <form method="post" action={`/imports/${imp.id}/value-forms`} class="value-forms-form">
       <ValueFormsFields forms={forms} values={values} error={error} />
-      <button type="submit" class="secondary">Preview again</button>
+      <button type="submit" class="secondary">Read dates and numbers again</button>
     </form>
   );
 }
