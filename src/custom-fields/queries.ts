@@ -66,6 +66,17 @@ export async function deleteCustomField(db: Db, accountId: number, id: number): 
   });
 }
 
+/** Why a new field's label or type cannot be used, by input name (empty when both can). */
+export function checkNewField(label: string, type: string): { label?: string; type?: string } {
+  const errors: { label?: string; type?: string } = {};
+  const l = label.trim();
+  if (l === "") errors.label = "Enter a label.";
+  else if (l.length > 100) errors.label = "Use at most 100 characters.";
+  else if (keyFromLabel(l) === "") errors.label = "Use at least one letter or digit.";
+  if (!isCustomFieldType(type)) errors.type = "Choose a type.";
+  return errors;
+}
+
 export function isCustomFieldType(v: unknown): v is CustomFieldType {
   return typeof v === "string" && (CUSTOM_FIELD_TYPES as readonly string[]).includes(v);
 }

@@ -394,6 +394,9 @@ export const IMPORT_MODES = ["add", "remove", "replace"] as const;
 export type ImportMode = (typeof IMPORT_MODES)[number];
 
 /** What one CSV column goes to: a contact field, "custom:<key>", or "skip" (Don't import). */
+/** Counts of the forms seen in a column's first rows (src/custom-fields/typed-values.ts, ColumnProfile). */
+export type ImportColumnProfile = Record<string, number>;
+
 export type ImportColumnTarget = "email" | "first_name" | "last_name" | "phone" | `custom:${string}` | "skip";
 
 // One import, from its draft (a kept upload, its detected dialect, the mapping and options being chosen) to its
@@ -420,6 +423,11 @@ export const importsTable = pgTable(
     samples: jsonb("samples").$type<string[][]>().notNull().default([]),
     // One target per header column, in column order.
     mapping: jsonb("mapping").$type<ImportColumnTarget[]>().notNull(),
+    // What the first rows of each column look like (dates, decimal marks, yes/no), to detect the file's forms.
+    profiles: jsonb("profiles").$type<ImportColumnProfile[]>().notNull().default([]),
+    // The date form (dmy, mdy, ymd) and decimal mark ("," or ".") chosen for typed custom fields; null: detected.
+    dateForm: text("date_form"),
+    decimalMark: text("decimal_mark"),
     overwrite: boolean("overwrite").notNull().default(false),
     // What the file does to the segment: add its contacts, remove them, or replace the members with them.
     mode: text("mode").$type<ImportMode>().notNull().default("add"),
@@ -463,6 +471,9 @@ export const exportsTable = pgTable(
     // Property ids in the chosen column order (see src/exports/fields.ts).
     fields: jsonb("fields").$type<string[]>().notNull(),
     format: text("format").notNull(),
+    // How typed custom fields are written in CSV and TSV: date form (ymd, dmy, mdy; also XLSX's date cells) and decimal mark.
+    dateForm: text("date_form").notNull().default("ymd"),
+    decimalMark: text("decimal_mark").notNull().default("."),
     jobId: bigint("job_id", { mode: "number" }).notNull(),
     // No foreign key: files are purged on expiry, and maintenance clears this and sets expired_at first.
     fileId: bigint("file_id", { mode: "number" }),

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { apiError, parseId, requireApiRole, validationFailed, zodDetails, type AppEnv } from "../web";
 import { UnknownFieldsError } from "./fields";
 import { EXPORT_FORMATS } from "./formats";
+import { DATE_FORMS, DECIMAL_MARKS } from "../custom-fields/typed-values";
 import { cancelExport, getExport, getExportByToken, listExports, requestExport, retryExport, SegmentNotFoundError, type ExportView } from "./queries";
 import { streamExportFile } from "./download";
 
@@ -11,6 +12,8 @@ const requestSchema = z.object({
   segment_id: z.number().int().positive().nullable().default(null),
   fields: z.array(z.string().min(1)).min(1, "List at least one property."),
   format: z.enum(EXPORT_FORMATS),
+  date_form: z.enum(DATE_FORMS, { message: "date_form must be ymd, dmy or mdy." }).default("ymd"),
+  decimal_mark: z.enum(DECIMAL_MARKS, { message: 'decimal_mark must be "." or ",".' }).default("."),
 });
 
 /** The JSON of one export. download_url names the random token, never the sequential id. */
@@ -22,6 +25,8 @@ export function exportJson(exp: ExportView) {
     segment_name: exp.segmentName,
     fields: exp.fields,
     format: exp.format,
+    date_form: exp.dateForm,
+    decimal_mark: exp.decimalMark,
     rows_done: exp.rowsDone,
     rows_total: exp.rowsTotal,
     size_bytes: exp.sizeBytes,
@@ -54,7 +59,13 @@ export const exportApi = new Hono<AppEnv>()
       return validationFailed(c, details, { issues: details, former_code: "invalid" }, "Send {segment_id: number | null, fields: [...], format: \"csv\" | \"csv_excel\" | \"tsv\" | \"jsonl\" | \"xlsx\"}.");
     }
     try {
-      const exp = await requestExport(c.get("db"), c.get("actor"), { segmentId: parsed.data.segment_id, fields: parsed.data.fields, format: parsed.data.format });
+      const exp = await requestExport(c.get("db"), c.get("actor"), {
+        segmentId: parsed.data.segment_id,
+        fields: parsed.data.fields,
+        format: parsed.data.format,
+        dateForm: parsed.data.date_form,
+        decimalMark: parsed.data.decimal_mark,
+      });
       return c.json({ id: exp.id, status: exp.status }, 202, { Location: `/api/v1/exports/${exp.id}` });
     } catch (e) {
       if (e instanceof SegmentNotFoundError) return apiError(c, 404, "not_found", e.message, { field: "segment_id", former_code: "segment_not_found" });

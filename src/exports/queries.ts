@@ -1,5 +1,6 @@
 // Exports as the list, the API and the wizard see them: request one, list, find, cancel, retry, expire.
 import { randomBytes } from "node:crypto";
+import { isDateForm, isDecimalMark, type DateForm, type DecimalMark } from "../custom-fields/typed-values";
 import { encodeBase32LowerCaseNoPadding } from "@oslojs/encoding";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
@@ -25,6 +26,9 @@ export interface ExportView {
   segmentName: string | null;
   fields: string[];
   format: ExportFormat;
+  /** How typed custom fields are written (CSV and TSV; XLSX takes the date form for its date cells). */
+  dateForm: DateForm;
+  decimalMark: DecimalMark;
   status: ExportStatus;
   rowsDone: number;
   rowsTotal: number;
@@ -61,7 +65,7 @@ export async function estimateRows(db: Db, accountId: number, segmentId: number 
 export async function requestExport(
   db: Db,
   actor: Actor,
-  input: { segmentId: number | null; fields: string[]; format: ExportFormat },
+  input: { segmentId: number | null; fields: string[]; format: ExportFormat; dateForm?: DateForm; decimalMark?: DecimalMark },
 ): Promise<ExportView> {
   const accountId = actor.accountId;
   const segment = input.segmentId === null ? null : await getSegmentChoice(db, accountId, input.segmentId);
@@ -81,6 +85,8 @@ export async function requestExport(
         segmentName: segment?.name ?? null,
         fields,
         format: input.format,
+        dateForm: input.dateForm ?? "ymd",
+        decimalMark: input.decimalMark ?? ".",
         jobId: job.id,
         estimatedRows,
         createdByUserId: actor.userId,
@@ -114,6 +120,8 @@ function toView({ e, jobStatus, progressDone, progressTotal, jobError, startedAt
     segmentName: e.segmentName,
     fields: e.fields,
     format: e.format as ExportFormat,
+    dateForm: isDateForm(e.dateForm) ? e.dateForm : "ymd",
+    decimalMark: isDecimalMark(e.decimalMark) ? e.decimalMark : ".",
     status,
     rowsDone: status === "completed" || status === "expired" ? rowsTotal : Number(progressDone),
     rowsTotal,

@@ -13,6 +13,7 @@ import { listSegmentChoices } from "../segments/choices";
 import { streamExportFile } from "./download";
 import { cancelExport, getExport, getExportByToken, listExports, requestExport, retryExport, SegmentNotFoundError, type ExportView } from "./queries";
 import { listCustomFields } from "../custom-fields/queries";
+import { isDateForm, isDecimalMark } from "../custom-fields/typed-values";
 
 /** Labels of an export's properties, for the summary (a property deleted since shows its id). */
 export function fieldLabels(exp: ExportView, available: ExportField[]): string[] {
@@ -23,7 +24,14 @@ export function fieldLabels(exp: ExportView, available: ExportField[]): string[]
 function readState(form: Record<string, string | string[] | File | (string | File)[]>): WizardState {
   const one = (v: unknown) => (typeof v === "string" ? v : Array.isArray(v) && typeof v[0] === "string" ? v[0] : "");
   const list = (v: unknown) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === "string");
-  return { type: one(form.type) || "contacts", segment: one(form.segment) || "all", fields: list(form.fields), format: one(form.format) };
+  return {
+    type: one(form.type) || "contacts",
+    segment: one(form.segment) || "all",
+    fields: list(form.fields),
+    format: one(form.format),
+    dateForm: one(form.date_form) || "ymd",
+    decimalMark: one(form.decimal_mark) || ".",
+  };
 }
 
 async function renderWizard(c: Context<AppEnv>, step: WizardStep, state: WizardState, error?: string) {
@@ -61,7 +69,7 @@ async function renderList(c: Context<AppEnv>, notice?: Notice) {
 export const exportRoutes = new Hono<AppEnv>()
   .use(requireRole("editor"))
   .get("/", (c) => renderList(c))
-  .get("/new", (c) => renderWizard(c, "type", { type: "contacts", segment: "all", fields: DEFAULT_FIELDS, format: "csv" }))
+  .get("/new", (c) => renderWizard(c, "type", { type: "contacts", segment: "all", fields: DEFAULT_FIELDS, format: "csv", dateForm: "ymd", decimalMark: "." }))
   .post("/new", async (c) => {
     const db = c.get("db");
     const actor = c.get("actor");
@@ -95,9 +103,11 @@ export const exportRoutes = new Hono<AppEnv>()
       return renderWizard(c, "format", { ...state, fields: chosen, format: state.format || "csv" });
     }
     if (!isExportFormat(state.format)) return renderWizard(c, "format", state, "Choose an output format.");
+    const { dateForm, decimalMark } = state;
+    if (!isDateForm(dateForm) || !isDecimalMark(decimalMark)) return renderWizard(c, "format", { ...state, dateForm: "ymd", decimalMark: "." }, "Choose a date form and a decimal mark from the lists.");
     let exp: ExportView;
     try {
-      exp = await requestExport(db, actor, { segmentId, fields: state.fields, format: state.format });
+      exp = await requestExport(db, actor, { segmentId, fields: state.fields, format: state.format, dateForm, decimalMark });
     } catch (e) {
       if (e instanceof SegmentNotFoundError) return renderWizard(c, "segment", { ...state, segment: "all" }, e.message);
       if (e instanceof UnknownFieldsError) return renderWizard(c, "properties", state, `${e.message} Choose again.`);

@@ -15,6 +15,7 @@ import { columnParsers, CopyLines, parseCopyLines } from "./copy-text";
 import { createExportWriter, fileInfo, isExportFormat, type ExportColumn, type ExportFormat } from "./formats";
 import { XlsxThread } from "./xlsx-thread-client";
 import { listCustomFields } from "../custom-fields/queries";
+import { DATE_FORM_LABELS, isDateForm, isDecimalMark, type DateForm, type DecimalMark } from "../custom-fields/typed-values";
 
 /** COPY output is parsed and formatted in pieces of about this many bytes (~600 rows, a few ms of work each). */
 const COPY_READ_BYTES = 64 * 1024;
@@ -125,13 +126,22 @@ function neutralisedSql(x: SQL): SQL {
     and ${x} !~ '^[+-][0-9 .,()/\\u00a0-]*[0-9][0-9 .,()/\\u00a0-]*$' then '''' || ${x} else ${x} end, '')`;
 }
 
-function nativeSelectList(fields: readonly ExportField[]): SQL {
+/** A stored yyyy-mm-dd as the chosen form writes it (dd/mm/yyyy, mm/dd/yyyy); other text as it is, neutralised. */
+function dateSql(source: SQL, form: DateForm): SQL {
+  if (form === "ymd") return neutralisedSql(source);
+  const parts = form === "dmy" ? sql`substr(${source}, 9, 2) || '/' || substr(${source}, 6, 2)` : sql`substr(${source}, 6, 2) || '/' || substr(${source}, 9, 2)`;
+  return sql`case when ${source} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then ${parts} || '/' || substr(${source}, 1, 4) else ${neutralisedSql(source)} end`;
+}
+
+function nativeSelectList(fields: readonly ExportField[], forms: { dateForm: DateForm; decimalMark: DecimalMark }): SQL {
   const parts = fields.map((f, i) => {
     const as = sql.raw(`"c${i}"`);
     const source = f.id.startsWith("custom:") ? sql`(c.custom ->> ${f.id.slice(7)})` : sql.raw(`${f.id === "added_at" || f.id === "source_label" ? "m" : "c"}.${f.id}`);
     if (f.type === "datetime") return sql`to_char(${source} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ${as}`;
+    if (f.type === "date") return sql`${dateSql(source, forms.dateForm)} as ${as}`;
     if (f.type === "number") {
-      return sql`case when ${source} ~ '^\\s*[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?\\s*$' then (${source}::float8)::text else ${neutralisedSql(source)} end as ${as}`;
+      const text = forms.decimalMark === "," ? sql`replace((${source}::float8)::text, '.', ',')` : sql`(${source}::float8)::text`;
+      return sql`case when ${source} ~ '^\\s*[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?\\s*$' then ${text} else ${neutralisedSql(source)} end as ${as}`;
     }
     return sql`${neutralisedSql(sql`${source}::text`)} as ${as}`;
   });
@@ -251,7 +261,7 @@ async function exportDelimited(run: ExportRun, delimiter: string): Promise<void>
   await run.inSnapshot(async (tx) => {
     await run.send(createExportWriter(exp.format, run.columns).end()); // the BOM where the format has one, and the header row
     // No ORDER BY: the rows are the same snapshot in any order, and sorting a million of them cost more than the COPY.
-    const select = nativeSelectList(run.fields);
+    const select = nativeSelectList(run.fields, { dateForm: isDateForm(exp.dateForm) ? exp.dateForm : "ymd", decimalMark: isDecimalMark(exp.decimalMark) ? exp.decimalMark : "." });
     const unordered =
       exp.segmentId === null
         ? sql`select ${select} from contacts c where c.account_id = ${accountId}`
@@ -276,7 +286,8 @@ async function exportDelimited(run: ExportRun, delimiter: string): Promise<void>
 async function exportXlsx(run: ExportRun): Promise<void> {
   const { exp, fields, columns } = run;
   await run.inSnapshot(async (tx) => {
-    const xlsx = (run.thread = new XlsxThread({ fields, columns }, async (bytes, rows) => {
+    const dateFormat = DATE_FORM_LABELS[isDateForm(exp.dateForm) ? exp.dateForm : "ymd"];
+    const xlsx = (run.thread = new XlsxThread({ fields, columns, options: { dateFormat } }, async (bytes, rows) => {
       await run.send(bytes);
       await run.advance(rows);
     }));

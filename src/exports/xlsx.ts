@@ -12,6 +12,8 @@ export interface XlsxWriterOptions {
   compressionLevel?: number;
   /** Uncompressed XML bytes per sheet before a new sheet starts (default 3.75 GiB, see SHEET_BYTE_LIMIT). */
   sheetByteLimit?: number;
+  /** The number format of date cells (custom date fields): "yyyy-mm-dd" (default), "dd/mm/yyyy" or "mm/dd/yyyy". */
+  dateFormat?: string;
 }
 
 export const EXCEL_MAX_ROWS = 1_048_576;
@@ -41,10 +43,10 @@ const ROOT_RELS_XML =
 
 // quotePrefix is what Excel records when a user types a leading apostrophe: the cell stays text even when
 // edited, and its value is unchanged. It is how formula-looking text is neutralised in XLSX.
-const STYLES_XML =
+const stylesXml = (dateFormat: string) =>
   XML_DECL +
   `<styleSheet xmlns="${MAIN_NS}">` +
-  '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>' +
+  `<numFmts count="2"><numFmt numFmtId="164" formatCode="${dateFormat}"/><numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>` +
   '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font><font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>' +
   '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>' +
   '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>' +
@@ -213,7 +215,7 @@ export function createXlsxWriter(columns: readonly ExportColumn[], options: Xlsx
   const sheetStart = sheetStartXml(columns.length);
   const headerCells = columns.map((c, i) => inlineStringCell(refs[i] + "1", c.label, STYLE_HEADER)).join("");
 
-  const out: Buffer[] = [zip.addFile("_rels/.rels", ROOT_RELS_XML), zip.addFile("xl/styles.xml", STYLES_XML)];
+  const out: Buffer[] = [zip.addFile("_rels/.rels", ROOT_RELS_XML), zip.addFile("xl/styles.xml", stylesXml(options.dateFormat ?? "yyyy-mm-dd"))];
   let sheetCount = 0;
   let sheetOpen = false;
   let rowNumber = 0;

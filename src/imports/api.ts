@@ -8,6 +8,7 @@ import { mappingFromJson } from "./mapping";
 import { getSegmentChoice } from "../segments/choices";
 import { getImportView, isImportMode, type ImportView } from "./queries";
 import { importStatus, jobCounts } from "./status";
+import { isDateForm, isDecimalMark } from "../custom-fields/typed-values";
 
 /** The API's view of an import: status and every count (zero until known). */
 export function importJson(view: ImportView) {
@@ -52,6 +53,10 @@ export const importApi = new Hono<AppEnv>()
     if (overwriteParam !== "true" && overwriteParam !== "false") return apiError(c, 400, "invalid_parameter", "overwrite must be true or false.", { field: "overwrite", former_code: "invalid_overwrite" });
     const mode = c.req.query("mode") || "add";
     if (!isImportMode(mode)) return apiError(c, 400, "invalid_parameter", "mode must be add, remove or replace.", { field: "mode", former_code: "invalid_mode" });
+    const dateForm = c.req.query("date_form") || null;
+    if (dateForm !== null && !isDateForm(dateForm)) return apiError(c, 400, "invalid_parameter", "date_form must be dmy, mdy or ymd (or left out: detected from the file).", { field: "date_form" });
+    const decimalMark = c.req.query("decimal_mark") || null;
+    if (decimalMark !== null && !isDecimalMark(decimalMark)) return apiError(c, 400, "invalid_parameter", 'decimal_mark must be "," or "." (or left out: detected per column).', { field: "decimal_mark" });
     const segmentParam = c.req.query("segment_id");
     let segment: { id: number; name: string } | null = null;
     if (segmentParam !== undefined && segmentParam !== "") {
@@ -72,7 +77,7 @@ export const importApi = new Hono<AppEnv>()
       return validationFailed(c, [{ path: created.problem === "mapping" ? "mapping" : "file", message: created.message }], { former_code: former });
     }
     const { draft } = created;
-    const job = await startImportNow(db, actor, draft.id, { mapping: draft.mapping, overwrite: overwriteParam === "true", mode, segmentId: segment?.id ?? null, segmentName: segment?.name ?? null, newSegmentName: null });
+    const job = await startImportNow(db, actor, draft.id, { mapping: draft.mapping, overwrite: overwriteParam === "true", mode, segmentId: segment?.id ?? null, segmentName: segment?.name ?? null, newSegmentName: null, dateForm, decimalMark });
     return c.json({ id: draft.id, status: importStatus(job) }, 202);
   })
   .get("/:id", async (c) => {

@@ -6,8 +6,9 @@ import { changeSetsTable, importsTable, jobsTable, type ImportColumnTarget, type
 import { enqueueJob, type Job } from "../jobs/queue";
 import type { Actor } from "../web";
 import type { ChangeSet } from "../segments/change-sets";
-import type { CustomFieldRef } from "./headers";
 import { createSegment } from "../segments/queries";
+import type { TypedFieldRef } from "./typed-columns";
+import type { DateForm, DecimalMark } from "../custom-fields/typed-values";
 
 export type ImportRow = typeof importsTable.$inferSelect;
 export const IMPORT_JOB = "import";
@@ -70,7 +71,7 @@ export function isImportMode(value: string): value is ImportMode {
 export async function createImport(
   db: Db,
   actor: Actor,
-  input: Pick<ImportRow, "source" | "fileId" | "fileName" | "sizeBytes" | "encoding" | "delimiter" | "header" | "samples" | "mapping">,
+  input: Pick<ImportRow, "source" | "fileId" | "fileName" | "sizeBytes" | "encoding" | "delimiter" | "header" | "samples" | "mapping"> & Partial<Pick<ImportRow, "profiles">>,
 ): Promise<ImportRow> {
   const [row] = await db
     .insert(importsTable)
@@ -118,9 +119,9 @@ export async function listImports(db: Db, accountId: number, options: { before?:
   return rows.map((r) => ({ ...r, preview: null }));
 }
 
-/** The account's custom fields by label, as the mapping step lists them. */
-export async function listCustomFieldRefs(db: Db, accountId: number): Promise<CustomFieldRef[]> {
-  return (await listCustomFields(db, accountId)).map(({ key, label }) => ({ key, label }));
+/** The account's custom fields by label, with their types, as the mapping step lists them. */
+export async function listCustomFieldRefs(db: Db, accountId: number): Promise<TypedFieldRef[]> {
+  return (await listCustomFields(db, accountId)).map(({ key, label, type }) => ({ key, label, type }));
 }
 
 export interface ImportOptions {
@@ -130,6 +131,9 @@ export interface ImportOptions {
   segmentId: number | null;
   segmentName: string | null;
   newSegmentName: string | null;
+  /** Date form and decimal mark for typed custom fields (null: detected); left as they are when absent. */
+  dateForm?: DateForm | null;
+  decimalMark?: DecimalMark | null;
 }
 
 /**
@@ -163,7 +167,7 @@ export async function setDraftEncoding(
   db: Db,
   accountId: number,
   importId: number,
-  input: Pick<ImportRow, "encodingChoice" | "encoding" | "delimiter" | "header" | "samples" | "mapping">,
+  input: Pick<ImportRow, "encodingChoice" | "encoding" | "delimiter" | "header" | "samples" | "mapping" | "profiles">,
 ): Promise<ImportRow | null> {
   const [row] = await db
     .update(importsTable)

@@ -3,14 +3,19 @@ import { Hono, type Context } from "hono";
 import { NotFoundPage } from "../../views/error";
 import { ImportsPage } from "../../views/imports/list";
 import { NewImportPage, PastePreview, type PastePreviewProps } from "../../views/imports/new";
-import { ImportPage, ImportPanel, type MappingErrors, type MappingValues } from "../../views/imports/show";
+import { ImportPage, ImportPanel, MappingForm, type MappingErrors, type MappingValues, type NewFieldState } from "../../views/imports/show";
+import { getDefaultCountry } from "../auth/accounts";
+import { checkNewField, createCustomField, CustomFieldKeyTakenError } from "../custom-fields/queries";
+import { isDateForm, isDecimalMark } from "../custom-fields/typed-values";
+import type { CustomFieldType } from "../db/schema";
+import { resolveValueForms } from "./typed-columns";
 import { cancelJob, retryJob } from "../jobs/queue";
 import { redirectWithNotice, takeFlash } from "../flash";
 import type { ImportMode } from "../db/schema";
 import { ChangeSetNotUndoableError, undoChangeSet } from "../segments/change-sets";
 import { findSegmentByName, getSegmentChoice, listSegmentChoices } from "../segments/choices";
 import { SegmentNameTakenError } from "../segments/queries";
-import { pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
+import { hasRole, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import { uploadExpiry, uploadRequest } from "../web/upload";
 import { createDraftFromUpload } from "./create";
 import { errorReportResponse } from "./error-report";
@@ -54,24 +59,83 @@ function valuesOf(view: ImportView): MappingValues {
     segmentMode: imp.newSegmentName ? "new" : imp.segmentId ? "existing" : "none",
     segmentId: imp.segmentId,
     newSegmentName: imp.newSegmentName ?? "",
+    dateForm: isDateForm(imp.dateForm) ? imp.dateForm : null,
+    decimalMark: isDecimalMark(imp.decimalMark) ? imp.decimalMark : null,
   };
 }
 
-async function renderImport(c: Context<AppEnv>, view: ImportView, options: { editing?: boolean; values?: MappingValues; errors?: MappingErrors; status?: 200 | 422 } = {}) {
+/** A submitted form choice: "auto" (or nothing) is null, a known value itself, anything else undefined. */
+function formChoice<T>(value: string | undefined, is: (v: unknown) => v is T): T | null | undefined {
+  if (value === undefined || value === "" || value === "auto") return null;
+  return is(value) ? value : undefined;
+}
+
+async function renderImport(
+  c: Context<AppEnv>,
+  view: ImportView,
+  options: { editing?: boolean; values?: MappingValues; errors?: MappingErrors; newField?: NewFieldState; status?: 200 | 403 | 422 } = {},
+) {
   const db = c.get("db");
   const user = c.get("user")!;
   const customFields = await listCustomFieldRefs(db, user.accountId);
   // A draft shows its form until a preview exists; after that, only when asked to change it.
   const editing = options.editing ?? view.preview === null;
   const segments = editing ? await listSegmentChoices(db, user.accountId, { staticOnly: true }) : [];
+  const values = options.values ?? valuesOf(view);
+  const forms = resolveValueForms({ ...view.import, dateForm: values.dateForm, decimalMark: values.decimalMark }, await getDefaultCountry(db, user.accountId));
   // Seen ending here: the layout's notice would only repeat it.
   if (view.job && view.job.status !== "queued" && view.job.status !== "running") await markJobNoticesShown(db, user.accountId, [view.job.id], user.id);
+  const props = {
+    user,
+    view,
+    segments,
+    customFields,
+    editing,
+    values,
+    forms,
+    canCreateFields: hasRole(user.role, "admin"),
+    newField: options.newField,
+    errors: options.errors,
+  };
+  // The mapping form alone answers "Create field…" (htmx); the panel answers the polling.
+  if (c.req.path.endsWith("/fields")) {
+    c.header("Vary", "HX-Request");
+    return c.html(c.req.header("HX-Request") ? <MappingForm {...props} /> : <ImportPage {...props} />, options.status ?? 200);
+  }
   return pageOrFragment(
     c,
-    async () => <ImportPage user={user} view={view} segments={segments} customFields={customFields} editing={editing} values={options.values ?? valuesOf(view)} errors={options.errors} notice={await takeFlash(c)} />,
-    () => <ImportPanel view={view} customFields={customFields} errors={options.errors} />,
-    options.status ?? 200,
+    async () => <ImportPage {...props} notice={await takeFlash(c)} />,
+    () => <ImportPanel view={view} customFields={customFields} forms={forms} errors={options.errors} />,
+    options.status === 403 ? 422 : (options.status ?? 200),
   );
+}
+
+/** The mapping step's form as submitted: mapping, forms and options, with what is wrong with them. */
+async function readMappingForm(c: Context<AppEnv>, view: ImportView, form: Record<string, string>) {
+  const db = c.get("db");
+  const user = c.get("user")!;
+  const customFields = await listCustomFieldRefs(db, user.accountId);
+  const errors: MappingErrors = {};
+  const mapping: ColumnTarget[] = view.import.header.map((_, i) => parseTarget(form[`map_${i}`] ?? "skip", customFields) ?? "skip");
+  const mappingProblem = checkMapping(mapping, customFields);
+  if (mappingProblem) errors.mapping = mappingProblem;
+  const mode = form.segment_mode === "existing" || form.segment_mode === "new" ? form.segment_mode : "none";
+  const newName = (form.new_segment_name ?? "").trim();
+  const importMode = isImportMode(form.import_mode ?? "") ? (form.import_mode as ImportMode) : "add";
+  const dateForm = formChoice(form.date_form, isDateForm);
+  const decimalMark = formChoice(form.decimal_mark, isDecimalMark);
+  if (dateForm === undefined || decimalMark === undefined) errors.forms = "Choose a date form and a decimal mark from the lists.";
+  const values: MappingValues = {
+    mapping,
+    overwrite: form.overwrite === "on",
+    mode: importMode,
+    segmentMode: mode,
+    segmentId: parseId(form.segment_id),
+    newSegmentName: newName,
+    dateForm: dateForm ?? null,
+    decimalMark: decimalMark ?? null,
+  };
+  return { values, errors, customFields };
 }
 
 export const importRoutes = new Hono<AppEnv>()
@@ -123,15 +187,18 @@ export const importRoutes = new Hono<AppEnv>()
     if (!view) return c.html(<NotFoundPage user={user} />, 404);
     if (view.import.jobId !== null) return c.redirect(`/imports/${view.import.id}`, 303);
     const form = (await c.req.parseBody()) as Record<string, string>;
-    const customFields = await listCustomFieldRefs(db, user.accountId);
-    const errors: MappingErrors = {};
-    const mapping: ColumnTarget[] = view.import.header.map((_, i) => parseTarget(form[`map_${i}`] ?? "skip", customFields) ?? "skip");
-    const mappingProblem = checkMapping(mapping, customFields);
-    if (mappingProblem) errors.mapping = mappingProblem;
-    const mode = form.segment_mode === "existing" || form.segment_mode === "new" ? form.segment_mode : "none";
-    const newName = (form.new_segment_name ?? "").trim();
-    const importMode = isImportMode(form.import_mode ?? "") ? (form.import_mode as ImportMode) : "add";
-    const options: ImportOptions = { mapping, overwrite: form.overwrite === "on", mode: importMode, segmentId: null, segmentName: null, newSegmentName: null };
+    const { values, errors } = await readMappingForm(c, view, form);
+    const { mapping, mode: importMode, segmentMode: mode, newSegmentName: newName } = values;
+    const options: ImportOptions = {
+      mapping,
+      overwrite: values.overwrite,
+      mode: importMode,
+      segmentId: null,
+      segmentName: null,
+      newSegmentName: null,
+      dateForm: values.dateForm,
+      decimalMark: values.decimalMark,
+    };
     if (mode === "existing") {
       const segmentId = parseId(form.segment_id);
       const segment = segmentId ? await getSegmentChoice(db, user.accountId, segmentId, { staticOnly: true }) : null;
@@ -146,12 +213,71 @@ export const importRoutes = new Hono<AppEnv>()
     if (importMode !== "add" && mode !== "existing" && !errors.segment) {
       errors.segment = `${importMode === "remove" ? "Remove from segment" : "Replace the segment's members"} acts on an existing segment: choose one from the list.`;
     }
-    if (errors.mapping || errors.segment) {
-      const values: MappingValues = { mapping, overwrite: options.overwrite, mode: importMode, segmentMode: mode, segmentId: parseId(form.segment_id), newSegmentName: newName };
-      return renderImport(c, view, { editing: true, values, errors, status: 422 });
-    }
+    if (errors.mapping || errors.segment || errors.forms) return renderImport(c, view, { editing: true, values, errors, status: 422 });
     await saveOptionsAndPreview(db, c.get("actor"), view.import.id, options);
     return c.redirect(`/imports/${view.import.id}`, 303);
+  })
+  .post("/:id/fields", async (c) => {
+    // "Create field…" on the mapping step: the whole mapping form comes with it, so every choice made is kept.
+    const db = c.get("db");
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const view = id ? await getImportView(db, user.accountId, id) : null;
+    if (!view) return c.html(<NotFoundPage user={user} />, 404);
+    if (view.import.jobId !== null) return c.redirect(`/imports/${view.import.id}`, 303);
+    const form = (await c.req.parseBody()) as Record<string, string>;
+    const { values } = await readMappingForm(c, view, form);
+    const column = Number(form.new_field_column);
+    if (!Number.isInteger(column) || column < 0 || column >= view.import.header.length) {
+      return renderImport(c, view, { editing: true, values, errors: { mapping: "Choose the column to create a field for." }, status: 422 });
+    }
+    const label = (form[`new_field_label_${column}`] ?? "").trim();
+    const type = form[`new_field_type_${column}`] ?? "";
+    const state: NewFieldState = { column, label, type, errors: {} };
+    if (!hasRole(user.role, "admin")) {
+      state.errors.role = "Only an admin can create custom fields. Ask one to add it (Admin › Custom fields), then choose it here.";
+      return renderImport(c, view, { editing: true, values, newField: state, status: 403 });
+    }
+    state.errors = checkNewField(label, type);
+    if (state.errors.label || state.errors.type) return renderImport(c, view, { editing: true, values, newField: state, status: 422 });
+    try {
+      const field = await createCustomField(db, user.accountId, { label, type: type as CustomFieldType });
+      const target = `custom:${field.key}` as ColumnTarget;
+      // The new field goes to this column, and leaves any other column that had it (none can yet: it is new).
+      values.mapping = values.mapping.map((t, i) => (i === column ? target : t === target ? "skip" : t));
+    } catch (e) {
+      if (!(e instanceof CustomFieldKeyTakenError)) throw e;
+      state.errors.label = `${e.message} Choose it in the list, or use another label.`;
+      return renderImport(c, view, { editing: true, values, newField: state, status: 422 });
+    }
+    return renderImport(c, view, { editing: true, values });
+  })
+  .post("/:id/value-forms", async (c) => {
+    // The preview's "Dates and numbers": saved, then the draft is previewed again with them.
+    const db = c.get("db");
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const view = id ? await getImportView(db, user.accountId, id) : null;
+    if (!view) return c.html(<NotFoundPage user={user} />, 404);
+    const imp = view.import;
+    if (imp.jobId !== null) return c.redirect(`/imports/${imp.id}`, 303);
+    const form = (await c.req.parseBody()) as Record<string, string>;
+    const dateForm = formChoice(form.date_form, isDateForm);
+    const decimalMark = formChoice(form.decimal_mark, isDecimalMark);
+    if (dateForm === undefined || decimalMark === undefined) {
+      return renderImport(c, view, { editing: false, errors: { forms: "Choose a date form and a decimal mark from the lists." }, status: 422 });
+    }
+    await saveOptionsAndPreview(db, c.get("actor"), imp.id, {
+      mapping: imp.mapping,
+      overwrite: imp.overwrite,
+      mode: imp.mode,
+      segmentId: imp.segmentId,
+      segmentName: imp.segmentName,
+      newSegmentName: imp.newSegmentName,
+      dateForm,
+      decimalMark,
+    });
+    return c.redirect(`/imports/${imp.id}`, 303);
   })
   .post("/:id/encoding", async (c) => {
     const db = c.get("db");

@@ -20,6 +20,8 @@ import { getSegmentChoice } from "../segments/choices";
 import { getImport, type ImportCounts, type ImportExamples, type ImportRow } from "./queries";
 import { validateRow, type ContactValues } from "./validate";
 import { getDefaultCountry } from "../auth/accounts";
+import { listCustomFields } from "../custom-fields/queries";
+import { columnReaders, resolveValueForms } from "./typed-columns";
 
 /** How many problems a preview or import keeps in its result to show on the page (the report has them all). */
 const SHOWN_PROBLEMS = 10;
@@ -56,7 +58,7 @@ function copyText(value: string | null): string {
   return value.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
 }
 
-function customJson(custom: Record<string, string>): string {
+function customJson(custom: ContactValues["custom"]): string {
   for (const _ in custom) return JSON.stringify(custom);
   return "{}";
 }
@@ -165,6 +167,7 @@ async function stageFile(ctx: JobContext, imp: ImportRow, encoding: TextEncoding
   const csv = await openCsvStream(source, { encoding, delimiter: imp.delimiter as Delimiter });
   const mapping = imp.mapping as ColumnTarget[];
   const country = await getDefaultCountry(ctx.db, imp.accountId);
+  const readers = columnReaders(imp.header, mapping, await listCustomFields(ctx.db, imp.accountId), resolveValueForms(imp, country), imp.profiles);
   let rows = 0;
   let invalid = 0;
   // The first batch reports at once, so the status page shows rows, pace and time left from the first second.
@@ -174,7 +177,7 @@ async function stageFile(ctx: JobContext, imp: ImportRow, encoding: TextEncoding
       if (ctx.signal.aborted) throw new Error("The import was stopped: its worker lost the job.");
       for (const record of batch) {
         rows++;
-        const check = validateRow(record, mapping, country);
+        const check = validateRow(record, mapping, country, readers);
         if (check.ok) stager.add(record.line, check.values);
         else {
           invalid++;

@@ -8,6 +8,8 @@ import type { Delimiter } from "./dialect";
 import { looksBinary, type TextEncoding } from "./decode";
 import { hasNul } from "../text";
 import { openCsvStream } from "./parse";
+import { profileRows, PROFILE_ROWS } from "./typed-columns";
+import { profileValue } from "../custom-fields/typed-values";
 
 export const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 /** Pasted text comes in a form field, which busboy and Hono hold in memory: a paste box is for small lists. */
@@ -204,12 +206,13 @@ export interface FileHead {
   delimiter: Delimiter;
   header: string[];
   samples: string[][];
+  /** What the first PROFILE_ROWS rows of each column look like, to detect date forms and decimal marks. */
+  profiles: Record<string, number>[];
 }
 
 /**
  * Reads the start of a stored CSV: encoding (the one given, or detected from its first MiB, which the job re-checks
- * over the whole file), delimiter,
- * header and a few sample rows. Throws UploadError when the file has no header row.
+ * over the whole file), delimiter, header, a few sample rows and the profiles of its first rows' values. Throws UploadError when the file has no header row.
  */
 export async function inspectStoredFile(db: Db, accountId: number, fileId: number, options: { encoding?: TextEncoding } = {}): Promise<FileHead> {
   await refuseBinary(db, accountId, fileId);
@@ -221,14 +224,17 @@ export async function inspectStoredFile(db: Db, accountId: number, fileId: numbe
     }
     if (csv.header.fields.some(hasNul)) throw new UploadError("The header row contains a NUL character: its first line must name the columns in plain text.");
     const samples: string[][] = [];
-    for await (const batch of csv.batches) {
+    const profiles = profileRows(csv.header.fields.length, []);
+    let profiled = 0;
+    reading: for await (const batch of csv.batches) {
       for (const record of batch) {
-        if (!record.error && !record.fields.some(hasNul)) samples.push(record.fields.map((f) => f.trim().slice(0, 200)));
-        if (samples.length >= SAMPLE_ROWS) break;
+        if (record.error || record.fields.some(hasNul)) continue;
+        if (samples.length < SAMPLE_ROWS) samples.push(record.fields.map((f) => f.trim().slice(0, 200)));
+        for (let i = 0; i < profiles.length && i < record.fields.length; i++) profileValue(profiles[i]!, record.fields[i]!.trim());
+        if (++profiled >= PROFILE_ROWS) break reading;
       }
-      if (samples.length >= SAMPLE_ROWS) break;
     }
-    return { encoding: csv.encoding, delimiter: csv.delimiter, header: csv.header.fields.map((f) => f.trim()), samples };
+    return { encoding: csv.encoding, delimiter: csv.delimiter, header: csv.header.fields.map((f) => f.trim()), samples, profiles: profiles as unknown as Record<string, number>[] };
   } catch (e) {
     if (e instanceof UploadError) throw e;
     throw new UploadError(`The file could not be read as CSV: ${(e as Error).message}`);

@@ -6,6 +6,7 @@ import { restoreNeutralisedFormula } from "../exports/formats";
 import type { CountryCode } from "libphonenumber-js/max";
 import { parsePhone } from "../contacts/phone";
 import { hasNul } from "../text";
+import type { ColumnReader } from "./typed-columns";
 
 export interface ContactValues {
   /** Trimmed, case kept as entered. */
@@ -15,8 +16,8 @@ export interface ContactValues {
   first_name: string | null;
   last_name: string | null;
   phone: string | null;
-  /** Only the custom fields with a non-empty cell. */
-  custom: Record<string, string>;
+  /** Only the custom fields with a non-empty cell (or a value for an empty one: an "x"-marked yes/no column), typed. */
+  custom: Record<string, string | number | boolean>;
 }
 
 export type RowCheck = { ok: true; values: ContactValues } | { ok: false; reason: string };
@@ -64,9 +65,10 @@ function invalidEmail(value: string): string {
 /**
  * Checks a data record against the column mapping (one target per header column) and, when it
  * is usable, returns its contact values, the phone in E.164 (read in `country` when written without
- * its country code). The reason strings go to the import's error report as they are.
+ * its country code) and typed custom fields read by `readers` (typed-columns.ts): a cell that does not read makes
+ * the row a problem, never text. The reason strings go to the import's error report as they are.
  */
-export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[], country: CountryCode): RowCheck {
+export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[], country: CountryCode, readers?: readonly (ColumnReader | null)[]): RowCheck {
   if (record.error) return { ok: false, reason: record.error };
   if (record.fields.length !== mapping.length) {
     return { ok: false, reason: `expected ${mapping.length} columns, found ${record.fields.length}` };
@@ -82,24 +84,40 @@ export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[],
   }
   const reason = checkEmail(record.fields[emailColumn]!.trim());
   if (reason) return { ok: false, reason };
-  const values = toContactValues(record.fields, mapping);
+  const values = toContactValues(record.fields, mapping, readers);
   if (values.phone !== null) {
     const phone = parsePhone(values.phone, country);
     if (!phone.ok) return { ok: false, reason: `invalid phone: ${values.phone.length > MAX_SHOWN ? `${values.phone.slice(0, MAX_SHOWN)}…` : values.phone} (${phone.message})` };
     values.phone = phone.e164;
+  }
+  if (readers) {
+    for (let i = 0; i < readers.length; i++) {
+      const reader = readers[i];
+      if (!reader) continue;
+      const cell = restoreNeutralisedFormula((record.fields[i] ?? "").trim());
+      if (cell === "") {
+        if (reader.empty !== undefined) values.custom[reader.key] = reader.empty;
+        continue;
+      }
+      const value = reader.read(cell);
+      if (value === undefined) return { ok: false, reason: reader.problem(cell) };
+      values.custom[reader.key] = value;
+    }
   }
   return { ok: true, values };
 }
 
 /**
  * Turns the cells of a validated row into contact values. Cells are trimmed and empty ones
- * become null (custom: absent), so that an import never blanks a field that already has a value.
+ * become null (custom: absent), so that an import never blanks a field that already has a value. Columns with a
+ * reader in `typed` are left to validateRow.
  */
-export function toContactValues(fields: readonly string[], mapping: readonly ColumnTarget[]): ContactValues {
+export function toContactValues(fields: readonly string[], mapping: readonly ColumnTarget[], typed?: readonly (ColumnReader | null)[]): ContactValues {
   const values: ContactValues = { email: "", emailKey: "", first_name: null, last_name: null, phone: null, custom: {} };
   for (let i = 0; i < mapping.length; i++) {
     const target = mapping[i]!;
-    if (target === "skip") continue;
+    // Typed columns are read by validateRow.
+    if (target === "skip" || typed?.[i]) continue;
     const cell = (fields[i] ?? "").trim();
     if (target === "email") {
       values.email = cell;

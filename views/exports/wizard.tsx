@@ -1,6 +1,7 @@
 import type { SessionUser } from "../../src/auth/session";
 import type { ExportField } from "../../src/exports/fields";
 import { EXPORT_FORMATS } from "../../src/exports/formats";
+import { DATE_FORM_LABELS, DATE_FORMS, DECIMAL_MARK_LABELS, DECIMAL_MARKS } from "../../src/custom-fields/typed-values";
 import type { ExportView } from "../../src/exports/queries";
 import type { SegmentChoice } from "../../src/segments/choices";
 import { JobProgress } from "../components/job-progress";
@@ -24,6 +25,9 @@ export interface WizardState {
   segment: string;
   fields: string[];
   format: string;
+  /** How typed custom fields are written: a date form (ymd, dmy, mdy) and a decimal mark. */
+  dateForm: string;
+  decimalMark: string;
 }
 
 export interface WizardProps {
@@ -56,7 +60,7 @@ export function ExportWizardPage({ user, ...props }: WizardProps & { user: Sessi
 export function ExportWizard({ step, state, segments, fields, error }: WizardProps) {
   const index = WIZARD_STEPS.indexOf(step);
   const hidden = (name: keyof WizardState) =>
-    name === "fields" ? state.fields.map((f) => <input type="hidden" name="fields" value={f} />) : <input type="hidden" name={name} value={state[name]} />;
+    name === "fields" ? state.fields.map((f) => <input type="hidden" name="fields" value={f} />) : <input type="hidden" name={HIDDEN_NAMES[name] ?? name} value={state[name]} />;
   return (
     <article id="export-wizard" class="wizard">
       <form method="post" action="/exports/new" hx-post="/exports/new" hx-target="#export-wizard" hx-swap="outerHTML">
@@ -74,6 +78,8 @@ export function ExportWizard({ step, state, segments, fields, error }: WizardPro
         {step !== "segment" && hidden("segment")}
         {step !== "properties" && hidden("fields")}
         {step !== "format" && hidden("format")}
+        {step !== "format" && hidden("dateForm")}
+        {step !== "format" && hidden("decimalMark")}
         {error && (
           <p class="notice error" role="alert" id="wizard-error">
             {error}
@@ -133,6 +139,7 @@ export function ExportWizard({ step, state, segments, fields, error }: WizardPro
               </label>
             ))}
         </fieldset>
+        {step === "format" && <TypedValueForms state={state} fields={fields} />}
         <footer class="wizard-buttons">
           {index > 0 && (
             <button type="submit" name="action" value="back" class="secondary outline" formnovalidate>
@@ -145,6 +152,49 @@ export function ExportWizard({ step, state, segments, fields, error }: WizardPro
         </footer>
       </form>
     </article>
+  );
+}
+
+const HIDDEN_NAMES: Partial<Record<keyof WizardState, string>> = { dateForm: "date_form", decimalMark: "decimal_mark" };
+
+/**
+ * The format step's choice of how typed custom fields are written (dates and numbers in CSV and TSV; XLSX takes the
+ * date form for its date cells). Without such a field among the chosen ones, the defaults ride along unseen.
+ */
+function TypedValueForms({ state, fields }: { state: WizardState; fields: ExportField[] }) {
+  const chosen = fields.filter((f) => state.fields.includes(f.id) && f.id.startsWith("custom:"));
+  const hasDate = chosen.some((f) => f.type === "date");
+  const hasNumber = chosen.some((f) => f.type === "number");
+  return (
+    <fieldset class="value-forms" aria-describedby="value-forms-hint">
+      <legend>Dates and numbers</legend>
+      <small id="value-forms-hint" class="muted">
+        For custom fields of type date and number, in CSV and TSV files (XLSX writes real date and number cells, shown in the date form chosen; JSON Lines keeps yyyy-mm-dd and plain numbers).
+      </small>
+      <div class="grid">
+        {hasDate ? (
+          <div>
+            <label for="f-date-form">Date form</label>
+            <select id="f-date-form" name="date_form">
+              {DATE_FORMS.map((f) => <option value={f} selected={state.dateForm === f}>{DATE_FORM_LABELS[f]}</option>)}
+            </select>
+          </div>
+        ) : (
+          <input type="hidden" name="date_form" value={state.dateForm} />
+        )}
+        {hasNumber ? (
+          <div>
+            <label for="f-decimal-mark">Decimal mark</label>
+            <select id="f-decimal-mark" name="decimal_mark">
+              {DECIMAL_MARKS.map((m) => <option value={m} selected={state.decimalMark === m}>{DECIMAL_MARK_LABELS[m]}</option>)}
+            </select>
+          </div>
+        ) : (
+          <input type="hidden" name="decimal_mark" value={state.decimalMark} />
+        )}
+      </div>
+      {!hasDate && !hasNumber && <p class="muted">None of the chosen properties is a date or number field.</p>}
+    </fieldset>
   );
 }
 
@@ -168,6 +218,12 @@ export function ExportSummary({ exp, fieldLabels }: { exp: ExportView; fieldLabe
         <dd>{fieldLabels.join(", ")}</dd>
         <dt>Format</dt>
         <dd>{FORMAT_LABELS[exp.format]}</dd>
+        {(exp.dateForm !== "ymd" || exp.decimalMark !== ".") && (
+          <>
+            <dt>Dates and numbers</dt>
+            <dd>Dates as {DATE_FORM_LABELS[exp.dateForm]}, decimal {DECIMAL_MARK_LABELS[exp.decimalMark]}</dd>
+          </>
+        )}
         <dt>Estimated rows</dt>
         <dd>{formatCount(exp.estimatedRows)}</dd>
         <dt>Requested</dt>

@@ -11,6 +11,10 @@ import { Layout } from "../layout";
 import { DELIMITER_NAMES, formatBytes, formatCount, formatWhen, OutcomeBar, OutcomeTable } from "./parts";
 import type { ImportMode } from "../../src/db/schema";
 import { MODE_LABELS, SegmentChange, UndoImport } from "./segment-change";
+import { columnReaders, readSamples, suggestType, type TypedFieldRef, type ValueForms } from "../../src/imports/typed-columns";
+import { DATE_FORM_LABELS, DATE_FORMS, DECIMAL_MARK_LABELS, DECIMAL_MARKS, type DateForm, type DecimalMark } from "../../src/custom-fields/typed-values";
+import { CUSTOM_FIELD_TYPE_LABELS } from "../../src/custom-fields/labels";
+import { CUSTOM_FIELD_TYPES } from "../../src/db/schema";
 
 export interface MappingValues {
   mapping: ColumnTarget[];
@@ -19,6 +23,17 @@ export interface MappingValues {
   segmentMode: "none" | "existing" | "new";
   segmentId: number | null;
   newSegmentName: string;
+  /** Chosen forms for typed custom fields; null: detected. */
+  dateForm: DateForm | null;
+  decimalMark: DecimalMark | null;
+}
+
+/** "Create field…" on a column of the mapping step: what was typed, and why it was refused. */
+export interface NewFieldState {
+  column: number;
+  label: string;
+  type: string;
+  errors: { label?: string; type?: string; role?: string };
 }
 
 export interface MappingErrors {
@@ -27,16 +42,22 @@ export interface MappingErrors {
   segment?: string;
   start?: string;
   undo?: string;
+  forms?: string;
 }
 
 export interface ImportPageProps {
   user: SessionUser;
   view: ImportView;
   segments: { id: number; name: string }[];
-  customFields: CustomFieldRef[];
+  customFields: TypedFieldRef[];
   /** Show the mapping and options form (a draft not yet previewed, or "Change mapping"). */
   editing: boolean;
   values: MappingValues;
+  /** The forms typed values are read in, for `values`. */
+  forms: ValueForms;
+  /** Admins may create custom fields from the mapping step; editors are told who can. */
+  canCreateFields: boolean;
+  newField?: NewFieldState;
   errors?: MappingErrors;
   notice?: Notice | null;
 }
@@ -80,7 +101,7 @@ export function ImportPage(props: ImportPageProps) {
           <MappingForm {...props} />
         </>
       ) : (
-        <ImportPanel view={view} customFields={props.customFields} errors={props.errors} />
+        <ImportPanel view={view} customFields={props.customFields} forms={props.forms} errors={props.errors} />
       )}
     </Layout>
   );
@@ -100,38 +121,47 @@ function TargetSelect({ column, name, value, customFields }: { column: number; n
   );
 }
 
-export function MappingForm({ view, segments, customFields, values, errors = {} }: ImportPageProps) {
+export function MappingForm(props: ImportPageProps) {
+  const { view, segments, customFields, values, forms, errors = {} } = props;
   const imp = view.import;
   const previewFailed = view.preview?.status === "failed";
+  const readers = columnReaders(imp.header, values.mapping, customFields, forms, imp.profiles);
   return (
-    <form method="post" action={`/imports/${imp.id}/preview`} class="mapping-form">
+    <form method="post" action={`/imports/${imp.id}/preview`} class="mapping-form" id="mapping-form">
       {previewFailed && <p class="notice error" role="alert">The preview failed: {view.preview?.error}</p>}
       <section>
         <h2>Map columns</h2>
         <p class="muted">
           Roster read {imp.header.length} columns (separated by {DELIMITER_NAMES[imp.delimiter] ?? imp.delimiter}) and matched them by
-          name. Choose what each column holds; one must be the email address.
+          name. Choose what each column holds; one must be the email address. A column with no field yet can get a new one (Create field…).
         </p>
         {errors.mapping && <p class="notice error" role="alert" id="mapping-error">{errors.mapping}</p>}
         <div class="table-wrap">
           <table class="mapping">
             <thead>
-              <tr><th scope="col">Column in the file</th><th scope="col">Sample</th><th scope="col">Import as</th></tr>
+              <tr><th scope="col">Column in the file</th><th scope="col">Samples</th><th scope="col">Import as</th></tr>
             </thead>
             <tbody>
-              {imp.header.map((name, i) => (
-                <tr>
-                  <td><strong>{name || `(column ${i + 1})`}</strong></td>
-                  <td class="sample">{imp.samples.map((r) => r[i]).find((v) => v) ?? <span class="muted">(empty)</span>}</td>
-                  <td><TargetSelect column={i} name={name} value={values.mapping[i] ?? "skip"} customFields={customFields} /></td>
-                </tr>
-              ))}
+              {imp.header.map((name, i) => {
+                const target = values.mapping[i] ?? "skip";
+                return (
+                  <tr>
+                    <td><strong>{name || `(column ${i + 1})`}</strong></td>
+                    <td class="samples"><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} column={name || `column ${i + 1}`} /></td>
+                    <td>
+                      <TargetSelect column={i} name={name} value={target} customFields={customFields} />
+                      {target === "skip" && <NewFieldForm {...props} column={i} columnName={name} />}
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>
       </section>
       <section>
         <h2>Options</h2>
+        <ValueFormsFields forms={forms} values={values} error={errors.forms} />
         <fieldset>
           <label>
             <input type="checkbox" role="switch" name="overwrite" value="on" checked={values.overwrite} aria-describedby="overwrite-hint" />
@@ -170,6 +200,114 @@ export function MappingForm({ view, segments, customFields, values, errors = {} 
         <span class="muted">Nothing is written until you start the import.</span>
       </div>
     </form>
+  );
+}
+
+/** Up to three values of a column as written, each with what it becomes for a typed field, or why it cannot. */
+export function SampleList({ samples, column }: { samples: ReturnType<typeof readSamples>; column: string }) {
+  const shown = samples.filter((s) => s.raw !== "" || s.becomes !== null);
+  if (shown.length === 0) return <span class="muted">(empty)</span>;
+  return (
+    <ul class="samples" aria-label={`Sample values of ${column}`}>
+      {shown.map((s) =>
+        s.problem ? (
+          <li class="sample-invalid"><span class="raw">{s.raw}</span> <span class="badge failed">not read</span> <small>{s.problem}</small></li>
+        ) : s.becomes !== null && s.becomes !== s.raw ? (
+          <li><span class="raw">{s.raw || "(empty)"}</span> → <span class="becomes">{s.becomes}</span></li>
+        ) : (
+          <li><span class="raw">{s.raw}</span></li>
+        ),
+      )}
+    </ul>
+  );
+}
+
+const DATE_HOW: Record<ValueForms["dateHow"], string> = {
+  chosen: "as you chose",
+  detected: "detected from the file",
+  ambiguous: "the file's dates read either way (every day is 12 or less): your account's region decides",
+  mixed: "no one form fits every date of the file: the most common one",
+  none: "no dates in the file's first rows: your account's region",
+};
+
+/** The date form and decimal mark typed custom fields are read with: what was detected, and a way to choose. */
+export function ValueFormsFields({ forms, values, error }: { forms: ValueForms; values: Pick<MappingValues, "dateForm" | "decimalMark">; error?: string }) {
+  const detectedMarks = [...new Set(forms.decimalMarks)];
+  return (
+    <fieldset class="value-forms" aria-describedby={error ? "forms-error" : undefined}>
+      <legend>Dates and numbers</legend>
+      <p class="muted">
+        Dates are read as <strong data-testid="date-form">{DATE_FORM_LABELS[forms.dateForm]}</strong> <span>({DATE_HOW[forms.dateHow]})</span>
+        {"; "}yyyy-mm-dd is always understood. They apply to custom fields of type date, number and yes/no.
+      </p>
+      <div class="grid">
+        <div>
+          <label for="date-form">Date form</label>
+          <select id="date-form" name="date_form">
+            <option value="auto" selected={!values.dateForm}>Detect ({DATE_FORM_LABELS[forms.detectedDateForm]})</option>
+            {DATE_FORMS.map((f) => <option value={f} selected={values.dateForm === f}>{DATE_FORM_LABELS[f]}</option>)}
+          </select>
+        </div>
+        <div>
+          <label for="decimal-mark">Decimal mark</label>
+          <select id="decimal-mark" name="decimal_mark">
+            <option value="auto" selected={!values.decimalMark}>Detect per column{detectedMarks.length === 1 && !values.decimalMark ? ` (${detectedMarks[0]})` : ""}</option>
+            {DECIMAL_MARKS.map((m) => <option value={m} selected={values.decimalMark === m}>{DECIMAL_MARK_LABELS[m]}</option>)}
+          </select>
+        </div>
+      </div>
+      {error && <small id="forms-error" class="field-error">{error}</small>}
+    </fieldset>
+  );
+}
+
+/**
+ * "Create field…" under a column that goes nowhere: label (the key is made from it) and type, sent with the whole
+ * mapping form (htmx swaps the form back; without JavaScript the page comes back) so no other choice is lost.
+ */
+function NewFieldForm({ view, canCreateFields, newField, column, columnName }: ImportPageProps & { column: number; columnName: string }) {
+  const imp = view.import;
+  const mine = newField?.column === column ? newField : undefined;
+  const id = `new-field-${column}`;
+  return (
+    <details class="new-field" open={mine ? true : undefined}>
+      <summary>Create field…</summary>
+      {!canCreateFields ? (
+        <p class="muted" id={`${id}-why`}>Only an admin can create custom fields. Ask one to add it (Admin › Custom fields), then choose it here.</p>
+      ) : (
+        <div class="new-field-body">
+          <label for={`${id}-label`}>Label</label>
+          <input
+            type="text"
+            id={`${id}-label`}
+            name={`new_field_label_${column}`}
+            value={mine?.label ?? columnName}
+            maxlength={100}
+            aria-invalid={mine?.errors.label ? "true" : undefined}
+            aria-describedby={mine?.errors.label ? `${id}-label-error` : `${id}-hint`}
+          />
+          {mine?.errors.label ? <small id={`${id}-label-error`} class="field-error">{mine.errors.label}</small> : <small id={`${id}-hint`} class="muted">The key is made from it: “Favourite colour” becomes favourite_colour.</small>}
+          <label for={`${id}-type`}>Type</label>
+          <select id={`${id}-type`} name={`new_field_type_${column}`}>
+            {CUSTOM_FIELD_TYPES.map((t) => <option value={t} selected={t === (mine?.type ?? suggestType(imp.profiles[column]))}>{CUSTOM_FIELD_TYPE_LABELS[t]}</option>)}
+          </select>
+          {mine?.errors.type && <small class="field-error">{mine.errors.type}</small>}
+          <button
+            type="submit"
+            class="secondary"
+            name="new_field_column"
+            value={String(column)}
+            formaction={`/imports/${imp.id}/fields`}
+            hx-post={`/imports/${imp.id}/fields`}
+            hx-target="#mapping-form"
+            hx-swap="outerHTML"
+          >
+            Create field for “{columnName || `column ${column + 1}`}”
+          </button>
+        </div>
+      )}
+      {mine?.errors.role && <p class="notice error" role="alert">{mine.errors.role}</p>}
+    </details>
   );
 }
 
@@ -255,6 +393,48 @@ function FileProgress({ job, size, rows, phase, label }: { job: ImportView["job"
   );
 }
 
+/** The mapped columns of a previewed draft with their samples, read as the import will read them. */
+function ColumnSamples({ view, customFields, forms }: { view: ImportView; customFields: TypedFieldRef[]; forms: ValueForms }) {
+  const imp = view.import;
+  const mapping = imp.mapping as ColumnTarget[];
+  const readers = columnReaders(imp.header, mapping, customFields, forms, imp.profiles);
+  return (
+    <>
+    <p class="muted" id="column-samples-title">Three values of each imported column, and what they become:</p>
+    <div class="table-wrap">
+      <table class="cards column-samples" aria-labelledby="column-samples-title">
+        <thead>
+          <tr><th scope="col">Column</th><th scope="col">Imported as</th><th scope="col">Samples</th></tr>
+        </thead>
+        <tbody>
+          {imp.header.map((name, i) =>
+            (mapping[i] ?? "skip") === "skip" ? null : (
+              <tr>
+                <td class="card-title">{name || `(column ${i + 1})`}</td>
+                <td data-label="Imported as">{targetLabel(mapping[i]!, customFields)}</td>
+                <td data-label="Samples"><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} column={name || `column ${i + 1}`} /></td>
+              </tr>
+            ),
+          )}
+        </tbody>
+      </table>
+    </div>
+    </>
+  );
+}
+
+/** On the preview: the forms typed values were read in, and another choice, which previews again. */
+function ValueFormsForm({ view, forms, error }: { view: ImportView; forms: ValueForms; error?: string }) {
+  const imp = view.import;
+  const values = { dateForm: forms.dateHow === "chosen" ? forms.dateForm : null, decimalMark: forms.decimalChoice };
+  return (
+    <form method="post" action={`/imports/${imp.id}/value-forms`} class="value-forms-form">
+      <ValueFormsFields forms={forms} values={values} error={error} />
+      <button type="submit" class="secondary">Read dates and numbers again</button>
+    </form>
+  );
+}
+
 function MappingSummary({ view, customFields }: { view: ImportView; customFields: CustomFieldRef[] }) {
   const imp = view.import;
   const mapped = imp.header.map((h, i) => [h, imp.mapping[i] ?? "skip"] as const).filter(([, t]) => t !== "skip");
@@ -291,7 +471,7 @@ function Problems({ problems }: { problems?: { line: number; reason: string }[] 
  * The part of the page that changes while jobs run; also the htmx fragment of GET /imports/:id. It polls (load
  * delay) only while a preview or the import is queued or running: the finished states carry no trigger.
  */
-export function ImportPanel({ view, customFields, errors = {} }: { view: ImportView; customFields: CustomFieldRef[]; errors?: MappingErrors }) {
+export function ImportPanel({ view, customFields, forms, errors = {} }: { view: ImportView; customFields: TypedFieldRef[]; forms: ValueForms; errors?: MappingErrors }) {
   const imp = view.import;
   const status = importStatus(view.job);
   const preview = view.preview;
@@ -313,6 +493,8 @@ export function ImportPanel({ view, customFields, errors = {} }: { view: ImportV
         <article>
           <header><h2>Preview</h2></header>
           <EncodingForm view={view} editing={false} error={errors.encoding} />
+          <ColumnSamples view={view} customFields={customFields} forms={forms} />
+          <ValueFormsForm view={view} forms={forms} error={errors.forms} />
           <p>If you start the import now:</p>
           <OutcomeBar counts={counts} planned />
           <OutcomeTable counts={counts} planned segmentName={null} />
