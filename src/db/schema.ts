@@ -539,8 +539,10 @@ export interface WorkflowCondition {
 }
 /** The editor's working copy: nodes may be incomplete until Save; `key` names a node in URLs. */
 export interface WorkflowDraft {
-  trigger: "purchase" | "product_search" | "page_view" | "form_submit" | "custom" | null;
+  trigger: "purchase" | "product_search" | "page_view" | "form_submit" | "custom" | "segment_entered" | "segment_left" | null;
   customType: string;
+  /** The segment of a "When entering/leaving a segment" trigger. */
+  triggerSegmentId?: number | null;
   conditions: (WorkflowCondition & { key: string })[];
   actions: { key: string; kind: WorkflowActionKind; segmentId: number | null }[];
 }

@@ -1,5 +1,5 @@
 // Workflows in the database: create, edit the draft, save, activate or deactivate, delete, and read runs and errors.
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { segmentsTable, workflowErrorsTable, workflowsTable, type WorkflowDraft } from "../db/schema";
@@ -70,6 +70,19 @@ export async function listSegmentOptions(db: Db, accountId: number): Promise<{ i
     .orderBy(asc(sql`lower(${segmentsTable.name})`));
 }
 
+/** Every segment of the account, static and dynamic, for the segment triggers' choice. */
+export async function listTriggerSegmentOptions(db: Db, accountId: number): Promise<{ id: number; name: string }[]> {
+  return db
+    .select({ id: segmentsTable.id, name: segmentsTable.name })
+    .from(segmentsTable)
+    .where(eq(segmentsTable.accountId, accountId))
+    .orderBy(asc(sql`lower(${segmentsTable.name})`));
+}
+
+/** The newest history entry of the segment: a segment trigger runs on entries after it. */
+const newestEntryOf = (accountId: number, segmentId: SQL | number) =>
+  sql`(select coalesce(max(e.id), 0) from membership_events e where e.account_id = ${accountId} and e.segment_id = ${segmentId})`;
+
 export type SaveOutcome = { ok: true; workflow: WorkflowRow } | { ok: false; problems: string[]; nodeErrors: Record<string, NodeErrors> };
 
 /**
@@ -78,11 +91,20 @@ export type SaveOutcome = { ok: true; workflow: WorkflowRow } | { ok: false; pro
  */
 export async function saveWorkflow(db: Db, accountId: number, workflow: WorkflowRow): Promise<SaveOutcome> {
   const segmentIds = new Set((await listSegmentOptions(db, accountId)).map((s) => s.id));
-  const check = checkDraft(workflow.draft, segmentIds);
+  const triggerSegmentIds = new Set((await listTriggerSegmentOptions(db, accountId)).map((s) => s.id));
+  const check = checkDraft(workflow.draft, segmentIds, triggerSegmentIds);
   if (!check.ok) return check;
+  const { triggerSegmentId } = check.definition;
+  // A segment trigger now watching another segment starts from that segment's present: its past is not run.
+  const cursor =
+    triggerSegmentId === null
+      ? null
+      : triggerSegmentId === workflow.triggerSegmentId && workflow.triggerCursor !== null
+        ? workflow.triggerCursor
+        : newestEntryOf(accountId, triggerSegmentId);
   const [row] = await db
     .update(workflowsTable)
-    .set({ ...check.definition, savedAt: new Date(), updatedAt: new Date(), deactivatedReason: null })
+    .set({ ...check.definition, triggerCursor: cursor, savedAt: new Date(), updatedAt: new Date(), deactivatedReason: null })
     .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, workflow.id)))
     .returning();
   return { ok: true, workflow: row! };
@@ -90,18 +112,30 @@ export async function saveWorkflow(db: Db, accountId: number, workflow: Workflow
 
 /** Why the saved workflow cannot be activated, or null when it can. */
 export async function activationProblem(db: Db, accountId: number, workflow: WorkflowRow): Promise<string | null> {
-  if (!workflow.savedAt || !workflow.eventType || workflow.actions.length === 0) return "Save a complete workflow before activating it.";
+  if (!workflow.savedAt || (!workflow.eventType && workflow.triggerSegmentId === null) || workflow.actions.length === 0) return "Save a complete workflow before activating it.";
   const segmentIds = new Set((await listSegmentOptions(db, accountId)).map((s) => s.id));
+  if (workflow.triggerSegmentId !== null && !(await listTriggerSegmentOptions(db, accountId)).some((s) => s.id === workflow.triggerSegmentId)) {
+    return "The segment that starts this workflow no longer exists: choose another and Save.";
+  }
   if (workflow.actions.some((a) => !segmentIds.has(a.segmentId))) return "A segment this workflow acts on no longer exists: choose another and Save.";
   return null;
 }
 
-/** Active from now on: events received from this moment are evaluated; earlier ones never are. */
+/**
+ * Active from now on: events received from this moment are evaluated; earlier ones never are. A segment trigger
+ * likewise runs on the joins or leaves recorded after this moment.
+ */
 export async function activateWorkflow(db: Db, accountId: number, id: number): Promise<WorkflowRow | null> {
   const [row] = await db
     .update(workflowsTable)
     // The database's clock, as events' received_at: recovery compares the two.
-    .set({ status: "active", activatedAt: sql`now()`, deactivatedReason: null, updatedAt: new Date() })
+    .set({
+      status: "active",
+      activatedAt: sql`now()`,
+      deactivatedReason: null,
+      updatedAt: new Date(),
+      triggerCursor: sql`case when ${workflowsTable.triggerSegmentId} is null then null else ${newestEntryOf(accountId, sql`${workflowsTable.triggerSegmentId}`)} end`,
+    })
     .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)))
     .returning();
   return row ?? null;
@@ -133,7 +167,16 @@ export async function deactivateWorkflowsForSegment(db: Db, accountId: number, s
     .set({ status: "inactive", deactivatedReason: reason, updatedAt: new Date() })
     .where(and(eq(workflowsTable.accountId, accountId), sql`${workflowsTable.actions} @> ${JSON.stringify([{ segmentId }])}::jsonb`))
     .returning({ id: workflowsTable.id });
-  return rows.length;
+  const started = await db
+    .update(workflowsTable)
+    .set({
+      status: "inactive",
+      deactivatedReason: `Deactivated: the segment "${segmentName}" that starts it was deleted. Choose another segment, Save, and activate it again.`,
+      updatedAt: new Date(),
+    })
+    .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.triggerSegmentId, segmentId)))
+    .returning({ id: workflowsTable.id });
+  return rows.length + started.length;
 }
 
 export async function listWorkflowErrors(db: Db, accountId: number, workflowId: number, limit = 20) {
