@@ -12,6 +12,7 @@ import { listCustomFields } from "../custom-fields/queries";
 import { listMembershipEvents } from "../segments/history";
 import { listRecentEvents } from "../events/queries";
 import { addContactsToSegment, removeContactsFromSegment, type ContactSelection } from "../segments/membership";
+import { dynamicMembershipRefusal } from "../segments/dynamic";
 import { getSegment, listSegments } from "../segments/queries";
 import { safeNextPath } from "../safe-path";
 import { sourceOf } from "../segments/routes";
@@ -132,6 +133,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const target = parseId(one("target"));
     const segment = target ? await getSegment(db, user.accountId, target) : null;
     if (!segment) return go(back, "Choose a segment to change.");
+    if (segment.type === "dynamic") return go(back, dynamicMembershipRefusal(segment));
     // Row ticks, plus the ticks kept (public/app.js) on rows another search or page no longer shows.
     const ticked = [...(Array.isArray(body.ids) ? body.ids : body.ids === undefined ? [] : [body.ids]), ...one("kept").split(",")];
     const ids = [...new Set(ticked.map((v) => parseId(String(v).trim())).filter((v): v is number => v !== null))];
@@ -203,6 +205,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const segmentId = parseId(String((await c.req.parseBody()).segment ?? ""));
     const segment = segmentId ? await getSegment(db, user.accountId, segmentId) : null;
     if (!segment) return redirectWithNotice(c, `/contacts/${contact.id}`, "Choose a segment.");
+    if (segment.type === "dynamic") return redirectWithNotice(c, `/contacts/${contact.id}`, dynamicMembershipRefusal(segment));
     const r = await addContactsToSegment(db, user.accountId, segment.id, [contact.id], sourceOf(c.get("actor")));
     const notice = r.added ? `Added to ${segment.name}.` : `Already in ${segment.name}; nothing changed.`;
     return redirectWithNotice(c, `/contacts/${contact.id}`, notice);
@@ -215,8 +218,9 @@ export const contactRoutes = new Hono<AppEnv>()
     const contact = id ? await getContact(db, user.accountId, id) : null;
     const segment = segmentId ? await getSegment(db, user.accountId, segmentId) : null;
     if (!contact || !segment) return c.html(<NotFoundPage user={user} />, 404);
-    const r = await removeContactsFromSegment(db, user.accountId, segment.id, [contact.id], sourceOf(c.get("actor")));
     const back = safeNextPath(c.req.query("back"), `/contacts/${contact.id}`);
+    if (segment.type === "dynamic") return redirectWithNotice(c, back, dynamicMembershipRefusal(segment));
+    const r = await removeContactsFromSegment(db, user.accountId, segment.id, [contact.id], sourceOf(c.get("actor")));
     return redirectWithNotice(c, back, r.removed ? `Removed from ${segment.name}.` : `Not in ${segment.name}; nothing changed.`);
   });
 

@@ -7,6 +7,8 @@ import type { Db } from "../db/client";
 import { deleteFile, getFile, readFileStream } from "../files/store";
 import { apiError, parseId, requireApiRole, type AppEnv } from "../web";
 import { mappingFromJson } from "./mapping";
+import { getSegment } from "../segments/queries";
+import { dynamicMembershipRefusal } from "../segments/dynamic";
 import { createImport, getImportView, isImportMode, getSegmentChoice, importStatus, jobCounts, listCustomFieldRefs, saveOptions, startImport, type ImportView } from "./queries";
 import { inspectStoredFile, receiveUpload, UploadError, type UploadRequest } from "./upload";
 
@@ -88,7 +90,11 @@ export const importApi = new Hono<AppEnv>()
     if (segmentParam !== undefined && segmentParam !== "") {
       const segmentId = parseId(segmentParam);
       segment = segmentId ? await getSegmentChoice(db, actor.accountId, segmentId) : null;
-      if (!segment) return apiError(c, 422, "unknown_segment", `No static segment with id ${segmentParam} in this account.`);
+      if (!segment) {
+        const other = segmentId ? await getSegment(db, actor.accountId, segmentId) : null;
+        if (other?.type === "dynamic") return apiError(c, 409, "conflict", dynamicMembershipRefusal(other), { field: "segment_id" });
+        return apiError(c, 422, "unknown_segment", `No static segment with id ${segmentParam} in this account.`);
+      }
     }
     if (!segment && mode !== "add") return apiError(c, 422, "segment_required", `mode=${mode} needs the segment it applies to: add segment_id.`, { field: "segment_id" });
     let upload;

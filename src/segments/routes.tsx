@@ -19,6 +19,7 @@ import { addEmailsToSegment } from "./members-by-email";
 import { removeContactsFromSegment, type MembershipSource } from "./membership";
 import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment } from "./queries";
 import { segmentInputSchema } from "./validate";
+import { dynamicMembershipRefusal } from "./dynamic";
 
 export function sourceOf(actor: Actor): MembershipSource {
   return { type: actor.sourceType, id: actor.sourceId, label: actor.label };
@@ -119,7 +120,8 @@ export const segmentRoutes = new Hono<AppEnv>()
     const state = readListState((k) => c.req.query(k));
     const country = q ? await getDefaultCountry(db, user.accountId) : undefined;
     const page = await listContactPage(db, user.accountId, { q, segmentId: segment.id, country }, state, state.position, state.size);
-    const props = { segment, page, q, state, canWrite: hasRole(user.role, "editor") };
+    // A dynamic segment's members follow its conditions: nothing to add or remove by hand.
+    const props = { segment, page, q, state, canWrite: hasRole(user.role, "editor") && segment.type === "static" };
     return pageOrFragment(
       c,
       async () => <SegmentContactsPage {...props} user={user} notice={await takeFlash(c)} />,
@@ -132,6 +134,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     const segment = id ? await getSegment(db, user.accountId, id) : null;
     if (!segment) return c.html(<NotFoundPage user={user} />, 404);
+    if (segment.type === "dynamic") return redirectWithNotice(c, `/segments/${segment.id}/contacts`, dynamicMembershipRefusal(segment));
     const email = String((await c.req.parseBody()).email ?? "").trim();
     const result = await addEmailsToSegment(db, user.accountId, segment.id, [email], sourceOf(c.get("actor")));
     if (result.invalid.length > 0) {
@@ -159,6 +162,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const body = await c.req.parseBody({ all: true });
     const ids = formIds(body);
     const back = safeNextPath(body.back, `/segments/${segment.id}/contacts`);
+    if (segment.type === "dynamic") return redirectWithNotice(c, back, dynamicMembershipRefusal(segment));
     if (ids.length === 0) return redirectWithNotice(c, back, "Tick at least one contact to remove.");
     const { removed } = await removeContactsFromSegment(db, user.accountId, segment.id, ids, sourceOf(c.get("actor")));
     return redirectWithNotice(c, back, `${plural(removed, "contact")} removed from ${segment.name}.`);

@@ -14,7 +14,7 @@ export interface ContactsListProps {
   q: string;
   segmentId: number | null;
   state: ListState;
-  segments: Pick<Segment, "id" | "name" | "memberCount">[];
+  segments: Pick<Segment, "id" | "name" | "memberCount" | "type">[];
   canWrite: boolean;
   /** Known without a scan (a segment alone); otherwise loaded after the page by /contacts/count. */
   matching: number | null;
@@ -116,7 +116,7 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
             <label for="bulk-target">Segment to change</label>
             <select id="bulk-target" name="target" required>
               <option value="" selected>Choose a segment</option>
-              {segments.map((s) => (
+              {segments.filter((s) => s.type === "static").map((s) => (
                 <option value={String(s.id)}>{s.name}</option>
               ))}
             </select>
