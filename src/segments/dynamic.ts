@@ -1,7 +1,11 @@
 // Dynamic segments' operations shared by the pages and the API: check conditions (grammar, segments referred to,
 // cycles), create a dynamic segment, change its conditions; each save refreshes the members at once.
 import type { Db } from "../db/client";
-import { parseConditions, type ConditionGroup } from "../conditions/grammar";
+import { sql } from "drizzle-orm";
+import { queryRows } from "../db/client";
+import { describeNode, type DescribeNames } from "../conditions/describe";
+import { explainContact, type Explanation } from "../conditions/explain";
+import { groupItems, groupKind, parseConditions, type ConditionGroup } from "../conditions/grammar";
 import { listCustomFields } from "../custom-fields/queries";
 import { createSegment, getSegment, updateSegment, type Segment } from "./queries";
 import { RefreshFailedError, refreshDynamicSegment, segmentReferenceProblem, type RefreshOutcome } from "./refresh";
@@ -65,4 +69,38 @@ export async function changeConditions(
   if (!updated) return null;
   const refresh = await refreshAfterSave(db, accountId, segmentId);
   return { segment: (await getSegment(db, accountId, segmentId)) ?? updated, refresh };
+}
+
+/** Segment names by id and custom field labels by key, so that conditions read in words rather than ids. */
+export async function describeNames(db: Db, accountId: number): Promise<DescribeNames> {
+  const [segments, customFields] = await Promise.all([
+    queryRows<{ id: string | number; name: string }>(db, sql`select id, name from segments where account_id = ${accountId}`),
+    listCustomFields(db, accountId),
+  ]);
+  return { segments: new Map(segments.map((r) => [Number(r.id), r.name])), customFields: new Map(customFields.map((f) => [f.key, f.label])) };
+}
+
+/** A dynamic segment's conditions as the segment page shows them: how they join, one sentence each. */
+export async function conditionSentences(db: Db, accountId: number, segment: Segment): Promise<{ join: "all" | "any"; items: string[] } | null> {
+  if (segment.type !== "dynamic" || !segment.conditions) return null;
+  const group = segment.conditions as unknown as ConditionGroup;
+  const names = await describeNames(db, accountId);
+  return { join: groupKind(group), items: groupItems(group).map((n) => describeNode(n, names)) };
+}
+
+/** Why the contact is (or is not) in the dynamic segment: each condition, whether it held, and the values that decided. */
+export async function explainMembership(
+  db: Db,
+  accountId: number,
+  segment: Segment,
+  contactId: number,
+): Promise<{ explanation: Explanation; member: boolean } | null> {
+  if (segment.type !== "dynamic" || !segment.conditions) return null;
+  const explanation = await explainContact(db, accountId, contactId, segment.conditions as unknown as ConditionGroup, await describeNames(db, accountId));
+  if (!explanation) return null;
+  const [row] = await queryRows<{ member: boolean }>(
+    db,
+    sql`select exists (select 1 from segment_members where account_id = ${accountId} and segment_id = ${segment.id} and contact_id = ${contactId}) as member`,
+  );
+  return { explanation, member: row?.member === true };
 }

@@ -19,7 +19,10 @@ import { addEmailsToSegment } from "./members-by-email";
 import { removeContactsFromSegment, type MembershipSource } from "./membership";
 import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment } from "./queries";
 import { segmentInputSchema } from "./validate";
-import { dynamicMembershipRefusal } from "./dynamic";
+import { conditionSentences, dynamicMembershipRefusal, explainMembership } from "./dynamic";
+import { saveAsStaticSegment } from "./save-as-static";
+import { getContact } from "../contacts/queries";
+import { WhyExplanation, WhyPage } from "../../views/segments/why";
 
 export function sourceOf(actor: Actor): MembershipSource {
   return { type: actor.sourceType, id: actor.sourceId, label: actor.label };
@@ -70,7 +73,8 @@ export const segmentRoutes = new Hono<AppEnv>()
     const history = await listMembershipEvents(c.get("db"), user.accountId, { segmentId: segment.id }, { cursor: c.req.query("history"), limit: 20 });
     const period = parseChartPeriod(c.req.query("period"));
     const chart = { period, periods: await getSegmentSizeHistory(c.get("db"), user.accountId, segment, period) };
-    return c.html(<SegmentPage user={user} segment={segment} history={history} chart={chart} notice={await takeFlash(c)} />);
+    const conditions = await conditionSentences(c.get("db"), user.accountId, segment);
+    return c.html(<SegmentPage user={user} segment={segment} history={history} chart={chart} conditions={conditions} notice={await takeFlash(c)} />);
   })
   .post("/:id", requireRole("editor"), async (c) => {
     const user = c.get("user")!;
@@ -83,7 +87,8 @@ export const segmentRoutes = new Hono<AppEnv>()
     const rerender = async (errors: Record<string, string | undefined>) => {
       const history = await listMembershipEvents(db, user.accountId, { segmentId: segment.id }, { limit: 20 });
       const chart = { period: "day" as const, periods: await getSegmentSizeHistory(db, user.accountId, segment, "day") };
-      return c.html(<SegmentPage user={user} segment={segment} history={history} chart={chart} values={form} errors={errors} />, 422);
+      const conditions = await conditionSentences(db, user.accountId, segment);
+      return c.html(<SegmentPage user={user} segment={segment} history={history} chart={chart} conditions={conditions} values={form} errors={errors} />, 422);
     };
     if (!parsed.success) return rerender(fieldErrors(parsed.error));
     try {
@@ -94,6 +99,45 @@ export const segmentRoutes = new Hono<AppEnv>()
       if (e instanceof SegmentNameTakenError) return rerender({ name: `${e.message} Choose another name.` });
       throw e;
     }
+  })
+  .post("/:id/save-as-static", requireRole("editor"), async (c) => {
+    const user = c.get("user")!;
+    const db = c.get("db");
+    const id = parseId(c.req.param("id"));
+    const segment = id ? await getSegment(db, user.accountId, id) : null;
+    if (!segment) return c.html(<NotFoundPage user={user} />, 404);
+    const name = String((await c.req.parseBody()).name ?? "");
+    const parsed = segmentInputSchema.safeParse({ name });
+    const rerender = async (error: string) => {
+      const history = await listMembershipEvents(db, user.accountId, { segmentId: segment.id }, { limit: 20 });
+      const chart = { period: "day" as const, periods: await getSegmentSizeHistory(db, user.accountId, segment, "day") };
+      const conditions = await conditionSentences(db, user.accountId, segment);
+      return c.html(<SegmentPage user={user} segment={segment} history={history} chart={chart} conditions={conditions} copy={{ name, error }} />, 422);
+    };
+    if (!parsed.success) return rerender(fieldErrors(parsed.error).name ?? "Enter a segment name.");
+    try {
+      const saved = await saveAsStaticSegment(db, user.accountId, segment.id, { name: parsed.data.name, description: `Copy of ${segment.name}.` }, sourceOf(c.get("actor")));
+      if (!saved) return c.html(<NotFoundPage user={user} />, 404);
+      return redirectWithNotice(c, `/segments/${saved.segment.id}/contacts`, `The static segment ${saved.segment.name} was created with the ${plural(saved.copied, "contact")} of ${segment.name}.`);
+    } catch (e) {
+      if (e instanceof SegmentNameTakenError) return rerender(`${e.message} Choose another name.`);
+      throw e;
+    }
+  })
+  .get("/:id/why/:contactId", async (c) => {
+    const user = c.get("user")!;
+    const db = c.get("db");
+    const id = parseId(c.req.param("id"));
+    const contactId = parseId(c.req.param("contactId"));
+    const segment = id ? await getSegment(db, user.accountId, id) : null;
+    const contact = segment && contactId ? await getContact(db, user.accountId, contactId) : null;
+    const why = segment && contact ? await explainMembership(db, user.accountId, segment, contact.id) : null;
+    if (!segment || !contact || !why) return c.html(<NotFoundPage user={user} />, 404);
+    return pageOrFragment(
+      c,
+      () => <WhyPage user={user} segment={segment} contact={contact} explanation={why.explanation} member={why.member} />,
+      () => <WhyExplanation segment={segment} email={contact.email} explanation={why.explanation} member={why.member} />,
+    );
   })
   .get("/:id/delete", requireRole("editor"), async (c) => {
     const user = c.get("user")!;
