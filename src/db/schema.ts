@@ -282,6 +282,7 @@ export const segmentDailyChangesTable = pgTable(
   ],
 );
 
+// "conditions": all contacts matching conditions added or removed at once (Contacts > See all, src/conditions/).
 export const CHANGE_SET_KINDS = ["import", "undo", "conditions"] as const;
 export type ChangeSetKind = (typeof CHANGE_SET_KINDS)[number];
 
@@ -501,6 +502,9 @@ export const eventsTable = pgTable(
     primaryKey({ columns: [t.accountId, t.id] }),
     uniqueIndex("events_external_id_idx").on(t.accountId, t.externalId),
     index("events_contact_idx").on(t.accountId, t.contactId, t.occurredAt),
+    // Event conditions (src/conditions/sql.ts): the events of one type in a time window, for all contacts at once;
+    // contact_id last, so "did X in the last N days" without property conditions reads the index alone.
+    index("events_type_time_idx").on(t.accountId, t.type, t.occurredAt, t.contactId),
     // No foreign key to contacts: its check locked the contact's row for every event stored, writing to a random
     // page of contacts each time (a quarter of a batch's time). deleteContact deletes the contact's events itself;
     // an event stored for a contact deleted at that very moment is never shown (events are read by contact).

@@ -1,0 +1,1 @@
+CREATE INDEX "events_type_time_idx" ON "events" USING btree ("account_id","type","occurred_at","contact_id");
