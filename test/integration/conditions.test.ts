@@ -305,3 +305,34 @@ test("explain: each condition held or not, with the values that decided it", asy
   assert.equal(cat!.items[0]!.held, false);
   assert.equal(await explainContact(t.db, other.accountId, ids.ana!, group), null, "another account's contact is not explained");
 });
+
+test("POST /api/v1/contacts/search: count, a page and its cursor; a bad document answers 400 naming each path", async () => {
+  const body = (conditions: unknown, extra: Record<string, unknown> = {}) => ({ json: { conditions, ...extra } });
+  const first = await t.api(a.apiKey, "/contacts/search", body({ all: [{ field: "email_domain", op: "contains", value: "acme" }] }, { limit: 2 }));
+  assert.equal(first.status, 200);
+  const page1 = (await first.json()) as { count: number; data: { email: string }[]; next_cursor: string | null };
+  assert.equal(page1.count, 3);
+  assert.deepEqual(page1.data.map((c) => c.email), ["dan@sub.acme.es", "bob@acme.es"]);
+  assert.ok(page1.next_cursor);
+  const page2 = (await (await t.api(a.apiKey, "/contacts/search", body({ all: [{ field: "email_domain", op: "contains", value: "acme" }] }, { limit: 2, cursor: page1.next_cursor }))).json()) as typeof page1;
+  assert.deepEqual(page2.data.map((c) => c.email), ["Ana@Acme.es"]);
+  assert.equal(page2.next_cursor, null);
+  assert.equal(page2.count, 3);
+
+  const bad = await t.api(a.apiKey, "/contacts/search", body({ all: [{ field: "email_domain", op: "is", value: "acme.es" }, { any: [{ field: "custom.score", op: "greater_than", value: "lots" }, { segment: 999999, op: "in" }] }] }, { limit: 0 }));
+  assert.equal(bad.status, 400);
+  const err = (await bad.json()) as { error: { code: string; details: { path: string; message: string }[] } };
+  assert.equal(err.error.code, "validation_failed");
+  assert.deepEqual(err.error.details.map((d) => d.path), ["limit", "conditions.all[1].any[0].value"]);
+  const unknownSegment = await t.api(a.apiKey, "/contacts/search", body({ all: [{ segment: 999999, op: "in" }] }));
+  assert.equal(unknownSegment.status, 400);
+  assert.deepEqual(((await unknownSegment.json()) as typeof err).error.details, [{ path: "conditions.all[0].segment", message: "There is no segment 999999 in your account." }]);
+  // Another account's segment is as unknown as a missing one.
+  const theirs = await t.api(other.apiKey, "/contacts/search", body({ all: [{ segment: customers, op: "in" }] }));
+  assert.equal(theirs.status, 400);
+  const missing = await t.api(a.apiKey, "/contacts/search", { json: { limit: 5 } });
+  assert.deepEqual(((await missing.json()) as typeof err).error.details.map((d) => d.path), ["conditions"]);
+  const notJson = await t.api(a.apiKey, "/contacts/search", { method: "POST", body: "{", headers: { "content-type": "application/json" } });
+  assert.equal(notJson.status, 400);
+  assert.equal(((await notJson.json()) as typeof err).error.code, "invalid_json");
+});
