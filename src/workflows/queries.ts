@@ -2,7 +2,8 @@
 import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
-import { segmentsTable, workflowErrorsTable, workflowsTable, type WorkflowDraft } from "../db/schema";
+import { segmentsTable, workflowErrorsTable, workflowsTable, type WorkflowAction, type WorkflowDraft } from "../db/schema";
+import { referencedSegmentIds, type ConditionGroup } from "../conditions/grammar";
 import { checkDraft, emptyDraft, type NodeErrors } from "./draft";
 
 export type WorkflowRow = typeof workflowsTable.$inferSelect;
@@ -95,6 +96,10 @@ export async function saveWorkflow(db: Db, accountId: number, workflow: Workflow
   const check = checkDraft(workflow.draft, segmentIds, triggerSegmentIds);
   if (!check.ok) return check;
   const { triggerSegmentId } = check.definition;
+  if (triggerSegmentId !== null) {
+    const loop = await triggerLoop(db, accountId, workflow.id, triggerSegmentId, check.definition.actions.map((a) => a.segmentId));
+    if (loop) return { ok: false, problems: [loop], nodeErrors: {} };
+  }
   // A segment trigger now watching another segment starts from that segment's present: its past is not run.
   const cursor =
     triggerSegmentId === null
@@ -108,6 +113,50 @@ export async function saveWorkflow(db: Db, accountId: number, workflow: Workflow
     .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, workflow.id)))
     .returning();
   return { ok: true, workflow: row! };
+}
+
+/**
+ * Why a segment-triggered workflow would start itself again through others, or null. Its actions change segments;
+ * a change to a segment starts the workflows it triggers (their actions change more segments) and moves the dynamic
+ * segments whose conditions refer to it. If that reaches its own trigger segment, the workflows could start each
+ * other forever: Save refuses, naming the way round.
+ */
+async function triggerLoop(db: Db, accountId: number, workflowId: number, triggerSegmentId: number, actionSegmentIds: number[]): Promise<string | null> {
+  const [flows, segments] = await Promise.all([
+    queryRows<{ id: string | number; name: string; trigger_segment_id: string | number; actions: unknown }>(
+      db,
+      sql`select id, name, trigger_segment_id, actions from workflows where account_id = ${accountId} and trigger_segment_id is not null and id <> ${workflowId}`,
+    ),
+    queryRows<{ id: string | number; name: string; conditions: unknown }>(db, sql`select id, name, conditions from segments where account_id = ${accountId}`),
+  ]);
+  const names = new Map(segments.map((s) => [Number(s.id), s.name]));
+  // Edges: a segment -> the segments a change to it may change next, with what makes it.
+  const next = new Map<number, { to: number; via: string }[]>();
+  const edge = (from: number, to: number, via: string) => next.set(from, [...(next.get(from) ?? []), { to, via }]);
+  for (const f of flows) {
+    const actions = (typeof f.actions === "string" ? JSON.parse(f.actions) : f.actions) as WorkflowAction[];
+    for (const a of Array.isArray(actions) ? actions : []) edge(Number(f.trigger_segment_id), a.segmentId, `workflow "${f.name}"`);
+  }
+  for (const s of segments) {
+    const doc = typeof s.conditions === "string" ? JSON.parse(s.conditions) : s.conditions;
+    if (doc) for (const ref of referencedSegmentIds(doc as ConditionGroup)) edge(ref, Number(s.id), "its conditions");
+  }
+  const seen = new Set<number>();
+  const walk = (segment: number, path: string[]): string[] | null => {
+    if (segment === triggerSegmentId) return path;
+    if (seen.has(segment)) return null;
+    seen.add(segment);
+    for (const { to, via } of next.get(segment) ?? []) {
+      const found = walk(to, [...path, `${via} changes "${names.get(to) ?? `#${to}`}"`]);
+      if (found) return found;
+    }
+    return null;
+  };
+  for (const start of actionSegmentIds) {
+    const path = walk(start, [`this workflow changes "${names.get(start) ?? `#${start}`}"`]);
+    if (path) return `Its actions would start it again: ${path.join(", then ")}, which starts this workflow. Choose segments outside that loop.`;
+  }
+  return null;
 }
 
 /** Why the saved workflow cannot be activated, or null when it can. */

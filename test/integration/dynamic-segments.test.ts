@@ -379,6 +379,19 @@ describe("workflow triggers When entering / When leaving a segment", () => {
     const saved = await t.browser(a.adminCookie, `/workflows/${id}/save`, { form: {} });
     assert.equal(saved.status, 422);
     assert.match(await saved.text(), /the segment that starts the workflow/);
+    // Nor through another workflow: A -> B by one, B -> A by the other would start each other forever.
+    const a1 = await (await t.api(a.apiKey, "/segments", { json: { name: "Loop A" } })).json() as { id: number };
+    const b1 = await (await t.api(a.apiKey, "/segments", { json: { name: "Loop B" } })).json() as { id: number };
+    await buildWorkflow(t, a, { name: "A to B", trigger: "segment_entered", actions: [{ kind: "add", segmentId: b1.id }], triggerSegmentId: a1.id });
+    const back = await t.browser(a.adminCookie, "/workflows", { form: { name: "B to A" } });
+    const backId = Number(/\/workflows\/(\d+)/.exec(back.headers.get("location")!)![1]);
+    await t.browser(a.adminCookie, `/workflows/${backId}/trigger`, { form: { trigger: "segment_entered", segmentId: String(b1.id) }, headers: hx });
+    await t.browser(a.adminCookie, `/workflows/${backId}/actions`, { form: {}, headers: hx });
+    const [backDraft] = await queryRows<{ key: string }>(t.db, sql`select draft->'actions'->0->>'key' as key from workflows where account_id = ${a.accountId} and id = ${backId}`);
+    await t.browser(a.adminCookie, `/workflows/${backId}/actions/${backDraft!.key}`, { form: { kind: "add", segmentId: String(a1.id) }, headers: hx });
+    const refused = await t.browser(a.adminCookie, `/workflows/${backId}/save`, { form: {} });
+    assert.equal(refused.status, 422);
+    assert.match(await refused.text(), /Its actions would start it again: this workflow changes &quot;Loop A&quot;, then workflow &quot;A to B&quot; changes &quot;Loop B&quot;/);
     // Without a segment chosen, the trigger says so.
     const none = await t.browser(a.adminCookie, `/workflows/${id}/trigger`, { form: { trigger: "segment_entered", segmentId: "" }, headers: hx });
     assert.equal(none.status, 422);
