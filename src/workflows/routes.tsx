@@ -236,7 +236,8 @@ export const workflowRoutes = new Hono<AppEnv>()
     const problem = await activationProblem(db, accountId, workflow);
     if (problem) return renderPage(c, workflow, { problems: [problem] }, 422);
     await activateWorkflow(db, accountId, workflow.id);
-    return backWith(c, workflow.id, `${saving ? "Saved and activated" : "Activated"}: it acts on events received from now on.`);
+    const from = workflow.triggerSegmentId !== null ? `contacts that ${workflow.triggerKind === "segment_left" ? "leave" : "join"} the segment from now on` : "events received from now on";
+    return backWith(c, workflow.id, `${saving ? "Saved and activated" : "Activated"}: it acts on ${from}.`);
   })
   .post("/:id/deactivate", async (c) => {
     const workflow = await loadWorkflow(c);
