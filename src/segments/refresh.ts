@@ -4,7 +4,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
-import { referencedSegmentIds, type ConditionGroup } from "../conditions/grammar";
+import { leafConditions, referencedSegmentIds, type ConditionGroup } from "../conditions/grammar";
 import { matchingContactsSql } from "../conditions/sql";
 import { logError } from "../log";
 import { addContactsToSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
@@ -78,6 +78,19 @@ export async function refreshDynamicSegment(
   }
 }
 
+/**
+ * Which changes can move a segment's members besides its segments': events only when it has an event condition;
+ * contacts when it has a field condition or a negative one (a new contact is "not in" a segment and "did not" buy).
+ * A contact an event creates arrives with its event; a deleted contact leaves every segment by itself.
+ */
+function inputsOf(group: ConditionGroup): { contacts: boolean; events: boolean } {
+  const leaves = leafConditions(group);
+  return {
+    events: leaves.some((l) => "event" in l),
+    contacts: leaves.some((l) => "field" in l || ("segment" in l && l.op === "not_in") || ("event" in l && l.op === "did_not")),
+  };
+}
+
 interface DynamicRow {
   id: number;
   name: string;
@@ -93,7 +106,7 @@ interface DynamicRow {
  * or its age. A segment whose dependencies change while the pass runs becomes due on the way (refreshDueSegments).
  */
 async function dynamicSegmentsOf(db: Db, accountId: number): Promise<DynamicRow[]> {
-  const rows = await queryRows<{ id: string | number; name: string; conditions: unknown; due: boolean; updated_at: string; refreshed_at: string | null }>(
+  const rows = await queryRows<{ id: string | number; name: string; conditions: unknown; stale: boolean; contacts_changed: boolean; events_arrived: boolean; updated_at: string; refreshed_at: string | null }>(
     db,
     sql`with latest as (
         select (select max(updated_at) from contacts where account_id = ${accountId}) as contact_at,
@@ -101,26 +114,26 @@ async function dynamicSegmentsOf(db: Db, accountId: number): Promise<DynamicRow[
           (select received_at from events where account_id = ${accountId} order by id desc limit 1) as event_at
       )
       select s.id, s.name, s.conditions,
-        (s.refreshed_at is null or s.conditions_changed_at >= s.refreshed_at or s.refreshed_at < now() - ${MAX_AGE}
-          or l.contact_at >= s.refreshed_at - ${UNSEEN_MARGIN}
-          or l.event_id > coalesce(s.refreshed_event_id, 0) or l.event_at >= s.refreshed_at - ${UNSEEN_MARGIN}) as due,
+        (s.refreshed_at is null or s.conditions_changed_at >= s.refreshed_at or s.refreshed_at < now() - ${MAX_AGE}) as stale,
+        coalesce(l.contact_at >= s.refreshed_at - ${UNSEEN_MARGIN}, false) as contacts_changed,
+        coalesce(l.event_id > coalesce(s.refreshed_event_id, 0) or l.event_at >= s.refreshed_at - ${UNSEEN_MARGIN}, false) as events_arrived,
         extract(epoch from s.updated_at)::text as updated_at, extract(epoch from s.refreshed_at)::text as refreshed_at
       from segments s cross join latest l
       where s.account_id = ${accountId} and s.type = 'dynamic' and s.conditions is not null`,
   );
-  const byId = new Map<number, DynamicRow>(
-    rows.map((r) => [
-      Number(r.id),
-      {
-        id: Number(r.id),
-        name: r.name,
-        conditions: (typeof r.conditions === "string" ? JSON.parse(r.conditions) : r.conditions) as ConditionGroup,
-        due: r.due,
-        updatedAt: Number(r.updated_at),
-        refreshedAt: r.refreshed_at === null ? null : Number(r.refreshed_at),
-      },
-    ]),
-  );
+  const byId = new Map<number, DynamicRow>();
+  for (const r of rows) {
+    const conditions = (typeof r.conditions === "string" ? JSON.parse(r.conditions) : r.conditions) as ConditionGroup;
+    const inputs = inputsOf(conditions);
+    byId.set(Number(r.id), {
+      id: Number(r.id),
+      name: r.name,
+      conditions,
+      due: r.stale || (inputs.contacts && r.contacts_changed) || (inputs.events && r.events_arrived),
+      updatedAt: Number(r.updated_at),
+      refreshedAt: r.refreshed_at === null ? null : Number(r.refreshed_at),
+    });
+  }
   const ordered: DynamicRow[] = [];
   const state = new Map<number, "visiting" | "done">();
   const visit = (s: DynamicRow) => {
