@@ -336,3 +336,105 @@ test("POST /api/v1/contacts/search: count, a page and its cursor; a bad document
   assert.equal(notJson.status, 400);
   assert.equal(((await notJson.json()) as typeof err).error.code, "invalid_json");
 });
+
+test("the builder's inputs round-trip to the grammar and back", async () => {
+  const { conditionsToForm, conditionsFromForm, applyBuilderAction, readDraft } = await import("../../src/conditions/form");
+  const doc = {
+    all: [
+      { field: "email_domain", op: "is", value: "acme.es" },
+      { any: [{ field: "custom.plan", op: "is", value: "pro" }, { field: "created_at", op: "in_last_days", value: 90 }, { field: "custom.score", op: "between", value: [1, 5] }] },
+      { segment: customers, op: "not_in", joined_in_last_days: 7 },
+      { field: "custom.vip", op: "is", value: false },
+      { event: "purchase", op: "did", in_last_days: 30, at_least: 2, where: [{ path: "products.category", op: "in_list", value: ["office furniture", "lamps"] }, { path: "total", op: "greater_than", value: 100 }] },
+      { event: "page_view", op: "did_not", between: ["2026-01-01", "2026-02-01"] },
+    ],
+  };
+  const form = conditionsToForm(parse(doc), "c");
+  assert.equal(form["c.1.type"], "group");
+  assert.equal(form["c.4.w0.value"], "office furniture, lamps");
+  const back = conditionsFromForm(form, "c", customFields);
+  assert.ok(back?.ok);
+  assert.deepEqual(back.value, doc);
+
+  // Edits: add a row to the nested group, remove the segment row, add a property condition to the last event.
+  let draft = readDraft(form, "c")!;
+  draft = applyBuilderAction(draft, "c", "add:c.1");
+  draft = applyBuilderAction(draft, "c", "remove:c.2");
+  draft = applyBuilderAction(draft, "c", "where:c.4");
+  assert.equal(draft.items.length, 5);
+  assert.equal(draft.items[1]!.type === "group" && draft.items[1]!.items.length, 4);
+  assert.equal(draft.items[4]!.type === "event" && draft.items[4]!.where.length, 1);
+  // A bad value is reported beside its input, by name.
+  const bad = conditionsFromForm({ ...form, "c.0.value": "not a domain", "c.1.2.value2": "x" }, "c", customFields);
+  assert.ok(bad && !bad.ok);
+  assert.match(bad.errors["c.0.value"]!, /not a domain/);
+  assert.equal(bad.errors["c.1.2.value2"], "Expected a number.");
+});
+
+test("builder fragments: an edit redraws the builder; the live panel counts and lists the first matches", async () => {
+  const res = await t.browser(a.adminCookie, "/conditions/builder", {
+    form: { cb_prefix: "c", cb_action: "add:c", "c.kind": "all", "c.0.type": "field", "c.0.field": "email_domain", "c.0.op": "is", "c.0.value": "acme.es" },
+  });
+  assert.equal(res.status, 200);
+  const html = await res.text();
+  assert.match(html, /name="c\.0\.value" type="text" value="acme\.es"/);
+  assert.match(html, /name="c\.1\.field"/, "a second row was added");
+  assert.match(html, /<option value="custom\.plan">Plan<\/option>/, "custom fields are offered");
+  const asSegment = await (await t.browser(a.adminCookie, "/conditions/builder", { form: { cb_prefix: "c", "c.kind": "any", "c.0.type": "segment" } })).text();
+  assert.match(asSegment, /<option value="\d+">Customers<\/option>/, "a segment row offers the account's segments");
+  assert.match(asSegment, /<option value="any" selected="">Any of<\/option>/);
+
+  const preview = await t.browser(a.adminCookie, "/conditions/preview", {
+    form: { cb_prefix: "c", "c.kind": "all", "c.0.type": "field", "c.0.field": "email_domain", "c.0.op": "is", "c.0.value": "acme.es", "c.1.type": "segment", "c.1.segment": String(customers), "c.1.segment_op": "in" },
+  });
+  const panel = await preview.text();
+  assert.match(panel, /<strong>1<\/strong> contact matches/);
+  assert.match(panel, /Ana@Acme\.es/);
+  const unfinished = await (await t.browser(a.adminCookie, "/conditions/preview", { form: { cb_prefix: "c", "c.kind": "all", "c.0.type": "field", "c.0.field": "email", "c.0.op": "is", "c.0.value": "" } })).text();
+  assert.match(unfinished, /Finish a condition/);
+  const other2 = await t.browser(other.adminCookie, "/conditions/preview", { form: { cb_prefix: "c", "c.kind": "all", "c.0.type": "field", "c.0.field": "email_domain", "c.0.op": "is", "c.0.value": "acme.es" } });
+  assert.match(await other2.text(), /<strong>1<\/strong> contact matches.*eve@acme\.es/s, "each account counts its own contacts");
+});
+
+test("Contacts > See all filters by conditions; add and remove all matching are one change set each, undoable", async () => {
+  const { undoChangeSet } = await import("../../src/segments/change-sets");
+  const [target] = await t.db.insert(segmentsTable).values({ accountId: a.accountId, name: "In A and in B" }).returning();
+  const query = new URLSearchParams({ "c.kind": "all", "c.0.type": "segment", "c.0.segment": String(customers), "c.0.segment_op": "in", "c.1.type": "segment", "c.1.segment": String(newsletter), "c.1.segment_op": "in" });
+  const list = await (await t.browser(a.adminCookie, `/contacts?${query}`)).text();
+  assert.match(list, /Ana@Acme\.es/);
+  assert.doesNotMatch(list, /cat@other\.com/);
+  const conditions = /name="conditions" value="([^"]*)"/.exec(list)![1]!.replace(/&quot;/g, '"');
+  assert.deepEqual(JSON.parse(conditions), { all: [{ segment: customers, op: "in" }, { segment: newsletter, op: "in" }] });
+  const count = await (await t.browser(a.adminCookie, `/contacts/count?conditions=${encodeURIComponent(conditions)}`)).text();
+  assert.match(count, /Select all 1 matching/);
+
+  const added = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "add", all: "1", target: String(target!.id), q: "", segment: "", conditions } });
+  assert.equal(added.status, 303);
+  assert.match(await t.noticeAfter(a.adminCookie, added), /1 contact added to In A and in B by conditions\./);
+  const members = await queryRows<{ contact_id: string }>(t.db, sql`select contact_id from segment_members where segment_id = ${target!.id}`);
+  assert.deepEqual(members.map((m) => Number(m.contact_id)), [ids.ana]);
+  const [set] = await queryRows<{ id: string; kind: string; label: string; joined: string }>(t.db, sql`select id, kind, label, joined from change_sets where account_id = ${a.accountId} and segment_id = ${target!.id}`);
+  assert.equal(set!.kind, "conditions");
+  assert.match(set!.label, /^by conditions of /);
+  assert.equal(Number(set!.joined), 1);
+  const history = await queryRows<{ change_set_id: string; action: string }>(t.db, sql`select change_set_id, action from membership_events where segment_id = ${target!.id}`);
+  assert.deepEqual(history.map((h) => [Number(h.change_set_id), h.action]), [[Number(set!.id), "added"]]);
+
+  // "In A or B", then remove all of those matching "not in B": one change set, only the members it matches leave.
+  const either = JSON.stringify({ any: [{ segment: customers, op: "in" }, { segment: newsletter, op: "in" }] });
+  await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "add", all: "1", target: String(target!.id), conditions: either } });
+  const notInB = JSON.stringify({ all: [{ segment: newsletter, op: "not_in" }] });
+  const removed = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "remove", all: "1", target: String(target!.id), conditions: notInB } });
+  assert.match(await t.noticeAfter(a.adminCookie, removed), /1 contact removed from In A and in B by conditions/);
+  const after2 = await queryRows<{ contact_id: string }>(t.db, sql`select contact_id from segment_members where segment_id = ${target!.id} order by contact_id`);
+  assert.deepEqual(after2.map((m) => Number(m.contact_id)).sort(), [ids.ana, ids.bob].sort());
+  const [last] = await queryRows<{ id: string; left: string }>(t.db, sql`select id, "left" from change_sets where segment_id = ${target!.id} order by id desc limit 1`);
+  assert.equal(Number(last!.left), 1);
+  await undoChangeSet(t.db, a.accountId, Number(last!.id), { sourceType: "user", sourceId: a.adminId, label: "Admin" });
+  const undone = await queryRows<{ n: string }>(t.db, sql`select count(*) as n from segment_members where segment_id = ${target!.id}`);
+  assert.equal(Number(undone[0]!.n), 3, "the undo brings back the contact the removal took out");
+
+  // A document that is not valid changes nothing.
+  const refused = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "add", all: "1", target: String(target!.id), conditions: JSON.stringify({ all: [{ field: "nope", op: "is" }] }) } });
+  assert.match(await t.noticeAfter(a.adminCookie, refused), /Check the conditions: .*Nothing changed\./);
+});
