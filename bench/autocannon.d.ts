@@ -11,6 +11,8 @@ declare module "autocannon" {
     url: string;
     connections?: number;
     duration?: number;
+    /** Requests per second across all connections (bench/dynamic-segments.ts holds 1,000 events/s). */
+    overallRate?: number;
     requests?: Request[];
   }
   interface Histogram {

@@ -12,6 +12,7 @@ import { validateApiKey } from "./auth/api-keys";
 import { authRoutes, loadSession } from "./auth/routes";
 import { contactApi } from "./contacts/api";
 import { contactRoutes } from "./contacts/routes";
+import { conditionRoutes } from "./conditions/routes";
 import { customFieldRoutes } from "./custom-fields/routes";
 import { changeSetApi, segmentApi } from "./segments/api";
 import { segmentRoutes } from "./segments/routes";
@@ -131,6 +132,7 @@ export function createApp(deps: Deps) {
   });
   app.route("/", authRoutes);
   app.route("/contacts", contactRoutes);
+  app.route("/conditions", conditionRoutes);
   app.route("/segments", segmentRoutes);
   app.route("/admin/custom-fields", customFieldRoutes);
   app.route("/admin", adminRoutes);

@@ -8,6 +8,8 @@ import { contactJson, readJsonObject, readPaging } from "./json";
 import { listContacts } from "./list";
 import { ContactEmailTakenError, deleteContact, getContact, getContactByEmail, listContactSegments, updateContact } from "./queries";
 import { upsertContacts } from "./upsert";
+import { parseConditionsForAccount, searchContactsByConditions } from "../conditions/queries";
+import { ConditionsTooBroadError } from "../conditions/preview";
 import { parseContactJson } from "./validate";
 
 const notFound = (c: Context<AppEnv>) => apiError(c, 404, "not_found", "No contact with this email in your account.");
@@ -42,6 +44,31 @@ export const contactApi = new Hono<AppEnv>()
     const [result] = await upsertContacts(db, accountId, [{ email: d.email!, firstName: d.firstName, lastName: d.lastName, phone: d.phone, custom: d.custom }], { overwrite: true });
     const contact = await getContact(db, accountId, result!.id);
     return c.json({ ...contactJson(contact!), created: result!.created }, result!.created ? 201 : 200);
+  })
+  // Contacts matching conditions (the grammar in README.md): {conditions, limit, cursor} -> {count, data, next_cursor}.
+  // A bad document is a 400 naming the path of each problem in the body ("conditions.all[1].value").
+  .post("/search", requireApiRole("viewer"), async (c) => {
+    const db = c.get("db");
+    const accountId = c.get("actor").accountId;
+    const read = await readJsonObject(c);
+    if ("response" in read) return read.response;
+    const { conditions, limit = 50, cursor = null, ...rest } = read.body;
+    const details: { path: string; message: string }[] = Object.keys(rest).map((k) => ({ path: k, message: `Unknown key "${k}"; allowed: conditions, limit, cursor.` }));
+    if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 500) details.push({ path: "limit", message: "limit must be a whole number from 1 to 500." });
+    if (cursor !== null && (typeof cursor !== "string" || !/^[1-9][0-9]{0,15}$/.test(cursor))) details.push({ path: "cursor", message: "cursor must be a next_cursor value from a previous page." });
+    if (conditions === undefined) details.push({ path: "conditions", message: 'conditions is required: {"all": [...]} or {"any": [...]}.' });
+    const parsed = conditions === undefined ? null : await parseConditionsForAccount(db, accountId, conditions, "conditions.");
+    if (parsed && !parsed.ok) details.push(...parsed.details);
+    if (details.length > 0 || !parsed?.ok) return apiError(c, 400, "invalid_conditions", "The search has problems: see details.", { details });
+    try {
+      const page = await searchContactsByConditions(db, accountId, parsed.value, { limit: limit as number, cursor: cursor as string | null, country: await getDefaultCountry(db, accountId) });
+      return c.json({ count: page.count, data: page.rows.map(contactJson), next_cursor: page.nextCursor });
+    } catch (e) {
+      if (e instanceof ConditionsTooBroadError) {
+        return apiError(c, 400, "invalid_conditions", e.message, { details: [{ path: e.path ? `conditions.${e.path}` : "conditions", message: e.message }] });
+      }
+      throw e;
+    }
   })
   .get("/:email", requireApiRole("viewer"), async (c) => {
     const contact = await getContactByEmail(c.get("db"), c.get("actor").accountId, c.req.param("email"));

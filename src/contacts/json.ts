@@ -29,7 +29,12 @@ export function segmentJson(s: Segment) {
     name: s.name,
     description: s.description,
     type: s.type,
+    // A dynamic segment's conditions (the README's grammar) and when its members last matched them; null for static ones.
+    conditions: s.conditions,
     member_count: s.memberCount,
+    refreshed_at: s.refreshedAt ? s.refreshedAt.toISOString() : null,
+    // Why the last refresh stopped (a condition too broad): the members are then those of the refresh before.
+    refresh_error: s.refreshError,
     created_at: s.createdAt.toISOString(),
     updated_at: s.updatedAt.toISOString(),
   };

@@ -5,14 +5,20 @@ import { sql, type SQL } from "drizzle-orm";
 import type { CountryCode } from "libphonenumber-js/max";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
+import type { ConditionGroup } from "../conditions/grammar";
+import { conditionsWhere } from "../conditions/sql";
 import { phoneSearchDigits } from "./phone";
 import { CONTACT_COLUMNS, foldedLikePattern, normaliseQuery, toContactRow, type ContactRow, type RawContact } from "./queries";
 
-/** What narrows the contacts list: a search and one segment's members. `country` reads a phone typed without one. */
+/**
+ * What narrows the contacts list: a search, one segment's members, and conditions (src/conditions/). `country`
+ * reads a phone typed without one.
+ */
 export interface ContactFilter {
   q?: string;
   segmentId?: number | null;
   country?: CountryCode;
+  conditions?: ConditionGroup | null;
 }
 
 export const SORTS = ["created", "updated", "email", "first_name", "last_name"] as const;
@@ -140,6 +146,7 @@ export function contactFilterSql(accountId: number, filter: ContactFilter): SQL 
   const q = normaliseQuery(filter.q);
   if (q) parts.push(searchSql(q, filter.country));
   if (filter.segmentId) parts.push(segmentSql(accountId, filter.segmentId));
+  if (filter.conditions) parts.push(conditionsWhere(accountId, filter.conditions));
   return sql.join(parts, sql` and `);
 }
 
@@ -151,7 +158,7 @@ export function matchingContactsSql(accountId: number, filter: ContactFilter): S
 /** How many contacts the filter matches, exactly. A segment alone reads its maintained count (no scan). */
 export async function countContacts(db: Db, accountId: number, filter: ContactFilter): Promise<number> {
   const q = normaliseQuery(filter.q);
-  if (filter.segmentId && !q) return segmentSize(db, accountId, filter.segmentId);
+  if (filter.segmentId && !q && !filter.conditions) return segmentSize(db, accountId, filter.segmentId);
   const [row] = await queryRows<{ n: string | number }>(db, sql`select count(*) as n from contacts c where ${contactFilterSql(accountId, { ...filter, q })}`);
   return Number(row?.n ?? 0);
 }
@@ -173,6 +180,15 @@ async function searchIsSmall(db: Db, accountId: number, q: string, country: Coun
   const [row] = await queryRows<{ n: string | number }>(
     db,
     sql`select count(*) as n from (select 1 from contacts c where c.account_id = ${accountId} and ${searchSql(q, country)} limit ${smallSet + 1}) x`,
+  );
+  return Number(row?.n ?? 0) <= smallSet;
+}
+
+/** Whether at most SMALL_SET contacts match the conditions (with the search and segment): counted, stopping at SMALL_SET + 1. */
+async function filterIsSmall(db: Db, accountId: number, filter: ContactFilter, smallSet: number): Promise<boolean> {
+  const [row] = await queryRows<{ n: string | number }>(
+    db,
+    sql`select count(*) as n from (select 1 from contacts c where ${contactFilterSql(accountId, filter)} limit ${smallSet + 1}) x`,
   );
   return Number(row?.n ?? 0) <= smallSet;
 }
@@ -202,8 +218,10 @@ export async function listContactPage(
   const cursor = position.kind === "after" || position.kind === "before" ? position.cursor : null;
 
   // Which rows drive the page: a small segment's members, a small search's matches, or the sort order's index.
-  let driver: "segment" | "search" | "order" = "order";
-  if (segmentId && (await segmentSize(db, accountId, segmentId)) <= smallSet) driver = "segment";
+  let driver: "segment" | "search" | "conditions" | "order" = "order";
+  // Conditions: their matches, when few, are collected and sorted (a rare match would otherwise walk the whole order).
+  if (filter.conditions && (await filterIsSmall(db, accountId, { ...filter, q }, smallSet))) driver = "conditions";
+  else if (segmentId && (await segmentSize(db, accountId, segmentId)) <= smallSet) driver = "segment";
   // A short search matches names in most rows and has no index to count them with: it walks the sort order.
   else if (q && !isShortSearch(q) && (await searchIsSmall(db, accountId, q, filter.country, smallSet))) driver = "search";
 
@@ -217,6 +235,7 @@ export async function listContactPage(
   if (driver === "order") {
     const conditions: SQL[] = [sql`c.account_id = ${accountId}`];
     if (q) conditions.push(searchSql(q, filter.country));
+    if (filter.conditions) conditions.push(conditionsWhere(accountId, filter.conditions));
     if (cursor) conditions.push(sql`(${key}, c.id) ${ascending ? sql`>` : sql`<`} (${cursor.key}::${cast}, ${cursor.id}::bigint)`);
     rows = await queryRows(
       db,
@@ -229,10 +248,12 @@ export async function listContactPage(
     // The matches are collected first (materialized, so the planner cannot fold them back into a walk of the sort
     // index), then sorted: at most SMALL_SET rows.
     const source =
-      driver === "segment"
-        ? sql`select c.id, ${key} as k from segment_members s join contacts c on c.account_id = ${accountId} and c.id = s.contact_id
+      driver === "conditions"
+        ? sql`select c.id, ${key} as k from contacts c where ${contactFilterSql(accountId, { ...filter, q })}`
+        : driver === "segment"
+          ? sql`select c.id, ${key} as k from segment_members s join contacts c on c.account_id = ${accountId} and c.id = s.contact_id
             where s.account_id = ${accountId} and s.segment_id = ${segmentId} ${q ? sql`and ${searchSql(q, filter.country)}` : sql``}`
-        : sql`select c.id, ${key} as k from contacts c where c.account_id = ${accountId} and ${searchSql(q, filter.country)}
+          : sql`select c.id, ${key} as k from contacts c where c.account_id = ${accountId} and ${searchSql(q, filter.country)}
             ${segmentId ? sql`and ${segmentSql(accountId, segmentId)}` : sql``}`;
     rows = await queryRows(
       db,

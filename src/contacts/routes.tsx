@@ -12,22 +12,63 @@ import { listCustomFields } from "../custom-fields/queries";
 import { listMembershipEvents } from "../segments/history";
 import { listRecentEvents } from "../events/queries";
 import { addContactsToSegment, CONFIRM_ABOVE, removeContactsFromSegment, type ContactSelection } from "../segments/membership";
+import { dynamicMembershipRefusal } from "../segments/dynamic";
 import { getSegment, listSegments } from "../segments/queries";
 import { safeNextPath } from "../safe-path";
 import { redirectWithNotice, setFlash, takeFlash, type Notice } from "../flash";
 import { changeAsOneSet, changeSetOfActor, undoAction } from "../segments/change-sets";
 import { getStartSteps, startChecklistHidden } from "../start/checklist";
 import { hasRole, pageOrFragment, parseId, requireRole, sourceOf, type AppEnv } from "../web";
-import { countContacts, listContactPage, matchingContactsSql, parseRowIndex, readListState, type ContactFilter } from "./list";
+import { countContacts, listContactPage, matchingContactsSql, parseRowIndex, readListState, type ContactFilter, type ContactListPage } from "./list";
+import { parseConditions, type ConditionGroup } from "../conditions/grammar";
+import { conditionsFromDraft, draftFromConditions, draftFromRequest, emptyDraft, type DraftGroup } from "../conditions/form";
+import { broadestCondition, isStatementTimeout, PREVIEW_TIMEOUT_MS, withStatementTimeout } from "../conditions/preview";
+import { parseConditionsForAccount } from "../conditions/queries";
+import { changeSegmentByConditions, SegmentGoneError } from "../conditions/apply";
+import type { CustomFieldDef } from "../custom-fields/queries";
 import { ContactEmailTakenError, createContact, deleteContact, getContact, listContactSegments, normaliseQuery, updateContact } from "./queries";
 import { parseContactForm, type ContactErrors } from "./validate";
 
-async function filterFrom(c: Context<AppEnv>): Promise<ContactFilter & { q: string; segmentId: number | null }> {
+/** The list's conditions: the builder's inputs ("c.*") when the form sent them, else a `conditions` JSON document (links). */
+export interface ListConditions {
+  draft: DraftGroup | null;
+  conditions: ConditionGroup | null;
+  errors: Record<string, string> | null;
+  /** A message when the conditions cannot filter (invalid, too broad): the list then shows nothing. */
+  error: string | null;
+}
+
+async function conditionsFrom(c: Context<AppEnv>, customFields: { key: string; type: CustomFieldDef["type"] }[]): Promise<ListConditions> {
+  const queries = c.req.queries() as Record<string, string[]>;
+  const prefix = "c";
+  if (queries[`${prefix}.kind`]) {
+    const draft = draftFromRequest(queries, prefix);
+    const parsed = conditionsFromDraft(draft, prefix, customFields, { skipUnfinished: true });
+    if (!parsed) return { draft, conditions: null, errors: null, error: null };
+    if (!parsed.ok) return { draft, conditions: null, errors: parsed.errors, error: "Check the conditions: the list shows their matches once they are complete." };
+    return { draft, conditions: parsed.value, errors: null, error: null };
+  }
+  const raw = c.req.query("conditions");
+  if (!raw) return { draft: null, conditions: null, errors: null, error: null };
+  let doc: unknown = null;
+  try {
+    doc = JSON.parse(raw);
+  } catch {
+    return { draft: null, conditions: null, errors: null, error: "These conditions could not be read." };
+  }
+  const parsed = parseConditions(doc, { customFields });
+  if (!parsed.ok) return { draft: null, conditions: null, errors: null, error: `Check the conditions: ${parsed.details[0]!.message}` };
+  return { draft: draftFromConditions(parsed.value), conditions: parsed.value, errors: null, error: null };
+}
+
+async function filterFrom(c: Context<AppEnv>, conditions: ConditionGroup | null = null): Promise<ContactFilter & { q: string; segmentId: number | null }> {
   const q = normaliseQuery(c.req.query("q"));
   // The account's country reads a phone typed without its country code; only a search needs it.
   const country = q ? await getDefaultCountry(c.get("db"), c.get("user")!.accountId) : undefined;
-  return { q, segmentId: parseId(c.req.query("segment")), country };
+  return { q, segmentId: parseId(c.req.query("segment")), country, conditions };
 }
+
+const EMPTY_PAGE: ContactListPage = { rows: [], first: null, last: null, hasPrevious: false, hasNext: false };
 
 async function renderContactPage(c: Context<AppEnv>, contactId: number, extra: { values?: Record<string, string>; errors?: ContactErrors; status?: 200 | 422 } = {}) {
   const user = c.get("user")!;
@@ -63,14 +104,45 @@ export const contactRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     const user = c.get("user")!;
     const db = c.get("db");
-    const filter = await filterFrom(c);
+    const customFields = await listCustomFields(db, user.accountId);
+    const listed = await conditionsFrom(c, customFields);
+    const filter = await filterFrom(c, listed.conditions);
     const state = readListState((k) => c.req.query(k));
     const segments = await listSegments(db, user.accountId);
     const segment = filter.segmentId ? segments.find((s) => s.id === filter.segmentId) : undefined;
-    const page = await listContactPage(db, user.accountId, { ...filter, segmentId: segment?.id ?? null }, state, state.position, state.size);
+    let page = EMPTY_PAGE;
+    let conditionsError = listed.error;
+    if (!conditionsError) {
+      try {
+        const read = (tx: typeof db) => listContactPage(tx, user.accountId, { ...filter, segmentId: segment?.id ?? null }, state, state.position, state.size);
+        // Conditions run under the statement timeout: too broad says which condition, never holds the database.
+        page = filter.conditions ? await withStatementTimeout(db, PREVIEW_TIMEOUT_MS, read) : await read(db);
+      } catch (e) {
+        if (!isStatementTimeout(e) || !filter.conditions) throw e;
+        conditionsError = (await broadestCondition(db, user.accountId, filter.conditions, PREVIEW_TIMEOUT_MS)).message;
+      }
+    }
     // A segment alone has its exact count at hand; any other filter is counted after the page, by /contacts/count.
-    const matching = segment && !filter.q ? segment.memberCount : null;
-    const props = { page, q: filter.q, segmentId: segment ? segment.id : null, state, segments, canWrite: hasRole(user.role, "editor"), matching };
+    const matching = conditionsError ? 0 : segment && !filter.q && !filter.conditions ? segment.memberCount : null;
+    const builder = {
+      draft: listed.draft ?? emptyDraft(),
+      errors: listed.errors ?? undefined,
+      open: listed.draft !== null,
+      segments: segments.map((s) => ({ id: s.id, name: s.name })),
+      customFields: customFields.map((f) => ({ key: f.key, label: f.label, type: f.type })),
+    };
+    const props = {
+      page,
+      q: filter.q,
+      segmentId: segment ? segment.id : null,
+      state,
+      segments,
+      canWrite: hasRole(user.role, "editor"),
+      matching,
+      conditions: filter.conditions ?? null,
+      conditionsError,
+      builder,
+    };
     return pageOrFragment(
       c,
       async () => {
@@ -82,7 +154,17 @@ export const contactRoutes = new Hono<AppEnv>()
   })
   .get("/count", async (c) => {
     const user = c.get("user")!;
-    const n = await countContacts(c.get("db"), user.accountId, await filterFrom(c));
+    const db = c.get("db");
+    const listed = await conditionsFrom(c, await listCustomFields(db, user.accountId));
+    const filter = await filterFrom(c, listed.conditions);
+    let n = 0;
+    if (!listed.error) {
+      try {
+        n = filter.conditions ? await withStatementTimeout(db, PREVIEW_TIMEOUT_MS, (tx) => countContacts(tx, user.accountId, filter)) : await countContacts(db, user.accountId, filter);
+      } catch (e) {
+        if (!isStatementTimeout(e)) throw e;
+      }
+    }
     const shown = Math.max(0, Math.min(Number(c.req.query("shown")) || 0, 500));
     // The range of the page ("51–100 of 401,953") and, outside the results, the "Select all N matching" label.
     return c.html(
@@ -118,7 +200,9 @@ export const contactRoutes = new Hono<AppEnv>()
     const one = (k: string) => (Array.isArray(body[k]) ? String((body[k] as unknown[])[0]) : body[k] === undefined ? "" : String(body[k]));
     const q = normaliseQuery(one("q"));
     const filter: ContactFilter = { q, segmentId: parseId(one("segment")), country: q ? await getDefaultCountry(db, user.accountId) : undefined };
-    const back = `/contacts${queryString({ q: filter.q, segment: filter.segmentId })}`;
+    // The list's conditions, as its results carried them (a JSON document), checked again here.
+    const rawConditions = one("conditions");
+    const back = `/contacts${queryString({ q: filter.q, segment: filter.segmentId, conditions: rawConditions || null })}`;
     // With htmx the form asks in place (#bulk-confirm); its outcome is a whole page, as without.
     const inline = c.req.header("HX-Request") === "true";
     const go = async (path: string, notice: Notice | string) => {
@@ -126,9 +210,21 @@ export const contactRoutes = new Hono<AppEnv>()
       await setFlash(c, notice);
       return c.body(null, 200, { "HX-Redirect": path });
     };
+    if (rawConditions) {
+      let doc: unknown = null;
+      try {
+        doc = JSON.parse(rawConditions);
+      } catch {
+        return go(back, "These conditions could not be read: nothing changed.");
+      }
+      const parsed = await parseConditionsForAccount(db, user.accountId, doc);
+      if (!parsed.ok) return go(back, `Check the conditions: ${parsed.details[0]!.message} Nothing changed.`);
+      filter.conditions = parsed.value;
+    }
     const target = parseId(one("target"));
     const segment = target ? await getSegment(db, user.accountId, target) : null;
     if (!segment) return go(back, "Choose a segment to change.");
+    if (segment.type === "dynamic") return go(back, dynamicMembershipRefusal(segment));
     // Row ticks, plus the ticks kept (public/app.js) on rows another search or page no longer shows.
     const ticked = [...(Array.isArray(body.ids) ? body.ids : body.ids === undefined ? [] : [body.ids]), ...one("kept").split(",")];
     const ids = [...new Set(ticked.map((v) => parseId(String(v).trim())).filter((v): v is number => v !== null))];
@@ -138,8 +234,21 @@ export const contactRoutes = new Hono<AppEnv>()
     if (one("confirmed") !== "1") {
       const count = all ? await countContacts(db, user.accountId, filter) : ids.length;
       if (count > CONFIRM_ABOVE) {
-        const props = { action, count, segment, all, ids, q: filter.q ?? "", segmentId: filter.segmentId ?? null, back } as const;
+        const props = { action, count, segment, all, ids, q: filter.q ?? "", segmentId: filter.segmentId ?? null, conditions: rawConditions, back } as const;
         return inline ? c.html(<BulkConfirmation {...props} inline />) : c.html(<BulkConfirmationPage {...props} user={user} />);
+      }
+    }
+    // All matching conditions: one change set "by conditions of Ada", shown and undone as a whole.
+    if (all && filter.conditions) {
+      const actor = c.get("actor");
+      try {
+        const r = await changeSegmentByConditions(db, user.accountId, segment.id, matchingContactsSql(user.accountId, filter), action, actor);
+        const verb = action === "add" ? `added to ${segment.name}` : `removed from ${segment.name}`;
+        const rest = r.unchanged ? ` (${action === "add" ? formatAlready(r.unchanged) : `${plural(r.unchanged, "was", "were")} not in it`})` : "";
+        return go(back, `${plural(r.changed, "contact")} ${verb} by conditions${rest}.`);
+      } catch (e) {
+        if (e instanceof SegmentGoneError) return go(back, e.message);
+        throw e;
       }
     }
     // "All matching" is one set-based statement over the same filter the table shows, whatever its size; the
@@ -205,6 +314,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const segmentId = parseId(String((await c.req.parseBody()).segment ?? ""));
     const segment = segmentId ? await getSegment(db, user.accountId, segmentId) : null;
     if (!segment) return redirectWithNotice(c, `/contacts/${contact.id}`, "Choose a segment.");
+    if (segment.type === "dynamic") return redirectWithNotice(c, `/contacts/${contact.id}`, dynamicMembershipRefusal(segment));
     const r = await addContactsToSegment(db, user.accountId, segment.id, [contact.id], sourceOf(c.get("actor")));
     const notice = r.added ? `Added to ${segment.name}.` : `Already in ${segment.name}; nothing changed.`;
     return redirectWithNotice(c, `/contacts/${contact.id}`, notice);
@@ -217,8 +327,9 @@ export const contactRoutes = new Hono<AppEnv>()
     const contact = id ? await getContact(db, user.accountId, id) : null;
     const segment = segmentId ? await getSegment(db, user.accountId, segmentId) : null;
     if (!contact || !segment) return c.html(<NotFoundPage user={user} />, 404);
-    const r = await removeContactsFromSegment(db, user.accountId, segment.id, [contact.id], sourceOf(c.get("actor")));
     const back = safeNextPath(c.req.query("back"), `/contacts/${contact.id}`);
+    if (segment.type === "dynamic") return redirectWithNotice(c, back, dynamicMembershipRefusal(segment));
+    const r = await removeContactsFromSegment(db, user.accountId, segment.id, [contact.id], sourceOf(c.get("actor")));
     return redirectWithNotice(c, back, r.removed ? `Removed from ${segment.name}.` : `Not in ${segment.name}; nothing changed.`);
   });
 

@@ -178,7 +178,8 @@ export const contactsTable = pgTable(
   ],
 );
 
-export const SEGMENT_TYPES = ["static"] as const;
+export const SEGMENT_TYPES = ["static", "dynamic"] as const;
+export type SegmentType = (typeof SEGMENT_TYPES)[number];
 
 export const segmentsTable = pgTable(
   "segments",
@@ -187,9 +188,19 @@ export const segmentsTable = pgTable(
     id: id(),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
-    type: text("type").$type<(typeof SEGMENT_TYPES)[number]>().notNull().default("static"),
+    type: text("type").$type<SegmentType>().notNull().default("static"),
     // Maintained by every membership change in the same transaction, so counts are exact and cheap to read.
     memberCount: bigint("member_count", { mode: "number" }).notNull().default(0),
+    // A dynamic segment's conditions (the grammar of src/conditions/grammar.ts); null for a static segment. Its
+    // members are kept in segment_members like a static segment's, by src/segments/refresh.ts.
+    conditions: jsonb("conditions").$type<Record<string, unknown>>(),
+    // When the conditions were last saved, and when a refresh last made the members match them (the start of its
+    // transaction); refreshed_event_id is the newest event id that refresh could see. Together they tell the
+    // worker which dynamic segments may be out of date. refresh_error: why the last refresh failed, if it did.
+    conditionsChangedAt: ts("conditions_changed_at"),
+    refreshedAt: ts("refreshed_at"),
+    refreshedEventId: bigint("refreshed_event_id", { mode: "number" }),
+    refreshError: text("refresh_error"),
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
@@ -199,8 +210,9 @@ export const segmentsTable = pgTable(
   ],
 );
 
-// Who changed a membership: a user by hand, an import job, a workflow, or an API key.
-export const SOURCE_TYPES = ["user", "import", "workflow", "api_key"] as const;
+// Who changed a membership: a user by hand, an import job, a workflow, an API key, or a dynamic segment's
+// conditions (source_id the segment itself, label "by conditions").
+export const SOURCE_TYPES = ["user", "import", "workflow", "api_key", "conditions"] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
 
 export const segmentMembersTable = pgTable(
@@ -282,6 +294,8 @@ export const CHANGE_SET_KINDS = [
   "workflow",
   // A PUT /api/v1/segments/:id/contacts answered at once: label "API key <name>".
   "api",
+  // All contacts matching conditions added or removed at once (Contacts > See all, src/conditions/).
+  "conditions",
 ] as const;
 export type ChangeSetKind = (typeof CHANGE_SET_KINDS)[number];
 
@@ -517,6 +531,9 @@ export const eventsTable = pgTable(
     primaryKey({ columns: [t.accountId, t.id] }),
     uniqueIndex("events_external_id_idx").on(t.accountId, t.externalId),
     index("events_contact_idx").on(t.accountId, t.contactId, t.occurredAt),
+    // Event conditions (src/conditions/sql.ts): the events of one type in a time window, for all contacts at once;
+    // contact_id last, so "did X in the last N days" without property conditions reads the index alone.
+    index("events_type_time_idx").on(t.accountId, t.type, t.occurredAt, t.contactId),
     // No foreign key to contacts: its check locked the contact's row for every event stored, writing to a random
     // page of contacts each time (a quarter of a batch's time). deleteContact deletes the contact's events itself;
     // an event stored for a contact deleted at that very moment is never shown (events are read by contact).
@@ -555,8 +572,10 @@ export interface WorkflowCondition {
 }
 /** The editor's working copy: nodes may be incomplete until Save; `key` names a node in URLs. */
 export interface WorkflowDraft {
-  trigger: "purchase" | "product_search" | "page_view" | "form_submit" | "custom" | null;
+  trigger: "purchase" | "product_search" | "page_view" | "form_submit" | "custom" | "segment_entered" | "segment_left" | null;
   customType: string;
+  /** The segment of a "When entering/leaving a segment" trigger. */
+  triggerSegmentId?: number | null;
   conditions: (WorkflowCondition & { key: string })[];
   actions: { key: string; kind: WorkflowActionKind; segmentId: number | null }[];
 }
@@ -573,6 +592,10 @@ export const workflowsTable = pgTable(
     status: text("status").$type<WorkflowStatus>().notNull().default("inactive"),
     triggerKind: text("trigger_kind").$type<WorkflowDraft["trigger"]>(),
     eventType: text("event_type"),
+    // "When entering/leaving a segment": the segment whose membership history starts runs, and the last history
+    // entry of it already run (src/workflows/segment-triggers.ts), moved in the transaction that runs the actions.
+    triggerSegmentId: bigint("trigger_segment_id", { mode: "number" }),
+    triggerCursor: bigint("trigger_cursor", { mode: "number" }),
     conditions: jsonb("conditions").$type<WorkflowCondition[]>().notNull().default([]),
     actions: jsonb("actions").$type<WorkflowAction[]>().notNull().default([]),
     draft: jsonb("draft").$type<WorkflowDraft>().notNull(),
@@ -594,6 +617,7 @@ export const workflowsTable = pgTable(
     primaryKey({ columns: [t.accountId, t.id] }),
     uniqueIndex("workflows_name_idx").on(t.accountId, sql`lower(${t.name})`),
     index("workflows_active_idx").on(t.accountId, t.eventType).where(sql`${t.status} = 'active'`),
+    index("workflows_segment_trigger_idx").on(t.triggerSegmentId).where(sql`${t.status} = 'active' and ${t.triggerSegmentId} is not null`),
   ],
 );
 

@@ -9,6 +9,8 @@ import { getSegmentChoice } from "../segments/choices";
 import { getImportView, isImportMode, type ImportView } from "./queries";
 import { importStatus, jobCounts } from "./status";
 import { isDateForm, isDecimalMark } from "../custom-fields/typed-values";
+import { getSegment } from "../segments/queries";
+import { dynamicMembershipRefusal } from "../segments/dynamic";
 
 /** The API's view of an import: status and every count (zero until known). */
 export function importJson(view: ImportView) {
@@ -62,7 +64,11 @@ export const importApi = new Hono<AppEnv>()
     if (segmentParam !== undefined && segmentParam !== "") {
       const segmentId = parseId(segmentParam);
       segment = segmentId ? await getSegmentChoice(db, actor.accountId, segmentId, { staticOnly: true }) : null;
-      if (!segment) return apiError(c, 404, "not_found", `No static segment with id ${segmentParam} in this account.`, { field: "segment_id", former_code: "unknown_segment" });
+      if (!segment) {
+        const other = segmentId ? await getSegment(db, actor.accountId, segmentId) : null;
+        if (other?.type === "dynamic") return apiError(c, 409, "conflict", dynamicMembershipRefusal(other), { field: "segment_id" });
+        return apiError(c, 404, "not_found", `No static segment with id ${segmentParam} in this account.`, { field: "segment_id", former_code: "unknown_segment" });
+      }
     }
     if (!segment && mode !== "add") return apiError(c, 400, "invalid_parameter", `mode=${mode} needs the segment it applies to: add segment_id.`, { field: "segment_id", former_code: "segment_required" });
     const created = await createDraftFromUpload(db, actor, uploadRequest(c), {

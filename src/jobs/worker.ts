@@ -8,6 +8,7 @@ import { jobHandlers } from "./handlers";
 import { keepStatistics } from "../db/statistics";
 import { errorMessage, logError } from "../log";
 import { runMaintenance } from "./maintenance";
+import { keepSegmentsCurrent } from "./segments-current";
 import { claimNextJob, completeJob, failJob, jobQueued, LEASE_MS, renewLease, reportProgress, type Job } from "./queue";
 import { JobError } from "./handler";
 
@@ -66,13 +67,19 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
-export function startWorker(deps: { database: Database; config: Config }, options: { pollMs?: number; maintenanceMs?: number } = {}): WorkerHandle {
+export function startWorker(
+  deps: { database: Database; config: Config },
+  options: { pollMs?: number; maintenanceMs?: number; segmentsMs?: number } = {},
+): WorkerHandle {
   const id = newWorkerId();
   const pollMs = options.pollMs ?? 500;
   const maintenanceMs = options.maintenanceMs ?? 60_000;
+  // Dynamic segments are kept within a minute of their inputs: a pass every few seconds, each refresh set-based.
+  const segmentsMs = options.segmentsMs ?? 10_000;
   let running = true;
   let wake: (() => void) | null = null;
   let lastMaintenance = 0;
+  let lastSegments = 0;
   const onQueued = () => wake?.();
   jobQueued.addEventListener("queued", onQueued);
 
@@ -84,6 +91,10 @@ export function startWorker(deps: { database: Database; config: Config }, option
           await runMaintenance(deps.database.db);
           const kept = await keepStatistics(deps.database);
           if (kept.length > 0) console.log(`statistics: ${kept.join(", ")}`);
+        }
+        if (Date.now() - lastSegments > segmentsMs) {
+          lastSegments = Date.now();
+          await keepSegmentsCurrent(deps.database.db);
         }
         const job = await claimNextJob(deps.database.db, id, Object.keys(jobHandlers));
         if (job) {

@@ -13,6 +13,7 @@ import { EmailLinesTooLargeError, MAX_TEXT_BYTES, receiveEmailLines } from "./em
 import { listSegmentChanges } from "./history";
 import { changeSetOfActor, ChangeSetNotUndoableError, getChangeSet, listChangeSets, undoChangeSet, undoSummary, whyNotUndoable, type ChangeSet } from "./change-sets";
 import { addEmailsToSegment, MAX_EMAILS_PER_CALL, removeEmailsFromSegment, replaceSegmentMembersByEmail } from "./members-by-email";
+import { changeConditions, checkConditions, createDynamicSegment, dynamicMembershipRefusal } from "./dynamic";
 import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment, type Segment } from "./queries";
 import { segmentInputSchema, segmentPatchSchema } from "./validate";
 import type { z } from "zod";
@@ -28,6 +29,13 @@ async function segmentFrom(c: Context<AppEnv>): Promise<Segment | null> {
 }
 
 const notFound = (c: Context<AppEnv>) => apiError(c, 404, "not_found", "No segment with this id in your account.");
+
+/** 409 for a write to a dynamic segment's members, saying why. */
+const dynamicConflict = (c: Context<AppEnv>, segment: Segment) => apiError(c, 409, "conflict", dynamicMembershipRefusal(segment), { segment_type: "dynamic" });
+
+/** The bad conditions of a create or patch: 400 with the path of each problem. */
+const badConditions = (c: Context<AppEnv>, details: { path: string; message: string }[]) =>
+  apiError(c, 400, "invalid_conditions", details.length === 1 ? details[0]!.message : `The conditions have ${details.length} problems: see details.`, { details });
 
 /** The `emails` array of a members call, or an error response (missing, not a list, more than 10,000). */
 async function readEmails(c: Context<AppEnv>): Promise<{ emails: unknown[] } | { response: Response }> {
@@ -86,10 +94,23 @@ export const segmentApi = new Hono<AppEnv>()
   .post("/", requireApiRole("editor"), async (c) => {
     const read = await readJsonObject(c);
     if ("response" in read) return read.response;
-    const parsed = segmentInputSchema.strict().safeParse(read.body);
+    const { type = "static", conditions, ...rest } = read.body;
+    if (type !== "static" && type !== "dynamic") return apiError(c, 422, "validation_failed", 'type must be "static" or "dynamic".', { field: "type" });
+    const parsed = segmentInputSchema.strict().safeParse(rest);
     if (!parsed.success) return validationError(c, parsed.error);
+    const db = c.get("db");
+    const accountId = c.get("actor").accountId;
     try {
-      const segment = await createSegment(c.get("db"), c.get("actor").accountId, parsed.data);
+      if (type === "static") {
+        if (conditions !== undefined && conditions !== null) {
+          return apiError(c, 422, "validation_failed", 'A static segment has no conditions: send "type": "dynamic" with them.', { field: "conditions" });
+        }
+        return c.json(segmentJson(await createSegment(db, accountId, parsed.data)), 201);
+      }
+      if (conditions === undefined) return badConditions(c, [{ path: "conditions", message: 'A dynamic segment needs conditions, such as {"all": [...]}.' }]);
+      const check = await checkConditions(db, accountId, null, conditions, "conditions");
+      if (!check.ok) return badConditions(c, check.details);
+      const { segment } = await createDynamicSegment(db, accountId, { ...parsed.data, conditions: check.group });
       return c.json(segmentJson(segment), 201);
     } catch (e) {
       if (e instanceof SegmentNameTakenError) return apiError(c, 409, "conflict", e.message, { field: "name", former_code: "name_taken" });
@@ -105,10 +126,23 @@ export const segmentApi = new Hono<AppEnv>()
     if (!segment) return notFound(c);
     const read = await readJsonObject(c);
     if ("response" in read) return read.response;
-    const parsed = segmentPatchSchema.strict().safeParse(read.body);
+    const { type, conditions, ...rest } = read.body;
+    if (type !== undefined && type !== segment.type) {
+      return apiError(c, 409, "conflict", `A segment's type cannot be changed: "${segment.name}" stays ${segment.type}. To keep a dynamic segment's current members in a static one, use Save as static segment.`, { field: "type" });
+    }
+    const parsed = segmentPatchSchema.strict().safeParse(rest);
     if (!parsed.success) return validationError(c, parsed.error);
+    const db = c.get("db");
+    const accountId = c.get("actor").accountId;
     try {
-      const updated = await updateSegment(c.get("db"), c.get("actor").accountId, segment.id, parsed.data);
+      if (conditions !== undefined) {
+        if (segment.type !== "dynamic") return apiError(c, 409, "conflict", `"${segment.name}" is a static segment: it has no conditions (its type cannot be changed).`, { field: "conditions" });
+        const check = await checkConditions(db, accountId, segment.id, conditions, "conditions");
+        if (!check.ok) return badConditions(c, check.details);
+        const changed = await changeConditions(db, accountId, segment.id, { ...parsed.data, conditions: check.group });
+        return changed ? c.json(segmentJson(changed.segment)) : notFound(c);
+      }
+      const updated = await updateSegment(db, accountId, segment.id, parsed.data);
       return updated ? c.json(segmentJson(updated)) : notFound(c);
     } catch (e) {
       if (e instanceof SegmentNameTakenError) return apiError(c, 409, "conflict", e.message, { field: "name", former_code: "name_taken" });
@@ -134,6 +168,7 @@ export const segmentApi = new Hono<AppEnv>()
   .post("/:id/contacts", requireApiRole("editor"), async (c) => {
     const segment = await segmentFrom(c);
     if (!segment) return notFound(c);
+    if (segment.type === "dynamic") return dynamicConflict(c, segment);
     const read = await readEmails(c);
     if ("response" in read) return read.response;
     const r = await addEmailsToSegment(c.get("db"), c.get("actor").accountId, segment.id, read.emails, sourceOf(c.get("actor")));
@@ -142,6 +177,7 @@ export const segmentApi = new Hono<AppEnv>()
   .put("/:id/contacts", requireApiRole("editor"), async (c) => {
     const segment = await segmentFrom(c);
     if (!segment) return notFound(c);
+    if (segment.type === "dynamic") return dynamicConflict(c, segment);
     const db = c.get("db");
     const actor = c.get("actor");
     const type = c.req.header("content-type") ?? "";
@@ -224,6 +260,7 @@ export const segmentApi = new Hono<AppEnv>()
   .delete("/:id/contacts", requireApiRole("editor"), async (c) => {
     const segment = await segmentFrom(c);
     if (!segment) return notFound(c);
+    if (segment.type === "dynamic") return dynamicConflict(c, segment);
     const read = await readEmails(c);
     if ("response" in read) return read.response;
     const r = await removeEmailsFromSegment(c.get("db"), c.get("actor").accountId, segment.id, read.emails, sourceOf(c.get("actor")));

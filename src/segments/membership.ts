@@ -83,7 +83,10 @@ async function changeMembership(
       select distinct id from (${selectionSql(accountId, contacts)}) as s(id) where id is not null
     ),
     seg as (
-      select id, name from segments where account_id = ${accountId} and id = ${segmentId} for no key update
+      -- A dynamic segment's members change only by its conditions (src/segments/refresh.ts); callers refuse with a
+      -- reason first, and this keeps any other way in from changing them.
+      select id, name from segments where account_id = ${accountId} and id = ${segmentId}
+        and (type = 'static' or ${source.type}::text = 'conditions') for no key update
     ),
     changed as (${change}),
     history as (

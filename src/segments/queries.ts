@@ -1,9 +1,11 @@
-// Static segments of an account: list, read, create, rename and describe, delete (memberships go, contacts stay).
+// Segments of an account, static and dynamic: list, read, create, rename and describe, change a dynamic segment's
+// conditions, delete (memberships go, contacts stay).
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { foldedLikePattern, normaliseQuery, toDate } from "../contacts/queries";
 import { isUniqueViolation } from "../db/errors";
+import type { SegmentType } from "../db/schema";
 import type { MembershipSource } from "./membership";
 import { deactivateWorkflowsForSegment } from "../workflows/queries";
 
@@ -11,8 +13,14 @@ export interface Segment {
   id: number;
   name: string;
   description: string;
-  type: "static";
+  type: SegmentType;
+  /** A dynamic segment's conditions (src/conditions/grammar.ts); null for a static segment. */
+  conditions: Record<string, unknown> | null;
   memberCount: number;
+  /** When a dynamic segment's members were last made to match its conditions; null for static ones or before the first refresh. */
+  refreshedAt: Date | null;
+  /** Why a dynamic segment's last refresh failed (a condition too broad), or null. */
+  refreshError: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -28,14 +36,17 @@ function toSegment(r: Record<string, unknown>): Segment {
     id: Number(r.id),
     name: String(r.name),
     description: String(r.description ?? ""),
-    type: "static",
+    type: r.type === "dynamic" ? "dynamic" : "static",
+    conditions: r.conditions === null || r.conditions === undefined ? null : typeof r.conditions === "string" ? JSON.parse(r.conditions) : (r.conditions as Record<string, unknown>),
     memberCount: Number(r.member_count),
+    refreshedAt: r.refreshed_at === null || r.refreshed_at === undefined ? null : toDate(r.refreshed_at),
+    refreshError: (r.refresh_error as string | null) ?? null,
     createdAt: toDate(r.created_at),
     updatedAt: toDate(r.updated_at),
   };
 }
 
-const COLUMNS = sql`id, name, description, type, member_count, created_at, updated_at`;
+const COLUMNS = sql`id, name, description, type, conditions, member_count, refreshed_at, refresh_error, created_at, updated_at`;
 
 /** Segments by last change, newest first; `q` matches the name or description (case- and accent-insensitive). */
 export async function listSegments(db: Db, accountId: number, options: { q?: string } = {}): Promise<Segment[]> {
@@ -55,22 +66,42 @@ export async function getSegment(db: Db, accountId: number, id: number): Promise
   return row ? toSegment(row) : null;
 }
 
-/** Creates a static segment; the name is unique in the account, case-insensitively (SegmentNameTakenError). */
-export async function createSegment(db: Db, accountId: number, input: { name: string; description?: string }): Promise<Segment> {
+/**
+ * Creates a segment, static or (with conditions) dynamic; the name is unique in the account, case-insensitively
+ * (SegmentNameTakenError). A dynamic segment starts empty: refreshDynamicSegment (src/segments/refresh.ts) fills it.
+ */
+export async function createSegment(
+  db: Db,
+  accountId: number,
+  input: { name: string; description?: string; type?: SegmentType; conditions?: Record<string, unknown> | null },
+): Promise<Segment> {
   const name = input.name.trim();
+  const dynamic = input.type === "dynamic";
+  const conditions = dynamic ? JSON.stringify(input.conditions ?? { all: [] }) : null;
   const [row] = await queryRows<Record<string, unknown>>(
     db,
-    sql`insert into segments (account_id, name, description, type) values (${accountId}, ${name}, ${(input.description ?? "").trim()}, 'static')
+    sql`insert into segments (account_id, name, description, type, conditions, conditions_changed_at)
+    values (${accountId}, ${name}, ${(input.description ?? "").trim()}, ${dynamic ? "dynamic" : "static"}, ${conditions}::jsonb, ${dynamic ? sql`now()` : sql`null`})
     on conflict (account_id, lower(name)) do nothing returning ${COLUMNS}`,
   );
   if (!row) throw new SegmentNameTakenError(name);
   return toSegment(row);
 }
 
-export async function updateSegment(db: Db, accountId: number, id: number, patch: { name?: string; description?: string }): Promise<Segment | null> {
+/** Renames or describes a segment; `conditions` changes a dynamic segment's conditions (ignored for a static one). */
+export async function updateSegment(
+  db: Db,
+  accountId: number,
+  id: number,
+  patch: { name?: string; description?: string; conditions?: Record<string, unknown> },
+): Promise<Segment | null> {
   const sets = [sql`updated_at = now()`];
   if (patch.name !== undefined) sets.push(sql`name = ${patch.name.trim()}`);
   if (patch.description !== undefined) sets.push(sql`description = ${patch.description.trim()}`);
+  if (patch.conditions !== undefined) {
+    sets.push(sql`conditions = case when type = 'dynamic' then ${JSON.stringify(patch.conditions)}::jsonb else conditions end`);
+    sets.push(sql`conditions_changed_at = case when type = 'dynamic' then now() else conditions_changed_at end`);
+  }
   try {
     const [row] = await queryRows<Record<string, unknown>>(
       db,

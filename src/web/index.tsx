@@ -115,6 +115,7 @@ export async function pageOrFragment(c: Context, page: () => Child | Promise<Chi
 export const API_ERROR_STATUS = {
   invalid_json: 400,
   invalid_parameter: 400,
+  invalid_conditions: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { WorkflowAction, WorkflowActionKind, WorkflowCondition, WorkflowDraft } from "../db/schema";
 import { isConditionOperator, validateCondition, type ConditionFieldErrors } from "./conditions";
-import { eventTypeForTrigger, findTrigger, isTriggerKind, validateTrigger, type TriggerKind } from "./triggers";
+import { eventTypeForTrigger, findTrigger, isSegmentTrigger, isTriggerKind, validateTrigger, type TriggerKind } from "./triggers";
 
 export const ACTION_LABELS: Record<WorkflowActionKind, string> = { add: "Add to segment", remove: "Remove from segment" };
 
@@ -27,8 +27,8 @@ export function blankAction(): DraftAction {
   return { key: newNodeKey(), kind: "add", segmentId: null };
 }
 
-export function triggerErrors(input: { trigger?: string; customType?: string }): NodeErrors {
-  return validateTrigger(input);
+export function triggerErrors(input: { trigger?: string; customType?: string; segmentId?: number | null }, segmentIds?: ReadonlySet<number>): NodeErrors {
+  return validateTrigger(input, segmentIds);
 }
 
 export function conditionErrors(input: { path?: string; operator?: string; value?: string }): ConditionFieldErrors {
@@ -45,7 +45,10 @@ export function actionErrors(input: { kind?: string; segmentId?: number | null }
 
 export interface SavedDefinition {
   triggerKind: TriggerKind;
-  eventType: string;
+  /** The event type an event trigger listens for; null for a segment trigger. */
+  eventType: string | null;
+  /** The segment a segment trigger watches; null for an event trigger. */
+  triggerSegmentId: number | null;
   conditions: WorkflowCondition[];
   actions: WorkflowAction[];
 }
@@ -54,14 +57,22 @@ export type DraftCheck =
   | { ok: true; definition: SavedDefinition }
   | { ok: false; problems: string[]; nodeErrors: Record<string, NodeErrors> };
 
-/** What Save checks: a trigger, every condition complete, at least one action, each on an existing segment. */
-export function checkDraft(draft: WorkflowDraft, segmentIds: ReadonlySet<number>): DraftCheck {
+/**
+ * What Save checks: a trigger, every condition complete, at least one action, each on an existing static segment
+ * (`segmentIds`). A segment trigger watches one of `triggerSegmentIds` (any segment of the account), takes no
+ * conditions on event properties, and never acts on its own segment (each change would start it again).
+ */
+export function checkDraft(draft: WorkflowDraft, segmentIds: ReadonlySet<number>, triggerSegmentIds: ReadonlySet<number> = segmentIds): DraftCheck {
   const problems: string[] = [];
   const nodeErrors: Record<string, NodeErrors> = {};
-  const trig = triggerErrors({ trigger: draft.trigger ?? undefined, customType: draft.customType });
+  const segmentTrigger = isSegmentTrigger(draft.trigger);
+  const trig = triggerErrors({ trigger: draft.trigger ?? undefined, customType: draft.customType, segmentId: draft.triggerSegmentId ?? null }, triggerSegmentIds);
   if (Object.keys(trig).length > 0) {
     nodeErrors.trigger = trig;
     problems.push(`Trigger: ${Object.values(trig)[0]}.`);
+  }
+  if (segmentTrigger && draft.conditions.length > 0) {
+    problems.push("Conditions on event properties do not apply when a contact enters or leaves a segment: remove them.");
   }
   draft.conditions.forEach((c, i) => {
     const errors = conditionErrors(c);
@@ -73,6 +84,9 @@ export function checkDraft(draft: WorkflowDraft, segmentIds: ReadonlySet<number>
   if (draft.actions.length === 0) problems.push("Add at least one action: Add to segment or Remove from segment.");
   draft.actions.forEach((a, i) => {
     const errors = actionErrors(a, segmentIds);
+    if (segmentTrigger && !errors.segmentId && a.segmentId === draft.triggerSegmentId) {
+      errors.segmentId = "This is the segment that starts the workflow: changing it would start the workflow again. Choose another segment";
+    }
     if (Object.keys(errors).length > 0) {
       nodeErrors[a.key] = errors;
       problems.push(`Action ${i + 1}: ${Object.values(errors)[0]}.`);
@@ -83,7 +97,8 @@ export function checkDraft(draft: WorkflowDraft, segmentIds: ReadonlySet<number>
     ok: true,
     definition: {
       triggerKind: draft.trigger,
-      eventType: eventTypeForTrigger(draft.trigger, draft.customType)!,
+      eventType: segmentTrigger ? null : eventTypeForTrigger(draft.trigger, draft.customType)!,
+      triggerSegmentId: segmentTrigger ? draft.triggerSegmentId! : null,
       conditions: draft.conditions.filter((c) => isConditionOperator(c.operator)).map((c) => ({ path: c.path.trim(), operator: c.operator, value: c.value.trim() })),
       actions: draft.actions.map((a) => ({ kind: a.kind, segmentId: a.segmentId! })),
     },
@@ -93,17 +108,19 @@ export function checkDraft(draft: WorkflowDraft, segmentIds: ReadonlySet<number>
 /** Whether the draft differs from what runs: the editor says "unsaved changes" until Save. */
 export function hasUnsavedChanges(
   draft: WorkflowDraft,
-  saved: { triggerKind: string | null; eventType: string | null; conditions: WorkflowCondition[]; actions: WorkflowAction[] },
+  saved: { triggerKind: string | null; eventType: string | null; triggerSegmentId?: number | null; conditions: WorkflowCondition[]; actions: WorkflowAction[] },
 ): boolean {
   const fromDraft = {
     trigger: draft.trigger,
     type: draft.trigger ? eventTypeForTrigger(draft.trigger, draft.customType) : null,
+    segment: isSegmentTrigger(draft.trigger) ? (draft.triggerSegmentId ?? null) : null,
     conditions: draft.conditions.map((c) => [c.path.trim(), c.operator, c.value.trim()]),
     actions: draft.actions.map((a) => [a.kind, a.segmentId]),
   };
   const fromSaved = {
     trigger: saved.triggerKind,
     type: saved.eventType,
+    segment: saved.triggerSegmentId ?? null,
     // Saved columns are read defensively: a damaged row must still render its page (and its errors).
     conditions: Array.isArray(saved.conditions) ? saved.conditions.map((c) => [c.path, c.operator, c.value]) : null,
     actions: Array.isArray(saved.actions) ? saved.actions.map((a) => [a.kind, a.segmentId]) : null,

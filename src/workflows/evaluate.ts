@@ -372,7 +372,7 @@ function runCounters(added: SQL, removed: SQL): SQL {
  * The insert that adds runs to the workflows' daily roll-up (workflow_daily_runs), for a CTE of the statement that
  * adds them to the workflows' counters (which locked those rows): `runs` selects (id, matched, added, removed).
  */
-function rollUpRuns(accountId: number, runs: SQL): SQL {
+export function rollUpRuns(accountId: number, runs: SQL): SQL {
   return sql`
     insert into workflow_daily_runs (account_id, workflow_id, day, events_matched, contacts_added, contacts_removed)
     select ${accountId}, r.id, (now() at time zone 'UTC')::date, r.matched, r.added, r.removed from (${runs}) r

@@ -20,6 +20,8 @@ import {
   deactivateWorkflow,
   deleteWorkflow,
   getWorkflow,
+  listSegmentOptions,
+  listTriggerSegmentOptions,
   listWorkflowChanges,
   listWorkflowErrors,
   listWorkflows,
@@ -29,7 +31,7 @@ import {
   WorkflowNameTakenError,
   type WorkflowRow,
 } from "./queries";
-import { isTriggerKind } from "./triggers";
+import { isSegmentTrigger, isTriggerKind } from "./triggers";
 
 type Ctx = Context<AppEnv>;
 
@@ -53,13 +55,14 @@ async function form(c: Ctx): Promise<Record<string, string>> {
 async function renderPage(c: Ctx, workflow: WorkflowRow, extra: { notice?: Notice | null; problems?: string[]; nodeErrors?: Record<string, NodeErrors> } = {}, status: 200 | 422 = 200) {
   const db = c.get("db");
   const accountId = c.get("actor").accountId;
-  const [segments, errors, changes, days] = await Promise.all([
-    listSegmentChoices(db, accountId, { staticOnly: true }),
+  const [segments, triggerSegments, errors, changes, days] = await Promise.all([
+    listSegmentOptions(db, accountId),
+    listTriggerSegmentOptions(db, accountId),
     listWorkflowErrors(db, accountId, workflow.id),
     listWorkflowChanges(db, accountId, workflow),
     listWorkflowDays(db, accountId, workflow.id),
   ]);
-  return c.html(<WorkflowPage user={c.get("user")!} workflow={workflow} segments={segments} errors={errors} changes={changes} days={days} {...extra} />, status);
+  return c.html(<WorkflowPage user={c.get("user")!} workflow={workflow} segments={segments} triggerSegments={triggerSegments} errors={errors} changes={changes} days={days} {...extra} />, status);
 }
 
 /** After a node change: htmx gets the node (or list) and the partials that follow it; a plain post goes back to the page. */
@@ -134,15 +137,21 @@ export const workflowRoutes = new Hono<AppEnv>()
     if (!workflow) return notFound(c);
     const values = await form(c);
     const trigger = isTriggerKind(values.trigger) ? values.trigger : null;
-    const draftPart = { trigger, customType: (values.customType ?? (trigger === "custom" ? workflow.draft.customType : "")).trim() };
+    const segmentTrigger = isSegmentTrigger(trigger);
+    const triggerSegments = await listTriggerSegmentOptions(c.get("db"), c.get("actor").accountId);
+    const draftPart = {
+      trigger,
+      customType: (values.customType ?? (trigger === "custom" ? workflow.draft.customType : "")).trim(),
+      triggerSegmentId: segmentTrigger ? (values.segmentId !== undefined ? parseId(values.segmentId) : (workflow.draft.triggerSegmentId ?? null)) : null,
+    };
     // Changing the select only redraws the node (a custom trigger needs its event name field); nothing is saved.
-    if (c.req.query("preview") && isFragmentRequest(c)) return c.html(<TriggerNode workflowId={workflow.id} draft={draftPart} pending />);
-    const errors = triggerErrors({ trigger: values.trigger, customType: draftPart.customType });
+    if (c.req.query("preview") && isFragmentRequest(c)) return c.html(<TriggerNode workflowId={workflow.id} draft={draftPart} triggerSegments={triggerSegments} pending />);
+    const errors = triggerErrors({ trigger: values.trigger, customType: draftPart.customType, segmentId: draftPart.triggerSegmentId }, new Set(triggerSegments.map((s) => s.id)));
     if (Object.keys(errors).length > 0) {
-      return nodeInvalid(c, workflow, "trigger", errors, () => <TriggerNode workflowId={workflow.id} draft={draftPart} errors={errors} />);
+      return nodeInvalid(c, workflow, "trigger", errors, () => <TriggerNode workflowId={workflow.id} draft={draftPart} triggerSegments={triggerSegments} errors={errors} />);
     }
-    const saved = await saveDraft(c, workflow, { ...workflow.draft, trigger, customType: trigger === "custom" ? draftPart.customType : "" });
-    return nodeResponse(c, saved, () => <TriggerNode workflowId={saved.id} draft={saved.draft} updated />, "node-trigger");
+    const saved = await saveDraft(c, workflow, { ...workflow.draft, trigger, customType: trigger === "custom" ? draftPart.customType : "", triggerSegmentId: draftPart.triggerSegmentId });
+    return nodeResponse(c, saved, () => <TriggerNode workflowId={saved.id} draft={saved.draft} triggerSegments={triggerSegments} updated />, "node-trigger");
   })
   .post("/:id/conditions", async (c) => {
     const workflow = await loadWorkflow(c);
@@ -228,7 +237,8 @@ export const workflowRoutes = new Hono<AppEnv>()
     const problem = await activationProblem(db, accountId, workflow);
     if (problem) return renderPage(c, workflow, { problems: [problem] }, 422);
     await activateWorkflow(db, accountId, workflow.id);
-    return backWith(c, workflow.id, `${saving ? "Saved and activated" : "Activated"}: it acts on events received from now on.`);
+    const from = workflow.triggerSegmentId !== null ? `contacts that ${workflow.triggerKind === "segment_left" ? "leave" : "join"} the segment from now on` : "events received from now on";
+    return backWith(c, workflow.id, `${saving ? "Saved and activated" : "Activated"}: it acts on ${from}.`);
   })
   .post("/:id/deactivate", async (c) => {
     const workflow = await loadWorkflow(c);

@@ -1,7 +1,10 @@
-// Workflow trigger kinds: their editor labels, the event type each one listens for, and suggested condition paths.
+// Workflow trigger kinds: their editor labels, the event type each one listens for, and suggested condition paths;
+// the two segment triggers listen for membership changes instead (src/workflows/segment-triggers.ts).
 import { EVENT_TYPE_PATTERN, isBuiltinEventType, type BuiltinEventType } from "../events/validate";
 
-export const TRIGGER_KINDS = ["purchase", "product_search", "page_view", "form_submit", "custom"] as const;
+export const TRIGGER_KINDS = ["purchase", "product_search", "page_view", "form_submit", "custom", "segment_entered", "segment_left"] as const;
+export const SEGMENT_TRIGGER_KINDS = ["segment_entered", "segment_left"] as const;
+export type SegmentTriggerKind = (typeof SEGMENT_TRIGGER_KINDS)[number];
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 export interface TriggerOption {
@@ -30,7 +33,13 @@ export const TRIGGERS: readonly TriggerOption[] = [
   { kind: "page_view", label: "When visiting a page", eventType: "page_view", suggestedPaths: ["url", "category"] },
   { kind: "form_submit", label: "When submitting a form", eventType: "form_submit", suggestedPaths: ["form"] },
   { kind: "custom", label: "When a custom event happens", eventType: null, suggestedPaths: [] },
+  { kind: "segment_entered", label: "When entering a segment", eventType: null, suggestedPaths: [] },
+  { kind: "segment_left", label: "When leaving a segment", eventType: null, suggestedPaths: [] },
 ];
+
+export function isSegmentTrigger(kind: unknown): kind is SegmentTriggerKind {
+  return kind === "segment_entered" || kind === "segment_left";
+}
 
 export function isTriggerKind(value: unknown): value is TriggerKind {
   return (TRIGGER_KINDS as readonly unknown[]).includes(value);
@@ -59,9 +68,20 @@ export function triggerForEventType(type: string): TriggerKind {
   return isBuiltinEventType(type) ? type : "custom";
 }
 
-/** Field errors for the trigger part of the workflow editor form; empty when valid. */
-export function validateTrigger(input: { trigger?: string; customType?: string }): { trigger?: string; customType?: string } {
+/**
+ * Field errors for the trigger part of the workflow editor form; empty when valid. A segment trigger needs its
+ * segment, one of `segmentIds` (the account's) when given.
+ */
+export function validateTrigger(
+  input: { trigger?: string; customType?: string; segmentId?: number | null },
+  segmentIds?: ReadonlySet<number>,
+): { trigger?: string; customType?: string; segmentId?: string } {
   if (!isTriggerKind(input.trigger)) return { trigger: "Choose when the workflow starts" };
+  if (isSegmentTrigger(input.trigger)) {
+    if (input.segmentId === null || input.segmentId === undefined) return { segmentId: "Choose the segment" };
+    if (segmentIds && !segmentIds.has(input.segmentId)) return { segmentId: "This segment no longer exists: choose another" };
+    return {};
+  }
   if (input.trigger !== "custom") return {};
   const type = input.customType?.trim() ?? "";
   if (type === "") return { customType: "Enter the event name your site sends, like newsletter_signup" };

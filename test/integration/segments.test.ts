@@ -35,7 +35,8 @@ describe("segments API", () => {
     assert.equal(created.member_count, 0);
     assert.equal(created.description, "Weekly readers");
     assert.match(created.created_at, /^\d{4}-\d\d-\d\dT/);
-    assert.deepEqual(Object.keys(created).sort(), ["created_at", "description", "id", "member_count", "name", "type", "updated_at"]);
+    assert.deepEqual(Object.keys(created).sort(), ["conditions", "created_at", "description", "id", "member_count", "name", "refresh_error", "refreshed_at", "type", "updated_at"]);
+    assert.equal(created.conditions, null, "a static segment has no conditions");
 
     const got = await json(await t.api(a.apiKey, `/segments/${created.id}`));
     assert.equal(got.name, "Newsletter");

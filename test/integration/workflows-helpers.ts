@@ -14,6 +14,8 @@ export interface WorkflowSpec {
   name: string;
   trigger: string;
   customType?: string;
+  /** The segment of a segment_entered / segment_left trigger. */
+  triggerSegmentId?: number;
   conditions?: { path: string; operator: string; value: string }[];
   actions: { kind: "add" | "remove"; segmentId: number }[];
   activate?: boolean;
@@ -25,7 +27,7 @@ export async function buildWorkflow(t: TestApp, acct: TestAccount, spec: Workflo
   const created = await t.browser(acct.adminCookie, "/workflows", { form: { name: spec.name } });
   assert.equal(created.status, 303, await created.clone().text());
   const id = Number(/\/workflows\/(\d+)/.exec(created.headers.get("location")!)![1]);
-  const trig = await t.browser(acct.adminCookie, `/workflows/${id}/trigger`, { form: { trigger: spec.trigger, customType: spec.customType ?? "" }, headers: hx });
+  const trig = await t.browser(acct.adminCookie, `/workflows/${id}/trigger`, { form: { trigger: spec.trigger, customType: spec.customType ?? "", ...(spec.triggerSegmentId ? { segmentId: String(spec.triggerSegmentId) } : {}) }, headers: hx });
   assert.equal(trig.status, 200, await trig.clone().text());
   for (const cond of spec.conditions ?? []) {
     await t.browser(acct.adminCookie, `/workflows/${id}/conditions`, { form: {}, headers: hx });

@@ -12,6 +12,8 @@ test("the editor lists every trigger with its label, in order", () => {
       ["page_view", "When visiting a page"],
       ["form_submit", "When submitting a form"],
       ["custom", "When a custom event happens"],
+      ["segment_entered", "When entering a segment"],
+      ["segment_left", "When leaving a segment"],
     ],
   );
 });
@@ -28,7 +30,7 @@ test("eventTypeForTrigger", () => {
 });
 
 test("triggerForEventType is the inverse", () => {
-  for (const t of TRIGGERS.filter((t) => t.kind !== "custom")) assert.equal(triggerForEventType(eventTypeForTrigger(t.kind)!), t.kind);
+  for (const t of TRIGGERS.filter((t) => t.eventType)) assert.equal(triggerForEventType(eventTypeForTrigger(t.kind)!), t.kind);
   assert.equal(triggerForEventType("trial.started"), "custom");
 });
 
@@ -58,6 +60,9 @@ test("every suggested path exists on a valid event of that type", () => {
 });
 
 test("validateTrigger", () => {
+  assert.deepEqual(validateTrigger({ trigger: "segment_entered" }), { segmentId: "Choose the segment" });
+  assert.deepEqual(validateTrigger({ trigger: "segment_left", segmentId: 4 }, new Set([3])), { segmentId: "This segment no longer exists: choose another" });
+  assert.deepEqual(validateTrigger({ trigger: "segment_left", segmentId: 3 }, new Set([3])), {});
   assert.deepEqual(validateTrigger({ trigger: "purchase" }), {});
   assert.deepEqual(validateTrigger({ trigger: "custom", customType: "trial.started" }), {});
   assert.deepEqual(validateTrigger({}), { trigger: "Choose when the workflow starts" });

@@ -40,6 +40,7 @@ export function sourceHref(s: { sourceType: SourceType; sourceId: number | null 
   if (s.sourceId === null) return null;
   if (s.sourceType === "import") return `/imports/${s.sourceId}`;
   if (s.sourceType === "workflow") return `/workflows/${s.sourceId}`;
+  if (s.sourceType === "conditions") return `/segments/${s.sourceId}`;
   return null;
 }
 

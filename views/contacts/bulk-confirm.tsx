@@ -10,6 +10,8 @@ export interface BulkConfirmationProps {
   ids: number[];
   q: string;
   segmentId: number | null;
+  /** The list's conditions as a JSON document ("" for none), sent again with the confirmed change. */
+  conditions?: string;
   /** The list the change was asked from: Cancel goes back there. */
   back: string;
   /** Where the confirmed change is sent: Contacts' bulk change, or a segment's members page removal. */
@@ -33,7 +35,7 @@ export function BulkConfirmation(props: BulkConfirmationProps & { inline?: boole
     <div class="bulk-confirm" role="alertdialog" aria-labelledby="bulk-confirm-question" aria-describedby="bulk-confirm-detail">
       <h2 id="bulk-confirm-question">{question}</h2>
       <p id="bulk-confirm-detail" class="muted">
-        {props.all ? "Every contact matching the list's search and filter " : "The ticked contacts "}
+        {props.all ? `Every contact matching the list's search and filter${props.conditions ? " and conditions" : ""} ` : "The ticked contacts "}
         {props.action === "add"
           ? `${props.all ? "enters" : "enter"} ${props.segment.name}; those already in it stay as they are.`
           : `${props.all ? "leaves" : "leave"} ${props.segment.name}.`}
@@ -45,6 +47,7 @@ export function BulkConfirmation(props: BulkConfirmationProps & { inline?: boole
         <input type="hidden" name="target" value={String(props.segment.id)} />
         <input type="hidden" name="q" value={props.q} />
         <input type="hidden" name="segment" value={props.segmentId ? String(props.segmentId) : ""} />
+        {props.conditions ? <input type="hidden" name="conditions" value={props.conditions} /> : null}
         {props.all ? <input type="hidden" name="all" value="1" /> : <input type="hidden" name="kept" value={props.ids.join(",")} />}
         <button type="submit" data-autofocus>{`${verb} ${formatCount(props.count)} contacts`}</button>
         {props.inline ? (

@@ -8,24 +8,33 @@ import { Layout } from "../layout";
 import type { Notice } from "../../src/flash";
 import type { StartSteps } from "../../src/start/checklist";
 import { StartChecklist } from "../components/start-checklist";
+import type { ConditionGroup } from "../../src/conditions/grammar";
+import type { DraftGroup } from "../../src/conditions/form";
+import { ConditionsBuilder, type BuilderCustomField } from "../conditions/builder";
 
 export interface ContactsListProps {
   page: ContactListPage;
   q: string;
   segmentId: number | null;
   state: ListState;
-  segments: Pick<Segment, "id" | "name" | "memberCount">[];
+  segments: Pick<Segment, "id" | "name" | "memberCount" | "type">[];
   canWrite: boolean;
   /** Known without a scan (a segment alone); otherwise loaded after the page by /contacts/count. */
   matching: number | null;
+  /** The conditions filtering the list (src/conditions/), and why they cannot (the list then shows nothing). */
+  conditions?: ConditionGroup | null;
+  conditionsError?: string | null;
+  /** The "Filter by conditions" builder: its draft, errors, and whether it starts open. */
+  builder?: { draft: DraftGroup; errors?: Record<string, string>; open: boolean; segments: { id: number; name: string }[]; customFields: BuilderCustomField[] };
 }
 
 /** The list's URL for the current filter, sort and size, on the page `p` says. */
-export function contactsHref(props: Pick<ContactsListProps, "q" | "segmentId" | "state">, p: PageParams = {}, base = "/contacts"): string {
+export function contactsHref(props: Pick<ContactsListProps, "q" | "segmentId" | "state" | "conditions">, p: PageParams = {}, base = "/contacts"): string {
   const { state } = props;
   return `${base}${queryString({
     q: props.q,
     segment: props.segmentId,
+    conditions: props.conditions ? JSON.stringify(props.conditions) : null,
     order: state.order === "created-desc" ? null : state.order,
     size: state.size === PAGE_SIZES[0] ? null : state.size,
     ...p,
@@ -102,6 +111,20 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
         <small id="contacts-q-hint" class="muted search-hint">
           An email or its start (ana@, zoe.gar), a domain (gmail.com, @acme.es), a phone in any format, part of a name, or a custom field's value.
         </small>
+        {props.builder && (
+          <details class="conditions-filter" open={props.builder.open}>
+            <summary>Filter by conditions</summary>
+            <ConditionsBuilder
+              draft={props.builder.draft}
+              prefix="c"
+              segments={props.builder.segments}
+              customFields={props.builder.customFields}
+              errors={props.builder.errors}
+              builderUrl="/conditions/builder"
+              legend="Contacts matching"
+            />
+          </details>
+        )}
       </form>
       {bulk && (
         <form id="contacts-bulk" method="post" action="/contacts/bulk" class="bulk-bar" hx-post="/contacts/bulk" hx-target="#bulk-confirm" hx-swap="innerHTML">
@@ -116,7 +139,7 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
             <label for="bulk-target">Segment to change</label>
             <select id="bulk-target" name="target" required>
               <option value="" selected>Choose a segment</option>
-              {segments.map((s) => (
+              {segments.filter((s) => s.type === "static").map((s) => (
                 <option value={String(s.id)}>{s.name}</option>
               ))}
             </select>
@@ -145,21 +168,23 @@ export function ContactsResults(props: ContactsListProps & { fragment?: boolean 
             {/* The filter "Select all matching" means: the one shown, belonging to the bulk form outside. */}
             <input type="hidden" name="q" value={q} form={formId} />
             <input type="hidden" name="segment" value={segmentId ? String(segmentId) : ""} form={formId} />
+            <input type="hidden" name="conditions" value={props.conditions ? JSON.stringify(props.conditions) : ""} form={formId} />
           </>
         )}
+        {props.conditionsError && <p class="notice warning" role="alert" data-testid="conditions-error">{props.conditionsError}</p>}
         <ContactsTable
           rows={page.rows}
           selectForm={bulk ? formId : undefined}
           showMembership={Boolean(segmentId)}
           sortedBy={state}
-          empty={q || segmentId ? "No contact matches this search and filter." : <NoContactsYet canWrite={canWrite} />}
+          empty={props.conditionsError ? "No contacts shown until the conditions can be used." : q || segmentId || props.conditions ? "No contact matches this search and filter." : <NoContactsYet canWrite={canWrite} />}
         />
         <ListNav
           page={page}
           state={state}
           total={props.matching}
           href={(p) => contactsHref(props, p)}
-          countHref={`/contacts/count${queryString({ q, segment: segmentId })}`}
+          countHref={`/contacts/count${queryString({ q, segment: segmentId, conditions: props.conditions ? JSON.stringify(props.conditions) : null })}`}
           target="#contacts-results"
         />
       </section>

@@ -12,6 +12,7 @@ import type { RecentEvent } from "../../src/events/queries";
 import { SourceText } from "../components/source";
 import { Layout } from "../layout";
 import { ContactFields } from "./form";
+import { whyHref } from "../segments/why";
 import type { Notice } from "../../src/flash";
 
 /** A contact's values as the edit form shows them (custom values keyed "custom.<key>"). */
@@ -37,7 +38,7 @@ export function ContactPage(props: {
   contact: ContactRow;
   customFields: CustomFieldDef[];
   memberships: ContactSegment[];
-  segments: Pick<Segment, "id" | "name">[];
+  segments: Pick<Segment, "id" | "name" | "type">[];
   history: { events: MembershipEvent[]; nextCursor: string | null };
   recentEvents: RecentEvent[];
   values?: Record<string, string>;
@@ -48,7 +49,8 @@ export function ContactPage(props: {
   const canWrite = hasRole(user.role, "editor");
   const values = props.values ?? contactFormValues(contact);
   const inSegments = new Set(memberships.map((m) => m.id));
-  const addable = props.segments.filter((s) => !inSegments.has(s.id));
+  // Only static segments take contacts by hand: a dynamic segment's members follow its conditions.
+  const addable = props.segments.filter((s) => !inSegments.has(s.id) && s.type === "static");
   const name = [contact.firstName, contact.lastName].filter(Boolean).join(" ");
   return (
     <Layout title={contact.email} user={user} section="contacts" notice={props.notice}>
@@ -114,12 +116,22 @@ export function ContactPage(props: {
                         {formatDateTime(m.addedAt)}
                         <br />
                         <small class="muted"><SourceText {...m} /></small>
+                        {m.sourceType === "conditions" && (
+                          <>
+                            <br />
+                            <a href={whyHref(m.id, contact.id)} aria-label={`Why is this contact in ${m.name}?`}>Why is this contact in it?</a>
+                          </>
+                        )}
                       </td>
                       {canWrite && (
                         <td class="actions">
-                          <form method="post" action={`/contacts/${contact.id}/segments/${m.id}/remove`}>
-                            <button type="submit" class="secondary outline" aria-label={`Remove from ${m.name}`}>Remove</button>
-                          </form>
+                          {m.sourceType === "conditions" ? (
+                            <small class="muted">By its conditions</small>
+                          ) : (
+                            <form method="post" action={`/contacts/${contact.id}/segments/${m.id}/remove`}>
+                              <button type="submit" class="secondary outline" aria-label={`Remove from ${m.name}`}>Remove</button>
+                            </form>
+                          )}
                         </td>
                       )}
                     </tr>

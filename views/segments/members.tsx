@@ -1,12 +1,12 @@
 import type { SessionUser } from "../../src/auth/session";
 import { encodeCursor, formatRowIndex, type ContactListPage, type ListState } from "../../src/contacts/list";
 import type { Segment } from "../../src/segments/queries";
-import { hasRole } from "../../src/auth/roles";
 import { ContactsTable, ListNav } from "../components/contacts-table";
 import { contactsHref, ListSettings, SEARCH_TRIGGER } from "../contacts/list";
 import { queryString } from "../components/format";
 import { Layout } from "../layout";
 import { SegmentHead } from "./page";
+import { whyHref } from "./why";
 import type { Notice } from "../../src/flash";
 
 export interface MembersProps {
@@ -23,7 +23,12 @@ export function SegmentContactsPage(props: MembersProps & { user: SessionUser; n
   return (
     <Layout title={`${segment.name}: contacts`} user={user} section="contacts" notice={props.notice}>
       <SegmentHead segment={segment} current="contacts" />
-      {hasRole(user.role, "editor") && (
+      {segment.type === "dynamic" && (
+        <p class="muted">
+          The members are the contacts its <a href={`/segments/${segment.id}`}>conditions</a> match, kept current as contacts and events change.
+        </p>
+      )}
+      {props.canWrite && (
         <form method="post" action={`/segments/${segment.id}/contacts`} class="toolbar add-contact">
           <label for="add-email">
             Email of the contact to add
@@ -33,7 +38,7 @@ export function SegmentContactsPage(props: MembersProps & { user: SessionUser; n
           <button type="submit" class="narrow">Add contact</button>
         </form>
       )}
-      {hasRole(user.role, "editor") &&
+      {props.canWrite &&
         (props.error ? (
           <small id="add-email-error" class="add-contact-hint error-text" role="alert">{props.error}</small>
         ) : (
@@ -48,7 +53,7 @@ export function SegmentContactsPage(props: MembersProps & { user: SessionUser; n
         <ListSettings state={props.state} idPrefix="members" />
         <button type="submit" class="narrow secondary">Search</button>
       </form>
-      {hasRole(user.role, "editor") && (
+      {props.canWrite && (
         <form id="members-bulk" method="post" action={`/segments/${segment.id}/contacts/remove`} class="bulk-bar">
           {/* Ticked ids of rows not on screen (another search or page), kept by public/app.js. */}
           <input type="hidden" name="kept" value="" data-kept-ids />
@@ -79,7 +84,9 @@ export function SegmentMembersResults({ segment, page, q, state, canWrite }: Mem
         sortedBy={state}
         empty={q ? `No member matches "${q}".` : "This segment has no contacts yet."}
         rowActions={
-          canWrite
+          segment.type === "dynamic"
+            ? (r) => <a href={whyHref(segment.id, r.id)} aria-label={`Why is ${r.email} in ${segment.name}?`}>Why is this contact in it?</a>
+            : canWrite
             ? (r) => (
                 <form method="post" action={`/segments/${segment.id}/contacts/remove`}>
                   <input type="hidden" name="ids" value={String(r.id)} />

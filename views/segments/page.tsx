@@ -25,7 +25,7 @@ export function SegmentHead({ segment, current }: { segment: Segment; current: "
         <div>
           <h1>{segment.name}</h1>
           <p class="muted subtitle">
-            <span class="badge">Static</span> <span data-testid="segment-member-count">{plural(segment.memberCount, "contact")}</span> · last change {formatDateTime(segment.updatedAt)}
+            <span class="badge">{segment.type === "dynamic" ? "Dynamic" : "Static"}</span> <span data-testid="segment-member-count">{plural(segment.memberCount, "contact")}</span> · last change {formatDateTime(segment.updatedAt)}
           </p>
         </div>
         <nav class="buttons tabs" aria-label="Segment">
@@ -45,6 +45,10 @@ export function SegmentPage(props: {
   values?: Record<string, string>;
   errors?: FieldErrors;
   notice?: Notice | null;
+  /** A dynamic segment's conditions in words: how they join ("all", "any") and one sentence per condition. */
+  conditions?: ConditionSentences | null;
+  /** Save as static segment's field values and errors. */
+  copy?: { name: string; error?: string };
 }) {
   const { user, segment, history, errors = {} } = props;
   const values = props.values ?? { name: segment.name, description: segment.description };
@@ -58,8 +62,12 @@ export function SegmentPage(props: {
           <form method="post" action={`/segments/${segment.id}`}>
             <label for="f-type-shown">
               Type
-              <input id="f-type-shown" value="Static segment" readonly aria-describedby="f-type-shown-hint" />
-              <small id="f-type-shown-hint">Contacts are put in and taken out by hand, import, workflow or API; not by conditions.</small>
+              <input id="f-type-shown" value={segment.type === "dynamic" ? "Dynamic segment" : "Static segment"} readonly aria-describedby="f-type-shown-hint" />
+              <small id="f-type-shown-hint">
+                {segment.type === "dynamic"
+                  ? "Its members are the contacts its conditions match, kept current. The type cannot be changed."
+                  : "Contacts are put in and taken out by hand, import, workflow or API; not by conditions."}
+              </small>
             </label>
             <SegmentFields values={values} errors={errors} withType={false} />
             <div class="form-buttons">
@@ -71,11 +79,14 @@ export function SegmentPage(props: {
       ) : (
         <article>
           <dl class="fields">
-            <dt>Type</dt><dd>Static segment</dd>
+            <dt>Type</dt><dd>{segment.type === "dynamic" ? "Dynamic segment" : "Static segment"}</dd>
             <dt>Description</dt><dd>{segment.description || <span class="muted">none</span>}</dd>
             <dt>Created</dt><dd>{formatDateTime(segment.createdAt)}</dd>
           </dl>
         </article>
+      )}
+      {segment.type === "dynamic" && props.conditions && (
+        <SegmentConditions segment={segment} conditions={props.conditions} canWrite={canWrite} copy={props.copy} />
       )}
       <SegmentSizeChart segmentId={segment.id} period={props.chart.period} periods={props.chart.periods} />
       <section id="history" aria-labelledby="history-title">
@@ -89,6 +100,55 @@ export function SegmentPage(props: {
         />
       </section>
     </Layout>
+  );
+}
+
+export interface ConditionSentences {
+  join: "all" | "any";
+  items: string[];
+}
+
+/** A dynamic segment's conditions as sentences, when its members were last brought up to date, and Save as static segment. */
+export function SegmentConditions(props: { segment: Segment; conditions: ConditionSentences; canWrite: boolean; copy?: { name: string; error?: string } }) {
+  const { segment, conditions, canWrite } = props;
+  const copyName = props.copy?.name ?? `${segment.name} (copy)`;
+  return (
+    <article id="conditions" aria-labelledby="conditions-title">
+      <header class="article-head">
+        <h2 id="conditions-title">Conditions</h2>
+        {canWrite && <a href={`/segments/${segment.id}/conditions`} role="button" class="secondary outline narrow">Edit conditions</a>}
+      </header>
+      {conditions.items.length === 0 ? (
+        <p class="muted">No conditions: every contact is a member.</p>
+      ) : (
+        <>
+          <p>Contacts for which {conditions.items.length === 1 ? "this holds" : conditions.join === "all" ? "all of these hold" : "any of these holds"}:</p>
+          <ul data-testid="condition-sentences">{conditions.items.map((c) => <li>{c}</li>)}</ul>
+        </>
+      )}
+      {segment.refreshError ? (
+        <p class="notice error" role="alert">{segment.refreshError}</p>
+      ) : (
+        <p class="muted" data-testid="refreshed-at">
+          {segment.refreshedAt ? `Members brought up to date ${formatDateTime(segment.refreshedAt)}; kept current within a minute of contacts and events changing.` : "Finding the members…"}
+        </p>
+      )}
+      {canWrite && (
+        <details class="save-as-static" open={props.copy?.error ? true : undefined}>
+          <summary>Save as static segment</summary>
+          <form method="post" action={`/segments/${segment.id}/save-as-static`}>
+            <p class="muted">A new static segment with the {plural(segment.memberCount, "contact")} in {segment.name} now. It does not follow the conditions afterwards.</p>
+            <label for="f-copy-name">
+              Name of the static segment
+              <input id="f-copy-name" name="name" value={copyName} required maxlength={200}
+                aria-invalid={props.copy?.error ? "true" : undefined} aria-describedby={props.copy?.error ? "f-copy-name-error" : undefined} />
+              {props.copy?.error && <small id="f-copy-name-error">{props.copy.error}</small>}
+            </label>
+            <button type="submit" class="secondary">Save as static segment</button>
+          </form>
+        </details>
+      )}
+    </article>
   );
 }
 

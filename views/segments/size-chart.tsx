@@ -3,7 +3,7 @@ import { CHART_PERIODS, sum, type BySource, type ChartPeriod, type SizePeriod } 
 import { AreaLine, Legend, StackedBars, type Series } from "../components/charts";
 import { formatCount } from "../components/format";
 
-const SOURCE_NAMES: Record<SourceType, string> = { user: "By hand", import: "Import", workflow: "Workflow", api_key: "API" };
+const SOURCE_NAMES: Record<SourceType, string> = { user: "By hand", import: "Import", workflow: "Workflow", api_key: "API", conditions: "By conditions" };
 const PERIOD_NAMES: Record<ChartPeriod, string> = { day: "Day", week: "Week", month: "Month" };
 const PERIOD_SPANS: Record<ChartPeriod, string> = { day: "the last 30 days", week: "the last 26 weeks", month: "the last 12 months" };
 

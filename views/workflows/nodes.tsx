@@ -1,7 +1,7 @@
 import type { WorkflowDraft } from "../../src/db/schema";
 import { OPERATOR_LABELS, CONDITION_OPERATORS } from "../../src/workflows/conditions";
 import { ACTION_LABELS, type DraftAction, type DraftCondition, type NodeErrors } from "../../src/workflows/draft";
-import { TRIGGERS } from "../../src/workflows/triggers";
+import { isSegmentTrigger, TRIGGERS } from "../../src/workflows/triggers";
 
 export interface SegmentOption {
   id: number;
@@ -53,11 +53,29 @@ export function HomeNode({ workflowId, name, errors, updated }: { workflowId: nu
 }
 
 /** `pending`: a choice shown but not yet Updated (the redraw after the select changed): Save sends it first. */
-export function TriggerNode({ workflowId, draft, errors, updated, pending }: { workflowId: number; draft: Pick<WorkflowDraft, "trigger" | "customType">; errors?: NodeErrors; updated?: boolean; pending?: boolean }) {
+/** `triggerSegments`: every segment of the account (static and dynamic), for "When entering/leaving a segment". */
+export function TriggerNode({
+  workflowId,
+  draft,
+  triggerSegments = [],
+  errors,
+  updated,
+  pending,
+}: {
+  workflowId: number;
+  draft: Pick<WorkflowDraft, "trigger" | "customType" | "triggerSegmentId">;
+  triggerSegments?: SegmentOption[];
+  errors?: NodeErrors;
+  updated?: boolean;
+  pending?: boolean;
+}) {
   const url = `/workflows/${workflowId}/trigger`;
+  const segmentTrigger = isSegmentTrigger(draft.trigger);
+  const segmentId = draft.triggerSegmentId ?? null;
+  const known = segmentId === null || triggerSegments.some((s) => s.id === segmentId);
   return (
     <form id="node-trigger" class="wf-node wf-node-trigger" aria-label="Trigger" {...nodeForm(url)} data-edited={pending ? "1" : undefined}>
-      <header><span class="wf-node-kind">Trigger</span><span class="muted">one event type starts the workflow</span></header>
+      <header><span class="wf-node-kind">Trigger</span><span class="muted">{segmentTrigger ? "a membership change starts the workflow" : "one event type starts the workflow"}</span></header>
       <div>
         <label for="wf-trigger">When</label>
         <select
@@ -82,6 +100,25 @@ export function TriggerNode({ workflowId, draft, errors, updated, pending }: { w
           <input id="wf-custom-type" name="customType" value={draft.customType} placeholder="e.g. newsletter_signup" {...invalid(errors, "customType", "wf-custom-type")} />
           {errors?.customType ? err(errors, "customType", "wf-custom-type") : <small>The type your site sends, like trial.started.</small>}
         </label>
+      )}
+      {segmentTrigger && (
+        <div>
+          <label for="wf-trigger-segment">Segment</label>
+          <select id="wf-trigger-segment" name="segmentId" {...invalid(errors, "segmentId", "wf-trigger-segment")}>
+            <option value="" selected={segmentId === null}>Choose a segment…</option>
+            {!known && <option value={String(segmentId)} selected>Deleted segment #{segmentId}</option>}
+            {triggerSegments.map((s) => (
+              <option value={String(s.id)} selected={segmentId === s.id}>{s.name}</option>
+            ))}
+          </select>
+          {errors?.segmentId ? (
+            err(errors, "segmentId", "wf-trigger-segment")
+          ) : (
+            <small>
+              {draft.trigger === "segment_left" ? "Runs for each contact that leaves it" : "Runs for each contact that joins it"}, however the change is made (by hand, import, API, workflow or a dynamic segment's conditions).
+            </small>
+          )}
+        </div>
       )}
       <NodeButtons updated={updated} />
     </form>

@@ -114,6 +114,8 @@ export interface WorkflowPageProps {
   user: SessionUser;
   workflow: WorkflowRow;
   segments: SegmentOption[];
+  /** Every segment, static and dynamic, for a segment trigger. */
+  triggerSegments?: SegmentOption[];
   errors: WorkflowErrorRow[];
   changes: WorkflowChange[];
   days: WorkflowDay[];
@@ -122,7 +124,8 @@ export interface WorkflowPageProps {
   nodeErrors?: Record<string, NodeErrors>;
 }
 
-export function WorkflowPage({ user, workflow, segments, errors, changes, days, notice, problems = [], nodeErrors = {} }: WorkflowPageProps) {
+export function WorkflowPage(props: WorkflowPageProps) {
+  const { user, workflow, segments, errors, changes, days, notice, problems = [], nodeErrors = {} } = props;
   const id = workflow.id;
   const draft = workflow.draft;
   return (
@@ -156,7 +159,7 @@ export function WorkflowPage({ user, workflow, segments, errors, changes, days, 
           <h2 class="wf-col-title">Nodes</h2>
           <PathSuggestions draft={draft} />
           <HomeNode workflowId={id} name={workflow.name} errors={nodeErrors.home} />
-          <TriggerNode workflowId={id} draft={draft} errors={nodeErrors.trigger} />
+          <TriggerNode workflowId={id} draft={draft} triggerSegments={props.triggerSegments} errors={nodeErrors.trigger} />
           <h3 class="wf-group-title">Conditions <small class="muted">all must hold</small></h3>
           <div id="conditions">
             <ConditionNodes workflowId={id} conditions={draft.conditions} nodeErrors={nodeErrors} />

@@ -1,0 +1,105 @@
+// The live count and first matching contacts of a conditions document, under a statement timeout so that a
+// condition too broad to answer stops with a message naming it instead of holding the database.
+import { sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { queryRows } from "../db/client";
+import { CONTACT_COLUMNS, toContactRow, type ContactRow, type RawContact } from "../contacts/queries";
+import { describeNode } from "./describe";
+import { groupItems, groupKind, type ConditionGroup, type ConditionNode } from "./grammar";
+import { conditionsWhere, nodeSql } from "./sql";
+
+export const PREVIEW_TIMEOUT_MS = 3000;
+
+/** The conditions took longer than the limit: `path` and `condition` name the top-level condition that costs most. */
+export class ConditionsTooBroadError extends Error {
+  constructor(
+    public path: string,
+    public condition: string,
+    public timeoutMs: number,
+  ) {
+    super(`These conditions take too long to count (over ${timeoutMs / 1000} s). The broadest is ${path ? `${path}: ` : ""}"${condition}": narrow it (a shorter time window, a more specific value).`);
+  }
+}
+
+export function isStatementTimeout(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } };
+  return err?.code === "57014" || err?.cause?.code === "57014";
+}
+
+/**
+ * Runs `work` in a transaction whose statements stop after `timeoutMs` (set local: the limit ends with the
+ * transaction, whatever the connection does next). More memory for hashes, so an "in segment" or event
+ * condition inside "any" stays one hashed lookup.
+ */
+export async function withStatementTimeout<T>(db: Db, timeoutMs: number, work: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    await t.execute(sql`select set_config('statement_timeout', ${String(Math.max(1, Math.trunc(timeoutMs)))}, true), set_config('work_mem', '64MB', true)`);
+    return work(t);
+  });
+}
+
+export interface Preview {
+  count: number;
+  contacts: ContactRow[];
+}
+
+/**
+ * How many contacts match and the newest `limit` of them (by id, newest first). The matches are collected once
+ * (materialised) and both read from them, so a rare match among old contacts costs what a common one does.
+ */
+export async function countAndPreview(
+  db: Db,
+  accountId: number,
+  group: ConditionGroup,
+  opts: { limit?: number; timeoutMs?: number } = {},
+): Promise<Preview> {
+  const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 10), 0), 100);
+  const timeoutMs = opts.timeoutMs ?? PREVIEW_TIMEOUT_MS;
+  try {
+    return await withStatementTimeout(db, timeoutMs, async (tx) => {
+      const [row] = await queryRows<{ n: string | number; ids: (string | number)[] | null }>(
+        tx,
+        sql`with m as materialized (select c.id from contacts c where c.account_id = ${accountId} and ${conditionsWhere(accountId, group)})
+          select (select count(*) from m) as n, array(select id from m order by id desc limit ${limit}) as ids`,
+      );
+      const ids = (row?.ids ?? []).map(Number);
+      const contacts = ids.length
+        ? (await queryRows<RawContact>(tx, sql`select ${CONTACT_COLUMNS} from contacts c where c.account_id = ${accountId} and c.id = any(${`{${ids.join(",")}}`}::bigint[]) order by c.id desc`)).map(toContactRow)
+        : [];
+      return { count: Number(row?.n ?? 0), contacts };
+    });
+  } catch (e) {
+    if (!isStatementTimeout(e)) throw e;
+    throw await broadestCondition(db, accountId, group, timeoutMs);
+  }
+}
+
+/**
+ * Which top-level condition is the costliest, by the planner's estimate for each alone (EXPLAIN plans without
+ * running: a few milliseconds, so naming the culprit never costs another timeout).
+ */
+export async function broadestCondition(db: Db, accountId: number, group: ConditionGroup, timeoutMs: number): Promise<ConditionsTooBroadError> {
+  const kind = groupKind(group);
+  const items = groupItems(group);
+  let worst: { index: number; node: ConditionNode; cost: number } | null = null;
+  for (const [index, node] of items.entries()) {
+    const cost = await estimatedCost(db, sql`select count(*) from contacts c where c.account_id = ${accountId} and ${nodeSql(accountId, node)}`, Math.min(timeoutMs, 500));
+    if (!worst || cost > worst.cost) worst = { index, node, cost };
+  }
+  if (!worst) return new ConditionsTooBroadError("", "these conditions", timeoutMs);
+  return new ConditionsTooBroadError(`${kind}[${worst.index}]`, describeNode(worst.node), timeoutMs);
+}
+
+/** The planner's total cost for `query`; a condition that cannot even be planned in time (a lock) counts as the costliest. */
+async function estimatedCost(db: Db, query: SQL, timeoutMs: number): Promise<number> {
+  try {
+    const rows = await withStatementTimeout(db, timeoutMs, (tx) => queryRows<{ "QUERY PLAN": unknown }>(tx, sql`explain (format json) ${query}`));
+    const plan = rows[0]?.["QUERY PLAN"];
+    const parsed = (typeof plan === "string" ? JSON.parse(plan) : plan) as { Plan: { "Total Cost": number } }[];
+    return parsed[0]?.Plan["Total Cost"] ?? 0;
+  } catch (e) {
+    if (isStatementTimeout(e)) return Number.POSITIVE_INFINITY;
+    throw e;
+  }
+}

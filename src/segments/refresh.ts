@@ -1,0 +1,248 @@
+// Dynamic segments' members kept equal to their conditions: one refresh per segment (set-based joins and leaves,
+// written through membership.ts so history, roll-ups and counts follow), the worker's periodic pass over segments
+// whose inputs may have changed, in dependency order, and the cycle check made when conditions are saved.
+import { sql, type SQL } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { queryRows } from "../db/client";
+import { leafConditions, referencedSegmentIds, type ConditionGroup } from "../conditions/grammar";
+import { matchingContactsSql } from "../conditions/sql";
+import { logError } from "../log";
+import { addContactsToSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
+
+/** The label membership history shows for joins and leaves a dynamic segment's conditions make. */
+export const CONDITIONS_LABEL = "by conditions";
+
+export function conditionsSource(segmentId: number): MembershipSource {
+  return { type: "conditions", id: segmentId, label: CONDITIONS_LABEL };
+}
+
+/** How long one refresh may run before PostgreSQL stops it: a condition too broad never holds the database. */
+export const REFRESH_TIMEOUT_MS = 120_000;
+/**
+ * A change committed by a transaction that began before a refresh's own began is invisible to it, yet stamped
+ * earlier (contacts.updated_at is the writer's now()): anything changed this close before a refresh counts as
+ * possibly unseen, and the segment is refreshed once more.
+ */
+const UNSEEN_MARGIN = sql`interval '5 seconds'`;
+/** Conditions such as "in the last 30 days" change with time alone: every dynamic segment is refreshed at least this often. */
+const MAX_AGE = sql`interval '10 minutes'`;
+
+export interface RefreshOutcome {
+  joined: number;
+  left: number;
+}
+
+export class RefreshFailedError extends Error {}
+
+/**
+ * Makes a dynamic segment's members exactly the contacts its conditions match, in one transaction: the segment is
+ * locked first (membership.ts's rule), leaves = members not matching, joins = matching not members, each one
+ * set-based statement with history ("by conditions"), roll-up and count. Returns null when the segment is not a
+ * dynamic one of this account, or (with `skipLocked`) when another refresh holds it. A refresh that runs past
+ * REFRESH_TIMEOUT_MS is stopped, recorded on the segment (refresh_error) and thrown as RefreshFailedError.
+ */
+export async function refreshDynamicSegment(
+  db: Db,
+  accountId: number,
+  segmentId: number,
+  options: { skipLocked?: boolean } = {},
+): Promise<RefreshOutcome | null> {
+  try {
+    return await db.transaction(async (tx) => {
+      const t = tx as unknown as Db;
+      const [segment] = await queryRows<{ type: string; conditions: unknown }>(
+        t,
+        sql`select type, conditions from segments where account_id = ${accountId} and id = ${segmentId}
+          for no key update ${options.skipLocked ? sql`skip locked` : sql``}`,
+      );
+      if (!segment || segment.type !== "dynamic" || !segment.conditions) return null;
+      await t.execute(sql.raw(`set local statement_timeout = ${REFRESH_TIMEOUT_MS}`));
+      const group = (typeof segment.conditions === "string" ? JSON.parse(segment.conditions) : segment.conditions) as ConditionGroup;
+      // The newest event this refresh can see, read before the members are: a later one makes the segment due again.
+      const [newest] = await queryRows<{ id: string | number | null }>(t, sql`select max(id) as id from events where account_id = ${accountId}`);
+      const matching = matchingContactsSql(accountId, group);
+      const members = sql`select m.contact_id from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId}`;
+      const source = conditionsSource(segmentId);
+      const { removed } = await removeContactsFromSegment(t, accountId, segmentId, sql`(${members}) except (${matching})`, source);
+      const { added } = await addContactsToSegment(t, accountId, segmentId, sql`(${matching}) except (${members})`, source);
+      await t.execute(sql`update segments set refreshed_at = now(), refreshed_event_id = ${newest?.id === null || newest?.id === undefined ? null : Number(newest.id)}::bigint, refresh_error = null
+        where account_id = ${accountId} and id = ${segmentId}`);
+      return { joined: added, left: removed };
+    });
+  } catch (e) {
+    const code = (e as { code?: string; cause?: { code?: string } }).cause?.code ?? (e as { code?: string }).code;
+    if (code !== "57014") throw e;
+    const message = `Finding the members took longer than ${REFRESH_TIMEOUT_MS / 1000} s and was stopped: a condition is too broad (an event condition without "in the last N days", or a "contains" on a common value). Narrow the conditions and save again.`;
+    await db.execute(sql`update segments set refresh_error = ${message}, refreshed_at = now() where account_id = ${accountId} and id = ${segmentId}`);
+    throw new RefreshFailedError(message);
+  }
+}
+
+/**
+ * Which changes can move a segment's members besides its segments': events only when it has an event condition;
+ * contacts when it has a field condition or a negative one (a new contact is "not in" a segment and "did not" buy).
+ * A contact an event creates arrives with its event; a deleted contact leaves every segment by itself.
+ */
+function inputsOf(group: ConditionGroup): { contacts: boolean; events: boolean } {
+  const leaves = leafConditions(group);
+  return {
+    events: leaves.some((l) => "event" in l),
+    contacts: leaves.some((l) => "field" in l || ("segment" in l && l.op === "not_in") || ("event" in l && l.op === "did_not")),
+  };
+}
+
+interface DynamicRow {
+  id: number;
+  name: string;
+  conditions: ConditionGroup;
+  due: boolean;
+  updatedAt: number;
+  refreshedAt: number | null;
+}
+
+/**
+ * The account's dynamic segments in dependency order (a segment after those its conditions refer to), each
+ * saying whether its own inputs may have changed since its last refresh: its conditions, a contact, an event,
+ * or its age. A segment whose dependencies change while the pass runs becomes due on the way (refreshDueSegments).
+ */
+async function dynamicSegmentsOf(db: Db, accountId: number): Promise<DynamicRow[]> {
+  const rows = await queryRows<{ id: string | number; name: string; conditions: unknown; stale: boolean; contacts_changed: boolean; events_arrived: boolean; updated_at: string; refreshed_at: string | null }>(
+    db,
+    sql`with latest as (
+        select (select max(updated_at) from contacts where account_id = ${accountId}) as contact_at,
+          (select id from events where account_id = ${accountId} order by id desc limit 1) as event_id,
+          (select received_at from events where account_id = ${accountId} order by id desc limit 1) as event_at
+      )
+      select s.id, s.name, s.conditions,
+        (s.refreshed_at is null or s.conditions_changed_at >= s.refreshed_at or s.refreshed_at < now() - ${MAX_AGE}) as stale,
+        coalesce(l.contact_at >= s.refreshed_at - ${UNSEEN_MARGIN}, false) as contacts_changed,
+        coalesce(l.event_id > coalesce(s.refreshed_event_id, 0) or l.event_at >= s.refreshed_at - ${UNSEEN_MARGIN}, false) as events_arrived,
+        extract(epoch from s.updated_at)::text as updated_at, extract(epoch from s.refreshed_at)::text as refreshed_at
+      from segments s cross join latest l
+      where s.account_id = ${accountId} and s.type = 'dynamic' and s.conditions is not null`,
+  );
+  const byId = new Map<number, DynamicRow>();
+  for (const r of rows) {
+    const conditions = (typeof r.conditions === "string" ? JSON.parse(r.conditions) : r.conditions) as ConditionGroup;
+    const inputs = inputsOf(conditions);
+    byId.set(Number(r.id), {
+      id: Number(r.id),
+      name: r.name,
+      conditions,
+      due: r.stale || (inputs.contacts && r.contacts_changed) || (inputs.events && r.events_arrived),
+      updatedAt: Number(r.updated_at),
+      refreshedAt: r.refreshed_at === null ? null : Number(r.refreshed_at),
+    });
+  }
+  const ordered: DynamicRow[] = [];
+  const state = new Map<number, "visiting" | "done">();
+  const visit = (s: DynamicRow) => {
+    if (state.get(s.id)) return; // done, or a cycle saved before the check existed: refreshed in any order
+    state.set(s.id, "visiting");
+    for (const dep of referencedSegmentIds(s.conditions)) {
+      const d = byId.get(dep);
+      if (d) visit(d);
+    }
+    state.set(s.id, "done");
+    ordered.push(s);
+  };
+  for (const s of byId.values()) visit(s);
+  return ordered;
+}
+
+/**
+ * One pass of the worker: refreshes every dynamic segment whose inputs may have changed, account by account, in
+ * dependency order. A segment is also due when a segment it refers to (static or dynamic) changed members
+ * since its refresh (segments.updated_at moves with every membership change). A segment another worker is
+ * refreshing is skipped (it will be due again). One segment's failure is logged and recorded on it; the others
+ * still run. Returns how many segments were refreshed.
+ */
+export async function refreshDueSegments(db: Db): Promise<number> {
+  const accounts = await queryRows<{ account_id: string | number }>(
+    db,
+    sql`select distinct account_id from segments where type = 'dynamic' and conditions is not null`,
+  );
+  let refreshed = 0;
+  for (const { account_id } of accounts) {
+    const accountId = Number(account_id);
+    const segments = await dynamicSegmentsOf(db, accountId);
+    // Segments' last membership change (epoch seconds), for "a segment it refers to changed".
+    const changed = await segmentChangeTimes(db, accountId, [...new Set(segments.flatMap((s) => referencedSegmentIds(s.conditions)))]);
+    for (const s of segments) {
+      const deps = referencedSegmentIds(s.conditions);
+      const depChanged = s.refreshedAt !== null && deps.some((d) => (changed.get(d) ?? 0) >= s.refreshedAt! - 5);
+      if (!s.due && !depChanged) continue;
+      try {
+        const outcome = await refreshDynamicSegment(db, accountId, s.id, { skipLocked: true });
+        if (outcome) {
+          refreshed++;
+          if (outcome.joined + outcome.left > 0) changed.set(s.id, Date.now() / 1000);
+        }
+      } catch (e) {
+        if (!(e instanceof RefreshFailedError)) logError(`refreshing dynamic segment ${s.id} of account ${accountId} failed`, e);
+      }
+    }
+  }
+  return refreshed;
+}
+
+async function segmentChangeTimes(db: Db, accountId: number, ids: number[]): Promise<Map<number, number>> {
+  if (ids.length === 0) return new Map();
+  const rows = await queryRows<{ id: string | number; at: string }>(
+    db,
+    sql`select id, extract(epoch from updated_at)::text as at from segments where account_id = ${accountId} and id = any(${`{${ids.join(",")}}`}::bigint[])`,
+  );
+  return new Map(rows.map((r) => [Number(r.id), Number(r.at)]));
+}
+
+/**
+ * Why these conditions cannot be saved on segment `segmentId` (null for a new segment) because of the segments
+ * they refer to: one that does not exist in the account, or a cycle (the segment would depend on itself through
+ * other dynamic segments). Null when they can.
+ */
+export async function segmentReferenceProblem(db: Db, accountId: number, segmentId: number | null, group: ConditionGroup): Promise<string | null> {
+  const refs = referencedSegmentIds(group);
+  if (refs.length === 0) return null;
+  const rows = await queryRows<{ id: string | number; name: string; conditions: unknown }>(
+    db,
+    sql`select id, name, case when type = 'dynamic' then conditions end as conditions from segments where account_id = ${accountId}`,
+  );
+  const byId = new Map(
+    rows.map((r) => [
+      Number(r.id),
+      { name: r.name, conditions: r.conditions ? ((typeof r.conditions === "string" ? JSON.parse(r.conditions) : r.conditions) as ConditionGroup) : null },
+    ]),
+  );
+  for (const id of refs) if (!byId.has(id)) return `The segment #${id} that the conditions refer to does not exist in your account: choose another segment.`;
+  if (segmentId === null) return null;
+  const self = byId.get(segmentId)?.name ?? `#${segmentId}`;
+  // Depth-first from each segment referred to, along dynamic segments' references, looking for this one.
+  const seen = new Set<number>();
+  const pathTo = (id: number, path: string[]): string[] | null => {
+    if (id === segmentId) return path;
+    if (seen.has(id)) return null;
+    seen.add(id);
+    const s = byId.get(id);
+    if (!s?.conditions) return null;
+    for (const dep of referencedSegmentIds(s.conditions)) {
+      const found = pathTo(dep, [...path, byId.get(dep)?.name ?? `#${dep}`]);
+      if (found) return found;
+    }
+    return null;
+  };
+  for (const id of refs) {
+    const path = pathTo(id, [byId.get(id)!.name]);
+    if (path) {
+      const chain = [self, ...path].map((n) => `"${n}"`).join(" → ");
+      return path.length === 1 && id === segmentId
+        ? `A segment cannot refer to itself: remove the condition on "${self}".`
+        : `These conditions would make "${self}" depend on itself (${chain}): a dynamic segment cannot refer to a segment that refers back to it.`;
+    }
+  }
+  return null;
+}
+
+/** A selection of the segment's members, for operations that copy them (Save as static segment). */
+export function membersOf(accountId: number, segmentId: number): SQL {
+  return sql`select m.contact_id from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId}`;
+}
