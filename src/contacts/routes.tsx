@@ -24,7 +24,6 @@ import { parseConditions, type ConditionGroup } from "../conditions/grammar";
 import { conditionsFromDraft, draftFromConditions, draftFromRequest, emptyDraft, type DraftGroup } from "../conditions/form";
 import { broadestCondition, isStatementTimeout, PREVIEW_TIMEOUT_MS, withStatementTimeout } from "../conditions/preview";
 import { parseConditionsForAccount } from "../conditions/queries";
-import { changeSegmentByConditions, SegmentGoneError } from "../conditions/apply";
 import type { CustomFieldDef } from "../custom-fields/queries";
 import { ContactEmailTakenError, createContact, deleteContact, getContact, listContactSegments, normaliseQuery, updateContact } from "./queries";
 import { parseContactForm, type ContactErrors } from "./validate";
@@ -238,31 +237,22 @@ export const contactRoutes = new Hono<AppEnv>()
         return inline ? c.html(<BulkConfirmation {...props} inline />) : c.html(<BulkConfirmationPage {...props} user={user} />);
       }
     }
-    // All matching conditions: one change set "by conditions of Ada", shown and undone as a whole.
-    if (all && filter.conditions) {
-      const actor = c.get("actor");
-      try {
-        const r = await changeSegmentByConditions(db, user.accountId, segment.id, matchingContactsSql(user.accountId, filter), action, actor);
-        const verb = action === "add" ? `added to ${segment.name}` : `removed from ${segment.name}`;
-        const rest = r.unchanged ? ` (${action === "add" ? formatAlready(r.unchanged) : `${plural(r.unchanged, "was", "were")} not in it`})` : "";
-        return go(back, `${plural(r.changed, "contact")} ${verb} by conditions${rest}.`);
-      } catch (e) {
-        if (e instanceof SegmentGoneError) return go(back, e.message);
-        throw e;
-      }
-    }
     // "All matching" is one set-based statement over the same filter the table shows, whatever its size; the
     // change is one change set, undone from the notice or the segment's history.
     const selection: ContactSelection = all ? matchingContactsSql(user.accountId, filter) : ids;
     const actor = c.get("actor");
-    const made = await changeAsOneSet(db, user.accountId, segment.id, changeSetOfActor(actor), async (tx, source) => {
+    // All matching conditions is its own kind of change set: "by conditions of Ada".
+    const byConditions = all && filter.conditions !== undefined;
+    const input = byConditions ? { ...changeSetOfActor(actor), kind: "conditions" as const, label: `by conditions of ${actor.label}` } : changeSetOfActor(actor);
+    const how = byConditions ? " by conditions" : "";
+    const made = await changeAsOneSet(db, user.accountId, segment.id, input, async (tx, source) => {
       if (action === "remove") {
         const r = await removeContactsFromSegment(tx, user.accountId, segment.id, selection, source);
-        const text = `${plural(r.removed, "contact")} removed from ${segment.name}${r.notMembers ? ` (${plural(r.notMembers, "was", "were")} not in it)` : ""}.`;
+        const text = `${plural(r.removed, "contact")} removed from ${segment.name}${how}${r.notMembers ? ` (${plural(r.notMembers, "was", "were")} not in it)` : ""}.`;
         return { result: text, joined: 0, left: r.removed };
       }
       const r = await addContactsToSegment(tx, user.accountId, segment.id, selection, source);
-      const text = `${plural(r.added, "contact")} added to ${segment.name}${r.alreadyMembers ? ` (${formatAlready(r.alreadyMembers)})` : ""}.`;
+      const text = `${plural(r.added, "contact")} added to ${segment.name}${how}${r.alreadyMembers ? ` (${formatAlready(r.alreadyMembers)})` : ""}.`;
       return { result: text, joined: r.added, left: 0 };
     });
     if (!made) return go(back, "Choose a segment to change.");
