@@ -5,7 +5,6 @@ import { and, eq, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Writable } from "node:stream";
 import type postgres from "postgres";
-import type { Db } from "../db/client";
 import { exportsTable } from "../db/schema";
 import { createFile, createFileWriter, deleteFile, setFileExpiry, type StoredFile } from "../files/store";
 import { completeJob, reportProgress } from "../jobs/queue";
@@ -352,8 +351,7 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
     run.stopIfCancelled();
     const sizeBytes = run.bytesWritten;
     const expiresAt = new Date(Date.now() + ttlMs);
-    await db.transaction(async (tx) => {
-      const t = tx as unknown as Db;
+    await db.transaction(async (t) => {
       await reportProgress(t, job, ctx.workerId, run.done, run.done);
       if (!(await completeJob(t, job, ctx.workerId, { rows: run.done, sizeBytes }))) throw new Error("Export cancelled.");
       await setFileExpiry(t, accountId, file.id, expiresAt);

@@ -381,7 +381,7 @@ async function withStaging<T>(ctx: JobContext, commit: boolean, work: (io: { exe
   try {
     await conn.unsafe("begin");
     // drizzle reads the client's parser options, which a reserved connection shares with its pool but lacks.
-    const exec = drizzle(Object.assign(conn, { options: client.options }), { schema }) as unknown as Db;
+    const exec: Db = drizzle(Object.assign(conn, { options: client.options }), { schema });
     await conn.unsafe(`create temp table ${TABLES.staging} (${STAGING_COLUMNS}) on commit drop`);
     const stager = await copyStager(conn, TABLES.staging);
     const out = await work({ exec, stager, tables: TABLES });

@@ -55,8 +55,7 @@ export interface AddEmailsResult {
 export async function addEmailsToSegment(db: Db, accountId: number, segmentId: number, emails: unknown[], source: MembershipSource): Promise<AddEmailsResult> {
   const { valid, invalid } = sortEmails(emails);
   if (valid.length === 0) return { added: 0, alreadyMembers: 0, createdContacts: 0, created: [], invalid };
-  return db.transaction(async (tx) => {
-    const t = tx as unknown as Db;
+  return db.transaction(async (t) => {
     const contacts = await upsertContacts(t, accountId, valid.map((email) => ({ email })), { overwrite: false });
     const created = contacts.filter((c) => c.created);
     const createdKeys = new Set(created.map((c) => c.emailKey));
@@ -99,8 +98,7 @@ export interface ReplaceEmailsResult {
  */
 export async function replaceSegmentMembersByEmail(db: Db, accountId: number, segmentId: number, emails: unknown[], source: MembershipSource): Promise<ReplaceEmailsResult> {
   const { valid, invalid } = sortEmails(emails);
-  return db.transaction(async (tx) => {
-    const t = tx as unknown as Db;
+  return db.transaction(async (t) => {
     const contacts = valid.length > 0 ? await upsertContacts(t, accountId, valid.map((email) => ({ email })), { overwrite: false }) : [];
     await lockSegment(t, accountId, segmentId);
     const ids = `{${contacts.map((c) => Math.trunc(Number(c.id))).join(",")}}`;
