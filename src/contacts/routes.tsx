@@ -20,6 +20,7 @@ import { hasRole, pageOrFragment, parseId, requireRole, sourceOf, type AppEnv } 
 import { countContacts, listContactPage, matchingContactsSql, parseRowIndex, readListState, type ContactFilter } from "./list";
 import { ContactEmailTakenError, createContact, deleteContact, getContact, listContactSegments, normaliseQuery, updateContact } from "./queries";
 import { parseContactForm, type ContactErrors } from "./validate";
+import { readForm } from "../web/form";
 
 async function filterFrom(c: Context<AppEnv>): Promise<ContactFilter & { q: string; segmentId: number | null }> {
   const q = normaliseQuery(c.req.query("q"));
@@ -101,7 +102,7 @@ export const contactRoutes = new Hono<AppEnv>()
   .post("/", requireRole("editor"), async (c) => {
     const user = c.get("user")!;
     const db = c.get("db");
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const customFields = await listCustomFields(db, user.accountId);
     const { data, errors } = parseContactForm(form, customFields, await getDefaultCountry(db, user.accountId));
     if (!data) return c.html(<NewContactPage user={user} customFields={customFields} values={form} errors={errors} />, 422);
@@ -167,7 +168,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const db = c.get("db");
     const id = parseId(c.req.param("id"));
     if (!id) return c.html(<NotFoundPage user={user} />, 404);
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const { data, errors } = parseContactForm(form, await listCustomFields(db, user.accountId), await getDefaultCountry(db, user.accountId));
     if (!data) return renderContactPage(c, id, { values: form, errors, status: 422 });
     try {
@@ -199,7 +200,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     const contact = id ? await getContact(db, user.accountId, id) : null;
     if (!contact) return c.html(<NotFoundPage user={user} />, 404);
-    const segmentId = parseId(String((await c.req.parseBody()).segment ?? ""));
+    const segmentId = parseId((await readForm(c)).segment);
     const segment = segmentId ? await getSegment(db, user.accountId, segmentId) : null;
     if (!segment) return redirectWithNotice(c, `/contacts/${contact.id}`, "Choose a segment.");
     const r = await addContactsToSegment(db, user.accountId, segment.id, [contact.id], sourceOf(c.get("actor")));
