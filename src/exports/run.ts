@@ -168,6 +168,12 @@ export function convertRowEnds(chunk: Buffer, state: { inQuotes: boolean }, crlf
 
 const NATIVE_DELIMITERS: Partial<Record<string, string>> = { csv: ",", csv_excel: ";", tsv: "\\t" };
 
+/** What a completed export job records. */
+export interface ExportResult {
+  rows: number;
+  sizeBytes: number;
+}
+
 /** An export row whose format has been checked. */
 type ExportRow = typeof exportsTable.$inferSelect & { format: ExportFormat };
 
@@ -332,7 +338,7 @@ async function loadExport(ctx: JobContext): Promise<{ exp: ExportRow; fields: Ex
 }
 
 /** Job handler for kind "export" (params: { exportId }): writes the file by its format's path, then completes the job. */
-export async function runExportJob(ctx: JobContext): Promise<undefined> {
+export async function runExportJob(ctx: JobContext): Promise<ExportResult | undefined> {
   const { db, job } = ctx;
   const { exp, fields } = await loadExport(ctx);
   const accountId = exp.accountId;

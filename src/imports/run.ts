@@ -26,6 +26,12 @@ const SHOWN_PROBLEMS = 10;
 const PROGRESS_EVERY_MS = 500;
 const PARSE_SLICE_BYTES = 16 * 1024;
 
+/** What a running import's progress reports say: the step it is at and the rows read so far. */
+export interface ImportProgress {
+  phase: "reading" | "counting" | "writing";
+  rows: number;
+}
+
 export interface ImportResult extends ImportCounts {
   encoding: TextEncoding;
   problems: { line: number; reason: string }[];
@@ -477,7 +483,7 @@ function problemsOf(report: ErrorReport) {
 }
 
 /** Dry run: the same staging and deduplication as the import, then counts only; nothing is written to contacts. */
-export const runImportPreviewJob: JobHandler = async (ctx) => {
+export const runImportPreviewJob: JobHandler<"import_preview"> = async (ctx) => {
   const imp = await loadImport(ctx);
   const encoding = await fileEncoding(ctx, imp);
   return withStaging(ctx, false, async ({ exec, stager, tables }) => {
@@ -494,7 +500,7 @@ export const runImportPreviewJob: JobHandler = async (ctx) => {
       problems: problemsOf(report),
       examples: counts.examples,
     };
-    return result as unknown as Record<string, unknown>;
+    return result;
   });
 };
 
@@ -502,7 +508,7 @@ export const runImportPreviewJob: JobHandler = async (ctx) => {
 class JobLostError extends Error {}
 
 /** The import: every effect (contacts, segment members and history, the job's completion) in one transaction. */
-export const runImportJob: JobHandler = async (ctx) => {
+export const runImportJob: JobHandler<"import"> = async (ctx) => {
   const imp = await loadImport(ctx);
   if (imp.segmentId !== null && !(await getSegmentChoice(ctx.db, imp.accountId, imp.segmentId, { staticOnly: true }))) {
     throw new JobError(`The segment "${imp.segmentName ?? imp.segmentId}" was deleted after the import was set up: nothing was imported.`);
@@ -532,7 +538,7 @@ export const runImportJob: JobHandler = async (ctx) => {
       encoding,
       problems: problemsOf(report),
     };
-    if (!(await completeJob(exec, ctx.job, ctx.workerId, result as unknown as Record<string, unknown>))) throw new JobLostError();
+    if (!(await completeJob(exec, ctx.job, ctx.workerId, result))) throw new JobLostError();
     return false;
   }).catch((e) => {
     if (e instanceof JobLostError) return true;

@@ -2,6 +2,7 @@
 import type { Config } from "../config";
 import type { Database, Db } from "../db/client";
 import type { Job } from "./queue";
+import type { JobKind, JobPartialResult, JobResults } from "./results";
 
 export interface JobContext {
   database: Database;
@@ -11,14 +12,14 @@ export interface JobContext {
   workerId: string;
   /** Aborted when the job is cancelled or this worker lost its lease: stop and return promptly. */
   signal: AbortSignal;
-  progress(done: number, total?: number | null, partial?: Record<string, unknown>): Promise<void>;
+  progress(done: number, total?: number | null, partial?: JobPartialResult): Promise<void>;
 }
 
 /**
  * A handler returns the job's result, which the worker records as completed; or, when it applied its effects
  * in a transaction that also called completeJob() (so they apply exactly once), it returns undefined.
  */
-export type JobHandler = (ctx: JobContext) => Promise<Record<string, unknown> | undefined>;
+export type JobHandler<K extends JobKind = JobKind> = (ctx: JobContext) => Promise<JobResults[K] | undefined>;
 
 /**
  * Lets the event loop run what waits (page requests, the heartbeat) before a job's next piece of work. Reading a
