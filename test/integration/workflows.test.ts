@@ -7,6 +7,7 @@ import { validateEvent, type NormalizedEvent } from "../../src/events/validate";
 import { runMaintenance } from "../../src/jobs/maintenance";
 import { activeWorkflowsSelect, parseActiveWorkflows, runWorkflows } from "../../src/workflows/evaluate";
 import { deactivateWorkflowsForSegment } from "../../src/workflows/queries";
+import { backendPid, waitForLockWaiter } from "../support/locks";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
 import { buildWorkflow, createSegment, eventId, memberEmails, workflowRow } from "./workflows-helpers";
 
@@ -514,7 +515,7 @@ describe("actions and runs", () => {
     await holder`select id from segments where account_id = ${a.accountId} and id = ${seg} for no key update`;
     // ...the purchase's removal starts meanwhile and waits for the segment...
     const removal = send(a.apiKey, "purchase", "raced@example.com", { order_id: "o-race", total: 5, currency: "EUR" });
-    await new Promise((r) => setTimeout(r, 400));
+    await waitForLockWaiter(t.db, await backendPid(holder));
     await holder`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label)
                  select ${a.accountId}, ${seg}, id, now(), 'manual', null, 'manual by a test' from contacts where account_id = ${a.accountId} and lower(email) = 'raced@example.com'`;
     await holder`update segments set member_count = member_count + 1, updated_at = now() where account_id = ${a.accountId} and id = ${seg}`;
