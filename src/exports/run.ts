@@ -112,9 +112,8 @@ async function snapshotCountPg(tx: postgres.TransactionSql, accountId: number, s
   return Number(row.n);
 }
 
-// The delimited formats on PostgreSQL: the database writes the CSV itself (COPY ... WITH (FORMAT csv)) with the
-// same rules as formats.ts, and Node only stores the bytes. Parsing COPY's output back into rows and formatting
-// them again cost 3-4x psql's time and held ~150 MB of strings; this path runs at COPY's own speed.
+// The delimited formats: the database writes the CSV itself (COPY ... WITH (FORMAT csv)) with the same rules as
+// formats.ts, and Node only stores the bytes (never parse them back into rows: it is several times slower).
 // Each text value goes through the same neutralisation as neutraliseFormula (FORMULA_START / PLAIN_NUMBER), an
 // empty text is written as NULL (COPY would quote "" where formats.ts writes nothing), numbers are written as
 // JavaScript would print them, and date-times as formatDate's ISO 8601.

@@ -183,9 +183,7 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
  * deleted. Whether that found the row tells whether the contact was a member before, and from that, which of
  * the pair's earlier steps were changes (see PairChanges); history gets one entry per change, in order.
  * The segment rows are locked first, in id order, as changeMembership locks its one segment: changes to a
- * segment's members then never interleave (concurrent deletes in different row orders, or a change waiting on a
- * member row while holding the segment another waits for, deadlocked), and its member count moves by exactly
- * what changed. FOR NO KEY UPDATE leaves the foreign key checks of inserts into other segments free.
+ * segment's members never interleave or deadlock, and its member count moves by exactly what changed. FOR NO KEY UPDATE leaves the foreign key checks of inserts into other segments free.
  * The contacts are the events' own (resolved in this account) and the segments were read with the workflows:
  * the foreign keys check both, and a segment deleted meanwhile fails the statement (then see applyOneByOne).
  *
