@@ -23,3 +23,6 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 npm run -s build # the browser tests run the server as `npm start` does
 npx playwright test
+
+echo "== formatting (npm run format fixes it)"
+npm run -s format:check
