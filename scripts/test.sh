@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: type-check, unit and integration tests, then the browser tests in Debian's Chromium.
+# `npm test`: type-check, unit and integration tests, the browser tests in Debian's Chromium, then the formatting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
