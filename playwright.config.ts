@@ -1,7 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
-// Browser tests drive Debian's Chromium (Playwright's own download cannot work here). Each test file's
-// worker starts its own Roster on a fresh database (see e2e/fixtures.ts).
+// Browser tests drive Debian's Chromium (Playwright's own download cannot work here). Each test file gets its
+// own Roster on a fresh database (see e2e/fixtures.ts).
 export default defineConfig({
   testDir: "./e2e",
   timeout: 60_000,

@@ -1,4 +1,4 @@
-// Browser-test fixtures: every test file's worker gets its own Roster process on a fresh database, set up
+// Browser-test fixtures: every test file gets its own Roster process on a fresh database, set up
 // through its own first-run page, plus helpers to sign in and to get an API key as that admin.
 import { test as base, expect, type Page } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";

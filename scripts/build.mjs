@@ -1,6 +1,5 @@
-// Bundles the server and the worker into dist/ with esbuild (~50 ms). `npm start` runs the bundle with plain node:
-// the tsx loader used in development runs its hooks on a second thread with a heap of its own, and a server
-// started through it sat at ~139 MB before its first request against ~90 MB for the bundle (bench/export.ts).
+// Bundles the server and the worker into dist/ with esbuild (~50 ms). `npm start` runs the bundle with plain node,
+// never through the tsx loader, whose second thread and heap cost tens of MB (bench/export.ts measures both).
 // Packages stay in node_modules (not bundled); only Roster's own TypeScript and JSX are compiled.
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: type-check, unit and integration tests, then the browser tests in Debian's Chromium.
+# `npm test`: type-check, unit and integration tests, the browser tests in Debian's Chromium, then the formatting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,3 +23,6 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 npm run -s build # the browser tests run the server as `npm start` does
 npx playwright test
+
+echo "== formatting (npm run format fixes it)"
+npm run -s format:check

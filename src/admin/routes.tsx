@@ -9,7 +9,7 @@ import { changeUserRole, createUser, EmailTakenError, getDefaultCountry, listUse
 import { isCountryCode, listCountries } from "../contacts/phone";
 import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys";
 import { emailSchema, passwordSchema } from "../auth/credentials";
-import { fieldErrors } from "../web/form";
+import { fieldErrors, readForm } from "../web/form";
 import { ROLES } from "../db/schema";
 import { redirectWithNotice, takeFlash } from "../flash";
 import { parseId, requireRole, type AppEnv } from "../web";
@@ -40,7 +40,7 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .post("/account", async (c) => {
     const user = c.get("user")!;
-    const country = String((await c.req.parseBody()).defaultCountry ?? "");
+    const country = (await readForm(c)).defaultCountry ?? "";
     if (!isCountryCode(country)) {
       const current = await getDefaultCountry(c.get("db"), user.accountId);
       return c.html(<AccountSettingsPage user={user} defaultCountry={current} countries={listCountries()} error="Choose a country from the list." />, 422);
@@ -55,7 +55,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .post("/users", async (c) => {
     const db = c.get("db");
     const user = c.get("user")!;
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const parsed = newUserSchema.safeParse(form);
     const rerender = async (errors: Record<string, string>) =>
       c.html(<UsersPage user={user} users={await listUsers(db, user.accountId)} values={form} errors={errors} />, 422);
@@ -71,7 +71,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .post("/users/:id/role", async (c) => {
     const user = c.get("user")!;
     const id = parseId(c.req.param("id"));
-    const role = z.enum(ROLES).safeParse((await c.req.parseBody()).role);
+    const role = z.enum(ROLES).safeParse((await readForm(c)).role);
     if (id === user.id) return redirectWithNotice(c, "/admin/users", { text: "You cannot change your own role.", tone: "warning" });
     if (!id || !role.success) return c.html(<NotFoundPage user={user} />, 404);
     const changed = await changeUserRole(c.get("db"), user.accountId, id, role.data);
@@ -95,7 +95,7 @@ export const adminRoutes = new Hono<AppEnv>()
   .post("/api-keys", async (c) => {
     const db = c.get("db");
     const user = c.get("user")!;
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const parsed = newKeySchema.safeParse(form);
     if (!parsed.success) {
       return c.html(<ApiKeysPage user={user} keys={await listApiKeys(db, user.accountId)} values={form} errors={fieldErrors(parsed.error)} />, 422);

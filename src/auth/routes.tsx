@@ -7,7 +7,7 @@ import { redirectWithNotice, takeFlash } from "../flash";
 import { safeNextPath } from "../safe-path";
 import { wantsSecureCookies } from "../security-headers";
 import type { AppEnv } from "../web";
-import { fieldErrors } from "../web/form";
+import { fieldErrors, readForm } from "../web/form";
 import { emailSchema, passwordSchema } from "./credentials";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { countryFromAcceptLanguage } from "../contacts/phone";
@@ -50,7 +50,7 @@ export const authRoutes = new Hono<AppEnv>()
   .post("/setup", async (c) => {
     const db = c.get("db");
     if (await accountExists(c.get("db"))) return c.redirect("/sign-in", 303);
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const parsed = setupSchema.safeParse(form);
     if (!parsed.success) return c.html(<SetupPage values={form} errors={fieldErrors(parsed.error)} />, 422);
     const { accountName, ...admin } = parsed.data;
@@ -69,7 +69,7 @@ export const authRoutes = new Hono<AppEnv>()
   })
   .post("/sign-in", async (c) => {
     const db = c.get("db");
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const email = String(form.email ?? "").trim();
     const password = String(form.password ?? "");
     const next = String(form.next ?? "");
@@ -101,7 +101,7 @@ export const authRoutes = new Hono<AppEnv>()
     const db = c.get("db");
     const user = c.get("user");
     if (!user) return c.redirect("/sign-in", 303);
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const keys = throttleKeys("password", String(user.id), requestAddress(c));
     const attempt = await reserveAttempt(db, keys);
     if (!attempt.allowed) {

@@ -170,9 +170,8 @@ export async function updateContact(db: Db, accountId: number, id: number, patch
  * stays exact and each exit is in the history (which keeps the contact's id after the contact is gone).
  */
 export async function deleteContact(db: Db, accountId: number, id: number, source: MembershipSource): Promise<boolean> {
-  // The contact's segments are locked first, in id order, as every membership change locks them (a workflow's
-  // grouped change holds several): taken in the join's order, two such changes deadlocked. In a statement of their
-  // own, so the deletion sees what was committed while it waited (see queryRowsAfterLock).
+  // The contact's segments are locked first, in id order as every membership change locks them (never in a join's
+  // order), in a statement of their own so the deletion sees what was committed while it waited (queryRowsAfterLock).
   const lockSegments = sql`
     select s.id from segments s
     where s.account_id = ${accountId} and s.id in (select segment_id from segment_members where account_id = ${accountId} and contact_id = ${id})

@@ -27,6 +27,7 @@ import { parseConditionsForAccount } from "../conditions/queries";
 import type { CustomFieldDef } from "../custom-fields/queries";
 import { ContactEmailTakenError, createContact, deleteContact, getContact, listContactSegments, normaliseQuery, updateContact } from "./queries";
 import { parseContactForm, type ContactErrors } from "./validate";
+import { readForm } from "../web/form";
 
 /** The list's conditions: the builder's inputs ("c.*") when the form sent them, else a `conditions` JSON document (links). */
 export interface ListConditions {
@@ -180,7 +181,7 @@ export const contactRoutes = new Hono<AppEnv>()
   .post("/", requireRole("editor"), async (c) => {
     const user = c.get("user")!;
     const db = c.get("db");
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const customFields = await listCustomFields(db, user.accountId);
     const { data, errors } = parseContactForm(form, customFields, await getDefaultCountry(db, user.accountId));
     if (!data) return c.html(<NewContactPage user={user} customFields={customFields} values={form} errors={errors} />, 422);
@@ -269,7 +270,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const db = c.get("db");
     const id = parseId(c.req.param("id"));
     if (!id) return c.html(<NotFoundPage user={user} />, 404);
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const { data, errors } = parseContactForm(form, await listCustomFields(db, user.accountId), await getDefaultCountry(db, user.accountId));
     if (!data) return renderContactPage(c, id, { values: form, errors, status: 422 });
     try {
@@ -301,7 +302,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     const contact = id ? await getContact(db, user.accountId, id) : null;
     if (!contact) return c.html(<NotFoundPage user={user} />, 404);
-    const segmentId = parseId(String((await c.req.parseBody()).segment ?? ""));
+    const segmentId = parseId((await readForm(c)).segment);
     const segment = segmentId ? await getSegment(db, user.accountId, segmentId) : null;
     if (!segment) return redirectWithNotice(c, `/contacts/${contact.id}`, "Choose a segment.");
     if (segment.type === "dynamic") return redirectWithNotice(c, `/contacts/${contact.id}`, dynamicMembershipRefusal(segment));

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { CustomFieldsPage } from "../../views/admin/custom-fields";
 import { NotFoundPage } from "../../views/error";
-import { fieldErrors } from "../web/form";
+import { fieldErrors, readForm } from "../web/form";
 import { CUSTOM_FIELD_TYPES } from "../db/schema";
 import { redirectWithNotice, takeFlash } from "../flash";
 import { parseId, requireRole, type AppEnv } from "../web";
@@ -28,7 +28,7 @@ export const customFieldRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const user = c.get("user")!;
     const db = c.get("db");
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const parsed = newFieldSchema.safeParse(form);
     const rerender = async (errors: Record<string, string | undefined>) =>
       c.html(<CustomFieldsPage user={user} fields={await listCustomFields(db, user.accountId)} values={form} errors={errors} />, 422);

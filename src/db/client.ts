@@ -1,12 +1,13 @@
 // Opens the database: PostgreSQL through postgres.js, at DATABASE_URL or on the embedded server of DATA_DIR.
 import type { SQL } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/postgres-js";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle, type PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
+import type { PgDatabase } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { DataDirError, openEmbeddedPostgres, type EmbeddedPostgres } from "./embedded";
 import * as schema from "./schema";
 
-export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** The database handle: the pool's, or a transaction's (a transaction is a Db too, without casts). */
+export type Db = PgDatabase<PostgresJsQueryResultHKT, typeof schema>;
 
 export interface Database {
   db: Db;
@@ -50,7 +51,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     connection: { application_name: "roster", ...options.settings },
   });
   return {
-    db: drizzle(client, { schema }) as unknown as Db,
+    db: drizzle(client, { schema }),
     sql: client,
     embedded,
     async close() {

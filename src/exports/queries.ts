@@ -75,7 +75,7 @@ export async function requestExport(
   // 160 random bits: the download URL carries this, not the sequential id, so it says nothing guessable.
   const token = encodeBase32LowerCaseNoPadding(randomBytes(20));
   const id = await db.transaction(async (tx) => {
-    const job = await enqueueJob(tx as unknown as Db, { accountId, kind: EXPORT_JOB_KIND, params: {}, actor, progressTotal: estimatedRows });
+    const job = await enqueueJob(tx, { accountId, kind: EXPORT_JOB_KIND, params: {}, actor, progressTotal: estimatedRows });
     const [row] = await tx
       .insert(exportsTable)
       .values({

@@ -5,7 +5,6 @@ import { and, eq, sql, type SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Writable } from "node:stream";
 import type postgres from "postgres";
-import type { Db } from "../db/client";
 import { exportsTable } from "../db/schema";
 import { createFile, createFileWriter, deleteFile, setFileExpiry, type StoredFile } from "../files/store";
 import { completeJob, reportProgress } from "../jobs/queue";
@@ -114,9 +113,8 @@ async function snapshotCountPg(tx: postgres.TransactionSql, accountId: number, s
   return Number(row.n);
 }
 
-// The delimited formats on PostgreSQL: the database writes the CSV itself (COPY ... WITH (FORMAT csv)) with the
-// same rules as formats.ts, and Node only stores the bytes. Parsing COPY's output back into rows and formatting
-// them again cost 3-4x psql's time and held ~150 MB of strings; this path runs at COPY's own speed.
+// The delimited formats: the database writes the CSV itself (COPY ... WITH (FORMAT csv)) with the same rules as
+// formats.ts, and Node only stores the bytes (never parse them back into rows: it is several times slower).
 // Each text value goes through the same neutralisation as neutraliseFormula (FORMULA_START / PLAIN_NUMBER), an
 // empty text is written as NULL (COPY would quote "" where formats.ts writes nothing), numbers are written as
 // JavaScript would print them, and date-times as formatDate's ISO 8601.
@@ -178,6 +176,12 @@ export function convertRowEnds(chunk: Buffer, state: { inQuotes: boolean }, crlf
 }
 
 const NATIVE_DELIMITERS: Partial<Record<string, string>> = { csv: ",", csv_excel: ";", tsv: "\\t" };
+
+/** What a completed export job records. */
+export interface ExportResult {
+  rows: number;
+  sizeBytes: number;
+}
 
 /** An export row whose format has been checked. */
 type ExportRow = typeof exportsTable.$inferSelect & { format: ExportFormat };
@@ -344,7 +348,7 @@ async function loadExport(ctx: JobContext): Promise<{ exp: ExportRow; fields: Ex
 }
 
 /** Job handler for kind "export" (params: { exportId }): writes the file by its format's path, then completes the job. */
-export async function runExportJob(ctx: JobContext): Promise<undefined> {
+export async function runExportJob(ctx: JobContext): Promise<ExportResult | undefined> {
   const { db, job } = ctx;
   const { exp, fields } = await loadExport(ctx);
   const accountId = exp.accountId;
@@ -363,8 +367,7 @@ export async function runExportJob(ctx: JobContext): Promise<undefined> {
     run.stopIfCancelled();
     const sizeBytes = run.bytesWritten;
     const expiresAt = new Date(Date.now() + ttlMs);
-    await db.transaction(async (tx) => {
-      const t = tx as unknown as Db;
+    await db.transaction(async (t) => {
       await reportProgress(t, job, ctx.workerId, run.done, run.done);
       if (!(await completeJob(t, job, ctx.workerId, { rows: run.done, sizeBytes }))) throw new Error("Export cancelled.");
       await setFileExpiry(t, accountId, file.id, expiresAt);

@@ -167,9 +167,8 @@ class CopyBinaryBytes extends Transform {
 }
 
 /**
- * A stored file as a byte stream. On PostgreSQL through COPY ... TO STDOUT (FORMAT binary) rather than one query
- * per chunk: postgres.js reads bytea as hex text, a 2 MB string per 1 MiB chunk that V8 keeps in its large-object
- * space until a full GC, which by itself took the server past 300 MB on a 77 MB file.
+ * A stored file as a byte stream, through COPY ... TO STDOUT (FORMAT binary): never read chunks as bytea, which
+ * postgres.js hands over as hex strings twice their size that stay in memory until a full GC.
  */
 export async function openFileStream(database: Database, accountId: number, fileId: number): Promise<Readable> {
   const client = database.sql;

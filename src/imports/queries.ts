@@ -141,8 +141,7 @@ export interface ImportOptions {
  * Returns null when the import is no longer a draft.
  */
 export async function saveOptionsAndPreview(db: Db, actor: Actor, importId: number, options: ImportOptions): Promise<ImportRow | null> {
-  return db.transaction(async (tx) => {
-    const t = tx as unknown as Db;
+  return db.transaction(async (t) => {
     const [draft] = await t
       .select({ jobId: importsTable.jobId })
       .from(importsTable)
@@ -190,8 +189,7 @@ export async function saveOptions(db: Db, accountId: number, importId: number, o
  * a failure leaves neither. A draft already started raises ImportAlreadyStartedError (a double click).
  */
 export async function startImport(db: Db, actor: Actor, importId: number): Promise<Job> {
-  return db.transaction(async (tx) => {
-    const t = tx as unknown as Db;
+  return db.transaction(async (t) => {
     const [draft] = await t
       .select()
       .from(importsTable)

@@ -38,6 +38,7 @@ import {
 } from "./queries";
 import { inspectStoredFile, UploadError } from "./upload";
 import { markJobNoticesShown } from "../jobs/notices";
+import { readForm } from "../web/form";
 
 const PAGE_SIZE = 50;
 /** The live preview reads only the start of the pasted text: enough for the columns and first rows. */
@@ -151,8 +152,7 @@ export const importRoutes = new Hono<AppEnv>()
     return c.html(<NewImportPage user={c.get("user")!} pastePreview={pastePreviewProps("", [])} />);
   })
   .post("/paste-preview", async (c) => {
-    const form = await c.req.parseBody();
-    const text = typeof form.csv === "string" ? form.csv : "";
+    const text = (await readForm(c)).csv ?? "";
     const customFields = await listCustomFieldRefs(c.get("db"), c.get("user")!.accountId);
     return c.html(<PastePreview {...pastePreviewProps(text, customFields)} />);
   })
@@ -186,7 +186,7 @@ export const importRoutes = new Hono<AppEnv>()
     const view = id ? await getImportView(db, user.accountId, id) : null;
     if (!view) return c.html(<NotFoundPage user={user} />, 404);
     if (view.import.jobId !== null) return c.redirect(`/imports/${view.import.id}`, 303);
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const { values, errors } = await readMappingForm(c, view, form);
     const { mapping, mode: importMode, segmentMode: mode, newSegmentName: newName } = values;
     const options: ImportOptions = {
@@ -287,7 +287,7 @@ export const importRoutes = new Hono<AppEnv>()
     if (!view) return c.html(<NotFoundPage user={user} />, 404);
     const imp = view.import;
     if (imp.jobId !== null) return c.redirect(`/imports/${imp.id}`, 303);
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const editing = form.edit === "1" || view.preview === null;
     const value = form.encoding ?? "";
     const choice = value === "auto" ? null : isTextEncoding(value) ? value : undefined;

@@ -28,6 +28,12 @@ const SHOWN_PROBLEMS = 10;
 const PROGRESS_EVERY_MS = 500;
 const PARSE_SLICE_BYTES = 16 * 1024;
 
+/** What a running import's progress reports say: the step it is at and the rows read so far. */
+export interface ImportProgress {
+  phase: "reading" | "counting" | "writing";
+  rows: number;
+}
+
 export interface ImportResult extends ImportCounts {
   encoding: TextEncoding;
   problems: { line: number; reason: string }[];
@@ -384,7 +390,7 @@ async function withStaging<T>(ctx: JobContext, commit: boolean, work: (io: { exe
   try {
     await conn.unsafe("begin");
     // drizzle reads the client's parser options, which a reserved connection shares with its pool but lacks.
-    const exec = drizzle(Object.assign(conn, { options: client.options }), { schema }) as unknown as Db;
+    const exec: Db = drizzle(Object.assign(conn, { options: client.options }), { schema });
     await conn.unsafe(`create temp table ${TABLES.staging} (${STAGING_COLUMNS}) on commit drop`);
     const stager = await copyStager(conn, TABLES.staging);
     const out = await work({ exec, stager, tables: TABLES });
@@ -480,7 +486,7 @@ function problemsOf(report: ErrorReport) {
 }
 
 /** Dry run: the same staging and deduplication as the import, then counts only; nothing is written to contacts. */
-export const runImportPreviewJob: JobHandler = async (ctx) => {
+export const runImportPreviewJob: JobHandler<"import_preview"> = async (ctx) => {
   const imp = await loadImport(ctx);
   const encoding = await fileEncoding(ctx, imp);
   return withStaging(ctx, false, async ({ exec, stager, tables }) => {
@@ -497,7 +503,7 @@ export const runImportPreviewJob: JobHandler = async (ctx) => {
       problems: problemsOf(report),
       examples: counts.examples,
     };
-    return result as unknown as Record<string, unknown>;
+    return result;
   });
 };
 
@@ -505,7 +511,7 @@ export const runImportPreviewJob: JobHandler = async (ctx) => {
 class JobLostError extends Error {}
 
 /** The import: every effect (contacts, segment members and history, the job's completion) in one transaction. */
-export const runImportJob: JobHandler = async (ctx) => {
+export const runImportJob: JobHandler<"import"> = async (ctx) => {
   const imp = await loadImport(ctx);
   if (imp.segmentId !== null && !(await getSegmentChoice(ctx.db, imp.accountId, imp.segmentId, { staticOnly: true }))) {
     throw new JobError(`The segment "${imp.segmentName ?? imp.segmentId}" was deleted after the import was set up: nothing was imported.`);
@@ -535,7 +541,7 @@ export const runImportJob: JobHandler = async (ctx) => {
       encoding,
       problems: problemsOf(report),
     };
-    if (!(await completeJob(exec, ctx.job, ctx.workerId, result as unknown as Record<string, unknown>))) throw new JobLostError();
+    if (!(await completeJob(exec, ctx.job, ctx.workerId, result))) throw new JobLostError();
     return false;
   }).catch((e) => {
     if (e instanceof JobLostError) return true;

@@ -1,6 +1,6 @@
 // An import's status and counts as its pages and the API show them, read from its job (pure: views use it too).
 import type { Job } from "../jobs/queue";
-import type { ImportCounts } from "./queries";
+import type { ImportProgress, ImportResult } from "./run";
 
 export type ImportStatus = "draft" | "queued" | "running" | "completed" | "failed";
 
@@ -10,7 +10,7 @@ export function importStatus(job: Job | null): ImportStatus {
   return job.status === "cancelled" ? "failed" : job.status;
 }
 
-/** The counts its job recorded so far (all of them once it completed). */
-export function jobCounts(job: Job | null): Partial<ImportCounts> {
-  return (job?.result ?? {}) as Partial<ImportCounts>;
+/** What its job (the import's, or the preview's) recorded so far: progress while it runs, every count once it completed. */
+export function jobCounts(job: Job | null): Partial<ImportResult & ImportProgress> {
+  return (job?.result ?? {}) as Partial<ImportResult & ImportProgress>;
 }

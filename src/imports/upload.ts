@@ -164,9 +164,8 @@ async function receiveMultipart(
     parser.on("close", () => resolve());
     parser.on("error", (e) => reject(new UploadError(`The upload could not be read: ${(e as Error).message}`)));
   });
-  // A client that goes away mid-upload (Cancel upload, a closed tab) ends nothing by itself: pipe() does not pass
-  // the error on, so busboy waited forever and the partial file was kept. Failing the parser fails the file too,
-  // whose partial chunks storeLimited then deletes.
+  // pipe() does not pass a source's error on: an interrupted upload must fail the parser itself, which fails the
+  // file too (storeLimited then deletes its partial chunks).
   const abandoned = () => parser.destroy(new UploadError("The upload was interrupted before it ended: nothing was kept."));
   source.on("error", abandoned);
   source.on("close", () => {

@@ -3,6 +3,7 @@ import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { jobsTable, type JobStatus } from "../db/schema";
 import type { Actor } from "../web";
+import type { JobPartialResult, JobResult } from "./results";
 
 export type Job = typeof jobsTable.$inferSelect;
 
@@ -93,13 +94,13 @@ export async function renewLease(db: Db, job: Job, workerId: string, leaseMs = L
   return rows.length === 1;
 }
 
-export async function reportProgress(db: Db, job: Job, workerId: string, done: number, total?: number | null, partial?: Record<string, unknown>) {
+export async function reportProgress(db: Db, job: Job, workerId: string, done: number, total?: number | null, partial?: JobPartialResult) {
   await db
     .update(jobsTable)
     .set({
       progressDone: done,
       ...(total !== undefined ? { progressTotal: total } : {}),
-      ...(partial ? { result: partial } : {}),
+      ...(partial ? { result: { ...partial } } : {}),
       updatedAt: sql`now()`,
     })
     .where(ownedBy(job, workerId));
@@ -109,12 +110,12 @@ export async function reportProgress(db: Db, job: Job, workerId: string, done: n
  * Marks the job completed if this worker still owns it. Call it inside the transaction that applies the job's
  * effects: when it returns false, roll back, and the effects never apply twice.
  */
-export async function completeJob(db: Db, job: Job, workerId: string, result: Record<string, unknown>): Promise<boolean> {
+export async function completeJob(db: Db, job: Job, workerId: string, result: JobResult): Promise<boolean> {
   const rows = await db
     .update(jobsTable)
     .set({
       status: "completed",
-      result,
+      result: { ...result },
       error: null,
       finishedAt: sql`now()`,
       updatedAt: sql`now()`,

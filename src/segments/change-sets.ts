@@ -111,8 +111,7 @@ function untouchedSince(accountId: number, changeSet: ChangeSet, action: "added"
  * an undo itself is not undone (see whyNotUndoable), and an undo that would change nothing is refused.
  */
 export async function undoChangeSet(db: Db, accountId: number, id: number, actor: ChangeSetActor): Promise<ChangeSet> {
-  return db.transaction(async (tx) => {
-    const t = tx as unknown as Db;
+  return db.transaction(async (t) => {
     const [target] = await t
       .select()
       .from(changeSetsTable)

@@ -56,8 +56,7 @@ export interface AddEmailsResult {
 export async function addEmailsToSegment(db: Db, accountId: number, segmentId: number, emails: unknown[], source: MembershipSource): Promise<AddEmailsResult> {
   const { valid, invalid } = sortEmails(emails);
   if (valid.length === 0) return { added: 0, alreadyMembers: 0, createdContacts: 0, created: [], invalid };
-  return db.transaction(async (tx) => {
-    const t = tx as unknown as Db;
+  return db.transaction(async (t) => {
     const contacts = await upsertContacts(t, accountId, valid.map((email) => ({ email })), { overwrite: false });
     const created = contacts.filter((c) => c.created);
     const createdKeys = new Set(created.map((c) => c.emailKey));
@@ -108,8 +107,7 @@ export async function replaceSegmentMembersByEmail(
   asChangeSet?: Omit<ChangeSetInput, "segmentId" | "segmentName">,
 ): Promise<ReplaceEmailsResult & { changeSetId: number | null }> {
   const { valid, invalid } = sortEmails(emails);
-  return db.transaction(async (tx) => {
-    const t = tx as unknown as Db;
+  return db.transaction(async (t) => {
     const contacts = valid.length > 0 ? await upsertContacts(t, accountId, valid.map((email) => ({ email })), { overwrite: false }) : [];
     const segment = await lockSegment(t, accountId, segmentId);
     const opened = segment && asChangeSet ? await openChangeSet(t, accountId, { ...asChangeSet, segmentId, segmentName: segment.name }) : null;

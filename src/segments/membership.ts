@@ -75,8 +75,8 @@ async function changeMembership(
   const sign = action === "added" ? sql`+` : sql`-`;
   const [row] = await queryRowsAfterLock<{ changed: string | number; total: string | number }>(
     db,
-    // The segment first, in a statement of its own: the change then sees what was committed while it waited (a
-    // removal that waited missed the members the holder had just added). The statement locks it again for a caller in a transaction, where it runs alone.
+    // The segment first, in a statement of its own, so the change sees what was committed while it waited. The
+    // statement locks it again for a caller in a transaction, where it runs alone.
     sql`select id from segments where account_id = ${accountId} and id = ${segmentId} for no key update`,
     sql`
     with candidates as (

@@ -121,14 +121,14 @@ export async function updateSegment(
 export async function deleteSegment(db: Db, accountId: number, id: number, source: MembershipSource): Promise<Segment | null> {
   return db.transaction(async (tx) => {
     const [row] = await queryRows<Record<string, unknown>>(
-      tx as unknown as Db,
+      tx,
       sql`select ${COLUMNS} from segments where account_id = ${accountId} and id = ${id} for update`,
     );
     if (!row) return null;
     await tx.execute(sql`insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
       select ${accountId}, ${id}, ${String(row.name)}, m.contact_id, 'removed', ${source.type}, ${source.id}, ${source.label}, now()
       from segment_members m where m.account_id = ${accountId} and m.segment_id = ${id}`);
-    await deactivateWorkflowsForSegment(tx as unknown as Db, accountId, id, String(row.name));
+    await deactivateWorkflowsForSegment(tx, accountId, id, String(row.name));
     await tx.execute(sql`delete from segments where account_id = ${accountId} and id = ${id}`);
     return toSegment(row);
   });

@@ -6,7 +6,7 @@ import { BUILDER_PREFIX, EditConditionsPage, NewSegmentPage, type SegmentBuilder
 import { SegmentsPage, SegmentsResults } from "../../views/segments/list";
 import { SegmentContactsPage, SegmentMembersResults } from "../../views/segments/members";
 import { DeleteSegmentPage, SegmentPage } from "../../views/segments/page";
-import { fieldErrors } from "../web/form";
+import { fieldErrors, readForm } from "../web/form";
 import { safeNextPath } from "../safe-path";
 import { getDefaultCountry } from "../auth/accounts";
 import { listContactPage, readListState } from "../contacts/list";
@@ -165,7 +165,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     const segment = id ? await getSegment(db, user.accountId, id) : null;
     if (!segment) return c.html(<NotFoundPage user={user} />, 404);
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const parsed = segmentInputSchema.safeParse(form);
     const rerender = async (errors: Record<string, string | undefined>) => {
       const history = await listSegmentHistory(db, user.accountId, segment.id, { limit: 20 });
@@ -262,7 +262,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const segment = id ? await getSegment(db, user.accountId, id) : null;
     if (!segment) return c.html(<NotFoundPage user={user} />, 404);
     if (segment.type === "dynamic") return redirectWithNotice(c, `/segments/${segment.id}/contacts`, dynamicMembershipRefusal(segment));
-    const email = String((await c.req.parseBody()).email ?? "").trim();
+    const email = ((await readForm(c)).email ?? "").trim();
     const result = await addEmailsToSegment(db, user.accountId, segment.id, [email], sourceOf(c.get("actor")));
     if (result.invalid.length > 0) {
       const state = readListState(() => undefined);

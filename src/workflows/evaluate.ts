@@ -5,10 +5,12 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows, queryRowsAfterLock } from "../db/client";
 import type { WorkflowAction, WorkflowCondition } from "../db/schema";
-import { addContactsToSegment, removeContactsFromSegment, rollUpChanges } from "../segments/membership";
+import { addContactsToSegment, removeContactsFromSegment } from "../segments/membership";
 import { changeAsOneSet } from "../segments/change-sets";
 import { logError } from "../log";
 import { compileConditions } from "./conditions";
+import { groupedChangeSql, type GroupedChangeRow } from "./grouped-change";
+import { rollUpRuns, runCounters, type RunRow } from "./run-sql";
 
 /** An event as stored: what evaluation needs. */
 export interface StoredEvent {
@@ -187,9 +189,7 @@ export async function runWorkflows(db: Db, accountId: number, events: StoredEven
  * deleted. Whether that found the row tells whether the contact was a member before, and from that, which of
  * the pair's earlier steps were changes (see PairChanges); history gets one entry per change, in order.
  * The segment rows are locked first, in id order, as changeMembership locks its one segment: changes to a
- * segment's members then never interleave (concurrent deletes in different row orders, or a change waiting on a
- * member row while holding the segment another waits for, deadlocked), and its member count moves by exactly
- * what changed. FOR NO KEY UPDATE leaves the foreign key checks of inserts into other segments free.
+ * segment's members never interleave or deadlock, and its member count moves by exactly what changed. FOR NO KEY UPDATE leaves the foreign key checks of inserts into other segments free.
  * The contacts are the events' own (resolved in this account) and the segments were read with the workflows:
  * the foreign keys check both, and a segment deleted meanwhile fails the statement (then see applyOneByOne).
  *
@@ -214,135 +214,31 @@ async function applyTogether(
   const sorted = [...pairs].sort((a, b) => a.s - b.s || a.c - b.c);
   const last = (p: PairChanges) => p.steps.at(-1)!;
   const finalSteps = (add: boolean) => sorted.filter((p) => last(p).add === add).map((p) => ({ s: p.s, c: p.c, w: last(p).w }));
-  // Pairs changed back and forth: every step, numbered, to tell which were changes once the last one is written.
-  const steps = sorted.filter((p) => p.steps.length > 1).flatMap((p) => p.steps.map((step, i) => ({ s: p.s, c: p.c, n: i + 1, add: step.add, w: step.w })));
-  const labels = workflows.map((w) => ({ w: w.id, label: workflowSourceLabel(w.name) }));
-  // Without an evaluation row (runWorkflows called directly), the claim is a row that always exists.
-  const claim =
-    pendingId === undefined
-      ? sql`select 0::bigint as id`
-      : sql`select id from event_evaluations where account_id = ${accountId} and id = ${pendingId} for update`;
-  const claimed = sql`(select count(*) from locked) >= 0 and exists (select 1 from claim)`;
-  const segmentIds = `{${[...new Set(sorted.map((p) => p.s))].join(",")}}`;
-  let counts: { w: number | string; action: "added" | "removed"; n: number | string }[];
+  const { lockSegments, statement } = groupedChangeSql({
+    accountId,
+    pendingId,
+    labels: workflows.map((w) => ({ w: w.id, label: workflowSourceLabel(w.name) })),
+    adds: finalSteps(true),
+    removes: finalSteps(false),
+    // Pairs changed back and forth: every step, numbered, to tell which were changes once the last one is written.
+    steps: sorted.filter((p) => p.steps.length > 1).flatMap((p) => p.steps.map((step, i) => ({ s: p.s, c: p.c, n: i + 1, add: step.add, w: step.w }))),
+    segmentIds: `{${[...new Set(sorted.map((p) => p.s))].join(",")}}`,
+    runs: runRows(outcomes.values()),
+  });
+  let counts: { workflow_id: number | string; action: "added" | "removed"; n: number | string }[];
   let taken: boolean;
   try {
-    const [row] = await queryRowsAfterLock<{ counts: string; claimed: string | number }>(
-      db,
-      // The segments first, in id order, in a statement of their own: the changes then see what was committed
-      // while they waited (see queryRowsAfterLock). The statement locks them again for a caller in a transaction, where it runs alone.
-      sql`select s.id from segments s where s.account_id = ${accountId} and s.id = any(${segmentIds}::bigint[]) order by s.id for no key update`,
-      sql`
-      with claim as (${claim}),
-      labels as (select * from jsonb_to_recordset(${JSON.stringify(labels)}::jsonb) as l(w bigint, label text)),
-      add_pairs as (select * from jsonb_to_recordset(${JSON.stringify(finalSteps(true))}::jsonb) as a(s bigint, c bigint, w bigint)),
-      remove_pairs as (select * from jsonb_to_recordset(${JSON.stringify(finalSteps(false))}::jsonb) as r(s bigint, c bigint, w bigint)),
-      steps as (select * from jsonb_to_recordset(${JSON.stringify(steps)}::jsonb) as st(s bigint, c bigint, n int, add boolean, w bigint)),
-      locked as (
-        select s.id from segments s
-        where s.account_id = ${accountId} and s.id = any(${segmentIds}::bigint[])
-        order by s.id for no key update
-      ),
-      added as (
-        insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label)
-        select ${accountId}, a.s, a.c, now(), 'workflow', a.w, l.label
-        from add_pairs a join labels l on l.w = a.w
-        where ${claimed}
-        order by a.s, a.c
-        on conflict do nothing
-        returning segment_id, contact_id, source_id as w
-      ),
-      -- A member taken out and put back by the group is in again from now, by the workflow that put it back (a pair
-      -- with several steps whose last adds; the insert above creates the row only for a contact not in before).
-      refreshed as (
-        update segment_members m set added_at = now(), source_type = 'workflow', source_id = a.w, source_label = l.label
-        from add_pairs a join labels l on l.w = a.w
-        where m.account_id = ${accountId} and m.segment_id = a.s and m.contact_id = a.c and ${claimed}
-          and exists (select 1 from steps st where st.s = a.s and st.c = a.c)
-      ),
-      removed as (
-        delete from segment_members m using remove_pairs r
-        where m.account_id = ${accountId} and m.segment_id = r.s and m.contact_id = r.c and ${claimed}
-        returning m.segment_id, m.contact_id, r.w
-      ),
-      -- For pairs with several steps: was the contact a member before? An add that inserted says no, a remove that
-      -- deleted says yes. Every step after the first is a change; the first is one if it moved the contact.
-      before as (
-        select a.s, a.c, x.contact_id is null as member from add_pairs a left join added x on x.segment_id = a.s and x.contact_id = a.c
-        where exists (select 1 from steps st where st.s = a.s and st.c = a.c)
-        union all
-        select r.s, r.c, x.contact_id is not null from remove_pairs r left join removed x on x.segment_id = r.s and x.contact_id = r.c
-        where exists (select 1 from steps st where st.s = r.s and st.c = r.c)
-      ),
-      changes as (
-        select x.segment_id, x.contact_id, x.w, 'added' as action, 1 as n from added x
-        where not exists (select 1 from steps st where st.s = x.segment_id and st.c = x.contact_id)
-        union all
-        select x.segment_id, x.contact_id, x.w, 'removed', 1 from removed x
-        where not exists (select 1 from steps st where st.s = x.segment_id and st.c = x.contact_id)
-        union all
-        select st.s, st.c, st.w, case when st.add then 'added' else 'removed' end, st.n
-        from steps st join before b on b.s = st.s and b.c = st.c
-        where ${claimed} and (st.n > 1 or st.add <> b.member)
-      ),
-      -- One change set per workflow and segment of this run (see runWorkflows), named on each of its history entries.
-      sets as (
-        insert into change_sets (account_id, kind, segment_id, segment_name, source_type, source_id, label, joined, "left", created_by_label)
-        select ${accountId}, 'workflow', ch.segment_id, s.name, 'workflow', ch.w, l.label,
-          count(*) filter (where ch.action = 'added'), count(*) filter (where ch.action = 'removed'), l.label
-        from changes ch join segments s on s.account_id = ${accountId} and s.id = ch.segment_id join labels l on l.w = ch.w
-        group by ch.segment_id, s.name, ch.w, l.label
-        returning id, segment_id, source_id as w
-      ),
-      history as (
-        insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at, change_set_id)
-        select ${accountId}, ch.segment_id, s.name, ch.contact_id, ch.action, 'workflow', ch.w, l.label, now(), cs.id
-        from changes ch join segments s on s.account_id = ${accountId} and s.id = ch.segment_id join labels l on l.w = ch.w
-          join sets cs on cs.segment_id = ch.segment_id and cs.w = ch.w
-        order by ch.segment_id, ch.contact_id, ch.n
-      ),
-      rolled as (${rollUpChanges(accountId, sql`select segment_id, 'workflow'::text as source_type, count(*) filter (where action = 'added') as joins, count(*) filter (where action = 'removed') as leaves from changes group by segment_id`)}),
-      deltas as (
-        select segment_id, sum(d) as d from (select segment_id, 1 as d from added union all select segment_id, -1 from removed) x group by segment_id
-      ),
-      counted as (
-        update segments s set member_count = s.member_count + deltas.d, updated_at = now()
-        from deltas
-        where s.account_id = ${accountId} and s.id = deltas.segment_id
-      ),
-      finished as (
-        delete from event_evaluations where account_id = ${accountId} and id in (select id from claim)
-      ),
-      -- The runs, as recordRuns writes them: workflow rows locked in id order, after the segments (claimed).
-      runs as (select * from jsonb_to_recordset(${JSON.stringify(runRows(outcomes.values()))}::jsonb) as v(id bigint, matched bigint, error text, event_id bigint)),
-      run_locked as (
-        select w.id from workflows w join runs v on v.id = w.id where w.account_id = ${accountId} and ${claimed} order by w.id for update of w
-      ),
-      run_counts as (
-        select w, count(*) filter (where action = 'added') as added, count(*) filter (where action = 'removed') as removed from changes group by w
-      ),
-      logged as (
-        insert into workflow_errors (account_id, workflow_id, event_id, message)
-        select ${accountId}, v.id, v.event_id, v.error from runs v join run_locked l on l.id = v.id where v.error is not null
-      ),
-      recorded as (
-        update workflows w set ${runCounters(sql`coalesce(k.added, 0)`, sql`coalesce(k.removed, 0)`)}
-        from runs v join run_locked l on l.id = v.id left join run_counts k on k.w = v.id
-        where w.account_id = ${accountId} and w.id = v.id
-      ),
-      run_days as (${rollUpRuns(accountId, sql`select v.id, v.matched, coalesce(k.added, 0) as added, coalesce(k.removed, 0) as removed from runs v join run_locked l on l.id = v.id left join run_counts k on k.w = v.id`)})
-      select coalesce((select json_agg(x) from (select w, action, count(*) as n from changes group by w, action) x), '[]'::json)::text as counts,
-        (select count(*) from claim) as claimed`,
-    );
+    const [row] = await queryRowsAfterLock<GroupedChangeRow>(db, lockSegments, statement);
     counts = JSON.parse(row!.counts);
     taken = Number(row!.claimed) === 0;
-  } catch {
+  } catch (e) {
     // A segment deleted meanwhile, a deadlock, ...: one change at a time tells which workflow it belongs to.
+    logError(`workflow changes for account ${accountId} fell back to one change at a time`, e);
     return "one by one";
   }
   if (taken) return "taken";
   for (const c of counts) {
-    const outcome = outcomes.get(Number(c.w))!;
+    const outcome = outcomes.get(Number(c.workflow_id))!;
     if (c.action === "added") outcome.added += Number(c.n);
     else outcome.removed += Number(c.n);
   }
@@ -350,36 +246,10 @@ async function applyTogether(
 }
 
 /** The outcomes as the run record reads them, in workflow id order (applyTogether counts the members itself). */
-function runRows(outcomes: Iterable<WorkflowRunOutcome>) {
+function runRows(outcomes: Iterable<WorkflowRunOutcome>): RunRow[] {
   return [...outcomes]
     .sort((a, b) => a.workflowId - b.workflowId)
     .map((o) => ({ id: o.workflowId, matched: o.matched, added: o.added, removed: o.removed, error: o.error, event_id: o.eventId }));
-}
-
-/** A run added to a workflow's counters and last error (the update's SET list): `v` the run's row, `w` the workflow. */
-function runCounters(added: SQL, removed: SQL): SQL {
-  return sql`
-    events_matched = w.events_matched + v.matched,
-    contacts_added = w.contacts_added + ${added},
-    contacts_removed = w.contacts_removed + ${removed},
-    error_count = w.error_count + (v.error is not null)::int,
-    last_run_at = now(),
-    last_error = coalesce(v.error, w.last_error),
-    last_error_at = case when v.error is not null then now() else w.last_error_at end`;
-}
-
-/**
- * The insert that adds runs to the workflows' daily roll-up (workflow_daily_runs), for a CTE of the statement that
- * adds them to the workflows' counters (which locked those rows): `runs` selects (id, matched, added, removed).
- */
-export function rollUpRuns(accountId: number, runs: SQL): SQL {
-  return sql`
-    insert into workflow_daily_runs (account_id, workflow_id, day, events_matched, contacts_added, contacts_removed)
-    select ${accountId}, r.id, (now() at time zone 'UTC')::date, r.matched, r.added, r.removed from (${runs}) r
-    on conflict (account_id, workflow_id, day) do update
-      set events_matched = workflow_daily_runs.events_matched + excluded.events_matched,
-        contacts_added = workflow_daily_runs.contacts_added + excluded.contacts_added,
-        contacts_removed = workflow_daily_runs.contacts_removed + excluded.contacts_removed`;
 }
 
 /**

@@ -32,6 +32,7 @@ import {
   type WorkflowRow,
 } from "./queries";
 import { isSegmentTrigger, isTriggerKind } from "./triggers";
+import { readForm } from "../web/form";
 
 type Ctx = Context<AppEnv>;
 
@@ -44,11 +45,6 @@ async function loadWorkflow(c: Ctx): Promise<WorkflowRow | null> {
 
 function notFound(c: Ctx) {
   return c.html(<NotFoundPage user={c.get("user")} />, 404);
-}
-
-async function form(c: Ctx): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
-  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === "string" ? v : ""]));
 }
 
 /** The whole editor page, for plain form posts that failed validation (htmx gets the node alone). */
@@ -99,7 +95,7 @@ export const workflowRoutes = new Hono<AppEnv>()
   })
   .get("/new", (c) => c.html(<NewWorkflowPage user={c.get("user")!} />))
   .post("/", async (c) => {
-    const values = await form(c);
+    const values = await readForm(c);
     const name = nameSchema.safeParse(values.name ?? "");
     if (!name.success) return c.html(<NewWorkflowPage user={c.get("user")!} values={values} errors={{ name: name.error.issues[0]!.message }} />, 422);
     try {
@@ -119,7 +115,7 @@ export const workflowRoutes = new Hono<AppEnv>()
   .post("/:id/home", async (c) => {
     const workflow = await loadWorkflow(c);
     if (!workflow) return notFound(c);
-    const values = await form(c);
+    const values = await readForm(c);
     const name = nameSchema.safeParse(values.name ?? "");
     const invalid = (message: string) =>
       nodeInvalid(c, workflow, "home", { name: message }, () => <HomeNode workflowId={workflow.id} name={values.name ?? ""} errors={{ name: message }} />);
@@ -135,7 +131,7 @@ export const workflowRoutes = new Hono<AppEnv>()
   .post("/:id/trigger", async (c) => {
     const workflow = await loadWorkflow(c);
     if (!workflow) return notFound(c);
-    const values = await form(c);
+    const values = await readForm(c);
     const trigger = isTriggerKind(values.trigger) ? values.trigger : null;
     const segmentTrigger = isSegmentTrigger(trigger);
     const triggerSegments = await listTriggerSegmentOptions(c.get("db"), c.get("actor").accountId);
@@ -163,7 +159,7 @@ export const workflowRoutes = new Hono<AppEnv>()
     const workflow = await loadWorkflow(c);
     const index = workflow ? workflow.draft.conditions.findIndex((x) => x.key === c.req.param("key")) : -1;
     if (!workflow || index < 0) return notFound(c);
-    const values = await form(c);
+    const values = await readForm(c);
     const condition = {
       key: workflow.draft.conditions[index]!.key,
       path: (values.path ?? "").trim(),
@@ -194,7 +190,7 @@ export const workflowRoutes = new Hono<AppEnv>()
     const workflow = await loadWorkflow(c);
     const index = workflow ? workflow.draft.actions.findIndex((x) => x.key === c.req.param("key")) : -1;
     if (!workflow || index < 0) return notFound(c);
-    const values = await form(c);
+    const values = await readForm(c);
     const segments = await listSegmentChoices(c.get("db"), c.get("actor").accountId, { staticOnly: true });
     const action = {
       key: workflow.draft.actions[index]!.key,

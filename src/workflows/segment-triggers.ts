@@ -8,7 +8,8 @@ import { queryRows } from "../db/client";
 import type { WorkflowAction } from "../db/schema";
 import { logError } from "../log";
 import { addContactsToSegment, removeContactsFromSegment } from "../segments/membership";
-import { rollUpRuns, workflowSourceLabel } from "./evaluate";
+import { workflowSourceLabel } from "./evaluate";
+import { rollUpRuns } from "./run-sql";
 
 /** History entries one workflow takes in one go; the rest wait for the next pass. */
 const BATCH = 10_000;

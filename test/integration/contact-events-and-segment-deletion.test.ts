@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
+import { backendPid, waitForLockWaiter } from "../support/locks";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
 import { buildWorkflow, createSegment, eventId, workflowRow } from "./workflows-helpers";
 
@@ -75,7 +76,7 @@ test("deleting a contact that waits for its segment also ends the membership the
   await holder`begin`;
   await holder`select id from segments where account_id = ${acct.accountId} and id = ${first} for no key update`;
   const deletion = t.browser(acct.adminCookie, `/contacts/${contact!.id}/delete`, { form: {} });
-  await new Promise((r) => setTimeout(r, 400));
+  await waitForLockWaiter(t.db, await backendPid(holder));
   await holder.unsafe(`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label) values ($1, $2, $3, now(), 'manual', null, 'test')`, [acct.accountId, second, contact!.id]);
   await holder`update segments set member_count = member_count + 1 where account_id = ${acct.accountId} and id = ${second}`;
   await holder`commit`;

@@ -11,6 +11,7 @@ import { upsertContacts } from "../../src/contacts/upsert";
 import { queryRows } from "../../src/db/client";
 import { deleteContact } from "../../src/contacts/queries";
 import { jobHandlers } from "../../src/jobs/handlers";
+import type { JobPartialResult } from "../../src/jobs/results";
 import { claimNextJob, completeJob, reportProgress } from "../../src/jobs/queue";
 import { newWorkerId } from "../../src/jobs/worker";
 import { addContactsToSegment, removeContactsFromSegment } from "../../src/segments/membership";
@@ -34,7 +35,7 @@ async function runRecordingProgress(kind: string) {
   const workerId = newWorkerId();
   const job = (await claimNextJob(t.db, workerId, [kind]))!;
   assert.ok(job, `a ${kind} job is queued`);
-  const reports: { done: number; total: number | null | undefined; partial?: Record<string, unknown> }[] = [];
+  const reports: { done: number; total: number | null | undefined; partial?: JobPartialResult }[] = [];
   const result = await jobHandlers[kind]!({
     database: t.database,
     db: t.db,

@@ -7,6 +7,7 @@ import { validateEvent, type NormalizedEvent } from "../../src/events/validate";
 import { runMaintenance } from "../../src/jobs/maintenance";
 import { activeWorkflowsSelect, parseActiveWorkflows, runWorkflows } from "../../src/workflows/evaluate";
 import { deactivateWorkflowsForSegment } from "../../src/workflows/queries";
+import { backendPid, waitForLockWaiter } from "../support/locks";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
 import { buildWorkflow, createSegment, eventId, memberEmails, workflowRow } from "./workflows-helpers";
 
@@ -401,6 +402,28 @@ describe("actions and runs", () => {
     assert.equal(Number(n), 0);
   });
 
+  test("a group's changes are made by the one statement; only when it fails do they go one at a time, and the log says why", async (tc) => {
+    const a = await t.createAccount();
+    const seg = await createSegment(t, a.accountId, "Back and forth");
+    // An add then a remove of the same pair: only the one statement writes both steps to history (one change at a
+    // time applies the last step alone, which finds nothing to remove).
+    await buildWorkflow(t, a, { name: "In", trigger: "form_submit", actions: [{ kind: "add", segmentId: seg }] });
+    await buildWorkflow(t, a, { name: "Out", trigger: "form_submit", actions: [{ kind: "remove", segmentId: seg }] });
+    const logged = tc.mock.method(console, "error", () => {});
+    const fellBack = () => logged.mock.calls.filter((call) => String(call.arguments[0]).includes("fell back to one change at a time"));
+    assert.equal((await send(a.apiKey, "form_submit", "once@example.com", { form: "x" })).status, 202);
+    assert.deepEqual((await history(a.accountId, seg)).map((h) => `${h.action} ${h.source_label}`), ["added workflow In", "removed workflow Out"]);
+    assert.deepEqual(fellBack(), []);
+
+    // Workflows read before their segment was deleted: the statement fails on the segment, and the fallback says so.
+    const [flows] = await queryRows<{ workflows: string }>(t.db, sql`select coalesce(json_agg(f), '[]'::json)::text as workflows from (${activeWorkflowsSelect(a.accountId, sql`'form_submit'`)}) f`);
+    const [contact] = await queryRows<{ id: string }>(t.db, sql`select id from contacts where account_id = ${a.accountId} and lower(email) = 'once@example.com'`);
+    await t.db.execute(sql`delete from segments where account_id = ${a.accountId} and id = ${seg}`);
+    await runWorkflows(t.db, a.accountId, [{ id: 0, type: "form_submit", contactId: Number(contact!.id), properties: {} }], parseActiveWorkflows(flows!.workflows));
+    assert.equal(fellBack().length, 1);
+    assert.match(String(fellBack()[0]!.arguments[0]), new RegExp(`account ${a.accountId} fell back[^]*segment`));
+  });
+
   test("in a batch, each contact's events act in the order they were sent, whatever the workflows' order", async () => {
     const a = await t.createAccount();
     const prospects = await createSegment(t, a.accountId, "Prospects");
@@ -492,7 +515,7 @@ describe("actions and runs", () => {
     await holder`select id from segments where account_id = ${a.accountId} and id = ${seg} for no key update`;
     // ...the purchase's removal starts meanwhile and waits for the segment...
     const removal = send(a.apiKey, "purchase", "raced@example.com", { order_id: "o-race", total: 5, currency: "EUR" });
-    await new Promise((r) => setTimeout(r, 400));
+    await waitForLockWaiter(t.db, await backendPid(holder));
     await holder`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label)
                  select ${a.accountId}, ${seg}, id, now(), 'manual', null, 'manual by a test' from contacts where account_id = ${a.accountId} and lower(email) = 'raced@example.com'`;
     await holder`update segments set member_count = member_count + 1, updated_at = now() where account_id = ${a.accountId} and id = ${seg}`;

@@ -13,10 +13,11 @@ interface Sent {
 // Runs track.js in a fresh fake page; fetch records requests instead of sending them.
 function loadPage(options: { src?: string; key?: string | null; storedEmail?: string; fetchFails?: boolean; noUuid?: boolean } = {}) {
   const sent: Sent[] = [];
+  const warnings: unknown[][] = [];
   const store = new Map<string, string>(options.storedEmail ? [["roster:email", options.storedEmail]] : []);
   let uuid = 0;
   const window: Record<string, unknown> = {
-    console: { warn() {} },
+    console: { warn: (...args: unknown[]) => void warnings.push(args) },
     crypto: options.noUuid ? { getRandomValues: (b: Uint8Array) => b.fill(7) } : { randomUUID: () => `uuid-${++uuid}` },
     localStorage: {
       getItem: (k: string) => store.get(k) ?? null,
@@ -33,8 +34,8 @@ function loadPage(options: { src?: string; key?: string | null; storedEmail?: st
     document: { currentScript: script },
     URL,
     fetch: (url: string, init: Sent["init"]) => {
-      if (options.fetchFails) return Promise.reject(new TypeError("Failed to fetch"));
       sent.push({ url, init });
+      if (options.fetchFails) return Promise.reject(new TypeError("Failed to fetch"));
       return Promise.resolve({ ok: true });
     },
   });
@@ -45,7 +46,7 @@ function loadPage(options: { src?: string; key?: string | null; storedEmail?: st
     track(type: string, properties?: object, options?: { id?: string; email?: string }): void;
     reset(): void;
   };
-  return { Roster, sent, store, bodies: () => sent.map((s) => JSON.parse(s.init.body)) };
+  return { Roster, sent, store, warnings, bodies: () => sent.map((s) => JSON.parse(s.init.body)) };
 }
 
 test("track posts to the script's origin with the key, an id and keepalive", () => {
@@ -98,17 +99,27 @@ test("without data-key, events wait for init({ key, endpoint })", () => {
   assert.equal(sent[0]!.init.headers.Authorization, "Bearer rk_pub_xyz");
 });
 
-test("never throws into the page", async () => {
-  const { Roster } = loadPage({ fetchFails: true });
+test("never throws into the page: bad calls are ignored or warned about, failed sends dropped, and it keeps working", async (t) => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  process.on("unhandledRejection", onUnhandled);
+  t.after(() => void process.off("unhandledRejection", onUnhandled));
+  const { Roster, sent, store, warnings, bodies } = loadPage({ fetchFails: true });
   Roster.identify(42);
+  assert.equal(store.has("roster:email"), false, "an email that is not text is ignored");
   Roster.identify("ann@example.com", "not an object" as unknown as object);
   Roster.track("page_view", { url: "https://shop.example/" });
+  assert.deepEqual(bodies().map((b) => [b.type, b.email, b.contact]), [["page_view", "ann@example.com", undefined]], "a contact that is not an object is left out");
   Roster.init(null as unknown as object);
   Roster.init({ endpoint: "::not a url::" });
   const circular: Record<string, unknown> = {};
   circular.self = circular;
   Roster.track("custom", circular);
-  await new Promise((r) => setTimeout(r, 0)); // the rejected fetch is caught, not unhandled
+  assert.deepEqual(warnings.map((w) => w[0]), ["[roster]", "[roster]"], "the bad endpoint and the unsendable event are warned about");
+  Roster.track("after", {});
+  assert.deepEqual(sent.map((s) => s.url), ["https://roster.example/api/v1/events", "https://roster.example/api/v1/events"], "the endpoint is kept and sending goes on");
+  await new Promise((r) => setImmediate(r)); // the rejected fetches have settled
+  assert.deepEqual(unhandled, [], "a failed fetch is caught, never an unhandled rejection");
 });
 
 test("falls back to getRandomValues for ids", () => {

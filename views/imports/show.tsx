@@ -4,7 +4,7 @@ import { BUILTIN_TARGETS, targetLabel } from "../../src/imports/mapping";
 import type { ImportView } from "../../src/imports/queries";
 import { importStatus, jobCounts } from "../../src/imports/status";
 import type { ColumnTarget } from "../../src/imports/headers";
-import { ENCODING_NAMES, isTextEncoding, type TextEncoding } from "../../src/imports/decode";
+import { ENCODING_NAMES, isTextEncoding } from "../../src/imports/decode";
 import type { Notice } from "../../src/flash";
 import { JobProgress } from "../components/job-progress";
 import { Layout } from "../layout";
@@ -345,7 +345,7 @@ function encodingName(value: unknown): string {
 export function EncodingForm({ view, editing, error }: { view: ImportView; editing: boolean; error?: string }) {
   const imp = view.import;
   const choice = isTextEncoding(imp.encodingChoice) ? imp.encodingChoice : null;
-  const previewed = view.preview?.status === "completed" ? (view.preview.result as { encoding?: TextEncoding } | null)?.encoding : undefined;
+  const previewed = view.preview?.status === "completed" ? jobCounts(view.preview).encoding : undefined;
   const used = choice ?? previewed ?? imp.encoding;
   return (
     <form method="post" action={`/imports/${imp.id}/encoding`} class="encoding-form">
@@ -477,7 +477,7 @@ export function ImportPanel({ view, customFields, forms, errors = {} }: { view: 
   const preview = view.preview;
   const running = status === "queued" || status === "running" || (status === "draft" && (preview?.status === "queued" || preview?.status === "running"));
   const poll = running ? { "hx-get": `/imports/${imp.id}`, "hx-trigger": "load delay:1s", "hx-swap": "outerHTML" } : {};
-  const counts = jobCounts(status === "draft" ? preview : view.job) as ReturnType<typeof jobCounts> & { phase?: string; encoding?: string; problems?: { line: number; reason: string }[] };
+  const counts = jobCounts(status === "draft" ? preview : view.job);
   const segmentName = imp.segmentName ?? imp.newSegmentName;
   return (
     <section id="import-panel" aria-live="polite" {...poll}>
