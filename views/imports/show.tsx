@@ -146,7 +146,7 @@ export function MappingForm(props: ImportPageProps) {
                 return (
                   <tr>
                     <td><strong>{name || `(column ${i + 1})`}</strong></td>
-                    <td class="samples"><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} column={name || `column ${i + 1}`} /></td>
+                    <td class="samples"><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} /></td>
                     <td>
                       <TargetSelect column={i} name={name} value={target} customFields={customFields} />
                       {target === "skip" && <NewFieldForm {...props} column={i} columnName={name} />}
@@ -203,11 +203,11 @@ export function MappingForm(props: ImportPageProps) {
 }
 
 /** Up to three values of a column as written, each with what it becomes for a typed field, or why it cannot. */
-export function SampleList({ samples, column }: { samples: ReturnType<typeof readSamples>; column: string }) {
+export function SampleList({ samples }: { samples: ReturnType<typeof readSamples> }) {
   const shown = samples.filter((s) => s.raw !== "" || s.becomes !== null);
   if (shown.length === 0) return <span class="muted">(empty)</span>;
   return (
-    <ul class="samples" aria-label={`Sample values of ${column}`}>
+    <ul class="samples">
       {shown.map((s) =>
         s.problem ? (
           <li class="sample-invalid"><span class="raw">{s.raw}</span> <span class="badge failed">not read</span> <small>{s.problem}</small></li>
@@ -411,7 +411,7 @@ function ColumnSamples({ view, customFields, forms }: { view: ImportView; custom
               <tr>
                 <td class="card-title">{name || `(column ${i + 1})`}</td>
                 <td data-label="Imported as">{targetLabel(mapping[i]!, customFields)}</td>
-                <td data-label="Samples"><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} column={name || `column ${i + 1}`} /></td>
+                <td data-label="Samples"><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} /></td>
               </tr>
             ),
           )}
