@@ -51,6 +51,12 @@ test("a date that does not exist is marked among the samples and reported on its
   await page.getByRole("button", { name: "Continue with this text" }).click();
   await expect(page.getByLabel('Import column "renewal" as')).toHaveValue("custom:renewal");
   await expect(page.getByText('renewal "31.02.2025" is not a date (dd/mm/yyyy)')).toBeVisible();
+  // Choosing another date form reads the samples again in place; choosing Detect again goes back.
+  await page.getByLabel("Date form").selectOption("mdy");
+  await expect(page.getByText('renewal "31.01.2025" is not a date (mm/dd/yyyy)')).toBeVisible();
+  await page.getByLabel("Date form").selectOption("auto");
+  await expect(page.getByText('renewal "31.01.2025" is not a date (mm/dd/yyyy)')).toBeHidden();
+  await expect(page.getByRole("listitem").filter({ hasText: "31.01.2025 → 2025-01-31" })).toBeVisible();
   await page.getByRole("button", { name: "Preview import" }).click();
   await expect(page.locator('[data-outcome="invalid"] td')).toHaveText("1");
   await page.getByText("First problems found").click();

@@ -3,7 +3,7 @@ import { Hono, type Context } from "hono";
 import { NotFoundPage } from "../../views/error";
 import { ImportsPage } from "../../views/imports/list";
 import { NewImportPage, PastePreview, type PastePreviewProps } from "../../views/imports/new";
-import { ImportPage, ImportPanel, MappingForm, type MappingErrors, type MappingValues, type NewFieldState } from "../../views/imports/show";
+import { ImportPage, ImportPanel, MappingForm, SampleUpdates, type MappingErrors, type MappingValues, type NewFieldState } from "../../views/imports/show";
 import { getDefaultCountry } from "../auth/accounts";
 import { checkNewField, createCustomField, CustomFieldKeyTakenError } from "../custom-fields/queries";
 import { isDateForm, isDecimalMark } from "../custom-fields/typed-values";
@@ -268,6 +268,17 @@ export const importRoutes = new Hono<AppEnv>()
       return renderImport(c, view, { editing: true, values, newField: state, status: 422 });
     }
     return renderImport(c, view, { editing: true, values });
+  })
+  .post("/:id/samples", async (c) => {
+    // The mapping step's samples, read with the choices as they stand (htmx); nothing is saved.
+    const db = c.get("db");
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const view = id ? await getImportView(db, user.accountId, id) : null;
+    if (!view) return c.html(<NotFoundPage user={user} />, 404);
+    const { values, customFields } = await readMappingForm(c, view, (await c.req.parseBody()) as Record<string, string>);
+    const forms = resolveValueForms({ ...view.import, dateForm: values.dateForm, decimalMark: values.decimalMark }, await getDefaultCountry(db, user.accountId));
+    return c.html(<SampleUpdates view={view} customFields={customFields} values={values} forms={forms} />);
   })
   .post("/:id/value-forms", async (c) => {
     // The preview's "Dates and numbers": saved, then the draft is previewed again with them.

@@ -133,6 +133,13 @@ describe("imports read typed custom fields", () => {
     assert.match(page, /1\.234,5<\/span> → <span class="becomes">1234\.5/);
     assert.match(page, /Birthday &quot;31\/02\/2024&quot; is not a date \(dd\/mm\/yyyy\)|Birthday "31\/02\/2024" is not a date \(dd\/mm\/yyyy\)/);
     assert.match(page, /data-testid="date-form">dd\/mm\/yyyy</);
+    // A changed choice redraws the samples in place (htmx partials), reading them the new way; nothing is saved.
+    const redrawn = await (await t.browser(cookie, `${location}/samples`, { form: { map_0: "email", map_1: "custom:birthday", map_2: "custom:amount", date_form: "mdy", decimal_mark: "." }, headers: { "HX-Request": "true" } })).text();
+    assert.match(redrawn, /<hx-partial hx-target="#samples-1" hx-swap="innerHTML">/);
+    assert.match(redrawn, /is not a date \(mm\/dd\/yyyy\)/);
+    assert.match(redrawn, /1\.234,5<\/span> <span class="badge failed">not read/);
+    const asText = await (await t.browser(cookie, `${location}/samples`, { form: { map_0: "email", map_1: "skip", map_2: "skip" }, headers: { "HX-Request": "true" } })).text();
+    assert.doesNotMatch(asText, /→|not read/);
     const previewed = await t.browser(cookie, `${location}/preview`, { form: { map_0: "email", map_1: "custom:birthday", map_2: "custom:amount", segment_mode: "none", date_form: "auto", decimal_mark: "auto" } });
     assert.equal(previewed.status, 303);
     await t.runJobs();

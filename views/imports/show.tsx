@@ -106,9 +106,14 @@ export function ImportPage(props: ImportPageProps) {
   );
 }
 
-function TargetSelect({ column, name, value, customFields }: { column: number; name: string; value: ColumnTarget; customFields: CustomFieldRef[] }) {
+/** The htmx attributes that redraw the samples (what they become) when a choice that changes them changes. */
+function refreshSamples(importId: number) {
+  return { "hx-post": `/imports/${importId}/samples`, "hx-trigger": "change", "hx-swap": "none" };
+}
+
+function TargetSelect({ importId, column, name, value, customFields }: { importId: number; column: number; name: string; value: ColumnTarget; customFields: CustomFieldRef[] }) {
   return (
-    <select name={`map_${column}`} aria-label={`Import column "${name}" as`}>
+    <select name={`map_${column}`} aria-label={`Import column "${name}" as`} {...refreshSamples(importId)}>
       {BUILTIN_TARGETS.map((t) => <option value={t.value} selected={value === t.value}>{t.label}</option>)}
       {customFields.length > 0 && (
         <optgroup label="Custom fields">
@@ -146,9 +151,9 @@ export function MappingForm(props: ImportPageProps) {
                 return (
                   <tr>
                     <td><strong>{name || `(column ${i + 1})`}</strong></td>
-                    <td class="samples"><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} /></td>
+                    <td class="samples" id={`samples-${i}`}><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} /></td>
                     <td>
-                      <TargetSelect column={i} name={name} value={target} customFields={customFields} />
+                      <TargetSelect importId={imp.id} column={i} name={name} value={target} customFields={customFields} />
                       {target === "skip" && <NewFieldForm {...props} column={i} columnName={name} />}
                     </td>
                   </tr>
@@ -160,7 +165,7 @@ export function MappingForm(props: ImportPageProps) {
       </section>
       <section>
         <h2>Options</h2>
-        <ValueFormsFields forms={forms} values={values} error={errors.forms} />
+        <ValueFormsFields forms={forms} values={values} error={errors.forms} refreshFor={imp.id} />
         <fieldset>
           <label>
             <input type="checkbox" role="switch" name="overwrite" value="on" checked={values.overwrite} aria-describedby="overwrite-hint" />
@@ -202,6 +207,24 @@ export function MappingForm(props: ImportPageProps) {
   );
 }
 
+/**
+ * The mapping step's samples read with the choices as they stand (htmx, on a change of a column's field, the date
+ * form or the decimal mark): one partial per column, in place.
+ */
+export function SampleUpdates({ view, customFields, values, forms }: Pick<ImportPageProps, "view" | "customFields" | "values" | "forms">) {
+  const imp = view.import;
+  const readers = columnReaders(imp.header, values.mapping, customFields, forms, imp.profiles);
+  return (
+    <>
+      {imp.header.map((_, i) => (
+        <hx-partial hx-target={`#samples-${i}`} hx-swap="innerHTML">
+          <SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} />
+        </hx-partial>
+      ))}
+    </>
+  );
+}
+
 /** Up to three values of a column as written, each with what it becomes for a typed field, or why it cannot. */
 export function SampleList({ samples }: { samples: ReturnType<typeof readSamples> }) {
   const shown = samples.filter((s) => s.raw !== "" || s.becomes !== null);
@@ -230,8 +253,9 @@ const DATE_HOW: Record<ValueForms["dateHow"], string> = {
 };
 
 /** The date form and decimal mark typed custom fields are read with: what was detected, and a way to choose. */
-export function ValueFormsFields({ forms, values, error }: { forms: ValueForms; values: Pick<MappingValues, "dateForm" | "decimalMark">; error?: string }) {
+export function ValueFormsFields({ forms, values, error, refreshFor }: { forms: ValueForms; values: Pick<MappingValues, "dateForm" | "decimalMark">; error?: string; refreshFor?: number }) {
   const detectedMarks = [...new Set(forms.decimalMarks)];
+  const refresh = refreshFor === undefined ? {} : refreshSamples(refreshFor);
   return (
     <fieldset class="value-forms" aria-describedby={error ? "forms-error" : undefined}>
       <legend>Dates and numbers</legend>
@@ -242,14 +266,14 @@ export function ValueFormsFields({ forms, values, error }: { forms: ValueForms; 
       <div class="grid">
         <div>
           <label for="date-form">Date form</label>
-          <select id="date-form" name="date_form">
+          <select id="date-form" name="date_form" {...refresh}>
             <option value="auto" selected={!values.dateForm}>Detect ({DATE_FORM_LABELS[forms.detectedDateForm]})</option>
             {DATE_FORMS.map((f) => <option value={f} selected={values.dateForm === f}>{DATE_FORM_LABELS[f]}</option>)}
           </select>
         </div>
         <div>
           <label for="decimal-mark">Decimal mark</label>
-          <select id="decimal-mark" name="decimal_mark">
+          <select id="decimal-mark" name="decimal_mark" {...refresh}>
             <option value="auto" selected={!values.decimalMark}>Detect per column{detectedMarks.length === 1 && !values.decimalMark ? ` (${detectedMarks[0]})` : ""}</option>
             {DECIMAL_MARKS.map((m) => <option value={m} selected={values.decimalMark === m}>{DECIMAL_MARK_LABELS[m]}</option>)}
           </select>
