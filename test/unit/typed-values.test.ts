@@ -166,7 +166,7 @@ test("validateRow reads typed columns: values typed, a bad cell a problem naming
     ["a@example.com", "1.234,5", "31/12/1990", "x", "1,5"],
     ["b@example.com", "7", "01/02/2000", "", ""],
   ];
-  const profiles = profileRows(header.length, rows) as unknown as Record<string, number>[];
+  const profiles = profileRows(header.length, rows);
   const forms = resolveValueForms({ header, profiles, dateForm: null, decimalMark: null }, "US");
   assert.equal(forms.dateForm, "dmy", "31/12 settles day first, whatever the region");
   assert.equal(forms.decimalMarks[1], ",");
@@ -188,6 +188,6 @@ test("validateRow reads typed columns: values typed, a bad cell a problem naming
   ]);
   assert.deepEqual(
     ["date", "number", "boolean", "text"],
-    [["1/2/2000", "31/02/2024"], ["1,5", "7"], ["x", "X"], ["Ana", "1"]].map((values) => suggestType(profileRows(1, values.map((v) => [v]))[0] as unknown as Record<string, number>)),
+    [["1/2/2000", "31/02/2024"], ["1,5", "7"], ["x", "X"], ["Ana", "1"]].map((values) => suggestType(profileRows(1, values.map((v) => [v]))[0])),
   );
 });
