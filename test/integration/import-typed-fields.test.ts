@@ -145,6 +145,7 @@ describe("imports read typed custom fields", () => {
     await t.runJobs();
     const preview = await (await t.browser(cookie, location)).text();
     assert.match(preview, /Read dates and numbers again/);
+    assert.match(preview, /<dt>Dates and numbers<\/dt>\s*<dd>Dates as dd\/mm\/yyyy \(detected\); decimal mark &quot;,&quot; \(detected per column\)/);
     assert.match(preview, /1\.234,5<\/span> → <span class="becomes">1234\.5/);
     // Chosen on the preview: the dates are now read month first, so 31/12/1990 no longer reads.
     const changed = await t.browser(cookie, `${location}/value-forms`, { form: { date_form: "mdy", decimal_mark: "auto" } });

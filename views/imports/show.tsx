@@ -458,8 +458,12 @@ function ValueFormsForm({ view, forms, error }: { view: ImportView; forms: Value
   );
 }
 
-function MappingSummary({ view, customFields }: { view: ImportView; customFields: CustomFieldRef[] }) {
+function MappingSummary({ view, customFields, forms }: { view: ImportView; customFields: TypedFieldRef[]; forms: ValueForms }) {
   const imp = view.import;
+  // The forms in use, for the columns they apply to: date fields, and number fields (each column its own mark).
+  const typeOf = new Map(customFields.map((f) => [`custom:${f.key}`, f.type]));
+  const hasDates = imp.mapping.some((t) => typeOf.get(t) === "date");
+  const marks = [...new Set(imp.mapping.flatMap((t, i) => (typeOf.get(t) === "number" ? [forms.decimalMarks[i]!] : [])))];
   const mapped = imp.header.map((h, i) => [h, imp.mapping[i] ?? "skip"] as const).filter(([, t]) => t !== "skip");
   const skipped = imp.header.filter((_, i) => (imp.mapping[i] ?? "skip") === "skip");
   const segment = imp.segmentName ?? (imp.newSegmentName ? `${imp.newSegmentName} (new)` : null);
@@ -470,6 +474,16 @@ function MappingSummary({ view, customFields }: { view: ImportView; customFields
         {mapped.map(([h, t], i) => <>{i > 0 && ", "}{h} → {targetLabel(t, customFields)}</>)}
         {skipped.length > 0 && <span class="muted">; not imported: {skipped.join(", ")}</span>}
       </dd>
+      {(hasDates || marks.length > 0) && (
+        <>
+          <dt>Dates and numbers</dt>
+          <dd>
+            {hasDates && <>Dates as {DATE_FORM_LABELS[forms.dateForm]} ({forms.dateHow === "chosen" ? "chosen" : "detected"})</>}
+            {hasDates && marks.length > 0 && "; "}
+            {marks.length > 0 && <>decimal mark {marks.map((m) => `"${m}"`).join(" and ")} ({forms.decimalChoice ? "chosen" : "detected per column"})</>}
+          </dd>
+        </>
+      )}
       <dt>Overwrite existing</dt>
       <dd>{imp.overwrite ? "On: non-empty cells replace stored values" : "Off: existing contacts keep every field"}</dd>
       <dt>Segment</dt>
@@ -504,7 +518,7 @@ export function ImportPanel({ view, customFields, forms, errors = {} }: { view: 
   const segmentName = imp.segmentName ?? imp.newSegmentName;
   return (
     <section id="import-panel" aria-live="polite" {...poll}>
-      <MappingSummary view={view} customFields={customFields} />
+      <MappingSummary view={view} customFields={customFields} forms={forms} />
       {status === "draft" && running && (
         <article>
           <h2>Checking the file</h2>
