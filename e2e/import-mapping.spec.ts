@@ -20,6 +20,7 @@ test("an unmapped Birthday column becomes a new date field from the mapping step
 
   // The form comes back in place with the new field chosen for the column and its samples read as dates.
   await expect(birthday).toHaveValue("custom:birthday");
+  await expect(page.getByRole("status").filter({ hasText: "The field Birthday was added (key birthday)" })).toBeVisible();
   await expect(page.getByLabel('Import column "Name" as')).toHaveValue("skip");
   await expect(row.getByRole("listitem")).toHaveText(["31/12/1990 → 1990-12-31", "05/02/2001 → 2001-02-05", "13/07/1985 → 1985-07-13"]);
   await expect(page.getByTestId("date-form")).toHaveText("dd/mm/yyyy");

@@ -5,6 +5,8 @@ import { ImportsPage } from "../../views/imports/list";
 import { NewImportPage, PastePreview, type PastePreviewProps } from "../../views/imports/new";
 import { ImportPage, ImportPanel, MappingForm, SampleUpdates, type MappingErrors, type MappingValues, type NewFieldState } from "../../views/imports/show";
 import { getDefaultCountry } from "../auth/accounts";
+import { Toast } from "../../views/components/toast";
+import type { Notice } from "../flash";
 import { checkNewField, createCustomField, CustomFieldKeyTakenError } from "../custom-fields/queries";
 import { isDateForm, isDecimalMark } from "../custom-fields/typed-values";
 import type { CustomFieldType } from "../db/schema";
@@ -75,7 +77,7 @@ function formChoice<T>(value: string | undefined, is: (v: unknown) => v is T): T
 async function renderImport(
   c: Context<AppEnv>,
   view: ImportView,
-  options: { editing?: boolean; values?: MappingValues; errors?: MappingErrors; newField?: NewFieldState; status?: 200 | 403 | 422 } = {},
+  options: { editing?: boolean; values?: MappingValues; errors?: MappingErrors; newField?: NewFieldState; created?: Notice; status?: 200 | 403 | 422 } = {},
 ) {
   const db = c.get("db");
   const user = c.get("user")!;
@@ -102,7 +104,18 @@ async function renderImport(
   // The mapping form alone answers "Create field…" (htmx); the panel answers the polling.
   if (c.req.path.endsWith("/fields")) {
     c.header("Vary", "HX-Request");
-    return c.html(c.req.header("HX-Request") ? <MappingForm {...props} /> : <ImportPage {...props} />, options.status ?? 200);
+    if (!c.req.header("HX-Request")) return c.html(<ImportPage {...props} notice={options.created} />, options.status ?? 200);
+    return c.html(
+      <>
+        <MappingForm {...props} />
+        {options.created && (
+          <hx-partial hx-target="#toasts" hx-swap="beforeend">
+            <Toast notice={options.created} />
+          </hx-partial>
+        )}
+      </>,
+      options.status ?? 200,
+    );
   }
   return pageOrFragment(
     c,
@@ -257,17 +270,18 @@ export const importRoutes = new Hono<AppEnv>()
     }
     state.errors = checkNewField(label, type);
     if (state.errors.label || state.errors.type) return renderImport(c, view, { editing: true, values, newField: state, status: 422 });
+    let field;
     try {
-      const field = await createCustomField(db, user.accountId, { label, type: type as CustomFieldType });
-      const target = `custom:${field.key}` as ColumnTarget;
-      // The new field goes to this column, and leaves any other column that had it (none can yet: it is new).
-      values.mapping = values.mapping.map((t, i) => (i === column ? target : t === target ? "skip" : t));
+      field = await createCustomField(db, user.accountId, { label, type: type as CustomFieldType });
     } catch (e) {
       if (!(e instanceof CustomFieldKeyTakenError)) throw e;
       state.errors.label = `${e.message} Choose it in the list, or use another label.`;
       return renderImport(c, view, { editing: true, values, newField: state, status: 422 });
     }
-    return renderImport(c, view, { editing: true, values });
+    const target = `custom:${field.key}` as ColumnTarget;
+    values.mapping = values.mapping.map((t, i) => (i === column ? target : t));
+    const created = { text: `The field ${field.label} was added (key ${field.key}) and chosen for the column “${view.import.header[column] || `column ${column + 1}`}”.` };
+    return renderImport(c, view, { editing: true, values, created });
   })
   .post("/:id/samples", async (c) => {
     // The mapping step's samples, read with the choices as they stand (htmx); nothing is saved.

@@ -178,6 +178,7 @@ describe("Create field… on the mapping step", () => {
     assert.match(fragment, /<select name="map_2"[^>]*>(?:(?!<\/select>).)*<option value="custom:birthday" selected/s);
     assert.match(fragment, /<select name="map_1"[^>]*>(?:(?!<\/select>).)*<option value="first_name" selected/s);
     assert.match(fragment, /31\/12\/1990<\/span> → <span class="becomes">1990-12-31/);
+    assert.match(fragment, /<hx-partial hx-target="#toasts" hx-swap="beforeend">.*The field Birthday was added \(key birthday\)/s);
     const [field] = await queryRows<{ key: string; type: string; label: string }>(t.db, sql`select key, type, label from custom_fields where account_id = ${account.accountId}`);
     assert.deepEqual(field, { key: "birthday", type: "date", label: "Birthday" });
     // The same label again is refused on that column, naming the clash.
