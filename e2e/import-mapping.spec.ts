@@ -20,16 +20,17 @@ test("an unmapped Birthday column becomes a new date field from the mapping step
 
   // The form comes back in place with the new field chosen for the column and its samples read as dates.
   await expect(birthday).toHaveValue("custom:birthday");
+  await expect(page.getByRole("status").filter({ hasText: "The field Birthday was added (key birthday)" })).toBeVisible();
   await expect(page.getByLabel('Import column "Name" as')).toHaveValue("skip");
-  const samples = page.getByRole("list", { name: "Sample values of Birthday" });
-  await expect(samples.getByRole("listitem")).toHaveText(["31/12/1990 → 1990-12-31", "05/02/2001 → 2001-02-05", "13/07/1985 → 1985-07-13"]);
+  await expect(row.getByRole("listitem")).toHaveText(["31/12/1990 → 1990-12-31", "05/02/2001 → 2001-02-05", "13/07/1985 → 1985-07-13"]);
   await expect(page.getByTestId("date-form")).toHaveText("dd/mm/yyyy");
   await expect(page.getByText("(detected from the file)")).toBeVisible();
 
   await page.getByLabel('Import column "Name" as').selectOption("first_name");
   await page.getByRole("button", { name: "Preview import" }).click();
   await expect(page.getByRole("heading", { name: "Preview" })).toBeVisible();
-  await expect(page.getByRole("list", { name: "Sample values of Birthday" }).getByRole("listitem").first()).toHaveText("31/12/1990 → 1990-12-31");
+  const previewRow = page.getByRole("row").filter({ hasText: "Custom: Birthday" });
+  await expect(previewRow.getByRole("listitem").first()).toHaveText("31/12/1990 → 1990-12-31");
   await expect(page.locator('[data-outcome="created"] td')).toHaveText("3");
   await page.getByRole("button", { name: "Start import" }).click();
   await expect(page.getByRole("heading", { name: "Imported" })).toBeVisible();
@@ -51,6 +52,12 @@ test("a date that does not exist is marked among the samples and reported on its
   await page.getByRole("button", { name: "Continue with this text" }).click();
   await expect(page.getByLabel('Import column "renewal" as')).toHaveValue("custom:renewal");
   await expect(page.getByText('renewal "31.02.2025" is not a date (dd/mm/yyyy)')).toBeVisible();
+  // Choosing another date form reads the samples again in place; choosing Detect again goes back.
+  await page.getByLabel("Date form").selectOption("mdy");
+  await expect(page.getByText('renewal "31.01.2025" is not a date (mm/dd/yyyy)')).toBeVisible();
+  await page.getByLabel("Date form").selectOption("auto");
+  await expect(page.getByText('renewal "31.01.2025" is not a date (mm/dd/yyyy)')).toBeHidden();
+  await expect(page.getByRole("listitem").filter({ hasText: "31.01.2025 → 2025-01-31" })).toBeVisible();
   await page.getByRole("button", { name: "Preview import" }).click();
   await expect(page.locator('[data-outcome="invalid"] td')).toHaveText("1");
   await page.getByText("First problems found").click();

@@ -73,7 +73,8 @@ export function parseDate(value: string, form: DateForm): string | null {
 }
 
 /** What the first rows of one column say about the forms of its values (stored with an import's draft). */
-export interface ColumnProfile {
+// A type alias, not an interface: it then fits the Record<string, number> the imports table stores.
+export type ColumnProfile = {
   /** Non-empty values seen. */
   values: number;
   /** Dates with a four-digit year first (read in every form). */
@@ -91,7 +92,7 @@ export interface ColumnProfile {
   /** Values that read as yes/no, and the ones that are only an "x" mark. */
   yesNo: number;
   marks: number;
-}
+};
 
 export function emptyProfile(): ColumnProfile {
   return { values: 0, iso: 0, dated: 0, dmy: 0, mdy: 0, comma: 0, point: 0, numComma: 0, numPoint: 0, yesNo: 0, marks: 0 };

@@ -23,6 +23,9 @@ export function importJson(view: ImportView) {
     size_bytes: view.import.sizeBytes,
     overwrite: view.import.overwrite,
     mode: view.import.mode,
+    // The forms chosen for typed custom fields; null: detected from the file.
+    date_form: view.import.dateForm,
+    decimal_mark: view.import.decimalMark,
     segment_id: view.import.segmentId,
     change_set_id: view.import.changeSetId,
     created_at: view.import.createdAt.toISOString(),

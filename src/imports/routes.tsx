@@ -3,8 +3,10 @@ import { Hono, type Context } from "hono";
 import { NotFoundPage } from "../../views/error";
 import { ImportsPage } from "../../views/imports/list";
 import { NewImportPage, PastePreview, type PastePreviewProps } from "../../views/imports/new";
-import { ImportPage, ImportPanel, MappingForm, type MappingErrors, type MappingValues, type NewFieldState } from "../../views/imports/show";
+import { ImportPage, ImportPanel, MappingForm, SampleUpdates, type MappingErrors, type MappingValues, type NewFieldState } from "../../views/imports/show";
 import { getDefaultCountry } from "../auth/accounts";
+import { Toast } from "../../views/components/toast";
+import type { Notice } from "../flash";
 import { checkNewField, createCustomField, CustomFieldKeyTakenError } from "../custom-fields/queries";
 import { isDateForm, isDecimalMark } from "../custom-fields/typed-values";
 import type { CustomFieldType } from "../db/schema";
@@ -71,11 +73,10 @@ function formChoice<T>(value: string | undefined, is: (v: unknown) => v is T): T
   return is(value) ? value : undefined;
 }
 
-async function renderImport(
-  c: Context<AppEnv>,
-  view: ImportView,
-  options: { editing?: boolean; values?: MappingValues; errors?: MappingErrors; newField?: NewFieldState; status?: 200 | 403 | 422 } = {},
-) {
+type RenderOptions = { editing?: boolean; values?: MappingValues; errors?: MappingErrors; newField?: NewFieldState };
+
+/** What the import's page and its parts are drawn from: the draft, the account's fields and segments, the forms in use. */
+async function importPageProps(c: Context<AppEnv>, view: ImportView, options: RenderOptions) {
   const db = c.get("db");
   const user = c.get("user")!;
   const customFields = await listCustomFieldRefs(db, user.accountId);
@@ -84,9 +85,7 @@ async function renderImport(
   const segments = editing ? await listSegmentChoices(db, user.accountId, { staticOnly: true }) : [];
   const values = options.values ?? valuesOf(view);
   const forms = resolveValueForms({ ...view.import, dateForm: values.dateForm, decimalMark: values.decimalMark }, await getDefaultCountry(db, user.accountId));
-  // Seen ending here: the layout's notice would only repeat it.
-  if (view.job && view.job.status !== "queued" && view.job.status !== "running") await markJobNoticesShown(db, user.accountId, [view.job.id], user.id);
-  const props = {
+  return {
     user,
     view,
     segments,
@@ -98,16 +97,40 @@ async function renderImport(
     newField: options.newField,
     errors: options.errors,
   };
-  // The mapping form alone answers "Create field…" (htmx); the panel answers the polling.
-  if (c.req.path.endsWith("/fields")) {
-    c.header("Vary", "HX-Request");
-    return c.html(c.req.header("HX-Request") ? <MappingForm {...props} /> : <ImportPage {...props} />, options.status ?? 200);
-  }
+}
+
+async function renderImport(c: Context<AppEnv>, view: ImportView, options: RenderOptions & { status?: 200 | 422 } = {}) {
+  const db = c.get("db");
+  const user = c.get("user")!;
+  const props = await importPageProps(c, view, options);
+  // Seen ending here: the layout's notice would only repeat it.
+  if (view.job && view.job.status !== "queued" && view.job.status !== "running") await markJobNoticesShown(db, user.accountId, [view.job.id], user.id);
   return pageOrFragment(
     c,
     async () => <ImportPage {...props} notice={await takeFlash(c)} />,
-    () => <ImportPanel view={view} customFields={customFields} forms={forms} errors={options.errors} />,
-    options.status === 403 ? 422 : (options.status ?? 200),
+    () => <ImportPanel view={view} customFields={props.customFields} forms={props.forms} errors={options.errors} />,
+    options.status ?? 200,
+  );
+}
+
+/**
+ * The answer to "Create field…": the mapping form alone for htmx (with a toast when a field was created), the whole
+ * page without JavaScript. Either way it carries every choice the person had made.
+ */
+async function renderMappingForm(c: Context<AppEnv>, view: ImportView, options: RenderOptions & { created?: Notice; status?: 200 | 403 | 422 }) {
+  const props = await importPageProps(c, view, { ...options, editing: true });
+  c.header("Vary", "HX-Request");
+  if (!c.req.header("HX-Request")) return c.html(<ImportPage {...props} notice={options.created} />, options.status ?? 200);
+  return c.html(
+    <>
+      <MappingForm {...props} />
+      {options.created && (
+        <hx-partial hx-target="#toasts" hx-swap="beforeend">
+          <Toast notice={options.created} />
+        </hx-partial>
+      )}
+    </>,
+    options.status ?? 200,
   );
 }
 
@@ -229,28 +252,40 @@ export const importRoutes = new Hono<AppEnv>()
     const { values } = await readMappingForm(c, view, form);
     const column = Number(form.new_field_column);
     if (!Number.isInteger(column) || column < 0 || column >= view.import.header.length) {
-      return renderImport(c, view, { editing: true, values, errors: { mapping: "Choose the column to create a field for." }, status: 422 });
+      return renderMappingForm(c, view, { values, errors: { mapping: "Choose the column to create a field for." }, status: 422 });
     }
     const label = (form[`new_field_label_${column}`] ?? "").trim();
     const type = form[`new_field_type_${column}`] ?? "";
     const state: NewFieldState = { column, label, type, errors: {} };
     if (!hasRole(user.role, "admin")) {
       state.errors.role = "Only an admin can create custom fields. Ask one to add it (Admin › Custom fields), then choose it here.";
-      return renderImport(c, view, { editing: true, values, newField: state, status: 403 });
+      return renderMappingForm(c, view, { values, newField: state, status: 403 });
     }
     state.errors = checkNewField(label, type);
-    if (state.errors.label || state.errors.type) return renderImport(c, view, { editing: true, values, newField: state, status: 422 });
+    if (state.errors.label || state.errors.type) return renderMappingForm(c, view, { values, newField: state, status: 422 });
+    let field;
     try {
-      const field = await createCustomField(db, user.accountId, { label, type: type as CustomFieldType });
-      const target = `custom:${field.key}` as ColumnTarget;
-      // The new field goes to this column, and leaves any other column that had it (none can yet: it is new).
-      values.mapping = values.mapping.map((t, i) => (i === column ? target : t === target ? "skip" : t));
+      field = await createCustomField(db, user.accountId, { label, type: type as CustomFieldType });
     } catch (e) {
       if (!(e instanceof CustomFieldKeyTakenError)) throw e;
       state.errors.label = `${e.message} Choose it in the list, or use another label.`;
-      return renderImport(c, view, { editing: true, values, newField: state, status: 422 });
+      return renderMappingForm(c, view, { values, newField: state, status: 422 });
     }
-    return renderImport(c, view, { editing: true, values });
+    const target = `custom:${field.key}` as ColumnTarget;
+    values.mapping = values.mapping.map((t, i) => (i === column ? target : t));
+    const created = { text: `The field ${field.label} was added (key ${field.key}) and chosen for the column “${view.import.header[column] || `column ${column + 1}`}”.` };
+    return renderMappingForm(c, view, { values, created });
+  })
+  .post("/:id/samples", async (c) => {
+    // The mapping step's samples, read with the choices as they stand (htmx); nothing is saved.
+    const db = c.get("db");
+    const user = c.get("user")!;
+    const id = parseId(c.req.param("id"));
+    const view = id ? await getImportView(db, user.accountId, id) : null;
+    if (!view) return c.html(<NotFoundPage user={user} />, 404);
+    const { values, customFields } = await readMappingForm(c, view, (await c.req.parseBody()) as Record<string, string>);
+    const forms = resolveValueForms({ ...view.import, dateForm: values.dateForm, decimalMark: values.decimalMark }, await getDefaultCountry(db, user.accountId));
+    return c.html(<SampleUpdates view={view} customFields={customFields} values={values} forms={forms} />);
   })
   .post("/:id/value-forms", async (c) => {
     // The preview's "Dates and numbers": saved, then the draft is previewed again with them.

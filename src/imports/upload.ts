@@ -8,8 +8,8 @@ import type { Delimiter } from "./dialect";
 import { looksBinary, type TextEncoding } from "./decode";
 import { hasNul } from "../text";
 import { openCsvStream } from "./parse";
-import { profileRows, PROFILE_ROWS } from "./typed-columns";
-import { profileValue } from "../custom-fields/typed-values";
+import { PROFILE_ROWS } from "./typed-columns";
+import { emptyProfile, profileValue } from "../custom-fields/typed-values";
 
 export const MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 /** Pasted text comes in a form field, which busboy and Hono hold in memory: a paste box is for small lists. */
@@ -223,7 +223,7 @@ export async function inspectStoredFile(db: Db, accountId: number, fileId: numbe
     }
     if (csv.header.fields.some(hasNul)) throw new UploadError("The header row contains a NUL character: its first line must name the columns in plain text.");
     const samples: string[][] = [];
-    const profiles = profileRows(csv.header.fields.length, []);
+    const profiles = Array.from({ length: csv.header.fields.length }, emptyProfile);
     let profiled = 0;
     reading: for await (const batch of csv.batches) {
       for (const record of batch) {
@@ -233,7 +233,7 @@ export async function inspectStoredFile(db: Db, accountId: number, fileId: numbe
         if (++profiled >= PROFILE_ROWS) break reading;
       }
     }
-    return { encoding: csv.encoding, delimiter: csv.delimiter, header: csv.header.fields.map((f) => f.trim()), samples, profiles: profiles as unknown as Record<string, number>[] };
+    return { encoding: csv.encoding, delimiter: csv.delimiter, header: csv.header.fields.map((f) => f.trim()), samples, profiles };
   } catch (e) {
     if (e instanceof UploadError) throw e;
     throw new UploadError(`The file could not be read as CSV: ${(e as Error).message}`);

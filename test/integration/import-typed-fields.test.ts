@@ -133,11 +133,19 @@ describe("imports read typed custom fields", () => {
     assert.match(page, /1\.234,5<\/span> → <span class="becomes">1234\.5/);
     assert.match(page, /Birthday &quot;31\/02\/2024&quot; is not a date \(dd\/mm\/yyyy\)|Birthday "31\/02\/2024" is not a date \(dd\/mm\/yyyy\)/);
     assert.match(page, /data-testid="date-form">dd\/mm\/yyyy</);
+    // A changed choice redraws the samples in place (htmx partials), reading them the new way; nothing is saved.
+    const redrawn = await (await t.browser(cookie, `${location}/samples`, { form: { map_0: "email", map_1: "custom:birthday", map_2: "custom:amount", date_form: "mdy", decimal_mark: "." }, headers: { "HX-Request": "true" } })).text();
+    assert.match(redrawn, /<hx-partial hx-target="#samples-1" hx-swap="innerHTML">/);
+    assert.match(redrawn, /is not a date \(mm\/dd\/yyyy\)/);
+    assert.match(redrawn, /1\.234,5<\/span> <span class="badge failed">not read/);
+    const asText = await (await t.browser(cookie, `${location}/samples`, { form: { map_0: "email", map_1: "skip", map_2: "skip" }, headers: { "HX-Request": "true" } })).text();
+    assert.doesNotMatch(asText, /→|not read/);
     const previewed = await t.browser(cookie, `${location}/preview`, { form: { map_0: "email", map_1: "custom:birthday", map_2: "custom:amount", segment_mode: "none", date_form: "auto", decimal_mark: "auto" } });
     assert.equal(previewed.status, 303);
     await t.runJobs();
     const preview = await (await t.browser(cookie, location)).text();
     assert.match(preview, /Read dates and numbers again/);
+    assert.match(preview, /<dt>Dates and numbers<\/dt>\s*<dd>Dates as dd\/mm\/yyyy \(detected\); decimal mark &quot;,&quot; \(detected per column\)/);
     assert.match(preview, /1\.234,5<\/span> → <span class="becomes">1234\.5/);
     // Chosen on the preview: the dates are now read month first, so 31/12/1990 no longer reads.
     const changed = await t.browser(cookie, `${location}/value-forms`, { form: { date_form: "mdy", decimal_mark: "auto" } });
@@ -170,6 +178,7 @@ describe("Create field… on the mapping step", () => {
     assert.match(fragment, /<select name="map_2"[^>]*>(?:(?!<\/select>).)*<option value="custom:birthday" selected/s);
     assert.match(fragment, /<select name="map_1"[^>]*>(?:(?!<\/select>).)*<option value="first_name" selected/s);
     assert.match(fragment, /31\/12\/1990<\/span> → <span class="becomes">1990-12-31/);
+    assert.match(fragment, /<hx-partial hx-target="#toasts" hx-swap="beforeend">.*The field Birthday was added \(key birthday\)/s);
     const [field] = await queryRows<{ key: string; type: string; label: string }>(t.db, sql`select key, type, label from custom_fields where account_id = ${account.accountId}`);
     assert.deepEqual(field, { key: "birthday", type: "date", label: "Birthday" });
     // The same label again is refused on that column, naming the clash.

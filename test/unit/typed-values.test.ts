@@ -14,6 +14,8 @@ import {
   regionForms,
   type ColumnProfile,
 } from "../../src/custom-fields/typed-values";
+import { columnReaders, profileRows, readSamples, resolveValueForms, suggestType } from "../../src/imports/typed-columns";
+import { validateRow } from "../../src/imports/validate";
 
 function profileOf(values: string[]): ColumnProfile {
   const p = emptyProfile();
@@ -149,4 +151,43 @@ test("regionForms gives month-first dates to the US and the decimal comma to mos
   assert.deepEqual(regionForms("ES"), { dateForm: "dmy", decimalMark: "," });
   assert.deepEqual(regionForms("GB"), { dateForm: "dmy", decimalMark: "." });
   assert.deepEqual(regionForms(null), { dateForm: "dmy", decimalMark: "." });
+});
+
+test("validateRow reads typed columns: values typed, a bad cell a problem naming column and value, x marks' empty cells no", () => {
+  const header = ["Email", "Amount", "Birthday", "Newsletter", "Note"];
+  const mapping = ["email", "custom:amount", "custom:birthday", "custom:newsletter", "custom:note"] as const;
+  const fields = [
+    { key: "amount", label: "Amount", type: "number" as const },
+    { key: "birthday", label: "Birthday", type: "date" as const },
+    { key: "newsletter", label: "Newsletter", type: "boolean" as const },
+    { key: "note", label: "Note", type: "text" as const },
+  ];
+  const rows = [
+    ["a@example.com", "1.234,5", "31/12/1990", "x", "1,5"],
+    ["b@example.com", "7", "01/02/2000", "", ""],
+  ];
+  const profiles = profileRows(header.length, rows);
+  const forms = resolveValueForms({ header, profiles, dateForm: null, decimalMark: null }, "US");
+  assert.equal(forms.dateForm, "dmy", "31/12 settles day first, whatever the region");
+  assert.equal(forms.decimalMarks[1], ",");
+  const readers = columnReaders(header, [...mapping], fields, forms, profiles);
+  assert.equal(readers[4], null, "text columns have no reader");
+  const check = (cells: string[]) => validateRow({ line: 2, raw: "", fields: cells }, [...mapping], "US", readers);
+  assert.deepEqual(check(rows[0]!), { ok: true, values: { email: "a@example.com", emailKey: "a@example.com", first_name: null, last_name: null, phone: null, custom: { note: "1,5", amount: 1234.5, birthday: "1990-12-31", newsletter: true } } });
+  const second = check(rows[1]!);
+  assert.ok(second.ok);
+  assert.deepEqual(second.values.custom, { amount: 7, birthday: "2000-02-01", newsletter: false });
+  assert.deepEqual(check(["c@example.com", "12 kg", "31/12/1990", "x", ""]), { ok: false, reason: 'Amount "12 kg" is not a number (decimal mark ",")' });
+  assert.deepEqual(check(["c@example.com", "1", "31/02/2024", "x", ""]), { ok: false, reason: 'Birthday "31/02/2024" is not a date (dd/mm/yyyy)' });
+  assert.deepEqual(check(["c@example.com", "1", "", "maybe", ""]), { ok: false, reason: 'Newsletter "maybe" is not yes or no (yes/no, true/false, 1/0, sí/no, y/n or x)' });
+  // Samples as the mapping step shows them.
+  assert.deepEqual(readSamples([["a@example.com", "1.234,5"], ["b@example.com", "oops"], ["c@example.com", ""]], 1, readers[1]!), [
+    { raw: "1.234,5", becomes: "1234.5", problem: null },
+    { raw: "oops", becomes: null, problem: 'Amount "oops" is not a number (decimal mark ",")' },
+    { raw: "", becomes: null, problem: null },
+  ]);
+  assert.deepEqual(
+    ["date", "number", "boolean", "text"],
+    [["1/2/2000", "31/02/2024"], ["1,5", "7"], ["x", "X"], ["Ana", "1"]].map((values) => suggestType(profileRows(1, values.map((v) => [v]))[0])),
+  );
 });

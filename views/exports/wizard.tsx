@@ -165,6 +165,14 @@ function TypedValueForms({ state, fields }: { state: WizardState; fields: Export
   const chosen = fields.filter((f) => state.fields.includes(f.id) && f.id.startsWith("custom:"));
   const hasDate = chosen.some((f) => f.type === "date");
   const hasNumber = chosen.some((f) => f.type === "number");
+  if (!hasDate && !hasNumber) {
+    return (
+      <>
+        <input type="hidden" name="date_form" value={state.dateForm} />
+        <input type="hidden" name="decimal_mark" value={state.decimalMark} />
+      </>
+    );
+  }
   return (
     <fieldset class="value-forms" aria-describedby="value-forms-hint">
       <legend>Dates and numbers</legend>
@@ -193,7 +201,6 @@ function TypedValueForms({ state, fields }: { state: WizardState; fields: Export
           <input type="hidden" name="decimal_mark" value={state.decimalMark} />
         )}
       </div>
-      {!hasDate && !hasNumber && <p class="muted">None of the chosen properties is a date or number field.</p>}
     </fieldset>
   );
 }

@@ -107,9 +107,14 @@ export function ImportPage(props: ImportPageProps) {
   );
 }
 
-function TargetSelect({ column, name, value, customFields }: { column: number; name: string; value: ColumnTarget; customFields: CustomFieldRef[] }) {
+/** The htmx attributes that redraw the samples (what they become) when a choice that changes them changes. */
+function refreshSamples(importId: number) {
+  return { "hx-post": `/imports/${importId}/samples`, "hx-trigger": "change", "hx-swap": "none" };
+}
+
+function TargetSelect({ importId, column, name, value, customFields }: { importId: number; column: number; name: string; value: ColumnTarget; customFields: CustomFieldRef[] }) {
   return (
-    <select name={`map_${column}`} aria-label={`Import column "${name}" as`}>
+    <select name={`map_${column}`} aria-label={`Import column "${name}" as`} {...refreshSamples(importId)}>
       {BUILTIN_TARGETS.map((t) => <option value={t.value} selected={value === t.value}>{t.label}</option>)}
       {customFields.length > 0 && (
         <optgroup label="Custom fields">
@@ -147,9 +152,9 @@ export function MappingForm(props: ImportPageProps) {
                 return (
                   <tr>
                     <td><strong>{name || `(column ${i + 1})`}</strong></td>
-                    <td class="samples"><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} column={name || `column ${i + 1}`} /></td>
+                    <td class="samples" id={`samples-${i}`}><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} /></td>
                     <td>
-                      <TargetSelect column={i} name={name} value={target} customFields={customFields} />
+                      <TargetSelect importId={imp.id} column={i} name={name} value={target} customFields={customFields} />
                       {target === "skip" && <NewFieldForm {...props} column={i} columnName={name} />}
                     </td>
                   </tr>
@@ -161,7 +166,7 @@ export function MappingForm(props: ImportPageProps) {
       </section>
       <section>
         <h2>Options</h2>
-        <ValueFormsFields forms={forms} values={values} error={errors.forms} />
+        <ValueFormsFields forms={forms} values={values} error={errors.forms} refreshFor={imp.id} />
         <fieldset>
           <label>
             <input type="checkbox" role="switch" name="overwrite" value="on" checked={values.overwrite} aria-describedby="overwrite-hint" />
@@ -203,12 +208,30 @@ export function MappingForm(props: ImportPageProps) {
   );
 }
 
+/**
+ * The mapping step's samples read with the choices as they stand (htmx, on a change of a column's field, the date
+ * form or the decimal mark): one partial per column, in place.
+ */
+export function SampleUpdates({ view, customFields, values, forms }: Pick<ImportPageProps, "view" | "customFields" | "values" | "forms">) {
+  const imp = view.import;
+  const readers = columnReaders(imp.header, values.mapping, customFields, forms, imp.profiles);
+  return (
+    <>
+      {imp.header.map((_, i) => (
+        <hx-partial hx-target={`#samples-${i}`} hx-swap="innerHTML">
+          <SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} />
+        </hx-partial>
+      ))}
+    </>
+  );
+}
+
 /** Up to three values of a column as written, each with what it becomes for a typed field, or why it cannot. */
-export function SampleList({ samples, column }: { samples: ReturnType<typeof readSamples>; column: string }) {
+export function SampleList({ samples }: { samples: ReturnType<typeof readSamples> }) {
   const shown = samples.filter((s) => s.raw !== "" || s.becomes !== null);
   if (shown.length === 0) return <span class="muted">(empty)</span>;
   return (
-    <ul class="samples" aria-label={`Sample values of ${column}`}>
+    <ul class="samples">
       {shown.map((s) =>
         s.problem ? (
           <li class="sample-invalid"><span class="raw">{s.raw}</span> <span class="badge failed">not read</span> <small>{s.problem}</small></li>
@@ -231,8 +254,9 @@ const DATE_HOW: Record<ValueForms["dateHow"], string> = {
 };
 
 /** The date form and decimal mark typed custom fields are read with: what was detected, and a way to choose. */
-export function ValueFormsFields({ forms, values, error }: { forms: ValueForms; values: Pick<MappingValues, "dateForm" | "decimalMark">; error?: string }) {
+export function ValueFormsFields({ forms, values, error, refreshFor }: { forms: ValueForms; values: Pick<MappingValues, "dateForm" | "decimalMark">; error?: string; refreshFor?: number }) {
   const detectedMarks = [...new Set(forms.decimalMarks)];
+  const refresh = refreshFor === undefined ? {} : refreshSamples(refreshFor);
   return (
     <fieldset class="value-forms" aria-describedby={error ? "forms-error" : undefined}>
       <legend>Dates and numbers</legend>
@@ -243,14 +267,14 @@ export function ValueFormsFields({ forms, values, error }: { forms: ValueForms; 
       <div class="grid">
         <div>
           <label for="date-form">Date form</label>
-          <select id="date-form" name="date_form">
+          <select id="date-form" name="date_form" {...refresh}>
             <option value="auto" selected={!values.dateForm}>Detect ({DATE_FORM_LABELS[forms.detectedDateForm]})</option>
             {DATE_FORMS.map((f) => <option value={f} selected={values.dateForm === f}>{DATE_FORM_LABELS[f]}</option>)}
           </select>
         </div>
         <div>
           <label for="decimal-mark">Decimal mark</label>
-          <select id="decimal-mark" name="decimal_mark">
+          <select id="decimal-mark" name="decimal_mark" {...refresh}>
             <option value="auto" selected={!values.decimalMark}>Detect per column{detectedMarks.length === 1 && !values.decimalMark ? ` (${detectedMarks[0]})` : ""}</option>
             {DECIMAL_MARKS.map((m) => <option value={m} selected={values.decimalMark === m}>{DECIMAL_MARK_LABELS[m]}</option>)}
           </select>
@@ -412,7 +436,7 @@ function ColumnSamples({ view, customFields, forms }: { view: ImportView; custom
               <tr>
                 <td class="card-title">{name || `(column ${i + 1})`}</td>
                 <td data-label="Imported as">{targetLabel(mapping[i]!, customFields)}</td>
-                <td data-label="Samples"><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} column={name || `column ${i + 1}`} /></td>
+                <td data-label="Samples"><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} /></td>
               </tr>
             ),
           )}
@@ -435,8 +459,12 @@ function ValueFormsForm({ view, forms, error }: { view: ImportView; forms: Value
   );
 }
 
-function MappingSummary({ view, customFields }: { view: ImportView; customFields: CustomFieldRef[] }) {
+function MappingSummary({ view, customFields, forms }: { view: ImportView; customFields: TypedFieldRef[]; forms: ValueForms }) {
   const imp = view.import;
+  // The forms in use, for the columns they apply to: date fields, and number fields (each column its own mark).
+  const typeOf = new Map(customFields.map((f) => [`custom:${f.key}`, f.type]));
+  const hasDates = imp.mapping.some((t) => typeOf.get(t) === "date");
+  const marks = [...new Set(imp.mapping.flatMap((t, i) => (typeOf.get(t) === "number" ? [forms.decimalMarks[i]!] : [])))];
   const mapped = imp.header.map((h, i) => [h, imp.mapping[i] ?? "skip"] as const).filter(([, t]) => t !== "skip");
   const skipped = imp.header.filter((_, i) => (imp.mapping[i] ?? "skip") === "skip");
   const segment = imp.segmentName ?? (imp.newSegmentName ? `${imp.newSegmentName} (new)` : null);
@@ -447,6 +475,16 @@ function MappingSummary({ view, customFields }: { view: ImportView; customFields
         {mapped.map(([h, t], i) => <>{i > 0 && ", "}{h} → {targetLabel(t, customFields)}</>)}
         {skipped.length > 0 && <span class="muted">; not imported: {skipped.join(", ")}</span>}
       </dd>
+      {(hasDates || marks.length > 0) && (
+        <>
+          <dt>Dates and numbers</dt>
+          <dd>
+            {hasDates && <>Dates as {DATE_FORM_LABELS[forms.dateForm]} ({forms.dateHow === "chosen" ? "chosen" : "detected"})</>}
+            {hasDates && marks.length > 0 && "; "}
+            {marks.length > 0 && <>decimal mark {marks.map((m) => `"${m}"`).join(" and ")} ({forms.decimalChoice ? "chosen" : "detected per column"})</>}
+          </dd>
+        </>
+      )}
       <dt>Overwrite existing</dt>
       <dd>{imp.overwrite ? "On: non-empty cells replace stored values" : "Off: existing contacts keep every field"}</dd>
       <dt>Segment</dt>
@@ -481,7 +519,7 @@ export function ImportPanel({ view, customFields, forms, errors = {} }: { view: 
   const segmentName = imp.segmentName ?? imp.newSegmentName;
   return (
     <section id="import-panel" aria-live="polite" {...poll}>
-      <MappingSummary view={view} customFields={customFields} />
+      <MappingSummary view={view} customFields={customFields} forms={forms} />
       {status === "draft" && running && (
         <article>
           <h2>Checking the file</h2>
