@@ -265,8 +265,8 @@ function Row({ leaf, path, n, props }: { leaf: DraftLeaf; path: string; n: strin
 }
 
 function Group({ group, path, depth, props, name }: { group: DraftGroup; path: string; depth: number; props: ConditionsBuilderProps; name?: string }) {
-  return (
-    <div class={depth === 0 ? "cond-group" : "cond-group nested"} role="group" aria-label={name ?? "Conditions"}>
+  const body = (
+    <>
       <div class="cond-group-head">
         <Select name={`${path}.kind`} label={name ? `${name}: match` : "Match"} value={group.kind} options={[["all", "All of"], ["any", "Any of"]]} errors={props.errors} />
         <span class="cond-word">these conditions</span>
@@ -288,7 +288,16 @@ function Group({ group, path, depth, props, name }: { group: DraftGroup; path: s
         <ActionButton builder={props} action={`add:${path}`} label="Add condition" ariaLabel={name ? `${name}: add condition` : undefined} />
         {depth === 0 && <ActionButton builder={props} action={`group:${path}`} label="Add group" />}
       </div>
-    </div>
+    </>
+  );
+  // A nested group is a fieldset of its own (its legend names it); Pico styles [role=group] as a button group.
+  return depth === 0 ? (
+    <div class="cond-group">{body}</div>
+  ) : (
+    <fieldset class="cond-group nested">
+      <legend class="visually-hidden">{name}</legend>
+      {body}
+    </fieldset>
   );
 }
 
