@@ -195,7 +195,25 @@ function timestampSql(column: SQL, c: FieldCondition, opts: ConditionsSqlOptions
   return sql`false`;
 }
 
+/**
+ * A test on a custom value, in a form the planner guesses at half the rows: without statistics on `custom ->> key` it
+ * guessed an equality at 0.5% and, trusting that, probed another table once per contact (a segment's members for
+ * 100,000 contacts where a hash of the members was ten times faster). Guessing broad keeps plans that scale.
+ */
+function opaque(test: SQL): SQL {
+  return sql`coalesce(${test}, false)`;
+}
+
 function customSql(c: FieldCondition, opts: ConditionsSqlOptions): SQL {
+  // The index part of "is" stays outside, so the planner can still use (and estimate) it.
+  if (c.op === "is" && typeof c.value === "string") {
+    const folded = sql`roster_fold(${textValue(c)}::text)`;
+    return sql`(c.custom_values @> array[left(${folded}, 200)] and ${opaque(customTestSql(c, opts))})`;
+  }
+  return opaque(customTestSql(c, opts));
+}
+
+function customTestSql(c: FieldCondition, opts: ConditionsSqlOptions): SQL {
   const key = c.field.slice("custom.".length);
   const raw = sql`(c.custom ->> ${key}::text)`;
   const json = sql`(c.custom -> ${key}::text)`;
@@ -241,8 +259,8 @@ function customSql(c: FieldCondition, opts: ConditionsSqlOptions): SQL {
   const key2 = sql`roster_fold(coalesce(${raw}, ''))`;
   switch (c.op) {
     case "is":
-      // The GIN index on custom_values finds the contacts holding the value in any field; the second test keeps this one.
-      return sql`(c.custom_values @> array[left(${folded}, 200)] and ${key2} = ${folded})`;
+      // With the GIN index on custom_values (customSql), which finds the contacts holding the value in any field.
+      return sql`${key2} = ${folded}`;
     case "is_not":
       return sql`${key2} <> ${folded}`;
     case "contains":
