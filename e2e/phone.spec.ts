@@ -63,7 +63,7 @@ test("at 390 px every page fits the width and passes axe", async ({ browser }) =
     if (shots) await page.screenshot({ path: `${shots}/skip-link-390.png` });
     await signIn(page, admin);
     // The Contacts menu opened from the keyboard, its first item focused (the ring, the menu over the page).
-    await page.getByRole("group").filter({ hasText: "Contacts" }).locator("summary").focus();
+    await page.getByRole("banner").getByRole("group").filter({ hasText: "Contacts" }).locator("summary").focus();
     await page.keyboard.press("ArrowDown");
     await expect(page.getByRole("link", { name: "See all" })).toBeFocused();
     await a11y.check();

@@ -34,6 +34,25 @@ export async function seedTour(page: Page, baseURL: string): Promise<TourPage[]>
   const segmentId = Number(segment.id);
   await api(`/segments/${segmentId}/contacts`, { emails: people.map((p) => p.email) });
   await api("/segments", { name: "Newsletter", description: "" });
+  await api("/events", {
+    id: "tour-order-1",
+    type: "purchase",
+    email: people[0]!.email,
+    properties: { order_id: "T1", total: 480, currency: "EUR", products: [{ id: "d1", name: "Standing desk", category: "office furniture", price: 480, quantity: 1 }] },
+  });
+  const dynamic = await api("/segments", {
+    name: "Office furniture buyers, not yet customers",
+    type: "dynamic",
+    description: "Bought office furniture in the last 30 days",
+    conditions: {
+      all: [
+        { event: "purchase", op: "did", in_last_days: 30, where: [{ path: "products.category", op: "equals", value: "office furniture" }, { path: "total", op: "greater_than", value: 100 }] },
+        { segment: segmentId, op: "in" },
+        { any: [{ field: "email_domain", op: "is", value: "example-furniture-shop.com" }, { field: "created_at", op: "in_last_days", value: 90 }] },
+      ],
+    },
+  });
+  const dynamicId = Number(dynamic.id);
 
   const imported = await page.request.post(`${baseURL}/api/v1/imports?file_name=trade-fair.csv&segment_id=${segmentId}`, {
     headers: { ...auth, "Content-Type": "text/csv" },
@@ -62,6 +81,11 @@ export async function seedTour(page: Page, baseURL: string): Promise<TourPage[]>
     { name: "segment-new", path: "/segments/new" },
     { name: "segment", path: `/segments/${segmentId}` },
     { name: "segment-members", path: `/segments/${segmentId}/contacts` },
+    { name: "segment-new-dynamic", path: "/segments/new?type=dynamic" },
+    { name: "segment-dynamic", path: `/segments/${dynamicId}` },
+    { name: "segment-dynamic-members", path: `/segments/${dynamicId}/contacts` },
+    { name: "segment-dynamic-conditions", path: `/segments/${dynamicId}/conditions` },
+    { name: "segment-dynamic-why", path: `/segments/${dynamicId}/why/${contactIds[0]}` },
     { name: "imports", path: "/imports" },
     { name: "import", path: `/imports/${importId}` },
     { name: "import-new", path: "/imports/new" },

@@ -45,7 +45,7 @@ export function Layout({ title, user, section, notice, children }: LayoutProps) 
         </main>
         {user && <JobNoticesRegion />}
         <footer class="container site-footer">
-          <small>Roster · static segments for marketing teams</small>
+          <small>Roster · segments for marketing teams</small>
         </footer>
       </body>
     </html>

@@ -64,11 +64,11 @@ async function renderPage(c: Ctx, workflow: WorkflowRow, extra: { notice?: Notic
 /** After a node change: htmx gets the node (or list) and the partials that follow it; a plain post goes back to the page. */
 async function nodeResponse(c: Ctx, workflow: WorkflowRow, node: (segments: { id: number; name: string }[]) => unknown, anchor: string) {
   if (!isFragmentRequest(c)) return c.redirect(`/workflows/${workflow.id}#${anchor}`, 303);
-  const segments = await listSegmentChoices(c.get("db"), c.get("actor").accountId, { staticOnly: true });
+  const [segments, triggerSegments] = await Promise.all([listSegmentOptions(c.get("db"), c.get("actor").accountId), listTriggerSegmentOptions(c.get("db"), c.get("actor").accountId)]);
   return c.html(
     <>
       {node(segments)}
-      <EditorPartials workflow={workflow} segments={segments} />
+      <EditorPartials workflow={workflow} segments={segments} triggerSegments={triggerSegments} />
     </>,
   );
 }

@@ -338,6 +338,7 @@ describe("workflow triggers When entering / When leaving a segment", () => {
     const alumni = await (await t.api(a.apiKey, "/segments", { json: { name: "Alumni" } })).json() as { id: number };
     const enter = await buildWorkflow(t, a, { name: "Welcome Acme", trigger: "segment_entered", actions: [{ kind: "add", segmentId: welcome.id }], triggerSegmentId: acme.id });
     await buildWorkflow(t, a, { name: "Acme alumni", trigger: "segment_left", actions: [{ kind: "add", segmentId: alumni.id }, { kind: "remove", segmentId: welcome.id }], triggerSegmentId: acme.id });
+    assert.match(await (await t.browser(a.adminCookie, `/workflows/${enter}`)).text(), /When entering a segment: Acme feed/);
     // Ana was in before the workflows were active: not run for her.
     await contact(a, "bo@acme.es");
     await ageRefresh(a, acme.id);

@@ -119,7 +119,7 @@ export function ContactPage(props: {
                         {m.sourceType === "conditions" && (
                           <>
                             <br />
-                            <a href={whyHref(m.id, contact.id)} aria-label={`Why is this contact in ${m.name}?`}>Why is this contact in it?</a>
+                            <a href={whyHref(m.id, contact.id)}>Why is this contact in it?<span class="visually-hidden"> ({m.name})</span></a>
                           </>
                         )}
                       </td>

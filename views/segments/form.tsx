@@ -101,7 +101,6 @@ export function EditConditionsPage({ user, segment, builder, error }: { user: Se
         <ul>
           <li><a href="/segments">Segments</a></li>
           <li><a href={`/segments/${segment.id}`}>{segment.name}</a></li>
-          <li>Conditions</li>
         </ul>
       </nav>
       <article class="form-card wide">

@@ -85,7 +85,11 @@ export function SegmentMembersResults({ segment, page, q, state, canWrite }: Mem
         empty={q ? `No member matches "${q}".` : "This segment has no contacts yet."}
         rowActions={
           segment.type === "dynamic"
-            ? (r) => <a href={whyHref(segment.id, r.id)} aria-label={`Why is ${r.email} in ${segment.name}?`}>Why is this contact in it?</a>
+            ? (r) => (
+                <a href={whyHref(segment.id, r.id)}>
+                  Why?<span class="visually-hidden"> ({r.email} is in it)</span>
+                </a>
+              )
             : canWrite
             ? (r) => (
                 <form method="post" action={`/segments/${segment.id}/contacts/remove`}>

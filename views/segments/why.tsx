@@ -90,7 +90,6 @@ export function WhyPage(props: { user: SessionUser; segment: Segment; contact: {
         <ul>
           <li><a href="/segments">Segments</a></li>
           <li><a href={`/segments/${segment.id}/contacts`}>{segment.name}</a></li>
-          <li>Why is this contact in it?</li>
         </ul>
       </nav>
       <h1>Why is {contact.email} in {segment.name}?</h1>

@@ -1,7 +1,7 @@
 import type { WorkflowDraft } from "../../src/db/schema";
 import { describeCondition, isConditionOperator } from "../../src/workflows/conditions";
 import { ACTION_LABELS } from "../../src/workflows/draft";
-import { findTrigger, isTriggerKind, suggestedPathsForTrigger } from "../../src/workflows/triggers";
+import { findTrigger, isSegmentTrigger, isTriggerKind, suggestedPathsForTrigger } from "../../src/workflows/triggers";
 import type { SegmentOption } from "./nodes";
 
 /**
@@ -9,9 +9,15 @@ import type { SegmentOption } from "./nodes";
  * Plain HTML boxes and CSS connectors, so it reflows on a phone and reads as a list to a screen reader.
  * Incomplete nodes are drawn dashed.
  */
-export function Diagram({ name, draft, segments }: { name: string; draft: WorkflowDraft; segments: SegmentOption[] }) {
+export function Diagram({ name, draft, segments, triggerSegments = segments }: { name: string; draft: WorkflowDraft; segments: SegmentOption[]; triggerSegments?: SegmentOption[] }) {
   const segmentName = (id: number | null) => (id === null ? "no segment chosen" : (segments.find((s) => s.id === id)?.name ?? `deleted segment #${id}`));
-  const trigger = isTriggerKind(draft.trigger) ? findTrigger(draft.trigger).label + (draft.trigger === "custom" && draft.customType ? `: ${draft.customType}` : "") : null;
+  const watched = (id: number | null | undefined) =>
+    id === null || id === undefined ? "" : `: ${triggerSegments.find((s) => s.id === id)?.name ?? `deleted segment #${id}`}`;
+  const trigger = isTriggerKind(draft.trigger)
+    ? findTrigger(draft.trigger).label +
+      (draft.trigger === "custom" && draft.customType ? `: ${draft.customType}` : "") +
+      (isSegmentTrigger(draft.trigger) ? watched(draft.triggerSegmentId) : "")
+    : null;
   return (
     <figure id="workflow-diagram" class="wf-diagram">
       <figcaption class="visually-hidden">Workflow diagram</figcaption>

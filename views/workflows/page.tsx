@@ -38,11 +38,11 @@ export function SaveState({ workflow }: { workflow: WorkflowRow }) {
 }
 
 /** Fragments that follow any node change: the diagram, the save state and the property suggestions. */
-export function EditorPartials({ workflow, segments }: { workflow: WorkflowRow; segments: SegmentOption[] }) {
+export function EditorPartials({ workflow, segments, triggerSegments }: { workflow: WorkflowRow; segments: SegmentOption[]; triggerSegments?: SegmentOption[] }) {
   return (
     <>
       <hx-partial hx-target="#workflow-diagram" hx-swap="outerHTML">
-        <Diagram name={workflow.name} draft={workflow.draft} segments={segments} />
+        <Diagram name={workflow.name} draft={workflow.draft} segments={segments} triggerSegments={triggerSegments} />
       </hx-partial>
       <hx-partial hx-target="#save-state" hx-swap="outerHTML">
         <SaveState workflow={workflow} />
@@ -153,7 +153,7 @@ export function WorkflowPage(props: WorkflowPageProps) {
       <div class="wf-editor">
         <div class="wf-diagram-col">
           <h2 class="wf-col-title">Diagram</h2>
-          <Diagram name={workflow.name} draft={draft} segments={segments} />
+          <Diagram name={workflow.name} draft={draft} segments={segments} triggerSegments={props.triggerSegments} />
         </div>
         <div class="wf-nodes-col">
           <h2 class="wf-col-title">Nodes</h2>
