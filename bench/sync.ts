@@ -4,7 +4,8 @@
 // p95), (3) Remove of 100,000 members by file. Prints times, the replace/plain ratio and the page latencies.
 //
 // Usage: npm run -s build && npx tsx bench/sync.ts [rows]   (PostgreSQL at BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres)
-// The database is created and dropped by the run; the CSVs are kept in bench/out/ (bench/contacts-csv.ts).
+// The database is created and dropped by the run (BENCH_KEEP=1 keeps it, to read plans on it afterwards); the CSVs are
+// kept in bench/out/ (bench/contacts-csv.ts).
 import { execFileSync } from "node:child_process";
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -135,6 +136,7 @@ try {
     server.child.kill("SIGTERM");
     await new Promise((r) => server!.child.once("exit", r));
   }
-  await admin.unsafe(`drop database if exists ${name} with (force)`);
+  if (process.env.BENCH_KEEP === "1") console.log(`kept database ${name}`);
+  else await admin.unsafe(`drop database if exists ${name} with (force)`);
   await admin.end();
 }

@@ -173,14 +173,29 @@ class CopyBinaryBytes extends Transform {
 export async function openFileStream(database: Database, accountId: number, fileId: number): Promise<Readable> {
   const client = database.sql;
   if (!client) return readFileStream(database.db, accountId, fileId);
-  const source = await client
-    .unsafe(`copy (select data from file_chunks where account_id = ${Number(accountId)} and file_id = ${Number(fileId)} order by seq) to stdout (format binary)`)
-    .readable();
+  // A connection of its own until the COPY ends: postgres.js pipelines pool queries onto busy connections, and one
+  // queued behind COPY data on a paused socket waited for the reader, which was itself waiting for that query (an
+  // import's progress report): the import hung for good.
+  const conn = await client.reserve();
+  let source: Readable;
+  try {
+    source = await conn
+      .unsafe(`copy (select data from file_chunks where account_id = ${Number(accountId)} and file_id = ${Number(fileId)} order by seq) to stdout (format binary)`)
+      .readable();
+  } catch (e) {
+    conn.release();
+    throw e;
+  }
   const bytes = new CopyBinaryBytes();
   source.on("error", (e) => bytes.destroy(e));
   // postgres.js resumes its paused socket only from the stream's read(); after the last row nothing calls it,
   // and COPY's completion would never be read (the connection would stay taken). Resume it at the end.
-  source.on("end", () => (source as unknown as { _read(size: number): void })._read(0));
+  const resume = () => (source as unknown as { _read(size: number): void })._read(0);
+  source.on("end", resume);
+  source.once("close", () => {
+    resume();
+    conn.release();
+  });
   return source.pipe(bytes);
 }
 

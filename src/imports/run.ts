@@ -1,7 +1,7 @@
 // The import jobs: read the kept upload, stage its valid rows (COPY into a temporary table), then count them against contacts and the segment (preview) or apply them, with the segment change its mode makes (add, remove, replace), in the transaction that completes the job.
 import { once } from "node:events";
 import { Readable, Transform } from "node:stream";
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import type postgres from "postgres";
 import { queryRows, type Db } from "../db/client";
@@ -227,11 +227,24 @@ async function duplicateLines(exec: Db, t: Tables, into: Map<number, string>): P
   for (const r of rows) into.set(Number(r.line), `duplicate email: line ${Number(r.kept)} has the same email and is the one imported`);
 }
 
-/** The file's contacts once, by id, with the line of their row (one index probe per row): both sides of a replace and a removal read it. */
-async function matchIds(exec: Db, imp: ImportRow, t: Tables): Promise<number> {
+/**
+ * The file's rows joined to their contacts (`r` to `c`) by email. A file much smaller than the contacts table probes
+ * the email index once per row (the rows are sorted by email, so the probes walk the index in order): the planner
+ * hashed the whole table instead, 4.9 s against 1.5 s for 100,000 rows among 1,100,000 contacts. A large file joins.
+ */
+async function rowsToContacts(exec: Db, imp: ImportRow, t: Tables, distinct: number): Promise<SQL> {
+  const [row] = await queryRows<{ n: string | number }>(exec, sql`select greatest(reltuples, 0)::bigint as n from pg_class where oid = 'contacts'::regclass`);
+  const rows = sql.raw(t.rows);
+  return distinct * 4 <= Number(row?.n ?? 0)
+    ? sql`${rows} r cross join lateral (select c.id from contacts c where c.account_id = ${imp.accountId} and lower(c.email) = r.email_key limit 1) c`
+    : sql`${rows} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key`;
+}
+
+/** The file's contacts once, by id, with the line of their row: both sides of a replace and a removal read it. */
+async function matchIds(exec: Db, imp: ImportRow, t: Tables, distinct: number): Promise<number> {
   await exec.execute(
     sql`create temp table ${sql.raw(t.ids)} on commit drop as
-      select c.id, r.line from ${sql.raw(t.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key order by c.id`,
+      select c.id, r.line from ${await rowsToContacts(exec, imp, t, distinct)} order by c.id`,
   );
   await exec.execute(sql.raw(`analyze ${t.ids}`));
   const [row] = await queryRows<{ n: string | number }>(exec, sql.raw(`select count(*) as n from ${t.ids}`));
@@ -452,14 +465,14 @@ async function changeSegment(exec: Db, imp: ImportRow, segmentId: number, t: Tab
       segmentId,
       // Ordered by id so that the distinct step keeps the order and the members' index is written (or probed,
       // on a re-import) in key order: about twice as fast as the random order of a hashed distinct.
-      sql`select c.id from ${sql.raw(t.rows)} r join contacts c on c.account_id = ${imp.accountId} and lower(c.email) = r.email_key order by c.id`,
+      sql`select c.id from ${await rowsToContacts(exec, imp, t, distinct)} order by c.id`,
       source,
     );
     Object.assign(counts, { joined: r.added, alreadyMembers: r.alreadyMembers });
   } else {
     // Remove matched the file before its report (which lists the emails of no contact); Replace matches it now,
     // once its new contacts exist.
-    const found = matched ?? (await matchIds(exec, imp, t));
+    const found = matched ?? (await matchIds(exec, imp, t, distinct));
     const ids = sql.raw(t.ids);
     if (imp.mode === "remove") {
       const r = await removeContactsFromSegment(exec, imp.accountId, segmentId, sql`select id from ${ids}`, source);
@@ -526,7 +539,7 @@ export const runImportJob: JobHandler<"import"> = async (ctx) => {
     const duplicates = stager.count - distinct;
     const setAside = new Map<number, string>();
     if (duplicates > 0) await duplicateLines(exec, tables, setAside);
-    const matched = imp.mode === "remove" && imp.segmentId !== null ? await matchIds(exec, imp, tables) : null;
+    const matched = imp.mode === "remove" && imp.segmentId !== null ? await matchIds(exec, imp, tables, distinct) : null;
     if (matched !== null && matched < distinct) await notFoundLines(exec, tables, setAside);
     if (setAside.size > 0) await reportLines(ctx, imp, encoding, setAside, report);
     await report.end();

@@ -159,7 +159,9 @@ describe("sorting and keyset paging", () => {
       for (const order of ["first_name-asc", "last_name-desc", "created-desc", "updated-asc"] as OrderValue[]) {
         const [sort, dir] = order.split(/-(?=asc$|desc$)/) as ["first_name", "asc"];
         const pages: Record<string, string[]> = {};
-        for (const smallSet of [0, 10_000]) {
+        // 0: every page walks the sort order; otherwise a search walks a bounded stretch of it first, then collects
+        // through its own index, and a segment of at most smallSet members is collected through its own index.
+        for (const smallSet of [0, 1, 10_000]) {
           const seen: string[] = [];
           let position: PagePosition = { kind: "first" };
           for (let i = 0; i < 20; i++) {
@@ -171,6 +173,7 @@ describe("sorting and keyset paging", () => {
           pages[smallSet] = seen;
         }
         assert.deepEqual(pages[0], expected([...members], order), `${JSON.stringify(filter)} ${order}, walking the sort order`);
+        assert.deepEqual(pages[1], pages[0], `${JSON.stringify(filter)} ${order}, a bounded walk, then the search's index; a segment walked`);
         assert.deepEqual(pages[10_000], pages[0], `${JSON.stringify(filter)} ${order}, through the search's or segment's index`);
       }
     }
