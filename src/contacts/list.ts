@@ -7,6 +7,7 @@ import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { phoneSearchDigits } from "./phone";
 import { CONTACT_COLUMNS, foldedLikePattern, normaliseQuery, toContactRow, type ContactRow, type RawContact } from "./queries";
+import { getSegmentChoice } from "../segments/choices";
 
 /** What narrows the contacts list: a search and one segment's members. `country` reads a phone typed without one. */
 export interface ContactFilter {
@@ -157,8 +158,7 @@ export async function countContacts(db: Db, accountId: number, filter: ContactFi
 }
 
 async function segmentSize(db: Db, accountId: number, segmentId: number): Promise<number> {
-  const [row] = await queryRows<{ n: string | number }>(db, sql`select member_count as n from segments where account_id = ${accountId} and id = ${segmentId}`);
-  return Number(row?.n ?? 0);
+  return (await getSegmentChoice(db, accountId, segmentId))?.memberCount ?? 0;
 }
 
 /**
