@@ -9,6 +9,7 @@ import type { ConditionGroup } from "../conditions/grammar";
 import { conditionsWhere } from "../conditions/sql";
 import { phoneSearchDigits } from "./phone";
 import { CONTACT_COLUMNS, foldedLikePattern, normaliseQuery, toContactRow, type ContactRow, type RawContact } from "./queries";
+import { getSegmentChoice } from "../segments/choices";
 
 /**
  * What narrows the contacts list: a search, one segment's members, and conditions (src/conditions/). `country`
@@ -164,8 +165,7 @@ export async function countContacts(db: Db, accountId: number, filter: ContactFi
 }
 
 async function segmentSize(db: Db, accountId: number, segmentId: number): Promise<number> {
-  const [row] = await queryRows<{ n: string | number }>(db, sql`select member_count as n from segments where account_id = ${accountId} and id = ${segmentId}`);
-  return Number(row?.n ?? 0);
+  return (await getSegmentChoice(db, accountId, segmentId))?.memberCount ?? 0;
 }
 
 /**
