@@ -77,3 +77,23 @@ test("an import is undone from the segment's history", async ({ page, admin, bas
   await expect(page.locator("#members-results tbody tr")).toHaveCount(1);
   await expect(page.locator("#members-results")).toContainText("kept@fair.test");
 });
+
+test("members ticked on a segment's page and removed come back with Undo in the notice", async ({ page, admin }) => {
+  await signIn(page, admin);
+  const k = await apiKey(page);
+  const segment = (await api(page.request, k, "/segments", { name: "Autumn list" })) as { id: number };
+  await api(page.request, k, `/segments/${segment.id}/contacts`, { emails: ["ines@members.test", "jon@members.test", "kim@members.test"] });
+
+  await page.goto(`/segments/${segment.id}/contacts`);
+  await page.getByLabel("Select ines@members.test").check();
+  await page.getByLabel("Select jon@members.test").check();
+  await page.getByRole("button", { name: "Remove selected from segment" }).click();
+  const toast = page.locator(".toast");
+  await expect(toast).toContainText("2 contacts removed from Autumn list.");
+  await expect(page.getByTestId("segment-member-count")).toHaveText("1 contact");
+
+  await toast.getByRole("button", { name: "Undo" }).click();
+  await expect(page.locator(".toast")).toContainText(/Undid bulk change by .*: 0 left, 2 came back\./);
+  await expect(page.getByTestId("segment-member-count")).toHaveText("3 contacts");
+  await expect(page.locator("#members-results tbody tr")).toHaveCount(3);
+});
