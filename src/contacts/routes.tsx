@@ -130,7 +130,8 @@ export const contactRoutes = new Hono<AppEnv>()
     const builder = {
       draft: listed.draft ?? emptyDraft(),
       errors: listed.errors ?? undefined,
-      open: listed.draft !== null,
+      // Open once it filters, shows a problem, or was just edited (without JavaScript); a search alone leaves it as it was.
+      open: listed.conditions !== null || listed.errors !== null || listed.error !== null || Boolean(c.req.query("cb_action")),
       segments: segments.map((s) => ({ id: s.id, name: s.name })),
       customFields: customFields.map((f) => ({ key: f.key, label: f.label, type: f.type })),
     };

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
 import { contactsTable, customFieldsTable, eventsTable, segmentMembersTable, segmentsTable } from "../../src/db/schema";
 import { parseConditions, type ConditionGroup, type EventWhere } from "../../src/conditions/grammar";
-import { matchingContactsSql, propertySql } from "../../src/conditions/sql";
+import { matchingContactsSql, propertyPrefilter, propertySql } from "../../src/conditions/sql";
 import { countAndPreview, ConditionsTooBroadError } from "../../src/conditions/preview";
 import { explainContact } from "../../src/conditions/explain";
 import { compileCondition, type Condition } from "../../src/workflows/conditions";
@@ -221,6 +221,7 @@ test("property conditions in SQL agree with the workflows' matching (valuesAtPat
     { total: true, tags: ["a", "b", 7] },
     { total: null, products: [] },
     { products: [{ category: { name: "x" } }] },
+    { products: [{ category: 'Say "Hi" \\ Ünder\tthe  desk' }], total: "  120 " },
     {},
   ];
   const conditions: Condition[] = [
@@ -237,12 +238,22 @@ test("property conditions in SQL agree with the workflows' matching (valuesAtPat
     { path: "tags", operator: "in_list", value: "b,z" },
     { path: "products.category.name", operator: "equals", value: "x" },
     { path: "products.category", operator: "equals", value: "x" },
+    { path: "products.category", operator: "equals", value: 'say "hi" \\ under the desk' },
+    { path: "products.category", operator: "contains", value: '"HI" \\ UNDER' },
+    { path: "products.category", operator: "in_list", value: 'lamps, say "hi" \\ under the desk' },
+    { path: "total", operator: "greater_than", value: "119.5" },
   ];
   for (const doc of docs) {
     for (const c of conditions) {
       const w: EventWhere = c.operator === "in_list" ? { path: c.path, op: c.operator, value: c.value.split(",").map((s) => s.trim()) } : { path: c.path, op: c.operator, value: c.value };
-      const [row] = await queryRows<{ held: boolean }>(t.db, sql`select ${propertySql(sql`${JSON.stringify(doc)}::jsonb`, w)} as held`);
-      assert.equal(row!.held, compileCondition(c)(doc), `${JSON.stringify(c)} on ${JSON.stringify(doc)}`);
+      const properties = sql`${JSON.stringify(doc)}::jsonb`;
+      const [row] = await queryRows<{ held: boolean; passes: boolean }>(
+        t.db,
+        sql`select ${propertySql(properties, w)} as held, ${propertyPrefilter(properties, w) ?? sql`true`} as passes`,
+      );
+      const expected = compileCondition(c)(doc);
+      assert.equal(row!.held, expected, `${JSON.stringify(c)} on ${JSON.stringify(doc)}`);
+      if (expected) assert.equal(row!.passes, true, `the quick test lets ${JSON.stringify(c)} on ${JSON.stringify(doc)} through`);
     }
   }
 });

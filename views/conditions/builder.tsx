@@ -130,7 +130,7 @@ function Input(props: { name: string; label: string; value: string; type?: strin
   );
 }
 
-function FieldRow({ leaf, path, props }: { leaf: DraftLeaf; path: string; props: ConditionsBuilderProps }) {
+function FieldRow({ leaf, path, props, n }: { leaf: DraftLeaf; path: string; props: ConditionsBuilderProps; n: string }) {
   const { errors, customFields } = props;
   const type = fieldType(leaf.field, customFields) ?? "text";
   const op = leafOperator(leaf, customFields);
@@ -146,7 +146,7 @@ function FieldRow({ leaf, path, props }: { leaf: DraftLeaf; path: string; props:
     <>
       <Select
         name={`${path}.field`}
-        label="Field"
+        label={`${n}: field`}
         value={leaf.field}
         options={[]}
         groups={[
@@ -156,16 +156,16 @@ function FieldRow({ leaf, path, props }: { leaf: DraftLeaf; path: string; props:
         errors={errors}
         extra={{ ...redraw(props), "hx-trigger": "change" }}
       />
-      <Select name={`${path}.op`} label="Comparison" value={op} options={ops} errors={errors} extra={{ ...redraw(props), "hx-trigger": "change" }} />
+      <Select name={`${path}.op`} label={`${n}: comparison`} value={op} options={ops} errors={errors} extra={{ ...redraw(props), "hx-trigger": "change" }} />
       {op === "is_empty" || op === "is_not_empty" ? null : op === "between" ? (
         <>
-          {valueInput(`${path}.value`, leaf.value, "From")}
+          {valueInput(`${path}.value`, leaf.value, `${n}: from`)}
           <span class="cond-word">and</span>
-          {valueInput(`${path}.value2`, leaf.value2, "To")}
+          {valueInput(`${path}.value2`, leaf.value2, `${n}: to`)}
         </>
       ) : (
         <>
-          {valueInput(`${path}.value`, leaf.value, "Value")}
+          {valueInput(`${path}.value`, leaf.value, `${n}: value`)}
           {op === "in_last_days" && <span class="cond-word">days</span>}
         </>
       )}
@@ -173,38 +173,38 @@ function FieldRow({ leaf, path, props }: { leaf: DraftLeaf; path: string; props:
   );
 }
 
-function SegmentRow({ leaf, path, props }: { leaf: DraftLeaf; path: string; props: ConditionsBuilderProps }) {
+function SegmentRow({ leaf, path, props, n }: { leaf: DraftLeaf; path: string; props: ConditionsBuilderProps; n: string }) {
   const { errors } = props;
   return (
     <>
-      <Select name={`${path}.segment_op`} label="In or not in" value={leaf.segmentOp} options={[["in", "is in"], ["not_in", "is not in"]]} errors={errors} />
+      <Select name={`${path}.segment_op`} label={`${n}: in or not in`} value={leaf.segmentOp} options={[["in", "is in"], ["not_in", "is not in"]]} errors={errors} />
       <Select
         name={`${path}.segment`}
-        label="Segment"
+        label={`${n}: segment`}
         value={leaf.segment}
         options={[["", "Choose a segment"], ...props.segments.map((s): [string, string] => [String(s.id), s.name])]}
         errors={errors}
       />
       <span class="cond-word">joined in the last</span>
-      <Input name={`${path}.joined_days`} label="Joined in the last (days, optional)" value={leaf.joinedDays} type="number" min="1" step="1" narrow placeholder="any" errors={errors} />
+      <Input name={`${path}.joined_days`} label={`${n}: joined in the last (days, optional)`} value={leaf.joinedDays} type="number" min="1" step="1" narrow placeholder="any" errors={errors} />
       <span class="cond-word">days</span>
     </>
   );
 }
 
-function EventRow({ leaf, path, props }: { leaf: DraftLeaf; path: string; props: ConditionsBuilderProps }) {
+function EventRow({ leaf, path, props, n }: { leaf: DraftLeaf; path: string; props: ConditionsBuilderProps; n: string }) {
   const { errors } = props;
   const listId = `${props.prefix}-event-types`;
   return (
     <>
-      <Select name={`${path}.event_op`} label="Did or did not" value={leaf.eventOp} options={[["did", "did"], ["did_not", "did not do"]]} errors={errors} />
-      <Input name={`${path}.event`} label="Event type" value={leaf.event} list={listId} placeholder="purchase" errors={errors} />
+      <Select name={`${path}.event_op`} label={`${n}: did or did not`} value={leaf.eventOp} options={[["did", "did"], ["did_not", "did not do"]]} errors={errors} />
+      <Input name={`${path}.event`} label={`${n}: event type`} value={leaf.event} list={listId} placeholder="purchase" errors={errors} />
       <span class="cond-word">at least</span>
-      <Input name={`${path}.at_least`} label="At least (times)" value={leaf.atLeast || "1"} type="number" min="1" step="1" narrow errors={errors} />
+      <Input name={`${path}.at_least`} label={`${n}: at least (times)`} value={leaf.atLeast || "1"} type="number" min="1" step="1" narrow errors={errors} />
       <span class="cond-word">times</span>
       <Select
         name={`${path}.window`}
-        label="When"
+        label={`${n}: when`}
         value={leaf.window}
         options={[["days", "in the last"], ["between", "between"], ["any", "at any time"]]}
         errors={errors}
@@ -212,83 +212,92 @@ function EventRow({ leaf, path, props }: { leaf: DraftLeaf; path: string; props:
       />
       {leaf.window === "days" && (
         <>
-          <Input name={`${path}.days`} label="Days" value={leaf.days} type="number" min="1" step="1" narrow errors={errors} />
+          <Input name={`${path}.days`} label={`${n}: days`} value={leaf.days} type="number" min="1" step="1" narrow errors={errors} />
           <span class="cond-word">days</span>
         </>
       )}
       {leaf.window === "between" && (
         <>
-          <Input name={`${path}.from`} label="From date" value={leaf.from} type="date" errors={errors} />
+          <Input name={`${path}.from`} label={`${n}: from date`} value={leaf.from} type="date" errors={errors} />
           <span class="cond-word">and</span>
-          <Input name={`${path}.to`} label="To date" value={leaf.to} type="date" errors={errors} />
+          <Input name={`${path}.to`} label={`${n}: to date`} value={leaf.to} type="date" errors={errors} />
         </>
       )}
       {leaf.where.length > 0 && (
-        <ul class="cond-where" aria-label="Where its properties">
+        <ul class="cond-where" aria-label={`${n}: where its properties`}>
           {leaf.where.map((w, j) => {
             const wp = `${path}.w${j}`;
             return (
               <li>
                 <span class="cond-word">{j === 0 ? "where" : "and"}</span>
-                <Input name={`${wp}.path`} label="Property" value={w.path} placeholder="products.category" errors={errors} />
-                <Select name={`${wp}.op`} label="Property comparison" value={w.op} options={CONDITION_OPERATORS.map((o): [string, string] => [o, OPERATOR_LABELS[o]])} errors={errors} />
-                <Input name={`${wp}.value`} label="Property value" value={w.value} placeholder={w.op === "in_list" ? "a, b, c" : ""} errors={errors} />
-                <ActionButton builder={props} action={`unwhere:${wp}`} label="×" ariaLabel={`Remove property condition ${j + 1}`} class="secondary outline cond-button cond-remove" />
+                <Input name={`${wp}.path`} label={`${n}: property ${j + 1}`} value={w.path} placeholder="products.category" errors={errors} />
+                <Select name={`${wp}.op`} label={`${n}: property ${j + 1} comparison`} value={w.op} options={CONDITION_OPERATORS.map((o): [string, string] => [o, OPERATOR_LABELS[o]])} errors={errors} />
+                <Input name={`${wp}.value`} label={`${n}: property ${j + 1} value`} value={w.value} placeholder={w.op === "in_list" ? "a, b, c" : ""} errors={errors} />
+                <ActionButton builder={props} action={`unwhere:${wp}`} label="×" ariaLabel={`${n}: remove property ${j + 1}`} class="secondary outline cond-button cond-remove" />
               </li>
             );
           })}
         </ul>
       )}
-      <ActionButton builder={props} action={`where:${path}`} label="+ property" ariaLabel="Add a property condition" />
+      <ActionButton builder={props} action={`where:${path}`} label="+ property" ariaLabel={`${n}: add a property condition`} />
     </>
   );
 }
 
-function Row({ leaf, path, index, props }: { leaf: DraftLeaf; path: string; index: number; props: ConditionsBuilderProps }) {
+function Row({ leaf, path, n, props }: { leaf: DraftLeaf; path: string; n: string; props: ConditionsBuilderProps }) {
   return (
     <li class="cond-row" data-cond-row={path}>
       <Select
         name={`${path}.type`}
-        label={`Condition ${index + 1} is on`}
+        label={`${n} is on`}
         value={leaf.type}
         options={[["field", "Contact field"], ["segment", "Segment"], ["event", "Event"]]}
         errors={props.errors}
         extra={{ ...redraw(props), "hx-trigger": "change" }}
       />
-      {leaf.type === "field" && <FieldRow leaf={leaf} path={path} props={props} />}
-      {leaf.type === "segment" && <SegmentRow leaf={leaf} path={path} props={props} />}
-      {leaf.type === "event" && <EventRow leaf={leaf} path={path} props={props} />}
+      {leaf.type === "field" && <FieldRow leaf={leaf} path={path} props={props} n={n} />}
+      {leaf.type === "segment" && <SegmentRow leaf={leaf} path={path} props={props} n={n} />}
+      {leaf.type === "event" && <EventRow leaf={leaf} path={path} props={props} n={n} />}
       <Err name={path} errors={props.errors} />
-      <ActionButton builder={props} action={`remove:${path}`} label="Remove" ariaLabel={`Remove condition ${index + 1}`} class="secondary outline cond-button cond-remove" />
+      <ActionButton builder={props} action={`remove:${path}`} label="Remove" ariaLabel={`Remove ${n.charAt(0).toLowerCase()}${n.slice(1)}`} class="secondary outline cond-button cond-remove" />
     </li>
   );
 }
 
-function Group({ group, path, depth, props }: { group: DraftGroup; path: string; depth: number; props: ConditionsBuilderProps }) {
-  return (
-    <div class={depth === 0 ? "cond-group" : "cond-group nested"} role="group" aria-label={depth === 0 ? "Conditions" : "Nested group"}>
+function Group({ group, path, depth, props, name }: { group: DraftGroup; path: string; depth: number; props: ConditionsBuilderProps; name?: string }) {
+  const body = (
+    <>
       <div class="cond-group-head">
-        <Select name={`${path}.kind`} label={depth === 0 ? "Match" : "Match in this group"} value={group.kind} options={[["all", "All of"], ["any", "Any of"]]} errors={props.errors} />
+        <Select name={`${path}.kind`} label={name ? `${name}: match` : "Match"} value={group.kind} options={[["all", "All of"], ["any", "Any of"]]} errors={props.errors} />
         <span class="cond-word">these conditions</span>
         {depth > 0 && <input type="hidden" name={`${path}.type`} value="group" />}
-        {depth > 0 && <ActionButton builder={props} action={`remove:${path}`} label="Remove group" class="secondary outline cond-button cond-remove" />}
+        {depth > 0 && <ActionButton builder={props} action={`remove:${path}`} label="Remove group" ariaLabel={`Remove ${name?.toLowerCase() ?? "group"}`} class="secondary outline cond-button cond-remove" />}
       </div>
       <ol class="cond-rows">
         {group.items.map((n, i) =>
           n.type === "group" ? (
             <li class="cond-row group-row">
-              <Group group={n} path={`${path}.${i}`} depth={depth + 1} props={props} />
+              <Group group={n} path={`${path}.${i}`} depth={depth + 1} props={props} name={`Group ${i + 1}`} />
             </li>
           ) : (
-            <Row leaf={n} path={`${path}.${i}`} index={i} props={props} />
+            <Row leaf={n} path={`${path}.${i}`} n={name ? `${name}, condition ${i + 1}` : `Condition ${i + 1}`} props={props} />
           ),
         )}
       </ol>
       <div class="cond-buttons">
-        <ActionButton builder={props} action={`add:${path}`} label="Add condition" />
+        <ActionButton builder={props} action={`add:${path}`} label="Add condition" ariaLabel={name ? `${name}: add condition` : undefined} />
         {depth === 0 && <ActionButton builder={props} action={`group:${path}`} label="Add group" />}
       </div>
-    </div>
+    </>
+  );
+  // A nested group is a fieldset of its own (its legend names it); Pico styles [role=group] as a button group.
+  return depth === 0 ? (
+    <div class="cond-group">{body}</div>
+  ) : (
+    <fieldset class="cond-group nested">
+      <legend class="visually-hidden">{name}</legend>
+      {body}
+    </fieldset>
   );
 }
 
