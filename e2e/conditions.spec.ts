@@ -45,3 +45,29 @@ test("build email domain is acme.es and in segment VIP, see the count, add all m
   await expect(members.first()).toContainText("ana@acme.es");
   await expect(page.getByText(/by conditions of/).first()).toBeVisible();
 });
+
+test("the builder embedded in another page's form shows the live count and first matches as conditions change", async ({ page, admin }) => {
+  await signIn(page, admin);
+  const key = await createApiKeyInBrowser(page);
+  for (const email of ["ana@panel.test", "bob@panel.test", "cat@other.test"]) await api(page.request, key, "/contacts", { email });
+  await page.goto("/contacts");
+  // The segment form (another page) will embed the builder with its live panel: host its fragment in a form of its own.
+  const html = await (await page.request.post("/conditions/builder", { headers: { Origin: new URL(page.url()).origin }, form: { cb_prefix: "s", cb_preview: "/conditions/preview", "s.kind": "all", "s.0.type": "field", "s.0.field": "email_domain", "s.0.op": "is", "s.0.value": "" } })).text();
+  await page.evaluate((h) => {
+    const form = document.createElement("form");
+    form.id = "host";
+    form.innerHTML = h;
+    document.querySelector("main")!.prepend(form);
+    (window as any).htmx.process(form);
+  }, html);
+  await expect(page.locator("#s-preview")).toContainText("Finish a condition");
+  await page.locator('[name="s.0.value"]').fill("panel.test");
+  await expect(page.locator("#s-preview")).toContainText("2 contacts match");
+  await page.locator("#s-builder").getByRole("button", { name: "Add condition" }).click();
+  await expect(page.locator('[name="s.1.field"]')).toBeVisible();
+  await page.locator('[name="s.1.field"]').selectOption("email");
+  await page.locator('[name="s.1.op"]').selectOption("starts_with");
+  await page.locator('[name="s.1.value"]').fill("bo");
+  await expect(page.locator("#s-preview")).toContainText("1 contact matches");
+  await expect(page.locator("#s-preview")).toContainText("bob@panel.test");
+});

@@ -325,7 +325,10 @@ export function ConditionsBuilder(props: ConditionsBuilderProps) {
   );
 }
 
-/** The live panel: asks `previewUrl` for the count and first ten as inputs change (debounced), and once on load. */
+/**
+ * The live panel: asks `previewUrl` for the count and first ten as inputs change (debounced), and once on load; a
+ * newer question replaces one still running, so a slow answer never lands over a newer one.
+ */
 export function ConditionsPreviewPanel({ prefix, previewUrl }: { prefix: string; previewUrl: string }) {
   return (
     <section
@@ -339,6 +342,7 @@ export function ConditionsPreviewPanel({ prefix, previewUrl }: { prefix: string;
       hx-vals={JSON.stringify({ cb_prefix: prefix })}
       hx-target="this"
       hx-swap="innerHTML"
+      hx-sync="this:replace"
     >
       <p class="muted">Counting…</p>
     </section>

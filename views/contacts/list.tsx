@@ -72,7 +72,8 @@ export function ListSettings({ state, idPrefix }: { state: ListState; idPrefix: 
 export const SEARCH_TRIGGER = "submit, input changed delay:300ms, change changed";
 
 /**
- * Contacts > See all: search, segment filter, sort and page size (htmx swaps only the results), and bulk segment
+ * Contacts > See all: search, segment filter, conditions, sort and page size (htmx swaps only the results; a newer
+ * request replaces one still running, so a slow answer never lands over a newer one), and bulk segment
  * changes. The bulk form sits outside the results, so a redraw keeps what is ticked (public/app.js re-ticks rows).
  */
 export function ContactsPage(props: ContactsListProps & { user: SessionUser; notice?: Notice | null; start?: StartSteps | null }) {
@@ -92,7 +93,7 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
       </div>
       {props.start && <StartChecklist steps={props.start} />}
       <form method="get" action="/contacts" class="toolbar" role="search"
-        hx-get="/contacts" hx-target="#contacts-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger={SEARCH_TRIGGER}>
+        hx-get="/contacts" hx-target="#contacts-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger={SEARCH_TRIGGER} hx-sync="this:replace">
         <label for="contacts-q">
           Search
           <input id="contacts-q" type="search" name="q" value={q} placeholder="Email, domain, phone, name or field value" autocomplete="off" aria-describedby="contacts-q-hint" />
