@@ -36,22 +36,20 @@ test("a dynamic segment: built, counted, saved, kept current after a purchase, e
   await page.getByLabel("Segment Name").fill("Furniture prospects");
   await page.getByLabel("Description").fill("Bought office furniture in the last 30 days and not in Customers");
 
-  const first = page.locator('[data-cond-row="c.0"]');
-  await first.getByLabel("Condition 1 is on").selectOption({ label: "Event" });
-  await expect(first.getByLabel("Event type")).toBeVisible();
-  await first.getByLabel("Event type").fill("purchase");
-  await first.getByLabel("Days").fill("30");
-  await first.getByRole("button", { name: "Add a property condition" }).click();
-  await page.locator('[data-cond-row="c.0"]').getByLabel("Property", { exact: true }).fill("products.category");
-  await page.locator('[data-cond-row="c.0"]').getByLabel("Property value").fill("office furniture");
+  await page.getByLabel("Condition 1 is on").selectOption({ label: "Event" });
+  await expect(page.getByLabel("Condition 1: event type")).toBeVisible();
+  await page.getByLabel("Condition 1: event type").fill("purchase");
+  await page.getByLabel("Condition 1: days").fill("30");
+  await page.getByRole("button", { name: "Condition 1: add a property condition" }).click();
+  await page.getByLabel("Condition 1: property 1", { exact: true }).fill("products.category");
+  await page.getByLabel("Condition 1: property 1 value").fill("office furniture");
   // Ana matches so far (Bo too: not in Customers comes next).
   await expect(page.getByTestId("conditions-count")).toContainText("2 contacts match");
 
   await page.getByRole("button", { name: "Add condition" }).first().click();
-  const second = page.locator('[data-cond-row="c.1"]');
-  await second.getByLabel("Condition 2 is on").selectOption({ label: "Segment" });
-  await page.locator('[data-cond-row="c.1"]').getByLabel("In or not in").selectOption({ label: "is not in" });
-  await page.locator('[data-cond-row="c.1"]').getByLabel("Segment", { exact: true }).selectOption({ label: "Customers" });
+  await page.getByLabel("Condition 2 is on").selectOption({ label: "Segment" });
+  await page.getByLabel("Condition 2: in or not in").selectOption({ label: "is not in" });
+  await page.getByLabel("Condition 2: segment", { exact: true }).selectOption({ label: "Customers" });
   await expect(page.getByTestId("conditions-count")).toContainText("1 contact matches");
   await expect(page.locator(".cond-preview")).toContainText("ana@example.com");
 

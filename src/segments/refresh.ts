@@ -56,7 +56,8 @@ export async function refreshDynamicSegment(
           for no key update ${options.skipLocked ? sql`skip locked` : sql``}`,
       );
       if (!segment || segment.type !== "dynamic" || !segment.conditions) return null;
-      await t.execute(sql.raw(`set local statement_timeout = ${REFRESH_TIMEOUT_MS}`));
+      // work_mem as the engine's previews have it: an event condition's hashed lookup must fit, or it runs per contact.
+      await t.execute(sql`select set_config('statement_timeout', ${String(REFRESH_TIMEOUT_MS)}, true), set_config('work_mem', '64MB', true)`);
       const group = (typeof segment.conditions === "string" ? JSON.parse(segment.conditions) : segment.conditions) as ConditionGroup;
       // The newest event this refresh can see, read before the members are: a later one makes the segment due again.
       const [newest] = await queryRows<{ id: string | number | null }>(t, sql`select max(id) as id from events where account_id = ${accountId}`);
