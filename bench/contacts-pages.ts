@@ -5,8 +5,10 @@
 // and new, in every sort order both ways, first and last page: p50/p95 per case.
 //
 // Usage: npx tsx bench/contacts-pages.ts [contacts]   (DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/postgres)
-// BENCH_SEARCH_RUNS (default 40) runs per search case; BENCH_PLANS=0 skips the plans.
-// The database it creates is dropped at the end. Not a timed test: it prints figures.
+// BENCH_SEARCH_RUNS (default 40) runs per search case; BENCH_PLANS=0 skips the plans; BENCH_SEARCHES=user1,gmail runs
+// only the searches whose text contains one of these; BENCH_PAGES=0 skips the pages before the searches.
+// The database it creates is dropped at the end, unless BENCH_KEEP=1; BENCH_DB=<name> reuses one kept (no seed).
+// Not a timed test: it prints figures.
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { sql } from "drizzle-orm";
@@ -38,9 +40,10 @@ async function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
   return result;
 }
 
-const name = `roster_bench_${randomBytes(3).toString("hex")}`;
+const reused = process.env.BENCH_DB ?? null;
+const name = reused ?? `roster_bench_${randomBytes(3).toString("hex")}`;
 const admin = postgres(BASE, { max: 1, onnotice: () => {} });
-await admin.unsafe(`create database ${name}`);
+if (!reused) await admin.unsafe(`create database ${name}`);
 const url = new URL(BASE);
 url.pathname = `/${name}`;
 const database = await openDatabase({ databaseUrl: url.toString(), maxConnections: 4 });
@@ -48,7 +51,9 @@ try {
   await migrateDatabase(database);
   const db = database.db;
   const { app } = createApp({ database, config: parseConfig({ LOG_LEVEL: "silent", WORKER: "off" }) });
-  const { account, user } = await createAccountWithAdmin(db, "Bench", { name: "Bench Admin", email: "bench@example.test", password: "correct horse battery" });
+  const { account, user } = reused
+    ? (await queryRows<{ account_id: string; id: string }>(db, sql`select account_id, id from users where email = 'bench@example.test'`)).map((u) => ({ account: { id: Number(u.account_id) }, user: { id: Number(u.id) } }))[0]!
+    : await createAccountWithAdmin(db, "Bench", { name: "Bench Admin", email: "bench@example.test", password: "correct horse battery" });
   const token = generateSessionToken();
   await createSession(db, token, account.id, user.id);
   const cookie = `${SESSION_COOKIE}=${token}`;
@@ -59,40 +64,47 @@ try {
   // matches a block of old contacts and "user9999" a few new ones), the others first.last.N@; a tenth at gmail.com,
   // one in 5,000 at acme.es, the rest at exampleK.com. Phones: a third none, a third E.164 (+34 6…), a third as
   // typed before phones were checked ("+33 6 …"). Custom values: a tier (gold for 1 in 100) and an order number.
-  await timed(`seed ${N.toLocaleString("en-US")} contacts (with every contacts index in place)`, () =>
-    db.execute(sql`insert into contacts (account_id, email, first_name, last_name, phone, custom, created_at, updated_at)
-      select ${a},
-        case when g % 4 = 0 then 'user' || g else lower(roster_fold(f.v)) || '.' || replace(lower(roster_fold(l.v)), '''', '') || '.' || g end
-          || case when g % 10 = 1 then '@gmail.com' when g % 5000 = 7 then '@acme.es' else '@example' || (g % 50) || '.com' end,
-        f.v, l.v,
-        case g % 3 when 0 then null when 1 then '+34' || (600000000 + g) else '+33 6 ' || lpad((g % 100000000)::text, 8, '0') end,
-        jsonb_build_object('tier', case when g % 100 = 0 then 'gold' when g % 2 = 0 then 'silver' else 'bronze' end, 'order', 'A-' || g),
-        now() - (${N} - g) * interval '1 second',
-        now() - ((g::bigint * 7919) % ${N}) * interval '1 second'
-      from generate_series(1, ${N}) g
-      cross join lateral (select (${sql.raw(`array[${FIRST.map((f) => `'${f}'`).join(",")}]`)})[1 + g % ${FIRST.length}] as v) f
-      cross join lateral (select (${sql.raw(`array[${LAST.map((l) => `'${l.replace("'", "''")}'`).join(",")}]`)})[1 + (g / 7) % ${LAST.length}] as v) l`),
-  );
-  // Flush the seed's dirty pages first, so the add below is not measured paying for the seed's checkpoint.
-  await timed("vacuum analyze and checkpoint after the seed", async () => {
-    await db.execute(sql`vacuum analyze contacts`);
-    await db.execute(sql`checkpoint`);
-  });
-  const segment = await createSegment(db, a, { name: "Everyone" });
-  const baseline = await createSegment(db, a, { name: "Baseline" });
-  const bulk = await timed(`add all ${N.toLocaleString("en-US")} matching contacts to a segment (one statement, history and count included)`, () =>
-    addContactsToSegment(db, a, segment.id, matchingContactsSql(a, {}), { type: "user", id: user.id, label: "Bench Admin" }),
-  );
-  const [{ events }] = await queryRows<{ events: string }>(db, sql`select count(*) as events from membership_events where account_id = ${a}`);
-  console.log(`  added ${bulk.added.toLocaleString("en-US")}, history entries ${Number(events).toLocaleString("en-US")}`);
-  // BASELINES.md: quote Roster against what the database does in the same run. The baseline is the bare insert
-  // (no history, no count, no dedupe), into another segment; it is removed again so pages measure one segment.
-  await timed("  baseline: bare insert ... select of the same 1,000,000 rows into segment_members", () =>
-    db.execute(sql`insert into segment_members (account_id, segment_id, contact_id, source_type, source_label)
-      select ${a}, ${baseline.id}, id, 'user', 'baseline' from contacts where account_id = ${a} on conflict do nothing`),
-  );
-  await db.execute(sql`delete from segment_members where account_id = ${a} and segment_id = ${baseline.id}`);
-  await timed("vacuum analyze", () => db.execute(sql`vacuum analyze`));
+  let segment: { id: number };
+  if (reused) {
+    segment = (await queryRows<{ id: string }>(db, sql`select id from segments where account_id = ${a} and name = 'Everyone'`)).map((r) => ({ id: Number(r.id) }))[0]!;
+    console.log(`reusing database ${name}: no seed`);
+  } else {
+    await timed(`seed ${N.toLocaleString("en-US")} contacts (with every contacts index in place)`, () =>
+      db.execute(sql`insert into contacts (account_id, email, first_name, last_name, phone, custom, created_at, updated_at)
+        select ${a},
+          case when g % 4 = 0 then 'user' || g else lower(roster_fold(f.v)) || '.' || replace(lower(roster_fold(l.v)), '''', '') || '.' || g end
+            || case when g % 10 = 1 then '@gmail.com' when g % 5000 = 7 then '@acme.es' else '@example' || (g % 50) || '.com' end,
+          f.v, l.v,
+          case g % 3 when 0 then null when 1 then '+34' || (600000000 + g) else '+33 6 ' || lpad((g % 100000000)::text, 8, '0') end,
+          jsonb_build_object('tier', case when g % 100 = 0 then 'gold' when g % 2 = 0 then 'silver' else 'bronze' end, 'order', 'A-' || g),
+          now() - (${N} - g) * interval '1 second',
+          now() - ((g::bigint * 7919) % ${N}) * interval '1 second'
+        from generate_series(1, ${N}) g
+        cross join lateral (select (${sql.raw(`array[${FIRST.map((f) => `'${f}'`).join(",")}]`)})[1 + g % ${FIRST.length}] as v) f
+        cross join lateral (select (${sql.raw(`array[${LAST.map((l) => `'${l.replace("'", "''")}'`).join(",")}]`)})[1 + (g / 7) % ${LAST.length}] as v) l`),
+    );
+    // Flush the seed's dirty pages first, so the add below is not measured paying for the seed's checkpoint.
+    await timed("vacuum analyze and checkpoint after the seed", async () => {
+      await db.execute(sql`vacuum analyze contacts`);
+      await db.execute(sql`checkpoint`);
+    });
+    const everyone = await createSegment(db, a, { name: "Everyone" });
+    const baseline = await createSegment(db, a, { name: "Baseline" });
+    const bulk = await timed(`add all ${N.toLocaleString("en-US")} matching contacts to a segment (one statement, history and count included)`, () =>
+      addContactsToSegment(db, a, everyone.id, matchingContactsSql(a, {}), { type: "user", id: user.id, label: "Bench Admin" }),
+    );
+    const [{ events }] = await queryRows<{ events: string }>(db, sql`select count(*) as events from membership_events where account_id = ${a}`);
+    console.log(`  added ${bulk.added.toLocaleString("en-US")}, history entries ${Number(events).toLocaleString("en-US")}`);
+    // BASELINES.md: quote Roster against what the database does in the same run. The baseline is the bare insert
+    // (no history, no count, no dedupe), into another segment; it is removed again so pages measure one segment.
+    await timed("  baseline: bare insert ... select of the same 1,000,000 rows into segment_members", () =>
+      db.execute(sql`insert into segment_members (account_id, segment_id, contact_id, source_type, source_label)
+        select ${a}, ${baseline.id}, id, 'user', 'baseline' from contacts where account_id = ${a} on conflict do nothing`),
+    );
+    await db.execute(sql`delete from segment_members where account_id = ${a} and segment_id = ${baseline.id}`);
+    await timed("vacuum analyze", () => db.execute(sql`vacuum analyze`));
+    segment = everyone;
+  }
 
   const [deepRow] = await queryRows<{ id: string; k: string }>(db, sql`select id, created_at::text as k from contacts where account_id = ${a} order by created_at desc, id desc limit 1 offset ${Math.floor(N / 20)}`);
   const deep = encodeCursor({ key: deepRow!.k, id: Number(deepRow!.id) });
@@ -114,7 +126,7 @@ try {
   ];
   console.log(`\nserver-side render through app.request(), ${RUNS} runs each after 20 warm-up runs:`);
   console.log("page".padEnd(44) + "p50 ms".padStart(9) + "p95 ms".padStart(9) + "rows".padStart(7));
-  for (const [label, path] of pages) {
+  for (const [label, path] of process.env.BENCH_PAGES === "0" ? [] : pages) {
     const times: number[] = [];
     let rows = 0;
     for (let i = 0; i < RUNS + 20; i++) {
@@ -153,7 +165,8 @@ try {
   console.log(`\nsearches through app.request() (htmx fragment), ${SEARCH_RUNS} runs each after 5 warm-up runs; first page, and the Last page's p95:`);
   console.log("search".padEnd(46) + "order".padEnd(16) + "p50 ms".padStart(8) + "p95 ms".padStart(8) + "rows".padStart(6) + "last p95".padStart(10));
   let worst = { p95: 0, label: "" };
-  for (const [label, q] of searches) {
+  const only = process.env.BENCH_SEARCHES?.split(",").filter(Boolean);
+  for (const [label, q] of searches.filter(([, q]) => !only || only.some((o) => q.includes(o)))) {
     for (const order of Object.keys(ORDER_LABELS)) {
       const figures: { p50: number; p95: number; rows: number }[] = [];
       for (const last of [false, true]) {
@@ -211,6 +224,7 @@ try {
   }
 } finally {
   await database.close();
-  await admin.unsafe(`drop database if exists ${name} with (force)`);
+  if (process.env.BENCH_KEEP === "1" || reused) console.log(`kept database ${name}`);
+  else await admin.unsafe(`drop database if exists ${name} with (force)`);
   await admin.end();
 }

@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-const OUTPUTS = ["dist/server.mjs", "dist/worker.mjs", "dist/xlsx-thread.mjs"];
+const OUTPUTS = ["dist/server.mjs", "dist/worker.mjs", "dist/xlsx-thread.mjs", "dist/cli.mjs", "dist/migrate-cli.mjs"];
 
 /** The newest modification time among the files the bundle is made of (and this script), in ms. */
 function newestSource() {
@@ -36,7 +36,8 @@ if (process.argv.includes("--if-changed") && upToDate()) process.exit(0);
 const { build } = await import("esbuild");
 const result = await build({
   // The XLSX thread is started from a file of its own (src/exports/xlsx-thread-client.ts finds it next to the bundle).
-  entryPoints: { server: "src/server.ts", worker: "src/worker.ts", "xlsx-thread": "src/exports/xlsx-thread.ts" },
+  // The command lines too: test/integration/embedded.test.ts starts them as processes (tsx took 3-5 s a start there).
+  entryPoints: { server: "src/server.ts", worker: "src/worker.ts", "xlsx-thread": "src/exports/xlsx-thread.ts", cli: "src/cli.ts", "migrate-cli": "src/db/migrate-cli.ts" },
   outdir: "dist",
   outExtension: { ".js": ".mjs" },
   bundle: true,

@@ -1,13 +1,16 @@
 // The embedded PostgreSQL as a user meets it: Roster started with no DATABASE_URL (real child processes, killed for
 // real), the command line while it runs, recovery after kill -9, and a data folder of an earlier, PGlite-based Roster.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, test } from "node:test";
+import { basename, join } from "node:path";
+import { after, before, test } from "node:test";
 import { alive, readPidFile } from "../../src/db/embedded";
 import { freePort } from "../support/net";
+
+// The processes run the bundles `npm start` runs (built unless up to date).
+before(() => execFileSync(process.execPath, ["scripts/build.mjs", "--if-changed"], { stdio: "inherit" }));
 
 const folders: string[] = [];
 after(() => {
@@ -34,8 +37,13 @@ interface Running {
   exited: Promise<number | null>;
 }
 
+/**
+ * Runs the bundle of `script` (src/server.ts -> dist/server.mjs, built once before the tests, as `npm start` runs it):
+ * a process started through tsx took 3-5 s on a loaded machine, and this file starts a dozen.
+ */
 function run(script: string, args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const bundle = `dist/${basename(script, ".ts")}.mjs`;
+  const child = spawn(process.execPath, ["--enable-source-maps", bundle, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
