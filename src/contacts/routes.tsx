@@ -245,7 +245,7 @@ export const contactRoutes = new Hono<AppEnv>()
     const actor = c.get("actor");
     // All matching conditions is its own kind of change set: "by conditions of Ada".
     const byConditions = all && filter.conditions !== undefined;
-    const input = byConditions ? { ...changeSetOfActor(actor), kind: "conditions" as const, label: `by conditions of ${actor.label}` } : changeSetOfActor(actor);
+    const input = byConditions ? { ...changeSetOfActor(actor), kind: "conditions" as const, label: `by conditions of ${actor.label}`, sourceLabel: `by conditions of ${actor.label}` } : changeSetOfActor(actor);
     const how = byConditions ? " by conditions" : "";
     const made = await changeAsOneSet(db, user.accountId, segment.id, input, async (tx, source) => {
       if (action === "remove") {
