@@ -93,13 +93,15 @@ export class A11yWatch {
     // The copy loads Roster's stylesheets from the server through <base>; it runs no script but axe-core's own.
     await page.setContent(html.replace(/<head>/i, `<head><base href="${url}">`), { waitUntil: "load" });
     await page.addScriptTag({ content: axeSource() });
+    // Colours are checked at rest: a transition still running (Pico's buttons fade theirs in) would be measured halfway.
+    await page.addStyleTag({ content: "*, *::before, *::after { transition: none !important; animation: none !important; }" });
     for (const width of WIDTHS) {
       await page.setViewportSize({ width, height: 900 });
       // axe-core is in the page already: the builder's own injection of its 550 KB source before every run, under
       // load, cost ten times the analysis itself.
       const results = await new AxeBuilder({ page, axeSource: "void 0" }).setLegacyMode(true).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
       for (const v of results.violations) {
-        this.found.push({ url: new URL(url).pathname + new URL(url).search, width, rule: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(" ")) });
+        this.found.push({ url: new URL(url).pathname + new URL(url).search, width, rule: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(" ") + (process.env.A11Y_DEBUG ? ` [${n.failureSummary}]` : "")) });
       }
     }
     this.checked++;
