@@ -50,7 +50,13 @@ delete env.DATABASE_URL;
 const server = spawn(process.execPath, ["dist/server.mjs"], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
 try {
   for (;;) {
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 50));
   }
   console.log(`server RSS at start: ${rssMb(server.pid!).toFixed(0)} MB`);

@@ -52,9 +52,14 @@ try {
   let t0 = performance.now();
   const total = MEMBERS + LEFT;
   await db.execute(sql`insert into contacts (account_id, email) select ${accountId}, 'c' || g || '@example.com' from generate_series(1, ${total}::int) g`);
-  const [{ first }] = await queryRows<{ first: string }>(db, sql`select min(id) as first from contacts where account_id = ${accountId}`) as [{ first: string }];
+  const [{ first }] = (await queryRows<{ first: string }>(db, sql`select min(id) as first from contacts where account_id = ${accountId}`)) as [
+    { first: string },
+  ];
   const offset = Number(first) - 1;
-  const [seg] = await queryRows<{ id: string }>(db, sql`insert into segments (account_id, name, member_count) values (${accountId}, 'Everyone', ${MEMBERS}) returning id`);
+  const [seg] = await queryRows<{ id: string }>(
+    db,
+    sql`insert into segments (account_id, name, member_count) values (${accountId}, 'Everyone', ${MEMBERS}) returning id`,
+  );
   const segmentId = Number(seg!.id);
   // Contacts 1..total joined over the last 365 days (by source in turn); 1..LEFT left again ten days later or today.
   await db.execute(sql`
@@ -70,7 +75,9 @@ try {
   await db.execute(sql`
     insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_label)
     select ${accountId}, ${segmentId}, ${offset} + g, now(), 'import', 'bench' from generate_series(${LEFT + 1}::int, ${total}::int) g`);
-  console.log(`seeded ${MEMBERS.toLocaleString("en-US")} members, ${(total + LEFT).toLocaleString("en-US")} history rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `seeded ${MEMBERS.toLocaleString("en-US")} members, ${(total + LEFT).toLocaleString("en-US")} history rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   // The roll-up from that history, as migration 0005 builds it.
   t0 = performance.now();
@@ -87,23 +94,38 @@ try {
 
   const segment = { id: segmentId, memberCount: MEMBERS };
   console.log("\n" + "chart".padEnd(58) + "p50 ms".padStart(9) + "p95 ms".padStart(9));
-  for (const period of CHART_PERIODS) row(`segment size, ${period} (roll-up query)`, await measure(RUNS, () => getSegmentSizeHistory(db, accountId, segment, period)));
+  for (const period of CHART_PERIODS)
+    row(`segment size, ${period} (roll-up query)`, await measure(RUNS, () => getSegmentSizeHistory(db, accountId, segment, period)));
   for (const period of CHART_PERIODS) {
-    row(`segment size, ${period} (query + SVG and table rendered)`, await measure(RUNS, async () => {
-      const periods = await getSegmentSizeHistory(db, accountId, segment, period);
-      return String(SegmentSizeChart({ segmentId, period, periods }));
-    }));
+    row(
+      `segment size, ${period} (query + SVG and table rendered)`,
+      await measure(RUNS, async () => {
+        const periods = await getSegmentSizeHistory(db, accountId, segment, period);
+        return String(SegmentSizeChart({ segmentId, period, periods }));
+      }),
+    );
   }
   // The same figures by a scan of the history: what the roll-up saves.
   for (const period of CHART_PERIODS) {
     const from = periodStarts(new Date(), period, PERIODS_SHOWN[period])[0]!;
-    row(`segment size, ${period} (scan of membership_events instead)`, await measure(5, () => queryRows(db, sql`
+    row(
+      `segment size, ${period} (scan of membership_events instead)`,
+      await measure(5, () =>
+        queryRows(
+          db,
+          sql`
       select date_trunc(${period}, (at at time zone 'UTC')::date::timestamp) as start, source_type,
         count(*) filter (where action = 'added') as joins, count(*) filter (where action = 'removed') as leaves
       from membership_events where account_id = ${accountId} and segment_id = ${segmentId} and at >= ${from}::date
-      group by 1, 2`)));
+      group by 1, 2`,
+        ),
+      ),
+    );
   }
-  const [wf] = await queryRows<{ id: string }>(db, sql`insert into workflows (account_id, name, draft) values (${accountId}, 'Bench', '{}'::jsonb) returning id`);
+  const [wf] = await queryRows<{ id: string }>(
+    db,
+    sql`insert into workflows (account_id, name, draft) values (${accountId}, 'Bench', '{}'::jsonb) returning id`,
+  );
   await db.execute(sql`insert into workflow_daily_runs (account_id, workflow_id, day, events_matched, contacts_added, contacts_removed)
     select ${accountId}, ${wf!.id}, current_date - g, 1000 + g, 500, 20 from generate_series(0, 364) g`);
   row("workflow per day (30 days)", await measure(RUNS, () => listWorkflowDays(db, accountId, Number(wf!.id))));
@@ -112,28 +134,42 @@ try {
   console.log("\n" + "membership change (roll-up kept in the same statement)".padEnd(58) + "p50 ms".padStart(9) + "p95 ms".padStart(9));
   const source = { type: "user" as const, id: null, label: "bench" };
   const outsider = (i: number) => [offset + 1 + ((i + 1) % LEFT)];
-  row(`add 1 contact to the segment of ${MEMBERS.toLocaleString("en-US")}`, await measure(200, (i) => addContactsToSegment(db, accountId, segmentId, outsider(i), source)));
+  row(
+    `add 1 contact to the segment of ${MEMBERS.toLocaleString("en-US")}`,
+    await measure(200, (i) => addContactsToSegment(db, accountId, segmentId, outsider(i), source)),
+  );
   row(`remove 1 contact from that segment`, await measure(200, (i) => removeContactsFromSegment(db, accountId, segmentId, outsider(i), source)));
   const batch = (i: number) => Array.from({ length: 10_000 }, (_, k) => offset + 1 + (((i + 1) * 10_000 + k) % LEFT));
   row("add 10,000 contacts", await measure(10, (i) => addContactsToSegment(db, accountId, segmentId, batch(i), source)));
   row("remove 10,000 contacts", await measure(10, (i) => removeContactsFromSegment(db, accountId, segmentId, batch(i), source)));
-  const [check] = await queryRows<{ rolled: string; history: string }>(db, sql`
+  const [check] = await queryRows<{ rolled: string; history: string }>(
+    db,
+    sql`
     select (select sum(joins) - sum(leaves) from segment_daily_changes where account_id = ${accountId} and segment_id = ${segmentId}) as rolled,
-      (select count(*) filter (where action = 'added') - count(*) filter (where action = 'removed') from membership_events where account_id = ${accountId} and segment_id = ${segmentId}) as history`);
+      (select count(*) filter (where action = 'added') - count(*) filter (where action = 'removed') from membership_events where account_id = ${accountId} and segment_id = ${segmentId}) as history`,
+  );
   console.log(`\nnet change, roll-up ${Number(check!.rolled).toLocaleString("en-US")} = history ${Number(check!.history).toLocaleString("en-US")}`);
-  row("the roll-up upsert alone (its share of a change)", await measure(200, () => db.execute(sql`
+  row(
+    "the roll-up upsert alone (its share of a change)",
+    await measure(200, () =>
+      db.execute(sql`
     insert into segment_daily_changes (account_id, segment_id, day, source_type, joins, leaves)
     select ${accountId}, ${segmentId}, (now() at time zone 'UTC')::date, 'user', 1, 0
     on conflict (account_id, segment_id, day, source_type) do update
-      set joins = segment_daily_changes.joins + excluded.joins, leaves = segment_daily_changes.leaves + excluded.leaves`)));
+      set joins = segment_daily_changes.joins + excluded.joins, leaves = segment_daily_changes.leaves + excluded.leaves`),
+    ),
+  );
   // The same upsert's time inside the server (EXPLAIN ANALYZE), without the round trip a change does not pay twice.
   const inServer: number[] = [];
   for (let i = 0; i < 50; i++) {
-    const [plan] = await queryRows<{ "QUERY PLAN": { "Execution Time": number }[] }>(db, sql`explain (analyze, format json)
+    const [plan] = await queryRows<{ "QUERY PLAN": { "Execution Time": number }[] }>(
+      db,
+      sql`explain (analyze, format json)
       insert into segment_daily_changes (account_id, segment_id, day, source_type, joins, leaves)
       select ${accountId}, ${segmentId}, (now() at time zone 'UTC')::date, 'user', 1, 0
       on conflict (account_id, segment_id, day, source_type) do update
-        set joins = segment_daily_changes.joins + excluded.joins, leaves = segment_daily_changes.leaves + excluded.leaves`);
+        set joins = segment_daily_changes.joins + excluded.joins, leaves = segment_daily_changes.leaves + excluded.leaves`,
+    );
     inServer.push(plan!["QUERY PLAN"][0]!["Execution Time"]);
   }
   row("the roll-up upsert, execution time in the server", { p50: percentile(inServer, 50), p95: percentile(inServer, 95) });

@@ -72,7 +72,9 @@ async function seed(db: Db, a: number): Promise<void> {
         and (hashint8(c.id * 7919 + s.id) & 2147483647) % 100000 < 100000 * (${shares}::float8[])[1 + (s.id % ${SHARES.length})]
       where s.account_id = ${a}`),
   );
-  await db.execute(sql`update segments s set member_count = (select count(*) from segment_members m where m.account_id = s.account_id and m.segment_id = s.id) where s.account_id = ${a}`);
+  await db.execute(
+    sql`update segments s set member_count = (select count(*) from segment_members m where m.account_id = s.account_id and m.segment_id = s.id) where s.account_id = ${a}`,
+  );
   await seedEvents(db, a);
 }
 
@@ -128,7 +130,9 @@ try {
     }
   }
   const a = Number(account.id);
-  const segs = (await queryRows<{ id: string | number; member_count: string | number }>(db, sql`select id, member_count from segments where account_id = ${a} order by id`)).map((r) => ({ id: Number(r.id), size: Number(r.member_count) }));
+  const segs = (
+    await queryRows<{ id: string | number; member_count: string | number }>(db, sql`select id, member_count from segments where account_id = ${a} order by id`)
+  ).map((r) => ({ id: Number(r.id), size: Number(r.member_count) }));
   const bySize = [...segs].sort((x, y) => x.size - y.size);
   const small = bySize[0]!;
   const large = bySize[bySize.length - 1]!;
@@ -142,41 +146,91 @@ try {
   const cases: { name: string; doc: unknown }[] = [
     {
       name: "fields+segments, common (gmail, large segment, plan free)",
-      doc: { all: [{ field: "email_domain", op: "is", value: "gmail.com" }, { segment: large.id, op: "in" }, { field: "custom.plan", op: "is", value: "free" }] },
+      doc: {
+        all: [
+          { field: "email_domain", op: "is", value: "gmail.com" },
+          { segment: large.id, op: "in" },
+          { field: "custom.plan", op: "is", value: "free" },
+        ],
+      },
     },
     {
       name: "fields+segments, rare and new (acme.es, mid segment, created in the last 30 days)",
-      doc: { all: [{ field: "email_domain", op: "is", value: "acme.es" }, { segment: mid.id, op: "in" }, { field: "created_at", op: "in_last_days", value: 30 }] },
+      doc: {
+        all: [
+          { field: "email_domain", op: "is", value: "acme.es" },
+          { segment: mid.id, op: "in" },
+          { field: "created_at", op: "in_last_days", value: 30 },
+        ],
+      },
     },
     {
       name: "fields+segments, rare and old (small segment, not in large, created before 11 months ago)",
-      doc: { all: [{ segment: small.id, op: "in" }, { segment: large.id, op: "not_in" }, { field: "created_at", op: "before", value: new Date(Date.now() - 335 * 86_400_000).toISOString() }] },
+      doc: {
+        all: [
+          { segment: small.id, op: "in" },
+          { segment: large.id, op: "not_in" },
+          { field: "created_at", op: "before", value: new Date(Date.now() - 335 * 86_400_000).toISOString() },
+        ],
+      },
     },
     {
       name: "fields+segments, any of (pro or in large segment or score > 97)",
-      doc: { any: [{ field: "custom.plan", op: "is", value: "pro" }, { segment: large.id, op: "in" }, { field: "custom.score", op: "greater_than", value: 97 }] },
+      doc: {
+        any: [
+          { field: "custom.plan", op: "is", value: "pro" },
+          { segment: large.id, op: "in" },
+          { field: "custom.score", op: "greater_than", value: 97 },
+        ],
+      },
     },
     {
       name: "event: gmail + in large segment + bought office furniture in the last 30 days",
-      doc: { all: [{ field: "email_domain", op: "is", value: "gmail.com" }, { segment: large.id, op: "in" }, { event: "purchase", op: "did", in_last_days: 30, where: [furniture] }] },
+      doc: {
+        all: [
+          { field: "email_domain", op: "is", value: "gmail.com" },
+          { segment: large.id, op: "in" },
+          { event: "purchase", op: "did", in_last_days: 30, where: [furniture] },
+        ],
+      },
     },
     {
       name: "event: plan free + bought office furniture (total > 100) in the last 30 days (common)",
-      doc: { all: [{ field: "custom.plan", op: "is", value: "free" }, { event: "purchase", op: "did", in_last_days: 30, where: [furniture, { path: "total", op: "greater_than", value: 100 }] }] },
+      doc: {
+        all: [
+          { field: "custom.plan", op: "is", value: "free" },
+          { event: "purchase", op: "did", in_last_days: 30, where: [furniture, { path: "total", op: "greater_than", value: 100 }] },
+        ],
+      },
     },
     {
       name: "event: acme.es + viewed a page in the last 30 days (rare contacts, common event)",
-      doc: { all: [{ field: "email_domain", op: "is", value: "acme.es" }, { event: "page_view", op: "did", in_last_days: 30 }] },
+      doc: {
+        all: [
+          { field: "email_domain", op: "is", value: "acme.es" },
+          { event: "page_view", op: "did", in_last_days: 30 },
+        ],
+      },
     },
     {
       name: "event: in mid segment + did not purchase in the last 30 days",
-      doc: { all: [{ segment: mid.id, op: "in" }, { event: "purchase", op: "did_not", in_last_days: 30 }] },
+      doc: {
+        all: [
+          { segment: mid.id, op: "in" },
+          { event: "purchase", op: "did_not", in_last_days: 30 },
+        ],
+      },
     },
   ];
 
   console.log(`${"case".padEnd(96)} ${"matches".padStart(9)} ${"p50 ms".padStart(8)} ${"p95 ms".padStart(8)}  | floor p50 ${"p95".padStart(8)}`);
   for (const c of cases) {
-    const parsed = parseConditions(c.doc, { customFields: [{ key: "plan", type: "text" }, { key: "score", type: "number" }] });
+    const parsed = parseConditions(c.doc, {
+      customFields: [
+        { key: "plan", type: "text" },
+        { key: "score", type: "number" },
+      ],
+    });
     if (!parsed.ok) throw new Error(`${c.name}: ${JSON.stringify(parsed.details)}`);
     const group = parsed.value;
     const live: number[] = [];
@@ -196,14 +250,19 @@ try {
       await withStatementTimeout(db, 60_000, (tx) => tx.execute(bare));
       if (i >= 0) floor.push(performance.now() - started);
     }
-    console.log(`${c.name.padEnd(96)} ${String(count).padStart(9)} ${ms(percentile(live, 50))} ${ms(percentile(live, 95))}  | ${ms(percentile(floor, 50))} ${ms(percentile(floor, 95))}`);
+    console.log(
+      `${c.name.padEnd(96)} ${String(count).padStart(9)} ${ms(percentile(live, 50))} ${ms(percentile(live, 95))}  | ${ms(percentile(floor, 50))} ${ms(percentile(floor, 95))}`,
+    );
   }
   console.log(`\nload average at the end ${loadavg()[0]!.toFixed(1)}`);
   if (process.env.BENCH_PLANS === "1") {
     for (const c of cases) {
       const parsed = parseConditions(c.doc);
       if (!parsed.ok) continue;
-      const plan = await queryRows<{ "QUERY PLAN": string }>(db, sql`explain (analyze, buffers) select count(*) from contacts c where c.account_id = ${a} and ${conditionsWhere(a, parsed.value)}`);
+      const plan = await queryRows<{ "QUERY PLAN": string }>(
+        db,
+        sql`explain (analyze, buffers) select count(*) from contacts c where c.account_id = ${a} and ${conditionsWhere(a, parsed.value)}`,
+      );
       console.log(`\n${c.name}\n${plan.map((r) => r["QUERY PLAN"]).join("\n")}`);
     }
   }

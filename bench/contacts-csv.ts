@@ -48,7 +48,6 @@ export async function generateContactsCsv(path: string, rows: number, options: {
   await new Promise<void>((resolve) => out.on("finish", () => resolve()));
 }
 
-
 /**
  * bench/out/contacts.csv with `rows` rows, generated only when the last generation was for another count
  * (the marker file names the count; a generation clears the other markers).

@@ -52,21 +52,28 @@ try {
   const db = database.db;
   const { app } = createApp({ database, config: parseConfig({ LOG_LEVEL: "silent", WORKER: "off" }) });
   const { account, user } = reused
-    ? (await queryRows<{ account_id: string; id: string }>(db, sql`select account_id, id from users where email = 'bench@example.test'`)).map((u) => ({ account: { id: Number(u.account_id) }, user: { id: Number(u.id) } }))[0]!
+    ? (await queryRows<{ account_id: string; id: string }>(db, sql`select account_id, id from users where email = 'bench@example.test'`)).map((u) => ({
+        account: { id: Number(u.account_id) },
+        user: { id: Number(u.id) },
+      }))[0]!
     : await createAccountWithAdmin(db, "Bench", { name: "Bench Admin", email: "bench@example.test", password: "correct horse battery" });
   const token = generateSessionToken();
   await createSession(db, token, account.id, user.id);
   const cookie = `${SESSION_COOKIE}=${token}`;
   const a = account.id;
 
-  console.log(`PostgreSQL ${(await queryRows<{ server_version: string }>(db, sql`show server_version`))[0]!.server_version}, ${N.toLocaleString("en-US")} contacts; load average at start ${(await import("node:os")).loadavg()[0]!.toFixed(1)} on ${(await import("node:os")).cpus().length} cores\n`);
+  console.log(
+    `PostgreSQL ${(await queryRows<{ server_version: string }>(db, sql`show server_version`))[0]!.server_version}, ${N.toLocaleString("en-US")} contacts; load average at start ${(await import("node:os")).loadavg()[0]!.toFixed(1)} on ${(await import("node:os")).cpus().length} cores\n`,
+  );
   // Names cycle through accented first and last names. Emails: every 4th is userN@ (so a prefix like "user37"
   // matches a block of old contacts and "user9999" a few new ones), the others first.last.N@; a tenth at gmail.com,
   // one in 5,000 at acme.es, the rest at exampleK.com. Phones: a third none, a third E.164 (+34 6…), a third as
   // typed before phones were checked ("+33 6 …"). Custom values: a tier (gold for 1 in 100) and an order number.
   let segment: { id: number };
   if (reused) {
-    segment = (await queryRows<{ id: string }>(db, sql`select id from segments where account_id = ${a} and name = 'Everyone'`)).map((r) => ({ id: Number(r.id) }))[0]!;
+    segment = (await queryRows<{ id: string }>(db, sql`select id from segments where account_id = ${a} and name = 'Everyone'`)).map((r) => ({
+      id: Number(r.id),
+    }))[0]!;
     console.log(`reusing database ${name}: no seed`);
   } else {
     await timed(`seed ${N.toLocaleString("en-US")} contacts (with every contacts index in place)`, () =>
@@ -106,7 +113,10 @@ try {
     segment = everyone;
   }
 
-  const [deepRow] = await queryRows<{ id: string; k: string }>(db, sql`select id, created_at::text as k from contacts where account_id = ${a} order by created_at desc, id desc limit 1 offset ${Math.floor(N / 20)}`);
+  const [deepRow] = await queryRows<{ id: string; k: string }>(
+    db,
+    sql`select id, created_at::text as k from contacts where account_id = ${a} order by created_at desc, id desc limit 1 offset ${Math.floor(N / 20)}`,
+  );
   const deep = encodeCursor({ key: deepRow!.k, id: Number(deepRow!.id) });
   const pages: [string, string][] = [
     ["contacts, first page", "/contacts"],
@@ -186,7 +196,14 @@ try {
         figures.push({ p50: percentile(times, 50), p95: percentile(times, 95), rows });
         if (percentile(times, 95) > worst.p95) worst = { p95: percentile(times, 95), label: `${label} ${order}${last ? " last" : ""}` };
       }
-      console.log(label.slice(0, 45).padEnd(46) + order.padEnd(16) + figures[0]!.p50.toFixed(1).padStart(8) + figures[0]!.p95.toFixed(1).padStart(8) + String(figures[0]!.rows).padStart(6) + figures[1]!.p95.toFixed(1).padStart(10));
+      console.log(
+        label.slice(0, 45).padEnd(46) +
+          order.padEnd(16) +
+          figures[0]!.p50.toFixed(1).padStart(8) +
+          figures[0]!.p95.toFixed(1).padStart(8) +
+          String(figures[0]!.rows).padStart(6) +
+          figures[1]!.p95.toFixed(1).padStart(10),
+      );
     }
   }
   console.log(`worst p95: ${worst.p95.toFixed(1)} ms (${worst.label})`);
@@ -199,9 +216,17 @@ try {
     if (i >= 20) countTimes.push(performance.now() - started);
   }
   countTimes.sort((x, y) => x - y);
-  const [{ real }] = await queryRows<{ real: string }>(db, sql`select count(*) as real from segment_members where account_id = ${a} and segment_id = ${segment.id}`);
-  console.log(`\nmember count read (getSegment): p50 ${percentile(countTimes, 50).toFixed(2)} ms, p95 ${percentile(countTimes, 95).toFixed(2)} ms; count ${count.toLocaleString("en-US")}, exact: ${count === Number(real)}`);
-  for (const [label, path] of [["'all N matching' count, no filter", "/contacts/count"], ["'all N matching' count, name search", "/contacts/count?q=haddad"]] as const) {
+  const [{ real }] = await queryRows<{ real: string }>(
+    db,
+    sql`select count(*) as real from segment_members where account_id = ${a} and segment_id = ${segment.id}`,
+  );
+  console.log(
+    `\nmember count read (getSegment): p50 ${percentile(countTimes, 50).toFixed(2)} ms, p95 ${percentile(countTimes, 95).toFixed(2)} ms; count ${count.toLocaleString("en-US")}, exact: ${count === Number(real)}`,
+  );
+  for (const [label, path] of [
+    ["'all N matching' count, no filter", "/contacts/count"],
+    ["'all N matching' count, name search", "/contacts/count?q=haddad"],
+  ] as const) {
     const started = performance.now();
     const text = await (await app.request(`http://localhost${path}`, { headers: { Cookie: cookie } })).text();
     console.log(`${label} (loaded after the page): ${(performance.now() - started).toFixed(0)} ms -> ${text.replace(/<[^>]+>/g, "")}`);
@@ -210,11 +235,26 @@ try {
   if (process.env.BENCH_PLANS !== "0") {
     console.log("\nplans (EXPLAIN ANALYZE) of the list queries:");
     const plans: [string, string][] = [
-      ["segment page", `select m.contact_id from (select contact_id from segment_members where account_id = ${a} and segment_id = ${segment.id} order by contact_id desc limit 51) m join contacts c on c.account_id = ${a} and c.id = m.contact_id order by c.id desc`],
-      ["probe: does 'user37' match at most 10,000 contacts?", `select count(*) from (select 1 from contacts c where c.account_id = ${a} and ((lower(c.email) >= 'user37' and lower(c.email) < 'user37' || chr(1114111)) or c.search_name like '%user37%' or c.custom_values @> array['user37']) limit 10001) x`],
-      ["domain '@acme.es', newest first", `select c.id from contacts c where c.account_id = ${a} and (reverse(lower(c.email)) like 'se.emca@%' or reverse(lower(c.email)) like 'se.emca.%') order by c.created_at desc, c.id desc limit 51`],
-      ["phone '600123457'", `select c.id from contacts c where c.account_id = ${a} and c.phone is not null and reverse(regexp_replace(c.phone, '[^0-9]', '', 'g')) like '754321006%' limit 51`],
-      ["custom value 'gold', by last name", `select c.id from contacts c where c.account_id = ${a} and c.custom_values @> array['gold'] order by roster_fold(coalesce(c.last_name, '')), c.id limit 51`],
+      [
+        "segment page",
+        `select m.contact_id from (select contact_id from segment_members where account_id = ${a} and segment_id = ${segment.id} order by contact_id desc limit 51) m join contacts c on c.account_id = ${a} and c.id = m.contact_id order by c.id desc`,
+      ],
+      [
+        "probe: does 'user37' match at most 10,000 contacts?",
+        `select count(*) from (select 1 from contacts c where c.account_id = ${a} and ((lower(c.email) >= 'user37' and lower(c.email) < 'user37' || chr(1114111)) or c.search_name like '%user37%' or c.custom_values @> array['user37']) limit 10001) x`,
+      ],
+      [
+        "domain '@acme.es', newest first",
+        `select c.id from contacts c where c.account_id = ${a} and (reverse(lower(c.email)) like 'se.emca@%' or reverse(lower(c.email)) like 'se.emca.%') order by c.created_at desc, c.id desc limit 51`,
+      ],
+      [
+        "phone '600123457'",
+        `select c.id from contacts c where c.account_id = ${a} and c.phone is not null and reverse(regexp_replace(c.phone, '[^0-9]', '', 'g')) like '754321006%' limit 51`,
+      ],
+      [
+        "custom value 'gold', by last name",
+        `select c.id from contacts c where c.account_id = ${a} and c.custom_values @> array['gold'] order by roster_fold(coalesce(c.last_name, '')), c.id limit 51`,
+      ],
     ];
     for (const [label, q] of plans) {
       const rows = await queryRows<{ "QUERY PLAN": string }>(db, sql.raw(`explain (analyze, buffers, costs off) ${q}`));

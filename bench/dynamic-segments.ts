@@ -32,7 +32,10 @@ const SECONDS = Number(process.argv[4] ?? 30);
 const RATE = Number(process.argv[5] ?? 1000);
 const CATEGORIES = ["office furniture", "lamps", "chairs", "desks", "paper", "pens", "printers", "ink", "bags", "phones"];
 
-const load = () => `load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} on ${cpus().length} cores`;
+const load = () =>
+  `load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")} on ${cpus().length} cores`;
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -58,7 +61,9 @@ async function seed(db: Db, a: number): Promise<void> {
   const [customers] = await queryRows<{ id: string | number }>(db, sql`insert into segments (account_id, name) values (${a}, 'Customers') returning id`);
   await db.execute(sql`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_label)
     select ${a}, ${Number(customers!.id)}, id, now() - interval '10 days', 'user', 'bench' from contacts where account_id = ${a} and id % 20 = 3`);
-  await db.execute(sql`update segments set member_count = (select count(*) from segment_members m where m.account_id = segments.account_id and m.segment_id = segments.id) where account_id = ${a}`);
+  await db.execute(
+    sql`update segments set member_count = (select count(*) from segment_members m where m.account_id = segments.account_id and m.segment_id = segments.id) where account_id = ${a}`,
+  );
   await timed(`seed ${M.toLocaleString("en-US")} events`, () =>
     db.execute(sql`insert into events (account_id, external_id, type, contact_id, properties, occurred_at, received_at)
       select ${a}, 'b' || g, t.type, ${firstId}::bigint + floor(${N}::float8 * ((hashint8(g) & 2147483647)::float8 / 2147483648))::bigint,
@@ -83,22 +88,61 @@ function segmentDefinitions(customers: number): { name: string; doc: unknown; on
   return [
     ...CATEGORIES.slice(0, 8).map((c) => ({ name: `Bought ${c} lately`, doc: { all: [bought(c)] } })),
     { name: "Marker buyers", doc: { all: [bought("bench marker")] } },
-    { name: "Furniture over 100, not customers", doc: { all: [bought("office furniture", [{ path: "total", op: "greater_than", value: 100 }]), { segment: customers, op: "not_in" }] } },
-    { name: "Gmail pro", doc: { all: [{ field: "email_domain", op: "is", value: "gmail.com" }, { field: "custom.plan", op: "is", value: "pro" }] } },
-    { name: "Pro or high score", doc: { any: [{ field: "custom.plan", op: "is", value: "pro" }, { field: "custom.score", op: "greater_than", value: 97 }] } },
+    {
+      name: "Furniture over 100, not customers",
+      doc: { all: [bought("office furniture", [{ path: "total", op: "greater_than", value: 100 }]), { segment: customers, op: "not_in" }] },
+    },
+    {
+      name: "Gmail pro",
+      doc: {
+        all: [
+          { field: "email_domain", op: "is", value: "gmail.com" },
+          { field: "custom.plan", op: "is", value: "pro" },
+        ],
+      },
+    },
+    {
+      name: "Pro or high score",
+      doc: {
+        any: [
+          { field: "custom.plan", op: "is", value: "pro" },
+          { field: "custom.score", op: "greater_than", value: 97 },
+        ],
+      },
+    },
     { name: "New this month", doc: { all: [{ field: "created_at", op: "in_last_days", value: 30 }] } },
     { name: "Changed this week", doc: { all: [{ field: "updated_at", op: "in_last_days", value: 7 }] } },
-    { name: "Customers who browse", doc: { all: [{ segment: customers, op: "in" }, { event: "page_view", op: "did", in_last_days: 30, at_least: 2 }] } },
+    {
+      name: "Customers who browse",
+      doc: {
+        all: [
+          { segment: customers, op: "in" },
+          { event: "page_view", op: "did", in_last_days: 30, at_least: 2 },
+        ],
+      },
+    },
     { name: "First1 names", doc: { all: [{ field: "first_name", op: "starts_with", value: "First1" }] } },
     { name: "Example7 domain", doc: { all: [{ field: "email_domain", op: "is", value: "example7.com" }] } },
-    { name: "Did not buy lamps", doc: { all: [{ segment: customers, op: "in" }, { event: "purchase", op: "did_not", in_last_days: 30, where: [{ path: "products.category", op: "equals", value: "lamps" }] }] } },
+    {
+      name: "Did not buy lamps",
+      doc: {
+        all: [
+          { segment: customers, op: "in" },
+          { event: "purchase", op: "did_not", in_last_days: 30, where: [{ path: "products.category", op: "equals", value: "lamps" }] },
+        ],
+      },
+    },
     { name: "Furniture buyers who are pro", doc: null, on: "Bought office furniture lately" },
     { name: "Marker buyers (again)", doc: null, on: "Marker buyers" },
   ];
 }
 
 async function main() {
-  const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: process.env.DATA_DIR ?? "/tmp/roster-bench-dynamic", maxConnections: 4 });
+  const database = await openDatabase({
+    databaseUrl: process.env.DATABASE_URL,
+    dataDir: process.env.DATA_DIR ?? "/tmp/roster-bench-dynamic",
+    maxConnections: 4,
+  });
   let server: ChildProcess | null = null;
   try {
     await migrateDatabase(database);
@@ -106,7 +150,11 @@ async function main() {
     const label = `Bench dynamic ${N}/${M}`;
     let [account] = await queryRows<{ id: string | number }>(db, sql`select id from accounts where name = ${label}`);
     if (!account) {
-      const created = await createAccountWithAdmin(db, label, { name: "Bench Admin", email: `bench-dyn-${N}-${M}@example.test`, password: "correct horse battery" });
+      const created = await createAccountWithAdmin(db, label, {
+        name: "Bench Admin",
+        email: `bench-dyn-${N}-${M}@example.test`,
+        password: "correct horse battery",
+      });
       await seed(db, created.account.id);
       await timed("vacuum analyze", async () => {
         for (const t of ["contacts", "segments", "segment_members", "events"]) await db.execute(sql.raw(`vacuum analyze ${t}`));
@@ -140,7 +188,12 @@ async function main() {
       if (Math.random() < 0.6) return JSON.stringify({ id, type: "page_view", email: email(), properties: { url: `https://shop.example/p/${seq % 1000}` } });
       const category = CATEGORIES[seq % CATEGORIES.length]!;
       const total = 1 + (seq % 500);
-      return JSON.stringify({ id, type: "purchase", email: email(), properties: { order_id: id, total, currency: "EUR", products: [{ id: "p", name: "Item", category, price: total, quantity: 1 }] } });
+      return JSON.stringify({
+        id,
+        type: "purchase",
+        email: email(),
+        properties: { order_id: id, total, currency: "EUR", products: [{ id: "p", name: "Item", category, price: total, quantity: 1 }] },
+      });
     };
     const events = async (seconds: number, rate?: number) => {
       const r = await autocannon({
@@ -148,24 +201,49 @@ async function main() {
         connections: 20,
         duration: seconds,
         ...(rate ? { overallRate: rate } : {}),
-        requests: [{ method: "POST", path: "/api/v1/events", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, setupRequest: (req) => ({ ...req, body: event() }) }],
+        requests: [
+          {
+            method: "POST",
+            path: "/api/v1/events",
+            headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+            setupRequest: (req) => ({ ...req, body: event() }),
+          },
+        ],
       });
       return { perSecond: r["2xx"] / r.duration, failed: r.non2xx + r.errors + r.timeouts, p99: r.latency.p99 };
     };
 
     for (let i = 0; i < 20; i++) {
-      const res = await fetch(`${base}/api/v1/events`, { method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, body: event() });
+      const res = await fetch(`${base}/api/v1/events`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+        body: event(),
+      });
       if (!res.ok) throw new Error(`the events API refused a bench event: ${res.status} ${await res.text()}`);
     }
     await events(3); // warm-up
     const without = await events(SECONDS);
-    console.log(`\nEvents API at full speed, no dynamic segments: ${without.perSecond.toFixed(0)} events/s, p99 ${without.p99} ms (${without.failed} failed); ${load()}`);
+    console.log(
+      `\nEvents API at full speed, no dynamic segments: ${without.perSecond.toFixed(0)} events/s, p99 ${without.p99} ms (${without.failed} failed); ${load()}`,
+    );
 
     console.log("\nFirst fill of each dynamic segment:");
     const ids = new Map<string, number>();
     for (const def of segmentDefinitions(customers)) {
-      const doc = def.on ? { all: [{ segment: ids.get(def.on)!, op: "in" }, { field: "custom.plan", op: "is_not_empty" }] } : def.doc;
-      const parsed = parseConditions(doc, { customFields: [{ key: "plan", type: "text" }, { key: "score", type: "number" }] });
+      const doc = def.on
+        ? {
+            all: [
+              { segment: ids.get(def.on)!, op: "in" },
+              { field: "custom.plan", op: "is_not_empty" },
+            ],
+          }
+        : def.doc;
+      const parsed = parseConditions(doc, {
+        customFields: [
+          { key: "plan", type: "text" },
+          { key: "score", type: "number" },
+        ],
+      });
       if (!parsed.ok) throw new Error(`${def.name}: ${JSON.stringify(parsed.details)}`);
       const segment = await createSegment(db, a, { name: def.name, type: "dynamic", conditions: parsed.value as unknown as Record<string, unknown> });
       ids.set(def.name, segment.id);
@@ -201,7 +279,12 @@ async function main() {
     const sent = await fetch(`${base}/api/v1/events`, {
       method: "POST",
       headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ id: `marker-${Date.now()}`, type: "purchase", email: markerEmail, properties: { order_id: "m", total: 10, currency: "EUR", products: [{ id: "m", name: "Marker", category: "bench marker", price: 10, quantity: 1 }] } }),
+      body: JSON.stringify({
+        id: `marker-${Date.now()}`,
+        type: "purchase",
+        email: markerEmail,
+        properties: { order_id: "m", total: 10, currency: "EUR", products: [{ id: "m", name: "Marker", category: "bench marker", price: 10, quantity: 1 }] },
+      }),
     });
     if (!sent.ok) throw new Error(`marker event: ${sent.status}`);
     let joinedAfter = NaN;
@@ -221,14 +304,23 @@ async function main() {
     const heldResult = await held;
     sampling = false;
     await sampler;
-    console.log(`\nAt ${RATE.toLocaleString("en-US")} events/s for ${SECONDS} s: served ${heldResult.perSecond.toFixed(0)} events/s, p99 ${heldResult.p99} ms (${heldResult.failed} failed); ${load()}`);
+    console.log(
+      `\nAt ${RATE.toLocaleString("en-US")} events/s for ${SECONDS} s: served ${heldResult.perSecond.toFixed(0)} events/s, p99 ${heldResult.p99} ms (${heldResult.failed} failed); ${load()}`,
+    );
     console.log(`  a purchase showed in "Marker buyers" after ${joinedAfter.toFixed(1)} s (target < 60 s)`);
     // Only segments with an event condition are due on every event; the others are current without a refresh (their
     // inputs did not change), so their time since the last refresh says nothing about staleness.
     const eventBased = new Set(
-      (await queryRows<{ id: string | number }>(db, sql`select id from segments where account_id = ${a} and type = 'dynamic' and conditions::text like '%"event"%'`)).map((r) => Number(r.id)),
+      (
+        await queryRows<{ id: string | number }>(
+          db,
+          sql`select id from segments where account_id = ${a} and type = 'dynamic' and conditions::text like '%"event"%'`,
+        )
+      ).map((r) => Number(r.id)),
     );
-    const ages = [...worst.entries()].filter(([id]) => eventBased.has(id)).map(([id, age]) => ({ name: [...ids.entries()].find(([, v]) => v === id)?.[0] ?? String(id), age }));
+    const ages = [...worst.entries()]
+      .filter(([id]) => eventBased.has(id))
+      .map(([id, age]) => ({ name: [...ids.entries()].find(([, v]) => v === id)?.[0] ?? String(id), age }));
     console.log(`  segments with an event condition, due on every pass: at most this long since their last refresh, worst first (target < 60 s):`);
     for (const s of ages.sort((x, y) => y.age - x.age).slice(0, 20)) console.log(`    ${s.name.padEnd(36)} ${s.age.toFixed(1).padStart(6)} s`);
 
@@ -257,8 +349,12 @@ async function main() {
       sqlCounts.push(performance.now() - t0);
     }
     console.log(`\nLargest dynamic segment (${Number(largest!.member_count).toLocaleString("en-US")} members), 200 reads each, idle server; ${load()}`);
-    console.log(`  a page of 50 members (GET /api/v1/segments/:id/contacts): p50 ${percentile(pages, 50).toFixed(1)} ms, p95 ${percentile(pages, 95).toFixed(1)} ms (target < 20 ms)`);
-    console.log(`  exact count (GET /api/v1/segments/:id, member_count): p50 ${percentile(counts, 50).toFixed(1)} ms, p95 ${percentile(counts, 95).toFixed(1)} ms; the column alone: p95 ${percentile(sqlCounts, 95).toFixed(2)} ms (target < 5 ms)`);
+    console.log(
+      `  a page of 50 members (GET /api/v1/segments/:id/contacts): p50 ${percentile(pages, 50).toFixed(1)} ms, p95 ${percentile(pages, 95).toFixed(1)} ms (target < 20 ms)`,
+    );
+    console.log(
+      `  exact count (GET /api/v1/segments/:id, member_count): p50 ${percentile(counts, 50).toFixed(1)} ms, p95 ${percentile(counts, 95).toFixed(1)} ms; the column alone: p95 ${percentile(sqlCounts, 95).toFixed(2)} ms (target < 5 ms)`,
+    );
   } finally {
     const proc = server as ChildProcess | null;
     if (proc && proc.exitCode === null) {

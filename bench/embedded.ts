@@ -43,11 +43,21 @@ async function startRoster(dataDir: string): Promise<{ child: ChildProcess; node
   const base = `http://127.0.0.1:${port}`;
   for (;;) {
     if (child.exitCode !== null) throw new Error("Roster exited during start");
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await sleep(20);
   }
   const ms = performance.now() - started;
-  const node = Number(execFileSync("pgrep", ["-g", String(child.pid), "-f", "^\\S*node --enable-source-maps dist/server.mjs"], { encoding: "utf8" }).trim().split("\n")[0]);
+  const node = Number(
+    execFileSync("pgrep", ["-g", String(child.pid), "-f", "^\\S*node --enable-source-maps dist/server.mjs"], { encoding: "utf8" })
+      .trim()
+      .split("\n")[0],
+  );
   return { child, node, base, ms };
 }
 
@@ -63,7 +73,10 @@ async function stopRoster(child: ChildProcess): Promise<number> {
 function cli(dataDir: string, args: string[]): string {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
   delete env.DATABASE_URL;
-  return execFileSync(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: root, env, encoding: "utf8" }).trim().split("\n").at(-1)!;
+  return execFileSync(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: root, env, encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .at(-1)!;
 }
 
 /** The running job's last status, printed beside samples slower than 500 ms. */
@@ -106,7 +119,11 @@ function report(label: string, ms: number | null, sampled: Sampled) {
   for (const [page, t] of Object.entries(sampled)) {
     const over = t.filter((x) => x > 1000).length;
     console.log(
-      `  ${page.padEnd(14)} ${String(t.length).padStart(5)} samples   p50 ${percentile(t, 50).toFixed(1).padStart(6)} ms   p95 ${percentile(t, 95).toFixed(1).padStart(6)} ms   max ${Math.max(...t).toFixed(1).padStart(7)} ms   over 1 s: ${over}`,
+      `  ${page.padEnd(14)} ${String(t.length).padStart(5)} samples   p50 ${percentile(t, 50).toFixed(1).padStart(6)} ms   p95 ${percentile(t, 95).toFixed(1).padStart(6)} ms   max ${Math.max(
+        ...t,
+      )
+        .toFixed(1)
+        .padStart(7)} ms   over 1 s: ${over}`,
     );
   }
   for (const line of slow) console.log(`    slow: ${line}`);
@@ -115,7 +132,11 @@ function report(label: string, ms: number | null, sampled: Sampled) {
 async function waitFor(base: string, apiKey: string, path: string): Promise<number> {
   const started = performance.now();
   for (;;) {
-    const body = (await (await fetch(`${base}/api/v1/${path}`, { headers: { Authorization: `Bearer ${apiKey}` } })).json()) as { status: string; error?: string; progress?: unknown };
+    const body = (await (await fetch(`${base}/api/v1/${path}`, { headers: { Authorization: `Bearer ${apiKey}` } })).json()) as {
+      status: string;
+      error?: string;
+      progress?: unknown;
+    };
     jobState = `${body.status} ${JSON.stringify(body.progress ?? "")}`.slice(0, 120);
     if (body.status === "completed") return performance.now() - started;
     if (body.status === "failed") throw new Error(`${path} failed: ${body.error}`);
@@ -153,7 +174,9 @@ try {
   await sleep(5000);
   const idleWarm = rssMb(warm.node);
   console.log(`PostgreSQL alone: initdb + start ${(initAndStart / 1000).toFixed(2)} s, start ${(startOnly / 1000).toFixed(2)} s`);
-  console.log(`npm start (esbuild bundle included), cold (empty data folder) to first answer: ${(cold.ms / 1000).toFixed(2)} s; warm: ${(warm.ms / 1000).toFixed(2)} s; stop on SIGTERM: ${(stopMs / 1000).toFixed(2)} s`);
+  console.log(
+    `npm start (esbuild bundle included), cold (empty data folder) to first answer: ${(cold.ms / 1000).toFixed(2)} s; warm: ${(warm.ms / 1000).toFixed(2)} s; stop on SIGTERM: ${(stopMs / 1000).toFixed(2)} s`,
+  );
   console.log(`Node process idle RSS: ${idleCold.toFixed(0)} MB after the cold start, ${idleWarm.toFixed(0)} MB after the warm start`);
 
   // An account, an API key (the command line, beside the running server), a session and a segment.
@@ -168,7 +191,13 @@ try {
   });
   const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
   if (!cookie.includes("=")) throw new Error(`sign-in failed: ${signIn.status}`);
-  const segment = (await (await fetch(`${base}/api/v1/segments`, { method: "POST", headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" }, body: JSON.stringify({ name: "Everyone" }) })).json()) as { id: number };
+  const segment = (await (
+    await fetch(`${base}/api/v1/segments`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "Everyone" }),
+    })
+  ).json()) as { id: number };
   const pages = { contacts: "/contacts", segment: `/segments/${segment.id}`, "export list": "/exports" };
 
   report("Idle (the floor: nothing running)", null, await samplePages(base, cookie, pages, sleep(5000)));

@@ -43,12 +43,36 @@ function randomEvent() {
   const r = Math.random();
   if (r < 0.5) {
     const category = pick(CATEGORIES);
-    return { id: eventId(), type: "product_search", email: email(), properties: { query: `${category} ${pick(["desk", "lamp", "shelf", "chair"])}`, product: { id: String(Math.floor(Math.random() * 5000)), name: "Item", category } } };
+    return {
+      id: eventId(),
+      type: "product_search",
+      email: email(),
+      properties: {
+        query: `${category} ${pick(["desk", "lamp", "shelf", "chair"])}`,
+        product: { id: String(Math.floor(Math.random() * 5000)), name: "Item", category },
+      },
+    };
   }
-  if (r < 0.8) return { id: eventId(), type: "page_view", email: email(), properties: { url: `https://shop.example/${pick(CATEGORIES).replace(" ", "-")}`, category: pick(CATEGORIES) } };
+  if (r < 0.8)
+    return {
+      id: eventId(),
+      type: "page_view",
+      email: email(),
+      properties: { url: `https://shop.example/${pick(CATEGORIES).replace(" ", "-")}`, category: pick(CATEGORIES) },
+    };
   if (r < 0.95) {
     const price = Math.round(Math.random() * 400);
-    return { id: eventId(), type: "purchase", email: email(), properties: { order_id: eventId(), total: price, currency: "EUR", products: [{ id: "p1", name: "Item", category: pick(CATEGORIES), price, quantity: 1 }] } };
+    return {
+      id: eventId(),
+      type: "purchase",
+      email: email(),
+      properties: {
+        order_id: eventId(),
+        total: price,
+        currency: "EUR",
+        products: [{ id: "p1", name: "Item", category: pick(CATEGORIES), price, quantity: 1 }],
+      },
+    };
   }
   return { id: eventId(), type: "form_submit", email: email(), properties: { form: pick(["newsletter", "contact", "quote"]) } };
 }
@@ -71,7 +95,14 @@ async function setUp() {
 
   const segment = async (accountId: number, name: string) =>
     (await db.insert(segmentsTable).values({ accountId, name }).returning({ id: segmentsTable.id }))[0]!.id;
-  const workflow = (accountId: number, name: string, status: "active" | "inactive", eventType: string, conditions: WorkflowCondition[], actions: WorkflowAction[]) => ({
+  const workflow = (
+    accountId: number,
+    name: string,
+    status: "active" | "inactive",
+    eventType: string,
+    conditions: WorkflowCondition[],
+    actions: WorkflowAction[],
+  ) => ({
     accountId,
     name,
     status,
@@ -89,22 +120,100 @@ async function setUp() {
   const prospects = await segment(account.id, "Prospects");
   // 20 active workflows of the bench account.
   for (const [i, category] of CATEGORIES.slice(0, 8).entries()) {
-    rows.push(workflow(account.id, `Search ${i}`, "active", "product_search", [{ path: "product.category", operator: "equals", value: category }], [{ kind: "add", segmentId: await segment(account.id, `Interested in ${category}`) }]));
+    rows.push(
+      workflow(
+        account.id,
+        `Search ${i}`,
+        "active",
+        "product_search",
+        [{ path: "product.category", operator: "equals", value: category }],
+        [{ kind: "add", segmentId: await segment(account.id, `Interested in ${category}`) }],
+      ),
+    );
   }
-  rows.push(workflow(account.id, "Desk searchers", "active", "product_search", [{ path: "query", operator: "contains", value: "desk" }, { path: "product.category", operator: "in_list", value: "office furniture, desks" }], [{ kind: "add", segmentId: await segment(account.id, "Desk searchers") }]));
-  rows.push(workflow(account.id, "Buyers", "active", "purchase", [], [{ kind: "add", segmentId: customers }, { kind: "remove", segmentId: prospects }]));
-  rows.push(workflow(account.id, "Big buyers", "active", "purchase", [{ path: "total", operator: "greater_than", value: "300" }], [{ kind: "add", segmentId: await segment(account.id, "Big buyers") }]));
-  rows.push(workflow(account.id, "Small buyers", "active", "purchase", [{ path: "total", operator: "less_than", value: "20" }], [{ kind: "add", segmentId: await segment(account.id, "Small buyers") }]));
+  rows.push(
+    workflow(
+      account.id,
+      "Desk searchers",
+      "active",
+      "product_search",
+      [
+        { path: "query", operator: "contains", value: "desk" },
+        { path: "product.category", operator: "in_list", value: "office furniture, desks" },
+      ],
+      [{ kind: "add", segmentId: await segment(account.id, "Desk searchers") }],
+    ),
+  );
+  rows.push(
+    workflow(
+      account.id,
+      "Buyers",
+      "active",
+      "purchase",
+      [],
+      [
+        { kind: "add", segmentId: customers },
+        { kind: "remove", segmentId: prospects },
+      ],
+    ),
+  );
+  rows.push(
+    workflow(
+      account.id,
+      "Big buyers",
+      "active",
+      "purchase",
+      [{ path: "total", operator: "greater_than", value: "300" }],
+      [{ kind: "add", segmentId: await segment(account.id, "Big buyers") }],
+    ),
+  );
+  rows.push(
+    workflow(
+      account.id,
+      "Small buyers",
+      "active",
+      "purchase",
+      [{ path: "total", operator: "less_than", value: "20" }],
+      [{ kind: "add", segmentId: await segment(account.id, "Small buyers") }],
+    ),
+  );
   for (const [i, category] of CATEGORIES.slice(0, 5).entries()) {
-    rows.push(workflow(account.id, `Visit ${i}`, "active", "page_view", [{ path: "category", operator: "equals", value: category }, { path: "url", operator: "contains", value: "shop.example" }], [{ kind: "add", segmentId: await segment(account.id, `Visited ${category}`) }]));
+    rows.push(
+      workflow(
+        account.id,
+        `Visit ${i}`,
+        "active",
+        "page_view",
+        [
+          { path: "category", operator: "equals", value: category },
+          { path: "url", operator: "contains", value: "shop.example" },
+        ],
+        [{ kind: "add", segmentId: await segment(account.id, `Visited ${category}`) }],
+      ),
+    );
   }
-  rows.push(workflow(account.id, "Newsletter", "active", "form_submit", [{ path: "form", operator: "equals", value: "newsletter" }], [{ kind: "add", segmentId: await segment(account.id, "Newsletter") }]));
-  rows.push(workflow(account.id, "Quotes", "active", "form_submit", [{ path: "form", operator: "equals", value: "quote" }], [{ kind: "add", segmentId: prospects }]));
+  rows.push(
+    workflow(
+      account.id,
+      "Newsletter",
+      "active",
+      "form_submit",
+      [{ path: "form", operator: "equals", value: "newsletter" }],
+      [{ kind: "add", segmentId: await segment(account.id, "Newsletter") }],
+    ),
+  );
+  rows.push(
+    workflow(account.id, "Quotes", "active", "form_submit", [{ path: "form", operator: "equals", value: "quote" }], [{ kind: "add", segmentId: prospects }]),
+  );
   rows.push(workflow(account.id, "Trials", "active", "trial.started", [], [{ kind: "add", segmentId: prospects }]));
   // Noise that must not cost anything: 200 inactive workflows here, 500 active ones in another account.
-  for (let i = 0; i < 200; i++) rows.push(workflow(account.id, `Old ${i}`, "inactive", pick(["product_search", "page_view", "purchase"]), [], [{ kind: "add", segmentId: customers }]));
+  for (let i = 0; i < 200; i++)
+    rows.push(workflow(account.id, `Old ${i}`, "inactive", pick(["product_search", "page_view", "purchase"]), [], [{ kind: "add", segmentId: customers }]));
   const otherSeg = await segment(other.account.id, "Theirs");
-  for (let i = 0; i < 500; i++) rows.push(workflow(other.account.id, `Theirs ${i}`, "active", pick(["product_search", "page_view", "purchase"]), [], [{ kind: "add", segmentId: otherSeg }]));
+  for (let i = 0; i < 500; i++)
+    rows.push(
+      workflow(other.account.id, `Theirs ${i}`, "active", pick(["product_search", "page_view", "purchase"]), [], [{ kind: "add", segmentId: otherSeg }]),
+    );
   await db.insert(workflowsTable).values(rows);
   const [{ n }] = await sql`select count(*)::int as n from workflows where account_id = ${account.id} and status = 'active'`;
   console.log(`  ${n} active workflows (plus 200 inactive, and 500 active in another account)`);
@@ -132,7 +241,9 @@ async function setUp() {
   await sql`update segments s set member_count = (select count(*) from segment_members m where m.account_id = s.account_id and m.segment_id = s.id)
             where s.account_id = ${account.id}`;
   const [seeded] = await sql`select (select count(*) from events)::int as events, (select count(*) from segment_members)::int as members`;
-  console.log(`  ${seeded!.events.toLocaleString("en")} past events, ${seeded!.members.toLocaleString("en")} memberships in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `  ${seeded!.events.toLocaleString("en")} past events, ${seeded!.members.toLocaleString("en")} memberships in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
   await sql`vacuum analyze`;
   await database.close();
   return key;
@@ -172,7 +283,14 @@ async function load(base: string, key: string, opts: { path: string; connections
     url: base,
     connections: opts.connections,
     duration: opts.seconds,
-    requests: [{ method: "POST", path: opts.path, headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" }, setupRequest: (req) => ({ ...req, body: opts.body() }) }],
+    requests: [
+      {
+        method: "POST",
+        path: opts.path,
+        headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+        setupRequest: (req) => ({ ...req, body: opts.body() }),
+      },
+    ],
   });
   const ok = result["2xx"];
   const bad = result.non2xx + result.errors + result.timeouts;
@@ -196,9 +314,10 @@ async function main() {
   const historyRows = async () => Number((await sql`select count(*)::int as n from membership_events`)[0]!.n);
   const s = only === "batch" || only === "floor" ? none : await load(base, key, { path: "/api/v1/events", connections: 50, seconds: SECONDS, body: single });
   const before = await historyRows();
-  const b = only === "single" || only === "floor" ? none : await load(base, key, { path: "/api/v1/events/batch", connections: 4, seconds: SECONDS, body: batch });
+  const b =
+    only === "single" || only === "floor" ? none : await load(base, key, { path: "/api/v1/events/batch", connections: 4, seconds: SECONDS, body: batch });
   // Membership changes (history rows) per batch: what the database-alone run writes besides the events.
-  const changesPerBatch = b.ok > 0 ? Math.round((await historyRows() - before) / b.ok) : 750;
+  const changesPerBatch = b.ok > 0 ? Math.round(((await historyRows()) - before) / b.ok) : 750;
 
   const [stats] = await sql`select (select count(*) from events)::int as events, (select count(*) from segment_members)::int as members,
     (select coalesce(sum(events_matched), 0) from workflows)::bigint as matched, (select coalesce(sum(error_count), 0) from workflows)::bigint as errors`;
@@ -206,10 +325,14 @@ async function main() {
   const floor = only === "single" || only === "batch" ? null : await databaseAlone(changesPerBatch);
 
   console.log("");
-  console.log(`Single events, 50 connections, ${s.seconds} s: ${(s.ok / s.seconds).toFixed(0)} events/s, p50 ${s.p50} ms, p99 ${s.p99} ms (${s.bad} failed)   target >= 1,500/s, p99 < 100 ms`);
-  console.log(`Batches of 1,000, 4 connections, ${b.seconds} s: ${((b.ok * 1000) / b.seconds).toFixed(0)} events/s, ${(b.ok / b.seconds).toFixed(1)} batches/s, p99 ${b.p99} ms (${b.bad} failed)   target >= 20,000/s`);
+  console.log(
+    `Single events, 50 connections, ${s.seconds} s: ${(s.ok / s.seconds).toFixed(0)} events/s, p50 ${s.p50} ms, p99 ${s.p99} ms (${s.bad} failed)   target >= 1,500/s, p99 < 100 ms`,
+  );
+  console.log(
+    `Batches of 1,000, 4 connections, ${b.seconds} s: ${((b.ok * 1000) / b.seconds).toFixed(0)} events/s, ${(b.ok / b.seconds).toFixed(1)} batches/s, p99 ${b.p99} ms (${b.bad} failed)   target >= 20,000/s`,
+  );
   if (floor) {
-    const ratio = b.ok > 0 ? `; Roster's batches: ${(((b.ok / b.seconds) / floor.batchesPerSecond) * 100).toFixed(0)}% of it` : "";
+    const ratio = b.ok > 0 ? `; Roster's batches: ${((b.ok / b.seconds / floor.batchesPerSecond) * 100).toFixed(0)}% of it` : "";
     console.log(
       `Database alone, the same writes with no app (4 connections; per batch: 1,000 emails looked up, 1,000 events stored, ${changesPerBatch} members added with history): ` +
         `${floor.batchesPerSecond.toFixed(1)} batches/s = ${(floor.batchesPerSecond * 1000).toFixed(0)} events/s${ratio}`,

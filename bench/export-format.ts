@@ -31,7 +31,10 @@ function makeRows(): ExportRow[] {
       email: `${FIRST[i % FIRST.length]!.toLowerCase()}.${i * 7919}@example.com`,
       first_name: FIRST[(i * 3) % FIRST.length],
       last_name: i % 13 === 0 ? `${LAST[i % LAST.length]} "the ${i}th"` : LAST[i % LAST.length],
-      phone: i % 5 === 0 ? null : `+33 6 ${String(i % 100).padStart(2, "0")} ${String((i * 31) % 100).padStart(2, "0")} ${String((i * 17) % 100).padStart(2, "0")} 00`,
+      phone:
+        i % 5 === 0
+          ? null
+          : `+33 6 ${String(i % 100).padStart(2, "0")} ${String((i * 31) % 100).padStart(2, "0")} ${String((i * 17) % 100).padStart(2, "0")} 00`,
       created_at: new Date(Date.UTC(2023, 0, 1) + i * 3_600_000 + (i % 1000)),
     });
   }
@@ -97,11 +100,15 @@ async function main(): Promise<void> {
   for (const mode of modes) {
     const ext = isExportFormat(mode) ? fileInfo(mode).extension : "csv";
     const out = toFiles ? `${outDir}export-${mode}.${ext}` : "/dev/null";
-    const line = execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--rows", String(total), "--child", mode, out], { encoding: "utf8" });
+    const line = execFileSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--rows", String(total), "--child", mode, out], {
+      encoding: "utf8",
+    });
     const r = JSON.parse(line.trim().split("\n").pop()!) as { seconds: number; cpuSeconds: number; bytes: number; peakRssMB: number };
     const mb = r.bytes / 1e6;
     console.log(
-      `${mode.padEnd(13)} ${r.seconds.toFixed(2).padStart(7)} ${r.cpuSeconds.toFixed(2).padStart(7)} ${Math.round(total / r.seconds).toLocaleString("en").padStart(10)} ${(mb / r.seconds).toFixed(1).padStart(7)} ${mb.toFixed(1).padStart(11)} ${r.peakRssMB.toFixed(0).padStart(12)}`,
+      `${mode.padEnd(13)} ${r.seconds.toFixed(2).padStart(7)} ${r.cpuSeconds.toFixed(2).padStart(7)} ${Math.round(total / r.seconds)
+        .toLocaleString("en")
+        .padStart(10)} ${(mb / r.seconds).toFixed(1).padStart(7)} ${mb.toFixed(1).padStart(11)} ${r.peakRssMB.toFixed(0).padStart(12)}`,
     );
   }
 }

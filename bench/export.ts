@@ -57,7 +57,11 @@ try {
   // Seed: one account, ROWS contacts and one segment holding them all.
   const database = await openDatabase({ databaseUrl: dbUrl, maxConnections: 2 });
   await migrateDatabase(database);
-  const { account, user } = await createAccountWithAdmin(database.db, "Bench", { name: "Bench", email: "bench@example.test", password: "correct horse battery" });
+  const { account, user } = await createAccountWithAdmin(database.db, "Bench", {
+    name: "Bench",
+    email: "bench@example.test",
+    password: "correct horse battery",
+  });
   const { key } = await createApiKey(database.db, account.id, { name: "bench" });
   const token = generateSessionToken();
   await createSession(database.db, token, account.id, user.id);
@@ -70,7 +74,9 @@ try {
       case when g % 5 = 0 then null else '+33 6 ' || lpad((g % 100000000)::text, 8, '0') end,
       now() - (g || ' minutes')::interval, now()
     from generate_series(1, ${ROWS}) g`);
-  const [segment] = (await database.sql`insert into segments (account_id, name) values (${account.id}, 'Everyone') returning id`) as unknown as { id: string }[];
+  const [segment] = (await database.sql`insert into segments (account_id, name) values (${account.id}, 'Everyone') returning id`) as unknown as {
+    id: string;
+  }[];
   await database.sql`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_label)
     select account_id, ${segment!.id}, id, now(), 'import', 'import #1' from contacts where account_id = ${account.id}`;
   await database.sql`update segments set member_count = ${ROWS} where account_id = ${account.id} and id = ${segment!.id}`;
@@ -118,7 +124,11 @@ try {
   async function runExport(format: string) {
     const listMs: number[] = [];
     const started = performance.now();
-    const res = await fetch(`${base}/api/v1/exports`, { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: JSON.stringify({ segment_id: Number(segment!.id), fields: FIELDS, format }) });
+    const res = await fetch(`${base}/api/v1/exports`, {
+      method: "POST",
+      headers: { ...auth, "Content-Type": "application/json" },
+      body: JSON.stringify({ segment_id: Number(segment!.id), fields: FIELDS, format }),
+    });
     if (res.status !== 202) throw new Error(`POST /exports: ${res.status} ${await res.text()}`);
     const { id } = (await res.json()) as { id: number };
     let body: { status: string; download_url: string; rows_total: number; size_bytes: number; error: string | null };
@@ -157,21 +167,34 @@ try {
     csvRuns.push(await runExport("csv"));
   }
   const psqlMs = percentile(psqlRuns, 50);
-  const csv = { ...[...csvRuns].sort((a, b) => a.readyMs - b.readyMs)[1]!, listMs: csvRuns.flatMap((r) => r.listMs), exportPeak: Math.max(...csvRuns.map((r) => r.exportPeak)) };
+  const csv = {
+    ...[...csvRuns].sort((a, b) => a.readyMs - b.readyMs)[1]!,
+    listMs: csvRuns.flatMap((r) => r.listMs),
+    exportPeak: Math.max(...csvRuns.map((r) => r.exportPeak)),
+  };
   const csvPeak = peakRssMb(server.pid!);
   resetPeakRss(server.pid!);
   const xlsx = await runExport("xlsx");
   const peak = peakRssMb(server.pid!);
 
-  const list = (l: number[]) => (l.length ? `median ${percentile(l, 50).toFixed(1)} ms, p95 ${percentile(l, 95).toFixed(1)} ms, max ${Math.max(...l).toFixed(1)} ms over ${l.length} requests` : "no sample (export too fast)");
+  const list = (l: number[]) =>
+    l.length
+      ? `median ${percentile(l, 50).toFixed(1)} ms, p95 ${percentile(l, 95).toFixed(1)} ms, max ${Math.max(...l).toFixed(1)} ms over ${l.length} requests`
+      : "no sample (export too fast)";
   console.log(`\nExport of a ${ROWS.toLocaleString("en-US")}-member segment, ${FIELDS.length} properties, PostgreSQL (same run):`);
-  console.log(`  psql \\copy (select ... join ...) to file csv header   ${secs(psqlMs)}  (${(psqlBytes / 1e6).toFixed(1)} MB; median of ${psqlRuns.map(secs).join(", ")})`);
-  console.log(`  Roster CSV, POST /api/v1/exports to file ready         ${secs(csv.readyMs)}  (${(csv.bytes / 1e6).toFixed(1)} MB, ${csv.rows.toLocaleString("en-US")} rows; median of ${csvRuns.map((r) => secs(r.readyMs)).join(", ")})`);
+  console.log(
+    `  psql \\copy (select ... join ...) to file csv header   ${secs(psqlMs)}  (${(psqlBytes / 1e6).toFixed(1)} MB; median of ${psqlRuns.map(secs).join(", ")})`,
+  );
+  console.log(
+    `  Roster CSV, POST /api/v1/exports to file ready         ${secs(csv.readyMs)}  (${(csv.bytes / 1e6).toFixed(1)} MB, ${csv.rows.toLocaleString("en-US")} rows; median of ${csvRuns.map((r) => secs(r.readyMs)).join(", ")})`,
+  );
   console.log(`  ratio Roster / psql                                    ${(csv.readyMs / psqlMs).toFixed(2)}x  (target: within 3x)`);
   console.log(`  download of the CSV                                    ${secs(csv.downloadMs)}`);
   console.log(`  Roster XLSX, POST to file ready                        ${secs(xlsx.readyMs)}  (${(xlsx.bytes / 1e6).toFixed(1)} MB)`);
   console.log(`  server peak RSS (VmHWM) after CSV / after XLSX         ${csvPeak.toFixed(0)} MB / ${peak.toFixed(0)} MB  (target: under 200 MB)`);
-  console.log(`    of which: before the exports ${idle.toFixed(0)} MB; CSV export alone ${csv.exportPeak.toFixed(0)} MB, then its download; XLSX export alone ${xlsx.exportPeak.toFixed(0)} MB`);
+  console.log(
+    `    of which: before the exports ${idle.toFixed(0)} MB; CSV export alone ${csv.exportPeak.toFixed(0)} MB, then its download; XLSX export alone ${xlsx.exportPeak.toFixed(0)} MB`,
+  );
   console.log(`  export list page during the CSV export                 ${list(csv.listMs)}  (target: under 50 ms)`);
   console.log(`  export list page during the XLSX export                ${list(xlsx.listMs)}`);
 } finally {

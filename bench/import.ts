@@ -62,7 +62,11 @@ async function dropDatabase(name: string) {
 async function prepare(url: string) {
   const database = await openDatabase({ databaseUrl: url, maxConnections: 2 });
   await migrateDatabase(database);
-  const { account } = await createAccountWithAdmin(database.db, "Bench", { name: "Bench", email: `bench-${Date.now()}@example.test`, password: "correct horse battery" });
+  const { account } = await createAccountWithAdmin(database.db, "Bench", {
+    name: "Bench",
+    email: `bench-${Date.now()}@example.test`,
+    password: "correct horse battery",
+  });
   const { key } = await createApiKey(database.db, account.id, { name: "bench" });
   const [segment] = await database.db.insert(segmentsTable).values({ accountId: account.id, name: "Imported" }).returning();
   await database.close();
@@ -106,7 +110,6 @@ commit;
   execFileSync("psql", [url, "-v", "ON_ERROR_STOP=1", "-q", "-f", "-"], { input: script, stdio: ["pipe", "ignore", "inherit"] });
   return performance.now() - started;
 }
-
 
 function rssMb(pid: number): number {
   const status = execFileSync("cat", [`/proc/${pid}/status`], { encoding: "utf8" });

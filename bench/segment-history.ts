@@ -54,7 +54,9 @@ try {
   await createSession(db, token, account.id, user.id);
   const cookie = `${SESSION_COOKIE}=${token}`;
   const a = account.id;
-  console.log(`${N.toLocaleString("en-US")} import entries, ${SINGLES.toLocaleString("en-US")} single entries, ${WORKFLOW_SETS.toLocaleString("en-US")} workflow change sets; load average at start ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+  console.log(
+    `${N.toLocaleString("en-US")} import entries, ${SINGLES.toLocaleString("en-US")} single entries, ${WORKFLOW_SETS.toLocaleString("en-US")} workflow change sets; load average at start ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+  );
 
   let t = performance.now();
   const segment = await createSegment(db, a, { name: "Busy", description: "" });

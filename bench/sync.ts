@@ -30,8 +30,10 @@ const outDir = join(root, "bench", "out");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
-
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 
 /**
  * POSTs a CSV to /api/v1/imports with the query, and polls until the import has completed. `jobMs`: from the job's
@@ -53,7 +55,8 @@ async function importFile(base: string, apiKey: string, csv: string, query: stri
     const status = (await (await fetch(`${base}/api/v1/imports/${id}`, { headers: { Authorization: `Bearer ${apiKey}` } })).json()) as Record<string, unknown>;
     if (status.status === "completed") {
       const ms = performance.now() - started;
-      const [job] = await db`select extract(epoch from clock_timestamp() - j.started_at) * 1000 as ms from imports i join jobs j on j.account_id = i.account_id and j.id = i.job_id where i.id = ${id}`;
+      const [job] =
+        await db`select extract(epoch from clock_timestamp() - j.started_at) * 1000 as ms from imports i join jobs j on j.account_id = i.account_id and j.id = i.job_id where i.id = ${id}`;
       return { ms, jobMs: Number(job!.ms), status };
     }
     if (status.status === "failed") throw new Error(`import failed: ${String(status.error)}`);
@@ -101,7 +104,11 @@ let server: Awaited<ReturnType<typeof startRoster>> | null = null;
 try {
   const database = await openDatabase({ databaseUrl: url.toString(), maxConnections: 2 });
   await migrateDatabase(database);
-  const { account, user } = await createAccountWithAdmin(database.db, "Bench", { name: "Bench", email: "bench@example.test", password: "correct horse battery" });
+  const { account, user } = await createAccountWithAdmin(database.db, "Bench", {
+    name: "Bench",
+    email: "bench@example.test",
+    password: "correct horse battery",
+  });
   const { key } = await createApiKey(database.db, account.id, { name: "bench" });
   const token = generateSessionToken();
   await createSession(database.db, token, account.id, user.id);
@@ -111,7 +118,9 @@ try {
   server = await startRoster(url.toString(), ["dist/server.mjs"]);
 
   const plain = await importFile(server.base, key, plainCsv, `segment_id=${segmentId}`, database.sql);
-  console.log(`plain import into an empty segment   ${secs(plain.ms).padStart(8)} (job ${secs(plain.jobMs)})   joined ${plain.status.joined}   (load ${load()})`);
+  console.log(
+    `plain import into an empty segment   ${secs(plain.ms).padStart(8)} (job ${secs(plain.jobMs)})   joined ${plain.status.joined}   (load ${load()})`,
+  );
   await database.sql.unsafe("vacuum analyze");
 
   const idle = readMembersPage(server.base, cookie, segmentId);
@@ -121,15 +130,27 @@ try {
   const replace = await importFile(server.base, key, changedCsv, `mode=replace&segment_id=${segmentId}`, database.sql);
   const during = await reader.stop();
   const r = replace.status;
-  console.log(`replace, 10% of the emails differ    ${secs(replace.ms).padStart(8)} (job ${secs(replace.jobMs)})   joined ${r.joined} left ${r.left} already ${r.already_members} created ${r.created}   ratio to plain ${(replace.ms / plain.ms).toFixed(2)} (jobs ${(replace.jobMs / plain.jobMs).toFixed(2)})   (load ${load()})`);
-  console.log(`members page while it ran            p50 ${pct(during, 50).toFixed(0)} ms   p95 ${pct(during, 95).toFixed(0)} ms   max ${pct(during, 100).toFixed(0)} ms   (${during.length} reads; idle before: p95 ${pct(idleTimes, 95).toFixed(0)} ms)`);
+  console.log(
+    `replace, 10% of the emails differ    ${secs(replace.ms).padStart(8)} (job ${secs(replace.jobMs)})   joined ${r.joined} left ${r.left} already ${r.already_members} created ${r.created}   ratio to plain ${(replace.ms / plain.ms).toFixed(2)} (jobs ${(replace.jobMs / plain.jobMs).toFixed(2)})   (load ${load()})`,
+  );
+  console.log(
+    `members page while it ran            p50 ${pct(during, 50).toFixed(0)} ms   p95 ${pct(during, 95).toFixed(0)} ms   max ${pct(during, 100).toFixed(0)} ms   (${during.length} reads; idle before: p95 ${pct(idleTimes, 95).toFixed(0)} ms)`,
+  );
   await database.sql.unsafe("vacuum analyze");
 
   const removeCsv = join(outDir, `remove-${REMOVE_ROWS}.csv`);
-  execFileSync("psql", [url.toString(), "-v", "ON_ERROR_STOP=1", "-q", "-c",
-    `\\copy (select c.email from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id where m.segment_id = ${segmentId} order by c.id limit ${REMOVE_ROWS}) to '${removeCsv}' with (format csv, header true)`]);
+  execFileSync("psql", [
+    url.toString(),
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-q",
+    "-c",
+    `\\copy (select c.email from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id where m.segment_id = ${segmentId} order by c.id limit ${REMOVE_ROWS}) to '${removeCsv}' with (format csv, header true)`,
+  ]);
   const removal = await importFile(server.base, key, removeCsv, `mode=remove&segment_id=${segmentId}`, database.sql);
-  console.log(`remove ${REMOVE_ROWS.toLocaleString("en")} members by file     ${secs(removal.ms).padStart(8)} (job ${secs(removal.jobMs)})   left ${removal.status.left} not_found ${removal.status.not_found}   (load ${load()})`);
+  console.log(
+    `remove ${REMOVE_ROWS.toLocaleString("en")} members by file     ${secs(removal.ms).padStart(8)} (job ${secs(removal.jobMs)})   left ${removal.status.left} not_found ${removal.status.not_found}   (load ${load()})`,
+  );
   await database.close();
 } finally {
   if (server) {

@@ -37,7 +37,10 @@ export class A11yWatch {
   private checker: Promise<{ context: BrowserContext; page: Page }> | null = null;
   checked = 0;
 
-  private constructor(private page: Page, private browser: Browser) {}
+  private constructor(
+    private page: Page,
+    private browser: Browser,
+  ) {}
 
   static async attach(page: Page): Promise<A11yWatch> {
     const existing = watches.get(page);
@@ -99,9 +102,19 @@ export class A11yWatch {
       await page.setViewportSize({ width, height: 900 });
       // axe-core is in the page already: the builder's own injection of its 550 KB source before every run, under
       // load, cost ten times the analysis itself.
-      const results = await new AxeBuilder({ page, axeSource: "void 0" }).setLegacyMode(true).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
+      const results = await new AxeBuilder({ page, axeSource: "void 0" })
+        .setLegacyMode(true)
+        .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"])
+        .analyze();
       for (const v of results.violations) {
-        this.found.push({ url: new URL(url).pathname + new URL(url).search, width, rule: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(" ") + (process.env.A11Y_DEBUG ? ` [${n.failureSummary}]` : "")) });
+        this.found.push({
+          url: new URL(url).pathname + new URL(url).search,
+          width,
+          rule: v.id,
+          impact: v.impact,
+          help: v.help,
+          targets: v.nodes.map((n) => n.target.join(" ") + (process.env.A11Y_DEBUG ? ` [${n.failureSummary}]` : "")),
+        });
       }
     }
     this.checked++;

@@ -52,7 +52,20 @@ test("the builder embedded in another page's form shows the live count and first
   for (const email of ["ana@panel.test", "bob@panel.test", "cat@other.test"]) await api(page.request, key, "/contacts", { email });
   await page.goto("/contacts");
   // The segment form (another page) will embed the builder with its live panel: host its fragment in a form of its own.
-  const html = await (await page.request.post("/conditions/builder", { headers: { Origin: new URL(page.url()).origin }, form: { cb_prefix: "s", cb_preview: "/conditions/preview", "s.kind": "all", "s.0.type": "field", "s.0.field": "email_domain", "s.0.op": "is", "s.0.value": "" } })).text();
+  const html = await (
+    await page.request.post("/conditions/builder", {
+      headers: { Origin: new URL(page.url()).origin },
+      form: {
+        cb_prefix: "s",
+        cb_preview: "/conditions/preview",
+        "s.kind": "all",
+        "s.0.type": "field",
+        "s.0.field": "email_domain",
+        "s.0.op": "is",
+        "s.0.value": "",
+      },
+    })
+  ).text();
   await page.evaluate((h) => {
     const form = document.createElement("form");
     form.id = "host";

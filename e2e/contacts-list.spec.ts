@@ -20,7 +20,11 @@ test("a tick survives searching, leaving the search box and redraws, and the tic
   await signIn(page, admin);
   const k = await apiKey(page);
   await api(page.request, k, "/segments", { name: "Buyers 2026" });
-  for (const [email, first, last] of [["ana.garcia@ticks.test", "Ana", "García"], ["luis.martin@ticks.test", "Luis", "Martín"], ["eva.ruiz@ticks.test", "Eva", "Ruiz"]]) {
+  for (const [email, first, last] of [
+    ["ana.garcia@ticks.test", "Ana", "García"],
+    ["luis.martin@ticks.test", "Luis", "Martín"],
+    ["eva.ruiz@ticks.test", "Eva", "Ruiz"],
+  ]) {
     await api(page.request, k, "/contacts", { email, first_name: first, last_name: last });
   }
 

@@ -21,4 +21,3 @@ test("deleting a custom field asks first: dismissed keeps it, accepted deletes i
   await page.getByRole("button", { name: "Delete Shoe size" }).click();
   await expect(page.getByRole("row", { name: /Shoe size/ })).toHaveCount(0);
 });
-

@@ -101,7 +101,9 @@ test("a dynamic segment: built, counted, saved, kept current after a purchase, e
   await expect(row.locator(".badge")).toHaveText("completed");
   const downloading = page.waitForEvent("download");
   await row.getByRole("button", { name: "Download" }).click();
-  const lines = readFileSync((await (await downloading).path())!, "utf8").trimEnd().split("\r\n");
+  const lines = readFileSync((await (await downloading).path())!, "utf8")
+    .trimEnd()
+    .split("\r\n");
   expect(lines[0]).toBe("Email,Added by");
   expect(lines.slice(1).sort()).toEqual(["ana@example.com,by conditions", "cy@example.com,by conditions"]);
 });

@@ -6,8 +6,7 @@ test("export a segment: the wizard step by step, the list from running to comple
   // The data, through the API as a shop's backend would send it: three contacts (one with a formula-like
   // name) in a segment, and one contact outside it.
   const key = await createApiKeyInBrowser(page, "Export test");
-  const api = (path: string, body: unknown) =>
-    page.request.post(`${baseURL}/api/v1${path}`, { headers: { Authorization: `Bearer ${key}` }, data: body });
+  const api = (path: string, body: unknown) => page.request.post(`${baseURL}/api/v1${path}`, { headers: { Authorization: `Bearer ${key}` }, data: body });
   for (const c of [
     { email: "ana@example.com", first_name: "Ana", last_name: "García" },
     { email: "bob@example.com", first_name: "=1+1", last_name: "Smith, Jr." },

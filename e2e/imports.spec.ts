@@ -8,7 +8,9 @@ const fixture = (name: string) => new URL(`../test/fixtures/imports/${name}`, im
 test("paste CSV: live preview, map, new segment, preview, import, error report", async ({ page, admin }) => {
   await signIn(page, admin);
   await page.goto("/imports/new");
-  await page.getByLabel("CSV text").fill("E-mail;Prénom;Ville\nada@example.com;Ada;Paris\nbob@example.com;Bob;Lyon\nnot-an-email;Eve;Nice\nADA@example.com;Adèle;Paris\n");
+  await page
+    .getByLabel("CSV text")
+    .fill("E-mail;Prénom;Ville\nada@example.com;Ada;Paris\nbob@example.com;Bob;Lyon\nnot-an-email;Eve;Nice\nADA@example.com;Adèle;Paris\n");
   const preview = page.getByTestId("paste-preview");
   await expect(preview).toContainText("3 columns, separated by semicolon");
   await expect(preview.getByRole("cell", { name: "bob@example.com" })).toBeVisible();

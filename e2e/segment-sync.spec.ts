@@ -37,7 +37,9 @@ test("remove a pasted list from a segment, with its preview", async ({ page, adm
 
   await expect(page.getByRole("heading", { name: "Imported" })).toBeVisible();
   await expect(page.locator('[data-outcome="left"] td')).toHaveText("2");
-  await expect(page.getByTestId("emails-accounted")).toContainText("Every email is accounted for: 2 leaving + 0 not members + 1 not in Roster = 3. 1 member stays.");
+  await expect(page.getByTestId("emails-accounted")).toContainText(
+    "Every email is accounted for: 2 leaving + 0 not members + 1 not in Roster = 3. 1 member stays.",
+  );
   await page.getByRole("button", { name: "Open the segment" }).click();
   await expect(page.getByRole("heading", { name: "Newsletter" })).toBeVisible();
   await page.goto(`${page.url()}/contacts`);

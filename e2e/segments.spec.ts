@@ -12,7 +12,10 @@ test("a static segment from creation to history", async ({ page, admin }) => {
   await signIn(page, admin);
 
   // Two contacts exist before the segment; a third is created by adding it.
-  for (const [email, first, last] of [["lena.berg@example.com", "Léna", "Berg"], ["omar.haddad@example.com", "Omar", "Haddad"]]) {
+  for (const [email, first, last] of [
+    ["lena.berg@example.com", "Léna", "Berg"],
+    ["omar.haddad@example.com", "Omar", "Haddad"],
+  ]) {
     await page.goto("/contacts/new");
     await page.getByLabel("Email").fill(email!);
     await page.getByLabel("First name").fill(first!);

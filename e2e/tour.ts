@@ -38,7 +38,12 @@ export async function seedTour(page: Page, baseURL: string): Promise<TourPage[]>
     id: "tour-order-1",
     type: "purchase",
     email: people[0]!.email,
-    properties: { order_id: "T1", total: 480, currency: "EUR", products: [{ id: "d1", name: "Standing desk", category: "office furniture", price: 480, quantity: 1 }] },
+    properties: {
+      order_id: "T1",
+      total: 480,
+      currency: "EUR",
+      products: [{ id: "d1", name: "Standing desk", category: "office furniture", price: 480, quantity: 1 }],
+    },
   });
   const dynamic = await api("/segments", {
     name: "Office furniture buyers, not yet customers",
@@ -46,9 +51,22 @@ export async function seedTour(page: Page, baseURL: string): Promise<TourPage[]>
     description: "Bought office furniture in the last 30 days",
     conditions: {
       all: [
-        { event: "purchase", op: "did", in_last_days: 30, where: [{ path: "products.category", op: "equals", value: "office furniture" }, { path: "total", op: "greater_than", value: 100 }] },
+        {
+          event: "purchase",
+          op: "did",
+          in_last_days: 30,
+          where: [
+            { path: "products.category", op: "equals", value: "office furniture" },
+            { path: "total", op: "greater_than", value: 100 },
+          ],
+        },
         { segment: segmentId, op: "in" },
-        { any: [{ field: "email_domain", op: "is", value: "example-furniture-shop.com" }, { field: "created_at", op: "in_last_days", value: 90 }] },
+        {
+          any: [
+            { field: "email_domain", op: "is", value: "example-furniture-shop.com" },
+            { field: "created_at", op: "in_last_days", value: 90 },
+          ],
+        },
       ],
     },
   });
@@ -60,13 +78,17 @@ export async function seedTour(page: Page, baseURL: string): Promise<TourPage[]>
   });
   expect(imported.ok(), await imported.text()).toBe(true);
   const importId = Number(((await imported.json()) as { id: number }).id);
-  await expect.poll(async () => ((await (await page.request.get(`${baseURL}/api/v1/imports/${importId}`, { headers: auth })).json()) as { status: string }).status).toBe("completed");
+  await expect
+    .poll(async () => ((await (await page.request.get(`${baseURL}/api/v1/imports/${importId}`, { headers: auth })).json()) as { status: string }).status)
+    .toBe("completed");
   const draftUrl = await form("/imports", { csv: "E-mail;Prénom;Ville\nada@example.com;Ada;Paris\n" });
   const draftPath = new URL(draftUrl).pathname;
 
   const exp = await api("/exports", { segment_id: segmentId, fields: ["email", "first_name"], format: "csv" });
   const exportId = Number(exp.id);
-  await expect.poll(async () => ((await (await page.request.get(`${baseURL}/api/v1/exports/${exportId}`, { headers: auth })).json()) as { status: string }).status).toBe("completed");
+  await expect
+    .poll(async () => ((await (await page.request.get(`${baseURL}/api/v1/exports/${exportId}`, { headers: auth })).json()) as { status: string }).status)
+    .toBe("completed");
 
   const workflowPath = new URL(await form("/workflows", { name: "Office furniture searchers" })).pathname;
   await form("/admin/custom-fields", { label: "Favourite colour", type: "text" });

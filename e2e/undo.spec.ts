@@ -58,7 +58,9 @@ test("an import is undone from the segment's history", async ({ page, admin, bas
   });
   expect(imported.ok(), await imported.text()).toBe(true);
   const importId = Number(((await imported.json()) as { id: number }).id);
-  await expect.poll(async () => ((await (await page.request.get(`${baseURL}/api/v1/imports/${importId}`, { headers: auth })).json()) as { status: string }).status).toBe("completed");
+  await expect
+    .poll(async () => ((await (await page.request.get(`${baseURL}/api/v1/imports/${importId}`, { headers: auth })).json()) as { status: string }).status)
+    .toBe("completed");
 
   await page.goto(`/segments/${segment.id}`);
   await expect(page.getByTestId("segment-member-count")).toHaveText("3 contacts");

@@ -118,10 +118,15 @@ document.addEventListener("keydown", (event) => {
   menu.open = true;
   const at = items.indexOf(document.activeElement);
   const next =
-    event.key === "Home" ? 0
-    : event.key === "End" ? items.length - 1
-    : event.key === "ArrowDown" ? (at + 1) % items.length
-    : at <= 0 ? items.length - 1 : at - 1;
+    event.key === "Home"
+      ? 0
+      : event.key === "End"
+        ? items.length - 1
+        : event.key === "ArrowDown"
+          ? (at + 1) % items.length
+          : at <= 0
+            ? items.length - 1
+            : at - 1;
   items[next].focus();
 });
 const closeMenusOutside = (target) => {
@@ -137,7 +142,7 @@ document.addEventListener("focusin", (event) => closeMenusOutside(event.target))
 let focusHome = null;
 document.addEventListener("htmx:before:swap", () => {
   const active = document.activeElement;
-  focusHome = active && active !== document.body ? active.closest("[id]")?.id ?? null : null;
+  focusHome = active && active !== document.body ? (active.closest("[id]")?.id ?? null) : null;
 });
 document.addEventListener("htmx:after:settle", () => {
   const home = focusHome && document.getElementById(focusHome);

@@ -28,7 +28,11 @@
     var bytes = new Uint8Array(16);
     if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(bytes);
     else for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return (b + 256).toString(16).slice(1);
+      })
+      .join("");
   }
 
   function storage(action, value) {

@@ -37,7 +37,13 @@ const { build } = await import("esbuild");
 const result = await build({
   // The XLSX thread is started from a file of its own (src/exports/xlsx-thread-client.ts finds it next to the bundle).
   // The command lines too: test/integration/embedded.test.ts starts them as processes (tsx took 3-5 s a start there).
-  entryPoints: { server: "src/server.ts", worker: "src/worker.ts", "xlsx-thread": "src/exports/xlsx-thread.ts", cli: "src/cli.ts", "migrate-cli": "src/db/migrate-cli.ts" },
+  entryPoints: {
+    server: "src/server.ts",
+    worker: "src/worker.ts",
+    "xlsx-thread": "src/exports/xlsx-thread.ts",
+    cli: "src/cli.ts",
+    "migrate-cli": "src/db/migrate-cli.ts",
+  },
   outdir: "dist",
   outExtension: { ".js": ".mjs" },
   bundle: true,

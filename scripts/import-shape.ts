@@ -11,7 +11,8 @@ export interface ImportEdge {
   typeOnly: boolean;
 }
 
-const STATEMENT = /(?:^|[\n;])\s*(import|export)\s+(type\s+)?([^;'"]*?)\s*from\s*["']([^"']+)["']|(?:^|[\n;])\s*import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g;
+const STATEMENT =
+  /(?:^|[\n;])\s*(import|export)\s+(type\s+)?([^;'"]*?)\s*from\s*["']([^"']+)["']|(?:^|[\n;])\s*import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g;
 
 /** Relative imports of one file's text, with whether each is erased at compile time. Comments are dropped first. */
 export function importsOf(text: string): { specifier: string; typeOnly: boolean }[] {
@@ -21,7 +22,11 @@ export function importsOf(text: string): { specifier: string; typeOnly: boolean 
     const specifier = m[4] ?? m[5] ?? m[6]!;
     if (!specifier.startsWith(".")) continue;
     const clause = (m[3] ?? "").trim();
-    const names = /^\{([\s\S]*)\}$/.exec(clause)?.[1]?.split(",").map((n) => n.trim()).filter(Boolean);
+    const names = /^\{([\s\S]*)\}$/
+      .exec(clause)?.[1]
+      ?.split(",")
+      .map((n) => n.trim())
+      .filter(Boolean);
     const allTypes = names !== undefined && names.length > 0 && names.every((n) => n.startsWith("type "));
     found.push({ specifier, typeOnly: Boolean(m[2]) || allTypes });
   }
@@ -109,7 +114,7 @@ function cyclePath(component: string[], next: Map<string, string[]>): string[] {
   const start = [...component].sort()[0]!;
   const path = [start];
   const seen = new Set([start]);
-  for (let at = start; ; ) {
+  for (let at = start; ;) {
     const to = (next.get(at) ?? []).filter((t) => inside.has(t));
     const back = to.find((t) => t === start);
     if (back) return [...path, start];

@@ -25,7 +25,16 @@ if (!baseUrl) {
   folder = mkdtempSync(join(tmpdir(), "roster-test-"));
   chmodSync(folder, 0o755); // as root, the server runs as the user postgres, which must reach the folder
   // A throwaway cluster: nothing to keep across a crash, so no waiting on the disk; no autovacuum, as on CI's server.
-  embedded = await openEmbeddedPostgres(join(folder, "data"), { settings: ["fsync=off", "synchronous_commit=off", "full_page_writes=off", "autovacuum=off", "max_connections=300", ...(process.env.ROSTER_TEST_PG_SETTINGS ?? "").split(" ").filter(Boolean)] });
+  embedded = await openEmbeddedPostgres(join(folder, "data"), {
+    settings: [
+      "fsync=off",
+      "synchronous_commit=off",
+      "full_page_writes=off",
+      "autovacuum=off",
+      "max_connections=300",
+      ...(process.env.ROSTER_TEST_PG_SETTINGS ?? "").split(" ").filter(Boolean),
+    ],
+  });
   baseUrl = embedded.url;
   console.log(`Tests run on an embedded PostgreSQL in ${folder} (set DATABASE_URL to use another server).`);
 }

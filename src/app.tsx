@@ -58,7 +58,15 @@ export function createApp(deps: Deps) {
   // After the headers, so that a refusal carries them too.
   app.use(refuseNulInUrl);
 
-  app.use("/public/*", serveStatic({ root: "./", onFound: (_path, c) => { c.header("Cache-Control", "public, max-age=300"); } }));
+  app.use(
+    "/public/*",
+    serveStatic({
+      root: "./",
+      onFound: (_path, c) => {
+        c.header("Cache-Control", "public, max-age=300");
+      },
+    }),
+  );
 
   // Pages link /public/favicon.svg; a browser showing a download or an API answer still asks for /favicon.ico.
   app.get("/favicon.ico", (c) => c.redirect("/public/favicon.svg", 301));
@@ -148,7 +156,16 @@ export function createApp(deps: Deps) {
   });
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
-      if (err.status === 403) return c.html(<ErrorPage user={c.get("user")} status={403} title="Request refused" message="This form was sent from another site, so Roster refused it. Reload the page and try again." />, 403);
+      if (err.status === 403)
+        return c.html(
+          <ErrorPage
+            user={c.get("user")}
+            status={403}
+            title="Request refused"
+            message="This form was sent from another site, so Roster refused it. Reload the page and try again."
+          />,
+          403,
+        );
       return err.getResponse();
     }
     if (isNulRejection(err)) {
@@ -158,7 +175,15 @@ export function createApp(deps: Deps) {
     }
     logError(`${c.req.method} ${c.req.path} failed`, err);
     if (c.req.path.startsWith("/api/")) return apiError(c, 500, "internal", "Something went wrong on our side.");
-    return c.html(<ErrorPage user={c.get("user")} status={500} title="Something went wrong" message="The error was logged. Try again, and tell your admin if it keeps happening." />, 500);
+    return c.html(
+      <ErrorPage
+        user={c.get("user")}
+        status={500}
+        title="Something went wrong"
+        message="The error was logged. Try again, and tell your admin if it keeps happening."
+      />,
+      500,
+    );
   });
   return { app, api };
 }

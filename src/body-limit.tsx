@@ -65,7 +65,13 @@ function tooLarge(c: Context<AppEnv>, max: number): Response | Promise<Response>
   const size = describeSize(max);
   if (c.req.path.startsWith("/api/")) return apiError(c, 413, "payload_too_large", `The body is larger than ${size}, the most this endpoint takes.`);
   const message = `What was sent is larger than ${size}, the most this form takes. Send less at a time.`;
-  if (isFragmentRequest(c)) return c.html(<p class="notice error" role="alert">{message}</p>, 413);
+  if (isFragmentRequest(c))
+    return c.html(
+      <p class="notice error" role="alert">
+        {message}
+      </p>,
+      413,
+    );
   return c.html(<ErrorPage user={null} status={413} title="Too much data" message={message} />, 413);
 }
 

@@ -50,7 +50,11 @@ try {
     if (!values.email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email)) fail("--email must be an email address.");
     if (!values.password || values.password.length < MIN_PASSWORD_LENGTH) fail(`--password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
     try {
-      const { account } = await createAccountWithAdmin(db, values.name, { name: values["admin-name"] ?? values.email, email: values.email, password: values.password });
+      const { account } = await createAccountWithAdmin(db, values.name, {
+        name: values["admin-name"] ?? values.email,
+        email: values.email,
+        password: values.password,
+      });
       console.log(`Created account "${account.name}" with admin ${values.email}`);
       console.log(account.id);
     } catch (e) {

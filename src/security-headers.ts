@@ -40,7 +40,10 @@ export function isHttps(c: Context<AppEnv>): boolean {
   const trustProxy = c.get("deps").config.TRUST_PROXY;
   const forwarded = c.req.header("X-Forwarded-Proto");
   if (trustProxy === 0 || !forwarded) return false;
-  const chain = forwarded.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const chain = forwarded
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   return (chain[chain.length - trustProxy] ?? chain[0]) === "https";
 }
 

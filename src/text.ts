@@ -17,5 +17,7 @@ export const withoutNul = [(value: string) => !hasNul(value), { message: NUL_MES
 export function isNulRejection(e: unknown): boolean {
   const err = e as { code?: string; cause?: { code?: string }; message?: string };
   const code = err?.code ?? err?.cause?.code;
-  return (code === "22021" || code === "22P05") && /0x00|\\u0000/.test(String(err?.message ?? "") + String((err?.cause as { message?: string })?.message ?? ""));
+  return (
+    (code === "22021" || code === "22P05") && /0x00|\\u0000/.test(String(err?.message ?? "") + String((err?.cause as { message?: string })?.message ?? ""))
+  );
 }

@@ -10,7 +10,9 @@ export function ErrorPage({ user, status, title, message }: { user?: SessionUser
         </header>
         <p>{message}</p>
         <footer>
-          <a href="/" role="button" class="secondary">Go to the start page</a>
+          <a href="/" role="button" class="secondary">
+            Go to the start page
+          </a>
           <small class="muted"> Error {status}</small>
         </footer>
       </article>

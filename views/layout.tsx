@@ -20,35 +20,37 @@ export interface LayoutProps {
 export function Layout({ title, user, section, notice, children }: LayoutProps) {
   return (
     <>
-    {raw("<!DOCTYPE html>")}
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="color-scheme" content="light" />
-        <meta name="htmx-config" content='{"defaultTimeout": 120000}' />
-        <title>{`${title} · Roster`}</title>
-        <link rel="icon" href="/public/favicon.svg" type="image/svg+xml" />
-        <link rel="stylesheet" href="/public/vendor/pico.min.css" />
-        <link rel="stylesheet" href="/public/app.css" />
-        <script src="/public/vendor/htmx.min.js" defer></script>
-        <script src="/public/app.js" defer></script>
-      </head>
-      <body>
-        <a href="#main" class="skip-link">Skip to content</a>
-        <header class="container site-header">
-          <Nav user={user ?? null} section={section} />
-        </header>
-        <main id="main" class="container" tabindex={-1}>
-          <ToastRegion notice={notice} />
-          {children}
-        </main>
-        {user && <JobNoticesRegion />}
-        <footer class="container site-footer">
-          <small>Roster · segments for marketing teams</small>
-        </footer>
-      </body>
-    </html>
+      {raw("<!DOCTYPE html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="color-scheme" content="light" />
+          <meta name="htmx-config" content='{"defaultTimeout": 120000}' />
+          <title>{`${title} · Roster`}</title>
+          <link rel="icon" href="/public/favicon.svg" type="image/svg+xml" />
+          <link rel="stylesheet" href="/public/vendor/pico.min.css" />
+          <link rel="stylesheet" href="/public/app.css" />
+          <script src="/public/vendor/htmx.min.js" defer></script>
+          <script src="/public/app.js" defer></script>
+        </head>
+        <body>
+          <a href="#main" class="skip-link">
+            Skip to content
+          </a>
+          <header class="container site-header">
+            <Nav user={user ?? null} section={section} />
+          </header>
+          <main id="main" class="container" tabindex={-1}>
+            <ToastRegion notice={notice} />
+            {children}
+          </main>
+          {user && <JobNoticesRegion />}
+          <footer class="container site-footer">
+            <small>Roster · segments for marketing teams</small>
+          </footer>
+        </body>
+      </html>
     </>
   );
 }
@@ -70,31 +72,63 @@ function Nav({ user, section }: { user: SessionUser | null; section?: LayoutProp
             <details class="dropdown">
               <summary {...current("contacts")}>Contacts</summary>
               <ul>
-                <li><a href="/contacts">See all</a></li>
-                <li><a href="/segments">Segments</a></li>
-                {hasRole(user.role, "editor") && <li><a href="/imports/new">Import</a></li>}
-                {hasRole(user.role, "editor") && <li><a href="/exports/new">Export</a></li>}
+                <li>
+                  <a href="/contacts">See all</a>
+                </li>
+                <li>
+                  <a href="/segments">Segments</a>
+                </li>
+                {hasRole(user.role, "editor") && (
+                  <li>
+                    <a href="/imports/new">Import</a>
+                  </li>
+                )}
+                {hasRole(user.role, "editor") && (
+                  <li>
+                    <a href="/exports/new">Export</a>
+                  </li>
+                )}
               </ul>
             </details>
           </li>
           {hasRole(user.role, "editor") && (
-            <li><a href="/workflows" {...current("workflows")}>Workflows</a></li>
+            <li>
+              <a href="/workflows" {...current("workflows")}>
+                Workflows
+              </a>
+            </li>
           )}
           {hasRole(user.role, "editor") && (
-            <li><a href="/imports" {...current("imports")}>Imports</a></li>
+            <li>
+              <a href="/imports" {...current("imports")}>
+                Imports
+              </a>
+            </li>
           )}
           {hasRole(user.role, "editor") && (
-            <li><a href="/exports" {...current("exports")}>Exports</a></li>
+            <li>
+              <a href="/exports" {...current("exports")}>
+                Exports
+              </a>
+            </li>
           )}
           {hasRole(user.role, "admin") && (
             <li>
               <details class="dropdown">
                 <summary {...current("admin")}>Admin</summary>
                 <ul dir="rtl">
-                  <li><a href="/admin/account">Account</a></li>
-                  <li><a href="/admin/users">Users</a></li>
-                  <li><a href="/admin/custom-fields">Custom fields</a></li>
-                  <li><a href="/admin/api-keys">API keys</a></li>
+                  <li>
+                    <a href="/admin/account">Account</a>
+                  </li>
+                  <li>
+                    <a href="/admin/users">Users</a>
+                  </li>
+                  <li>
+                    <a href="/admin/custom-fields">Custom fields</a>
+                  </li>
+                  <li>
+                    <a href="/admin/api-keys">API keys</a>
+                  </li>
                 </ul>
               </details>
             </li>
@@ -103,11 +137,19 @@ function Nav({ user, section }: { user: SessionUser | null; section?: LayoutProp
             <details class="dropdown">
               <summary {...current("account")}>{user.name || user.email}</summary>
               <ul dir="rtl">
-                <li><span class="muted">{user.accountName} · {user.role}</span></li>
-                <li><a href="/account/password">Change password</a></li>
+                <li>
+                  <span class="muted">
+                    {user.accountName} · {user.role}
+                  </span>
+                </li>
+                <li>
+                  <a href="/account/password">Change password</a>
+                </li>
                 <li>
                   <form method="post" action="/sign-out" class="inline-form">
-                    <button type="submit" class="link-button">Sign out</button>
+                    <button type="submit" class="link-button">
+                      Sign out
+                    </button>
                   </form>
                 </li>
               </ul>

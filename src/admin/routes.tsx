@@ -27,7 +27,12 @@ const newKeySchema = z.object({
   origins: z
     .string()
     .default("")
-    .transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, "Each origin is a scheme and host, like https://shop.example.com (no path)."))),
 });
 

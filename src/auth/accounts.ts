@@ -13,7 +13,10 @@ import { isUniqueViolation } from "../db/errors";
  * not this account's business: only a user of the same account is named as such (`inThisAccount`).
  */
 export class EmailTakenError extends Error {
-  constructor(public email: string, public inThisAccount = true) {
+  constructor(
+    public email: string,
+    public inThisAccount = true,
+  ) {
     super(inThisAccount ? `${email} is already a user of this account.` : `A user with the email ${email} cannot be added. Use another email address.`);
   }
 }
@@ -52,7 +55,10 @@ async function insertAccountWithAdmin(db: Db, accountName: string, admin: Omit<N
         const [existing] = await tx.select({ id: accountsTable.id }).from(accountsTable).limit(1);
         if (existing) return null;
       }
-      const [account] = await tx.insert(accountsTable).values({ name: accountName.trim(), ...(options.defaultCountry && { defaultCountry: options.defaultCountry }) }).returning();
+      const [account] = await tx
+        .insert(accountsTable)
+        .values({ name: accountName.trim(), ...(options.defaultCountry && { defaultCountry: options.defaultCountry }) })
+        .returning();
       const [user] = await tx
         .insert(usersTable)
         .values({ accountId: account!.id, email: admin.email.trim(), name: admin.name.trim(), passwordHash, role: "admin" })
@@ -87,7 +93,10 @@ export async function listUsers(db: Db, accountId: number) {
 }
 
 export async function getUser(db: Db, accountId: number, userId: number) {
-  const [user] = await db.select().from(usersTable).where(and(eq(usersTable.accountId, accountId), eq(usersTable.id, userId)));
+  const [user] = await db
+    .select()
+    .from(usersTable)
+    .where(and(eq(usersTable.accountId, accountId), eq(usersTable.id, userId)));
   return user ?? null;
 }
 

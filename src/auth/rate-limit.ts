@@ -18,7 +18,10 @@ const WINDOW_MS = 15 * 60_000;
  */
 export function clientAddress(socketAddress: string | null, forwardedFor: string | undefined, trustProxy: number): string | null {
   if (trustProxy > 0 && forwardedFor) {
-    const chain = forwardedFor.split(",").map((s) => s.trim()).filter(Boolean);
+    const chain = forwardedFor
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     const entry = chain[chain.length - trustProxy];
     if (entry) return entry;
   }
@@ -46,7 +49,10 @@ const COUNT = sql.raw(`(case when t.last_failure_at < now() - ${WINDOW_MS} * int
  * 15 minutes); a success releases it (`releaseAttempt`). Returns the seconds to wait when the attempt is refused.
  */
 export async function reserveAttempt(db: Db, keys: string[]): Promise<{ allowed: true } | { allowed: false; waitSeconds: number }> {
-  const list = sql`array[${sql.join(keys.map((k) => sql`${k}`), sql`, `)}]::text[]`;
+  const list = sql`array[${sql.join(
+    keys.map((k) => sql`${k}`),
+    sql`, `,
+  )}]::text[]`;
   const counted = await queryRows<{ key: string }>(
     db,
     sql`insert into sign_in_throttle as t (key, failures, last_failure_at, blocked_until)

@@ -1,6 +1,17 @@
 // Conditions in words: "Email domain is acme.es", "Did purchase at least once in the last 30 days where ...".
 import { OPERATOR_LABELS } from "../workflows/conditions";
-import { groupItems, groupKind, isGroup, type ConditionGroup, type ConditionNode, type EventCondition, type EventWhere, type FieldCondition, type FieldOperator, type SegmentCondition } from "./grammar";
+import {
+  groupItems,
+  groupKind,
+  isGroup,
+  type ConditionGroup,
+  type ConditionNode,
+  type EventCondition,
+  type EventWhere,
+  type FieldCondition,
+  type FieldOperator,
+  type SegmentCondition,
+} from "./grammar";
 
 /** Names to use instead of ids and keys: segments by id, custom fields by key. */
 export interface DescribeNames {
@@ -70,7 +81,10 @@ export function describeField(c: FieldCondition, names: DescribeNames = {}): str
 export function describeSegment(c: SegmentCondition, names: DescribeNames = {}): string {
   const name = lookup(names.segments, c.segment);
   const segment = name ? `segment ${name}` : `segment #${c.segment}`;
-  if (c.joined_in_last_days) return c.op === "in" ? `Joined ${segment} in the last ${days(c.joined_in_last_days)}` : `Did not join ${segment} in the last ${days(c.joined_in_last_days)}`;
+  if (c.joined_in_last_days)
+    return c.op === "in"
+      ? `Joined ${segment} in the last ${days(c.joined_in_last_days)}`
+      : `Did not join ${segment} in the last ${days(c.joined_in_last_days)}`;
   return c.op === "in" ? `Is in ${segment}` : `Is not in ${segment}`;
 }
 

@@ -5,7 +5,16 @@ import { queryRows } from "../db/client";
 import { toDate } from "../contacts/queries";
 import { valuesAtPath } from "../workflows/conditions";
 import { describeNode, type DescribeNames } from "./describe";
-import { groupItems, groupKind, isGroup, type ConditionGroup, type ConditionNode, type EventCondition, type FieldCondition, type SegmentCondition } from "./grammar";
+import {
+  groupItems,
+  groupKind,
+  isGroup,
+  type ConditionGroup,
+  type ConditionNode,
+  type EventCondition,
+  type FieldCondition,
+  type SegmentCondition,
+} from "./grammar";
 import { eventFilterSql, nodeSql } from "./sql";
 
 export interface MatchingEvent {
@@ -20,7 +29,16 @@ export interface MatchingEvent {
 export type ExplainedNode =
   | { kind: "group"; path: string; group: "all" | "any"; held: boolean; items: ExplainedNode[] }
   | { kind: "field"; path: string; condition: FieldCondition; description: string; held: boolean; value: unknown }
-  | { kind: "segment"; path: string; condition: SegmentCondition; description: string; held: boolean; segmentName: string | null; member: boolean; joinedAt: Date | null }
+  | {
+      kind: "segment";
+      path: string;
+      condition: SegmentCondition;
+      description: string;
+      held: boolean;
+      segmentName: string | null;
+      member: boolean;
+      joinedAt: Date | null;
+    }
   | { kind: "event"; path: string; condition: EventCondition; description: string; held: boolean; count: number; events: MatchingEvent[] };
 
 export type Explanation = Extract<ExplainedNode, { kind: "group" }>;
@@ -74,7 +92,13 @@ export function summariseProperties(properties: unknown, paths: string[]): strin
  * field's value, the segment membership and its join date, the matching events (the newest few) and their count.
  * Null when the contact is not in the account.
  */
-export async function explainContact(db: Db, accountId: number, contactId: number, group: ConditionGroup, names: DescribeNames = {}): Promise<Explanation | null> {
+export async function explainContact(
+  db: Db,
+  accountId: number,
+  contactId: number,
+  group: ConditionGroup,
+  names: DescribeNames = {},
+): Promise<Explanation | null> {
   const leaves = leavesWithPaths(group, "");
   const columns = leaves.flatMap((l, i) => {
     const held = sql`(${nodeSql(accountId, l.node)}) as ${sql.raw(`h${i}`)}`;

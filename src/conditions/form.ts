@@ -1,6 +1,18 @@
 // The conditions builder's form: its inputs (named under a prefix, "c.1.0.value") read into a draft, the draft's
 // edits (add, remove, nest), and the round trip between the draft and the JSON grammar.
-import { fieldType, groupItems, groupKind, isGroup, makeGroup, parseConditions, type ConditionGroup, type ConditionNode, type CustomFieldType, type GroupKind, type ParseResult } from "./grammar";
+import {
+  fieldType,
+  groupItems,
+  groupKind,
+  isGroup,
+  makeGroup,
+  parseConditions,
+  type ConditionGroup,
+  type ConditionNode,
+  type CustomFieldType,
+  type GroupKind,
+  type ParseResult,
+} from "./grammar";
 
 export type DraftKind = "field" | "segment" | "event";
 
@@ -33,7 +45,24 @@ export interface DraftGroup {
 export type DraftNode = DraftLeaf | DraftGroup;
 
 export function emptyLeaf(type: DraftKind = "field"): DraftLeaf {
-  return { type, field: "email_domain", op: "is", value: "", value2: "", segment: "", segmentOp: "in", joinedDays: "", event: "purchase", eventOp: "did", atLeast: "1", window: "days", days: "30", from: "", to: "", where: [] };
+  return {
+    type,
+    field: "email_domain",
+    op: "is",
+    value: "",
+    value2: "",
+    segment: "",
+    segmentOp: "in",
+    joinedDays: "",
+    event: "purchase",
+    eventOp: "did",
+    atLeast: "1",
+    window: "days",
+    days: "30",
+    from: "",
+    to: "",
+    where: [],
+  };
 }
 
 export function emptyDraft(): DraftGroup {
@@ -150,7 +179,10 @@ export function applyBuilderAction(draft: DraftGroup, prefix: string, action: st
   const find = (path: string): { parent: DraftGroup | null; index: number; node: DraftNode } | null => {
     if (path === prefix) return { parent: null, index: -1, node: copy };
     if (!path.startsWith(`${prefix}.`)) return null;
-    const steps = path.slice(prefix.length + 1).split(".").map(Number);
+    const steps = path
+      .slice(prefix.length + 1)
+      .split(".")
+      .map(Number);
     let parent: DraftGroup | null = null;
     let node: DraftNode = copy;
     let index = -1;
@@ -176,7 +208,8 @@ export function applyBuilderAction(draft: DraftGroup, prefix: string, action: st
       if (node.type === "group") node.items.push(emptyLeaf());
       break;
     case "group":
-      if (node.type === "group" && node === copy) node.items.push({ type: "group", kind: node.kind === "all" ? "any" : "all", items: [emptyLeaf(), emptyLeaf()] });
+      if (node.type === "group" && node === copy)
+        node.items.push({ type: "group", kind: node.kind === "all" ? "any" : "all", items: [emptyLeaf(), emptyLeaf()] });
       break;
     case "where":
       if (node.type !== "group" && node.where.length < 10) node.where.push({ path: "", op: "equals", value: "" });
@@ -201,7 +234,8 @@ export function draftFromConditions(group: ConditionGroup): DraftGroup {
       const [a, b] = Array.isArray(v) ? v : [v, ""];
       return { ...leaf, type: "field", field: n.field, op: n.op, value: a === undefined ? "" : String(a), value2: b === undefined ? "" : String(b) };
     }
-    if ("segment" in n) return { ...leaf, type: "segment", segment: String(n.segment), segmentOp: n.op, joinedDays: n.joined_in_last_days ? String(n.joined_in_last_days) : "" };
+    if ("segment" in n)
+      return { ...leaf, type: "segment", segment: String(n.segment), segmentOp: n.op, joinedDays: n.joined_in_last_days ? String(n.joined_in_last_days) : "" };
     return {
       ...leaf,
       type: "event",
@@ -244,7 +278,12 @@ function isBooleanChoice(l: DraftLeaf): boolean {
  * convert stays text, so that parseConditions names the problem. With `skipUnfinished`, rows without a value yet
  * (just added) are left out, so a live count does not stop at every new row.
  */
-export function draftToDocument(draft: DraftGroup, prefix: string, customFields: readonly CustomFieldType[], opts: { skipUnfinished?: boolean } = {}): DraftDocument {
+export function draftToDocument(
+  draft: DraftGroup,
+  prefix: string,
+  customFields: readonly CustomFieldType[],
+  opts: { skipUnfinished?: boolean } = {},
+): DraftDocument {
   const names = new Map<string, string>();
   let skipped = 0;
   const group = (g: DraftGroup, formPath: string, docPath: string): ConditionGroup | null => {
@@ -286,7 +325,15 @@ function leafDoc(l: DraftLeaf, fp: string, dp: string, customFields: readonly Cu
     return out;
   }
   if (l.type === "event") {
-    for (const [k, f] of [["event", "event"], ["op", "event_op"], ["at_least", "at_least"], ["in_last_days", "days"], ["between", "from"], ["between[0]", "from"], ["between[1]", "to"]]) {
+    for (const [k, f] of [
+      ["event", "event"],
+      ["op", "event_op"],
+      ["at_least", "at_least"],
+      ["in_last_days", "days"],
+      ["between", "from"],
+      ["between[0]", "from"],
+      ["between[1]", "to"],
+    ]) {
       names.set(`${dp}.${k}`, `${fp}.${f}`);
     }
     const out: Record<string, unknown> = { event: l.event.trim(), op: l.eventOp };
@@ -297,7 +344,15 @@ function leafDoc(l: DraftLeaf, fp: string, dp: string, customFields: readonly Cu
       out.where = l.where.map((w, j) => {
         for (const k of ["path", "op", "value"]) names.set(`${dp}.where[${j}].${k}`, `${fp}.w${j}.${k}`);
         names.set(`${dp}.where[${j}]`, `${fp}.w${j}.path`);
-        const value = w.op === "in_list" ? w.value.split(",").map((s) => s.trim()).filter(Boolean) : w.op === "greater_than" || w.op === "less_than" ? num(w.value) : w.value;
+        const value =
+          w.op === "in_list"
+            ? w.value
+                .split(",")
+                .map((s) => s.trim())
+                .filter(Boolean)
+            : w.op === "greater_than" || w.op === "less_than"
+              ? num(w.value)
+              : w.value;
         return { path: w.path.trim(), op: w.op, value };
       });
     }
@@ -326,20 +381,31 @@ function dateOrText(s: string): string {
   return s.trim();
 }
 
-export type FormConditions = { ok: true; value: ConditionGroup; skipped: number } | { ok: false; errors: Record<string, string>; details: { path: string; message: string }[] };
+export type FormConditions =
+  { ok: true; value: ConditionGroup; skipped: number } | { ok: false; errors: Record<string, string>; details: { path: string; message: string }[] };
 
 /**
  * The conditions the builder's inputs under `prefix` hold, parsed with the account's custom fields. Errors are
  * keyed by input name (for the builder to show beside each input); null when the form has no builder inputs, or
  * (with skipUnfinished) nothing finished yet.
  */
-export function conditionsFromForm(form: Form, prefix: string, customFields: readonly CustomFieldType[], opts: { skipUnfinished?: boolean } = {}): FormConditions | null {
+export function conditionsFromForm(
+  form: Form,
+  prefix: string,
+  customFields: readonly CustomFieldType[],
+  opts: { skipUnfinished?: boolean } = {},
+): FormConditions | null {
   const draft = readDraft(form, prefix);
   if (!draft) return null;
   return conditionsFromDraft(draft, prefix, customFields, opts);
 }
 
-export function conditionsFromDraft(draft: DraftGroup, prefix: string, customFields: readonly CustomFieldType[], opts: { skipUnfinished?: boolean } = {}): FormConditions | null {
+export function conditionsFromDraft(
+  draft: DraftGroup,
+  prefix: string,
+  customFields: readonly CustomFieldType[],
+  opts: { skipUnfinished?: boolean } = {},
+): FormConditions | null {
   const { doc, names, skipped } = draftToDocument(draft, prefix, customFields, opts);
   if (doc === null) return null;
   const parsed: ParseResult = parseConditions(doc, { customFields });
@@ -373,4 +439,3 @@ export function draftFromRequest(body: Form, prefix: string): DraftGroup {
   const action = Array.isArray(raw) ? raw[0] : raw;
   return typeof action === "string" && action ? applyBuilderAction(draft, prefix, action) : draft;
 }
-

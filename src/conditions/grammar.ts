@@ -257,14 +257,19 @@ function parseField(input: Record<string, unknown>, path: string, opts: ParseOpt
   }
   const type = fieldType(field, opts.customFields);
   if (!type) {
-    const message = field.startsWith("custom.") ? `There is no custom field "${field.slice(7)}".` : `Unknown field "${field}"; expected ${BASE_FIELDS.join(", ")} or custom.<key>.`;
+    const message = field.startsWith("custom.")
+      ? `There is no custom field "${field.slice(7)}".`
+      : `Unknown field "${field}"; expected ${BASE_FIELDS.join(", ")} or custom.<key>.`;
     details.push({ path: at(path, "field"), message });
     return null;
   }
   const op = input.op;
   const allowed = OPERATORS_BY_TYPE[type];
   if (typeof op !== "string" || !(allowed as readonly string[]).includes(op)) {
-    details.push({ path: at(path, "op"), message: `${typeof op === "string" ? `"${op}" does not apply to ${field}` : "Expected an operator"}; use one of: ${allowed.join(", ")}.` });
+    details.push({
+      path: at(path, "op"),
+      message: `${typeof op === "string" ? `"${op}" does not apply to ${field}` : "Expected an operator"}; use one of: ${allowed.join(", ")}.`,
+    });
     return null;
   }
   const vPath = at(path, "value");
@@ -312,7 +317,10 @@ function parseField(input: Record<string, unknown>, path: string, opts: ParseOpt
       case "timestamp":
       case "date":
         if (typeof x !== "string" || !isIsoDate(x) || (type === "date" && !isPlainDate(x))) {
-          details.push({ path: p, message: type === "date" ? "Expected a date like 2026-05-31." : "Expected an ISO date like 2026-05-31 or 2026-05-31T12:00:00Z." });
+          details.push({
+            path: p,
+            message: type === "date" ? "Expected a date like 2026-05-31." : "Expected an ISO date like 2026-05-31 or 2026-05-31T12:00:00Z.",
+          });
           return null;
         }
         return x;
@@ -376,7 +384,8 @@ function parseEvent(input: Record<string, unknown>, path: string, details: Detai
   const out: EventCondition = { event: type as string, op: input.op as "did" | "did_not" };
   if (input.at_least !== undefined) {
     const n = input.at_least;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > LIMITS.atLeast) details.push({ path: at(path, "at_least"), message: "Expected a whole number of times, at least 1." });
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > LIMITS.atLeast)
+      details.push({ path: at(path, "at_least"), message: "Expected a whole number of times, at least 1." });
     else out.at_least = n;
   }
   if (input.in_last_days !== undefined && input.between !== undefined) {
@@ -390,7 +399,8 @@ function parseEvent(input: Record<string, unknown>, path: string, details: Detai
     if (!Array.isArray(b) || b.length !== 2) details.push({ path: bPath, message: "Expected two ISO dates [from, to]." });
     else {
       b.forEach((d, i) => {
-        if (typeof d !== "string" || !isIsoDate(d)) details.push({ path: `${bPath}[${i}]`, message: "Expected an ISO date like 2026-05-31 or 2026-05-31T12:00:00Z." });
+        if (typeof d !== "string" || !isIsoDate(d))
+          details.push({ path: `${bPath}[${i}]`, message: "Expected an ISO date like 2026-05-31 or 2026-05-31T12:00:00Z." });
       });
       if (details.length === before) {
         if (new Date(b[0]).getTime() > new Date(b[1]).getTime()) details.push({ path: bPath, message: "The first date must not be after the second." });
@@ -433,10 +443,17 @@ function parseWhere(input: unknown, path: string, details: Details): EventWhere 
   const vPath = at(path, "value");
   const v = input.value;
   const scalarOk = (x: unknown): x is string | number | boolean =>
-    (typeof x === "string" && x.trim() !== "" && x.length <= LIMITS.textLength && !x.includes("\u0000")) || (typeof x === "number" && Number.isFinite(x)) || typeof x === "boolean";
+    (typeof x === "string" && x.trim() !== "" && x.length <= LIMITS.textLength && !x.includes("\u0000")) ||
+    (typeof x === "number" && Number.isFinite(x)) ||
+    typeof x === "boolean";
   if (op === "in_list") {
     const items = Array.isArray(v) ? v : typeof v === "string" ? splitList(v) : null;
-    if (!items || items.length === 0 || items.length > LIMITS.listItems || !items.every((x) => (typeof x === "string" || typeof x === "number") && scalarOk(x))) {
+    if (
+      !items ||
+      items.length === 0 ||
+      items.length > LIMITS.listItems ||
+      !items.every((x) => (typeof x === "string" || typeof x === "number") && scalarOk(x))
+    ) {
       details.push({ path: vPath, message: `Expected a list of 1 to ${LIMITS.listItems} values (text or numbers).` });
       return null;
     }

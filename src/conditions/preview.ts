@@ -17,7 +17,9 @@ export class ConditionsTooBroadError extends Error {
     public condition: string,
     public timeoutMs: number,
   ) {
-    super(`These conditions take too long to count (over ${timeoutMs / 1000} s). The broadest is ${path ? `${path}: ` : ""}"${condition}": narrow it (a shorter time window, a more specific value).`);
+    super(
+      `These conditions take too long to count (over ${timeoutMs / 1000} s). The broadest is ${path ? `${path}: ` : ""}"${condition}": narrow it (a shorter time window, a more specific value).`,
+    );
   }
 }
 
@@ -48,12 +50,7 @@ export interface Preview {
  * How many contacts match and the newest `limit` of them (by id, newest first). The matches are collected once
  * (materialised) and both read from them, so a rare match among old contacts costs what a common one does.
  */
-export async function countAndPreview(
-  db: Db,
-  accountId: number,
-  group: ConditionGroup,
-  opts: { limit?: number; timeoutMs?: number } = {},
-): Promise<Preview> {
+export async function countAndPreview(db: Db, accountId: number, group: ConditionGroup, opts: { limit?: number; timeoutMs?: number } = {}): Promise<Preview> {
   const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 10), 0), 100);
   const timeoutMs = opts.timeoutMs ?? PREVIEW_TIMEOUT_MS;
   try {
@@ -65,7 +62,12 @@ export async function countAndPreview(
       );
       const ids = (row?.ids ?? []).map(Number);
       const contacts = ids.length
-        ? (await queryRows<RawContact>(tx, sql`select ${CONTACT_COLUMNS} from contacts c where c.account_id = ${accountId} and c.id = any(${`{${ids.join(",")}}`}::bigint[]) order by c.id desc`)).map(toContactRow)
+        ? (
+            await queryRows<RawContact>(
+              tx,
+              sql`select ${CONTACT_COLUMNS} from contacts c where c.account_id = ${accountId} and c.id = any(${`{${ids.join(",")}}`}::bigint[]) order by c.id desc`,
+            )
+          ).map(toContactRow)
         : [];
       return { count: Number(row?.n ?? 0), contacts };
     });
@@ -84,7 +86,11 @@ export async function broadestCondition(db: Db, accountId: number, group: Condit
   const items = groupItems(group);
   let worst: { index: number; node: ConditionNode; cost: number } | null = null;
   for (const [index, node] of items.entries()) {
-    const cost = await estimatedCost(db, sql`select count(*) from contacts c where c.account_id = ${accountId} and ${nodeSql(accountId, node)}`, Math.min(timeoutMs, 500));
+    const cost = await estimatedCost(
+      db,
+      sql`select count(*) from contacts c where c.account_id = ${accountId} and ${nodeSql(accountId, node)}`,
+      Math.min(timeoutMs, 500),
+    );
     if (!worst || cost > worst.cost) worst = { index, node, cost };
   }
   if (!worst) return new ConditionsTooBroadError("", "these conditions", timeoutMs);

@@ -22,9 +22,13 @@ export async function parseConditionsForAccount(db: Db, accountId: number, input
   if (named.length === 0) return parsed;
   const ids = `{${[...new Set(named.map((n) => n.id))].join(",")}}`;
   const found = new Set(
-    (await queryRows<{ id: string | number }>(db, sql`select id from segments where account_id = ${accountId} and id = any(${ids}::bigint[])`)).map((r) => Number(r.id)),
+    (await queryRows<{ id: string | number }>(db, sql`select id from segments where account_id = ${accountId} and id = any(${ids}::bigint[])`)).map((r) =>
+      Number(r.id),
+    ),
   );
-  const details = named.filter((n) => !found.has(n.id)).map((n) => ({ path: withPrefix(`${n.path}.segment`), message: `There is no segment ${n.id} in your account.` }));
+  const details = named
+    .filter((n) => !found.has(n.id))
+    .map((n) => ({ path: withPrefix(`${n.path}.segment`), message: `There is no segment ${n.id} in your account.` }));
   return details.length ? { ok: false, details } : parsed;
 }
 

@@ -315,12 +315,23 @@ function eventSql(accountId: number, c: EventCondition, opts: ConditionsSqlOptio
  * arrays before a key, so `products.category` reaches the category of every product.
  */
 export function jsonPathFor(path: string): string {
-  return "lax $" + path.trim().split(".").map((k) => `${JSON.stringify(k)}[*]`).map((k) => `.${k}`).join("");
+  return (
+    "lax $" +
+    path
+      .trim()
+      .split(".")
+      .map((k) => `${JSON.stringify(k)}[*]`)
+      .map((k) => `.${k}`)
+      .join("")
+  );
 }
 
 /** The words of a value (runs without whitespace), as JSON text writes them (quotes and backslashes escaped). */
 function jsonTextWords(value: string): string[] | null {
-  const words = value.trim().split(/\s+/).filter((w) => w !== "");
+  const words = value
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== "");
   // A control character is written escaped (\n, \u0001) in JSON text: leave such values to the exact test.
   if (words.length === 0 || words.some((w) => /[\u0000-\u001f]/.test(w))) return null;
   return words.map((w) => w.replace(/\\/g, "\\\\").replace(/"/g, '\\"'));
@@ -359,8 +370,7 @@ const NUMBER_SQL_PATTERN = "^\\s*[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0
 /** One property condition on a jsonb `properties`, with the semantics of compileCondition in src/workflows/conditions.ts. */
 export function propertySql(properties: SQL, w: EventWhere): SQL {
   const values = sql`jsonb_path_query(${properties}, ${jsonPathFor(w.path)}::jsonpath)`;
-  const some = (pred: SQL) =>
-    sql`exists (select 1 from ${values} as pv(v) where jsonb_typeof(pv.v) in ('string', 'number', 'boolean') and ${pred})`;
+  const some = (pred: SQL) => sql`exists (select 1 from ${values} as pv(v) where jsonb_typeof(pv.v) in ('string', 'number', 'boolean') and ${pred})`;
   const text = sql`(pv.v #>> '{}')`;
   const equals = (expected: string): SQL => {
     const n = parseNumber(expected);
@@ -392,4 +402,3 @@ export function propertySql(properties: SQL, w: EventWhere): SQL {
   }
   return sql`false`;
 }
-

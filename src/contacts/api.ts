@@ -41,7 +41,12 @@ export const contactApi = new Hono<AppEnv>()
     if (parsed.error) return validationFailed(c, [{ path: parsed.error.field, message: parsed.error.message }], { field: parsed.error.field });
     const d = parsed.data!;
     // Create or update by email: given values replace stored ones, absent ones are kept (upsertContacts' rule).
-    const [result] = await upsertContacts(db, accountId, [{ email: d.email!, firstName: d.firstName, lastName: d.lastName, phone: d.phone, custom: d.custom }], { overwrite: true });
+    const [result] = await upsertContacts(
+      db,
+      accountId,
+      [{ email: d.email!, firstName: d.firstName, lastName: d.lastName, phone: d.phone, custom: d.custom }],
+      { overwrite: true },
+    );
     const contact = await getContact(db, accountId, result!.id);
     return c.json({ ...contactJson(contact!), created: result!.created }, result!.created ? 201 : 200);
   })
@@ -53,15 +58,24 @@ export const contactApi = new Hono<AppEnv>()
     const read = await readJsonObject(c);
     if ("response" in read) return read.response;
     const { conditions, limit = 50, cursor = null, ...rest } = read.body;
-    const details: { path: string; message: string }[] = Object.keys(rest).map((k) => ({ path: k, message: `Unknown key "${k}"; allowed: conditions, limit, cursor.` }));
-    if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 500) details.push({ path: "limit", message: "limit must be a whole number from 1 to 500." });
-    if (cursor !== null && (typeof cursor !== "string" || !/^[1-9][0-9]{0,15}$/.test(cursor))) details.push({ path: "cursor", message: "cursor must be a next_cursor value from a previous page." });
+    const details: { path: string; message: string }[] = Object.keys(rest).map((k) => ({
+      path: k,
+      message: `Unknown key "${k}"; allowed: conditions, limit, cursor.`,
+    }));
+    if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 500)
+      details.push({ path: "limit", message: "limit must be a whole number from 1 to 500." });
+    if (cursor !== null && (typeof cursor !== "string" || !/^[1-9][0-9]{0,15}$/.test(cursor)))
+      details.push({ path: "cursor", message: "cursor must be a next_cursor value from a previous page." });
     if (conditions === undefined) details.push({ path: "conditions", message: 'conditions is required: {"all": [...]} or {"any": [...]}.' });
     const parsed = conditions === undefined ? null : await parseConditionsForAccount(db, accountId, conditions, "conditions.");
     if (parsed && !parsed.ok) details.push(...parsed.details);
     if (details.length > 0 || !parsed?.ok) return apiError(c, 400, "invalid_conditions", "The search has problems: see details.", { details });
     try {
-      const page = await searchContactsByConditions(db, accountId, parsed.value, { limit: limit as number, cursor: cursor as string | null, country: await getDefaultCountry(db, accountId) });
+      const page = await searchContactsByConditions(db, accountId, parsed.value, {
+        limit: limit as number,
+        cursor: cursor as string | null,
+        country: await getDefaultCountry(db, accountId),
+      });
       return c.json({ count: page.count, data: page.rows.map(contactJson), next_cursor: page.nextCursor });
     } catch (e) {
       if (e instanceof ConditionsTooBroadError) {
@@ -105,6 +119,11 @@ export const contactApi = new Hono<AppEnv>()
     if (!contact) return notFound(c);
     const segments = await listContactSegments(db, accountId, contact.id);
     return c.json({
-      data: segments.map((s) => ({ id: s.id, name: s.name, added_at: s.addedAt.toISOString(), source: { type: s.sourceType, id: s.sourceId, label: s.sourceLabel } })),
+      data: segments.map((s) => ({
+        id: s.id,
+        name: s.name,
+        added_at: s.addedAt.toISOString(),
+        source: { type: s.sourceType, id: s.sourceId, label: s.sourceLabel },
+      })),
     });
   });

@@ -226,12 +226,8 @@ export async function listContactPage(
   // A short search matches names in most rows and has no index to collect them with: it walks the sort order.
   else if (q && !isShortSearch(q)) driver = "walk-then-search";
 
-  const membership = segmentId
-    ? sql`, m.added_at, m.source_type, m.source_id, m.source_label`
-    : sql``;
-  const membershipJoin = segmentId
-    ? sql`join segment_members m on m.account_id = ${accountId} and m.segment_id = ${segmentId} and m.contact_id = c.id`
-    : sql``;
+  const membership = segmentId ? sql`, m.added_at, m.source_type, m.source_id, m.source_label` : sql``;
+  const membershipJoin = segmentId ? sql`join segment_members m on m.account_id = ${accountId} and m.segment_id = ${segmentId} and m.contact_id = c.id` : sql``;
   let rows: (RawContact & { sort_key: string })[] = [];
   if (driver === "walk-then-search") {
     // The first WALKED_ROWS rows of the sort order from the page's start, then the matches among them.
@@ -305,7 +301,14 @@ export async function listContactPage(
 /** The API's page: newest first by id, its cursor the last id shown (next_cursor). */
 export async function listContacts(db: Db, accountId: number, filter: ContactFilter, page: { cursor?: string | null; limit?: number } = {}) {
   const after = page.cursor && /^[1-9][0-9]{0,15}$/.test(page.cursor) ? { key: page.cursor, id: Number(page.cursor) } : null;
-  const result = await listContactPage(db, accountId, filter, { sort: "id", dir: "desc" }, after ? { kind: "after", cursor: after } : { kind: "first" }, page.limit ?? 50);
+  const result = await listContactPage(
+    db,
+    accountId,
+    filter,
+    { sort: "id", dir: "desc" },
+    after ? { kind: "after", cursor: after } : { kind: "first" },
+    page.limit ?? 50,
+  );
   const lastRow = result.rows[result.rows.length - 1];
   return { rows: result.rows, nextCursor: result.hasNext && lastRow ? String(lastRow.id) : null };
 }
@@ -365,7 +368,13 @@ export function readListState(get: (name: string) => string | undefined): ListSt
   const size = (PAGE_SIZES as readonly number[]).includes(sizeNumber) ? sizeNumber : PAGE_SIZES[0];
   const after = decodeCursor(get("after"));
   const before = decodeCursor(get("before"));
-  const position: PagePosition = after ? { kind: "after", cursor: after } : before ? { kind: "before", cursor: before } : get("last") === "1" ? { kind: "last" } : { kind: "first" };
+  const position: PagePosition = after
+    ? { kind: "after", cursor: after }
+    : before
+      ? { kind: "before", cursor: before }
+      : get("last") === "1"
+        ? { kind: "last" }
+        : { kind: "first" };
   return { order, sort, dir, size, position, at: position.kind === "after" || position.kind === "before" ? parseRowIndex(get("at")) : null };
 }
 

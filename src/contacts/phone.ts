@@ -21,9 +21,13 @@ export function parsePhone(input: string, country: CountryCode): PhoneCheck {
   if (!/\d/.test(value)) return { ok: false, message: "Enter a phone number, like +34 600 12 34 56." };
   let parsed = parsePhoneNumberFromString(value, { defaultCountry: country });
   // "0034 …" is the international form in most of the world, but not in the US (011): read it as "+34 …" there too.
-  if ((!parsed || !parsed.isValid()) && /^\(?00/.test(value)) parsed = parsePhoneNumberFromString(value.replace(/^(\(?)00/, "$1+"), { defaultCountry: country });
+  if ((!parsed || !parsed.isValid()) && /^\(?00/.test(value))
+    parsed = parsePhoneNumberFromString(value.replace(/^(\(?)00/, "$1+"), { defaultCountry: country });
   if (!parsed || !parsed.isValid()) {
-    return { ok: false, message: `Not a valid phone number for ${countryName(country)}: write it with its country code, like +${getCountryCallingCode(country)} …` };
+    return {
+      ok: false,
+      message: `Not a valid phone number for ${countryName(country)}: write it with its country code, like +${getCountryCallingCode(country)} …`,
+    };
   }
   return { ok: true, e164: parsed.number };
 }

@@ -151,7 +151,9 @@ export async function updateContact(db: Db, accountId: number, id: number, patch
   if (patch.phone !== undefined) sets.push(sql`phone = ${blankToNull(patch.phone)}`);
   if (patch.custom !== undefined) {
     const removed = Object.keys(patch.custom).filter((k) => patch.custom![k] === null);
-    sets.push(sql`custom = (custom || ${JSON.stringify(withoutNulls(patch.custom))}::jsonb) - array(select jsonb_array_elements_text(${JSON.stringify(removed)}::jsonb))`);
+    sets.push(
+      sql`custom = (custom || ${JSON.stringify(withoutNulls(patch.custom))}::jsonb) - array(select jsonb_array_elements_text(${JSON.stringify(removed)}::jsonb))`,
+    );
   }
   try {
     const [row] = await queryRows<{ id: string | number }>(
@@ -213,7 +215,14 @@ export interface ContactSegment {
 
 /** The segments a contact is in, with when and by what it entered each. */
 export async function listContactSegments(db: Db, accountId: number, contactId: number): Promise<ContactSegment[]> {
-  const rows = await queryRows<{ id: string | number; name: string; added_at: unknown; source_type: SourceType; source_id: string | number | null; source_label: string }>(
+  const rows = await queryRows<{
+    id: string | number;
+    name: string;
+    added_at: unknown;
+    source_type: SourceType;
+    source_id: string | number | null;
+    source_label: string;
+  }>(
     db,
     sql`select s.id, s.name, m.added_at, m.source_type, m.source_id, m.source_label
     from segment_members m join segments s on s.account_id = m.account_id and s.id = m.segment_id

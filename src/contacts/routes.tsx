@@ -45,7 +45,8 @@ async function conditionsFrom(c: Context<AppEnv>, customFields: { key: string; t
     const draft = draftFromRequest(queries, prefix);
     const parsed = conditionsFromDraft(draft, prefix, customFields, { skipUnfinished: true });
     if (!parsed) return { draft, conditions: null, errors: null, error: null };
-    if (!parsed.ok) return { draft, conditions: null, errors: parsed.errors, error: "Check the conditions: the list shows their matches once they are complete." };
+    if (!parsed.ok)
+      return { draft, conditions: null, errors: parsed.errors, error: "Check the conditions: the list shows their matches once they are complete." };
     return { draft, conditions: parsed.value, errors: null, error: null };
   }
   const raw = c.req.query("conditions");
@@ -70,7 +71,11 @@ async function filterFrom(c: Context<AppEnv>, conditions: ConditionGroup | null 
 
 const EMPTY_PAGE: ContactListPage = { rows: [], first: null, last: null, hasPrevious: false, hasNext: false };
 
-async function renderContactPage(c: Context<AppEnv>, contactId: number, extra: { values?: Record<string, string>; errors?: ContactErrors; status?: 200 | 422 } = {}) {
+async function renderContactPage(
+  c: Context<AppEnv>,
+  contactId: number,
+  extra: { values?: Record<string, string>; errors?: ContactErrors; status?: 200 | 422 } = {},
+) {
   const user = c.get("user")!;
   const db = c.get("db");
   const contact = await getContact(db, user.accountId, contactId);
@@ -161,7 +166,9 @@ export const contactRoutes = new Hono<AppEnv>()
     let n = 0;
     if (!listed.error) {
       try {
-        n = filter.conditions ? await withStatementTimeout(db, PREVIEW_TIMEOUT_MS, (tx) => countContacts(tx, user.accountId, filter)) : await countContacts(db, user.accountId, filter);
+        n = filter.conditions
+          ? await withStatementTimeout(db, PREVIEW_TIMEOUT_MS, (tx) => countContacts(tx, user.accountId, filter))
+          : await countContacts(db, user.accountId, filter);
       } catch (e) {
         if (!isStatementTimeout(e)) throw e;
       }
@@ -190,7 +197,8 @@ export const contactRoutes = new Hono<AppEnv>()
       const contact = await createContact(db, user.accountId, data);
       return redirectWithNotice(c, `/contacts/${contact.id}`, `The contact ${contact.email} was added.`);
     } catch (e) {
-      if (e instanceof ContactEmailTakenError) return c.html(<NewContactPage user={user} customFields={customFields} values={form} errors={{ email: e.message }} />, 422);
+      if (e instanceof ContactEmailTakenError)
+        return c.html(<NewContactPage user={user} customFields={customFields} values={form} errors={{ email: e.message }} />, 422);
       throw e;
     }
   })
@@ -245,7 +253,9 @@ export const contactRoutes = new Hono<AppEnv>()
     const actor = c.get("actor");
     // All matching conditions is its own kind of change set: "by conditions of Ada".
     const byConditions = all && filter.conditions !== undefined;
-    const input = byConditions ? { ...changeSetOfActor(actor), kind: "conditions" as const, label: `by conditions of ${actor.label}`, sourceLabel: `by conditions of ${actor.label}` } : changeSetOfActor(actor);
+    const input = byConditions
+      ? { ...changeSetOfActor(actor), kind: "conditions" as const, label: `by conditions of ${actor.label}`, sourceLabel: `by conditions of ${actor.label}` }
+      : changeSetOfActor(actor);
     const how = byConditions ? " by conditions" : "";
     const made = await changeAsOneSet(db, user.accountId, segment.id, input, async (tx, source) => {
       if (action === "remove") {

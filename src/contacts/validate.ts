@@ -6,8 +6,20 @@ import { withoutNul } from "../text";
 import { parsePhone } from "./phone";
 import type { ContactFields } from "./queries";
 
-export const contactEmailSchema = z.string({ message: "Enter an email address." }).trim().min(1, "Enter an email address.").max(254, "Use at most 254 characters.").email("Enter a valid email address.").refine(...withoutNul);
-const optionalText = (max: number) => z.string({ message: "Must be text." }).max(max, `Use at most ${max} characters.`).refine(...withoutNul).nullable().optional();
+export const contactEmailSchema = z
+  .string({ message: "Enter an email address." })
+  .trim()
+  .min(1, "Enter an email address.")
+  .max(254, "Use at most 254 characters.")
+  .email("Enter a valid email address.")
+  .refine(...withoutNul);
+const optionalText = (max: number) =>
+  z
+    .string({ message: "Must be text." })
+    .max(max, `Use at most ${max} characters.`)
+    .refine(...withoutNul)
+    .nullable()
+    .optional();
 
 const baseSchema = z.object({
   email: contactEmailSchema,
@@ -46,7 +58,13 @@ export function parseContactForm(form: Record<string, string>, defs: CustomField
   if ("error" in phone) errors.phone = phone.error;
   if (!parsed.success || "error" in phone || Object.keys(errors).length > 0) return { errors };
   return {
-    data: { email: parsed.data.email, firstName: parsed.data.firstName ?? null, lastName: parsed.data.lastName ?? null, phone: phone.phone, custom: custom.values },
+    data: {
+      email: parsed.data.email,
+      firstName: parsed.data.firstName ?? null,
+      lastName: parsed.data.lastName ?? null,
+      phone: phone.phone,
+      custom: custom.values,
+    },
     errors,
   };
 }

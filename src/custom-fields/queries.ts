@@ -39,7 +39,13 @@ export function keyFromLabel(label: string): string {
 /** The account's custom fields by label, or in the order they were created (the order an export lists them in). */
 export async function listCustomFields(db: Db, accountId: number, options: { order?: "label" | "created" } = {}): Promise<CustomFieldDef[]> {
   return db
-    .select({ id: customFieldsTable.id, key: customFieldsTable.key, label: customFieldsTable.label, type: customFieldsTable.type, createdAt: customFieldsTable.createdAt })
+    .select({
+      id: customFieldsTable.id,
+      key: customFieldsTable.key,
+      label: customFieldsTable.label,
+      type: customFieldsTable.type,
+      createdAt: customFieldsTable.createdAt,
+    })
     .from(customFieldsTable)
     .where(eq(customFieldsTable.accountId, accountId))
     .orderBy(...(options.order === "created" ? [asc(customFieldsTable.id)] : [asc(customFieldsTable.label), asc(customFieldsTable.id)]));
@@ -59,7 +65,10 @@ export async function createCustomField(db: Db, accountId: number, input: { labe
 /** Deletes the definition and the values contacts held for it (one statement), so no value outlives its field. */
 export async function deleteCustomField(db: Db, accountId: number, id: number): Promise<CustomFieldDef | null> {
   return db.transaction(async (tx) => {
-    const [row] = await tx.delete(customFieldsTable).where(and(eq(customFieldsTable.accountId, accountId), eq(customFieldsTable.id, id))).returning();
+    const [row] = await tx
+      .delete(customFieldsTable)
+      .where(and(eq(customFieldsTable.accountId, accountId), eq(customFieldsTable.id, id)))
+      .returning();
     if (!row) return null;
     await tx.execute(sql`update contacts set custom = custom - ${row.key}, updated_at = now() where account_id = ${accountId} and custom ? ${row.key}`);
     return { id: row.id, key: row.key, label: row.label, type: row.type, createdAt: row.createdAt };

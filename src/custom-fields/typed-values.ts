@@ -23,7 +23,13 @@ export function isDecimalMark(v: unknown): v is DecimalMark {
 const DATE_RE = /^(\d{1,4})([/.-])(\d{1,2})\2(\d{1,4})(?:(?:[ T]|, ?)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?[AaPp]\.?[Mm]\.?)?(?: ?(?:Z|[+-]\d{2}:?\d{2}))?)?$/;
 
 function daysIn(year: number, month: number): number {
-  return month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return month === 2
+    ? year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+      ? 29
+      : 28
+    : month === 4 || month === 6 || month === 9 || month === 11
+      ? 30
+      : 31;
 }
 
 const TWO_DIGITS = Array.from({ length: 32 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
@@ -268,9 +274,64 @@ export function formatNumber(value: number, mark: DecimalMark): string {
 const MONTH_FIRST = new Set(["US", "PH", "FM", "MH", "PW", "AS", "GU", "MP", "PR", "VI", "UM", "BZ"]);
 /** Regions that write numbers with a decimal point; elsewhere the comma is taken when a file does not say. */
 const DECIMAL_POINT = new Set([
-  "US", "GB", "IE", "AU", "NZ", "CA", "MX", "JP", "CN", "HK", "TW", "KR", "IN", "PK", "BD", "LK", "NP", "SG", "MY", "TH", "PH",
-  "IL", "CH", "LI", "ZA", "NG", "KE", "GH", "UG", "TZ", "EG", "SA", "AE", "QA", "KW", "BH", "OM", "JO", "DO", "GT", "HN", "SV",
-  "NI", "PA", "PR", "PE", "BW", "ZW", "MT", "CY", "JM", "TT", "BS", "BB", "MM", "KH", "LA", "ET",
+  "US",
+  "GB",
+  "IE",
+  "AU",
+  "NZ",
+  "CA",
+  "MX",
+  "JP",
+  "CN",
+  "HK",
+  "TW",
+  "KR",
+  "IN",
+  "PK",
+  "BD",
+  "LK",
+  "NP",
+  "SG",
+  "MY",
+  "TH",
+  "PH",
+  "IL",
+  "CH",
+  "LI",
+  "ZA",
+  "NG",
+  "KE",
+  "GH",
+  "UG",
+  "TZ",
+  "EG",
+  "SA",
+  "AE",
+  "QA",
+  "KW",
+  "BH",
+  "OM",
+  "JO",
+  "DO",
+  "GT",
+  "HN",
+  "SV",
+  "NI",
+  "PA",
+  "PR",
+  "PE",
+  "BW",
+  "ZW",
+  "MT",
+  "CY",
+  "JM",
+  "TT",
+  "BS",
+  "BB",
+  "MM",
+  "KH",
+  "LA",
+  "ET",
 ]);
 
 /** The date form and decimal mark a region writes, for files that do not settle them. */

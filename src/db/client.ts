@@ -33,7 +33,10 @@ export interface DatabaseOptions {
  * openDatabase for the entry points (server, worker, command line): a data folder Roster cannot use stops the process
  * with its message, without a stack trace.
  */
-export async function openConfiguredDatabase(config: { DATABASE_URL?: string; DATA_DIR: string }, options: { maxConnections?: number; log?: (line: string) => void } = {}): Promise<Database> {
+export async function openConfiguredDatabase(
+  config: { DATABASE_URL?: string; DATA_DIR: string },
+  options: { maxConnections?: number; log?: (line: string) => void } = {},
+): Promise<Database> {
   try {
     return await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, ...options });
   } catch (e) {
@@ -87,7 +90,10 @@ export async function queryRowsAfterLock<T = Record<string, unknown>>(db: Db, lo
   const pg = postgresOf(db);
   if (!pg) return queryRows<T>(db, query);
   const [l, q] = [pg.toQuery(lock), pg.toQuery(query)];
-  const results = (await pg.client.begin((tx) => [tx.unsafe(l.sql, l.params, { prepare: true }), tx.unsafe(q.sql, q.params, { prepare: true })])) as unknown as unknown[][];
+  const results = (await pg.client.begin((tx) => [
+    tx.unsafe(l.sql, l.params, { prepare: true }),
+    tx.unsafe(q.sql, q.params, { prepare: true }),
+  ])) as unknown as unknown[][];
   return results[1] as T[];
 }
 

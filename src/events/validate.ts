@@ -61,9 +61,7 @@ const optionalText = (max: number) =>
     .transform((s) => (s === "" ? undefined : s))
     .optional();
 const amount = z.number().min(0, "must not be negative");
-const productId = z
-  .union([z.string().trim().min(1).max(200), z.number()], { error: unlessMissing("must be a string or a number") })
-  .transform(String);
+const productId = z.union([z.string().trim().min(1).max(200), z.number()], { error: unlessMissing("must be a string or a number") }).transform(String);
 
 const purchaseProperties = z.looseObject({
   order_id: text(200),
@@ -89,9 +87,7 @@ const purchaseProperties = z.looseObject({
 
 const productSearchProperties = z.looseObject({
   query: text(500),
-  product: z
-    .looseObject({ id: productId.optional(), name: optionalText(500), category: optionalText(500) })
-    .optional(),
+  product: z.looseObject({ id: productId.optional(), name: optionalText(500), category: optionalText(500) }).optional(),
 });
 
 const pageViewProperties = z.looseObject({

@@ -56,7 +56,12 @@ export const exportApi = new Hono<AppEnv>()
     if (!parsed.success) {
       const details = zodDetails(parsed.error);
       // `issues` repeats `details` under its former name for one release.
-      return validationFailed(c, details, { issues: details, former_code: "invalid" }, "Send {segment_id: number | null, fields: [...], format: \"csv\" | \"csv_excel\" | \"tsv\" | \"jsonl\" | \"xlsx\"}.");
+      return validationFailed(
+        c,
+        details,
+        { issues: details, former_code: "invalid" },
+        'Send {segment_id: number | null, fields: [...], format: "csv" | "csv_excel" | "tsv" | "jsonl" | "xlsx"}.',
+      );
     }
     try {
       const exp = await requestExport(c.get("db"), c.get("actor"), {
@@ -69,7 +74,8 @@ export const exportApi = new Hono<AppEnv>()
       return c.json({ id: exp.id, status: exp.status }, 202, { Location: `/api/v1/exports/${exp.id}` });
     } catch (e) {
       if (e instanceof SegmentNotFoundError) return apiError(c, 404, "not_found", e.message, { field: "segment_id", former_code: "segment_not_found" });
-      if (e instanceof UnknownFieldsError) return validationFailed(c, [{ path: "fields", message: e.message }], { fields: e.fields, former_code: "unknown_fields" });
+      if (e instanceof UnknownFieldsError)
+        return validationFailed(c, [{ path: "fields", message: e.message }], { fields: e.fields, former_code: "unknown_fields" });
       throw e;
     }
   })
@@ -96,7 +102,8 @@ export const exportApi = new Hono<AppEnv>()
     if (!existing) return apiError(c, 404, "not_found", "No such export.");
     const cancel = c.req.param("action") === "cancel";
     const exp = await (cancel ? cancelExport(c.get("db"), accountId, existing.id) : retryExport(c.get("db"), accountId, existing.id));
-    if (!exp) return apiError(c, 409, "conflict", cancel ? "Only a queued or running export can be cancelled." : "Only a failed or cancelled export can be retried.");
+    if (!exp)
+      return apiError(c, 409, "conflict", cancel ? "Only a queued or running export can be cancelled." : "Only a failed or cancelled export can be retried.");
     return c.json(exportJson(exp));
   })
   .get("/:ref/download", async (c) => {

@@ -91,7 +91,8 @@ const MS_PER_DAY = 86_400_000;
  */
 export function formatDate(date: Date, type: ExportColumnType): string {
   const ms = date.getTime();
-  if (!(ms >= -62_167_219_200_000 && ms < 253_402_300_800_000)) return Number.isNaN(ms) ? "" : type === "date" ? date.toISOString().split("T")[0]! : date.toISOString();
+  if (!(ms >= -62_167_219_200_000 && ms < 253_402_300_800_000))
+    return Number.isNaN(ms) ? "" : type === "date" ? date.toISOString().split("T")[0]! : date.toISOString();
   const days = Math.floor(ms / MS_PER_DAY);
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);

@@ -54,7 +54,10 @@ export class SegmentNotFoundError extends Error {
 /** How many rows an export would hold now: the segment's maintained count, or the account's contacts. */
 export async function estimateRows(db: Db, accountId: number, segmentId: number | null): Promise<number> {
   if (segmentId !== null) return (await getSegmentChoice(db, accountId, segmentId))?.memberCount ?? 0;
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(contactsTable).where(eq(contactsTable.accountId, accountId));
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(contactsTable)
+    .where(eq(contactsTable.accountId, accountId));
   return Number(row?.n ?? 0);
 }
 
@@ -93,7 +96,10 @@ export async function requestExport(
         createdByLabel: actor.label,
       })
       .returning({ id: exportsTable.id });
-    await tx.update(jobsTable).set({ params: { exportId: row!.id } }).where(and(eq(jobsTable.accountId, accountId), eq(jobsTable.id, job.id)));
+    await tx
+      .update(jobsTable)
+      .set({ params: { exportId: row!.id } })
+      .where(and(eq(jobsTable.accountId, accountId), eq(jobsTable.id, job.id)));
     return row!.id;
   });
   return (await getExport(db, accountId, id))!;
@@ -108,7 +114,14 @@ const viewColumns = {
   startedAt: jobsTable.startedAt,
 };
 
-type ViewRow = { e: typeof exportsTable.$inferSelect; jobStatus: JobStatus; progressDone: number; progressTotal: number | null; jobError: string | null; startedAt: Date | null };
+type ViewRow = {
+  e: typeof exportsTable.$inferSelect;
+  jobStatus: JobStatus;
+  progressDone: number;
+  progressTotal: number | null;
+  jobError: string | null;
+  startedAt: Date | null;
+};
 
 function toView({ e, jobStatus, progressDone, progressTotal, jobError, startedAt }: ViewRow): ExportView {
   const status: ExportStatus = e.expiredAt ? "expired" : jobStatus;
@@ -148,7 +161,11 @@ function joined(db: Db) {
 export const EXPORTS_PAGE_SIZE = 50;
 
 /** Newest first; `before` (an export id) pages back by keyset. One page plus whether there is more. */
-export async function listExports(db: Db, accountId: number, options: { before?: number | null; limit?: number } = {}): Promise<{ exports: ExportView[]; more: boolean }> {
+export async function listExports(
+  db: Db,
+  accountId: number,
+  options: { before?: number | null; limit?: number } = {},
+): Promise<{ exports: ExportView[]; more: boolean }> {
   const limit = options.limit ?? EXPORTS_PAGE_SIZE;
   const rows = await joined(db)
     .where(and(eq(exportsTable.accountId, accountId), options.before ? lt(exportsTable.id, options.before) : undefined))

@@ -40,7 +40,12 @@ async function renderWizard(c: Context<AppEnv>, step: WizardStep, state: WizardS
   const segments = await listSegmentChoices(db, accountId, { limit: 1000 });
   const fields = availableFields(await listCustomFields(db, accountId, { order: "created" }), state.segment !== "all");
   const props = { step, state, segments, fields, error };
-  return pageOrFragment(c, () => <ExportWizardPage user={c.get("user")!} {...props} />, () => <ExportWizard {...props} />, error ? 422 : 200);
+  return pageOrFragment(
+    c,
+    () => <ExportWizardPage user={c.get("user")!} {...props} />,
+    () => <ExportWizard {...props} />,
+    error ? 422 : 200,
+  );
 }
 
 /** The export list; a fragment request with a notice gets it as a toast beside the list. */
@@ -104,7 +109,8 @@ export const exportRoutes = new Hono<AppEnv>()
     }
     if (!isExportFormat(state.format)) return renderWizard(c, "format", state, "Choose an output format.");
     const { dateForm, decimalMark } = state;
-    if (!isDateForm(dateForm) || !isDecimalMark(decimalMark)) return renderWizard(c, "format", { ...state, dateForm: "ymd", decimalMark: "." }, "Choose a date form and a decimal mark from the lists.");
+    if (!isDateForm(dateForm) || !isDecimalMark(decimalMark))
+      return renderWizard(c, "format", { ...state, dateForm: "ymd", decimalMark: "." }, "Choose a date form and a decimal mark from the lists.");
     let exp: ExportView;
     try {
       exp = await requestExport(db, actor, { segmentId, fields: state.fields, format: state.format, dateForm, decimalMark });
@@ -128,7 +134,11 @@ export const exportRoutes = new Hono<AppEnv>()
     // Seen finishing here: the layout's notice would only repeat it.
     if (exp.status !== "queued" && exp.status !== "running") await markJobNoticesShown(c.get("db"), actor.accountId, [exp.jobId], actor.userId);
     const labels = fieldLabels(exp, available);
-    return pageOrFragment(c, () => <ExportSummaryPage user={c.get("user")!} exp={exp} fieldLabels={labels} />, () => <ExportSummary exp={exp} fieldLabels={labels} />);
+    return pageOrFragment(
+      c,
+      () => <ExportSummaryPage user={c.get("user")!} exp={exp} fieldLabels={labels} />,
+      () => <ExportSummary exp={exp} fieldLabels={labels} />,
+    );
   })
   .post("/:id{[0-9]+}/:action{cancel|retry}", async (c) => {
     const db = c.get("db");

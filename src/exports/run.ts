@@ -26,7 +26,6 @@ const XLSX_PIECE_BYTES = 256 * 1024;
 const PROGRESS_EVERY_MS = 250;
 const KEY = "__export_key";
 
-
 /**
  * Reads a postgres.js COPY ... TO STDOUT stream (one message per row) in pieces of about `pieceBytes`, each in
  * memory of its own (it may be moved to a thread), and hands them to `onPiece` one at a time, with backpressure.
@@ -127,14 +126,17 @@ function neutralisedSql(x: SQL): SQL {
 /** A stored yyyy-mm-dd as the chosen form writes it (dd/mm/yyyy, mm/dd/yyyy); other text as it is, neutralised. */
 function dateSql(source: SQL, form: DateForm): SQL {
   if (form === "ymd") return neutralisedSql(source);
-  const parts = form === "dmy" ? sql`substr(${source}, 9, 2) || '/' || substr(${source}, 6, 2)` : sql`substr(${source}, 6, 2) || '/' || substr(${source}, 9, 2)`;
+  const parts =
+    form === "dmy" ? sql`substr(${source}, 9, 2) || '/' || substr(${source}, 6, 2)` : sql`substr(${source}, 6, 2) || '/' || substr(${source}, 9, 2)`;
   return sql`case when ${source} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then ${parts} || '/' || substr(${source}, 1, 4) else ${neutralisedSql(source)} end`;
 }
 
 function nativeSelectList(fields: readonly ExportField[], forms: { dateForm: DateForm; decimalMark: DecimalMark }): SQL {
   const parts = fields.map((f, i) => {
     const as = sql.raw(`"c${i}"`);
-    const source = f.id.startsWith("custom:") ? sql`(c.custom ->> ${f.id.slice(7)})` : sql.raw(`${f.id === "added_at" || f.id === "source_label" ? "m" : "c"}.${f.id}`);
+    const source = f.id.startsWith("custom:")
+      ? sql`(c.custom ->> ${f.id.slice(7)})`
+      : sql.raw(`${f.id === "added_at" || f.id === "source_label" ? "m" : "c"}.${f.id}`);
     if (f.type === "datetime") return sql`to_char(${source} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ${as}`;
     if (f.type === "date") return sql`${dateSql(source, forms.dateForm)} as ${as}`;
     if (f.type === "number") {
@@ -265,7 +267,10 @@ async function exportDelimited(run: ExportRun, delimiter: string): Promise<void>
   await run.inSnapshot(async (tx) => {
     await run.send(createExportWriter(exp.format, run.columns).end()); // the BOM where the format has one, and the header row
     // No ORDER BY: the rows are the same snapshot in any order, and sorting a million of them cost more than the COPY.
-    const select = nativeSelectList(run.fields, { dateForm: isDateForm(exp.dateForm) ? exp.dateForm : "ymd", decimalMark: isDecimalMark(exp.decimalMark) ? exp.decimalMark : "." });
+    const select = nativeSelectList(run.fields, {
+      dateForm: isDateForm(exp.dateForm) ? exp.dateForm : "ymd",
+      decimalMark: isDecimalMark(exp.decimalMark) ? exp.decimalMark : ".",
+    });
     const unordered =
       exp.segmentId === null
         ? sql`select ${select} from contacts c where c.account_id = ${accountId}`
@@ -295,7 +300,12 @@ async function exportXlsx(run: ExportRun): Promise<void> {
       await run.send(bytes);
       await run.advance(rows);
     }));
-    const select = selectList(fields, columns.map((c) => c.key), exp.segmentId !== null, false);
+    const select = selectList(
+      fields,
+      columns.map((c) => c.key),
+      exp.segmentId !== null,
+      false,
+    );
     const query = new PgDialect().sqlToQuery(snapshotQuery(run.accountId, exp.segmentId, select).inlineParams());
     const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
     await readCopyPieces(stream as AsyncIterable<Buffer>, XLSX_PIECE_BYTES, async (piece) => {
@@ -313,7 +323,9 @@ async function exportJsonLines(run: ExportRun): Promise<void> {
   await run.inSnapshot(async (tx) => {
     const keys = columns.map((c) => c.key);
     const parsers = columnParsers(fields, true);
-    const query = new PgDialect().sqlToQuery(snapshotQuery(run.accountId, exp.segmentId, selectList(fields, keys, exp.segmentId !== null, true)).inlineParams());
+    const query = new PgDialect().sqlToQuery(
+      snapshotQuery(run.accountId, exp.segmentId, selectList(fields, keys, exp.segmentId !== null, true)).inlineParams(),
+    );
     const stream = await tx.unsafe(`copy (${query.sql}) to stdout`).readable();
     const lines = new CopyLines();
     const batch = async (text: string[]) => {
@@ -334,7 +346,10 @@ async function loadExport(ctx: JobContext): Promise<{ exp: ExportRow; fields: Ex
   const { db, job } = ctx;
   const accountId = job.accountId;
   const exportId = Number((job.params as { exportId?: number }).exportId);
-  const [exp] = await db.select().from(exportsTable).where(and(eq(exportsTable.accountId, accountId), eq(exportsTable.id, exportId)));
+  const [exp] = await db
+    .select()
+    .from(exportsTable)
+    .where(and(eq(exportsTable.accountId, accountId), eq(exportsTable.id, exportId)));
   if (!exp) throw new JobError("This export no longer exists.");
   const format = exp.format;
   if (!isExportFormat(format)) throw new JobError(`Unknown format "${exp.format}".`);

@@ -20,7 +20,10 @@ export async function createFile(db: Db, accountId: number, meta: { name: string
 }
 
 export async function getFile(db: Db, accountId: number, fileId: number): Promise<StoredFile | null> {
-  const [file] = await db.select().from(filesTable).where(and(eq(filesTable.accountId, accountId), eq(filesTable.id, fileId)));
+  const [file] = await db
+    .select()
+    .from(filesTable)
+    .where(and(eq(filesTable.accountId, accountId), eq(filesTable.id, fileId)));
   return file ?? null;
 }
 
@@ -180,7 +183,9 @@ export async function openFileStream(database: Database, accountId: number, file
   let source: Readable;
   try {
     source = await conn
-      .unsafe(`copy (select data from file_chunks where account_id = ${Number(accountId)} and file_id = ${Number(fileId)} order by seq) to stdout (format binary)`)
+      .unsafe(
+        `copy (select data from file_chunks where account_id = ${Number(accountId)} and file_id = ${Number(fileId)} order by seq) to stdout (format binary)`,
+      )
       .readable();
   } catch (e) {
     conn.release();
@@ -204,7 +209,10 @@ export async function deleteFile(db: Db, accountId: number, fileId: number): Pro
 }
 
 export async function setFileExpiry(db: Db, accountId: number, fileId: number, expiresAt: Date | null): Promise<void> {
-  await db.update(filesTable).set({ expiresAt }).where(and(eq(filesTable.accountId, accountId), eq(filesTable.id, fileId)));
+  await db
+    .update(filesTable)
+    .set({ expiresAt })
+    .where(and(eq(filesTable.accountId, accountId), eq(filesTable.id, fileId)));
 }
 
 /** Deletes files past their expiry (their chunks go with them). Returns how many. */

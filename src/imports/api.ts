@@ -55,13 +55,17 @@ export const importApi = new Hono<AppEnv>()
     const db = c.get("db");
     const actor = c.get("actor");
     const overwriteParam = c.req.query("overwrite") ?? "false";
-    if (overwriteParam !== "true" && overwriteParam !== "false") return apiError(c, 400, "invalid_parameter", "overwrite must be true or false.", { field: "overwrite", former_code: "invalid_overwrite" });
+    if (overwriteParam !== "true" && overwriteParam !== "false")
+      return apiError(c, 400, "invalid_parameter", "overwrite must be true or false.", { field: "overwrite", former_code: "invalid_overwrite" });
     const mode = c.req.query("mode") || "add";
-    if (!isImportMode(mode)) return apiError(c, 400, "invalid_parameter", "mode must be add, remove or replace.", { field: "mode", former_code: "invalid_mode" });
+    if (!isImportMode(mode))
+      return apiError(c, 400, "invalid_parameter", "mode must be add, remove or replace.", { field: "mode", former_code: "invalid_mode" });
     const dateForm = c.req.query("date_form") || null;
-    if (dateForm !== null && !isDateForm(dateForm)) return apiError(c, 400, "invalid_parameter", "date_form must be dmy, mdy or ymd (or left out: detected from the file).", { field: "date_form" });
+    if (dateForm !== null && !isDateForm(dateForm))
+      return apiError(c, 400, "invalid_parameter", "date_form must be dmy, mdy or ymd (or left out: detected from the file).", { field: "date_form" });
     const decimalMark = c.req.query("decimal_mark") || null;
-    if (decimalMark !== null && !isDecimalMark(decimalMark)) return apiError(c, 400, "invalid_parameter", 'decimal_mark must be "," or "." (or left out: detected per column).', { field: "decimal_mark" });
+    if (decimalMark !== null && !isDecimalMark(decimalMark))
+      return apiError(c, 400, "invalid_parameter", 'decimal_mark must be "," or "." (or left out: detected per column).', { field: "decimal_mark" });
     const segmentParam = c.req.query("segment_id");
     let segment: { id: number; name: string } | null = null;
     if (segmentParam !== undefined && segmentParam !== "") {
@@ -70,10 +74,17 @@ export const importApi = new Hono<AppEnv>()
       if (!segment) {
         const other = segmentId ? await getSegment(db, actor.accountId, segmentId) : null;
         if (other?.type === "dynamic") return apiError(c, 409, "conflict", dynamicMembershipRefusal(other), { field: "segment_id" });
-        return apiError(c, 404, "not_found", `No static segment with id ${segmentParam} in this account.`, { field: "segment_id", former_code: "unknown_segment" });
+        return apiError(c, 404, "not_found", `No static segment with id ${segmentParam} in this account.`, {
+          field: "segment_id",
+          former_code: "unknown_segment",
+        });
       }
     }
-    if (!segment && mode !== "add") return apiError(c, 400, "invalid_parameter", `mode=${mode} needs the segment it applies to: add segment_id.`, { field: "segment_id", former_code: "segment_required" });
+    if (!segment && mode !== "add")
+      return apiError(c, 400, "invalid_parameter", `mode=${mode} needs the segment it applies to: add segment_id.`, {
+        field: "segment_id",
+        former_code: "segment_required",
+      });
     const created = await createDraftFromUpload(db, actor, uploadRequest(c), {
       expiresAt: uploadExpiry(c),
       defaultName: c.req.query("file_name") || "upload.csv",
@@ -86,7 +97,16 @@ export const importApi = new Hono<AppEnv>()
       return validationFailed(c, [{ path: created.problem === "mapping" ? "mapping" : "file", message: created.message }], { former_code: former });
     }
     const { draft } = created;
-    const job = await startImportNow(db, actor, draft.id, { mapping: draft.mapping, overwrite: overwriteParam === "true", mode, segmentId: segment?.id ?? null, segmentName: segment?.name ?? null, newSegmentName: null, dateForm, decimalMark });
+    const job = await startImportNow(db, actor, draft.id, {
+      mapping: draft.mapping,
+      overwrite: overwriteParam === "true",
+      mode,
+      segmentId: segment?.id ?? null,
+      segmentName: segment?.name ?? null,
+      newSegmentName: null,
+      dateForm,
+      decimalMark,
+    });
     return c.json({ id: draft.id, status: importStatus(job) }, 202);
   })
   .get("/:id", async (c) => {
@@ -101,5 +121,10 @@ export const importApi = new Hono<AppEnv>()
     const view = id ? await getImportView(db, c.get("actor").accountId, id) : null;
     if (!view) return apiError(c, 404, "not_found", "No such import.");
     const response = await errorReportResponse(db, view);
-    return response ?? apiError(c, 409, "conflict", `Import ${view.import.id} is ${importStatus(view.job)}: its error report exists once it has completed.`, { former_code: "not_ready" });
+    return (
+      response ??
+      apiError(c, 409, "conflict", `Import ${view.import.id} is ${importStatus(view.job)}: its error report exists once it has completed.`, {
+        former_code: "not_ready",
+      })
+    );
   });

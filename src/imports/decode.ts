@@ -154,10 +154,7 @@ export interface TextStream {
  * SNIFF_BYTES decide it. Invalid bytes in UTF-8 text become U+FFFD, and the importer reports every
  * row holding one as not valid UTF-8 (validateRow) rather than storing it.
  */
-export async function openTextStream(
-  source: AsyncIterable<Uint8Array>,
-  options: { encoding?: TextEncoding } = {},
-): Promise<TextStream> {
+export async function openTextStream(source: AsyncIterable<Uint8Array>, options: { encoding?: TextEncoding } = {}): Promise<TextStream> {
   const iterator = source[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let headBytes = 0;

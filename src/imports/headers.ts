@@ -7,23 +7,25 @@ export interface CustomFieldRef {
   label: string;
 }
 
-const ALIASES = new Map<string, BuiltinField>(Object.entries({
-  email: "email",
-  emailaddress: "email",
-  mail: "email",
-  firstname: "first_name",
-  fname: "first_name",
-  givenname: "first_name",
-  lastname: "last_name",
-  lname: "last_name",
-  surname: "last_name",
-  familyname: "last_name",
-  phone: "phone",
-  phonenumber: "phone",
-  mobile: "phone",
-  mobilephone: "phone",
-  telephone: "phone",
-} satisfies Record<string, BuiltinField>));
+const ALIASES = new Map<string, BuiltinField>(
+  Object.entries({
+    email: "email",
+    emailaddress: "email",
+    mail: "email",
+    firstname: "first_name",
+    fname: "first_name",
+    givenname: "first_name",
+    lastname: "last_name",
+    lname: "last_name",
+    surname: "last_name",
+    familyname: "last_name",
+    phone: "phone",
+    phonenumber: "phone",
+    mobile: "phone",
+    mobilephone: "phone",
+    telephone: "phone",
+  } satisfies Record<string, BuiltinField>),
+);
 
 /** Lowercases and drops spaces, '-' and '_', so "E-mail", "e_mail" and "EMAIL" compare equal. */
 export function normaliseHeader(name: string): string {

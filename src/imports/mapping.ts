@@ -65,7 +65,11 @@ export function mappingFromJson(header: readonly string[], json: string | undefi
     const column = normalised.indexOf(normaliseHeader(name));
     if (column === -1) return { ok: false, message: `mapping names a column the file does not have: "${name}".` };
     const target = typeof value === "string" ? parseTarget(value, customFields) : value === null ? "skip" : null;
-    if (!target) return { ok: false, message: `mapping of "${name}": unknown field ${JSON.stringify(value)} (use email, first_name, last_name, phone, custom:<key> or skip).` };
+    if (!target)
+      return {
+        ok: false,
+        message: `mapping of "${name}": unknown field ${JSON.stringify(value)} (use email, first_name, last_name, phone, custom:<key> or skip).`,
+      };
     chosen.set(column, target);
   }
   const taken = new Set<ColumnTarget>([...chosen.values()].filter((t) => t !== "skip"));

@@ -71,7 +71,8 @@ export function isImportMode(value: string): value is ImportMode {
 export async function createImport(
   db: Db,
   actor: Actor,
-  input: Pick<ImportRow, "source" | "fileId" | "fileName" | "sizeBytes" | "encoding" | "delimiter" | "header" | "samples" | "mapping"> & Partial<Pick<ImportRow, "profiles">>,
+  input: Pick<ImportRow, "source" | "fileId" | "fileName" | "sizeBytes" | "encoding" | "delimiter" | "header" | "samples" | "mapping"> &
+    Partial<Pick<ImportRow, "profiles">>,
 ): Promise<ImportRow> {
   const [row] = await db
     .insert(importsTable)
@@ -102,7 +103,10 @@ export async function getImportView(db: Db, accountId: number, id: number): Prom
 }
 
 export async function getImport(db: Db, accountId: number, id: number): Promise<ImportRow | null> {
-  const [row] = await db.select().from(importsTable).where(and(eq(importsTable.accountId, accountId), eq(importsTable.id, id)));
+  const [row] = await db
+    .select()
+    .from(importsTable)
+    .where(and(eq(importsTable.accountId, accountId), eq(importsTable.id, id)));
   return row ?? null;
 }
 
@@ -200,7 +204,10 @@ export async function startImport(db: Db, actor: Actor, importId: number): Promi
     let segmentId = draft.segmentId;
     let segmentName = draft.segmentName;
     if (draft.newSegmentName) {
-      const segment = await createSegment(t, actor.accountId, { name: draft.newSegmentName, description: `Created by import #${importId} (${draft.fileName}).` });
+      const segment = await createSegment(t, actor.accountId, {
+        name: draft.newSegmentName,
+        description: `Created by import #${importId} (${draft.fileName}).`,
+      });
       segmentId = segment.id;
       segmentName = segment.name;
     }

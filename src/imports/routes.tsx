@@ -230,7 +230,8 @@ export const importRoutes = new Hono<AppEnv>()
     } else if (mode === "new") {
       if (!newName) errors.segment = "Enter a name for the new segment.";
       else if (newName.length > 200) errors.segment = "Use at most 200 characters.";
-      else if (await findSegmentByName(db, user.accountId, newName)) errors.segment = `A segment named "${newName}" already exists: choose it as an existing segment, or pick another name.`;
+      else if (await findSegmentByName(db, user.accountId, newName))
+        errors.segment = `A segment named "${newName}" already exists: choose it as an existing segment, or pick another name.`;
       else options.newSegmentName = newName;
     }
     if (importMode !== "add" && mode !== "existing" && !errors.segment) {
@@ -273,7 +274,9 @@ export const importRoutes = new Hono<AppEnv>()
     }
     const target = `custom:${field.key}` as ColumnTarget;
     values.mapping = values.mapping.map((t, i) => (i === column ? target : t));
-    const created = { text: `The field ${field.label} was added (key ${field.key}) and chosen for the column “${view.import.header[column] || `column ${column + 1}`}”.` };
+    const created = {
+      text: `The field ${field.label} was added (key ${field.key}) and chosen for the column “${view.import.header[column] || `column ${column + 1}`}”.`,
+    };
     return renderMappingForm(c, view, { values, created });
   })
   .post("/:id/samples", async (c) => {
@@ -284,7 +287,10 @@ export const importRoutes = new Hono<AppEnv>()
     const view = id ? await getImportView(db, user.accountId, id) : null;
     if (!view) return c.html(<NotFoundPage user={user} />, 404);
     const { values, customFields } = await readMappingForm(c, view, (await c.req.parseBody()) as Record<string, string>);
-    const forms = resolveValueForms({ ...view.import, dateForm: values.dateForm, decimalMark: values.decimalMark }, await getDefaultCountry(db, user.accountId));
+    const forms = resolveValueForms(
+      { ...view.import, dateForm: values.dateForm, decimalMark: values.decimalMark },
+      await getDefaultCountry(db, user.accountId),
+    );
     return c.html(<SampleUpdates view={view} customFields={customFields} values={values} forms={forms} />);
   })
   .post("/:id/value-forms", async (c) => {
@@ -352,7 +358,11 @@ export const importRoutes = new Hono<AppEnv>()
       return c.redirect(`/imports/${imp.id}`, 303);
     }
     const read = `The file is now read as ${ENCODING_NAMES[draft.encoding as TextEncoding] ?? draft.encoding}${choice ? "" : " (detected automatically)"}.`;
-    return redirectWithNotice(c, view.preview ? `/imports/${imp.id}?edit=1` : `/imports/${imp.id}`, sameColumns ? read : { text: `${read} Its columns read differently: check the mapping.`, tone: "warning" });
+    return redirectWithNotice(
+      c,
+      view.preview ? `/imports/${imp.id}?edit=1` : `/imports/${imp.id}`,
+      sameColumns ? read : { text: `${read} Its columns read differently: check the mapping.`, tone: "warning" },
+    );
   })
   .post("/:id/start", async (c) => {
     const db = c.get("db");

@@ -110,7 +110,10 @@ function csvCell(text: string): string {
 class ErrorReport {
   problems: { line: number; reason: string }[] = [];
   private pending = "";
-  private constructor(private writer: ReturnType<typeof createFileWriter> | null, readonly fileId: number | null) {}
+  private constructor(
+    private writer: ReturnType<typeof createFileWriter> | null,
+    readonly fileId: number | null,
+  ) {}
 
   static async open(db: Db, imp: ImportRow, expiresAt: Date | null): Promise<ErrorReport> {
     if (!expiresAt) return new ErrorReport(null, null);
@@ -253,7 +256,10 @@ async function matchIds(exec: Db, imp: ImportRow, t: Tables, distinct: number): 
 
 /** Remove (after matchIds): the line of every email of no contact, so that the report lists them (none is created). */
 async function notFoundLines(exec: Db, t: Tables, into: Map<number, string>): Promise<void> {
-  const rows = await queryRows<{ line: number }>(exec, sql.raw(`select r.line from ${t.rows} r where not exists (select 1 from ${t.ids} i where i.line = r.line)`));
+  const rows = await queryRows<{ line: number }>(
+    exec,
+    sql.raw(`select r.line from ${t.rows} r where not exists (select 1 from ${t.ids} i where i.line = r.line)`),
+  );
   for (const r of rows) into.set(Number(r.line), "not in Roster: nothing to remove (no contact was created)");
 }
 

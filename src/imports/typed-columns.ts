@@ -61,7 +61,10 @@ export function resolveValueForms(
 ): ValueForms {
   const region = regionForms(country);
   const profiles = imp.header.map((_, i) => asProfile(imp.profiles[i]));
-  const detected = detectDateForm(profiles.filter((p): p is ColumnProfile => p !== undefined), region.dateForm);
+  const detected = detectDateForm(
+    profiles.filter((p): p is ColumnProfile => p !== undefined),
+    region.dateForm,
+  );
   const chosenDate = isDateForm(imp.dateForm) ? imp.dateForm : null;
   const chosenMark = isDecimalMark(imp.decimalMark) ? imp.decimalMark : null;
   const marks = profiles.map((p) => detectDecimalMark(p, region.decimalMark));

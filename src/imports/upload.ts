@@ -18,7 +18,10 @@ const SAMPLE_ROWS = 3;
 
 /** A request the upload cannot use; routes answer 400 (or 413 when `tooLarge`) with the message. */
 export class UploadError extends Error {
-  constructor(message: string, public tooLarge = false) {
+  constructor(
+    message: string,
+    public tooLarge = false,
+  ) {
     super(message);
   }
 }
@@ -74,7 +77,13 @@ function byteLimit(max: number): Transform {
 }
 
 /** Stores a stream as a new file; on any failure the partial file is deleted. */
-async function storeLimited(db: Db, accountId: number, meta: { name: string; contentType: string; expiresAt: Date }, source: Readable, maxBytes: number): Promise<StoredFile> {
+async function storeLimited(
+  db: Db,
+  accountId: number,
+  meta: { name: string; contentType: string; expiresAt: Date },
+  source: Readable,
+  maxBytes: number,
+): Promise<StoredFile> {
   const file = await createFile(db, accountId, meta);
   const writer = createFileWriter(db, file);
   try {
@@ -95,7 +104,12 @@ export async function storeText(db: Db, accountId: number, text: string, meta: {
  * or a pasted `csv` field when no file was chosen), a form-urlencoded paste (`csv`), or a raw CSV body.
  * Throws UploadError for an empty or oversized request.
  */
-export async function receiveUpload(db: Db, accountId: number, request: UploadRequest, options: { expiresAt: Date; maxBytes?: number; defaultName?: string }): Promise<ReceivedUpload> {
+export async function receiveUpload(
+  db: Db,
+  accountId: number,
+  request: UploadRequest,
+  options: { expiresAt: Date; maxBytes?: number; defaultName?: string },
+): Promise<ReceivedUpload> {
   const maxBytes = options.maxBytes ?? MAX_UPLOAD_BYTES;
   const length = Number(request.header("content-length") ?? "NaN");
   // Multipart framing adds a little around the file; anything beyond that slack cannot fit.

@@ -33,7 +33,8 @@ const ATEXT = "!#$%&'*+/=?^_`{|}~-";
 const LOCAL_ASCII = new RegExp(`^[A-Za-z0-9${escape(ATEXT)}]+(?:\\.[A-Za-z0-9${escape(ATEXT)}]+)*$`);
 const LOCAL_UNICODE = new RegExp(`^[\\p{L}\\p{M}\\p{N}${escape(ATEXT)}]+(?:\\.[\\p{L}\\p{M}\\p{N}${escape(ATEXT)}]+)*$`, "u");
 const DOMAIN_ASCII = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-const DOMAIN_UNICODE = /^(?:[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?\.)+[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
+const DOMAIN_UNICODE =
+  /^(?:[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?\.)+[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
 const NUMERIC_TLD = /\.\d+$/;
 
 function escape(chars: string): string {
@@ -87,7 +88,11 @@ export function validateRow(record: CsvRecord, mapping: readonly ColumnTarget[],
   const values = toContactValues(record.fields, mapping, readers);
   if (values.phone !== null) {
     const phone = parsePhone(values.phone, country);
-    if (!phone.ok) return { ok: false, reason: `invalid phone: ${values.phone.length > MAX_SHOWN ? `${values.phone.slice(0, MAX_SHOWN)}…` : values.phone} (${phone.message})` };
+    if (!phone.ok)
+      return {
+        ok: false,
+        reason: `invalid phone: ${values.phone.length > MAX_SHOWN ? `${values.phone.slice(0, MAX_SHOWN)}…` : values.phone} (${phone.message})`,
+      };
     values.phone = phone.e164;
   }
   if (readers) {

@@ -37,7 +37,10 @@ export async function* yieldingEach<T>(source: AsyncIterable<T>): AsyncIterable<
 
 /** A failure to show the user as it is (bad input): not retried. Other errors are retried while attempts remain. */
 export class JobError extends Error {
-  constructor(message: string, public retryable = false) {
+  constructor(
+    message: string,
+    public retryable = false,
+  ) {
     super(message);
   }
 }

@@ -84,13 +84,12 @@ export async function takeJobNotices(
       status: n.status,
       subject: n.subject!,
       error: n.error,
-      undo: n.status === "completed" && n.change_set_id !== null && n.segment_id !== null ? { segmentId: Number(n.segment_id), changeSetId: Number(n.change_set_id) } : null,
+      undo:
+        n.status === "completed" && n.change_set_id !== null && n.segment_id !== null
+          ? { segmentId: Number(n.segment_id), changeSetId: Number(n.change_set_id) }
+          : null,
       href:
-        n.kind === "export"
-          ? n.status === "completed" && n.token
-            ? `/exports/${n.token}/download`
-            : `/exports/${n.export_id}`
-          : `/imports/${n.import_id}`,
+        n.kind === "export" ? (n.status === "completed" && n.token ? `/exports/${n.token}/download` : `/exports/${n.export_id}`) : `/imports/${n.import_id}`,
     }));
   return { notices, running: Boolean(row?.running) };
 }

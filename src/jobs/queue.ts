@@ -34,7 +34,10 @@ export async function enqueueJob(
 }
 
 export async function getJob(db: Db, accountId: number, id: number): Promise<Job | null> {
-  const [job] = await db.select().from(jobsTable).where(and(eq(jobsTable.accountId, accountId), eq(jobsTable.id, id)));
+  const [job] = await db
+    .select()
+    .from(jobsTable)
+    .where(and(eq(jobsTable.accountId, accountId), eq(jobsTable.id, id)));
   return job ?? null;
 }
 
@@ -56,7 +59,10 @@ export async function claimNextJob(db: Db, workerId: string, kinds: string[], le
     })
     .where(and(eq(jobsTable.status, "running"), lt(jobsTable.leaseUntil, sql`now()`), sql`${jobsTable.attempts} >= ${jobsTable.maxAttempts}`));
 
-  const kindList = sql.join(kinds.map((k) => sql`${k}`), sql`, `);
+  const kindList = sql.join(
+    kinds.map((k) => sql`${k}`),
+    sql`, `,
+  );
   const candidate = sql`
     select account_id, id from jobs
     where kind in (${kindList})
@@ -165,7 +171,17 @@ export async function cancelJob(db: Db, accountId: number, id: number, kind?: st
 export async function retryJob(db: Db, accountId: number, id: number, kind?: string): Promise<Job | null> {
   const [job] = await db
     .update(jobsTable)
-    .set({ status: "queued", attempts: 0, error: null, result: null, progressDone: 0, runAfter: sql`now()`, finishedAt: null, startedAt: null, updatedAt: sql`now()` })
+    .set({
+      status: "queued",
+      attempts: 0,
+      error: null,
+      result: null,
+      progressDone: 0,
+      runAfter: sql`now()`,
+      finishedAt: null,
+      startedAt: null,
+      updatedAt: sql`now()`,
+    })
     .where(
       and(
         eq(jobsTable.accountId, accountId),

@@ -31,7 +31,9 @@ function pageOf(url: string | undefined): { exportId?: number; importId?: number
 export const jobRoutes = new Hono<AppEnv>().get("/notices", async (c) => {
   const user = c.get("user");
   // Signed out meanwhile (session expired): stop polling quietly rather than swap a sign-in page into the layout.
-  const { notices, running } = user ? await takeJobNotices(c.get("db"), user.accountId, user.id, pageOf(c.req.header("HX-Current-URL"))) : { notices: [], running: false };
+  const { notices, running } = user
+    ? await takeJobNotices(c.get("db"), user.accountId, user.id, pageOf(c.req.header("HX-Current-URL")))
+    : { notices: [], running: false };
   c.header("Cache-Control", "no-store");
   return c.html(<JobNoticesPoll notices={notices} running={running} back={pathOf(c.req.header("HX-Current-URL"))} />);
 });

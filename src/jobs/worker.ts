@@ -21,13 +21,16 @@ export async function runJob(deps: { database: Database; config: Config }, job: 
   const db = deps.database.db;
   const handler = jobHandlers[job.kind];
   const controller = new AbortController();
-  const heartbeat = setInterval(async () => {
-    try {
-      if (!(await renewLease(db, job, workerId, leaseMs))) controller.abort(new Error("lease lost or job cancelled"));
-    } catch {
-      // A missed heartbeat is not fatal: the lease is long enough for the next one.
-    }
-  }, Math.max(100, Math.floor(leaseMs / 3)));
+  const heartbeat = setInterval(
+    async () => {
+      try {
+        if (!(await renewLease(db, job, workerId, leaseMs))) controller.abort(new Error("lease lost or job cancelled"));
+      } catch {
+        // A missed heartbeat is not fatal: the lease is long enough for the next one.
+      }
+    },
+    Math.max(100, Math.floor(leaseMs / 3)),
+  );
   try {
     if (!handler) throw new JobError(`No handler for jobs of kind "${job.kind}".`);
     const result = await handler({

@@ -11,7 +11,16 @@ import { importStatus } from "../imports/status";
 import { uploadExpiry, uploadRequest } from "../web/upload";
 import { EmailLinesTooLargeError, MAX_TEXT_BYTES, receiveEmailLines } from "./email-lines";
 import { listSegmentChanges } from "./history";
-import { changeSetOfActor, ChangeSetNotUndoableError, getChangeSet, listChangeSets, undoChangeSet, undoSummary, whyNotUndoable, type ChangeSet } from "./change-sets";
+import {
+  changeSetOfActor,
+  ChangeSetNotUndoableError,
+  getChangeSet,
+  listChangeSets,
+  undoChangeSet,
+  undoSummary,
+  whyNotUndoable,
+  type ChangeSet,
+} from "./change-sets";
 import { addEmailsToSegment, MAX_EMAILS_PER_CALL, removeEmailsFromSegment, replaceSegmentMembersByEmail } from "./members-by-email";
 import { changeConditions, checkConditions, createDynamicSegment, dynamicMembershipRefusal } from "./dynamic";
 import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment, type Segment } from "./queries";
@@ -35,17 +44,32 @@ const dynamicConflict = (c: Context<AppEnv>, segment: Segment) => apiError(c, 40
 
 /** The bad conditions of a create or patch: 400 with the path of each problem. */
 const badConditions = (c: Context<AppEnv>, details: { path: string; message: string }[]) =>
-  apiError(c, 400, "invalid_conditions", details.length === 1 ? details[0]!.message : `The conditions have ${details.length} problems: see details.`, { details });
+  apiError(c, 400, "invalid_conditions", details.length === 1 ? details[0]!.message : `The conditions have ${details.length} problems: see details.`, {
+    details,
+  });
 
 /** The `emails` array of a members call, or an error response (missing, not a list, more than 10,000). */
 async function readEmails(c: Context<AppEnv>): Promise<{ emails: unknown[] } | { response: Response }> {
   const read = await readJsonObject(c);
   if ("response" in read) return read;
   const emails = read.body.emails;
-  if (!Array.isArray(emails)) return { response: validationFailed(c, [{ path: "emails", message: "Send {\"emails\": [\"ana@example.com\", ...]}." }], { field: "emails" }) };
-  if (emails.length === 0) return { response: validationFailed(c, [{ path: "emails", message: "emails is empty: send at least one email." }], { field: "emails" }) };
+  if (!Array.isArray(emails))
+    return { response: validationFailed(c, [{ path: "emails", message: 'Send {"emails": ["ana@example.com", ...]}.' }], { field: "emails" }) };
+  if (emails.length === 0)
+    return { response: validationFailed(c, [{ path: "emails", message: "emails is empty: send at least one email." }], { field: "emails" }) };
   if (emails.length > MAX_EMAILS_PER_CALL) {
-    return { response: validationFailed(c, [{ path: "emails", message: `Send at most ${MAX_EMAILS_PER_CALL.toLocaleString("en-US")} emails a call (got ${emails.length.toLocaleString("en-US")}); split the list.` }], { field: "emails", former_code: "too_many_emails" }) };
+    return {
+      response: validationFailed(
+        c,
+        [
+          {
+            path: "emails",
+            message: `Send at most ${MAX_EMAILS_PER_CALL.toLocaleString("en-US")} emails a call (got ${emails.length.toLocaleString("en-US")}); split the list.`,
+          },
+        ],
+        { field: "emails", former_code: "too_many_emails" },
+      ),
+    };
   }
   return { emails };
 }
@@ -128,7 +152,13 @@ export const segmentApi = new Hono<AppEnv>()
     if ("response" in read) return read.response;
     const { type, conditions, ...rest } = read.body;
     if (type !== undefined && type !== segment.type) {
-      return apiError(c, 409, "conflict", `A segment's type cannot be changed: "${segment.name}" stays ${segment.type}. To keep a dynamic segment's current members in a static one, use Save as static segment.`, { field: "type" });
+      return apiError(
+        c,
+        409,
+        "conflict",
+        `A segment's type cannot be changed: "${segment.name}" stays ${segment.type}. To keep a dynamic segment's current members in a static one, use Save as static segment.`,
+        { field: "type" },
+      );
     }
     const parsed = segmentPatchSchema.strict().safeParse(rest);
     if (!parsed.success) return validationError(c, parsed.error);
@@ -136,7 +166,10 @@ export const segmentApi = new Hono<AppEnv>()
     const accountId = c.get("actor").accountId;
     try {
       if (conditions !== undefined) {
-        if (segment.type !== "dynamic") return apiError(c, 409, "conflict", `"${segment.name}" is a static segment: it has no conditions (its type cannot be changed).`, { field: "conditions" });
+        if (segment.type !== "dynamic")
+          return apiError(c, 409, "conflict", `"${segment.name}" is a static segment: it has no conditions (its type cannot be changed).`, {
+            field: "conditions",
+          });
         const check = await checkConditions(db, accountId, segment.id, conditions, "conditions");
         if (!check.ok) return badConditions(c, check.details);
         const changed = await changeConditions(db, accountId, segment.id, { ...parsed.data, conditions: check.group });
@@ -184,7 +217,14 @@ export const segmentApi = new Hono<AppEnv>()
     const replace = async (emails: unknown[]) => {
       // One change set ("API key <name>"), undone by POST /api/v1/change-sets/:id/undo like an import's.
       const r = await replaceSegmentMembersByEmail(db, actor.accountId, segment.id, emails, sourceOf(actor), changeSetOfActor(actor));
-      return c.json({ joined: r.joined, left: r.left, unchanged: r.unchanged, invalid: r.invalid, created_contacts: r.createdContacts, change_set_id: r.changeSetId });
+      return c.json({
+        joined: r.joined,
+        left: r.left,
+        unchanged: r.unchanged,
+        invalid: r.invalid,
+        created_contacts: r.createdContacts,
+        change_set_id: r.changeSetId,
+      });
     };
     if (!/^text\/(plain|csv)\b/i.test(type)) {
       const read = await readEmails(c);
@@ -220,7 +260,14 @@ export const segmentApi = new Hono<AppEnv>()
       samples: [],
       mapping: ["email"],
     });
-    const job = await startImportNow(db, actor, draft.id, { mapping: ["email"], overwrite: false, mode: "replace", segmentId: segment.id, segmentName: segment.name, newSegmentName: null });
+    const job = await startImportNow(db, actor, draft.id, {
+      mapping: ["email"],
+      overwrite: false,
+      mode: "replace",
+      segmentId: segment.id,
+      segmentName: segment.name,
+      newSegmentName: null,
+    });
     return c.json({ import_id: draft.id, status: importStatus(job), lines: lines.lines }, 202);
   })
   .get("/:id/changes", requireApiRole("viewer"), async (c) => {
@@ -254,7 +301,10 @@ export const segmentApi = new Hono<AppEnv>()
     if (!segment) return notFound(c);
     const paging = readPaging(c);
     if ("response" in paging) return paging.response;
-    const page = await listChangeSets(c.get("db"), c.get("actor").accountId, segment.id, { cursor: paging.cursor ? Number(paging.cursor) : null, limit: paging.limit });
+    const page = await listChangeSets(c.get("db"), c.get("actor").accountId, segment.id, {
+      cursor: paging.cursor ? Number(paging.cursor) : null,
+      limit: paging.limit,
+    });
     return c.json({ data: page.changeSets.map(changeSetJson), next_cursor: page.nextCursor });
   })
   .delete("/:id/contacts", requireApiRole("editor"), async (c) => {

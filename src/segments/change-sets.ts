@@ -20,11 +20,7 @@ export class ChangeSetNotUndoableError extends Error {}
  * Opens a change set in the caller's transaction and returns the membership source its changes are written
  * with: every history entry they add names it. Counts are set by `recordChangeSetCounts` once the changes are made.
  */
-export async function openChangeSet(
-  tx: Db,
-  accountId: number,
-  input: ChangeSetInput,
-): Promise<{ changeSet: ChangeSet; source: MembershipSource }> {
+export async function openChangeSet(tx: Db, accountId: number, input: ChangeSetInput): Promise<{ changeSet: ChangeSet; source: MembershipSource }> {
   const { sourceLabel, ...values } = input;
   const [changeSet] = await tx
     .insert(changeSetsTable)
@@ -51,7 +47,14 @@ export interface ChangeSetInput {
 export function changeSetOfActor(actor: ChangeSetActor): Pick<ChangeSetInput, "kind" | "label" | "sourceLabel" | "sourceType" | "sourceId" | "createdByLabel"> {
   return actor.sourceType === "api_key"
     ? { kind: "api", label: actor.label, sourceType: actor.sourceType, sourceId: actor.sourceId, createdByLabel: actor.label }
-    : { kind: "manual", label: `bulk change by ${actor.label}`, sourceLabel: actor.label, sourceType: actor.sourceType, sourceId: actor.sourceId, createdByLabel: actor.label };
+    : {
+        kind: "manual",
+        label: `bulk change by ${actor.label}`,
+        sourceLabel: actor.label,
+        sourceType: actor.sourceType,
+        sourceId: actor.sourceId,
+        createdByLabel: actor.label,
+      };
 }
 
 /**
@@ -138,9 +141,7 @@ export async function undoChangeSet(db: Db, accountId: number, id: number, actor
     const skipped = Math.max(0, target.joined + target.left - removed - added);
     // Throwing rolls the undo back: the change set stays undoable should the members come back as it left them.
     if (removed + added === 0) {
-      throw new ChangeSetNotUndoableError(
-        `Nothing to undo: all ${plainCount(skipped)} members ${target.label} changed have been changed again since.`,
-      );
+      throw new ChangeSetNotUndoableError(`Nothing to undo: all ${plainCount(skipped)} members ${target.label} changed have been changed again since.`);
     }
     await recordChangeSetCounts(t, accountId, changeSet.id, { joined: added, left: removed, skipped });
     await t
@@ -182,7 +183,9 @@ export async function listChangeSets(
   const rows = await db
     .select()
     .from(changeSetsTable)
-    .where(and(eq(changeSetsTable.accountId, accountId), eq(changeSetsTable.segmentId, segmentId), page.cursor ? lt(changeSetsTable.id, page.cursor) : undefined))
+    .where(
+      and(eq(changeSetsTable.accountId, accountId), eq(changeSetsTable.segmentId, segmentId), page.cursor ? lt(changeSetsTable.id, page.cursor) : undefined),
+    )
     .orderBy(desc(changeSetsTable.id))
     .limit(page.limit + 1);
   const changeSets = rows.slice(0, page.limit);
@@ -190,7 +193,10 @@ export async function listChangeSets(
 }
 
 export async function getChangeSet(db: Db, accountId: number, id: number): Promise<ChangeSet | null> {
-  const [row] = await db.select().from(changeSetsTable).where(and(eq(changeSetsTable.accountId, accountId), eq(changeSetsTable.id, id)));
+  const [row] = await db
+    .select()
+    .from(changeSetsTable)
+    .where(and(eq(changeSetsTable.accountId, accountId), eq(changeSetsTable.id, id)));
   return row ?? null;
 }
 
@@ -201,7 +207,6 @@ function plainCount(n: number): string {
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
-
 
 /** A notice's Undo button for a change set just made: posts to the segment's undo route, which comes back to `back`. */
 export function undoAction(changeSet: Pick<ChangeSet, "id" | "segmentId">, back: string): { label: string; href: string; method: "post" } {

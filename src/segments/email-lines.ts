@@ -70,7 +70,8 @@ export async function receiveEmailLines(db: Db, accountId: number, body: Readabl
     yield `email\n${head.map(csvLine).join("")}`;
     let batch = "";
     for await (const value of lines) {
-      if (++count > MAX_LINES) throw new EmailLinesTooLargeError(`The body has more than ${MAX_LINES.toLocaleString("en-US")} lines, the most this endpoint takes: split the list.`);
+      if (++count > MAX_LINES)
+        throw new EmailLinesTooLargeError(`The body has more than ${MAX_LINES.toLocaleString("en-US")} lines, the most this endpoint takes: split the list.`);
       batch += csvLine(value);
       if (batch.length > 256 * 1024) {
         yield batch;

@@ -73,7 +73,12 @@ export interface SegmentChange {
  * Keyset on the entry id: every writer of a segment's history holds the segment's row lock until it commits and
  * takes its ids after locking, so within one segment ids follow commit order and a follower never skips an entry.
  */
-export async function listSegmentChanges(db: Db, accountId: number, segmentId: number, page: { since: number | null; limit: number }): Promise<{ changes: SegmentChange[]; hasMore: boolean }> {
+export async function listSegmentChanges(
+  db: Db,
+  accountId: number,
+  segmentId: number,
+  page: { since: number | null; limit: number },
+): Promise<{ changes: SegmentChange[]; hasMore: boolean }> {
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select e.id, e.at, e.action, e.contact_id, c.email, e.change_set_id, e.source_label
@@ -130,8 +135,16 @@ export async function listSegmentHistory(
   const limit = Math.min(Math.max(page.limit ?? 20, 1), 200);
   const after = decodeHistoryCursor(page.cursor);
   // Entries (type 0) come after the change sets (type 1) of the same instant.
-  const entriesBefore = !after ? sql`` : after.type === 0 ? sql`and (e.at, e.id) < (${after.at}::timestamptz, ${after.id})` : sql`and e.at <= ${after.at}::timestamptz`;
-  const setsBefore = !after ? sql`` : after.type === 1 ? sql`and (cs.created_at, cs.id) < (${after.at}::timestamptz, ${after.id})` : sql`and cs.created_at < ${after.at}::timestamptz`;
+  const entriesBefore = !after
+    ? sql``
+    : after.type === 0
+      ? sql`and (e.at, e.id) < (${after.at}::timestamptz, ${after.id})`
+      : sql`and e.at <= ${after.at}::timestamptz`;
+  const setsBefore = !after
+    ? sql``
+    : after.type === 1
+      ? sql`and (cs.created_at, cs.id) < (${after.at}::timestamptz, ${after.id})`
+      : sql`and cs.created_at < ${after.at}::timestamptz`;
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select * from (
@@ -145,8 +158,14 @@ export async function listSegmentHistory(
     ) x order by at desc, type desc, id desc limit ${limit + 1}`,
   );
   const shown = rows.slice(0, limit).map((r) => ({ type: Number(r.type) as 0 | 1, id: Number(r.id), atText: String(r.at_text) }));
-  const entryIds = `{${shown.filter((r) => r.type === 0).map((r) => r.id).join(",")}}`;
-  const setIds = `{${shown.filter((r) => r.type === 1).map((r) => r.id).join(",")}}`;
+  const entryIds = `{${shown
+    .filter((r) => r.type === 0)
+    .map((r) => r.id)
+    .join(",")}}`;
+  const setIds = `{${shown
+    .filter((r) => r.type === 1)
+    .map((r) => r.id)
+    .join(",")}}`;
   const entries = await queryRows<Record<string, unknown>>(
     db,
     sql`select e.id, e.at, e.action, e.segment_id, e.segment_name, e.contact_id, c.email, e.source_type, e.source_id, e.source_label
@@ -158,7 +177,9 @@ export async function listSegmentHistory(
     .select({
       changeSet: changeSetsTable,
       // Spelled out: drizzle leaves columns unqualified in a query of one table, which the subquery would read as its own.
-      undoneByLabel: sql<string | null>`(select u.created_by_label from change_sets u where u.account_id = change_sets.account_id and u.id = change_sets.undone_by_id)`,
+      undoneByLabel: sql<
+        string | null
+      >`(select u.created_by_label from change_sets u where u.account_id = change_sets.account_id and u.id = change_sets.undone_by_id)`,
     })
     .from(changeSetsTable)
     .where(and(eq(changeSetsTable.accountId, accountId), sql`${changeSetsTable.id} = any(${setIds}::bigint[])`));

@@ -57,10 +57,21 @@ export async function addEmailsToSegment(db: Db, accountId: number, segmentId: n
   const { valid, invalid } = sortEmails(emails);
   if (valid.length === 0) return { added: 0, alreadyMembers: 0, createdContacts: 0, created: [], invalid };
   return db.transaction(async (t) => {
-    const contacts = await upsertContacts(t, accountId, valid.map((email) => ({ email })), { overwrite: false });
+    const contacts = await upsertContacts(
+      t,
+      accountId,
+      valid.map((email) => ({ email })),
+      { overwrite: false },
+    );
     const created = contacts.filter((c) => c.created);
     const createdKeys = new Set(created.map((c) => c.emailKey));
-    const { added, alreadyMembers } = await addContactsToSegment(t, accountId, segmentId, contacts.map((c) => c.id), source);
+    const { added, alreadyMembers } = await addContactsToSegment(
+      t,
+      accountId,
+      segmentId,
+      contacts.map((c) => c.id),
+      source,
+    );
     return { added, alreadyMembers, createdContacts: created.length, created: valid.filter((e) => createdKeys.has(e.toLowerCase())), invalid };
   });
 }
@@ -108,7 +119,15 @@ export async function replaceSegmentMembersByEmail(
 ): Promise<ReplaceEmailsResult & { changeSetId: number | null }> {
   const { valid, invalid } = sortEmails(emails);
   return db.transaction(async (t) => {
-    const contacts = valid.length > 0 ? await upsertContacts(t, accountId, valid.map((email) => ({ email })), { overwrite: false }) : [];
+    const contacts =
+      valid.length > 0
+        ? await upsertContacts(
+            t,
+            accountId,
+            valid.map((email) => ({ email })),
+            { overwrite: false },
+          )
+        : [];
     const segment = await lockSegment(t, accountId, segmentId);
     const opened = segment && asChangeSet ? await openChangeSet(t, accountId, { ...asChangeSet, segmentId, segmentName: segment.name }) : null;
     const writeAs = opened ? opened.source : source;
@@ -116,7 +135,13 @@ export async function replaceSegmentMembersByEmail(
     const leaving = sql`select m.contact_id from segment_members m
       where m.account_id = ${accountId} and m.segment_id = ${segmentId} and not (m.contact_id = any(${ids}::bigint[]))`;
     const { removed } = await removeContactsFromSegment(t, accountId, segmentId, leaving, writeAs);
-    const { added, alreadyMembers } = await addContactsToSegment(t, accountId, segmentId, contacts.map((c) => c.id), writeAs);
+    const { added, alreadyMembers } = await addContactsToSegment(
+      t,
+      accountId,
+      segmentId,
+      contacts.map((c) => c.id),
+      writeAs,
+    );
     let changeSetId: number | null = null;
     if (opened && added + removed > 0) {
       await recordChangeSetCounts(t, accountId, opened.changeSet.id, { joined: added, left: removed });

@@ -37,7 +37,12 @@ function toSegment(r: Record<string, unknown>): Segment {
     name: String(r.name),
     description: String(r.description ?? ""),
     type: r.type === "dynamic" ? "dynamic" : "static",
-    conditions: r.conditions === null || r.conditions === undefined ? null : typeof r.conditions === "string" ? JSON.parse(r.conditions) : (r.conditions as Record<string, unknown>),
+    conditions:
+      r.conditions === null || r.conditions === undefined
+        ? null
+        : typeof r.conditions === "string"
+          ? JSON.parse(r.conditions)
+          : (r.conditions as Record<string, unknown>),
     memberCount: Number(r.member_count),
     refreshedAt: r.refreshed_at === null || r.refreshed_at === undefined ? null : toDate(r.refreshed_at),
     refreshError: (r.refresh_error as string | null) ?? null,
@@ -120,10 +125,7 @@ export async function updateSegment(
  */
 export async function deleteSegment(db: Db, accountId: number, id: number, source: MembershipSource): Promise<Segment | null> {
   return db.transaction(async (tx) => {
-    const [row] = await queryRows<Record<string, unknown>>(
-      tx,
-      sql`select ${COLUMNS} from segments where account_id = ${accountId} and id = ${id} for update`,
-    );
+    const [row] = await queryRows<Record<string, unknown>>(tx, sql`select ${COLUMNS} from segments where account_id = ${accountId} and id = ${id} for update`);
     if (!row) return null;
     await tx.execute(sql`insert into membership_events (account_id, segment_id, segment_name, contact_id, action, source_type, source_id, source_label, at)
       select ${accountId}, ${id}, ${String(row.name)}, m.contact_id, 'removed', ${source.type}, ${source.id}, ${source.label}, now()

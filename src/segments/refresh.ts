@@ -107,7 +107,16 @@ interface DynamicRow {
  * or its age. A segment whose dependencies change while the pass runs becomes due on the way (refreshDueSegments).
  */
 async function dynamicSegmentsOf(db: Db, accountId: number): Promise<DynamicRow[]> {
-  const rows = await queryRows<{ id: string | number; name: string; conditions: unknown; stale: boolean; contacts_changed: boolean; events_arrived: boolean; updated_at: string; refreshed_at: string | null }>(
+  const rows = await queryRows<{
+    id: string | number;
+    name: string;
+    conditions: unknown;
+    stale: boolean;
+    contacts_changed: boolean;
+    events_arrived: boolean;
+    updated_at: string;
+    refreshed_at: string | null;
+  }>(
     db,
     sql`with latest as (
         select (select max(updated_at) from contacts where account_id = ${accountId}) as contact_at,

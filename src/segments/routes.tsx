@@ -39,7 +39,12 @@ function one(body: Form, key: string): string {
 /** The builder of a segment form: the draft with the account's segments and custom fields to choose from. */
 async function segmentBuilder(db: Db, accountId: number, draft: DraftGroup, errors?: Record<string, string>): Promise<SegmentBuilder> {
   const [segments, fields] = await Promise.all([listSegments(db, accountId), listCustomFields(db, accountId)]);
-  return { draft, errors, segments: segments.map((s) => ({ id: s.id, name: s.name })), customFields: fields.map((f) => ({ key: f.key, label: f.label, type: f.type })) };
+  return {
+    draft,
+    errors,
+    segments: segments.map((s) => ({ id: s.id, name: s.name })),
+    customFields: fields.map((f) => ({ key: f.key, label: f.label, type: f.type })),
+  };
 }
 
 /** The builder's conditions checked as Save checks them: every row complete and valid, segments existing, no cycle. */
@@ -81,7 +86,11 @@ export const segmentRoutes = new Hono<AppEnv>()
   .get("/new", requireRole("editor"), async (c) => {
     const user = c.get("user")!;
     // The type select redraws the conditions part through this page (hx-select), keeping what was typed.
-    const values = { type: c.req.query("type") === "dynamic" ? "dynamic" : "static", name: c.req.query("name") ?? "", description: c.req.query("description") ?? "" };
+    const values = {
+      type: c.req.query("type") === "dynamic" ? "dynamic" : "static",
+      name: c.req.query("name") ?? "",
+      description: c.req.query("description") ?? "",
+    };
     const builder = values.type === "dynamic" ? await segmentBuilder(c.get("db"), user.accountId, emptyDraft()) : null;
     return c.html(<NewSegmentPage user={user} values={values} builder={builder} />);
   })
@@ -102,7 +111,8 @@ export const segmentRoutes = new Hono<AppEnv>()
       if (one(body, "cb_action")) return page(200, {});
       const conditions = await conditionsOf(db, user.accountId, null, draft);
       const errors = parsed.success ? {} : fieldErrors(parsed.error);
-      if (!conditions.ok || !parsed.success) return page(422, { ...errors, conditions: conditions.ok ? undefined : conditions.message }, conditions.ok ? undefined : conditions.errors);
+      if (!conditions.ok || !parsed.success)
+        return page(422, { ...errors, conditions: conditions.ok ? undefined : conditions.message }, conditions.ok ? undefined : conditions.errors);
       try {
         const { segment } = await createDynamicSegment(db, user.accountId, { ...parsed.data, conditions: conditions.group });
         const found = segment.refreshError ?? `${plural(segment.memberCount, "contact")} match its conditions now, and it is kept current.`;
@@ -117,7 +127,8 @@ export const segmentRoutes = new Hono<AppEnv>()
       const segment = await createSegment(db, user.accountId, parsed.data);
       return redirectWithNotice(c, `/segments/${segment.id}/contacts`, `The segment ${segment.name} was created. Add contacts to it below.`);
     } catch (e) {
-      if (e instanceof SegmentNameTakenError) return c.html(<NewSegmentPage user={user} values={form} errors={{ name: `${e.message} Choose another name.` }} />, 422);
+      if (e instanceof SegmentNameTakenError)
+        return c.html(<NewSegmentPage user={user} values={form} errors={{ name: `${e.message} Choose another name.` }} />, 422);
       throw e;
     }
   })
@@ -138,14 +149,19 @@ export const segmentRoutes = new Hono<AppEnv>()
     const body = (await c.req.parseBody({ all: true })) as Form;
     const draft = draftFromRequest(body, BUILDER_PREFIX);
     const page = async (status: 200 | 422, error?: string, builderErrors?: Record<string, string>) =>
-      c.html(<EditConditionsPage user={user} segment={segment} error={error} builder={await segmentBuilder(db, user.accountId, draft, builderErrors)} />, status);
+      c.html(
+        <EditConditionsPage user={user} segment={segment} error={error} builder={await segmentBuilder(db, user.accountId, draft, builderErrors)} />,
+        status,
+      );
     if (one(body, "cb_action")) return page(200);
     const conditions = await conditionsOf(db, user.accountId, segment.id, draft);
     if (!conditions.ok) return page(422, conditions.message, conditions.errors);
     const changed = await changeConditions(db, user.accountId, segment.id, { conditions: conditions.group });
     if (!changed) return c.html(<NotFoundPage user={user} />, 404);
     const { refresh, segment: saved } = changed;
-    const moved = refresh ? `${plural(refresh.joined, "contact")} joined, ${plural(refresh.left, "contact")} left; ${plural(saved.memberCount, "contact")} match now.` : (saved.refreshError ?? "");
+    const moved = refresh
+      ? `${plural(refresh.joined, "contact")} joined, ${plural(refresh.left, "contact")} left; ${plural(saved.memberCount, "contact")} match now.`
+      : (saved.refreshError ?? "");
     return redirectWithNotice(c, `/segments/${segment.id}`, `Conditions saved: ${moved}`);
   })
   .get("/:id", async (c) => {
@@ -199,9 +215,19 @@ export const segmentRoutes = new Hono<AppEnv>()
     };
     if (!parsed.success) return rerender(fieldErrors(parsed.error).name ?? "Enter a segment name.");
     try {
-      const saved = await saveAsStaticSegment(db, user.accountId, segment.id, { name: parsed.data.name, description: `Copy of ${segment.name}.` }, sourceOf(c.get("actor")));
+      const saved = await saveAsStaticSegment(
+        db,
+        user.accountId,
+        segment.id,
+        { name: parsed.data.name, description: `Copy of ${segment.name}.` },
+        sourceOf(c.get("actor")),
+      );
       if (!saved) return c.html(<NotFoundPage user={user} />, 404);
-      return redirectWithNotice(c, `/segments/${saved.segment.id}/contacts`, `The static segment ${saved.segment.name} was created with the ${plural(saved.copied, "contact")} of ${segment.name}.`);
+      return redirectWithNotice(
+        c,
+        `/segments/${saved.segment.id}/contacts`,
+        `The static segment ${saved.segment.name} was created with the ${plural(saved.copied, "contact")} of ${segment.name}.`,
+      );
     } catch (e) {
       if (e instanceof SegmentNameTakenError) return rerender(`${e.message} Choose another name.`);
       throw e;
@@ -268,7 +294,16 @@ export const segmentRoutes = new Hono<AppEnv>()
       const state = readListState(() => undefined);
       const page = await listContactPage(db, user.accountId, { segmentId: segment.id }, state);
       return c.html(
-        <SegmentContactsPage user={user} segment={segment} page={page} q="" state={state} canWrite email={email} error="Enter a valid email address, like ana@example.com." />,
+        <SegmentContactsPage
+          user={user}
+          segment={segment}
+          page={page}
+          q=""
+          state={state}
+          canWrite
+          email={email}
+          error="Enter a valid email address, like ana@example.com."
+        />,
         422,
       );
     }
@@ -292,7 +327,17 @@ export const segmentRoutes = new Hono<AppEnv>()
     if (segment.type === "dynamic") return redirectWithNotice(c, back, dynamicMembershipRefusal(segment));
     if (ids.length === 0) return redirectWithNotice(c, back, "Tick at least one contact to remove.");
     if (ids.length > CONFIRM_ABOVE && body.confirmed !== "1") {
-      const props = { action: "remove", count: ids.length, segment, all: false, ids, q: "", segmentId: null, back, postTo: `/segments/${segment.id}/contacts/remove` } as const;
+      const props = {
+        action: "remove",
+        count: ids.length,
+        segment,
+        all: false,
+        ids,
+        q: "",
+        segmentId: null,
+        back,
+        postTo: `/segments/${segment.id}/contacts/remove`,
+      } as const;
       return c.html(<BulkConfirmationPage {...props} user={user} />);
     }
     // Ticked rows are one change set (undone from the notice or the history); one row's Remove stays a single entry.

@@ -3,9 +3,7 @@ import { Hono } from "hono";
 import { requireRole, type AppEnv } from "../web";
 import { hideStartChecklist } from "./checklist";
 
-export const startRoutes = new Hono<AppEnv>()
-  .use(requireRole("viewer"))
-  .post("/hide", (c) => {
-    hideStartChecklist(c);
-    return c.redirect("/contacts", 303);
-  });
+export const startRoutes = new Hono<AppEnv>().use(requireRole("viewer")).post("/hide", (c) => {
+  hideStartChecklist(c);
+  return c.redirect("/contacts", 303);
+});

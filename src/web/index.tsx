@@ -138,19 +138,30 @@ export interface ErrorDetail {
  * `{error: {code, message, ...extra}}` with the code's status. `extra` carries `field` (a query parameter or the
  * body field at fault), `details` (validation_failed) and, for one release, `former_code`: the code this answer had before.
  */
-export function apiError<C extends ApiErrorCode>(c: Context, status: (typeof API_ERROR_STATUS)[C], code: C, message: string, extra: Record<string, unknown> = {}) {
+export function apiError<C extends ApiErrorCode>(
+  c: Context,
+  status: (typeof API_ERROR_STATUS)[C],
+  code: C,
+  message: string,
+  extra: Record<string, unknown> = {},
+) {
   return c.json({ error: { code, message, ...extra } }, status);
 }
 
 /** 422 validation_failed: the first problem as the message, every problem in `details`. */
-export function validationFailed(c: Context, details: ErrorDetail[], extra: Record<string, unknown> = {}, message = details[0]?.message ?? "The request body is not valid.") {
+export function validationFailed(
+  c: Context,
+  details: ErrorDetail[],
+  extra: Record<string, unknown> = {},
+  message = details[0]?.message ?? "The request body is not valid.",
+) {
   return apiError(c, 422, "validation_failed", message, { details, ...extra });
 }
 
 /** zod's issues as error details (paths joined with dots). */
 export function zodDetails(error: z.ZodError): ErrorDetail[] {
   return error.issues.map((i) => ({
-    path: i.code === "unrecognized_keys" ? i.keys[0] ?? "" : i.path.join("."),
+    path: i.code === "unrecognized_keys" ? (i.keys[0] ?? "") : i.path.join("."),
     message: i.code === "unrecognized_keys" ? `Unknown field "${i.keys[0]}".` : i.message,
   }));
 }

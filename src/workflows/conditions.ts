@@ -45,7 +45,10 @@ export function parseNumber(v: unknown): number | null {
 }
 
 export function splitList(value: string): string[] {
-  return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }
 
 type Scalar = string | number | boolean;

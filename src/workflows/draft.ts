@@ -53,9 +53,7 @@ export interface SavedDefinition {
   actions: WorkflowAction[];
 }
 
-export type DraftCheck =
-  | { ok: true; definition: SavedDefinition }
-  | { ok: false; problems: string[]; nodeErrors: Record<string, NodeErrors> };
+export type DraftCheck = { ok: true; definition: SavedDefinition } | { ok: false; problems: string[]; nodeErrors: Record<string, NodeErrors> };
 
 /**
  * What Save checks: a trigger, every condition complete, at least one action, each on an existing static segment
@@ -66,7 +64,10 @@ export function checkDraft(draft: WorkflowDraft, segmentIds: ReadonlySet<number>
   const problems: string[] = [];
   const nodeErrors: Record<string, NodeErrors> = {};
   const segmentTrigger = isSegmentTrigger(draft.trigger);
-  const trig = triggerErrors({ trigger: draft.trigger ?? undefined, customType: draft.customType, segmentId: draft.triggerSegmentId ?? null }, triggerSegmentIds);
+  const trig = triggerErrors(
+    { trigger: draft.trigger ?? undefined, customType: draft.customType, segmentId: draft.triggerSegmentId ?? null },
+    triggerSegmentIds,
+  );
   if (Object.keys(trig).length > 0) {
     nodeErrors.trigger = trig;
     problems.push(`Trigger: ${Object.values(trig)[0]}.`);
@@ -99,7 +100,9 @@ export function checkDraft(draft: WorkflowDraft, segmentIds: ReadonlySet<number>
       triggerKind: draft.trigger,
       eventType: segmentTrigger ? null : eventTypeForTrigger(draft.trigger, draft.customType)!,
       triggerSegmentId: segmentTrigger ? draft.triggerSegmentId! : null,
-      conditions: draft.conditions.filter((c) => isConditionOperator(c.operator)).map((c) => ({ path: c.path.trim(), operator: c.operator, value: c.value.trim() })),
+      conditions: draft.conditions
+        .filter((c) => isConditionOperator(c.operator))
+        .map((c) => ({ path: c.path.trim(), operator: c.operator, value: c.value.trim() })),
       actions: draft.actions.map((a) => ({ kind: a.kind, segmentId: a.segmentId! })),
     },
   };

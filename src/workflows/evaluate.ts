@@ -60,13 +60,15 @@ export function activeWorkflowsSelect(accountId: number, types: SQL, activeSince
 
 /** The JSON array of activeWorkflowsSelect's rows (json_agg) as ActiveWorkflows. */
 export function parseActiveWorkflows(json: string): ActiveWorkflow[] {
-  return (JSON.parse(json) as (Omit<ActiveWorkflow, "id" | "missingSegmentIds"> & { id: number | string; missingSegmentIds: (number | string)[] })[]).map((w) => ({
-    ...w,
-    id: Number(w.id),
-    conditions: w.conditions as WorkflowCondition[],
-    actions: w.actions as WorkflowAction[],
-    missingSegmentIds: w.missingSegmentIds.map(Number),
-  }));
+  return (JSON.parse(json) as (Omit<ActiveWorkflow, "id" | "missingSegmentIds"> & { id: number | string; missingSegmentIds: (number | string)[] })[]).map(
+    (w) => ({
+      ...w,
+      id: Number(w.id),
+      conditions: w.conditions as WorkflowCondition[],
+      actions: w.actions as WorkflowAction[],
+      missingSegmentIds: w.missingSegmentIds.map(Number),
+    }),
+  );
 }
 
 /** The events' runs are recorded: they no longer wait for recovery (see eventEvaluationsTable). */
@@ -131,7 +133,13 @@ interface PairChanges {
  * `pendingId`, the events' row in event_evaluations, ends with the membership changes (applyTogether) or with
  * the record; when another run already ended it, this one changes and records nothing and returns no outcome.
  */
-export async function runWorkflows(db: Db, accountId: number, events: StoredEvent[], workflows: ActiveWorkflow[], pendingId?: number): Promise<WorkflowRunOutcome[]> {
+export async function runWorkflows(
+  db: Db,
+  accountId: number,
+  events: StoredEvent[],
+  workflows: ActiveWorkflow[],
+  pendingId?: number,
+): Promise<WorkflowRunOutcome[]> {
   const outcomes = new Map<number, WorkflowRunOutcome>();
   // The workflows each event matched, in workflow id order (a workflow whose conditions fail to run matches none).
   const matchedBy: ActiveWorkflow[][] = events.map(() => []);

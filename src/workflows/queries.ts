@@ -17,11 +17,18 @@ export class WorkflowNameTakenError extends Error {
 }
 
 export async function listWorkflows(db: Db, accountId: number): Promise<WorkflowRow[]> {
-  return db.select().from(workflowsTable).where(eq(workflowsTable.accountId, accountId)).orderBy(asc(sql`lower(${workflowsTable.name})`), asc(workflowsTable.id));
+  return db
+    .select()
+    .from(workflowsTable)
+    .where(eq(workflowsTable.accountId, accountId))
+    .orderBy(asc(sql`lower(${workflowsTable.name})`), asc(workflowsTable.id));
 }
 
 export async function getWorkflow(db: Db, accountId: number, id: number): Promise<WorkflowRow | null> {
-  const [row] = await db.select().from(workflowsTable).where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)));
+  const [row] = await db
+    .select()
+    .from(workflowsTable)
+    .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)));
   return row ?? null;
 }
 
@@ -82,7 +89,13 @@ export async function saveWorkflow(db: Db, accountId: number, workflow: Workflow
   if (!check.ok) return check;
   const { triggerSegmentId } = check.definition;
   if (triggerSegmentId !== null) {
-    const loop = await triggerLoop(db, accountId, workflow.id, triggerSegmentId, check.definition.actions.map((a) => a.segmentId));
+    const loop = await triggerLoop(
+      db,
+      accountId,
+      workflow.id,
+      triggerSegmentId,
+      check.definition.actions.map((a) => a.segmentId),
+    );
     if (loop) return { ok: false, problems: [loop], nodeErrors: {} };
   }
   // A segment trigger now watching another segment starts from that segment's present: its past is not run.
@@ -146,7 +159,8 @@ async function triggerLoop(db: Db, accountId: number, workflowId: number, trigge
 
 /** Why the saved workflow cannot be activated, or null when it can. */
 export async function activationProblem(db: Db, accountId: number, workflow: WorkflowRow): Promise<string | null> {
-  if (!workflow.savedAt || (!workflow.eventType && workflow.triggerSegmentId === null) || workflow.actions.length === 0) return "Save a complete workflow before activating it.";
+  if (!workflow.savedAt || (!workflow.eventType && workflow.triggerSegmentId === null) || workflow.actions.length === 0)
+    return "Save a complete workflow before activating it.";
   const segmentIds = new Set((await listSegmentOptions(db, accountId)).map((s) => s.id));
   if (workflow.triggerSegmentId !== null && !(await listTriggerSegmentOptions(db, accountId)).some((s) => s.id === workflow.triggerSegmentId)) {
     return "The segment that starts this workflow no longer exists: choose another and Save.";
@@ -185,7 +199,10 @@ export async function deactivateWorkflow(db: Db, accountId: number, id: number, 
 }
 
 export async function deleteWorkflow(db: Db, accountId: number, id: number): Promise<boolean> {
-  const rows = await db.delete(workflowsTable).where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id))).returning({ id: workflowsTable.id });
+  const rows = await db
+    .delete(workflowsTable)
+    .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)))
+    .returning({ id: workflowsTable.id });
   return rows.length > 0;
 }
 
@@ -237,14 +254,23 @@ export interface WorkflowChange {
  * actions use (history is indexed by segment), so the cost does not grow with the account's other history.
  */
 export async function listWorkflowChanges(db: Db, accountId: number, workflow: WorkflowRow, limit = 10): Promise<WorkflowChange[]> {
-  const segmentIds = [...new Set([...(Array.isArray(workflow.actions) ? workflow.actions : []), ...workflow.draft.actions].map((a) => a.segmentId).filter((id): id is number => typeof id === "number"))];
+  const segmentIds = [
+    ...new Set(
+      [...(Array.isArray(workflow.actions) ? workflow.actions : []), ...workflow.draft.actions]
+        .map((a) => a.segmentId)
+        .filter((id): id is number => typeof id === "number"),
+    ),
+  ];
   if (segmentIds.length === 0) return [];
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`select e.id, e.at, e.action, e.segment_name, e.contact_id, c.email, e.source_label
     from membership_events e
     left join contacts c on c.account_id = e.account_id and c.id = e.contact_id
-    where e.account_id = ${accountId} and e.segment_id in (${sql.join(segmentIds.map((id) => sql`${id}`), sql`, `)})
+    where e.account_id = ${accountId} and e.segment_id in (${sql.join(
+      segmentIds.map((id) => sql`${id}`),
+      sql`, `,
+    )})
       and e.source_type = 'workflow' and e.source_id = ${workflow.id}
     order by e.id desc limit ${limit}`,
   );

@@ -53,7 +53,10 @@ export async function recoverEvaluations(db: Db, options: { olderThanMs?: number
         contactId: Number(e.contact_id),
         properties: typeof e.properties === "string" ? JSON.parse(e.properties) : e.properties,
       }));
-      const types = sql.join([...new Set(stored.map((e) => e.type))].map((t) => sql`${t}`), sql`, `);
+      const types = sql.join(
+        [...new Set(stored.map((e) => e.type))].map((t) => sql`${t}`),
+        sql`, `,
+      );
       const receivedAt = sql`select min(received_at) from events where account_id = ${accountId} and id = any(${ids}::bigint[])`;
       const [flows] = await queryRows<{ workflows: string }>(
         db,

@@ -48,7 +48,12 @@ function notFound(c: Ctx) {
 }
 
 /** The whole editor page, for plain form posts that failed validation (htmx gets the node alone). */
-async function renderPage(c: Ctx, workflow: WorkflowRow, extra: { notice?: Notice | null; problems?: string[]; nodeErrors?: Record<string, NodeErrors> } = {}, status: 200 | 422 = 200) {
+async function renderPage(
+  c: Ctx,
+  workflow: WorkflowRow,
+  extra: { notice?: Notice | null; problems?: string[]; nodeErrors?: Record<string, NodeErrors> } = {},
+  status: 200 | 422 = 200,
+) {
   const db = c.get("db");
   const accountId = c.get("actor").accountId;
   const [segments, triggerSegments, errors, changes, days] = await Promise.all([
@@ -58,13 +63,28 @@ async function renderPage(c: Ctx, workflow: WorkflowRow, extra: { notice?: Notic
     listWorkflowChanges(db, accountId, workflow),
     listWorkflowDays(db, accountId, workflow.id),
   ]);
-  return c.html(<WorkflowPage user={c.get("user")!} workflow={workflow} segments={segments} triggerSegments={triggerSegments} errors={errors} changes={changes} days={days} {...extra} />, status);
+  return c.html(
+    <WorkflowPage
+      user={c.get("user")!}
+      workflow={workflow}
+      segments={segments}
+      triggerSegments={triggerSegments}
+      errors={errors}
+      changes={changes}
+      days={days}
+      {...extra}
+    />,
+    status,
+  );
 }
 
 /** After a node change: htmx gets the node (or list) and the partials that follow it; a plain post goes back to the page. */
 async function nodeResponse(c: Ctx, workflow: WorkflowRow, node: (segments: { id: number; name: string }[]) => unknown, anchor: string) {
   if (!isFragmentRequest(c)) return c.redirect(`/workflows/${workflow.id}#${anchor}`, 303);
-  const [segments, triggerSegments] = await Promise.all([listSegmentOptions(c.get("db"), c.get("actor").accountId), listTriggerSegmentOptions(c.get("db"), c.get("actor").accountId)]);
+  const [segments, triggerSegments] = await Promise.all([
+    listSegmentOptions(c.get("db"), c.get("actor").accountId),
+    listTriggerSegmentOptions(c.get("db"), c.get("actor").accountId),
+  ]);
   return c.html(
     <>
       {node(segments)}
@@ -141,12 +161,23 @@ export const workflowRoutes = new Hono<AppEnv>()
       triggerSegmentId: segmentTrigger ? (values.segmentId !== undefined ? parseId(values.segmentId) : (workflow.draft.triggerSegmentId ?? null)) : null,
     };
     // Changing the select only redraws the node (a custom trigger needs its event name field); nothing is saved.
-    if (c.req.query("preview") && isFragmentRequest(c)) return c.html(<TriggerNode workflowId={workflow.id} draft={draftPart} triggerSegments={triggerSegments} pending />);
-    const errors = triggerErrors({ trigger: values.trigger, customType: draftPart.customType, segmentId: draftPart.triggerSegmentId }, new Set(triggerSegments.map((s) => s.id)));
+    if (c.req.query("preview") && isFragmentRequest(c))
+      return c.html(<TriggerNode workflowId={workflow.id} draft={draftPart} triggerSegments={triggerSegments} pending />);
+    const errors = triggerErrors(
+      { trigger: values.trigger, customType: draftPart.customType, segmentId: draftPart.triggerSegmentId },
+      new Set(triggerSegments.map((s) => s.id)),
+    );
     if (Object.keys(errors).length > 0) {
-      return nodeInvalid(c, workflow, "trigger", errors, () => <TriggerNode workflowId={workflow.id} draft={draftPart} triggerSegments={triggerSegments} errors={errors} />);
+      return nodeInvalid(c, workflow, "trigger", errors, () => (
+        <TriggerNode workflowId={workflow.id} draft={draftPart} triggerSegments={triggerSegments} errors={errors} />
+      ));
     }
-    const saved = await saveDraft(c, workflow, { ...workflow.draft, trigger, customType: trigger === "custom" ? draftPart.customType : "", triggerSegmentId: draftPart.triggerSegmentId });
+    const saved = await saveDraft(c, workflow, {
+      ...workflow.draft,
+      trigger,
+      customType: trigger === "custom" ? draftPart.customType : "",
+      triggerSegmentId: draftPart.triggerSegmentId,
+    });
     return nodeResponse(c, saved, () => <TriggerNode workflowId={saved.id} draft={saved.draft} triggerSegments={triggerSegments} updated />, "node-trigger");
   })
   .post("/:id/conditions", async (c) => {
@@ -168,7 +199,9 @@ export const workflowRoutes = new Hono<AppEnv>()
     };
     const errors = conditionErrors({ ...condition, operator: values.operator });
     if (Object.keys(errors).length > 0) {
-      return nodeInvalid(c, workflow, condition.key, errors, () => <ConditionNode workflowId={workflow.id} condition={condition} index={index} errors={errors} />);
+      return nodeInvalid(c, workflow, condition.key, errors, () => (
+        <ConditionNode workflowId={workflow.id} condition={condition} index={index} errors={errors} />
+      ));
     }
     const conditions = workflow.draft.conditions.map((x, i) => (i === index ? condition : x));
     const saved = await saveDraft(c, workflow, { ...workflow.draft, conditions });
@@ -199,7 +232,9 @@ export const workflowRoutes = new Hono<AppEnv>()
     };
     const errors = actionErrors({ kind: values.kind, segmentId: action.segmentId }, new Set(segments.map((s) => s.id)));
     if (Object.keys(errors).length > 0) {
-      return nodeInvalid(c, workflow, action.key, errors, (segs) => <ActionNode workflowId={workflow.id} action={action} index={index} segments={segs} errors={errors} />);
+      return nodeInvalid(c, workflow, action.key, errors, (segs) => (
+        <ActionNode workflowId={workflow.id} action={action} index={index} segments={segs} errors={errors} />
+      ));
     }
     const actions = workflow.draft.actions.map((x, i) => (i === index ? action : x));
     const saved = await saveDraft(c, workflow, { ...workflow.draft, actions });
@@ -216,7 +251,13 @@ export const workflowRoutes = new Hono<AppEnv>()
     if (!workflow) return notFound(c);
     const outcome = await saveWorkflow(c.get("db"), c.get("actor").accountId, workflow);
     if (!outcome.ok) return renderPage(c, workflow, { problems: outcome.problems, nodeErrors: outcome.nodeErrors }, 422);
-    return backWith(c, workflow.id, outcome.workflow.status === "active" ? "Saved. The active workflow uses these nodes from the next event on." : "Saved. Activate it to start acting on events.");
+    return backWith(
+      c,
+      workflow.id,
+      outcome.workflow.status === "active"
+        ? "Saved. The active workflow uses these nodes from the next event on."
+        : "Saved. Activate it to start acting on events.",
+    );
   })
   .post("/:id/activate", async (c) => {
     let workflow = await loadWorkflow(c);
@@ -233,7 +274,10 @@ export const workflowRoutes = new Hono<AppEnv>()
     const problem = await activationProblem(db, accountId, workflow);
     if (problem) return renderPage(c, workflow, { problems: [problem] }, 422);
     await activateWorkflow(db, accountId, workflow.id);
-    const from = workflow.triggerSegmentId !== null ? `contacts that ${workflow.triggerKind === "segment_left" ? "leave" : "join"} the segment from now on` : "events received from now on";
+    const from =
+      workflow.triggerSegmentId !== null
+        ? `contacts that ${workflow.triggerKind === "segment_left" ? "leave" : "join"} the segment from now on`
+        : "events received from now on";
     return backWith(c, workflow.id, `${saving ? "Saved and activated" : "Activated"}: it acts on ${from}.`);
   })
   .post("/:id/deactivate", async (c) => {

@@ -39,7 +39,10 @@ describe("first run and sign-in", () => {
     assert.match(set, /HttpOnly/i);
     assert.match(set, /SameSite=Lax/i);
 
-    const [user] = await t.db.select().from(usersTable).where(sql`lower(${usersTable.email}) = 'ada@acme.test'`);
+    const [user] = await t.db
+      .select()
+      .from(usersTable)
+      .where(sql`lower(${usersTable.email}) = 'ada@acme.test'`);
     assert.equal(user!.role, "admin");
     assert.notEqual(user!.passwordHash, "correct horse battery");
     assert.match(user!.passwordHash, /^\$argon2id\$/);
@@ -103,7 +106,10 @@ describe("first run and sign-in", () => {
   });
 
   test("a cross-site form post is refused", async () => {
-    const res = await t.browser(null, "/sign-in", { form: { email: "ada@acme.test", password: "correct horse battery" }, headers: { Origin: "https://evil.example" } });
+    const res = await t.browser(null, "/sign-in", {
+      form: { email: "ada@acme.test", password: "correct horse battery" },
+      headers: { Origin: "https://evil.example" },
+    });
     assert.equal(res.status, 403);
     assert.equal(res.headers.get("set-cookie"), null);
   });
@@ -127,7 +133,10 @@ describe("roles and accounts", () => {
     const a = await t.createAccount();
     const b = await t.createAccount();
     const editorCookie = await a.userCookie("editor");
-    const [editor] = await queryRows<{ id: number }>(t.db, sql`select s.user_id::int as id from sessions s where s.id is not null order by created_at desc limit 1`);
+    const [editor] = await queryRows<{ id: number }>(
+      t.db,
+      sql`select s.user_id::int as id from sessions s where s.id is not null order by created_at desc limit 1`,
+    );
     const crossRes = await t.browser(b.adminCookie, `/admin/users/${editor!.id}/deactivate`, { form: {} });
     assert.equal(crossRes.status, 404);
     assert.equal((await t.browser(editorCookie, "/account/password")).status, 200);
@@ -142,7 +151,10 @@ describe("roles and accounts", () => {
     const fresh = await t.browser(a.adminCookie, "/admin/users");
     assert.equal(fresh.status, 200);
     assert.equal(fresh.headers.get("set-cookie"), null, "nothing to send again");
-    await t.db.update(sessionsTable).set({ expiresAt: new Date(Date.now() + 24 * 3600_000) }).where(eq(sessionsTable.userId, a.adminId));
+    await t.db
+      .update(sessionsTable)
+      .set({ expiresAt: new Date(Date.now() + 24 * 3600_000) })
+      .where(eq(sessionsTable.userId, a.adminId));
     const old = await t.browser(a.adminCookie, "/admin/users");
     assert.equal(old.status, 200);
     assert.match(old.headers.get("set-cookie") ?? "", /roster_session=/);
@@ -209,7 +221,11 @@ describe("first-run setup race", () => {
     const fresh = await createTestApp();
     try {
       const results = await Promise.all(
-        Array.from({ length: 5 }, (_, i) => fresh.browser(null, "/setup", { form: { accountName: `Race ${i}`, name: `Admin ${i}`, email: `admin${i}@race.test`, password: "correct horse battery" } })),
+        Array.from({ length: 5 }, (_, i) =>
+          fresh.browser(null, "/setup", {
+            form: { accountName: `Race ${i}`, name: `Admin ${i}`, email: `admin${i}@race.test`, password: "correct horse battery" },
+          }),
+        ),
       );
       const [{ n }] = await queryRows<{ n: number }>(fresh.db, sql`select count(*)::int as n from accounts`);
       assert.equal(n, 1);
@@ -219,7 +235,10 @@ describe("first-run setup race", () => {
       assert.equal(signedIn.length, 1, "only the winner is signed in");
       assert.equal(signedIn[0]!.headers.get("location"), "/");
       const others = results.filter((r) => r !== signedIn[0]);
-      assert.deepEqual(others.map((r) => [r.status, r.headers.get("location")]), Array(4).fill([303, "/sign-in"]));
+      assert.deepEqual(
+        others.map((r) => [r.status, r.headers.get("location")]),
+        Array(4).fill([303, "/sign-in"]),
+      );
     } finally {
       await fresh.close();
     }

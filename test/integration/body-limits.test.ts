@@ -39,7 +39,13 @@ function send(method: string, path: string, body: BodyInit | undefined, headers:
   return t.app.request(`${ORIGIN}${path}`, {
     method,
     body,
-    headers: { Cookie: a.adminCookie, Authorization: `Bearer ${a.apiKey}`, Origin: ORIGIN, "Content-Type": path.startsWith("/api/") ? "application/json" : "application/x-www-form-urlencoded", ...headers },
+    headers: {
+      Cookie: a.adminCookie,
+      Authorization: `Bearer ${a.apiKey}`,
+      Origin: ORIGIN,
+      "Content-Type": path.startsWith("/api/") ? "application/json" : "application/x-www-form-urlencoded",
+      ...headers,
+    },
     duplex: "half",
   } as RequestInit);
 }
@@ -79,7 +85,10 @@ describe("every route limits its body and carries the security headers", () => {
     const routes = everyRoute();
     assert.ok(routes.length > 80, `${routes.length} routes`);
     for (const expected of ["POST /sign-in", "POST /api/v1/segments", "POST /api/v1/segments/1/contacts", "POST /imports", "POST /api/v1/events/batch"]) {
-      assert.ok(routes.some((r) => `${r.method} ${r.path}` === expected), expected);
+      assert.ok(
+        routes.some((r) => `${r.method} ${r.path}` === expected),
+        expected,
+      );
     }
   });
 
@@ -166,7 +175,11 @@ describe("limits that fit their use", () => {
       assert.equal(json.status, 413);
       assert.equal(((await json.json()) as { error: { code: string } }).error.code, "payload_too_large");
 
-      const ok = await fetch(`http://127.0.0.1:${port}/api/v1/segments`, { method: "POST", body: JSON.stringify({ name: "Over HTTP" }), headers: { "Content-Type": "application/json", Authorization: `Bearer ${a.apiKey}` } });
+      const ok = await fetch(`http://127.0.0.1:${port}/api/v1/segments`, {
+        method: "POST",
+        body: JSON.stringify({ name: "Over HTTP" }),
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${a.apiKey}` },
+      });
       assert.equal(ok.status, 201, "a body within the limit reaches the route, read from Node's request");
       assert.equal(((await ok.json()) as { name: string }).name, "Over HTTP");
     } finally {

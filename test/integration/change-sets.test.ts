@@ -92,7 +92,10 @@ describe("bulk changes by hand", () => {
     const a = await t.createAccount();
     const seg = await segmentWith(a, "Buyers", ["old@x.test"]);
     const ids = await contactIds(a, ["ann@x.test", "bob@x.test", "cat@x.test", "old@x.test"]);
-    const res = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "add", target: String(seg), ids: ids.map(String) }, headers: { "HX-Request": "true" } });
+    const res = await t.browser(a.adminCookie, "/contacts/bulk", {
+      form: { action: "add", target: String(seg), ids: ids.map(String) },
+      headers: { "HX-Request": "true" },
+    });
     const { html, notice } = await pageAfter(a, res);
     assert.match(notice, /3 contacts added to Buyers \(1 was already in it\)\./);
     const [set, ...others] = await changeSets(a, seg);
@@ -100,7 +103,10 @@ describe("bulk changes by hand", () => {
     assert.equal(set!.kind, "manual");
     assert.match(set!.label, /^bulk change by /);
     assert.deepEqual([set!.joined, set!.left, set!.undoable], [3, 0, true]);
-    const [entries] = await queryRows<{ n: string }>(t.db, sql`select count(*) as n from membership_events where account_id = ${a.accountId} and change_set_id = ${set!.id}`);
+    const [entries] = await queryRows<{ n: string }>(
+      t.db,
+      sql`select count(*) as n from membership_events where account_id = ${a.accountId} and change_set_id = ${set!.id}`,
+    );
     assert.equal(Number(entries!.n), 3, "each entry names its change set");
 
     const undo = await t.browser(a.adminCookie, undoAction(html, set!.id), { form: {} });
@@ -173,7 +179,9 @@ describe("bulk changes by hand", () => {
     assert.match(page, /Remove 1,001 contacts from Big list\?/);
     assert.match(page, new RegExp(`action="/segments/${seg}/contacts/remove"`));
     assert.equal(await assertCountExact(a, seg), 1001, "nothing removed before the answer");
-    const done = await t.browser(a.adminCookie, `/segments/${seg}/contacts/remove`, { form: { kept: ids.join(","), confirmed: "1", back: `/segments/${seg}/contacts` } });
+    const done = await t.browser(a.adminCookie, `/segments/${seg}/contacts/remove`, {
+      form: { kept: ids.join(","), confirmed: "1", back: `/segments/${seg}/contacts` },
+    });
     assert.match((await pageAfter(a, done)).notice, /1,001 contacts removed from Big list\./);
     assert.equal(await assertCountExact(a, seg), 0);
   });
@@ -254,7 +262,9 @@ describe("undo", () => {
     const buyers = Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? `wf${i}@x.test` : `bulk${i}@x.test`));
     const events = (async () => {
       for (const [i, email] of buyers.entries()) {
-        const sent = await t.api(a.apiKey, "/events", { json: { id: `race-${i}`, type: "purchase", email, properties: { order_id: `o${i}`, total: 10, currency: "EUR" } } });
+        const sent = await t.api(a.apiKey, "/events", {
+          json: { id: `race-${i}`, type: "purchase", email, properties: { order_id: `o${i}`, total: 10, currency: "EUR" } },
+        });
         assert.ok(sent.status < 300, await sent.clone().text());
       }
     })();
@@ -276,7 +286,10 @@ describe("undo", () => {
     );
     for (const row of history) {
       assert.equal(row.actions.at(-1) === "added", now.includes(row.email), row.email);
-      assert.ok(row.actions.every((action, i) => i === 0 || action !== row.actions[i - 1]), `${row.email}: ${row.actions.join(", ")}`);
+      assert.ok(
+        row.actions.every((action, i) => i === 0 || action !== row.actions[i - 1]),
+        `${row.email}: ${row.actions.join(", ")}`,
+      );
     }
     assert.equal(await assertCountExact(a, seg), now.length);
   });
@@ -288,7 +301,10 @@ describe("an import's end notice", () => {
     const seg = await segmentWith(a, "Fair", ["kept@x.test"]);
     const created = await t.browser(a.adminCookie, "/imports", { form: { csv: "email\ndana@x.test\nomar@x.test\n" } });
     const location = created.headers.get("location")!;
-    assert.equal((await t.browser(a.adminCookie, `${location}/preview`, { form: { map_0: "email", segment_mode: "existing", segment_id: String(seg) } })).status, 303);
+    assert.equal(
+      (await t.browser(a.adminCookie, `${location}/preview`, { form: { map_0: "email", segment_mode: "existing", segment_id: String(seg) } })).status,
+      303,
+    );
     await t.runJobs();
     assert.equal((await t.browser(a.adminCookie, `${location}/start`, { form: {} })).status, 303);
     await t.runJobs();
@@ -350,7 +366,9 @@ describe("API", () => {
     assert.match(((await undo.json()) as ChangeSetJson).message!, /^Undid API key .*: 1 left, 1 came back\.$/);
     assert.deepEqual(await members(a, seg), ["ann@x.test", "bob@x.test"]);
     // The same list again changes nothing: no change set.
-    const same = (await (await t.api(a.apiKey, `/segments/${seg}/contacts`, { method: "PUT", json: { emails: ["ann@x.test", "bob@x.test"] } })).json()) as { change_set_id: number | null };
+    const same = (await (await t.api(a.apiKey, `/segments/${seg}/contacts`, { method: "PUT", json: { emails: ["ann@x.test", "bob@x.test"] } })).json()) as {
+      change_set_id: number | null;
+    };
     assert.equal(same.change_set_id, null);
   });
 });

@@ -38,10 +38,44 @@ before(async () => {
   const rows = await t.db
     .insert(contactsTable)
     .values([
-      { accountId: a.accountId, email: "Ana@Acme.es", firstName: "Ána", lastName: "García", phone: "+34600123456", custom: { plan: "pro", score: 80, renewal: "2026-01-15", vip: true }, createdAt: ago(10), updatedAt: ago(2) },
-      { accountId: a.accountId, email: "bob@acme.es", firstName: "Bob", lastName: "Smith", custom: { plan: "free", score: 20 }, createdAt: ago(200), updatedAt: ago(200) },
-      { accountId: a.accountId, email: "cat@other.com", firstName: "Cat", lastName: "Éclair", phone: "+14155550100", custom: {}, createdAt: ago(400), updatedAt: ago(100) },
-      { accountId: a.accountId, email: "dan@sub.acme.es", firstName: "Dan", lastName: "", custom: { plan: "Enterprise", score: 50, renewal: "2025-06-01", vip: false }, createdAt: ago(1), updatedAt: ago(1) },
+      {
+        accountId: a.accountId,
+        email: "Ana@Acme.es",
+        firstName: "Ána",
+        lastName: "García",
+        phone: "+34600123456",
+        custom: { plan: "pro", score: 80, renewal: "2026-01-15", vip: true },
+        createdAt: ago(10),
+        updatedAt: ago(2),
+      },
+      {
+        accountId: a.accountId,
+        email: "bob@acme.es",
+        firstName: "Bob",
+        lastName: "Smith",
+        custom: { plan: "free", score: 20 },
+        createdAt: ago(200),
+        updatedAt: ago(200),
+      },
+      {
+        accountId: a.accountId,
+        email: "cat@other.com",
+        firstName: "Cat",
+        lastName: "Éclair",
+        phone: "+14155550100",
+        custom: {},
+        createdAt: ago(400),
+        updatedAt: ago(100),
+      },
+      {
+        accountId: a.accountId,
+        email: "dan@sub.acme.es",
+        firstName: "Dan",
+        lastName: "",
+        custom: { plan: "Enterprise", score: 50, renewal: "2025-06-01", vip: false },
+        createdAt: ago(1),
+        updatedAt: ago(1),
+      },
       { accountId: other.accountId, email: "eve@acme.es", firstName: "Eve", custom: { plan: "pro" }, createdAt: ago(1) },
     ])
     .returning();
@@ -55,8 +89,22 @@ before(async () => {
     .returning();
   customers = segs[0]!.id;
   newsletter = segs[1]!.id;
-  const member = (segmentId: number, contactId: number, addedAt: Date) => ({ accountId: a.accountId, segmentId, contactId, addedAt, sourceType: "user" as const, sourceLabel: "test" });
-  await t.db.insert(segmentMembersTable).values([member(customers, ids.ana!, ago(3)), member(customers, ids.cat!, ago(60)), member(newsletter, ids.bob!, ago(5)), member(newsletter, ids.ana!, ago(5))]);
+  const member = (segmentId: number, contactId: number, addedAt: Date) => ({
+    accountId: a.accountId,
+    segmentId,
+    contactId,
+    addedAt,
+    sourceType: "user" as const,
+    sourceLabel: "test",
+  });
+  await t.db
+    .insert(segmentMembersTable)
+    .values([
+      member(customers, ids.ana!, ago(3)),
+      member(customers, ids.cat!, ago(60)),
+      member(newsletter, ids.bob!, ago(5)),
+      member(newsletter, ids.ana!, ago(5)),
+    ]);
   let n = 0;
   const event = (who: string, type: string, at: Date, properties: Record<string, unknown>) => ({
     accountId: a.accountId,
@@ -66,16 +114,20 @@ before(async () => {
     properties,
     occurredAt: at,
   });
-  await t.db.insert(eventsTable).values([
-    event("ana", "purchase", ago(5), { products: [{ category: "office furniture", price: 120 }, { category: "Lamps" }], total: 150 }),
-    event("ana", "purchase", ago(50), { products: [{ category: "office furniture" }], total: 90 }),
-    event("bob", "purchase", ago(3), { products: [{ category: "Office  Furniture " }], total: "99.5" }),
-    event("bob", "purchase", ago(10), { total: 300 }),
-    event("cat", "page_view", ago(2), { url: "/pricing" }),
-    event("dan", "purchase", new Date("2026-03-10T12:00:00Z"), { total: 20 }),
-  ]);
+  await t.db
+    .insert(eventsTable)
+    .values([
+      event("ana", "purchase", ago(5), { products: [{ category: "office furniture", price: 120 }, { category: "Lamps" }], total: 150 }),
+      event("ana", "purchase", ago(50), { products: [{ category: "office furniture" }], total: 90 }),
+      event("bob", "purchase", ago(3), { products: [{ category: "Office  Furniture " }], total: "99.5" }),
+      event("bob", "purchase", ago(10), { total: 300 }),
+      event("cat", "page_view", ago(2), { url: "/pricing" }),
+      event("dan", "purchase", new Date("2026-03-10T12:00:00Z"), { total: 20 }),
+    ]);
   // The other account's contact bought too: it must never be counted.
-  await t.db.insert(eventsTable).values({ accountId: other.accountId, externalId: "x1", type: "purchase", contactId: rows[4]!.id, properties: { total: 500 }, occurredAt: ago(1) });
+  await t.db
+    .insert(eventsTable)
+    .values({ accountId: other.accountId, externalId: "x1", type: "purchase", contactId: rows[4]!.id, properties: { total: 500 }, occurredAt: ago(1) });
 });
 after(() => t.close());
 
@@ -154,9 +206,33 @@ test("segment conditions: in, not in, joined in the last N days", async () => {
   assert.deepEqual(await one({ segment: customers, op: "in", joined_in_last_days: 30 }), ["ana"]);
   assert.deepEqual(await one({ segment: customers, op: "not_in", joined_in_last_days: 30 }), ["bob", "cat", "dan"]);
   // Set operations: in A and in B, in A or B, in A and not in B.
-  assert.deepEqual(await names({ all: [{ segment: customers, op: "in" }, { segment: newsletter, op: "in" }] }), ["ana"]);
-  assert.deepEqual(await names({ any: [{ segment: customers, op: "in" }, { segment: newsletter, op: "in" }] }), ["ana", "bob", "cat"]);
-  assert.deepEqual(await names({ all: [{ segment: customers, op: "in" }, { segment: newsletter, op: "not_in" }] }), ["cat"]);
+  assert.deepEqual(
+    await names({
+      all: [
+        { segment: customers, op: "in" },
+        { segment: newsletter, op: "in" },
+      ],
+    }),
+    ["ana"],
+  );
+  assert.deepEqual(
+    await names({
+      any: [
+        { segment: customers, op: "in" },
+        { segment: newsletter, op: "in" },
+      ],
+    }),
+    ["ana", "bob", "cat"],
+  );
+  assert.deepEqual(
+    await names({
+      all: [
+        { segment: customers, op: "in" },
+        { segment: newsletter, op: "not_in" },
+      ],
+    }),
+    ["cat"],
+  );
 });
 
 test("event conditions: did, did not, at least, in the last N days, between, and properties on a path through a list", async () => {
@@ -172,7 +248,11 @@ test("event conditions: did, did not, at least, in the last N days, between, and
   assert.deepEqual(await one({ event: "purchase", op: "did", between: ["2026-03-10", "2026-03-10"] }), ["dan"], "a plain end date covers its whole day");
   assert.deepEqual(await one({ event: "purchase", op: "did", between: ["2026-03-11", "2026-03-12"] }), []);
   assert.deepEqual(await one({ event: "purchase", op: "did", where: [{ path: "total", op: "greater_than", value: 100 }] }), ["ana", "bob"]);
-  assert.deepEqual(await one({ event: "purchase", op: "did", where: [{ path: "total", op: "less_than", value: "100" }] }), ["ana", "bob", "dan"], "\"99.5\" sent as text is a number");
+  assert.deepEqual(
+    await one({ event: "purchase", op: "did", where: [{ path: "total", op: "less_than", value: "100" }] }),
+    ["ana", "bob", "dan"],
+    '"99.5" sent as text is a number',
+  );
   assert.deepEqual(await one({ event: "purchase", op: "did", where: [{ path: "products.category", op: "contains", value: "LAMP" }] }), ["ana"]);
   assert.deepEqual(await one({ event: "purchase", op: "did", where: [{ path: "products.category", op: "in_list", value: ["chairs", "lamps"] }] }), ["ana"]);
   assert.deepEqual(await one({ event: "purchase", op: "did", where: [{ path: "total", op: "not_equals", value: 150 }] }), ["ana", "bob", "dan"]);
@@ -187,21 +267,58 @@ test("event conditions: did, did not, at least, in the last N days, between, and
 
 test("groups nest: all with an any inside, and the issue's example", async () => {
   assert.deepEqual(
-    await names({ all: [{ field: "email_domain", op: "contains", value: "acme" }, { any: [{ field: "custom.plan", op: "is", value: "pro" }, { field: "created_at", op: "in_last_days", value: 5 }] }] }),
+    await names({
+      all: [
+        { field: "email_domain", op: "contains", value: "acme" },
+        {
+          any: [
+            { field: "custom.plan", op: "is", value: "pro" },
+            { field: "created_at", op: "in_last_days", value: 5 },
+          ],
+        },
+      ],
+    }),
     ["ana", "dan"],
   );
   assert.deepEqual(
     await names({
       all: [
         { field: "email_domain", op: "is", value: "acme.es" },
-        { any: [{ field: "custom.plan", op: "is", value: "pro" }, { field: "created_at", op: "in_last_days", value: 90 }] },
+        {
+          any: [
+            { field: "custom.plan", op: "is", value: "pro" },
+            { field: "created_at", op: "in_last_days", value: 90 },
+          ],
+        },
         { segment: newsletter, op: "not_in" },
-        { event: "purchase", op: "did", in_last_days: 30, at_least: 1, where: [{ path: "products.category", op: "equals", value: "office furniture" }, { path: "total", op: "greater_than", value: 100 }] },
+        {
+          event: "purchase",
+          op: "did",
+          in_last_days: 30,
+          at_least: 1,
+          where: [
+            { path: "products.category", op: "equals", value: "office furniture" },
+            { path: "total", op: "greater_than", value: 100 },
+          ],
+        },
       ],
     }),
     [],
   );
-  assert.deepEqual(await names({ any: [{ segment: newsletter, op: "in" }, { all: [{ field: "first_name", op: "is", value: "dan" }, { event: "purchase", op: "did" }] }] }), ["ana", "bob", "dan"]);
+  assert.deepEqual(
+    await names({
+      any: [
+        { segment: newsletter, op: "in" },
+        {
+          all: [
+            { field: "first_name", op: "is", value: "dan" },
+            { event: "purchase", op: "did" },
+          ],
+        },
+      ],
+    }),
+    ["ana", "bob", "dan"],
+  );
 });
 
 test("a value that looks like SQL stays a value, and a path stays a path", async () => {
@@ -245,7 +362,10 @@ test("property conditions in SQL agree with the workflows' matching (valuesAtPat
   ];
   for (const doc of docs) {
     for (const c of conditions) {
-      const w: EventWhere = c.operator === "in_list" ? { path: c.path, op: c.operator, value: c.value.split(",").map((s) => s.trim()) } : { path: c.path, op: c.operator, value: c.value };
+      const w: EventWhere =
+        c.operator === "in_list"
+          ? { path: c.path, op: c.operator, value: c.value.split(",").map((s) => s.trim()) }
+          : { path: c.path, op: c.operator, value: c.value };
       const properties = sql`${JSON.stringify(doc)}::jsonb`;
       const [row] = await queryRows<{ held: boolean; passes: boolean }>(
         t.db,
@@ -261,7 +381,10 @@ test("property conditions in SQL agree with the workflows' matching (valuesAtPat
 test("count and preview: the count and the newest ten, and nothing of another account", async () => {
   const p = await countAndPreview(t.db, a.accountId, parse({ all: [{ field: "email_domain", op: "contains", value: "acme" }] }), { limit: 10 });
   assert.equal(p.count, 3);
-  assert.deepEqual(p.contacts.map((c) => c.email), ["dan@sub.acme.es", "bob@acme.es", "Ana@Acme.es"]);
+  assert.deepEqual(
+    p.contacts.map((c) => c.email),
+    ["dan@sub.acme.es", "bob@acme.es", "Ana@Acme.es"],
+  );
   const two = await countAndPreview(t.db, a.accountId, parse({ all: [{ field: "email_domain", op: "contains", value: "acme" }] }), { limit: 2 });
   assert.equal(two.count, 3);
   assert.equal(two.contacts.length, 2);
@@ -273,7 +396,12 @@ test("a count that runs past the limit stops with a message naming the condition
   try {
     await reserved`begin`;
     await reserved`lock table events in access exclusive mode`;
-    const group = parse({ all: [{ field: "email_domain", op: "is", value: "acme.es" }, { event: "purchase", op: "did", in_last_days: 30 }] });
+    const group = parse({
+      all: [
+        { field: "email_domain", op: "is", value: "acme.es" },
+        { event: "purchase", op: "did", in_last_days: 30 },
+      ],
+    });
     await assert.rejects(countAndPreview(t.db, a.accountId, group, { timeoutMs: 200 }), (e: unknown) => {
       assert.ok(e instanceof ConditionsTooBroadError);
       assert.equal(e.path, "all[1]");
@@ -293,7 +421,12 @@ test("explain: each condition held or not, with the values that decided it", asy
   const group = parse({
     all: [
       { field: "email_domain", op: "is", value: "acme.es" },
-      { any: [{ segment: customers, op: "in" }, { field: "custom.plan", op: "is", value: "free" }] },
+      {
+        any: [
+          { segment: customers, op: "in" },
+          { field: "custom.plan", op: "is", value: "free" },
+        ],
+      },
       { event: "purchase", op: "did", in_last_days: 30, where: [{ path: "products.category", op: "equals", value: "office furniture" }] },
     ],
   });
@@ -323,26 +456,63 @@ test("POST /api/v1/contacts/search: count, a page and its cursor; a bad document
   assert.equal(first.status, 200);
   const page1 = (await first.json()) as { count: number; data: { email: string }[]; next_cursor: string | null };
   assert.equal(page1.count, 3);
-  assert.deepEqual(page1.data.map((c) => c.email), ["dan@sub.acme.es", "bob@acme.es"]);
+  assert.deepEqual(
+    page1.data.map((c) => c.email),
+    ["dan@sub.acme.es", "bob@acme.es"],
+  );
   assert.ok(page1.next_cursor);
-  const page2 = (await (await t.api(a.apiKey, "/contacts/search", body({ all: [{ field: "email_domain", op: "contains", value: "acme" }] }, { limit: 2, cursor: page1.next_cursor }))).json()) as typeof page1;
-  assert.deepEqual(page2.data.map((c) => c.email), ["Ana@Acme.es"]);
+  const page2 = (await (
+    await t.api(
+      a.apiKey,
+      "/contacts/search",
+      body({ all: [{ field: "email_domain", op: "contains", value: "acme" }] }, { limit: 2, cursor: page1.next_cursor }),
+    )
+  ).json()) as typeof page1;
+  assert.deepEqual(
+    page2.data.map((c) => c.email),
+    ["Ana@Acme.es"],
+  );
   assert.equal(page2.next_cursor, null);
   assert.equal(page2.count, 3);
 
-  const bad = await t.api(a.apiKey, "/contacts/search", body({ all: [{ field: "email_domain", op: "is", value: "acme.es" }, { any: [{ field: "custom.score", op: "greater_than", value: "lots" }, { segment: 999999, op: "in" }] }] }, { limit: 0 }));
+  const bad = await t.api(
+    a.apiKey,
+    "/contacts/search",
+    body(
+      {
+        all: [
+          { field: "email_domain", op: "is", value: "acme.es" },
+          {
+            any: [
+              { field: "custom.score", op: "greater_than", value: "lots" },
+              { segment: 999999, op: "in" },
+            ],
+          },
+        ],
+      },
+      { limit: 0 },
+    ),
+  );
   assert.equal(bad.status, 400);
   const err = (await bad.json()) as { error: { code: string; details: { path: string; message: string }[] } };
   assert.equal(err.error.code, "invalid_conditions");
-  assert.deepEqual(err.error.details.map((d) => d.path), ["limit", "conditions.all[1].any[0].value"]);
+  assert.deepEqual(
+    err.error.details.map((d) => d.path),
+    ["limit", "conditions.all[1].any[0].value"],
+  );
   const unknownSegment = await t.api(a.apiKey, "/contacts/search", body({ all: [{ segment: 999999, op: "in" }] }));
   assert.equal(unknownSegment.status, 400);
-  assert.deepEqual(((await unknownSegment.json()) as typeof err).error.details, [{ path: "conditions.all[0].segment", message: "There is no segment 999999 in your account." }]);
+  assert.deepEqual(((await unknownSegment.json()) as typeof err).error.details, [
+    { path: "conditions.all[0].segment", message: "There is no segment 999999 in your account." },
+  ]);
   // Another account's segment is as unknown as a missing one.
   const theirs = await t.api(other.apiKey, "/contacts/search", body({ all: [{ segment: customers, op: "in" }] }));
   assert.equal(theirs.status, 400);
   const missing = await t.api(a.apiKey, "/contacts/search", { json: { limit: 5 } });
-  assert.deepEqual(((await missing.json()) as typeof err).error.details.map((d) => d.path), ["conditions"]);
+  assert.deepEqual(
+    ((await missing.json()) as typeof err).error.details.map((d) => d.path),
+    ["conditions"],
+  );
   const notJson = await t.api(a.apiKey, "/contacts/search", { method: "POST", body: "{", headers: { "content-type": "application/json" } });
   assert.equal(notJson.status, 400);
   assert.equal(((await notJson.json()) as typeof err).error.code, "invalid_json");
@@ -353,10 +523,25 @@ test("the builder's inputs round-trip to the grammar and back", async () => {
   const doc = {
     all: [
       { field: "email_domain", op: "is", value: "acme.es" },
-      { any: [{ field: "custom.plan", op: "is", value: "pro" }, { field: "created_at", op: "in_last_days", value: 90 }, { field: "custom.score", op: "between", value: [1, 5] }] },
+      {
+        any: [
+          { field: "custom.plan", op: "is", value: "pro" },
+          { field: "created_at", op: "in_last_days", value: 90 },
+          { field: "custom.score", op: "between", value: [1, 5] },
+        ],
+      },
       { segment: customers, op: "not_in", joined_in_last_days: 7 },
       { field: "custom.vip", op: "is", value: false },
-      { event: "purchase", op: "did", in_last_days: 30, at_least: 2, where: [{ path: "products.category", op: "in_list", value: ["office furniture", "lamps"] }, { path: "total", op: "greater_than", value: 100 }] },
+      {
+        event: "purchase",
+        op: "did",
+        in_last_days: 30,
+        at_least: 2,
+        where: [
+          { path: "products.category", op: "in_list", value: ["office furniture", "lamps"] },
+          { path: "total", op: "greater_than", value: 100 },
+        ],
+      },
       { event: "page_view", op: "did_not", between: ["2026-01-01", "2026-02-01"] },
     ],
   };
@@ -396,56 +581,112 @@ test("builder fragments: an edit redraws the builder; the live panel counts and 
   assert.match(asSegment, /<option value="any" selected="">Any of<\/option>/);
 
   const preview = await t.browser(a.adminCookie, "/conditions/preview", {
-    form: { cb_prefix: "c", "c.kind": "all", "c.0.type": "field", "c.0.field": "email_domain", "c.0.op": "is", "c.0.value": "acme.es", "c.1.type": "segment", "c.1.segment": String(customers), "c.1.segment_op": "in" },
+    form: {
+      cb_prefix: "c",
+      "c.kind": "all",
+      "c.0.type": "field",
+      "c.0.field": "email_domain",
+      "c.0.op": "is",
+      "c.0.value": "acme.es",
+      "c.1.type": "segment",
+      "c.1.segment": String(customers),
+      "c.1.segment_op": "in",
+    },
   });
   const panel = await preview.text();
   assert.match(panel, /<strong>1<\/strong> contact matches/);
   assert.match(panel, /Ana@Acme\.es/);
-  const unfinished = await (await t.browser(a.adminCookie, "/conditions/preview", { form: { cb_prefix: "c", "c.kind": "all", "c.0.type": "field", "c.0.field": "email", "c.0.op": "is", "c.0.value": "" } })).text();
+  const unfinished = await (
+    await t.browser(a.adminCookie, "/conditions/preview", {
+      form: { cb_prefix: "c", "c.kind": "all", "c.0.type": "field", "c.0.field": "email", "c.0.op": "is", "c.0.value": "" },
+    })
+  ).text();
   assert.match(unfinished, /Finish a condition/);
-  const other2 = await t.browser(other.adminCookie, "/conditions/preview", { form: { cb_prefix: "c", "c.kind": "all", "c.0.type": "field", "c.0.field": "email_domain", "c.0.op": "is", "c.0.value": "acme.es" } });
+  const other2 = await t.browser(other.adminCookie, "/conditions/preview", {
+    form: { cb_prefix: "c", "c.kind": "all", "c.0.type": "field", "c.0.field": "email_domain", "c.0.op": "is", "c.0.value": "acme.es" },
+  });
   assert.match(await other2.text(), /<strong>1<\/strong> contact matches.*eve@acme\.es/s, "each account counts its own contacts");
 });
 
 test("Contacts > See all filters by conditions; add and remove all matching are one change set each, undoable", async () => {
   const { undoChangeSet } = await import("../../src/segments/change-sets");
   const [target] = await t.db.insert(segmentsTable).values({ accountId: a.accountId, name: "In A and in B" }).returning();
-  const query = new URLSearchParams({ "c.kind": "all", "c.0.type": "segment", "c.0.segment": String(customers), "c.0.segment_op": "in", "c.1.type": "segment", "c.1.segment": String(newsletter), "c.1.segment_op": "in" });
+  const query = new URLSearchParams({
+    "c.kind": "all",
+    "c.0.type": "segment",
+    "c.0.segment": String(customers),
+    "c.0.segment_op": "in",
+    "c.1.type": "segment",
+    "c.1.segment": String(newsletter),
+    "c.1.segment_op": "in",
+  });
   const list = await (await t.browser(a.adminCookie, `/contacts?${query}`)).text();
   assert.match(list, /Ana@Acme\.es/);
   assert.doesNotMatch(list, /cat@other\.com/);
   const conditions = /name="conditions" value="([^"]*)"/.exec(list)![1]!.replace(/&quot;/g, '"');
-  assert.deepEqual(JSON.parse(conditions), { all: [{ segment: customers, op: "in" }, { segment: newsletter, op: "in" }] });
+  assert.deepEqual(JSON.parse(conditions), {
+    all: [
+      { segment: customers, op: "in" },
+      { segment: newsletter, op: "in" },
+    ],
+  });
   const count = await (await t.browser(a.adminCookie, `/contacts/count?conditions=${encodeURIComponent(conditions)}`)).text();
   assert.match(count, /Select all 1 matching/);
 
-  const added = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "add", all: "1", target: String(target!.id), q: "", segment: "", conditions } });
+  const added = await t.browser(a.adminCookie, "/contacts/bulk", {
+    form: { action: "add", all: "1", target: String(target!.id), q: "", segment: "", conditions },
+  });
   assert.equal(added.status, 303);
   assert.match(await t.noticeAfter(a.adminCookie, added), /1 contact added to In A and in B by conditions\./);
   const members = await queryRows<{ contact_id: string }>(t.db, sql`select contact_id from segment_members where segment_id = ${target!.id}`);
-  assert.deepEqual(members.map((m) => Number(m.contact_id)), [ids.ana]);
-  const [set] = await queryRows<{ id: string; kind: string; label: string; joined: string }>(t.db, sql`select id, kind, label, joined from change_sets where account_id = ${a.accountId} and segment_id = ${target!.id}`);
+  assert.deepEqual(
+    members.map((m) => Number(m.contact_id)),
+    [ids.ana],
+  );
+  const [set] = await queryRows<{ id: string; kind: string; label: string; joined: string }>(
+    t.db,
+    sql`select id, kind, label, joined from change_sets where account_id = ${a.accountId} and segment_id = ${target!.id}`,
+  );
   assert.equal(set!.kind, "conditions");
   assert.match(set!.label, /^by conditions of /);
   assert.equal(Number(set!.joined), 1);
-  const history = await queryRows<{ change_set_id: string; action: string }>(t.db, sql`select change_set_id, action from membership_events where segment_id = ${target!.id}`);
-  assert.deepEqual(history.map((h) => [Number(h.change_set_id), h.action]), [[Number(set!.id), "added"]]);
+  const history = await queryRows<{ change_set_id: string; action: string }>(
+    t.db,
+    sql`select change_set_id, action from membership_events where segment_id = ${target!.id}`,
+  );
+  assert.deepEqual(
+    history.map((h) => [Number(h.change_set_id), h.action]),
+    [[Number(set!.id), "added"]],
+  );
 
   // "In A or B", then remove all of those matching "not in B": one change set, only the members it matches leave.
-  const either = JSON.stringify({ any: [{ segment: customers, op: "in" }, { segment: newsletter, op: "in" }] });
+  const either = JSON.stringify({
+    any: [
+      { segment: customers, op: "in" },
+      { segment: newsletter, op: "in" },
+    ],
+  });
   await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "add", all: "1", target: String(target!.id), conditions: either } });
   const notInB = JSON.stringify({ all: [{ segment: newsletter, op: "not_in" }] });
   const removed = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "remove", all: "1", target: String(target!.id), conditions: notInB } });
   assert.match(await t.noticeAfter(a.adminCookie, removed), /1 contact removed from In A and in B by conditions/);
-  const after2 = await queryRows<{ contact_id: string }>(t.db, sql`select contact_id from segment_members where segment_id = ${target!.id} order by contact_id`);
+  const after2 = await queryRows<{ contact_id: string }>(
+    t.db,
+    sql`select contact_id from segment_members where segment_id = ${target!.id} order by contact_id`,
+  );
   assert.deepEqual(after2.map((m) => Number(m.contact_id)).sort(), [ids.ana, ids.bob].sort());
-  const [last] = await queryRows<{ id: string; left: string }>(t.db, sql`select id, "left" from change_sets where segment_id = ${target!.id} order by id desc limit 1`);
+  const [last] = await queryRows<{ id: string; left: string }>(
+    t.db,
+    sql`select id, "left" from change_sets where segment_id = ${target!.id} order by id desc limit 1`,
+  );
   assert.equal(Number(last!.left), 1);
   await undoChangeSet(t.db, a.accountId, Number(last!.id), { sourceType: "user", sourceId: a.adminId, label: "Admin" });
   const undone = await queryRows<{ n: string }>(t.db, sql`select count(*) as n from segment_members where segment_id = ${target!.id}`);
   assert.equal(Number(undone[0]!.n), 3, "the undo brings back the contact the removal took out");
 
   // A document that is not valid changes nothing.
-  const refused = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "add", all: "1", target: String(target!.id), conditions: JSON.stringify({ all: [{ field: "nope", op: "is" }] }) } });
+  const refused = await t.browser(a.adminCookie, "/contacts/bulk", {
+    form: { action: "add", all: "1", target: String(target!.id), conditions: JSON.stringify({ all: [{ field: "nope", op: "is" }] }) },
+  });
   assert.match(await t.noticeAfter(a.adminCookie, refused), /Check the conditions: .*Nothing changed\./);
 });

@@ -34,17 +34,26 @@ test("deleting a segment deactivates the workflows that act on it, saying why", 
 
 test("the contact page shows the contact's recent events", async () => {
   const res = await t.api(acct.apiKey, "/events", {
-    json: { id: eventId(), type: "product_search", email: "Recent@Example.test", properties: { query: "standing desk", product: { name: "Desk", category: "Office furniture" } } },
+    json: {
+      id: eventId(),
+      type: "product_search",
+      email: "Recent@Example.test",
+      properties: { query: "standing desk", product: { name: "Desk", category: "Office furniture" } },
+    },
   });
   assert.ok(res.status < 300, `event answered ${res.status}`);
-  const [contact] = await queryRows<{ id: string | number }>(t.db, sql`select id from contacts where account_id = ${acct.accountId} and lower(email) = 'recent@example.test'`);
+  const [contact] = await queryRows<{ id: string | number }>(
+    t.db,
+    sql`select id from contacts where account_id = ${acct.accountId} and lower(email) = 'recent@example.test'`,
+  );
   const html = await (await t.browser(acct.adminCookie, `/contacts/${contact!.id}`)).text();
   assert.match(html, /Recent events/);
   assert.match(html, /standing desk/);
 });
 
 test("deleting a contact deletes its events, and only its", async () => {
-  const send = (email: string) => t.api(acct.apiKey, "/events", { json: { id: eventId(), type: "page_view", email, properties: { url: "https://shop.example/" } } });
+  const send = (email: string) =>
+    t.api(acct.apiKey, "/events", { json: { id: eventId(), type: "page_view", email, properties: { url: "https://shop.example/" } } });
   for (const email of ["leaving@example.test", "leaving@example.test", "staying@example.test"]) assert.ok((await send(email)).status < 300);
   const count = async (email: string) => {
     const [row] = await queryRows<{ n: string | number }>(
@@ -54,11 +63,17 @@ test("deleting a contact deletes its events, and only its", async () => {
     );
     return Number(row!.n);
   };
-  const [leaving] = await queryRows<{ id: string | number }>(t.db, sql`select id from contacts where account_id = ${acct.accountId} and lower(email) = 'leaving@example.test'`);
+  const [leaving] = await queryRows<{ id: string | number }>(
+    t.db,
+    sql`select id from contacts where account_id = ${acct.accountId} and lower(email) = 'leaving@example.test'`,
+  );
   assert.equal(await count("leaving@example.test"), 2);
   const del = await t.browser(acct.adminCookie, `/contacts/${leaving!.id}/delete`, { form: {} });
   assert.ok(del.status < 400, `delete answered ${del.status}`);
-  const [left] = await queryRows<{ n: string | number }>(t.db, sql`select count(*) as n from events where account_id = ${acct.accountId} and contact_id = ${leaving!.id}`);
+  const [left] = await queryRows<{ n: string | number }>(
+    t.db,
+    sql`select count(*) as n from events where account_id = ${acct.accountId} and contact_id = ${leaving!.id}`,
+  );
   assert.equal(Number(left!.n), 0, "the deleted contact's events are gone");
   assert.equal(await count("staying@example.test"), 1, "another contact's events stay");
 });
@@ -66,7 +81,10 @@ test("deleting a contact deletes its events, and only its", async () => {
 test("deleting a contact that waits for its segment also ends the membership the holder just gave it", async () => {
   const first = await createSegment(t, acct.accountId, "Held");
   const second = await createSegment(t, acct.accountId, "Joined meanwhile");
-  const [contact] = await queryRows<{ id: number }>(t.db, sql`insert into contacts (account_id, email) values (${acct.accountId}, 'waiting@example.test') returning id`);
+  const [contact] = await queryRows<{ id: number }>(
+    t.db,
+    sql`insert into contacts (account_id, email) values (${acct.accountId}, 'waiting@example.test') returning id`,
+  );
   const member = (segmentId: number) =>
     sql`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label) values (${acct.accountId}, ${segmentId}, ${contact!.id}, now(), 'manual', null, 'test')`;
   await t.db.execute(member(first));
@@ -77,7 +95,10 @@ test("deleting a contact that waits for its segment also ends the membership the
   await holder`select id from segments where account_id = ${acct.accountId} and id = ${first} for no key update`;
   const deletion = t.browser(acct.adminCookie, `/contacts/${contact!.id}/delete`, { form: {} });
   await waitForLockWaiter(t.db, await backendPid(holder));
-  await holder.unsafe(`insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label) values ($1, $2, $3, now(), 'manual', null, 'test')`, [acct.accountId, second, contact!.id]);
+  await holder.unsafe(
+    `insert into segment_members (account_id, segment_id, contact_id, added_at, source_type, source_id, source_label) values ($1, $2, $3, now(), 'manual', null, 'test')`,
+    [acct.accountId, second, contact!.id],
+  );
   await holder`update segments set member_count = member_count + 1 where account_id = ${acct.accountId} and id = ${second}`;
   await holder`commit`;
   holder.release();
@@ -89,5 +110,11 @@ test("deleting a contact that waits for its segment also ends the membership the
           (select count(*)::int from membership_events h where h.account_id = s.account_id and h.segment_id = s.id and h.action = 'removed') as exits
         from segments s where s.account_id = ${acct.accountId} and s.id in (${first}, ${second}) order by s.id`,
   );
-  assert.deepEqual(rows.map((r) => [Number(r.member_count), Number(r.exits)]), [[0, 1], [0, 1]]);
+  assert.deepEqual(
+    rows.map((r) => [Number(r.member_count), Number(r.exits)]),
+    [
+      [0, 1],
+      [0, 1],
+    ],
+  );
 });

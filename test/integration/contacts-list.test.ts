@@ -60,7 +60,11 @@ describe("search as support staff search", () => {
     assert.deepEqual(await search(a, "nobody.here"), []);
 
     const api = await json(await t.api(a.apiKey, `/contacts?q=${encodeURIComponent("600 12 34 56")}`));
-    assert.deepEqual(api.data.map((c: any) => c.email), ["ana.garcia@gmail.com"], "the API searches the same way");
+    assert.deepEqual(
+      api.data.map((c: any) => c.email),
+      ["ana.garcia@gmail.com"],
+      "the API searches the same way",
+    );
 
     const seg = await json(await t.api(a.apiKey, "/segments", { json: { name: "Spain" } }));
     await t.api(a.apiKey, `/segments/${seg.id}/contacts`, { json: { emails: ["luis@acme.es", "bob@example.com"] } });
@@ -98,7 +102,13 @@ describe("sorting and keyset paging", () => {
   function expected(rows: Seeded[], order: OrderValue): string[] {
     const [sort, dir] = order.split(/-(?=asc$|desc$)/) as [string, string];
     const key = (r: Seeded): string | number =>
-      sort === "email" ? r.email : sort === "first_name" ? fold(r.first_name) : sort === "last_name" ? fold(r.last_name) : Number(sort === "created" ? r.created_at : r.updated_at);
+      sort === "email"
+        ? r.email
+        : sort === "first_name"
+          ? fold(r.first_name)
+          : sort === "last_name"
+            ? fold(r.last_name)
+            : Number(sort === "created" ? r.created_at : r.updated_at);
     const sorted = [...rows].sort((x, y) => {
       const kx = key(x);
       const ky = key(y);
@@ -118,7 +128,13 @@ describe("sorting and keyset paging", () => {
       if (link === "Next") emails.push(...page);
       else emails.unshift(...page);
       const range = /hx-get="(\/contacts\/count[^"]+)"/.exec(html);
-      if (range) ranges.push((await (await t.browser(cookie, decode(range[1]!))).text()).replace(/<[^>]+>/g, "").replace(/Select all.*/, "").trim());
+      if (range)
+        ranges.push(
+          (await (await t.browser(cookie, decode(range[1]!))).text())
+            .replace(/<[^>]+>/g, "")
+            .replace(/Select all.*/, "")
+            .trim(),
+        );
       const next = new RegExp(`href="([^"]+)"[^>]*rel="${link === "Next" ? "next" : "prev"}"`).exec(html);
       url = next ? decode(next[1]!) : null;
     }
@@ -229,13 +245,23 @@ describe("phone numbers are checked", () => {
     assert.equal((await json(patchBad)).error.field, "phone");
     assert.equal((await json(await t.api(a.apiKey, "/contacts/api@example.test"))).phone, "+34611223344", "the refused patch changed nothing");
 
-    const event = await t.api(a.apiKey, "/events", { json: { id: "e-phone-1", type: "signup", email: "ev@example.test", contact: { phone: "call me maybe" } } });
+    const event = await t.api(a.apiKey, "/events", {
+      json: { id: "e-phone-1", type: "signup", email: "ev@example.test", contact: { phone: "call me maybe" } },
+    });
     assert.equal(event.status, 422);
-    assert.deepEqual((await json(event)).error.details, [{ path: "contact.phone", message: "is not a valid phone number (Enter a phone number, like +34 600 12 34 56.)" }]);
-    const batch = await json(await t.api(a.apiKey, "/events/batch", { json: { events: [
-      { id: "e-phone-2", type: "signup", email: "ev@example.test", contact: { phone: "612 345 678" } },
-      { id: "e-phone-3", type: "signup", email: "ev2@example.test", contact: { phone: "nope 1" } },
-    ] } }));
+    assert.deepEqual((await json(event)).error.details, [
+      { path: "contact.phone", message: "is not a valid phone number (Enter a phone number, like +34 600 12 34 56.)" },
+    ]);
+    const batch = await json(
+      await t.api(a.apiKey, "/events/batch", {
+        json: {
+          events: [
+            { id: "e-phone-2", type: "signup", email: "ev@example.test", contact: { phone: "612 345 678" } },
+            { id: "e-phone-3", type: "signup", email: "ev2@example.test", contact: { phone: "nope 1" } },
+          ],
+        },
+      }),
+    );
     assert.deepEqual([batch.accepted, batch.rejected, batch.results[1].details[0].path], [1, 1, "events[1].contact.phone"]);
     const [ev] = await queryRows<{ phone: string }>(t.db, sql`select phone from contacts where account_id = ${a.accountId} and email = 'ev@example.test'`);
     assert.equal(ev!.phone, "+34612345678");
@@ -248,8 +274,14 @@ describe("phone numbers are checked", () => {
     assert.deepEqual([imported.created, imported.invalid], [2, 1]);
     const report = (await (await t.api(a.apiKey, `/imports/${created.id}/errors`)).text()).trim().split("\r\n");
     assert.match(report[1]!, /^3,"?invalid phone: call me maybe \(Enter a phone number/, "the row problem names its line");
-    const phones = await queryRows<{ email: string; phone: string }>(t.db, sql`select email, phone from contacts where account_id = ${a.accountId} and email in ('ok@example.test', 'local@example.test') order by email`);
-    assert.deepEqual(phones.map((p) => p.phone), ["+34633445566", "+34622112233"]);
+    const phones = await queryRows<{ email: string; phone: string }>(
+      t.db,
+      sql`select email, phone from contacts where account_id = ${a.accountId} and email in ('ok@example.test', 'local@example.test') order by email`,
+    );
+    assert.deepEqual(
+      phones.map((p) => p.phone),
+      ["+34633445566", "+34622112233"],
+    );
   });
 });
 
@@ -272,7 +304,10 @@ describe("bulk changes", () => {
     assert.match(page, /<h2 id="bulk-confirm-question">Add 1,001 contacts to Buyers 2026\?<\/h2>/);
     assert.match(page, /<html/);
     assert.match(page, /name="confirmed" value="1"/);
-    const inline = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "remove", all: "1", target: String(seg.id) }, headers: { "HX-Request": "true" } });
+    const inline = await t.browser(a.adminCookie, "/contacts/bulk", {
+      form: { action: "remove", all: "1", target: String(seg.id) },
+      headers: { "HX-Request": "true" },
+    });
     const fragment = await inline.text();
     assert.doesNotMatch(fragment, /<html/);
     assert.match(fragment, /Remove 1,001 contacts from Buyers 2026\?/);
@@ -280,7 +315,9 @@ describe("bulk changes", () => {
     const [before] = await queryRows<{ n: string }>(t.db, sql`select member_count as n from segments where id = ${seg.id}`);
     assert.equal(Number(before!.n), 0, "asking changed nothing");
 
-    const done = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "add", all: "1", target: String(seg.id), q: "", segment: "", confirmed: "1" } });
+    const done = await t.browser(a.adminCookie, "/contacts/bulk", {
+      form: { action: "add", all: "1", target: String(seg.id), q: "", segment: "", confirmed: "1" },
+    });
     assert.equal(done.status, 303);
     assert.match(await t.noticeAfter(a.adminCookie, done), /1,001 contacts added to Buyers 2026/);
     const [after] = await queryRows<{ n: string }>(t.db, sql`select member_count as n from segments where id = ${seg.id}`);
@@ -288,7 +325,10 @@ describe("bulk changes", () => {
 
     const ids = await queryRows<{ id: string }>(t.db, sql`select id from contacts where account_id = ${a.accountId} order by id limit 3`);
     const other = await json(await t.api(a.apiKey, "/segments", { json: { name: "Few" } }));
-    const few = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "add", target: String(other.id), ids: ids[0]!.id, kept: `${ids[1]!.id},${ids[2]!.id},${ids[0]!.id}` }, headers: { "HX-Request": "true" } });
+    const few = await t.browser(a.adminCookie, "/contacts/bulk", {
+      form: { action: "add", target: String(other.id), ids: ids[0]!.id, kept: `${ids[1]!.id},${ids[2]!.id},${ids[0]!.id}` },
+      headers: { "HX-Request": "true" },
+    });
     assert.ok(few.headers.get("hx-redirect"), "htmx is sent to the result page");
     assert.match(await t.noticeAfter(a.adminCookie, few), /3 contacts added to Few/, "ticks kept off screen are changed too, once");
   });

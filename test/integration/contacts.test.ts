@@ -40,7 +40,11 @@ describe("Contacts > See all", () => {
     const a = await t.createAccount();
     await seedPeople(a);
     const all = await (await t.browser(a.adminCookie, "/contacts")).text();
-    assert.deepEqual(emailsIn(all), ["chloe@example.test", "bob@example.test", "anna@example.test", "Andre@Example.test", "zoe.muller@example.test"], "newest first");
+    assert.deepEqual(
+      emailsIn(all),
+      ["chloe@example.test", "bob@example.test", "anna@example.test", "Andre@Example.test", "zoe.muller@example.test"],
+      "newest first",
+    );
 
     const prefix = await (await t.browser(a.adminCookie, "/contacts?q=AN")).text();
     assert.deepEqual(emailsIn(prefix).sort(), ["Andre@Example.test", "anna@example.test"]);
@@ -102,7 +106,9 @@ describe("Contacts > See all", () => {
     const fans = await json(await t.api(a.apiKey, "/segments", { json: { name: "Fans" } }));
 
     // Ticked rows.
-    const ticked = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "add", target: String(vip.id), ids: [String(ids["anna@example.test"]), String(ids["bob@example.test"])] } });
+    const ticked = await t.browser(a.adminCookie, "/contacts/bulk", {
+      form: { action: "add", target: String(vip.id), ids: [String(ids["anna@example.test"]), String(ids["bob@example.test"])] },
+    });
     assert.equal(ticked.status, 303);
     assert.match(await t.noticeAfter(a.adminCookie, ticked), /2 contacts added to VIP/);
 
@@ -118,10 +124,15 @@ describe("Contacts > See all", () => {
     assert.match(count, /Select all 2 matching/);
 
     // All matching search and segment filter together: members of VIP whose name contains "ma" = Bob.
-    const both = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "remove", target: String(fans.id), all: "1", q: "ma", segment: String(vip.id) } });
+    const both = await t.browser(a.adminCookie, "/contacts/bulk", {
+      form: { action: "remove", target: String(fans.id), all: "1", q: "ma", segment: String(vip.id) },
+    });
     assert.match(await t.noticeAfter(a.adminCookie, both), /1 contact removed from Fans/);
     const fansMembers = await json(await t.api(a.apiKey, `/segments/${fans.id}/contacts`));
-    assert.deepEqual(fansMembers.data.map((c: any) => c.email), ["Andre@Example.test"]);
+    assert.deepEqual(
+      fansMembers.data.map((c: any) => c.email),
+      ["Andre@Example.test"],
+    );
 
     // Adding all 5 again: the existing member is left alone and recorded once.
     const again = await t.browser(a.adminCookie, "/contacts/bulk", { form: { action: "add", target: String(fans.id), all: "1", q: "", segment: "" } });
@@ -133,7 +144,10 @@ describe("Contacts > See all", () => {
     assert.deepEqual([n, added], [7, 6]);
     const segs = await json(await t.api(a.apiKey, "/segments"));
     assert.deepEqual(Object.fromEntries(segs.data.map((s: any) => [s.name, s.member_count])), { VIP: 2, Fans: 5 });
-    const [{ real }] = await queryRows<{ real: number }>(t.db, sql`select count(*)::int as real from segment_members where account_id = ${a.accountId} and segment_id = ${fans.id}`);
+    const [{ real }] = await queryRows<{ real: number }>(
+      t.db,
+      sql`select count(*)::int as real from segment_members where account_id = ${a.accountId} and segment_id = ${fans.id}`,
+    );
     assert.equal(real, 5);
   });
 
@@ -144,21 +158,43 @@ describe("Contacts > See all", () => {
     await t.browser(a.adminCookie, "/admin/custom-fields", { form: { label: "Newsletter", type: "boolean" } });
     const seg = await json(await t.api(a.apiKey, "/segments", { json: { name: "Club" } }));
 
-    const created = await t.browser(a.adminCookie, "/contacts", { form: { email: "Mia@Example.test", firstName: "Mia", lastName: "", phone: "", "custom.loyalty_points": "12", "custom.birthday": "", "custom.newsletter": "true" } });
+    const created = await t.browser(a.adminCookie, "/contacts", {
+      form: {
+        email: "Mia@Example.test",
+        firstName: "Mia",
+        lastName: "",
+        phone: "",
+        "custom.loyalty_points": "12",
+        "custom.birthday": "",
+        "custom.newsletter": "true",
+      },
+    });
     assert.equal(created.status, 303);
     const id = Number(/\/contacts\/(\d+)/.exec(created.headers.get("location")!)![1]);
     const dup = await t.browser(a.adminCookie, "/contacts", { form: { email: "mia@example.TEST" } });
     assert.equal(dup.status, 422);
     assert.match(await dup.text(), /already exists/);
 
-    const bad = await t.browser(a.adminCookie, `/contacts/${id}`, { form: { email: "Mia@Example.test", firstName: "Mia", "custom.loyalty_points": "lots", "custom.birthday": "2024-02-30" } });
+    const bad = await t.browser(a.adminCookie, `/contacts/${id}`, {
+      form: { email: "Mia@Example.test", firstName: "Mia", "custom.loyalty_points": "lots", "custom.birthday": "2024-02-30" },
+    });
     assert.equal(bad.status, 422);
     const badHtml = await bad.text();
     assert.match(badHtml, /Loyalty points must be a number/);
     assert.match(badHtml, /Birthday must be a date/);
     assert.match(badHtml, /value="lots"/, "the form keeps the input");
 
-    const ok = await t.browser(a.adminCookie, `/contacts/${id}`, { form: { email: "Mia@Example.test", firstName: "Mia", lastName: "Rossi", phone: "+39 347 123 4567", "custom.loyalty_points": "40.5", "custom.birthday": "1990-04-01", "custom.newsletter": "" } });
+    const ok = await t.browser(a.adminCookie, `/contacts/${id}`, {
+      form: {
+        email: "Mia@Example.test",
+        firstName: "Mia",
+        lastName: "Rossi",
+        phone: "+39 347 123 4567",
+        "custom.loyalty_points": "40.5",
+        "custom.birthday": "1990-04-01",
+        "custom.newsletter": "",
+      },
+    });
     assert.equal(ok.status, 303);
     const apiView = await json(await t.api(a.apiKey, "/contacts/MIA@example.test"));
     assert.equal(apiView.last_name, "Rossi");
@@ -249,7 +285,10 @@ describe("contacts API", () => {
     assert.deepEqual([clashError.code, clashError.field, clashError.former_code], ["conflict", "email", "email_taken"]);
 
     const search = await json(await t.api(a.apiKey, "/contacts?q=nord"));
-    assert.deepEqual(search.data.map((c: any) => c.email), ["Ola@Example.test"]);
+    assert.deepEqual(
+      search.data.map((c: any) => c.email),
+      ["Ola@Example.test"],
+    );
     assert.equal(search.next_cursor, null);
 
     const del = await t.api(a.apiKey, `/contacts/${encodeURIComponent("ola@example.test")}`, { method: "DELETE" });

@@ -19,7 +19,10 @@ test("keys come from labels; values are checked by type", () => {
     { id: 2, key: "d", label: "D", type: "date" as const, createdAt: new Date() },
     { id: 3, key: "b", label: "B", type: "boolean" as const, createdAt: new Date() },
   ];
-  assert.deepEqual(parseCustomValues(defs, { n: "1,200.5", d: "2024-02-29", b: "false" }, "form"), { values: { n: 1200.5, d: "2024-02-29", b: false }, errors: {} });
+  assert.deepEqual(parseCustomValues(defs, { n: "1,200.5", d: "2024-02-29", b: "false" }, "form"), {
+    values: { n: 1200.5, d: "2024-02-29", b: false },
+    errors: {},
+  });
   const bad = parseCustomValues(defs, { n: "12", d: "2023-02-29", b: 1, x: "?" }, "json");
   assert.deepEqual(Object.keys(bad.errors).sort(), ["b", "d", "n", "x"], "JSON numbers must be numbers, dates real, booleans true/false, keys known");
 });

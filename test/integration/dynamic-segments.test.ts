@@ -30,7 +30,12 @@ async function purchase(a: TestAccount, email: string, properties: Record<string
   assert.ok(res.status < 300, await res.clone().text());
 }
 
-const furniture = (total: number) => ({ order_id: `o${++n}`, total, currency: "EUR", products: [{ id: "p1", name: "Desk", category: "office furniture", price: total, quantity: 1 }] });
+const furniture = (total: number) => ({
+  order_id: `o${++n}`,
+  total,
+  currency: "EUR",
+  products: [{ id: "p1", name: "Desk", category: "office furniture", price: total, quantity: 1 }],
+});
 
 async function dynamicSegment(a: TestAccount, name: string, conditions: unknown) {
   const res = await t.api(a.apiKey, "/segments", { json: { name, type: "dynamic", conditions } });
@@ -91,10 +96,13 @@ describe("the API", () => {
     assert.deepEqual(got.conditions, conditions);
     assert.ok(got.refreshed_at);
     const entries = await history(a, created.id);
-    assert.deepEqual(entries.map((e) => [e.email, e.action, e.source_type, e.source_label]), [
-      ["ana@acme.es", "added", "conditions", "by conditions"],
-      ["bo@acme.es", "added", "conditions", "by conditions"],
-    ]);
+    assert.deepEqual(
+      entries.map((e) => [e.email, e.action, e.source_type, e.source_label]),
+      [
+        ["ana@acme.es", "added", "conditions", "by conditions"],
+        ["bo@acme.es", "added", "conditions", "by conditions"],
+      ],
+    );
     await assertCountsExact(a, created.id);
     // The members API lists them like a static segment's.
     const page = (await (await t.api(a.apiKey, `/segments/${created.id}/contacts`)).json()) as { data: { email: string }[]; next_cursor: string | null };
@@ -109,14 +117,29 @@ describe("the API", () => {
   test("bad conditions get 400 invalid_conditions naming the path of each problem; nothing is created", async () => {
     const a = await t.createAccount();
     const res = await t.api(a.apiKey, "/segments", {
-      json: { name: "Bad", type: "dynamic", conditions: { all: [{ field: "email_domain", op: "greater_than", value: "x" }, { field: "shoe_size", op: "is", value: "42" }] } },
+      json: {
+        name: "Bad",
+        type: "dynamic",
+        conditions: {
+          all: [
+            { field: "email_domain", op: "greater_than", value: "x" },
+            { field: "shoe_size", op: "is", value: "42" },
+          ],
+        },
+      },
     });
     assert.equal(res.status, 400);
     const body = (await res.json()) as { error: { code: string; details: { path: string; message: string }[] } };
     assert.equal(body.error.code, "invalid_conditions");
     assert.ok(body.error.details.length >= 2, JSON.stringify(body));
-    assert.ok(body.error.details.every((d) => d.path.startsWith("conditions.all[")), JSON.stringify(body.error.details));
-    assert.ok(body.error.details.some((d) => d.path.startsWith("conditions.all[1]")), JSON.stringify(body.error.details));
+    assert.ok(
+      body.error.details.every((d) => d.path.startsWith("conditions.all[")),
+      JSON.stringify(body.error.details),
+    );
+    assert.ok(
+      body.error.details.some((d) => d.path.startsWith("conditions.all[1]")),
+      JSON.stringify(body.error.details),
+    );
     const missing = await t.api(a.apiKey, "/segments", { json: { name: "Bad", type: "dynamic" } });
     assert.equal(missing.status, 400);
     const list = (await (await t.api(a.apiKey, "/segments")).json()) as { data: unknown[] };
@@ -128,15 +151,21 @@ describe("the API", () => {
     await contact(a, "ana@acme.es");
     await contact(a, "cy@other.example");
     const s = await dynamicSegment(a, "Domain", { all: [{ field: "email_domain", op: "is", value: "acme.es" }] });
-    const res = await t.api(a.apiKey, `/segments/${s.id}`, { method: "PATCH", json: { conditions: { any: [{ field: "email_domain", op: "is", value: "other.example" }] } } });
+    const res = await t.api(a.apiKey, `/segments/${s.id}`, {
+      method: "PATCH",
+      json: { conditions: { any: [{ field: "email_domain", op: "is", value: "other.example" }] } },
+    });
     assert.equal(res.status, 200, await res.clone().text());
     assert.equal(((await res.json()) as { member_count: number }).member_count, 1);
     assert.deepEqual(await memberEmails(t, a.accountId, s.id), ["cy@other.example"]);
-    assert.deepEqual((await history(a, s.id)).map((e) => [e.email, e.action]), [
-      ["ana@acme.es", "added"],
-      ["ana@acme.es", "removed"],
-      ["cy@other.example", "added"],
-    ]);
+    assert.deepEqual(
+      (await history(a, s.id)).map((e) => [e.email, e.action]),
+      [
+        ["ana@acme.es", "added"],
+        ["ana@acme.es", "removed"],
+        ["cy@other.example", "added"],
+      ],
+    );
     await assertCountsExact(a, s.id);
     const retype = await t.api(a.apiKey, `/segments/${s.id}`, { method: "PATCH", json: { type: "static" } });
     assert.equal(retype.status, 409);
@@ -150,7 +179,11 @@ describe("the API", () => {
     const a = await t.createAccount();
     await contact(a, "ana@acme.es");
     const s = await dynamicSegment(a, "Acme only", { all: [{ field: "email_domain", op: "is", value: "acme.es" }] });
-    for (const [method, body] of [["POST", { emails: ["x@y.example"] }], ["PUT", { emails: ["x@y.example"] }], ["DELETE", { emails: ["ana@acme.es"] }]] as const) {
+    for (const [method, body] of [
+      ["POST", { emails: ["x@y.example"] }],
+      ["PUT", { emails: ["x@y.example"] }],
+      ["DELETE", { emails: ["ana@acme.es"] }],
+    ] as const) {
       const res = await t.api(a.apiKey, `/segments/${s.id}/contacts`, { method, json: body });
       assert.equal(res.status, 409, method);
       const err = ((await res.json()) as { error: { code: string; message: string } }).error;
@@ -168,10 +201,18 @@ describe("kept current", () => {
     const a = await t.createAccount();
     await contact(a, "ana@shop.example", { first_name: "Ana" });
     await contact(a, "bo@shop.example", { first_name: "Bo" });
-    const customers = await (await t.api(a.apiKey, "/segments", { json: { name: "Customers" } })).json() as { id: number };
+    const customers = (await (await t.api(a.apiKey, "/segments", { json: { name: "Customers" } })).json()) as { id: number };
     const buyers = await dynamicSegment(a, "Furniture buyers", {
       all: [
-        { event: "purchase", op: "did", in_last_days: 30, where: [{ path: "products.category", op: "equals", value: "office furniture" }, { path: "total", op: "greater_than", value: 100 }] },
+        {
+          event: "purchase",
+          op: "did",
+          in_last_days: 30,
+          where: [
+            { path: "products.category", op: "equals", value: "office furniture" },
+            { path: "total", op: "greater_than", value: 100 },
+          ],
+        },
         { segment: customers.id, op: "not_in" },
       ],
     });
@@ -199,10 +240,13 @@ describe("kept current", () => {
     await pass();
     assert.deepEqual(await memberEmails(t, a.accountId, named.id), ["bo@shop.example"]);
 
-    assert.deepEqual((await history(a, buyers.id)).map((e) => [e.email, e.action, e.source_label]), [
-      ["bo@shop.example", "added", "by conditions"],
-      ["bo@shop.example", "removed", "by conditions"],
-    ]);
+    assert.deepEqual(
+      (await history(a, buyers.id)).map((e) => [e.email, e.action, e.source_label]),
+      [
+        ["bo@shop.example", "added", "by conditions"],
+        ["bo@shop.example", "removed", "by conditions"],
+      ],
+    );
     await assertCountsExact(a, buyers.id);
     await assertCountsExact(a, named.id);
     // Nothing changed since: another pass changes nothing.
@@ -218,7 +262,12 @@ describe("kept current", () => {
     // The dependent segment is made first (a lower id), then pointed at the other: an id-ordered pass would refresh it
     // before its dependency and miss the change until the next pass.
     const onTop = await dynamicSegment(a, "Acme people on top", { all: [{ field: "email", op: "is", value: "nobody@acme.es" }] });
-    const acme = await dynamicSegment(a, "Acme people", { all: [{ field: "email_domain", op: "is", value: "acme.es" }, { field: "first_name", op: "is", value: "Ana" }] });
+    const acme = await dynamicSegment(a, "Acme people", {
+      all: [
+        { field: "email_domain", op: "is", value: "acme.es" },
+        { field: "first_name", op: "is", value: "Ana" },
+      ],
+    });
     const pointed = await t.api(a.apiKey, `/segments/${onTop.id}`, { method: "PATCH", json: { conditions: { all: [{ segment: acme.id, op: "in" }] } } });
     assert.equal(pointed.status, 200);
     assert.equal(onTop.id < acme.id, true);
@@ -264,7 +313,8 @@ describe("pages", () => {
       await t.browser(a.adminCookie, `/contacts/${ana!.id}/segments/${s.id}/remove`, { form: {} }),
       await t.browser(a.adminCookie, "/contacts/bulk", { form: { target: String(s.id), ids: String(cy!.id), action: "add" } }),
     ];
-    for (const res of refusals) assert.match(await t.noticeAfter(a.adminCookie, res), /Acme.* is a dynamic segment: its members are the contacts its conditions match/);
+    for (const res of refusals)
+      assert.match(await t.noticeAfter(a.adminCookie, res), /Acme.* is a dynamic segment: its members are the contacts its conditions match/);
     assert.deepEqual(await memberEmails(t, a.accountId, s.id), ["ana@acme.es"]);
     const members = await (await t.browser(a.adminCookie, `/segments/${s.id}/contacts`)).text();
     assert.doesNotMatch(members, /Add contact|Remove selected/);
@@ -275,7 +325,10 @@ describe("pages", () => {
     const hx = { "HX-Request": "true" };
     await t.browser(a.adminCookie, `/workflows/${wfId}/trigger`, { form: { trigger: "purchase" }, headers: hx });
     await t.browser(a.adminCookie, `/workflows/${wfId}/actions`, { form: {}, headers: hx });
-    const [draft] = await queryRows<{ key: string }>(t.db, sql`select draft->'actions'->0->>'key' as key from workflows where account_id = ${a.accountId} and id = ${wfId}`);
+    const [draft] = await queryRows<{ key: string }>(
+      t.db,
+      sql`select draft->'actions'->0->>'key' as key from workflows where account_id = ${a.accountId} and id = ${wfId}`,
+    );
     await t.browser(a.adminCookie, `/workflows/${wfId}/actions/${draft!.key}`, { form: { kind: "add", segmentId: String(s.id) }, headers: hx });
     const saved = await t.browser(a.adminCookie, `/workflows/${wfId}/save`, { form: {} });
     assert.equal(saved.status, 422);
@@ -293,7 +346,10 @@ describe("pages", () => {
     const frozen = list.data.find((x) => x.name === "Acme frozen")!;
     assert.equal(frozen.type, "static");
     assert.equal(frozen.member_count, 2);
-    assert.deepEqual((await history(a, frozen.id)).map((e) => e.source_label), ["copy of Acme now", "copy of Acme now"]);
+    assert.deepEqual(
+      (await history(a, frozen.id)).map((e) => e.source_label),
+      ["copy of Acme now", "copy of Acme now"],
+    );
     // It does not follow the conditions afterwards.
     await contact(a, "cy@acme.es");
     await ageRefresh(a, s.id);
@@ -311,7 +367,17 @@ describe("pages", () => {
     await contact(a, "ana@shop.example");
     await purchase(a, "ana@shop.example", furniture(320), new Date(Date.UTC(2026, 10, 20, 9, 30)));
     const s = await dynamicSegment(a, "Big furniture", {
-      all: [{ event: "purchase", op: "did", in_last_days: 365, where: [{ path: "products.category", op: "equals", value: "office furniture" }, { path: "total", op: "greater_than", value: 100 }] }],
+      all: [
+        {
+          event: "purchase",
+          op: "did",
+          in_last_days: 365,
+          where: [
+            { path: "products.category", op: "equals", value: "office furniture" },
+            { path: "total", op: "greater_than", value: 100 },
+          ],
+        },
+      ],
     });
     const [ana] = await queryRows<{ id: string }>(t.db, sql`select id from contacts where account_id = ${a.accountId} and email = 'ana@shop.example'`);
     const viewer = await a.userCookie("viewer");
@@ -334,10 +400,23 @@ describe("workflow triggers When entering / When leaving a segment", () => {
     const a = await t.createAccount();
     await contact(a, "ana@acme.es");
     const acme = await dynamicSegment(a, "Acme feed", { all: [{ field: "email_domain", op: "is", value: "acme.es" }] });
-    const welcome = await (await t.api(a.apiKey, "/segments", { json: { name: "Welcome" } })).json() as { id: number };
-    const alumni = await (await t.api(a.apiKey, "/segments", { json: { name: "Alumni" } })).json() as { id: number };
-    const enter = await buildWorkflow(t, a, { name: "Welcome Acme", trigger: "segment_entered", actions: [{ kind: "add", segmentId: welcome.id }], triggerSegmentId: acme.id });
-    await buildWorkflow(t, a, { name: "Acme alumni", trigger: "segment_left", actions: [{ kind: "add", segmentId: alumni.id }, { kind: "remove", segmentId: welcome.id }], triggerSegmentId: acme.id });
+    const welcome = (await (await t.api(a.apiKey, "/segments", { json: { name: "Welcome" } })).json()) as { id: number };
+    const alumni = (await (await t.api(a.apiKey, "/segments", { json: { name: "Alumni" } })).json()) as { id: number };
+    const enter = await buildWorkflow(t, a, {
+      name: "Welcome Acme",
+      trigger: "segment_entered",
+      actions: [{ kind: "add", segmentId: welcome.id }],
+      triggerSegmentId: acme.id,
+    });
+    await buildWorkflow(t, a, {
+      name: "Acme alumni",
+      trigger: "segment_left",
+      actions: [
+        { kind: "add", segmentId: alumni.id },
+        { kind: "remove", segmentId: welcome.id },
+      ],
+      triggerSegmentId: acme.id,
+    });
     assert.match(await (await t.browser(a.adminCookie, `/workflows/${enter}`)).text(), /When entering a segment: Acme feed/);
     // Ana was in before the workflows were active: not run for her.
     await contact(a, "bo@acme.es");
@@ -345,7 +424,10 @@ describe("workflow triggers When entering / When leaving a segment", () => {
     await pass(); // Bo joins Acme feed
     await pass(); // (the triggers may run in the same pass or the next)
     assert.deepEqual(await memberEmails(t, a.accountId, welcome.id), ["bo@acme.es"]);
-    assert.deepEqual((await history(a, welcome.id)).map((e) => [e.email, e.source_type, e.source_label]), [["bo@acme.es", "workflow", "workflow Welcome Acme"]]);
+    assert.deepEqual(
+      (await history(a, welcome.id)).map((e) => [e.email, e.source_type, e.source_label]),
+      [["bo@acme.es", "workflow", "workflow Welcome Acme"]],
+    );
     // Bo leaves (his email changes domain): alumni in, welcome out.
     await ageRefresh(a, acme.id);
     assert.equal((await t.api(a.apiKey, "/contacts/bo@acme.es", { method: "PATCH", json: { email: "bo@elsewhere.example" } })).status, 200);
@@ -356,10 +438,13 @@ describe("workflow triggers When entering / When leaving a segment", () => {
     // Passes with nothing new run nothing again.
     await pass();
     assert.equal((await history(a, welcome.id)).length, 2);
-    const [w] = await queryRows<{ contacts_added: string }>(t.db, sql`select contacts_added from workflows where account_id = ${a.accountId} and id = ${enter}`);
+    const [w] = await queryRows<{ contacts_added: string }>(
+      t.db,
+      sql`select contacts_added from workflows where account_id = ${a.accountId} and id = ${enter}`,
+    );
     assert.equal(Number(w!.contacts_added), 1);
     // A change by hand to a static segment starts them too.
-    const vip = await (await t.api(a.apiKey, "/segments", { json: { name: "VIP" } })).json() as { id: number };
+    const vip = (await (await t.api(a.apiKey, "/segments", { json: { name: "VIP" } })).json()) as { id: number };
     await buildWorkflow(t, a, { name: "VIP welcome", trigger: "segment_entered", actions: [{ kind: "add", segmentId: welcome.id }], triggerSegmentId: vip.id });
     await t.api(a.apiKey, `/segments/${vip.id}/contacts`, { json: { emails: ["ana@acme.es"] } });
     await pass();
@@ -368,31 +453,40 @@ describe("workflow triggers When entering / When leaving a segment", () => {
 
   test("a workflow cannot act on the segment that starts it (it would start itself again)", async () => {
     const a = await t.createAccount();
-    const vip = await (await t.api(a.apiKey, "/segments", { json: { name: "VIP loop" } })).json() as { id: number };
+    const vip = (await (await t.api(a.apiKey, "/segments", { json: { name: "VIP loop" } })).json()) as { id: number };
     const hx = { "HX-Request": "true" };
     const wf = await t.browser(a.adminCookie, "/workflows", { form: { name: "Loop" } });
     const id = Number(/\/workflows\/(\d+)/.exec(wf.headers.get("location")!)![1]);
     const trig = await t.browser(a.adminCookie, `/workflows/${id}/trigger`, { form: { trigger: "segment_left", segmentId: String(vip.id) }, headers: hx });
     assert.equal(trig.status, 200);
     await t.browser(a.adminCookie, `/workflows/${id}/actions`, { form: {}, headers: hx });
-    const [draft] = await queryRows<{ key: string }>(t.db, sql`select draft->'actions'->0->>'key' as key from workflows where account_id = ${a.accountId} and id = ${id}`);
+    const [draft] = await queryRows<{ key: string }>(
+      t.db,
+      sql`select draft->'actions'->0->>'key' as key from workflows where account_id = ${a.accountId} and id = ${id}`,
+    );
     await t.browser(a.adminCookie, `/workflows/${id}/actions/${draft!.key}`, { form: { kind: "add", segmentId: String(vip.id) }, headers: hx });
     const saved = await t.browser(a.adminCookie, `/workflows/${id}/save`, { form: {} });
     assert.equal(saved.status, 422);
     assert.match(await saved.text(), /the segment that starts the workflow/);
     // Nor through another workflow: A -> B by one, B -> A by the other would start each other forever.
-    const a1 = await (await t.api(a.apiKey, "/segments", { json: { name: "Loop A" } })).json() as { id: number };
-    const b1 = await (await t.api(a.apiKey, "/segments", { json: { name: "Loop B" } })).json() as { id: number };
+    const a1 = (await (await t.api(a.apiKey, "/segments", { json: { name: "Loop A" } })).json()) as { id: number };
+    const b1 = (await (await t.api(a.apiKey, "/segments", { json: { name: "Loop B" } })).json()) as { id: number };
     await buildWorkflow(t, a, { name: "A to B", trigger: "segment_entered", actions: [{ kind: "add", segmentId: b1.id }], triggerSegmentId: a1.id });
     const back = await t.browser(a.adminCookie, "/workflows", { form: { name: "B to A" } });
     const backId = Number(/\/workflows\/(\d+)/.exec(back.headers.get("location")!)![1]);
     await t.browser(a.adminCookie, `/workflows/${backId}/trigger`, { form: { trigger: "segment_entered", segmentId: String(b1.id) }, headers: hx });
     await t.browser(a.adminCookie, `/workflows/${backId}/actions`, { form: {}, headers: hx });
-    const [backDraft] = await queryRows<{ key: string }>(t.db, sql`select draft->'actions'->0->>'key' as key from workflows where account_id = ${a.accountId} and id = ${backId}`);
+    const [backDraft] = await queryRows<{ key: string }>(
+      t.db,
+      sql`select draft->'actions'->0->>'key' as key from workflows where account_id = ${a.accountId} and id = ${backId}`,
+    );
     await t.browser(a.adminCookie, `/workflows/${backId}/actions/${backDraft!.key}`, { form: { kind: "add", segmentId: String(a1.id) }, headers: hx });
     const refused = await t.browser(a.adminCookie, `/workflows/${backId}/save`, { form: {} });
     assert.equal(refused.status, 422);
-    assert.match(await refused.text(), /Its actions would start it again: this workflow changes &quot;Loop A&quot;, then workflow &quot;A to B&quot; changes &quot;Loop B&quot;/);
+    assert.match(
+      await refused.text(),
+      /Its actions would start it again: this workflow changes &quot;Loop A&quot;, then workflow &quot;A to B&quot; changes &quot;Loop B&quot;/,
+    );
     // Without a segment chosen, the trigger says so.
     const none = await t.browser(a.adminCookie, `/workflows/${id}/trigger`, { form: { trigger: "segment_entered", segmentId: "" }, headers: hx });
     assert.equal(none.status, 422);

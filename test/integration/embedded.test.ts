@@ -65,7 +65,10 @@ async function startServer(dataDir: string): Promise<Running & { url: string }> 
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (server.child.exitCode !== null) throw new Error(`Roster exited during start:\n${server.output()}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { ...server, url };
     if (Date.now() > deadline) throw new Error(`Roster did not answer within 60 s:\n${server.output()}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -153,7 +156,11 @@ test("the command line and a worker use the database while npm start runs; after
 
 test("the command line with no server running starts the database for itself and stops it when done", async () => {
   const dataDir = newDataDir();
-  const created = await runToEnd("src/cli.ts", ["create-account", "--name", "Solo", "--email", "solo@acme.test", "--password", "a long password here"], envFor(dataDir));
+  const created = await runToEnd(
+    "src/cli.ts",
+    ["create-account", "--name", "Solo", "--email", "solo@acme.test", "--password", "a long password here"],
+    envFor(dataDir),
+  );
   assert.equal(created.code, 0, created.output);
   assert.equal(postmasterPid(dataDir), null, "the database it started is stopped again");
   const refused = await runToEnd("src/cli.ts", ["create-api-key", "--account", "999", "--name", "x"], envFor(dataDir));

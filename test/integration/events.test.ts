@@ -54,9 +54,22 @@ describe("POST /api/v1/events", () => {
   });
 
   test("contact fields sent with an event overwrite stored ones, absent ones never blank them", async () => {
-    await t.api(acct.apiKey, "/events", { json: { id: eventId(), type: "page_view", email: "ow@example.com", contact: { first_name: "Old", last_name: "Name", phone: "+1 212 555 0100" }, properties: { url: "https://shop.example/" } } });
-    await t.api(acct.apiKey, "/events", { json: { id: eventId(), type: "page_view", email: "OW@example.com", contact: { first_name: "New" }, properties: { url: "https://shop.example/a" } } });
-    const [c] = await queryRows<{ first_name: string; last_name: string; phone: string }>(t.db, sql`select first_name, last_name, phone from contacts where account_id = ${acct.accountId} and lower(email) = 'ow@example.com'`);
+    await t.api(acct.apiKey, "/events", {
+      json: {
+        id: eventId(),
+        type: "page_view",
+        email: "ow@example.com",
+        contact: { first_name: "Old", last_name: "Name", phone: "+1 212 555 0100" },
+        properties: { url: "https://shop.example/" },
+      },
+    });
+    await t.api(acct.apiKey, "/events", {
+      json: { id: eventId(), type: "page_view", email: "OW@example.com", contact: { first_name: "New" }, properties: { url: "https://shop.example/a" } },
+    });
+    const [c] = await queryRows<{ first_name: string; last_name: string; phone: string }>(
+      t.db,
+      sql`select first_name, last_name, phone from contacts where account_id = ${acct.accountId} and lower(email) = 'ow@example.com'`,
+    );
     assert.deepEqual({ ...c }, { first_name: "New", last_name: "Name", phone: "+12125550100" });
   });
 
@@ -87,7 +100,12 @@ describe("POST /api/v1/events", () => {
     const { port } = server.address() as AddressInfo;
     try {
       const post = (body: BodyInit, headers: Record<string, string> = {}) =>
-        fetch(`http://127.0.0.1:${port}/api/v1/events`, { method: "POST", body, headers: { Authorization: `Bearer ${acct.apiKey}`, "Content-Type": "application/json", ...headers }, duplex: "half" } as RequestInit);
+        fetch(`http://127.0.0.1:${port}/api/v1/events`, {
+          method: "POST",
+          body,
+          headers: { Authorization: `Bearer ${acct.apiKey}`, "Content-Type": "application/json", ...headers },
+          duplex: "half",
+        } as RequestInit);
       const id = eventId("http");
       const ok = await post(JSON.stringify({ id, type: "page_view", email: "http@example.com", properties: { url: "https://shop.example/" } }));
       assert.equal(ok.status, 202);
@@ -129,7 +147,10 @@ describe("POST /api/v1/events/batch", () => {
     assert.equal(body.accepted, 2);
     assert.equal(body.rejected, 1);
     assert.equal(body.duplicates, 1);
-    assert.deepEqual(body.results.map((r: { status: string }) => r.status), ["accepted", "rejected", "accepted", "duplicate"]);
+    assert.deepEqual(
+      body.results.map((r: { status: string }) => r.status),
+      ["accepted", "rejected", "accepted", "duplicate"],
+    );
     assert.equal(body.results[1].id, b);
     assert.deepEqual(body.results[1].details.map((d: { path: string }) => d.path).sort(), ["events[1].properties.currency", "events[1].properties.order_id"]);
     assert.equal(await eventCount(acct.accountId, a), 1);
@@ -137,7 +158,9 @@ describe("POST /api/v1/events/batch", () => {
   });
 
   test("a batch mixing known and new contacts stores each event on its own contact; of one id sent twice, the first is stored", async () => {
-    const known = await t.api(acct.apiKey, "/events", { json: { id: eventId("mix"), type: "page_view", email: "mix-known@example.com", properties: { url: "https://shop.example/" } } });
+    const known = await t.api(acct.apiKey, "/events", {
+      json: { id: eventId("mix"), type: "page_view", email: "mix-known@example.com", properties: { url: "https://shop.example/" } },
+    });
     assert.equal(known.status, 202);
     const twice = eventId("mix");
     const events = [
@@ -147,7 +170,10 @@ describe("POST /api/v1/events/batch", () => {
       { id: twice, type: "page_view", email: "mix-known@example.com", properties: { url: "https://shop.example/d" } },
     ];
     const body = await (await t.api(acct.apiKey, "/events/batch", { json: { events } })).json();
-    assert.deepEqual(body.results.map((r: { status: string }) => r.status), ["accepted", "accepted", "accepted", "duplicate"]);
+    assert.deepEqual(
+      body.results.map((r: { status: string }) => r.status),
+      ["accepted", "accepted", "accepted", "duplicate"],
+    );
     const rows = await queryRows<{ email: string; url: string }>(
       t.db,
       sql`select lower(c.email) as email, e.properties->>'url' as url from events e join contacts c on c.account_id = e.account_id and c.id = e.contact_id
@@ -155,9 +181,17 @@ describe("POST /api/v1/events/batch", () => {
     );
     assert.deepEqual(
       rows.map((r) => `${r.email} ${r.url}`),
-      ["mix-known@example.com https://shop.example/", "mix-known@example.com https://shop.example/a", "mix-new@example.com https://shop.example/b", "mix-new@example.com https://shop.example/c"],
+      [
+        "mix-known@example.com https://shop.example/",
+        "mix-known@example.com https://shop.example/a",
+        "mix-new@example.com https://shop.example/b",
+        "mix-new@example.com https://shop.example/c",
+      ],
     );
-    const [{ n }] = await queryRows<{ n: string | number }>(t.db, sql`select count(*) as n from contacts where account_id = ${acct.accountId} and lower(email) = 'mix-new@example.com'`);
+    const [{ n }] = await queryRows<{ n: string | number }>(
+      t.db,
+      sql`select count(*) as n from contacts where account_id = ${acct.accountId} and lower(email) = 'mix-new@example.com'`,
+    );
     assert.equal(Number(n), 1, "the new contact is created once");
   });
 
@@ -204,10 +238,25 @@ describe("send-only keys", () => {
     assert.equal(elsewhere.headers.get("access-control-allow-origin"), null);
 
     const others: [string, string][] = [
-      ["GET", "/segments"], ["POST", "/segments"], ["GET", "/segments/1"], ["GET", "/segments/1/members"], ["POST", "/segments/1/members"],
-      ["DELETE", "/segments/1"], ["GET", "/contacts"], ["POST", "/contacts"], ["GET", "/contacts/1"], ["GET", "/events"],
-      ["GET", "/events/batch"], ["POST", "/events/other"], ["POST", "/events/"], ["GET", "/workflows"], ["POST", "/imports"],
-      ["GET", "/imports/1"], ["POST", "/exports"], ["GET", "/exports/1"], ["GET", "/jobs/1"],
+      ["GET", "/segments"],
+      ["POST", "/segments"],
+      ["GET", "/segments/1"],
+      ["GET", "/segments/1/members"],
+      ["POST", "/segments/1/members"],
+      ["DELETE", "/segments/1"],
+      ["GET", "/contacts"],
+      ["POST", "/contacts"],
+      ["GET", "/contacts/1"],
+      ["GET", "/events"],
+      ["GET", "/events/batch"],
+      ["POST", "/events/other"],
+      ["POST", "/events/"],
+      ["GET", "/workflows"],
+      ["POST", "/imports"],
+      ["GET", "/imports/1"],
+      ["POST", "/exports"],
+      ["GET", "/exports/1"],
+      ["GET", "/jobs/1"],
     ];
     for (const [method, path] of others) {
       const res = await t.api(key, path, { method, json: method === "GET" ? undefined : {}, headers: { Origin: "https://shop.example.com" } });
@@ -217,7 +266,10 @@ describe("send-only keys", () => {
   });
 
   test("a full key gets no CORS headers", async () => {
-    const res = await t.api(acct.apiKey, "/events", { json: { id: eventId(), type: "page_view", email: "x@example.com", properties: { url: "https://a.example/" } }, headers: { Origin: "https://shop.example.com" } });
+    const res = await t.api(acct.apiKey, "/events", {
+      json: { id: eventId(), type: "page_view", email: "x@example.com", properties: { url: "https://a.example/" } },
+      headers: { Origin: "https://shop.example.com" },
+    });
     assert.equal(res.status, 202);
     assert.equal(res.headers.get("access-control-allow-origin"), null);
   });
@@ -226,11 +278,16 @@ describe("send-only keys", () => {
 test("recent events: newest first, limited, only the contact's own", async () => {
   const email = "history@example.com";
   for (let i = 0; i < 4; i++) {
-    await t.api(acct.apiKey, "/events", { json: { id: eventId("h"), type: "page_view", email, properties: { url: `https://shop.example/p${i}` }, occurred_at: `2025-01-0${i + 1}T10:00:00Z` } });
+    await t.api(acct.apiKey, "/events", {
+      json: { id: eventId("h"), type: "page_view", email, properties: { url: `https://shop.example/p${i}` }, occurred_at: `2025-01-0${i + 1}T10:00:00Z` },
+    });
   }
   const [c] = await queryRows<{ id: number }>(t.db, sql`select id::int from contacts where account_id = ${acct.accountId} and lower(email) = ${email}`);
   const recent = await listRecentEvents(t.db, acct.accountId, c!.id, 3);
-  assert.deepEqual(recent.map((e) => (e.properties as { url: string }).url), ["https://shop.example/p3", "https://shop.example/p2", "https://shop.example/p1"]);
+  assert.deepEqual(
+    recent.map((e) => (e.properties as { url: string }).url),
+    ["https://shop.example/p3", "https://shop.example/p2", "https://shop.example/p1"],
+  );
   const other = await t.createAccount();
   assert.deepEqual(await listRecentEvents(t.db, other.accountId, c!.id, 3), []);
 });

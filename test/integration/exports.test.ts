@@ -55,7 +55,7 @@ async function seed(a: TestAccount) {
     a.accountId,
     [
       { email: "ada@example.com", firstName: "Ada", lastName: "Lovelace", phone: "+44 20 7946 0000", custom: { tier: "gold", points: 120 } },
-      { email: "evil@example.com", firstName: "=HYPERLINK(\"http://x\")", lastName: "Smith, \"Jr.\"", phone: "-2+3", custom: { tier: "@SUM(A1)" } },
+      { email: "evil@example.com", firstName: '=HYPERLINK("http://x")', lastName: 'Smith, "Jr."', phone: "-2+3", custom: { tier: "@SUM(A1)" } },
       { email: "zoe@example.com", firstName: "Zoë", lastName: "Line\nbreak", custom: { tier: "'=already" } },
       { email: "out@example.com", firstName: "Outside" },
     ],
@@ -99,9 +99,12 @@ test("the wizard, step by step as plain form posts, then the list, the job and t
   assert.match(step2, new RegExp(`Spring Sale ${a.accountId} \\(3 members\\)`));
 
   const base = { type: "contacts", segment: String(segmentId) };
-  const step3 = await (await t.browser(cookie, "/exports/new", { form: { ...base, step: "segment", fields: ["email", "first_name", "last_name"], action: "next" } })).text();
+  const step3 = await (
+    await t.browser(cookie, "/exports/new", { form: { ...base, step: "segment", fields: ["email", "first_name", "last_name"], action: "next" } })
+  ).text();
   assert.match(step3, /<h2>Properties<\/h2>/);
-  for (const label of ["Email", "First Name", "Phone", "Created at", "Loyalty tier", "Date added to segment", "Added by"]) assert.ok(step3.includes(label), label);
+  for (const label of ["Email", "First Name", "Phone", "Created at", "Loyalty tier", "Date added to segment", "Added by"])
+    assert.ok(step3.includes(label), label);
   assert.match(step3, /Select <button[^>]*>all<\/button> \/ <button[^>]*>none<\/button>/);
 
   const all = await (await t.browser(cookie, "/exports/new", { form: { ...base, step: "properties", action: "all" } })).text();
@@ -112,12 +115,17 @@ test("the wizard, step by step as plain form posts, then the list, the job and t
   assert.equal(empty.status, 422);
   assert.match(await empty.text(), /Choose at least one property/);
 
-  const step4 = await (await t.browser(cookie, "/exports/new", { form: { ...base, step: "properties", fields: ["email", "source_label", "custom:tier"], action: "next" } })).text();
+  const step4 = await (
+    await t.browser(cookie, "/exports/new", { form: { ...base, step: "properties", fields: ["email", "source_label", "custom:tier"], action: "next" } })
+  ).text();
   assert.match(step4, /Output format/);
-  for (const label of ["CSV (comma)", "CSV for Excel (semicolon, UTF-8 with BOM)", "TSV", "JSON Lines", "Excel workbook (.xlsx)"]) assert.ok(step4.includes(label), label);
+  for (const label of ["CSV (comma)", "CSV for Excel (semicolon, UTF-8 with BOM)", "TSV", "JSON Lines", "Excel workbook (.xlsx)"])
+    assert.ok(step4.includes(label), label);
   assert.match(step4, /Start export/);
 
-  const started = await t.browser(cookie, "/exports/new", { form: { ...base, step: "format", fields: ["email", "custom:tier", "source_label"], format: "csv", action: "start" } });
+  const started = await t.browser(cookie, "/exports/new", {
+    form: { ...base, step: "format", fields: ["email", "custom:tier", "source_label"], format: "csv", action: "start" },
+  });
   assert.equal(started.status, 303);
   const summaryUrl = started.headers.get("Location")!;
   const summary = await (await t.browser(cookie, summaryUrl)).text();
@@ -158,7 +166,10 @@ test("htmx: each wizard step swaps the card in place, and Start export answers w
   const html = await step2.text();
   assert.match(html, /^<article id="export-wizard"/);
   assert.match(step2.headers.get("Vary") ?? "", /(^|, )HX-Request(,|$)/);
-  const started = await t.browser(a.adminCookie, "/exports/new", { form: { step: "format", type: "contacts", segment: "all", fields: ["email"], format: "jsonl", action: "start" }, headers: hx });
+  const started = await t.browser(a.adminCookie, "/exports/new", {
+    form: { step: "format", type: "contacts", segment: "all", fields: ["email"], format: "jsonl", action: "start" },
+    headers: hx,
+  });
   assert.equal(started.status, 201);
   const card = await started.text();
   assert.match(card, /^<article id="export-wizard"/);
@@ -182,13 +193,22 @@ test("each format: headers in the chosen order, ISO dates, escaping and formula 
 
   const excel = Buffer.from(await (await exportVia(a, { segment_id: segmentId, fields: ["email", "first_name"], format: "csv_excel" })).res.arrayBuffer());
   assert.deepEqual([...excel.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
-  assert.equal(inRowOrder(excel.subarray(3).toString("utf8"), "\r\n"), "Email;First Name\r\nada@example.com;Ada\r\nevil@example.com;\"'=HYPERLINK(\"\"http://x\"\")\"\r\nzoe@example.com;Zoë\r\n");
+  assert.equal(
+    inRowOrder(excel.subarray(3).toString("utf8"), "\r\n"),
+    'Email;First Name\r\nada@example.com;Ada\r\nevil@example.com;"\'=HYPERLINK(""http://x"")"\r\nzoe@example.com;Zoë\r\n',
+  );
 
   const tsv = await (await exportVia(a, { segment_id: segmentId, fields: ["email", "custom:tier", "source_label"], format: "tsv" })).res.text();
-  assert.equal(inRowOrder(tsv, "\n"), "Email\tLoyalty tier\tAdded by\nada@example.com\tgold\tTests\nevil@example.com\t'@SUM(A1)\tTests\nzoe@example.com\t''=already\tTests\n");
+  assert.equal(
+    inRowOrder(tsv, "\n"),
+    "Email\tLoyalty tier\tAdded by\nada@example.com\tgold\tTests\nevil@example.com\t'@SUM(A1)\tTests\nzoe@example.com\t''=already\tTests\n",
+  );
 
   const jsonl = await (await exportVia(a, { segment_id: null, fields: ["email", "first_name", "custom:points", "created_at"], format: "jsonl" })).res.text();
-  const objects = jsonl.trim().split("\n").map((l) => JSON.parse(l));
+  const objects = jsonl
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.equal(objects.length, 4, "all contacts, including the one outside the segment");
   assert.deepEqual(Object.keys(objects[0]), ["email", "first_name", "points", "created_at"]);
   assert.equal(objects[0].points, 120, "a number custom field stays a number");
@@ -220,7 +240,11 @@ test("a CSV export imports back unchanged (the importer's header mapping and res
   const { segmentId } = await seed(a);
   const { res } = await exportVia(a, { segment_id: segmentId, fields: ["email", "first_name", "last_name", "phone", "custom:tier"], format: "csv" });
   const bytes = Buffer.from(await res.arrayBuffer());
-  const csv = await openCsvStream((async function* () { yield bytes; })());
+  const csv = await openCsvStream(
+    (async function* () {
+      yield bytes;
+    })(),
+  );
   const targets = mapHeaders(csv.header!.fields, [{ key: "tier", label: "Loyalty tier" }]);
   assert.deepEqual(targets, ["email", "first_name", "last_name", "phone", "custom:tier"]);
   const imported: Record<string, string>[] = [];
@@ -245,7 +269,10 @@ test("the API validates its input and answers another account's export with 404"
   assert.equal(bad.status, 422);
   const badError = ((await bad.json()) as { error: { code: string; former_code: string; details: { path: string }[]; issues: unknown } }).error;
   assert.deepEqual([badError.code, badError.former_code], ["validation_failed", "invalid"]);
-  assert.deepEqual(badError.details.map((d) => d.path), ["format"]);
+  assert.deepEqual(
+    badError.details.map((d) => d.path),
+    ["format"],
+  );
   assert.deepEqual(badError.issues, badError.details, "the former name of details answers for one release");
   const unknown = await t.api(a.apiKey, "/exports", { json: { segment_id: null, fields: ["email", "added_at", "nope"], format: "csv" } });
   assert.equal(unknown.status, 422);
@@ -258,7 +285,10 @@ test("the API validates its input and answers another account's export with 404"
   assert.deepEqual([otherError.code, otherError.field, otherError.former_code], ["not_found", "segment_id", "segment_not_found"]);
   const { id } = await exportVia(a, { segment_id: segmentId, fields: ["email"], format: "csv" });
   const mine = (await (await t.api(a.apiKey, `/exports/${id}`)).json()) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(mine).filter((k) => ["id", "status", "rows_done", "rows_total", "size_bytes", "download_url", "expires_at", "error"].includes(k)).length, 8);
+  assert.deepEqual(
+    Object.keys(mine).filter((k) => ["id", "status", "rows_done", "rows_total", "size_bytes", "download_url", "expires_at", "error"].includes(k)).length,
+    8,
+  );
   assert.equal(mine.rows_done, 3);
   assert.equal(mine.rows_total, 3);
   assert.match(String(mine.download_url), /^\/api\/v1\/exports\/[a-z0-9]{32}\/download$/);
@@ -297,7 +327,10 @@ test("expiry: maintenance marks the export expired and purges its file", async (
   const a = await t.createAccount();
   const { segmentId } = await seed(a);
   const { id } = await exportVia(a, { segment_id: segmentId, fields: ["email"], format: "csv" });
-  const [row] = await t.db.select().from(exportsTable).where(and(eq(exportsTable.accountId, a.accountId), eq(exportsTable.id, id)));
+  const [row] = await t.db
+    .select()
+    .from(exportsTable)
+    .where(and(eq(exportsTable.accountId, a.accountId), eq(exportsTable.id, id)));
   const fileId = row!.fileId!;
   await runMaintenance(t.db);
   assert.equal(((await (await t.api(a.apiKey, `/exports/${id}`)).json()) as { status: string }).status, "completed", "not yet expired");
@@ -306,7 +339,16 @@ test("expiry: maintenance marks the export expired and purges its file", async (
   const body = (await (await t.api(a.apiKey, `/exports/${id}`)).json()) as { status: string; download_url: string | null };
   assert.equal(body.status, "expired");
   assert.equal(body.download_url, null);
-  assert.equal((await t.db.select().from(filesTable).where(and(eq(filesTable.accountId, a.accountId), eq(filesTable.id, fileId)))).length, 0, "the file is purged");
+  assert.equal(
+    (
+      await t.db
+        .select()
+        .from(filesTable)
+        .where(and(eq(filesTable.accountId, a.accountId), eq(filesTable.id, fileId)))
+    ).length,
+    0,
+    "the file is purged",
+  );
   assert.equal((await t.api(a.apiKey, `/exports/${id}/download`)).status, 409);
   const list = await (await t.browser(a.adminCookie, "/exports")).text();
   assert.match(list, /badge expired/);
@@ -327,7 +369,9 @@ test("cancel a queued export; a failed export says why and can be retried", asyn
   assert.equal(await t.runJobs(), 0, "a cancelled export does not run");
 
   // A custom field deleted between the request and the run: the job fails and says why.
-  const failing = (await (await t.api(a.apiKey, "/exports", { json: { segment_id: segmentId, fields: ["email", "custom:tier"], format: "csv" } })).json()) as { id: number };
+  const failing = (await (await t.api(a.apiKey, "/exports", { json: { segment_id: segmentId, fields: ["email", "custom:tier"], format: "csv" } })).json()) as {
+    id: number;
+  };
   await t.db.delete(customFieldsTable).where(and(eq(customFieldsTable.accountId, a.accountId), eq(customFieldsTable.key, "tier")));
   await t.runJobs();
   const failed = (await (await t.api(a.apiKey, `/exports/${failing.id}`)).json()) as { status: string; error: string };
@@ -356,8 +400,17 @@ test("snapshot: the file holds the members at the start, while the segment chang
   const n = 12_000;
   await t.db.execute(sql`insert into contacts (account_id, email, first_name)
     select ${a.accountId}, 'c' || g || '@example.com', 'C' || g from generate_series(1, ${n + 500}) g`);
-  await addContactsToSegment(t.db, a.accountId, segmentId, sql`select id from contacts where account_id = ${a.accountId} and id <= (select min(id) + ${n - 1} from contacts where account_id = ${a.accountId})`, source);
-  const before = await queryRows<{ email: string }>(t.db, sql`select c.email from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id where m.account_id = ${a.accountId} and m.segment_id = ${segmentId} order by c.id`);
+  await addContactsToSegment(
+    t.db,
+    a.accountId,
+    segmentId,
+    sql`select id from contacts where account_id = ${a.accountId} and id <= (select min(id) + ${n - 1} from contacts where account_id = ${a.accountId})`,
+    source,
+  );
+  const before = await queryRows<{ email: string }>(
+    t.db,
+    sql`select c.email from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id where m.account_id = ${a.accountId} and m.segment_id = ${segmentId} order by c.id`,
+  );
   assert.equal(before.length, n);
 
   // Once the export has counted its snapshot (the first progress report), an import adds 500 members and a
@@ -370,10 +423,25 @@ test("snapshot: the file holds the members at the start, while the segment chang
         await ctx.progress(done, total, partial);
         if (!changed && done === 0) {
           changed = true;
-          const added = await addContactsToSegment(t.db, a.accountId, segmentId, sql`select id from contacts where account_id = ${a.accountId} and first_name::text like 'C%' and id > (select min(id) + ${n - 1} from contacts where account_id = ${a.accountId})`, { type: "import", id: 1, label: "import #1" });
+          const added = await addContactsToSegment(
+            t.db,
+            a.accountId,
+            segmentId,
+            sql`select id from contacts where account_id = ${a.accountId} and first_name::text like 'C%' and id > (select min(id) + ${n - 1} from contacts where account_id = ${a.accountId})`,
+            { type: "import", id: 1, label: "import #1" },
+          );
           assert.equal(added.added, 500);
-          const first100 = await queryRows<{ id: number }>(t.db, sql`select contact_id as id from segment_members where account_id = ${a.accountId} and segment_id = ${segmentId} order by contact_id limit 100`);
-          await removeContactsFromSegment(t.db, a.accountId, segmentId, first100.map((r) => Number(r.id)), { type: "workflow", id: 1, label: "workflow" });
+          const first100 = await queryRows<{ id: number }>(
+            t.db,
+            sql`select contact_id as id from segment_members where account_id = ${a.accountId} and segment_id = ${segmentId} order by contact_id limit 100`,
+          );
+          await removeContactsFromSegment(
+            t.db,
+            a.accountId,
+            segmentId,
+            first100.map((r) => Number(r.id)),
+            { type: "workflow", id: 1, label: "workflow" },
+          );
         }
       },
     });
@@ -381,11 +449,18 @@ test("snapshot: the file holds the members at the start, while the segment chang
     const created = (await (await t.api(a.apiKey, "/exports", { json: { segment_id: segmentId, fields: ["email"], format: "csv" } })).json()) as { id: number };
     await t.runJobs();
     assert.ok(changed, "the membership changed during the export");
-    const [{ count }] = await queryRows<{ count: number | string }>(t.db, sql`select count(*) as count from segment_members where account_id = ${a.accountId} and segment_id = ${segmentId}`);
+    const [{ count }] = await queryRows<{ count: number | string }>(
+      t.db,
+      sql`select count(*) as count from segment_members where account_id = ${a.accountId} and segment_id = ${segmentId}`,
+    );
     assert.equal(Number(count), n + 400, "the segment did change");
     const text = await (await download(a, created.id)).text();
     const emails = text.trim().split("\r\n").slice(1);
-    assert.deepEqual(emails, before.map((r) => r.email), "exactly the members at the moment the export started");
+    assert.deepEqual(
+      emails,
+      before.map((r) => r.email),
+      "exactly the members at the moment the export started",
+    );
     const body = (await (await t.api(a.apiKey, `/exports/${created.id}`)).json()) as { rows_total: number; rows_done: number };
     assert.equal(body.rows_total, n);
     assert.equal(body.rows_done, n);
@@ -412,7 +487,10 @@ test("a large XLSX export goes through the XLSX thread piece by piece: every row
     const emails = [...sheet.matchAll(/<c r="A\d+" t="inlineStr"><is><t>(x\d+@example\.com)<\/t>/g)].map((m) => m[1]);
     assert.equal(emails.length, n);
     assert.deepEqual([emails[0], emails[n - 1]], ["x000001@example.com", `x0${n}@example.com`]);
-    assert.ok(emails.every((e, i) => i === 0 || e! > emails[i - 1]!), "in contact order");
+    assert.ok(
+      emails.every((e, i) => i === 0 || e! > emails[i - 1]!),
+      "in contact order",
+    );
     assert.match(sheet, /<c r="B2" t="inlineStr"><is><t>Zoë 1<\/t>/);
     assert.match(sheet, /<c r="C1001" s="3" t="inlineStr"><is><t>=cmd<\/t>/, "formula-like text keeps its value with the quotePrefix style");
     assert.match(sheet, /<c r="D2" s="2"><v>\d+\.\d+<\/v><\/c>/, "date-times are serial numbers with the date-time style");
@@ -442,7 +520,9 @@ test("an XLSX export stopped midway (cancelled) stops its thread and leaves no f
       },
     });
   try {
-    const created = (await (await t.api(a.apiKey, "/exports", { json: { segment_id: segmentId, fields: ["email"], format: "xlsx" } })).json()) as { id: number };
+    const created = (await (await t.api(a.apiKey, "/exports", { json: { segment_id: segmentId, fields: ["email"], format: "xlsx" } })).json()) as {
+      id: number;
+    };
     await t.runJobs();
     assert.ok(stoppedAt > 0 && stoppedAt < 20000, `stopped midway (at ${stoppedAt})`);
     const body = (await (await t.api(a.apiKey, `/exports/${created.id}`)).json()) as { status: string; download_url: string | null };
@@ -461,12 +541,16 @@ test("two app instances sharing no disk: the export made and run on one download
   const second = await openDatabase({ databaseUrl: t.database.url, maxConnections: 3 });
   try {
     const other = createApp({ database: second, config: t.deps.config }).app;
-    const created = (await (await t.api(a.apiKey, "/exports", { json: { segment_id: segmentId, fields: ["email", "first_name"], format: "csv" } })).json()) as { id: number };
+    const created = (await (await t.api(a.apiKey, "/exports", { json: { segment_id: segmentId, fields: ["email", "first_name"], format: "csv" } })).json()) as {
+      id: number;
+    };
     assert.equal(await drainJobs(t.deps), 1);
-    const body = (await (await other.request(`http://localhost/api/v1/exports/${created.id}`, { headers: { Authorization: `Bearer ${a.apiKey}` } })).json()) as { download_url: string };
+    const body = (await (
+      await other.request(`http://localhost/api/v1/exports/${created.id}`, { headers: { Authorization: `Bearer ${a.apiKey}` } })
+    ).json()) as { download_url: string };
     const res = await other.request(`http://localhost${body.download_url}`, { headers: { Authorization: `Bearer ${a.apiKey}` } });
     assert.equal(res.status, 200);
-    assert.equal(await res.text(), "Email,First Name\r\nada@example.com,Ada\r\nevil@example.com,\"'=HYPERLINK(\"\"http://x\"\")\"\r\nzoe@example.com,Zoë\r\n");
+    assert.equal(await res.text(), 'Email,First Name\r\nada@example.com,Ada\r\nevil@example.com,"\'=HYPERLINK(""http://x"")"\r\nzoe@example.com,Zoë\r\n');
     const page = await (await other.request("http://localhost/exports", { headers: { Cookie: a.adminCookie } })).text();
     const url = /href="(\/exports\/[a-z0-9]{32}\/download)"/.exec(page)![1]!;
     assert.equal((await other.request(`http://localhost${url}`, { headers: { Cookie: a.adminCookie } })).status, 200);
@@ -497,15 +581,28 @@ test("the export list pages by cursor and next_cursor, and still answers before 
   type Page = { data: { id: number }[]; next_cursor: string | null; next_before: number | null };
   const first = (await (await t.api(a.apiKey, "/exports")).json()) as Page;
   const newestFirst = [...ids].reverse();
-  assert.deepEqual(first.data.map((e) => e.id), newestFirst.slice(0, EXPORTS_PAGE_SIZE));
+  assert.deepEqual(
+    first.data.map((e) => e.id),
+    newestFirst.slice(0, EXPORTS_PAGE_SIZE),
+  );
   assert.equal(first.next_cursor, String(newestFirst[EXPORTS_PAGE_SIZE - 1]));
   assert.equal(first.next_before, newestFirst[EXPORTS_PAGE_SIZE - 1]);
   const second = (await (await t.api(a.apiKey, `/exports?cursor=${first.next_cursor}`)).json()) as Page;
-  assert.deepEqual(second.data.map((e) => e.id), newestFirst.slice(EXPORTS_PAGE_SIZE));
+  assert.deepEqual(
+    second.data.map((e) => e.id),
+    newestFirst.slice(EXPORTS_PAGE_SIZE),
+  );
   assert.equal(second.next_cursor, null, "the last page says so");
   const former = (await (await t.api(a.apiKey, `/exports?before=${first.next_before}`)).json()) as Page;
-  assert.deepEqual(former.data.map((e) => e.id), newestFirst.slice(EXPORTS_PAGE_SIZE));
+  assert.deepEqual(
+    former.data.map((e) => e.id),
+    newestFirst.slice(EXPORTS_PAGE_SIZE),
+  );
   const bad = await t.api(a.apiKey, "/exports?cursor=abc");
   assert.equal(bad.status, 400);
-  assert.deepEqual(((await bad.json()) as { error: { code: string; field: string } }).error, { code: "invalid_parameter", message: "cursor must be a next_cursor value from a previous page.", field: "cursor" });
+  assert.deepEqual(((await bad.json()) as { error: { code: string; field: string } }).error, {
+    code: "invalid_parameter",
+    message: "cursor must be a next_cursor value from a previous page.",
+    field: "cursor",
+  });
 });

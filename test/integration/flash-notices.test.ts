@@ -107,11 +107,26 @@ describe("flash notices", () => {
   test("?notice= in a URL shows nothing on any page", async () => {
     const seg = (await (await t.api(a.apiKey, "/segments", { json: { name: "Notice target" } })).json()) as { id: number };
     await t.api(a.apiKey, `/segments/${seg.id}/contacts`, { json: { emails: ["notice@example.test"] } });
-    const [{ id: contactId }] = await queryRows<{ id: number }>(t.db, sql`select id::int as id from contacts where account_id = ${a.accountId} and email = 'notice@example.test'`);
+    const [{ id: contactId }] = await queryRows<{ id: number }>(
+      t.db,
+      sql`select id::int as id from contacts where account_id = ${a.accountId} and email = 'notice@example.test'`,
+    );
     const browser = new Browser(a.adminCookie);
     const wf = await browser.request("/workflows", { form: { name: "Notice workflow" } });
     const workflowPath = wf.headers.get("location")!.replace(/#.*/, "");
-    const pages = ["/contacts", `/contacts/${contactId}`, "/segments", `/segments/${seg.id}`, `/segments/${seg.id}/contacts`, "/workflows", workflowPath, "/exports", "/admin/users", "/admin/custom-fields", "/imports"];
+    const pages = [
+      "/contacts",
+      `/contacts/${contactId}`,
+      "/segments",
+      `/segments/${seg.id}`,
+      `/segments/${seg.id}/contacts`,
+      "/workflows",
+      workflowPath,
+      "/exports",
+      "/admin/users",
+      "/admin/custom-fields",
+      "/imports",
+    ];
     for (const text of ["<script>alert(1)</script>", "Your account is suspended: call +1 555 0100", "Saved."]) {
       for (const path of pages) {
         const res = await browser.request(`${path}${path.includes("?") ? "&" : "?"}notice=${encodeURIComponent(text)}`);

@@ -21,7 +21,10 @@ async function emailOf(app: TestApp, account: TestAccount): Promise<string> {
 describe("https as the proxy reports it", () => {
   test("X-Forwarded-Proto makes the session cookie Secure only when TRUST_PROXY says a proxy sets it", async () => {
     const signIn = async (app: TestApp, account: TestAccount) =>
-      app.browser(null, "/sign-in", { form: { email: await emailOf(app, account), password: "correct horse battery" }, headers: { "X-Forwarded-Proto": "https" } });
+      app.browser(null, "/sign-in", {
+        form: { email: await emailOf(app, account), password: "correct horse battery" },
+        headers: { "X-Forwarded-Proto": "https" },
+      });
 
     const direct = await signIn(t, a);
     assert.equal(direct.status, 303);
@@ -118,7 +121,9 @@ describe("the error log", () => {
       logged.mock.restore();
       await t.db.execute(sql`alter table contacts drop constraint no_secret`);
     }
-    const lines = logged.mock.calls.map((call) => call.arguments.map((arg) => (arg instanceof Error ? `${arg.stack} ${JSON.stringify(arg)}` : String(arg))).join(" ")).join("\n");
+    const lines = logged.mock.calls
+      .map((call) => call.arguments.map((arg) => (arg instanceof Error ? `${arg.stack} ${JSON.stringify(arg)}` : String(arg))).join(" "))
+      .join("\n");
     assert.match(lines, /POST \/api\/v1\/contacts failed/);
     assert.match(lines, /insert into "?contacts"?/i, "the statement is logged");
     assert.match(lines, /23514/, "with its SQLSTATE");
@@ -128,7 +133,11 @@ describe("the error log", () => {
 
 describe("favicon", () => {
   test("every page links the SVG favicon, which is served, and /favicon.ico leads to it", async () => {
-    for (const [cookie, path] of [[null, "/sign-in"], [a.adminCookie, "/contacts"], [a.adminCookie, "/no-such-page"]] as const) {
+    for (const [cookie, path] of [
+      [null, "/sign-in"],
+      [a.adminCookie, "/contacts"],
+      [a.adminCookie, "/no-such-page"],
+    ] as const) {
       const html = await (await t.browser(cookie, path)).text();
       assert.match(html, /<link rel="icon" href="\/public\/favicon.svg" type="image\/svg\+xml"\/?>/, path);
     }

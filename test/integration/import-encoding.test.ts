@@ -26,9 +26,15 @@ test("one invalid byte no longer turns the whole file into Windows-1252 mojibake
     t.db,
     sql`select email, first_name, last_name from contacts where account_id = ${account.accountId} order by email`,
   );
-  assert.deepEqual(rows.find((r) => r.email === "zoe@example.com"), { email: "zoe@example.com", first_name: "Zoë", last_name: "Ünal" });
+  assert.deepEqual(
+    rows.find((r) => r.email === "zoe@example.com"),
+    { email: "zoe@example.com", first_name: "Zoë", last_name: "Ünal" },
+  );
   assert.equal(rows.find((r) => r.email === "li@example.cn")!.first_name, "李");
-  assert.equal(rows.some((r) => r.email === "bad@example.com"), false);
+  assert.equal(
+    rows.some((r) => r.email === "bad@example.com"),
+    false,
+  );
   const report = await (await t.api(account.apiKey, `/imports/${id}/errors`)).text();
   assert.match(report, /\r\n7,"not valid UTF-8 \(column 2\)/);
 });
@@ -80,7 +86,10 @@ test("choosing Windows-1252 for a UTF-8 file changes the preview and what the im
 
   assert.equal((await t.browser(cookie, `${location}/start`, { form: {} })).status, 303);
   await t.runJobs();
-  const rows = await queryRows<{ first_name: string; last_name: string }>(t.db, sql`select first_name, last_name from contacts where account_id = ${account.accountId}`);
+  const rows = await queryRows<{ first_name: string; last_name: string }>(
+    t.db,
+    sql`select first_name, last_name from contacts where account_id = ${account.accountId}`,
+  );
   assert.deepEqual([...rows], [{ first_name: "ZoÃ«", last_name: "Ãœnal" }], "the chosen encoding decoded the file");
   assert.match(await (await t.browser(cookie, location)).text(), /Read as Windows-1252 \(as chosen\)/);
 });
@@ -108,6 +117,9 @@ test("Automatic reads a mostly-UTF-8 file as UTF-8 and the preview lists the bad
 
   const automatic = await t.browser(cookie, `${location}/encoding`, { form: { encoding: "auto", edit: "1" } });
   assert.match(await t.noticeAfter(cookie, automatic), /now read as UTF-8 \(detected automatically\)/);
-  const [{ encoding, encoding_choice }] = await queryRows<{ encoding: string; encoding_choice: string | null }>(t.db, sql`select encoding, encoding_choice from imports where account_id = ${account.accountId}`);
+  const [{ encoding, encoding_choice }] = await queryRows<{ encoding: string; encoding_choice: string | null }>(
+    t.db,
+    sql`select encoding, encoding_choice from imports where account_id = ${account.accountId}`,
+  );
   assert.deepEqual([encoding, encoding_choice], ["utf-8", null]);
 });

@@ -15,7 +15,7 @@ test("formula-like emails, cells and headers are neutralised in /imports/:id/err
   const account = await t.createAccount();
   const csv = [
     "email,first_name,@note",
-    'ok@example.com,Ok,fine',
+    "ok@example.com,Ok,fine",
     '"=HYPERLINK(""http://evil.example"",""click"")",Eve,x', // 3
     "+cmd|' /C calc'!A0,Eve,x", // 4
     "-1+1,Eve,x", // 5
@@ -35,10 +35,13 @@ test("formula-like emails, cells and headers are neutralised in /imports/:id/err
     const report = previewCsv(await download.text(), { maxRows: 100 });
     assert.deepEqual(report.header!.fields, ["line", "reason", "email", "first_name", "'@note"]);
     const rows = report.rows.map((r) => r.fields);
-    assert.deepEqual(rows.map((r) => r[0]), ["3", "4", "5", "6", "7", "8"]);
+    assert.deepEqual(
+      rows.map((r) => r[0]),
+      ["3", "4", "5", "6", "7", "8"],
+    );
     assert.deepEqual(
       rows.map((r) => r[2]),
-      ["'=HYPERLINK(\"http://evil.example\",\"click\")", "'+cmd|' /C calc'!A0", "'-1+1", "'@SUM(1)", "'\t=1+2", "'\r=1+3"],
+      ['\'=HYPERLINK("http://evil.example","click")', "'+cmd|' /C calc'!A0", "'-1+1", "'@SUM(1)", "'\t=1+2", "'\r=1+3"],
     );
     assert.equal(rows[3]![4], "'=1+1");
     for (const row of rows) for (const cell of row) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, `cell ${JSON.stringify(cell)}`);

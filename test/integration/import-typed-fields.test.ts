@@ -25,7 +25,11 @@ type ImportJson = { id: number; status: string; error: string | null; rows: numb
 
 async function importCsv(account: TestAccount, body: string, query: Record<string, string> = {}): Promise<ImportJson> {
   const qs = new URLSearchParams(query).toString();
-  const res = await t.api(account.apiKey, `/imports${qs ? `?${qs}` : ""}`, { method: "POST", body: new Uint8Array(Buffer.from(body)), headers: { "Content-Type": "text/csv" } });
+  const res = await t.api(account.apiKey, `/imports${qs ? `?${qs}` : ""}`, {
+    method: "POST",
+    body: new Uint8Array(Buffer.from(body)),
+    headers: { "Content-Type": "text/csv" },
+  });
   const created = (await res.json()) as { id: number };
   assert.equal(res.status, 202, JSON.stringify(created));
   await t.runJobs();
@@ -33,7 +37,10 @@ async function importCsv(account: TestAccount, body: string, query: Record<strin
 }
 
 async function customOf(accountId: number): Promise<Record<string, Record<string, unknown>>> {
-  const rows = await queryRows<{ email: string; custom: Record<string, unknown> }>(t.db, sql`select email, custom from contacts where account_id = ${accountId} order by email`);
+  const rows = await queryRows<{ email: string; custom: Record<string, unknown> }>(
+    t.db,
+    sql`select email, custom from contacts where account_id = ${accountId} order by email`,
+  );
   return Object.fromEntries(rows.map((r) => [r.email, r.custom]));
 }
 
@@ -83,13 +90,21 @@ describe("imports read typed custom fields", () => {
     assert.match(report, /Newsletter ""maybe"" is not yes or no/);
     // Each problem is on its own line of the file.
     const lines = report.split(/\r?\n/);
-    assert.ok(lines.some((l) => l.startsWith("5,") && l.includes("31/02/2024")), report);
+    assert.ok(
+      lines.some((l) => l.startsWith("5,") && l.includes("31/02/2024")),
+      report,
+    );
   });
 
   test("decimal point with grouping, mm/dd/yyyy detected from a day above 12, and x marks where empty means no", async () => {
     const account = await t.createAccount();
     await addFields(account);
-    const csv = ["email,amount,birthday,newsletter", 'a@example.com,"1,991.51",12/31/1990,x', "b@example.com,1991.51,02/01/2000,", "c@example.com,0.25,7/4/2001,X"].join("\n");
+    const csv = [
+      "email,amount,birthday,newsletter",
+      'a@example.com,"1,991.51",12/31/1990,x',
+      "b@example.com,1991.51,02/01/2000,",
+      "c@example.com,0.25,7/4/2001,X",
+    ].join("\n");
     const result = await importCsv(account, csv);
     assert.equal(result.invalid, 0, result.error ?? "");
     const custom = await customOf(account.accountId);
@@ -115,7 +130,11 @@ describe("imports read typed custom fields", () => {
     await setDefaultCountry(t.db, chosen.accountId, "ES");
     await importCsv(chosen, csv, { date_form: "mdy", decimal_mark: "," });
     assert.equal((await customOf(chosen.accountId))["b@example.com"]!.birthday, "2001-03-04");
-    const bad = await t.api(chosen.apiKey, "/imports?date_form=yyyy", { method: "POST", body: new Uint8Array(Buffer.from(csv)), headers: { "Content-Type": "text/csv" } });
+    const bad = await t.api(chosen.apiKey, "/imports?date_form=yyyy", {
+      method: "POST",
+      body: new Uint8Array(Buffer.from(csv)),
+      headers: { "Content-Type": "text/csv" },
+    });
     assert.equal(bad.status, 400);
     const body = (await bad.json()) as { error: { code: string; field: string } };
     assert.deepEqual([body.error.code, body.error.field], ["invalid_parameter", "date_form"]);
@@ -125,7 +144,9 @@ describe("imports read typed custom fields", () => {
     const account = await t.createAccount();
     await addFields(account);
     const cookie = account.adminCookie;
-    const created = await t.browser(cookie, "/imports", { form: { csv: "Email;Birthday;Amount\na@example.com;31/12/1990;1.234,5\nb@example.com;01/02/2000;7\nc@example.com;31/02/2024;x1\n" } });
+    const created = await t.browser(cookie, "/imports", {
+      form: { csv: "Email;Birthday;Amount\na@example.com;31/12/1990;1.234,5\nb@example.com;01/02/2000;7\nc@example.com;31/02/2024;x1\n" },
+    });
     assert.equal(created.status, 303);
     const location = created.headers.get("location")!;
     const page = await (await t.browser(cookie, location)).text();
@@ -134,13 +155,22 @@ describe("imports read typed custom fields", () => {
     assert.match(page, /Birthday &quot;31\/02\/2024&quot; is not a date \(dd\/mm\/yyyy\)|Birthday "31\/02\/2024" is not a date \(dd\/mm\/yyyy\)/);
     assert.match(page, /data-testid="date-form">dd\/mm\/yyyy</);
     // A changed choice redraws the samples in place (htmx partials), reading them the new way; nothing is saved.
-    const redrawn = await (await t.browser(cookie, `${location}/samples`, { form: { map_0: "email", map_1: "custom:birthday", map_2: "custom:amount", date_form: "mdy", decimal_mark: "." }, headers: { "HX-Request": "true" } })).text();
+    const redrawn = await (
+      await t.browser(cookie, `${location}/samples`, {
+        form: { map_0: "email", map_1: "custom:birthday", map_2: "custom:amount", date_form: "mdy", decimal_mark: "." },
+        headers: { "HX-Request": "true" },
+      })
+    ).text();
     assert.match(redrawn, /<hx-partial hx-target="#samples-1" hx-swap="innerHTML">/);
     assert.match(redrawn, /is not a date \(mm\/dd\/yyyy\)/);
     assert.match(redrawn, /1\.234,5<\/span> <span class="badge failed">not read/);
-    const asText = await (await t.browser(cookie, `${location}/samples`, { form: { map_0: "email", map_1: "skip", map_2: "skip" }, headers: { "HX-Request": "true" } })).text();
+    const asText = await (
+      await t.browser(cookie, `${location}/samples`, { form: { map_0: "email", map_1: "skip", map_2: "skip" }, headers: { "HX-Request": "true" } })
+    ).text();
     assert.doesNotMatch(asText, /→|not read/);
-    const previewed = await t.browser(cookie, `${location}/preview`, { form: { map_0: "email", map_1: "custom:birthday", map_2: "custom:amount", segment_mode: "none", date_form: "auto", decimal_mark: "auto" } });
+    const previewed = await t.browser(cookie, `${location}/preview`, {
+      form: { map_0: "email", map_1: "custom:birthday", map_2: "custom:amount", segment_mode: "none", date_form: "auto", decimal_mark: "auto" },
+    });
     assert.equal(previewed.status, 303);
     await t.runJobs();
     const preview = await (await t.browser(cookie, location)).text();
@@ -169,7 +199,17 @@ describe("Create field… on the mapping step", () => {
     assert.match(page, /Create field…/);
     // The type is suggested from the column's values.
     assert.match(page, /name="new_field_type_2"[^>]*>(?:(?!<\/select>).)*<option value="date" selected/s);
-    const form = { map_0: "email", map_1: "first_name", map_2: "skip", segment_mode: "none", date_form: "auto", decimal_mark: "auto", new_field_column: "2", new_field_label_2: "Birthday", new_field_type_2: "date" };
+    const form = {
+      map_0: "email",
+      map_1: "first_name",
+      map_2: "skip",
+      segment_mode: "none",
+      date_form: "auto",
+      decimal_mark: "auto",
+      new_field_column: "2",
+      new_field_label_2: "Birthday",
+      new_field_type_2: "date",
+    };
     const res = await t.browser(cookie, `${location}/fields`, { form, headers: { "HX-Request": "true" } });
     assert.equal(res.status, 200);
     const fragment = await res.text();
@@ -179,7 +219,10 @@ describe("Create field… on the mapping step", () => {
     assert.match(fragment, /<select name="map_1"[^>]*>(?:(?!<\/select>).)*<option value="first_name" selected/s);
     assert.match(fragment, /31\/12\/1990<\/span> → <span class="becomes">1990-12-31/);
     assert.match(fragment, /<hx-partial hx-target="#toasts" hx-swap="beforeend">.*The field Birthday was added \(key birthday\)/s);
-    const [field] = await queryRows<{ key: string; type: string; label: string }>(t.db, sql`select key, type, label from custom_fields where account_id = ${account.accountId}`);
+    const [field] = await queryRows<{ key: string; type: string; label: string }>(
+      t.db,
+      sql`select key, type, label from custom_fields where account_id = ${account.accountId}`,
+    );
     assert.deepEqual(field, { key: "birthday", type: "date", label: "Birthday" });
     // The same label again is refused on that column, naming the clash.
     const again = await t.browser(cookie, `${location}/fields`, { form, headers: { "HX-Request": "true" } });
@@ -204,7 +247,10 @@ describe("Create field… on the mapping step", () => {
     const page = await (await t.browser(editor, location)).text();
     assert.match(page, /Only an admin can create custom fields/);
     assert.doesNotMatch(page, /name="new_field_label_1"/);
-    const res = await t.browser(editor, `${location}/fields`, { form: { map_0: "email", map_1: "skip", new_field_column: "1", new_field_label_1: "Birthday", new_field_type_1: "date" }, headers: { "HX-Request": "true" } });
+    const res = await t.browser(editor, `${location}/fields`, {
+      form: { map_0: "email", map_1: "skip", new_field_column: "1", new_field_label_1: "Birthday", new_field_type_1: "date" },
+      headers: { "HX-Request": "true" },
+    });
     assert.equal(res.status, 403);
     assert.match(await res.text(), /Only an admin can create custom fields/);
     assert.equal((await queryRows(t.db, sql`select 1 from custom_fields where account_id = ${account.accountId}`)).length, 0);
@@ -215,7 +261,10 @@ describe("exports write typed custom fields back in the chosen forms", () => {
   async function seeded() {
     const account = await t.createAccount();
     await addFields(account);
-    const result = await importCsv(account, ["email,amount,birthday,newsletter", "a@example.com,1991.51,1990-12-31,yes", "b@example.com,-3,2000-02-01,no"].join("\n"));
+    const result = await importCsv(
+      account,
+      ["email,amount,birthday,newsletter", "a@example.com,1991.51,1990-12-31,yes", "b@example.com,-3,2000-02-01,no"].join("\n"),
+    );
     assert.equal(result.created, 2, result.error ?? "");
     return account;
   }
@@ -238,7 +287,10 @@ describe("exports write typed custom fields back in the chosen forms", () => {
     const plain = await (await exportVia(account, { segment_id: null, fields, format: "csv" })).text();
     assert.deepEqual(sorted(plain), ["Email,Amount,Birthday,Newsletter", "a@example.com,1991.51,1990-12-31,true", "b@example.com,-3,2000-02-01,false"].sort());
     const chosen = await (await exportVia(account, { segment_id: null, fields, format: "csv", date_form: "dmy", decimal_mark: "," })).text();
-    assert.deepEqual(sorted(chosen), ["Email,Amount,Birthday,Newsletter", 'a@example.com,"1991,51",31/12/1990,true', "b@example.com,-3,01/02/2000,false"].sort());
+    assert.deepEqual(
+      sorted(chosen),
+      ["Email,Amount,Birthday,Newsletter", 'a@example.com,"1991,51",31/12/1990,true', "b@example.com,-3,01/02/2000,false"].sort(),
+    );
     const us = await (await exportVia(account, { segment_id: null, fields: ["email", "custom:birthday"], format: "tsv", date_form: "mdy" })).text();
     assert.ok(us.split("\n").includes("a@example.com\t12/31/1990"), us);
     // The file written with a decimal comma and day-first dates reads back as the same values.
@@ -253,7 +305,13 @@ describe("exports write typed custom fields back in the chosen forms", () => {
 
   test("XLSX: real number and date cells, dates shown in the chosen form", async () => {
     const account = await seeded();
-    const res = await exportVia(account, { segment_id: null, fields: ["email", "custom:amount", "custom:birthday"], format: "xlsx", date_form: "dmy", decimal_mark: "," });
+    const res = await exportVia(account, {
+      segment_id: null,
+      fields: ["email", "custom:amount", "custom:birthday"],
+      format: "xlsx",
+      date_form: "dmy",
+      decimal_mark: ",",
+    });
     const dir = mkdtempSync(join(tmpdir(), "roster-typed-xlsx-"));
     try {
       const path = join(dir, "export.xlsx");
@@ -272,7 +330,14 @@ describe("exports write typed custom fields back in the chosen forms", () => {
   test("the wizard's format step offers the date form and decimal mark for chosen date and number fields", async () => {
     const account = await seeded();
     const cookie = account.adminCookie;
-    const state = { step: "properties", type: "contacts", segment: "all", fields: ["email", "custom:amount", "custom:birthday"], format: "csv", action: "next" };
+    const state = {
+      step: "properties",
+      type: "contacts",
+      segment: "all",
+      fields: ["email", "custom:amount", "custom:birthday"],
+      format: "csv",
+      action: "next",
+    };
     const step = await (await t.browser(cookie, "/exports/new", { form: state })).text();
     assert.match(step, /<select id="f-date-form" name="date_form">/);
     assert.match(step, /<select id="f-decimal-mark" name="decimal_mark">/);
@@ -280,7 +345,10 @@ describe("exports write typed custom fields back in the chosen forms", () => {
     assert.doesNotMatch(onlyEmail, /id="f-date-form"/);
     const started = await t.browser(cookie, "/exports/new", { form: { ...state, step: "format", action: "start", date_form: "mdy", decimal_mark: "," } });
     assert.equal(started.status, 303);
-    const [row] = await queryRows<{ date_form: string; decimal_mark: string }>(t.db, sql`select date_form, decimal_mark from exports where account_id = ${account.accountId}`);
+    const [row] = await queryRows<{ date_form: string; decimal_mark: string }>(
+      t.db,
+      sql`select date_form, decimal_mark from exports where account_id = ${account.accountId}`,
+    );
     assert.deepEqual(row, { date_form: "mdy", decimal_mark: "," });
     const refused = await t.browser(cookie, "/exports/new", { form: { ...state, step: "format", action: "start", date_form: "dd.mm" } });
     assert.equal(refused.status, 422);

@@ -27,7 +27,11 @@ type ImportJson = ImportCounts & { id: number; status: string; error: string | n
 /** POSTs a CSV to the API, runs the jobs, and returns the finished import. */
 async function importCsv(account: TestAccount, body: string | Buffer, query: Record<string, string> = {}): Promise<ImportJson> {
   const qs = new URLSearchParams(query).toString();
-  const res = await t.api(account.apiKey, `/imports${qs ? `?${qs}` : ""}`, { method: "POST", body: new Uint8Array(body instanceof Buffer ? body : Buffer.from(body)), headers: { "Content-Type": "text/csv" } });
+  const res = await t.api(account.apiKey, `/imports${qs ? `?${qs}` : ""}`, {
+    method: "POST",
+    body: new Uint8Array(body instanceof Buffer ? body : Buffer.from(body)),
+    headers: { "Content-Type": "text/csv" },
+  });
   const created = (await res.json()) as { id: number; status: string; error?: unknown };
   assert.equal(res.status, 202, JSON.stringify(created));
   assert.equal(created.status, "queued");
@@ -45,24 +49,121 @@ async function contacts(accountId: number) {
 }
 
 function assertAddsUp(result: ImportJson) {
-  assert.equal(result.created + result.updated + result.unchanged + result.invalid + result.duplicates, result.rows, `outcomes add up: ${JSON.stringify(result)}`);
+  assert.equal(
+    result.created + result.updated + result.unchanged + result.invalid + result.duplicates,
+    result.rows,
+    `outcomes add up: ${JSON.stringify(result)}`,
+  );
 }
 
 describe("every file shape imports correctly", () => {
-  const cases: { file: string; mapping?: Record<string, string>; rows: number; invalid?: number; expected: [string, string | null, string | null, string | null][] }[] = [
-    { file: "utf8-bom.csv", rows: 2, expected: [["soren@example.dk", "Søren", "Åberg", null], ["zoe@example.com", "Zoé", "Müller", null]] },
-    { file: "utf8-no-bom.csv", rows: 2, expected: [["ana@example.es", "María José", null, null], ["li@example.cn", "李", null, null]] },
-    { file: "utf16le-bom.csv", mapping: { "Prénom": "first_name" }, rows: 2, expected: [["anais@example.fr", "Anaïs", null, null], ["chloe@example.fr", 'Chloé; la "grande"', null, null]] },
+  const cases: {
+    file: string;
+    mapping?: Record<string, string>;
+    rows: number;
+    invalid?: number;
+    expected: [string, string | null, string | null, string | null][];
+  }[] = [
+    {
+      file: "utf8-bom.csv",
+      rows: 2,
+      expected: [
+        ["soren@example.dk", "Søren", "Åberg", null],
+        ["zoe@example.com", "Zoé", "Müller", null],
+      ],
+    },
+    {
+      file: "utf8-no-bom.csv",
+      rows: 2,
+      expected: [
+        ["ana@example.es", "María José", null, null],
+        ["li@example.cn", "李", null, null],
+      ],
+    },
+    {
+      file: "utf16le-bom.csv",
+      mapping: { Prénom: "first_name" },
+      rows: 2,
+      expected: [
+        ["anais@example.fr", "Anaïs", null, null],
+        ["chloe@example.fr", 'Chloé; la "grande"', null, null],
+      ],
+    },
     { file: "utf16be-bom.csv", rows: 1, expected: [["jurgen@example.de", "Jürgen", null, null]] },
-    { file: "windows-1252.csv", rows: 2, expected: [["obrien@example.ie", "Seán", "O\u2019Brien", null], ["rene@example.fr", "René", "Müller", null]] },
-    { file: "semicolon.csv", rows: 2, expected: [["ann@example.com", "Ann", null, null], ["bob@example.com", "Bob", null, null]] },
-    { file: "tab.csv", rows: 2, expected: [["carl@example.com", "Carl", "van Dyke", null], ["dora@example.com", "Dora", null, null]] },
-    { file: "pipe.csv", rows: 2, expected: [["eve@example.com", "Eve", null, "+12125550100"], ["fay|x@example.com", "Fay", null, null]] },
-    { file: "crlf.csv", rows: 2, expected: [["jay@example.com", "Jay", null, null], ["kim@example.com", "Kim", null, null]] },
-    { file: "cr-only.csv", rows: 3, expected: [["gus@example.com", "Gus", null, null], ["hal@example.com", "Hal\rHalloran", null, null], ["ivy@example.com", "Ivy", null, null]] },
-    { file: "blank-lines.csv", rows: 2, expected: [["oli@example.com", "Oli", null, null], ["pia@example.com", "Pia", null, null]] },
-    { file: "quoted-newlines.csv", rows: 3, expected: [["lea@example.com", "Lea", null, null], ["max@example.com", "Max", null, null], ["ned@example.com", "Ned", null, null]] },
-    { file: "spaces-emails.csv", rows: 2, expected: [["quinn@Example.com", "Quinn", null, null], ["ray@example.com", "Ray", null, null]] },
+    {
+      file: "windows-1252.csv",
+      rows: 2,
+      expected: [
+        ["obrien@example.ie", "Seán", "O\u2019Brien", null],
+        ["rene@example.fr", "René", "Müller", null],
+      ],
+    },
+    {
+      file: "semicolon.csv",
+      rows: 2,
+      expected: [
+        ["ann@example.com", "Ann", null, null],
+        ["bob@example.com", "Bob", null, null],
+      ],
+    },
+    {
+      file: "tab.csv",
+      rows: 2,
+      expected: [
+        ["carl@example.com", "Carl", "van Dyke", null],
+        ["dora@example.com", "Dora", null, null],
+      ],
+    },
+    {
+      file: "pipe.csv",
+      rows: 2,
+      expected: [
+        ["eve@example.com", "Eve", null, "+12125550100"],
+        ["fay|x@example.com", "Fay", null, null],
+      ],
+    },
+    {
+      file: "crlf.csv",
+      rows: 2,
+      expected: [
+        ["jay@example.com", "Jay", null, null],
+        ["kim@example.com", "Kim", null, null],
+      ],
+    },
+    {
+      file: "cr-only.csv",
+      rows: 3,
+      expected: [
+        ["gus@example.com", "Gus", null, null],
+        ["hal@example.com", "Hal\rHalloran", null, null],
+        ["ivy@example.com", "Ivy", null, null],
+      ],
+    },
+    {
+      file: "blank-lines.csv",
+      rows: 2,
+      expected: [
+        ["oli@example.com", "Oli", null, null],
+        ["pia@example.com", "Pia", null, null],
+      ],
+    },
+    {
+      file: "quoted-newlines.csv",
+      rows: 3,
+      expected: [
+        ["lea@example.com", "Lea", null, null],
+        ["max@example.com", "Max", null, null],
+        ["ned@example.com", "Ned", null, null],
+      ],
+    },
+    {
+      file: "spaces-emails.csv",
+      rows: 2,
+      expected: [
+        ["quinn@Example.com", "Quinn", null, null],
+        ["ray@example.com", "Ray", null, null],
+      ],
+    },
     { file: "invalid-emails.csv", rows: 4, invalid: 3, expected: [["wes@example.com", "Wes", null, null]] },
     { file: "wrong-columns.csv", rows: 3, invalid: 2, expected: [["uma@example.com", "Uma", "Ul", null]] },
   ];
@@ -76,7 +177,10 @@ describe("every file shape imports correctly", () => {
       assert.equal(result.created, c.expected.length);
       assertAddsUp(result);
       const rows = await contacts(account.accountId);
-      assert.deepEqual(rows.map((r) => [r.email, r.first_name, r.last_name, r.phone]), c.expected);
+      assert.deepEqual(
+        rows.map((r) => [r.email, r.first_name, r.last_name, r.phone]),
+        c.expected,
+      );
     });
   }
 });
@@ -89,7 +193,14 @@ describe("overwrite existing", () => {
   async function setUp() {
     const account = await t.createAccount();
     await t.db.insert(customFieldsTable).values({ accountId: account.accountId, key: "tier", label: "Tier", type: "text" });
-    await t.db.insert(contactsTable).values({ accountId: account.accountId, email: "a@example.com", firstName: "Old", lastName: "Keep", phone: "111", custom: { tier: "gold", since: "2020" } });
+    await t.db.insert(contactsTable).values({
+      accountId: account.accountId,
+      email: "a@example.com",
+      firstName: "Old",
+      lastName: "Keep",
+      phone: "111",
+      custom: { tier: "gold", since: "2020" },
+    });
     return account;
   }
 
@@ -144,7 +255,13 @@ describe("bad rows, duplicates and the error report", () => {
     );
     assertAddsUp(result);
     const rows = await contacts(account.accountId);
-    assert.deepEqual(rows.map((r) => [r.email, r.first_name]), [["Dup@Example.com", "Third"], ["one@example.com", "One"]]);
+    assert.deepEqual(
+      rows.map((r) => [r.email, r.first_name]),
+      [
+        ["Dup@Example.com", "Third"],
+        ["one@example.com", "One"],
+      ],
+    );
 
     const report = await t.api(account.apiKey, `/imports/${result.id}/errors`);
     assert.equal(report.status, 200);
@@ -154,7 +271,7 @@ describe("bad rows, duplicates and the error report", () => {
     assert.deepEqual(lines.slice(1).sort(), [
       "5,invalid email: not-an-email,not-an-email,Bad,x",
       "6,duplicate email: line 10 has the same email and is the one imported,DUP@example.com,First,x",
-      "7,\"expected 3 columns, found 1\",short@example.com",
+      '7,"expected 3 columns, found 1",short@example.com',
       "8,duplicate email: line 10 has the same email and is the one imported,dup@example.com,Second,x",
       "9,missing email,,NoEmail,x",
     ]);
@@ -199,13 +316,24 @@ describe("segments and the API", () => {
     const got = (await (await t.api(account.apiKey, `/imports/${id}`)).json()) as ImportJson & { file_name: string };
     assert.equal(got.file_name, "liste.csv");
     assert.equal(got.created, 1);
-    assert.deepEqual((await contacts(account.accountId)).map((c) => [c.email, c.last_name]), [["zed@example.com", "Zedd"]]);
+    assert.deepEqual(
+      (await contacts(account.accountId)).map((c) => [c.email, c.last_name]),
+      [["zed@example.com", "Zedd"]],
+    );
 
-    const unknown = await t.api(account.apiKey, "/imports?segment_id=999999", { method: "POST", body: "email\nx@example.com\n", headers: { "Content-Type": "text/csv" } });
+    const unknown = await t.api(account.apiKey, "/imports?segment_id=999999", {
+      method: "POST",
+      body: "email\nx@example.com\n",
+      headers: { "Content-Type": "text/csv" },
+    });
     assert.equal(unknown.status, 404);
     const unknownError = ((await unknown.json()) as { error: { code: string; field: string; former_code: string } }).error;
     assert.deepEqual([unknownError.code, unknownError.field, unknownError.former_code], ["not_found", "segment_id", "unknown_segment"]);
-    const big = await t.api(account.apiKey, "/imports", { method: "POST", body: "email\n", headers: { "Content-Type": "text/csv", "Content-Length": String(2 * 1024 ** 3) } });
+    const big = await t.api(account.apiKey, "/imports", {
+      method: "POST",
+      body: "email\n",
+      headers: { "Content-Type": "text/csv", "Content-Length": String(2 * 1024 ** 3) },
+    });
     assert.equal(big.status, 413);
     assert.match(((await big.json()) as { error: { message: string } }).error.message, /1 GB/);
     assert.equal((await t.api(null, `/imports/${id}`)).status, 401);
@@ -218,7 +346,11 @@ describe("a worker that loses the job mid-import", () => {
   test("applies nothing; the retry applies once, and a late finish does not apply twice", async () => {
     const account = await t.createAccount();
     const [segment] = await t.db.insert(segmentsTable).values({ accountId: account.accountId, name: "Retry" }).returning();
-    const res = await t.api(account.apiKey, `/imports?segment_id=${segment!.id}`, { method: "POST", body: "email\na@example.com\nb@example.com\n", headers: { "Content-Type": "text/csv" } });
+    const res = await t.api(account.apiKey, `/imports?segment_id=${segment!.id}`, {
+      method: "POST",
+      body: "email\na@example.com\nb@example.com\n",
+      headers: { "Content-Type": "text/csv" },
+    });
     const { id } = (await res.json()) as { id: number };
     // Worker A claims the job with a tiny lease and stalls; its lease lapses and worker B takes the job over.
     const a = newWorkerId();
@@ -254,7 +386,10 @@ describe("HTML flow", () => {
     const account = await t.createAccount();
     await t.db.insert(contactsTable).values({ accountId: account.accountId, email: "old@example.com", firstName: "Old" });
     const cookie = account.adminCookie;
-    const preview = await t.browser(cookie, "/imports/paste-preview", { form: { csv: "Email;Prénom\nold@example.com;Olga\nnew@example.com;Nia\nbad;x" }, headers: { "HX-Request": "true" } });
+    const preview = await t.browser(cookie, "/imports/paste-preview", {
+      form: { csv: "Email;Prénom\nold@example.com;Olga\nnew@example.com;Nia\nbad;x" },
+      headers: { "HX-Request": "true" },
+    });
     const fragment = await preview.text();
     assert.match(fragment, /2 columns, separated by semicolon/);
     assert.match(fragment, /new@example.com/);
@@ -271,7 +406,9 @@ describe("HTML flow", () => {
     assert.equal(noEmail.status, 422);
     assert.match(await noEmail.text(), /email column is required/);
 
-    const previewed = await t.browser(cookie, `${location}/preview`, { form: { map_0: "email", map_1: "first_name", overwrite: "on", segment_mode: "new", new_segment_name: "Pasted" } });
+    const previewed = await t.browser(cookie, `${location}/preview`, {
+      form: { map_0: "email", map_1: "first_name", overwrite: "on", segment_mode: "new", new_segment_name: "Pasted" },
+    });
     assert.equal(previewed.status, 303);
     const waiting = await (await t.browser(cookie, location, { headers: { "HX-Request": "true" } })).text();
     assert.match(waiting, /hx-trigger="load delay:1s"/);
@@ -282,7 +419,10 @@ describe("HTML flow", () => {
     assert.match(counted, /Every row is accounted for: 1 \+ 1 \+ 0 \+ 1 \+ 0 = 3 rows/);
     assert.doesNotMatch(counted, /id="import-panel"[^>]*hx-trigger/, "the panel stops polling (the layout's job notice poll is apart)");
     // The dry run wrote nothing.
-    assert.deepEqual((await contacts(account.accountId)).map((c) => [c.email, c.first_name]), [["old@example.com", "Old"]]);
+    assert.deepEqual(
+      (await contacts(account.accountId)).map((c) => [c.email, c.first_name]),
+      [["old@example.com", "Old"]],
+    );
 
     const started = await t.browser(cookie, `${location}/start`, { form: {} });
     assert.equal(started.status, 303);
@@ -291,8 +431,17 @@ describe("HTML flow", () => {
     assert.match(done, /completed/);
     assert.match(done, /Download error report/);
     assert.doesNotMatch(done, /hx-trigger/);
-    assert.deepEqual((await contacts(account.accountId)).map((c) => [c.email, c.first_name]), [["new@example.com", "Nia"], ["old@example.com", "Olga"]]);
-    const [segment] = await queryRows<{ name: string; member_count: number }>(t.db, sql`select name, member_count::int from segments where account_id = ${account.accountId}`);
+    assert.deepEqual(
+      (await contacts(account.accountId)).map((c) => [c.email, c.first_name]),
+      [
+        ["new@example.com", "Nia"],
+        ["old@example.com", "Olga"],
+      ],
+    );
+    const [segment] = await queryRows<{ name: string; member_count: number }>(
+      t.db,
+      sql`select name, member_count::int from segments where account_id = ${account.accountId}`,
+    );
     assert.deepEqual(segment, { name: "Pasted", member_count: 2 });
     const report = await t.browser(cookie, `${location}/errors`);
     assert.equal(report.status, 200);
@@ -327,7 +476,10 @@ describe("HTML flow", () => {
 
     assert.equal((await t.browser(cookie, `${location}/retry`, { form: {} })).status, 303);
     await t.runJobs();
-    assert.deepEqual((await contacts(account.accountId)).map((c) => c.email), ["cancel-me@example.com"]);
+    assert.deepEqual(
+      (await contacts(account.accountId)).map((c) => c.email),
+      ["cancel-me@example.com"],
+    );
   });
 
   test("a new segment whose name was taken after the preview stops the start with a reason, and nothing is imported", async () => {
@@ -342,18 +494,28 @@ describe("HTML flow", () => {
 
     const refused = await t.browser(cookie, `${location}/start`, { form: {} });
     assert.equal(refused.status, 422);
-    assert.match(await refused.text(), /A segment named &quot;Spring list&quot; already exists: choose it in the list of existing segments, or pick another name\.|A segment named "Spring list" already exists: choose it in the list of existing segments, or pick another name\./);
+    assert.match(
+      await refused.text(),
+      /A segment named &quot;Spring list&quot; already exists: choose it in the list of existing segments, or pick another name\.|A segment named "Spring list" already exists: choose it in the list of existing segments, or pick another name\./,
+    );
     await t.runJobs();
     assert.equal((await contacts(account.accountId)).length, 0);
     const names = await queryRows<{ name: string }>(t.db, sql`select name from segments where account_id = ${account.accountId}`);
-    assert.deepEqual(names.map((r) => r.name), ["spring LIST"]);
+    assert.deepEqual(
+      names.map((r) => r.name),
+      ["spring LIST"],
+    );
   });
 
   test("a multipart upload becomes a draft with its columns mapped", async () => {
     const account = await t.createAccount();
     const form = new FormData();
     form.append("file", new Blob([fixture("windows-1252.csv")], { type: "text/csv" }), "clients.csv");
-    const res = await t.app.request("http://localhost/imports", { method: "POST", body: form, headers: { Cookie: account.adminCookie, Origin: "http://localhost" } });
+    const res = await t.app.request("http://localhost/imports", {
+      method: "POST",
+      body: form,
+      headers: { Cookie: account.adminCookie, Origin: "http://localhost" },
+    });
     assert.equal(res.status, 303);
     const page = await (await t.browser(account.adminCookie, res.headers.get("location")!)).text();
     assert.match(page, /clients\.csv/);

@@ -36,7 +36,11 @@ test("two workers draining at once never run the same job", async () => {
   const [ranA, ranB] = await Promise.all([drainJobs(t.deps, "worker-A"), drainJobs(t.deps, "worker-B")]);
   assert.equal(ranA + ranB, 30);
   const ids = runs.map((r) => r.jobId).sort((x, y) => x - y);
-  assert.deepEqual(ids, jobs.map((j) => j.id).sort((x, y) => x - y), "every job ran exactly once");
+  assert.deepEqual(
+    ids,
+    jobs.map((j) => j.id).sort((x, y) => x - y),
+    "every job ran exactly once",
+  );
   const rows = await t.db.select().from(jobsTable).where(eq(jobsTable.kind, "test-record"));
   assert.ok(rows.every((r) => r.status === "completed" && r.attempts === 1));
 });
@@ -48,7 +52,10 @@ test("a job whose worker died is picked up when its lease lapses, and the dead w
   assert.equal(claimed!.id, job.id);
   assert.equal(await claimNextJob(t.db, "other", ["test-record"]), null, "a live lease is respected");
   // The worker dies: no heartbeat renews its lease, which lapses (moved into the past rather than waited for).
-  await t.db.update(jobsTable).set({ leaseUntil: sql`now() - interval '1 second'` }).where(eq(jobsTable.id, job.id));
+  await t.db
+    .update(jobsTable)
+    .set({ leaseUntil: sql`now() - interval '1 second'` })
+    .where(eq(jobsTable.id, job.id));
   const taken = await claimNextJob(t.db, "rescuer", ["test-record"]);
   assert.equal(taken!.id, job.id);
   assert.equal(taken!.attempts, 2);

@@ -88,12 +88,20 @@ describe("progress", () => {
   });
 
   test("an export reports rows done from its first piece", async () => {
-    await upsertContacts(t.db, a.accountId, Array.from({ length: 50 }, (_, i) => ({ email: `x${i}@example.com` })), { overwrite: false });
+    await upsertContacts(
+      t.db,
+      a.accountId,
+      Array.from({ length: 50 }, (_, i) => ({ email: `x${i}@example.com` })),
+      { overwrite: false },
+    );
     await startExport(a.adminCookie);
     const { reports } = await runRecordingProgress("export");
     assert.ok(reports.length >= 2, JSON.stringify(reports));
     assert.equal(reports[0]!.done, 0, "the file is opened with its total");
-    assert.ok(reports.some((r) => r.done > 0), "rows are reported before the job completes");
+    assert.ok(
+      reports.some((r) => r.done > 0),
+      "rows are reported before the job completes",
+    );
   });
 
   test("a running import's page shows rows done, rows per second and time left, and keeps polling", async () => {
@@ -121,8 +129,17 @@ describe("progress", () => {
     assert.doesNotMatch(queuedHtml, /<html/, "htmx gets the summary alone");
     assert.match(queued.headers.get("Vary") ?? "", /HX-Request/);
     assert.match(queuedHtml, new RegExp(`hx-get="${summaryUrl}"[^>]*hx-trigger="load delay:1s"|hx-trigger="load delay:1s"[^>]*hx-get="${summaryUrl}"`));
-    const jobId = Number((await queryRows<{ job_id: string }>(t.db, sql`select job_id from exports where account_id = ${a.accountId} and id = ${Number(summaryUrl.split("/").pop())}`))[0]!.job_id);
-    await t.db.execute(sql`update jobs set status = 'running', started_at = now() - interval '2 seconds', progress_done = 20, progress_total = 50 where account_id = ${a.accountId} and id = ${jobId}`);
+    const jobId = Number(
+      (
+        await queryRows<{ job_id: string }>(
+          t.db,
+          sql`select job_id from exports where account_id = ${a.accountId} and id = ${Number(summaryUrl.split("/").pop())}`,
+        )
+      )[0]!.job_id,
+    );
+    await t.db.execute(
+      sql`update jobs set status = 'running', started_at = now() - interval '2 seconds', progress_done = 20, progress_total = 50 where account_id = ${a.accountId} and id = ${jobId}`,
+    );
     const running = await (await t.browser(a.adminCookie, summaryUrl, { headers: hx })).text();
     assert.match(running, /20 rows done/);
     assert.match(running, /rows\/s/);
@@ -151,7 +168,11 @@ describe("uploads", () => {
     const server = serve({ fetch: t.app.fetch, port: 0, hostname: "127.0.0.1" });
     await new Promise<void>((resolve) => server.once("listening", () => resolve()));
     const { port } = server.address() as AddressInfo;
-    const files = async () => queryRows<{ chunks: string }>(t.db, sql`select (select count(*) from file_chunks c where c.account_id = f.account_id and c.file_id = f.id) as chunks from files f where f.account_id = ${a.accountId}`);
+    const files = async () =>
+      queryRows<{ chunks: string }>(
+        t.db,
+        sql`select (select count(*) from file_chunks c where c.account_id = f.account_id and c.file_id = f.id) as chunks from files f where f.account_id = ${a.accountId}`,
+      );
     try {
       const boundary = "roster-test-boundary";
       const req = http.request({
@@ -159,7 +180,12 @@ describe("uploads", () => {
         port,
         method: "POST",
         path: "/imports",
-        headers: { Cookie: a.adminCookie, Origin: `http://127.0.0.1:${port}`, "Content-Type": `multipart/form-data; boundary=${boundary}`, "Content-Length": String(50 * 1024 * 1024) },
+        headers: {
+          Cookie: a.adminCookie,
+          Origin: `http://127.0.0.1:${port}`,
+          "Content-Type": `multipart/form-data; boundary=${boundary}`,
+          "Content-Length": String(50 * 1024 * 1024),
+        },
       });
       req.on("error", () => {});
       req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\nContent-Type: text/csv\r\n\r\nemail\n`);
@@ -178,7 +204,13 @@ describe("job notices", () => {
     const a = await t.createAccount();
     const segmentId = await createSegment(t, a.accountId, "Buyers 2026");
     const contacts = await upsertContacts(t.db, a.accountId, [{ email: "b1@example.com" }, { email: "b2@example.com" }], { overwrite: false });
-    await addContactsToSegment(t.db, a.accountId, segmentId, contacts.map((c) => c.id), { type: "user", id: a.adminId, label: "Admin" });
+    await addContactsToSegment(
+      t.db,
+      a.accountId,
+      segmentId,
+      contacts.map((c) => c.id),
+      { type: "user", id: a.adminId, label: "Admin" },
+    );
     const colleague = await a.userCookie("editor");
 
     const idle = await (await t.browser(a.adminCookie, "/jobs/notices", { headers: hx })).text();
@@ -189,7 +221,11 @@ describe("job notices", () => {
     const waiting = await (await t.browser(a.adminCookie, "/jobs/notices", { headers: hx })).text();
     assert.match(waiting, /hx-trigger="load delay:3s"/, "polls again while the export waits");
     assert.doesNotMatch(waiting, /job-notice"/);
-    assert.doesNotMatch(await (await t.browser(colleague, "/jobs/notices", { headers: hx })).text(), /hx-trigger/, "another user's export is not theirs to wait for");
+    assert.doesNotMatch(
+      await (await t.browser(colleague, "/jobs/notices", { headers: hx })).text(),
+      /hx-trigger/,
+      "another user's export is not theirs to wait for",
+    );
 
     await t.runJobs();
     const ready = await (await t.browser(a.adminCookie, "/jobs/notices", { headers: hx })).text();
@@ -203,7 +239,9 @@ describe("job notices", () => {
     // Seen finishing on its own summary page: the poll from that page leaves it to the page, and no notice follows.
     const summaryUrl = await startExport(a.adminCookie, String(segmentId));
     await t.runJobs();
-    const fromItsPage = await (await t.browser(a.adminCookie, "/jobs/notices", { headers: { ...hx, "HX-Current-URL": `http://localhost${summaryUrl}` } })).text();
+    const fromItsPage = await (
+      await t.browser(a.adminCookie, "/jobs/notices", { headers: { ...hx, "HX-Current-URL": `http://localhost${summaryUrl}` } })
+    ).text();
     assert.doesNotMatch(fromItsPage, /Export of/);
     assert.match(await (await t.browser(a.adminCookie, summaryUrl, { headers: hx })).text(), /Export ready/);
     assert.doesNotMatch(await (await t.browser(a.adminCookie, "/jobs/notices", { headers: hx })).text(), /Export of/);
@@ -225,7 +263,9 @@ describe("job notices", () => {
     assert.match(importDone, new RegExp(`Import of pasted\\.csv is done: <a href="${location}">See the result</a>`));
 
     const summaryUrl = await startExport(a.adminCookie);
-    await t.db.execute(sql`update jobs set status = 'failed', error = 'The disk is full.', finished_at = now() where account_id = ${a.accountId} and kind = 'export'`);
+    await t.db.execute(
+      sql`update jobs set status = 'failed', error = 'The disk is full.', finished_at = now() where account_id = ${a.accountId} and kind = 'export'`,
+    );
     const failed = await (await t.browser(a.adminCookie, "/jobs/notices", { headers: hx })).text();
     assert.match(failed, new RegExp(`Export of All contacts failed: The disk is full\\. <a href="${summaryUrl}">See the export</a>`));
   });
@@ -236,7 +276,12 @@ describe("chart roll-ups", () => {
     const a = await t.createAccount();
     const segmentId = await createSegment(t, a.accountId, "Charted");
     const other = await createSegment(t, a.accountId, "Other");
-    const contacts = await upsertContacts(t.db, a.accountId, Array.from({ length: 20 }, (_, i) => ({ email: `c${i}@example.com` })), { overwrite: false });
+    const contacts = await upsertContacts(
+      t.db,
+      a.accountId,
+      Array.from({ length: 20 }, (_, i) => ({ email: `c${i}@example.com` })),
+      { overwrite: false },
+    );
     const byEmail = new Map(contacts.map((c) => [c.emailKey, c.id]));
     const ids = Array.from({ length: 20 }, (_, i) => byEmail.get(`c${i}@example.com`)!);
     const byHand = { type: "user" as const, id: a.adminId, label: "Admin" };
@@ -248,7 +293,9 @@ describe("chart roll-ups", () => {
     const wf = await buildWorkflow(t, a, { name: "Buyers", trigger: "purchase", actions: [{ kind: "add", segmentId }] });
     await buildWorkflow(t, a, { name: "Refunds", trigger: "custom", customType: "refund", actions: [{ kind: "remove", segmentId }] });
     for (const email of ["w1@example.com", "w2@example.com", "c5@example.com"]) {
-      const sent = await t.api(a.apiKey, "/events", { json: { id: `buy-${email}`, type: "purchase", email, properties: { order_id: `o-${email}`, total: 10, currency: "EUR" } } });
+      const sent = await t.api(a.apiKey, "/events", {
+        json: { id: `buy-${email}`, type: "purchase", email, properties: { order_id: `o-${email}`, total: 10, currency: "EUR" } },
+      });
       assert.equal(sent.status, 202, await sent.clone().text());
     }
     assert.equal((await t.api(a.apiKey, "/events", { json: { id: "refund-1", type: "refund", email: "w1@example.com", properties: {} } })).status, 202);
@@ -276,7 +323,10 @@ describe("chart roll-ups", () => {
     assert.deepEqual(norm(rolled), norm(fromHistory));
     assert.deepEqual(new Set(fromHistory.map((r) => r.source_type)), new Set(["user", "api_key", "workflow", "import"]), "every source was exercised");
 
-    const [seg] = await queryRows<{ member_count: string }>(t.db, sql`select member_count from segments where account_id = ${a.accountId} and id = ${segmentId}`);
+    const [seg] = await queryRows<{ member_count: string }>(
+      t.db,
+      sql`select member_count from segments where account_id = ${a.accountId} and id = ${segmentId}`,
+    );
     const memberCount = Number(seg!.member_count);
     for (const period of ["day", "week", "month"] as const) {
       const periods = await getSegmentSizeHistory(t.db, a.accountId, { id: segmentId, memberCount }, period);
@@ -295,7 +345,10 @@ describe("chart roll-ups", () => {
       sql`select events_matched, contacts_added, contacts_removed from workflows where account_id = ${a.accountId} and id = ${wf}`,
     );
     const today = days.at(-1)!;
-    assert.deepEqual([today.matched, today.added, today.removed], [Number(counters!.events_matched), Number(counters!.contacts_added), Number(counters!.contacts_removed)]);
+    assert.deepEqual(
+      [today.matched, today.added, today.removed],
+      [Number(counters!.events_matched), Number(counters!.contacts_added), Number(counters!.contacts_removed)],
+    );
     assert.deepEqual([today.matched, today.added], [3, 2], "three purchases; c5 was already a member");
 
     // The pages draw the charts with their numbers as a table.

@@ -24,7 +24,13 @@ test("adding is idempotent, history records each change once, and the count stay
 
   const first = await addContactsToSegment(t.db, a.accountId, seg!.id, [contacts[0]!.id, contacts[1]!.id, foreign!.id], source);
   assert.deepEqual(first, { added: 2, alreadyMembers: 0 }, "another account's contact is ignored");
-  const second = await addContactsToSegment(t.db, a.accountId, seg!.id, contacts.map((c) => c.id), source);
+  const second = await addContactsToSegment(
+    t.db,
+    a.accountId,
+    seg!.id,
+    contacts.map((c) => c.id),
+    source,
+  );
   assert.deepEqual(second, { added: 1, alreadyMembers: 2 });
 
   const all = sql`select id from contacts where account_id = ${a.accountId}`;
@@ -41,7 +47,10 @@ test("adding is idempotent, history records each change once, and the count stay
   assert.deepEqual(removed, { removed: 1, notMembers: 0 }, "another account's contact is not a candidate");
   const [after2] = await t.db.select().from(segmentsTable).where(eq(segmentsTable.id, seg!.id));
   assert.equal(after2!.memberCount, 2);
-  const members = await t.db.select().from(segmentMembersTable).where(and(eq(segmentMembersTable.accountId, a.accountId), eq(segmentMembersTable.segmentId, seg!.id)));
+  const members = await t.db
+    .select()
+    .from(segmentMembersTable)
+    .where(and(eq(segmentMembersTable.accountId, a.accountId), eq(segmentMembersTable.segmentId, seg!.id)));
   assert.equal(members.length, 2);
   const removals = await t.db.select().from(membershipEventsTable).where(eq(membershipEventsTable.action, "removed"));
   assert.equal(removals.length, 1);

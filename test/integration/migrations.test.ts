@@ -15,8 +15,14 @@ const expectedTables = (Object.values(schema) as unknown[])
   .sort();
 
 async function tablesOf(database: Database): Promise<string[]> {
-  const rows = await queryRows<{ name: string }>(database.db, sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`);
-  return rows.map((r) => r.name).filter((n) => !n.startsWith("__drizzle")).sort();
+  const rows = await queryRows<{ name: string }>(
+    database.db,
+    sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
+  );
+  return rows
+    .map((r) => r.name)
+    .filter((n) => !n.startsWith("__drizzle"))
+    .sort();
 }
 
 test("the migrations create every table on an empty database, even from two instances at once, and applying them again changes nothing", async () => {

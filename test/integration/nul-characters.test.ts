@@ -16,7 +16,10 @@ after(async () => {
 });
 
 async function contactNames(accountId: number) {
-  return queryRows<{ email: string; first_name: string | null }>(t.db, sql`select email, first_name from contacts where account_id = ${accountId} order by email`);
+  return queryRows<{ email: string; first_name: string | null }>(
+    t.db,
+    sql`select email, first_name from contacts where account_id = ${accountId} order by email`,
+  );
 }
 
 describe("searches and addresses", () => {
@@ -109,7 +112,10 @@ describe("imports", () => {
     await t.runJobs();
     const result = (await (await t.api(account.apiKey, `/imports/${id}`)).json()) as { status: string; created: number; invalid: number };
     assert.deepEqual([result.status, result.created, result.invalid], ["completed", 2, 1]);
-    assert.deepEqual((await contactNames(account.accountId)).map((c) => c.email), ["ana@example.com", "cy@example.com"]);
+    assert.deepEqual(
+      (await contactNames(account.accountId)).map((c) => c.email),
+      ["ana@example.com", "cy@example.com"],
+    );
     const report = await (await t.api(account.apiKey, `/imports/${id}/errors`)).text();
     assert.match(report, /\r\n3,column 2 contains a NUL character,/);
   });
@@ -151,5 +157,10 @@ function tinyPng(): Buffer {
   header.writeUInt32BE(16, 4);
   header.set([8, 2, 0, 0, 0], 8);
   const pixels = Buffer.alloc(16 * (1 + 16 * 3));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", deflateSync(pixels)), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(pixels)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }

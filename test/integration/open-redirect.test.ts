@@ -38,7 +38,10 @@ describe("redirects after a form stay on this site", () => {
     const seg = (await (await t.api(a.apiKey, "/segments", { json: { name: "Redirects" } })).json()) as { id: number };
     for (const [i, back] of HOSTILE.entries()) {
       await t.api(a.apiKey, `/segments/${seg.id}/contacts`, { json: { emails: [`r${i}@example.test`] } });
-      const [{ id }] = await queryRows<{ id: number }>(t.db, sql`select id::int as id from contacts where account_id = ${a.accountId} and email = ${`r${i}@example.test`}`);
+      const [{ id }] = await queryRows<{ id: number }>(
+        t.db,
+        sql`select id::int as id from contacts where account_id = ${a.accountId} and email = ${`r${i}@example.test`}`,
+      );
 
       const bulk = await t.browser(a.adminCookie, `/segments/${seg.id}/contacts/remove`, { form: { ids: String(id), back } });
       assert.match(locationOf(bulk), new RegExp(`^/segments/${seg.id}/contacts$`), JSON.stringify(back));

@@ -66,7 +66,10 @@ function assertAddsUp(r: ImportJson) {
 }
 
 async function contact(a: TestAccount, email: string) {
-  const [row] = await queryRows<{ first_name: string | null }>(t.db, sql`select first_name from contacts where account_id = ${a.accountId} and lower(email) = ${email}`);
+  const [row] = await queryRows<{ first_name: string | null }>(
+    t.db,
+    sql`select first_name from contacts where account_id = ${a.accountId} and lower(email) = ${email}`,
+  );
   return row ?? null;
 }
 
@@ -76,14 +79,22 @@ describe("import modes", () => {
       const a = await t.createAccount();
       const seg = await segmentWith(a, "Fair", ["ann@x.test", "bob@x.test", "cat@x.test"]);
       // Add: dan is new, ann already a member (and gets a name when overwriting), one bad row.
-      const added = await importCsv(a, "email,first_name\nann@x.test,Ann\ndan@x.test,Dan\nnot-an-email,X\n", { mode: "add", segment_id: String(seg), overwrite });
+      const added = await importCsv(a, "email,first_name\nann@x.test,Ann\ndan@x.test,Dan\nnot-an-email,X\n", {
+        mode: "add",
+        segment_id: String(seg),
+        overwrite,
+      });
       assertAddsUp(added);
       assert.deepEqual([added.joined, added.already_members, added.created, added.invalid, added.left], [1, 1, 1, 1, 0]);
       assert.deepEqual(await members(a, seg), ["ann@x.test", "bob@x.test", "cat@x.test", "dan@x.test"]);
       assert.equal((await contact(a, "ann@x.test"))!.first_name, overwrite === "true" ? "Ann" : null);
 
       // Remove: bob leaves; eve is in no contact (counted, never created); dan's name never changes.
-      const removed = await importCsv(a, "email,first_name\nbob@x.test,Robert\neve@x.test,Eve\nDAN@x.test,Daniel\nzed@x.test,Z\n", { mode: "remove", segment_id: String(seg), overwrite });
+      const removed = await importCsv(a, "email,first_name\nbob@x.test,Robert\neve@x.test,Eve\nDAN@x.test,Daniel\nzed@x.test,Z\n", {
+        mode: "remove",
+        segment_id: String(seg),
+        overwrite,
+      });
       assertAddsUp(removed);
       await importCsv(a, "email\nzed@x.test\n", { mode: "add" }); // zed exists now but is no member
       assert.deepEqual([removed.left, removed.not_members, removed.not_found, removed.created, removed.updated], [2, 0, 2, 0, 0]);
@@ -95,7 +106,11 @@ describe("import modes", () => {
       assert.deepEqual(await members(a, seg), ["ann@x.test", "cat@x.test"]);
 
       // Replace: afterwards exactly the file's valid contacts; fay is created.
-      const replaced = await importCsv(a, "email,first_name\ncat@x.test,Cathy\nfay@x.test,Fay\nzed@x.test,\nbad row,\n", { mode: "replace", segment_id: String(seg), overwrite });
+      const replaced = await importCsv(a, "email,first_name\ncat@x.test,Cathy\nfay@x.test,Fay\nzed@x.test,\nbad row,\n", {
+        mode: "replace",
+        segment_id: String(seg),
+        overwrite,
+      });
       assertAddsUp(replaced);
       assert.deepEqual([replaced.joined, replaced.already_members, replaced.left, replaced.created, replaced.members_after], [2, 1, 1, 1, 3]);
       assert.deepEqual(await members(a, seg), ["cat@x.test", "fay@x.test", "zed@x.test"]);
@@ -127,10 +142,16 @@ describe("import modes", () => {
 
   test("the preview of a replace counts joins, leaves and unchanged members with examples, and warns past half", async () => {
     const a = await t.createAccount();
-    const seg = await segmentWith(a, "Big", Array.from({ length: 15 }, (_, i) => `m${String(i).padStart(2, "0")}@x.test`));
+    const seg = await segmentWith(
+      a,
+      "Big",
+      Array.from({ length: 15 }, (_, i) => `m${String(i).padStart(2, "0")}@x.test`),
+    );
     const created = await t.browser(a.adminCookie, "/imports", { form: { csv: "email\nm00@x.test\nm01@x.test\nnew1@x.test\n" } });
     const location = created.headers.get("location")!;
-    const previewed = await t.browser(a.adminCookie, `${location}/preview`, { form: { map_0: "email", segment_mode: "existing", segment_id: String(seg), import_mode: "replace" } });
+    const previewed = await t.browser(a.adminCookie, `${location}/preview`, {
+      form: { map_0: "email", segment_mode: "existing", segment_id: String(seg), import_mode: "replace" },
+    });
     assert.equal(previewed.status, 303);
     await t.runJobs();
     const view = (await getImportView(t.db, a.accountId, Number(location.split("/").pop())))!;
@@ -139,7 +160,11 @@ describe("import modes", () => {
     assert.deepEqual(r.examples.joins, ["new1@x.test"]);
     assert.deepEqual(r.examples.unchanged, ["m00@x.test", "m01@x.test"]);
     assert.equal(r.examples.leaves.length, 10, "ten examples of 13 leaving");
-    assert.deepEqual(await members(a, seg), Array.from({ length: 15 }, (_, i) => `m${String(i).padStart(2, "0")}@x.test`), "a preview writes nothing");
+    assert.deepEqual(
+      await members(a, seg),
+      Array.from({ length: 15 }, (_, i) => `m${String(i).padStart(2, "0")}@x.test`),
+      "a preview writes nothing",
+    );
     const page = await (await t.browser(a.adminCookie, location)).text();
     assert.match(page, /13 of the segment&#39;s 15 members \(87%\) would leave|13 of the segment's 15 members \(87%\) would leave/);
 
@@ -153,7 +178,11 @@ describe("undo", () => {
   test("undo of each mode restores the members, and records itself as a change set", async () => {
     const a = await t.createAccount();
     const start = ["ann@x.test", "bob@x.test", "cat@x.test"];
-    for (const [mode, csv] of [["add", "email\ndan@x.test\nann@x.test\n"], ["remove", "email\nbob@x.test\nnobody@x.test\n"], ["replace", "email\ncat@x.test\neve@x.test\n"]] as const) {
+    for (const [mode, csv] of [
+      ["add", "email\ndan@x.test\nann@x.test\n"],
+      ["remove", "email\nbob@x.test\nnobody@x.test\n"],
+      ["replace", "email\ncat@x.test\neve@x.test\n"],
+    ] as const) {
       const seg = await segmentWith(a, `Undo ${mode}`, start);
       const r = await importCsv(a, csv, { mode, segment_id: String(seg) });
       assert.notDeepEqual(await members(a, seg), start);
@@ -166,7 +195,10 @@ describe("undo", () => {
       const again = await t.browser(a.adminCookie, `/imports/${r.id}/undo`, { form: {} });
       assert.equal(again.status, 422);
       assert.match(await again.text(), /has already been undone/);
-      const [history] = await queryRows<{ n: string }>(t.db, sql`select count(*) as n from membership_events where account_id = ${a.accountId} and segment_id = ${seg} and source_label = ${`undo of import #${r.id}`}`);
+      const [history] = await queryRows<{ n: string }>(
+        t.db,
+        sql`select count(*) as n from membership_events where account_id = ${a.accountId} and segment_id = ${seg} and source_label = ${`undo of import #${r.id}`}`,
+      );
       assert.equal(Number(history!.n), r.joined + r.left, "one history entry per member put back");
     }
   });
@@ -190,7 +222,11 @@ describe("undo", () => {
 describe("a replace racing workflow additions", () => {
   test("no member lost or duplicated, and the count stays exact", async () => {
     const a = await t.createAccount();
-    const seg = await segmentWith(a, "Race", Array.from({ length: 300 }, (_, i) => `old${i}@x.test`));
+    const seg = await segmentWith(
+      a,
+      "Race",
+      Array.from({ length: 300 }, (_, i) => `old${i}@x.test`),
+    );
     await buildWorkflow(t, a, { name: "Buyers join", trigger: "purchase", actions: [{ kind: "add", segmentId: seg }] });
     const csv = `email\n${Array.from({ length: 2000 }, (_, i) => `file${i}@x.test`).join("\n")}\n`;
     const res = await t.api(a.apiKey, `/imports?mode=replace&segment_id=${seg}`, { method: "POST", body: csv, headers: { "Content-Type": "text/csv" } });
@@ -199,7 +235,9 @@ describe("a replace racing workflow additions", () => {
     const buyers = Array.from({ length: 120 }, (_, i) => (i % 2 === 0 ? `wf${i}@x.test` : `file${i}@x.test`));
     const events = (async () => {
       for (const [i, email] of buyers.entries()) {
-        const sent = await t.api(a.apiKey, "/events", { json: { id: `race-${i}`, type: "purchase", email, properties: { order_id: `o${i}`, total: 10, currency: "EUR" } } });
+        const sent = await t.api(a.apiKey, "/events", {
+          json: { id: `race-${i}`, type: "purchase", email, properties: { order_id: `o${i}`, total: 10, currency: "EUR" } },
+        });
         assert.ok(sent.status < 300, await sent.clone().text());
       }
     })();
@@ -220,7 +258,10 @@ describe("a replace racing workflow additions", () => {
     );
     for (const row of history) {
       assert.equal(row.actions.at(-1) === "added", now.includes(row.email), row.email);
-      assert.ok(row.actions.every((action, i) => i === 0 || action !== row.actions[i - 1]), `${row.email}: ${row.actions.join(", ")}`);
+      assert.ok(
+        row.actions.every((action, i) => i === 0 || action !== row.actions[i - 1]),
+        `${row.email}: ${row.actions.join(", ")}`,
+      );
     }
     const wf = now.filter((e) => e.startsWith("wf")).length;
     assert.equal(await assertCountExact(a, seg), 2000 + wf);
@@ -231,8 +272,15 @@ describe("the changes feed", () => {
   test("a follower sees the joins and leaves of a replace, keyset-paged, and nothing twice", async () => {
     const a = await t.createAccount();
     const seg = await segmentWith(a, "Followed", ["ann@x.test", "bob@x.test"]);
-    const first = (await (await t.api(a.apiKey, `/segments/${seg}/changes`)).json()) as { data: { change: string; email: string }[]; next_cursor: string; has_more: boolean };
-    assert.deepEqual(first.data.map((d) => `${d.change} ${d.email}`), ["joined ann@x.test", "joined bob@x.test"]);
+    const first = (await (await t.api(a.apiKey, `/segments/${seg}/changes`)).json()) as {
+      data: { change: string; email: string }[];
+      next_cursor: string;
+      has_more: boolean;
+    };
+    assert.deepEqual(
+      first.data.map((d) => `${d.change} ${d.email}`),
+      ["joined ann@x.test", "joined bob@x.test"],
+    );
     await importCsv(a, "email\nbob@x.test\ncat@x.test\ndan@x.test\n", { mode: "replace", segment_id: String(seg) });
     const seen: string[] = [];
     let cursor = first.next_cursor;
@@ -260,7 +308,11 @@ describe("PUT /api/v1/segments/:id/contacts", () => {
     assert.deepEqual([j.joined, j.left, j.unchanged, j.invalid.map((i) => i.email), j.created_contacts], [1, 1, 1, ["nope"], 1]);
     assert.deepEqual(await members(a, seg), ["bob@x.test", "cat@x.test"]);
 
-    const text = await t.api(a.apiKey, `/segments/${seg}/contacts`, { method: "PUT", body: "email\r\ncat@x.test\r\n\r\nDAN@x.test\r\nbad line\r\n", headers: { "Content-Type": "text/plain" } });
+    const text = await t.api(a.apiKey, `/segments/${seg}/contacts`, {
+      method: "PUT",
+      body: "email\r\ncat@x.test\r\n\r\nDAN@x.test\r\nbad line\r\n",
+      headers: { "Content-Type": "text/plain" },
+    });
     assert.equal(text.status, 200);
     const tx = (await text.json()) as typeof j;
     assert.deepEqual([tx.joined, tx.left, tx.unchanged, tx.invalid.map((i) => i.email), tx.created_contacts], [1, 1, 1, ["bad line"], 1]);
@@ -268,7 +320,11 @@ describe("PUT /api/v1/segments/:id/contacts", () => {
     await assertCountExact(a, seg);
 
     const long = Array.from({ length: 12_000 }, (_, i) => `p${i}@x.test`);
-    const big = await t.api(a.apiKey, `/segments/${seg}/contacts`, { method: "PUT", body: `${long.join("\n")}\n"quoted, bad"\n`, headers: { "Content-Type": "text/csv" } });
+    const big = await t.api(a.apiKey, `/segments/${seg}/contacts`, {
+      method: "PUT",
+      body: `${long.join("\n")}\n"quoted, bad"\n`,
+      headers: { "Content-Type": "text/csv" },
+    });
     assert.equal(big.status, 202);
     const accepted = (await big.json()) as { import_id: number; status: string };
     assert.equal(accepted.status, "queued");

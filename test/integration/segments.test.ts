@@ -35,13 +35,27 @@ describe("segments API", () => {
     assert.equal(created.member_count, 0);
     assert.equal(created.description, "Weekly readers");
     assert.match(created.created_at, /^\d{4}-\d\d-\d\dT/);
-    assert.deepEqual(Object.keys(created).sort(), ["conditions", "created_at", "description", "id", "member_count", "name", "refresh_error", "refreshed_at", "type", "updated_at"]);
+    assert.deepEqual(Object.keys(created).sort(), [
+      "conditions",
+      "created_at",
+      "description",
+      "id",
+      "member_count",
+      "name",
+      "refresh_error",
+      "refreshed_at",
+      "type",
+      "updated_at",
+    ]);
     assert.equal(created.conditions, null, "a static segment has no conditions");
 
     const got = await json(await t.api(a.apiKey, `/segments/${created.id}`));
     assert.equal(got.name, "Newsletter");
     const list = await json(await t.api(a.apiKey, "/segments"));
-    assert.deepEqual(list.data.map((s: any) => s.name), ["Newsletter"]);
+    assert.deepEqual(
+      list.data.map((s: any) => s.name),
+      ["Newsletter"],
+    );
 
     const patched = await t.api(a.apiKey, `/segments/${created.id}`, { method: "PATCH", json: { description: "Every Monday" } });
     assert.equal(patched.status, 200);
@@ -99,7 +113,10 @@ describe("segments API", () => {
     assert.equal(body.added, 3);
     assert.equal(body.already_members, 0);
     assert.equal(body.created_contacts, 2);
-    assert.deepEqual(body.invalid.map((i: any) => i.email), ["not-an-email", "42"]);
+    assert.deepEqual(
+      body.invalid.map((i: any) => i.email),
+      ["not-an-email", "42"],
+    );
     assert.ok(body.invalid.every((i: any) => typeof i.reason === "string" && i.reason.length > 0));
 
     const again = await json(await t.api(a.apiKey, `/segments/${seg.id}/contacts`, { json: { emails: ["KNOWN@example.test", "new2@example.test"] } }));
@@ -125,11 +142,17 @@ describe("segments API", () => {
     assert.deepEqual([r.removed, r.not_members], [1, 1]);
     assert.equal((await json(await t.api(a.apiKey, `/segments/${seg.id}`))).member_count, 2);
     const history = await events(a.accountId, seg.id);
-    assert.deepEqual(history.map((h) => h.action), ["added", "added", "added", "removed"]);
+    assert.deepEqual(
+      history.map((h) => h.action),
+      ["added", "added", "added", "removed"],
+    );
     assert.ok(history.every((h) => h.source_type === "api_key" && h.source_label === "API key tests" && h.segment_name === "Buyers"));
 
     const contactSegs = await json(await t.api(a.apiKey, "/contacts/known@example.test/segments"));
-    assert.deepEqual(contactSegs.data.map((s: any) => s.name), ["Buyers"]);
+    assert.deepEqual(
+      contactSegs.data.map((s: any) => s.name),
+      ["Buyers"],
+    );
   });
 
   test("the emails list is checked: not a list, empty, more than 10,000", async () => {
@@ -170,7 +193,10 @@ describe("segments API", () => {
     );
     assert.deepEqual([contacts, members], [2, 0]);
     const history = await events(a.accountId, seg.id);
-    assert.deepEqual(history.map((h) => h.action), ["added", "added", "removed", "removed"]);
+    assert.deepEqual(
+      history.map((h) => h.action),
+      ["added", "added", "removed", "removed"],
+    );
     assert.equal(history[3]!.source_type, "user");
   });
 

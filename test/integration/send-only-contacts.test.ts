@@ -33,12 +33,19 @@ describe("events sent with a send-only key", () => {
     const account = await t.createAccount();
     await t.browser(account.adminCookie, "/admin/custom-fields", { form: { label: "Plan", type: "text" } });
     await t.browser(account.adminCookie, "/admin/custom-fields", { form: { label: "City", type: "text" } });
-    const created = await t.api(account.apiKey, "/contacts", { json: { email: "ana@example.com", first_name: "Ana", phone: "+34 600 12 34 56", custom: { plan: "gold" } } });
+    const created = await t.api(account.apiKey, "/contacts", {
+      json: { email: "ana@example.com", first_name: "Ana", phone: "+34 600 12 34 56", custom: { plan: "gold" } },
+    });
     assert.equal(created.status, 201);
     const key = await sendOnlyKey(account);
 
     const res = await t.api(key, "/events", {
-      json: { id: eventId(), type: "signup", email: "ANA@example.com", contact: { first_name: "Mallory", last_name: "Lopez", phone: "+1 415 555 2671", plan: "free", city: "Madrid" } },
+      json: {
+        id: eventId(),
+        type: "signup",
+        email: "ANA@example.com",
+        contact: { first_name: "Mallory", last_name: "Lopez", phone: "+1 415 555 2671", plan: "free", city: "Madrid" },
+      },
     });
     assert.equal(res.status, 202);
     assert.deepEqual(await contact(account.accountId, "ana@example.com"), {
@@ -48,7 +55,9 @@ describe("events sent with a send-only key", () => {
       custom: { plan: "gold", city: "Madrid" },
     });
 
-    const batch = await t.api(key, "/events/batch", { json: { events: [{ id: eventId(), type: "signup", email: "ana@example.com", contact: { first_name: "Eve", city: "Paris" } }] } });
+    const batch = await t.api(key, "/events/batch", {
+      json: { events: [{ id: eventId(), type: "signup", email: "ana@example.com", contact: { first_name: "Eve", city: "Paris" } }] },
+    });
     assert.equal(((await batch.json()) as { accepted: number }).accepted, 1);
     const after = await contact(account.accountId, "ana@example.com");
     assert.deepEqual([after!.first_name, after!.custom.city], ["Ana", "Madrid"], "the batch path keeps stored values too");
@@ -57,7 +66,9 @@ describe("events sent with a send-only key", () => {
   test("they still create a new contact with every field given", async () => {
     const account = await t.createAccount();
     const key = await sendOnlyKey(account);
-    const res = await t.api(key, "/events", { json: { id: eventId(), type: "signup", email: "new@example.com", contact: { first_name: "Nia", phone: "+44 20 7946 0000" } } });
+    const res = await t.api(key, "/events", {
+      json: { id: eventId(), type: "signup", email: "new@example.com", contact: { first_name: "Nia", phone: "+44 20 7946 0000" } },
+    });
     assert.equal(res.status, 202);
     const row = await contact(account.accountId, "new@example.com");
     assert.deepEqual([row!.first_name, row!.phone], ["Nia", "+442079460000"]);
@@ -66,7 +77,9 @@ describe("events sent with a send-only key", () => {
   test("a full key's events keep overwriting stored fields", async () => {
     const account = await t.createAccount();
     await t.api(account.apiKey, "/contacts", { json: { email: "bo@example.com", first_name: "Bo", phone: "+1 212 555 0100" } });
-    const res = await t.api(account.apiKey, "/events", { json: { id: eventId(), type: "signup", email: "bo@example.com", contact: { first_name: "Bob", phone: "+1 212 555 0199" } } });
+    const res = await t.api(account.apiKey, "/events", {
+      json: { id: eventId(), type: "signup", email: "bo@example.com", contact: { first_name: "Bob", phone: "+1 212 555 0199" } },
+    });
     assert.equal(res.status, 202);
     const row = await contact(account.accountId, "bo@example.com");
     assert.deepEqual([row!.first_name, row!.phone], ["Bob", "+12125550199"]);

@@ -27,7 +27,10 @@ test("where no autovacuum runs, a table that grew is analyzed once, and the plan
   assert.ok((await reltuples("contacts")) < 1000, "no statistics yet for the rows just written");
 
   const first = await keepStatistics(database);
-  assert.ok(first.some((d) => d.endsWith(" contacts")), `contacts analyzed (did: ${first.join(", ")})`);
+  assert.ok(
+    first.some((d) => d.endsWith(" contacts")),
+    `contacts analyzed (did: ${first.join(", ")})`,
+  );
   assert.ok(Math.abs((await reltuples("contacts")) - 20000) < 2000, "the planner now knows the rows");
   assert.ok(!(await keepStatistics(database)).some((d) => d.endsWith(" contacts")), "and leaves it until it changes again");
 });

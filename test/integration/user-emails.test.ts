@@ -15,7 +15,8 @@ test("an email of another account's user is refused with a message that does not
   const mine = await t.createAccount();
   const other = await t.createAccount();
   const [{ email: theirs }] = await queryRows<{ email: string }>(t.db, sql`select email from users where id = ${other.adminId}`);
-  const add = (email: string) => t.browser(mine.adminCookie, "/admin/users", { form: { name: "New", email, password: "a long enough passphrase", role: "editor" } });
+  const add = (email: string) =>
+    t.browser(mine.adminCookie, "/admin/users", { form: { name: "New", email, password: "a long enough passphrase", role: "editor" } });
 
   const probe = await add(theirs!.toUpperCase());
   assert.equal(probe.status, 422);

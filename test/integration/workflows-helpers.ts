@@ -27,7 +27,10 @@ export async function buildWorkflow(t: TestApp, acct: TestAccount, spec: Workflo
   const created = await t.browser(acct.adminCookie, "/workflows", { form: { name: spec.name } });
   assert.equal(created.status, 303, await created.clone().text());
   const id = Number(/\/workflows\/(\d+)/.exec(created.headers.get("location")!)![1]);
-  const trig = await t.browser(acct.adminCookie, `/workflows/${id}/trigger`, { form: { trigger: spec.trigger, customType: spec.customType ?? "", ...(spec.triggerSegmentId ? { segmentId: String(spec.triggerSegmentId) } : {}) }, headers: hx });
+  const trig = await t.browser(acct.adminCookie, `/workflows/${id}/trigger`, {
+    form: { trigger: spec.trigger, customType: spec.customType ?? "", ...(spec.triggerSegmentId ? { segmentId: String(spec.triggerSegmentId) } : {}) },
+    headers: hx,
+  });
   assert.equal(trig.status, 200, await trig.clone().text());
   for (const cond of spec.conditions ?? []) {
     await t.browser(acct.adminCookie, `/workflows/${id}/conditions`, { form: {}, headers: hx });
@@ -38,7 +41,10 @@ export async function buildWorkflow(t: TestApp, acct: TestAccount, spec: Workflo
   for (const action of spec.actions) {
     await t.browser(acct.adminCookie, `/workflows/${id}/actions`, { form: {}, headers: hx });
     const key = await lastKey(t, acct.accountId, id, "actions");
-    const res = await t.browser(acct.adminCookie, `/workflows/${id}/actions/${key}`, { form: { kind: action.kind, segmentId: String(action.segmentId) }, headers: hx });
+    const res = await t.browser(acct.adminCookie, `/workflows/${id}/actions/${key}`, {
+      form: { kind: action.kind, segmentId: String(action.segmentId) },
+      headers: hx,
+    });
     assert.equal(res.status, 200, await res.clone().text());
   }
   const saved = await t.browser(acct.adminCookie, `/workflows/${id}/save`, { form: {} });
@@ -51,7 +57,10 @@ export async function buildWorkflow(t: TestApp, acct: TestAccount, spec: Workflo
 }
 
 async function lastKey(t: TestApp, accountId: number, id: number, list: "conditions" | "actions"): Promise<string> {
-  const [row] = await t.db.select({ draft: workflowsTable.draft }).from(workflowsTable).where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)));
+  const [row] = await t.db
+    .select({ draft: workflowsTable.draft })
+    .from(workflowsTable)
+    .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)));
   return row!.draft[list].at(-1)!.key;
 }
 
@@ -65,7 +74,10 @@ export async function memberEmails(t: TestApp, accountId: number, segmentId: num
 }
 
 export async function workflowRow(t: TestApp, accountId: number, id: number) {
-  const [row] = await t.db.select().from(workflowsTable).where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)));
+  const [row] = await t.db
+    .select()
+    .from(workflowsTable)
+    .where(and(eq(workflowsTable.accountId, accountId), eq(workflowsTable.id, id)));
   return row!;
 }
 

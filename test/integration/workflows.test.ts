@@ -70,10 +70,16 @@ describe("the editor", () => {
 
     const added = await t.browser(acct.adminCookie, `/workflows/${id}/conditions`, { form: {}, headers: hx });
     const key = /id="node-([0-9a-f]{8})"/.exec(await added.text())![1]!;
-    const badCond = await t.browser(acct.adminCookie, `/workflows/${id}/conditions/${key}`, { form: { path: "total", operator: "greater_than", value: "lots" }, headers: hx });
+    const badCond = await t.browser(acct.adminCookie, `/workflows/${id}/conditions/${key}`, {
+      form: { path: "total", operator: "greater_than", value: "lots" },
+      headers: hx,
+    });
     assert.equal(badCond.status, 422);
     assert.match(await badCond.text(), /Enter a number/);
-    const cond = await t.browser(acct.adminCookie, `/workflows/${id}/conditions/${key}`, { form: { path: "product.category", operator: "equals", value: "office furniture" }, headers: hx });
+    const cond = await t.browser(acct.adminCookie, `/workflows/${id}/conditions/${key}`, {
+      form: { path: "product.category", operator: "equals", value: "office furniture" },
+      headers: hx,
+    });
     assert.equal(cond.status, 200);
     assert.match(await cond.text(), /product\.category equals &quot;office furniture&quot;|product\.category equals "office furniture"/);
 
@@ -185,7 +191,12 @@ describe("triggers and conditions", () => {
     const segs: Record<string, number> = {};
     for (const o of ops) {
       segs[o.operator] = await createSegment(t, a.accountId, `Op ${o.operator}`);
-      await buildWorkflow(t, a, { name: `Op ${o.operator}`, trigger: "product_search", conditions: [o], actions: [{ kind: "add", segmentId: segs[o.operator]! }] });
+      await buildWorkflow(t, a, {
+        name: `Op ${o.operator}`,
+        trigger: "product_search",
+        conditions: [o],
+        actions: [{ kind: "add", segmentId: segs[o.operator]! }],
+      });
     }
     await send(a.apiKey, "product_search", "desk@example.com", { query: "standing desk", product: { name: "Desk", category: "office furniture" }, price: 250 });
     await send(a.apiKey, "product_search", "lamp@example.com", { query: "lamp", product: { name: "Lamp", category: "Lamps" }, price: 40 });
@@ -210,7 +221,15 @@ describe("triggers and conditions", () => {
       ],
       actions: [{ kind: "add", segmentId: seg }],
     });
-    const order = (total: number, category: string) => ({ order_id: eventId("o"), total, currency: "EUR", products: [{ id: 1, name: "Pen", category: "stationery" }, { id: 2, name: "Desk", category }] });
+    const order = (total: number, category: string) => ({
+      order_id: eventId("o"),
+      total,
+      currency: "EUR",
+      products: [
+        { id: 1, name: "Pen", category: "stationery" },
+        { id: 2, name: "Desk", category },
+      ],
+    });
     await send(a.apiKey, "purchase", "yes@example.com", order(300, "Office furniture"));
     await send(a.apiKey, "purchase", "small@example.com", order(50, "office furniture"));
     await send(a.apiKey, "purchase", "other@example.com", order(300, "garden"));
@@ -227,7 +246,10 @@ describe("actions and runs", () => {
     const buyers = await buildWorkflow(t, a, {
       name: "Buyers",
       trigger: "purchase",
-      actions: [{ kind: "add", segmentId: customers }, { kind: "remove", segmentId: prospects }],
+      actions: [
+        { kind: "add", segmentId: customers },
+        { kind: "remove", segmentId: prospects },
+      ],
     });
     await send(a.apiKey, "product_search", "ann@example.com", { query: "desk" });
     await send(a.apiKey, "product_search", "bob@example.com", { query: "desk" });
@@ -237,7 +259,10 @@ describe("actions and runs", () => {
     assert.deepEqual(await memberEmails(t, a.accountId, customers), ["ann@example.com"]);
     const h = await history(a.accountId, prospects);
     assert.deepEqual(h.at(-1), { email: "ann@example.com", action: "removed", source_type: "workflow", source_label: "workflow Buyers" });
-    assert.deepEqual((await history(a.accountId, customers)).map((r) => r.source_label), ["workflow Buyers"]);
+    assert.deepEqual(
+      (await history(a.accountId, customers)).map((r) => r.source_label),
+      ["workflow Buyers"],
+    );
 
     const row = await workflowRow(t, a.accountId, buyers);
     assert.equal(row.eventsMatched, 1);
@@ -360,7 +385,10 @@ describe("actions and runs", () => {
     const [b, w] = [await workflowRow(t, a.accountId, broken), await workflowRow(t, a.accountId, working)];
     assert.deepEqual([b.status, b.eventsMatched, b.errorCount], ["inactive", 1, 1]);
     assert.match(b.lastError ?? "", /no longer exists/);
-    const logged = await queryRows<{ message: string }>(t.db, sql`select message from workflow_errors where account_id = ${a.accountId} and workflow_id = ${broken}`);
+    const logged = await queryRows<{ message: string }>(
+      t.db,
+      sql`select message from workflow_errors where account_id = ${a.accountId} and workflow_id = ${broken}`,
+    );
     assert.equal(logged.length, 1);
     assert.deepEqual([w.status, w.eventsMatched, w.contactsAdded, w.errorCount], ["active", 1, 1, 0]);
     assert.deepEqual(await memberEmails(t, a.accountId, kept), ["both@example.com"]);
@@ -371,10 +399,18 @@ describe("actions and runs", () => {
     const seg = await createSegment(t, a.accountId, "Both");
     const first = await buildWorkflow(t, a, { name: "First", trigger: "page_view", actions: [{ kind: "add", segmentId: seg }] });
     const second = await buildWorkflow(t, a, { name: "Second", trigger: "page_view", actions: [{ kind: "add", segmentId: seg }] });
-    const events = ["x@example.com", "y@example.com", "x@example.com"].map((email) => ({ id: eventId("both"), type: "page_view", email, properties: { url: "https://shop.example/" } }));
+    const events = ["x@example.com", "y@example.com", "x@example.com"].map((email) => ({
+      id: eventId("both"),
+      type: "page_view",
+      email,
+      properties: { url: "https://shop.example/" },
+    }));
     assert.equal((await (await t.api(a.apiKey, "/events/batch", { json: { events } })).json()).accepted, 3);
     assert.deepEqual(await memberEmails(t, a.accountId, seg), ["x@example.com", "y@example.com"]);
-    assert.deepEqual((await history(a.accountId, seg)).map((h) => `${h.email} ${h.action} ${h.source_label}`).sort(), ["x@example.com added workflow First", "y@example.com added workflow First"]);
+    assert.deepEqual((await history(a.accountId, seg)).map((h) => `${h.email} ${h.action} ${h.source_label}`).sort(), [
+      "x@example.com added workflow First",
+      "y@example.com added workflow First",
+    ]);
     const [one, two] = [await workflowRow(t, a.accountId, first), await workflowRow(t, a.accountId, second)];
     assert.deepEqual([one.eventsMatched, one.contactsAdded, two.eventsMatched, two.contactsAdded], [3, 2, 3, 0]);
     const [{ n }] = await queryRows<{ n: number }>(t.db, sql`select member_count::int as n from segments where account_id = ${a.accountId} and id = ${seg}`);
@@ -395,7 +431,10 @@ describe("actions and runs", () => {
     ];
     assert.equal((await (await t.api(a.apiKey, "/events/batch", { json: { events } })).json()).accepted, 2);
     assert.deepEqual(await memberEmails(t, a.accountId, seg), []);
-    assert.deepEqual((await history(a.accountId, seg)).map((h) => `${h.action} ${h.source_label}`), ["added workflow In", "removed workflow Out"]);
+    assert.deepEqual(
+      (await history(a.accountId, seg)).map((h) => `${h.action} ${h.source_label}`),
+      ["added workflow In", "removed workflow Out"],
+    );
     assert.equal((await workflowRow(t, a.accountId, out)).contactsRemoved, 1);
     assert.deepEqual(await memberEmails(t, a.accountId, other), ["d@example.com"], "the other segment's change ran too");
     const [{ n }] = await queryRows<{ n: number }>(t.db, sql`select member_count::int as n from segments where account_id = ${a.accountId} and id = ${seg}`);
@@ -412,14 +451,28 @@ describe("actions and runs", () => {
     const logged = tc.mock.method(console, "error", () => {});
     const fellBack = () => logged.mock.calls.filter((call) => String(call.arguments[0]).includes("fell back to one change at a time"));
     assert.equal((await send(a.apiKey, "form_submit", "once@example.com", { form: "x" })).status, 202);
-    assert.deepEqual((await history(a.accountId, seg)).map((h) => `${h.action} ${h.source_label}`), ["added workflow In", "removed workflow Out"]);
+    assert.deepEqual(
+      (await history(a.accountId, seg)).map((h) => `${h.action} ${h.source_label}`),
+      ["added workflow In", "removed workflow Out"],
+    );
     assert.deepEqual(fellBack(), []);
 
     // Workflows read before their segment was deleted: the statement fails on the segment, and the fallback says so.
-    const [flows] = await queryRows<{ workflows: string }>(t.db, sql`select coalesce(json_agg(f), '[]'::json)::text as workflows from (${activeWorkflowsSelect(a.accountId, sql`'form_submit'`)}) f`);
-    const [contact] = await queryRows<{ id: string }>(t.db, sql`select id from contacts where account_id = ${a.accountId} and lower(email) = 'once@example.com'`);
+    const [flows] = await queryRows<{ workflows: string }>(
+      t.db,
+      sql`select coalesce(json_agg(f), '[]'::json)::text as workflows from (${activeWorkflowsSelect(a.accountId, sql`'form_submit'`)}) f`,
+    );
+    const [contact] = await queryRows<{ id: string }>(
+      t.db,
+      sql`select id from contacts where account_id = ${a.accountId} and lower(email) = 'once@example.com'`,
+    );
     await t.db.execute(sql`delete from segments where account_id = ${a.accountId} and id = ${seg}`);
-    await runWorkflows(t.db, a.accountId, [{ id: 0, type: "form_submit", contactId: Number(contact!.id), properties: {} }], parseActiveWorkflows(flows!.workflows));
+    await runWorkflows(
+      t.db,
+      a.accountId,
+      [{ id: 0, type: "form_submit", contactId: Number(contact!.id), properties: {} }],
+      parseActiveWorkflows(flows!.workflows),
+    );
     assert.equal(fellBack().length, 1);
     assert.match(String(fellBack()[0]!.arguments[0]), new RegExp(`account ${a.accountId} fell back[^]*segment`));
   });
@@ -454,7 +507,11 @@ describe("actions and runs", () => {
     assert.equal(back!.fresh, true, "put back in: a member again from now");
     assert.deepEqual(await memberEmails(t, a.accountId, prospects), ["out-and-back@example.com", "then-quote@example.com"]);
     const recorded = (await history(a.accountId, prospects)).map((h) => `${h.email} ${h.action} ${h.source_label}`);
-    assert.deepEqual(recorded.slice(0, 2), ["was-in@example.com added workflow Quotes", "out-and-back@example.com added workflow Quotes"], "the single events before the batch");
+    assert.deepEqual(
+      recorded.slice(0, 2),
+      ["was-in@example.com added workflow Quotes", "out-and-back@example.com added workflow Quotes"],
+      "the single events before the batch",
+    );
     const steps = recorded.slice(2);
     assert.deepEqual([...steps].sort(), [
       "in-and-out@example.com added workflow Quotes",
@@ -464,11 +521,20 @@ describe("actions and runs", () => {
       "then-quote@example.com added workflow Quotes",
       "was-in@example.com removed workflow Buyers",
     ]);
-    assert.ok(steps.indexOf("in-and-out@example.com added workflow Quotes") < steps.indexOf("in-and-out@example.com removed workflow Buyers"), "a contact's steps are recorded in order");
-    assert.ok(steps.indexOf("out-and-back@example.com removed workflow Buyers") < steps.indexOf("out-and-back@example.com added workflow Quotes"), "a contact's steps are recorded in order");
+    assert.ok(
+      steps.indexOf("in-and-out@example.com added workflow Quotes") < steps.indexOf("in-and-out@example.com removed workflow Buyers"),
+      "a contact's steps are recorded in order",
+    );
+    assert.ok(
+      steps.indexOf("out-and-back@example.com removed workflow Buyers") < steps.indexOf("out-and-back@example.com added workflow Quotes"),
+      "a contact's steps are recorded in order",
+    );
     const [b, q] = [await workflowRow(t, a.accountId, buyers), await workflowRow(t, a.accountId, quotes)];
     assert.deepEqual([b.eventsMatched, b.contactsRemoved, q.eventsMatched, q.contactsAdded], [4, 3, 6, 5]);
-    const [{ n }] = await queryRows<{ n: number }>(t.db, sql`select member_count::int as n from segments where account_id = ${a.accountId} and id = ${prospects}`);
+    const [{ n }] = await queryRows<{ n: number }>(
+      t.db,
+      sql`select member_count::int as n from segments where account_id = ${a.accountId} and id = ${prospects}`,
+    );
     assert.equal(Number(n), 2);
   });
 
@@ -476,7 +542,14 @@ describe("actions and runs", () => {
     const a = await t.createAccount();
     const hot = await createSegment(t, a.accountId, "Hot");
     const cold = await createSegment(t, a.accountId, "Cold");
-    await buildWorkflow(t, a, { name: "Visitors", trigger: "page_view", actions: [{ kind: "add", segmentId: hot }, { kind: "add", segmentId: cold }] });
+    await buildWorkflow(t, a, {
+      name: "Visitors",
+      trigger: "page_view",
+      actions: [
+        { kind: "add", segmentId: hot },
+        { kind: "add", segmentId: cold },
+      ],
+    });
     await buildWorkflow(t, a, { name: "Buyers", trigger: "purchase", actions: [{ kind: "remove", segmentId: hot }] });
     // Batches of only views (adds, one statement), only purchases (removes, one statement), and of both (a segment
     // added to and removed from: one change at a time), all at once on the same contacts.
@@ -501,7 +574,10 @@ describe("actions and runs", () => {
       assert.equal(Number(row!.net), Number(row!.actual), "history's adds minus removes match the members");
     }
     const errors = await queryRows<{ message: string }>(t.db, sql`select message from workflow_errors where account_id = ${a.accountId}`);
-    assert.deepEqual(errors.map((e) => e.message), []);
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      [],
+    );
   });
 
   test("a removal that waits for its segment sees the member the change it waited for added", async () => {
@@ -524,7 +600,10 @@ describe("actions and runs", () => {
     // ...and when it runs, it finds the member and takes it out.
     assert.equal((await removal).status, 202);
     assert.deepEqual(await memberEmails(t, a.accountId, seg), []);
-    assert.deepEqual((await history(a.accountId, seg)).map((h) => `${h.action} ${h.source_label}`), ["removed workflow Out"]);
+    assert.deepEqual(
+      (await history(a.accountId, seg)).map((h) => `${h.action} ${h.source_label}`),
+      ["removed workflow Out"],
+    );
     assert.equal((await workflowRow(t, a.accountId, out)).contactsRemoved, 1);
     const [{ n }] = await queryRows<{ n: number }>(t.db, sql`select member_count::int as n from segments where account_id = ${a.accountId} and id = ${seg}`);
     assert.equal(Number(n), 0);
@@ -533,8 +612,18 @@ describe("actions and runs", () => {
   test("a batch groups membership changes per workflow and segment", async () => {
     const a = await t.createAccount();
     const seg = await createSegment(t, a.accountId, "Batch buyers");
-    const id = await buildWorkflow(t, a, { name: "Batch buyers", trigger: "purchase", conditions: [{ path: "total", operator: "greater_than", value: "10" }], actions: [{ kind: "add", segmentId: seg }] });
-    const events = Array.from({ length: 50 }, (_, i) => ({ id: eventId("bb"), type: "purchase", email: `bb${i % 20}@example.com`, properties: { order_id: `o${i}`, total: i, currency: "EUR" } }));
+    const id = await buildWorkflow(t, a, {
+      name: "Batch buyers",
+      trigger: "purchase",
+      conditions: [{ path: "total", operator: "greater_than", value: "10" }],
+      actions: [{ kind: "add", segmentId: seg }],
+    });
+    const events = Array.from({ length: 50 }, (_, i) => ({
+      id: eventId("bb"),
+      type: "purchase",
+      email: `bb${i % 20}@example.com`,
+      properties: { order_id: `o${i}`, total: i, currency: "EUR" },
+    }));
     const res = await t.api(a.apiKey, "/events/batch", { json: { events } });
     assert.equal((await res.json()).accepted, 50);
     const row = await workflowRow(t, a.accountId, id);
@@ -571,7 +660,10 @@ describe("recovery", () => {
 
     await runMaintenance(t.db);
     assert.deepEqual(await memberEmails(t, a.accountId, seg), ["lost@example.com"]);
-    assert.deepEqual((await history(a.accountId, seg)).map((h) => h.source_label), ["workflow Recover"]);
+    assert.deepEqual(
+      (await history(a.accountId, seg)).map((h) => h.source_label),
+      ["workflow Recover"],
+    );
     assert.equal((await workflowRow(t, a.accountId, id)).eventsMatched, 1);
     assert.deepEqual(await memberEmails(t, a.accountId, later), [], "a workflow activated after the event does not act on it");
     const waiting = await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from event_evaluations where account_id = ${a.accountId}`);
@@ -585,7 +677,10 @@ describe("recovery", () => {
     const prospects = await createSegment(t, a.accountId, "Prospects");
     await buildWorkflow(t, a, { name: "Buyers", trigger: "purchase", actions: [{ kind: "remove", segmentId: prospects }] });
     await buildWorkflow(t, a, { name: "Quotes", trigger: "form_submit", actions: [{ kind: "add", segmentId: prospects }] });
-    const [contact] = await queryRows<{ id: number }>(t.db, sql`insert into contacts (account_id, email) values (${a.accountId}, 'order@example.com') returning id`);
+    const [contact] = await queryRows<{ id: number }>(
+      t.db,
+      sql`insert into contacts (account_id, email) values (${a.accountId}, 'order@example.com') returning id`,
+    );
     const insert = async (externalId: string, type: string, properties: string) =>
       Number(
         (
@@ -604,7 +699,10 @@ describe("recovery", () => {
     );
     await runMaintenance(t.db);
     assert.deepEqual(await memberEmails(t, a.accountId, prospects), ["order@example.com"]);
-    assert.deepEqual((await history(a.accountId, prospects)).map((h) => `${h.action} ${h.source_label}`), ["added workflow Quotes"]);
+    assert.deepEqual(
+      (await history(a.accountId, prospects)).map((h) => `${h.action} ${h.source_label}`),
+      ["added workflow Quotes"],
+    );
   });
 
   test("a request that stops after storing a batch leaves its events in the order sent, and recovery runs them so", async () => {
@@ -655,7 +753,10 @@ describe("recovery", () => {
     await t.db.execute(sql`update event_evaluations set created_at = now() - interval '2 minutes' where account_id = ${a.accountId}`);
     await runMaintenance(t.db);
     assert.deepEqual(await memberEmails(t, a.accountId, prospects), ["stopped@example.com"], "the purchase found nothing to remove, then the form added");
-    assert.deepEqual((await history(a.accountId, prospects)).map((h) => `${h.action} ${h.source_label}`), ["added workflow Quotes"]);
+    assert.deepEqual(
+      (await history(a.accountId, prospects)).map((h) => `${h.action} ${h.source_label}`),
+      ["added workflow Quotes"],
+    );
   });
 
   test("a request slowed past recovery's minute changes and records nothing once recovery has run its events", async () => {
@@ -667,7 +768,10 @@ describe("recovery", () => {
     assert.deepEqual(await memberEmails(t, a.accountId, seg), ["slow@example.com"]);
     // Recovery made a member leave meanwhile... then the slow request finally runs the same events.
     await t.db.execute(sql`delete from segment_members where account_id = ${a.accountId} and segment_id = ${seg}`);
-    const [flows] = await queryRows<{ workflows: string }>(t.db, sql`select coalesce(json_agg(f), '[]'::json)::text as workflows from (${activeWorkflowsSelect(a.accountId, sql`'page_view'`)}) f`);
+    const [flows] = await queryRows<{ workflows: string }>(
+      t.db,
+      sql`select coalesce(json_agg(f), '[]'::json)::text as workflows from (${activeWorkflowsSelect(a.accountId, sql`'page_view'`)}) f`,
+    );
     const events = [{ id: stranded.eventId, type: "page_view", contactId: stranded.contactId, properties: {} }];
     const runs = await runWorkflows(t.db, a.accountId, events, parseActiveWorkflows(flows!.workflows), stranded.pendingId);
     assert.deepEqual(runs, [], "the events were already run");
@@ -681,7 +785,8 @@ describe("recovery", () => {
     await buildWorkflow(t, a, { name: "Now", trigger: "form_submit", actions: [{ kind: "add", segmentId: seg }] });
     await send(a.apiKey, "form_submit", "now@example.com", { form: "x" });
     assert.deepEqual(await memberEmails(t, a.accountId, seg), ["now@example.com"]);
-    const count = async () => Number((await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from event_evaluations where account_id = ${a.accountId}`))[0]!.n);
+    const count = async () =>
+      Number((await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from event_evaluations where account_id = ${a.accountId}`))[0]!.n);
     assert.equal(await count(), 0);
     await t.db.execute(sql`insert into event_evaluations (account_id, event_ids) values (${a.accountId}, '{}'::bigint[])`);
     await runMaintenance(t.db);

@@ -46,7 +46,11 @@ export async function createTestApp(env: Record<string, string> = {}) {
     runJobs: () => drainJobs(deps),
     async createAccount(name = `Account ${++counter}`): Promise<TestAccount> {
       const n = ++counter;
-      const { account, user } = await createAccountWithAdmin(db, name, { name: `Admin ${n}`, email: `admin${n}-${Date.now()}@example.test`, password: "correct horse battery" });
+      const { account, user } = await createAccountWithAdmin(db, name, {
+        name: `Admin ${n}`,
+        email: `admin${n}-${Date.now()}@example.test`,
+        password: "correct horse battery",
+      });
       const { key } = await createApiKey(db, account.id, { name: "tests" });
       return {
         accountId: account.id,
@@ -54,7 +58,12 @@ export async function createTestApp(env: Record<string, string> = {}) {
         adminCookie: await cookieFor(account.id, user.id),
         apiKey: key,
         async userCookie(role: Role) {
-          const u = await createUser(db, account.id, { name: `${role} ${++counter}`, email: `${role}${counter}-${Date.now()}@example.test`, password: "correct horse battery", role });
+          const u = await createUser(db, account.id, {
+            name: `${role} ${++counter}`,
+            email: `${role}${counter}-${Date.now()}@example.test`,
+            password: "correct horse battery",
+            role,
+          });
           return cookieFor(account.id, u.id);
         },
       };

@@ -11,9 +11,23 @@ const customFields = [
 const example = {
   all: [
     { field: "email_domain", op: "is", value: "acme.es" },
-    { any: [{ field: "custom.plan", op: "is", value: "pro" }, { field: "created_at", op: "in_last_days", value: 90 }] },
+    {
+      any: [
+        { field: "custom.plan", op: "is", value: "pro" },
+        { field: "created_at", op: "in_last_days", value: 90 },
+      ],
+    },
     { segment: 12, op: "not_in" },
-    { event: "purchase", op: "did", in_last_days: 30, at_least: 1, where: [{ path: "products.category", op: "equals", value: "office furniture" }, { path: "total", op: "greater_than", value: 100 }] },
+    {
+      event: "purchase",
+      op: "did",
+      in_last_days: 30,
+      at_least: 1,
+      where: [
+        { path: "products.category", op: "equals", value: "office furniture" },
+        { path: "total", op: "greater_than", value: 100 },
+      ],
+    },
   ],
 };
 
@@ -31,27 +45,65 @@ test("the issue's example parses as it is written", () => {
 });
 
 test("each problem is named by its path", () => {
-  assert.deepEqual(problems({ all: [{ field: "email_domain", op: "is", value: "acme.es" }, { any: [{ field: "custom.plan", op: "is", value: 3 }] }] }), [{ path: "all[1].any[0].value", message: "Expected text." }]);
-  assert.deepEqual(problems({ all: [{ field: "nope", op: "is", value: "x" }] }).map((d) => d.path), ["all[0].field"]);
+  assert.deepEqual(problems({ all: [{ field: "email_domain", op: "is", value: "acme.es" }, { any: [{ field: "custom.plan", op: "is", value: 3 }] }] }), [
+    { path: "all[1].any[0].value", message: "Expected text." },
+  ]);
+  assert.deepEqual(
+    problems({ all: [{ field: "nope", op: "is", value: "x" }] }).map((d) => d.path),
+    ["all[0].field"],
+  );
   assert.match(problems({ all: [{ field: "custom.tier", op: "is", value: "x" }] })[0]!.message, /no custom field "tier"/);
-  assert.match(problems({ all: [{ field: "custom.score", op: "contains", value: "1" }] })[0]!.message, /"contains" does not apply to custom.score; use one of: equals/);
-  assert.deepEqual(problems({ all: [{ field: "custom.score", op: "between", value: [5, "x"] }] }).map((d) => d.path), ["all[0].value[1]"]);
-  assert.deepEqual(problems({ all: [{ field: "created_at", op: "before", value: "yesterday" }] }).map((d) => d.path), ["all[0].value"]);
-  assert.deepEqual(problems({ all: [{ segment: "12", op: "in" }] }).map((d) => d.path), ["all[0].segment"]);
-  assert.deepEqual(problems({ all: [{ segment: 12, op: "in", joined_in_last_days: 0 }] }).map((d) => d.path), ["all[0].joined_in_last_days"]);
+  assert.match(
+    problems({ all: [{ field: "custom.score", op: "contains", value: "1" }] })[0]!.message,
+    /"contains" does not apply to custom.score; use one of: equals/,
+  );
+  assert.deepEqual(
+    problems({ all: [{ field: "custom.score", op: "between", value: [5, "x"] }] }).map((d) => d.path),
+    ["all[0].value[1]"],
+  );
+  assert.deepEqual(
+    problems({ all: [{ field: "created_at", op: "before", value: "yesterday" }] }).map((d) => d.path),
+    ["all[0].value"],
+  );
+  assert.deepEqual(
+    problems({ all: [{ segment: "12", op: "in" }] }).map((d) => d.path),
+    ["all[0].segment"],
+  );
+  assert.deepEqual(
+    problems({ all: [{ segment: 12, op: "in", joined_in_last_days: 0 }] }).map((d) => d.path),
+    ["all[0].joined_in_last_days"],
+  );
   assert.deepEqual(
     problems({ all: [{ event: "purchase", op: "done", where: [{ path: "total", op: "greater_than", value: "lots" }] }] }).map((d) => d.path),
     ["all[0].op", "all[0].where[0].value"],
   );
-  assert.deepEqual(problems({ all: [{ event: "purchase", op: "did", in_last_days: 3, between: ["2026-01-01", "2026-02-01"] }] }).map((d) => d.path), ["all[0].between"]);
-  assert.deepEqual(problems({ all: [{ event: "purchase", op: "did", between: ["2026-02-01", "2026-01-01"] }] }).map((d) => d.path), ["all[0].between"]);
-  assert.deepEqual(problems({ all: [{ field: "email", op: "is", value: "a", extra: 1 }] }).map((d) => d.path), ["all[0].extra"]);
+  assert.deepEqual(
+    problems({ all: [{ event: "purchase", op: "did", in_last_days: 3, between: ["2026-01-01", "2026-02-01"] }] }).map((d) => d.path),
+    ["all[0].between"],
+  );
+  assert.deepEqual(
+    problems({ all: [{ event: "purchase", op: "did", between: ["2026-02-01", "2026-01-01"] }] }).map((d) => d.path),
+    ["all[0].between"],
+  );
+  assert.deepEqual(
+    problems({ all: [{ field: "email", op: "is", value: "a", extra: 1 }] }).map((d) => d.path),
+    ["all[0].extra"],
+  );
 });
 
 test("groups: one key, a non-empty list, nested one level only", () => {
-  assert.deepEqual(problems({ all: [] }).map((d) => d.path), ["all"]);
-  assert.deepEqual(problems({ all: [], any: [] }).map((d) => d.path), [""]);
-  assert.deepEqual(problems([{ field: "email" }]).map((d) => d.path), [""]);
+  assert.deepEqual(
+    problems({ all: [] }).map((d) => d.path),
+    ["all"],
+  );
+  assert.deepEqual(
+    problems({ all: [], any: [] }).map((d) => d.path),
+    [""],
+  );
+  assert.deepEqual(
+    problems([{ field: "email" }]).map((d) => d.path),
+    [""],
+  );
   assert.deepEqual(problems({ all: [{ any: [{ all: [{ field: "email", op: "is_empty" }] }] }] }), [
     { path: "all[0].any[0]", message: "Groups nest one level only: this group is inside a nested group." },
   ]);

@@ -13,7 +13,11 @@ test("defaults: embedded database in ./data on port 3000", () => {
 });
 
 test("a bad value stops the process with a message naming the variable", () => {
-  for (const [name, value] of [["PORT", "eighty"], ["DATABASE_URL", "mysql://x"], ["LOG_LEVEL", "loud"]]) {
+  for (const [name, value] of [
+    ["PORT", "eighty"],
+    ["DATABASE_URL", "mysql://x"],
+    ["LOG_LEVEL", "loud"],
+  ]) {
     const res = spawnSync(process.execPath, ["--import", "tsx", "-e", "const { loadConfig } = await import('./src/config.ts'); loadConfig();"], {
       env: { ...process.env, [name]: value },
       encoding: "utf8",

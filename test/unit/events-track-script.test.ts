@@ -69,11 +69,14 @@ test("events wait for identify, then go out with the email, contact and when the
   Roster.identify("  ann@example.com ", { first_name: "Ann" });
   Roster.track("purchase", { total: 1 });
   const b = bodies();
-  assert.deepEqual(b.map((e) => [e.id, e.type, e.email, e.contact?.first_name]), [
-    ["uuid-1", "product_search", "ann@example.com", "Ann"],
-    ["my-id", "page_view", "ann@example.com", "Ann"],
-    ["uuid-2", "purchase", "ann@example.com", "Ann"],
-  ]);
+  assert.deepEqual(
+    b.map((e) => [e.id, e.type, e.email, e.contact?.first_name]),
+    [
+      ["uuid-1", "product_search", "ann@example.com", "Ann"],
+      ["my-id", "page_view", "ann@example.com", "Ann"],
+      ["uuid-2", "purchase", "ann@example.com", "Ann"],
+    ],
+  );
   assert.match(b[0].occurred_at, /^\d{4}-\d\d-\d\dT/);
   assert.equal(b[2].occurred_at, undefined);
   assert.equal(store.get("roster:email"), "ann@example.com");
@@ -109,15 +112,27 @@ test("never throws into the page: bad calls are ignored or warned about, failed 
   assert.equal(store.has("roster:email"), false, "an email that is not text is ignored");
   Roster.identify("ann@example.com", "not an object" as unknown as object);
   Roster.track("page_view", { url: "https://shop.example/" });
-  assert.deepEqual(bodies().map((b) => [b.type, b.email, b.contact]), [["page_view", "ann@example.com", undefined]], "a contact that is not an object is left out");
+  assert.deepEqual(
+    bodies().map((b) => [b.type, b.email, b.contact]),
+    [["page_view", "ann@example.com", undefined]],
+    "a contact that is not an object is left out",
+  );
   Roster.init(null as unknown as object);
   Roster.init({ endpoint: "::not a url::" });
   const circular: Record<string, unknown> = {};
   circular.self = circular;
   Roster.track("custom", circular);
-  assert.deepEqual(warnings.map((w) => w[0]), ["[roster]", "[roster]"], "the bad endpoint and the unsendable event are warned about");
+  assert.deepEqual(
+    warnings.map((w) => w[0]),
+    ["[roster]", "[roster]"],
+    "the bad endpoint and the unsendable event are warned about",
+  );
   Roster.track("after", {});
-  assert.deepEqual(sent.map((s) => s.url), ["https://roster.example/api/v1/events", "https://roster.example/api/v1/events"], "the endpoint is kept and sending goes on");
+  assert.deepEqual(
+    sent.map((s) => s.url),
+    ["https://roster.example/api/v1/events", "https://roster.example/api/v1/events"],
+    "the endpoint is kept and sending goes on",
+  );
   await new Promise((r) => setImmediate(r)); // the rejected fetches have settled
   assert.deepEqual(unhandled, [], "a failed fetch is caught, never an unhandled rejection");
 });

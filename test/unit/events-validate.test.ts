@@ -64,7 +64,14 @@ describe("validateEvent: purchase", () => {
           id: "",
           type: "purchase",
           email: "not-an-email",
-          properties: { total: "12", currency: "EURO", products: [{ price: -1, quantity: 1.5 }, { id: {}, name: "" }] },
+          properties: {
+            total: "12",
+            currency: "EURO",
+            products: [
+              { price: -1, quantity: 1.5 },
+              { id: {}, name: "" },
+            ],
+          },
           occured_at: "2025-01-01T00:00:00Z",
         }),
       ),
@@ -95,7 +102,9 @@ describe("validateEvent: purchase", () => {
 
 describe("validateEvent: product_search, page_view, form_submit", () => {
   test("product_search accepts a query with an optional product", () => {
-    const e = event(validate({ ...base, type: "product_search", properties: { query: " desk ", product: { id: 3, name: "Desk", category: "Office Furniture" } } }));
+    const e = event(
+      validate({ ...base, type: "product_search", properties: { query: " desk ", product: { id: 3, name: "Desk", category: "Office Furniture" } } }),
+    );
     assert.deepEqual(e.properties, { query: "desk", product: { id: "3", name: "Desk", category: "Office Furniture" } });
     assert.deepEqual(event(validate({ ...base, type: "product_search", properties: { query: "lamp" } })).properties, { query: "lamp" });
   });
@@ -208,7 +217,10 @@ describe("validateBatch", () => {
   });
 
   test("paths inside a batch event are prefixed", () => {
-    const result = validateBatch({ events: [{ id: "a", type: "purchase", email: "a@b.co", properties: { order_id: "o", total: 1, currency: "EUR", products: [{ id: 1 }] } }] }, { now });
+    const result = validateBatch(
+      { events: [{ id: "a", type: "purchase", email: "a@b.co", properties: { order_id: "o", total: 1, currency: "EUR", products: [{ id: 1 }] } }] },
+      { now },
+    );
     assert.ok(result.ok);
     assert.deepEqual(result.results[0], { index: 0, ok: false, details: [{ path: "events[0].properties.products[0].name", message: "is required" }] });
   });

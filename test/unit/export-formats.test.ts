@@ -26,9 +26,26 @@ const columns: ExportColumn[] = [
 ];
 
 const rows: ExportRow[] = [
-  { name: 'Dupont, "Jean"', city: "Zürich\nCH", note: "a\tb", phone: "+33 6 12 34 56 78", score: 12.5, born: "1990-05-17", created: new Date(Date.UTC(2024, 2, 1, 8, 30)), active: true },
+  {
+    name: 'Dupont, "Jean"',
+    city: "Zürich\nCH",
+    note: "a\tb",
+    phone: "+33 6 12 34 56 78",
+    score: 12.5,
+    born: "1990-05-17",
+    created: new Date(Date.UTC(2024, 2, 1, 8, 30)),
+    active: true,
+  },
   { name: '=HYPERLINK("http://x")', city: "@SUM(A1)", note: "-2+3+cmd|' /C calc'!A0", phone: "-12.5", score: null, born: null, created: null, active: false },
-  { name: "Éloïse", note: "'=already", phone: "+1-800-FLOWERS", score: -3, born: new Date(Date.UTC(2000, 1, 29)), created: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999)), active: null },
+  {
+    name: "Éloïse",
+    note: "'=already",
+    phone: "+1-800-FLOWERS",
+    score: -3,
+    born: new Date(Date.UTC(2000, 1, 29)),
+    created: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999)),
+    active: null,
+  },
   { name: "\tTab", city: "a,b", note: "line1\r\nline2" },
 ];
 
@@ -46,9 +63,9 @@ describe("delimited formats", () => {
       render("csv"),
       "Nom,Ville; région,Note,Téléphone,Score,Né le,Créé,Actif\r\n" +
         '"Dupont, ""Jean""","Zürich\nCH",a\tb,+33 6 12 34 56 78,12.5,1990-05-17,2024-03-01T08:30:00.000Z,true\r\n' +
-        "\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(A1),'-2+3+cmd|' /C calc'!A0,-12.5,,,,false\r\n" +
+        '"\'=HYPERLINK(""http://x"")",\'@SUM(A1),\'-2+3+cmd|\' /C calc\'!A0,-12.5,,,,false\r\n' +
         "Éloïse,,''=already,'+1-800-FLOWERS,-3,2000-02-29,1999-12-31T23:59:59.999Z,\r\n" +
-        "'\tTab,\"a,b\",\"line1\r\nline2\",,,,,\r\n",
+        '\'\tTab,"a,b","line1\r\nline2",,,,,\r\n',
     );
   });
 
@@ -57,11 +74,11 @@ describe("delimited formats", () => {
     assert.equal(text.charCodeAt(0), 0xfeff);
     assert.equal(
       text,
-      "\uFEFFNom;\"Ville; région\";Note;Téléphone;Score;Né le;Créé;Actif\r\n" +
+      '\uFEFFNom;"Ville; région";Note;Téléphone;Score;Né le;Créé;Actif\r\n' +
         '"Dupont, ""Jean""";"Zürich\nCH";a\tb;+33 6 12 34 56 78;12.5;1990-05-17;2024-03-01T08:30:00.000Z;true\r\n' +
-        "\"'=HYPERLINK(\"\"http://x\"\")\";'@SUM(A1);'-2+3+cmd|' /C calc'!A0;-12.5;;;;false\r\n" +
+        '"\'=HYPERLINK(""http://x"")";\'@SUM(A1);\'-2+3+cmd|\' /C calc\'!A0;-12.5;;;;false\r\n' +
         "Éloïse;;''=already;'+1-800-FLOWERS;-3;2000-02-29;1999-12-31T23:59:59.999Z;\r\n" +
-        "'\tTab;a,b;\"line1\r\nline2\";;;;;\r\n",
+        '\'\tTab;a,b;"line1\r\nline2";;;;;\r\n',
     );
     const bytes = Buffer.concat([createExportWriter("csv_excel", columns).end()]);
     assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "the BOM is UTF-8 encoded");
@@ -72,9 +89,9 @@ describe("delimited formats", () => {
       render("tsv"),
       "Nom\tVille; région\tNote\tTéléphone\tScore\tNé le\tCréé\tActif\n" +
         '"Dupont, ""Jean"""\t"Zürich\nCH"\t"a\tb"\t+33 6 12 34 56 78\t12.5\t1990-05-17\t2024-03-01T08:30:00.000Z\ttrue\n' +
-        "\"'=HYPERLINK(\"\"http://x\"\")\"\t'@SUM(A1)\t'-2+3+cmd|' /C calc'!A0\t-12.5\t\t\t\tfalse\n" +
+        '"\'=HYPERLINK(""http://x"")"\t\'@SUM(A1)\t\'-2+3+cmd|\' /C calc\'!A0\t-12.5\t\t\t\tfalse\n' +
         "Éloïse\t\t''=already\t'+1-800-FLOWERS\t-3\t2000-02-29\t1999-12-31T23:59:59.999Z\t\n" +
-        "\"'\tTab\"\ta,b\t\"line1\r\nline2\"\t\t\t\t\t\n",
+        '"\'\tTab"\ta,b\t"line1\r\nline2"\t\t\t\t\t\n',
     );
   });
 
@@ -83,7 +100,7 @@ describe("delimited formats", () => {
       { key: "a", label: "=cmd", type: "text" },
       { key: "b", label: 'say "hi", then', type: "text" },
     ];
-    assert.equal(render("csv", [], cols), "'=cmd,\"say \"\"hi\"\", then\"\r\n");
+    assert.equal(render("csv", [], cols), '\'=cmd,"say ""hi"", then"\r\n');
   });
 
   test("an export without rows is its header alone", () => {
@@ -115,9 +132,30 @@ describe("jsonl", () => {
       '{"name":"Dupont, \\"Jean\\"","city":"Zürich\\nCH","note":"a\\tb","phone":"+33 6 12 34 56 78","score":12.5,"born":"1990-05-17","created":"2024-03-01T08:30:00.000Z","active":true}',
     );
     const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(parsed[1], { name: '=HYPERLINK("http://x")', city: "@SUM(A1)", note: "-2+3+cmd|' /C calc'!A0", phone: "-12.5", score: null, born: null, created: null, active: false });
-    assert.deepEqual(parsed[2], { name: "Éloïse", city: null, note: "'=already", phone: "+1-800-FLOWERS", score: -3, born: "2000-02-29", created: "1999-12-31T23:59:59.999Z", active: null });
-    assert.deepEqual(Object.keys(parsed[3]!), columns.map((c) => c.key));
+    assert.deepEqual(parsed[1], {
+      name: '=HYPERLINK("http://x")',
+      city: "@SUM(A1)",
+      note: "-2+3+cmd|' /C calc'!A0",
+      phone: "-12.5",
+      score: null,
+      born: null,
+      created: null,
+      active: false,
+    });
+    assert.deepEqual(parsed[2], {
+      name: "Éloïse",
+      city: null,
+      note: "'=already",
+      phone: "+1-800-FLOWERS",
+      score: -3,
+      born: "2000-02-29",
+      created: "1999-12-31T23:59:59.999Z",
+      active: null,
+    });
+    assert.deepEqual(
+      Object.keys(parsed[3]!),
+      columns.map((c) => c.key),
+    );
     assert.equal(parsed[3]!.note, "line1\r\nline2");
   });
 });
@@ -161,10 +199,18 @@ describe("formula neutralisation", () => {
     for (const format of ["csv", "csv_excel", "tsv"] as const) {
       const delimiter = format === "csv" ? "," : format === "tsv" ? "\t" : ";";
       const records = parseDelimited(render(format, tricky).replace(/^\uFEFF/, ""), delimiter);
-      assert.deepEqual(records[0], columns.map((c) => c.label), format);
+      assert.deepEqual(
+        records[0],
+        columns.map((c) => c.label),
+        format,
+      );
       records.slice(1).forEach((record, i) => {
         const restored = record.map(restoreNeutralisedFormula);
-        assert.deepEqual(restored.slice(0, 4), ["name", "city", "note", "phone"].map((k) => tricky[i]![k] ?? ""), format);
+        assert.deepEqual(
+          restored.slice(0, 4),
+          ["name", "city", "note", "phone"].map((k) => tricky[i]![k] ?? ""),
+          format,
+        );
       });
     }
   });
@@ -172,7 +218,12 @@ describe("formula neutralisation", () => {
 
 describe("streaming", () => {
   test("the Transform gives the same bytes as the writer, in chunks, with backpressure", async () => {
-    const many: ExportRow[] = Array.from({ length: 3000 }, (_, i) => ({ name: `Zoé ${i}`, city: i % 7 ? "Lyon" : "Paris, FR", score: i, created: new Date(Date.UTC(2024, 0, 1) + i * 1000) }));
+    const many: ExportRow[] = Array.from({ length: 3000 }, (_, i) => ({
+      name: `Zoé ${i}`,
+      city: i % 7 ? "Lyon" : "Paris, FR",
+      score: i,
+      created: new Date(Date.UTC(2024, 0, 1) + i * 1000),
+    }));
     const batches = Array.from({ length: 30 }, (_, i) => many.slice(i * 100, i * 100 + 100));
     const expected = render("csv", many);
     const chunks: Buffer[] = [];
@@ -198,7 +249,16 @@ describe("streaming", () => {
 });
 
 test("formatDate matches toISOString in UTC", () => {
-  const samples = [0, -1, 951_782_400_000, 951_868_799_999, Date.UTC(1900, 1, 28, 23, 59, 59, 999), Date.UTC(2100, 2, 1), Date.UTC(9999, 11, 31, 23, 59, 59, 999), -62_167_219_200_000];
+  const samples = [
+    0,
+    -1,
+    951_782_400_000,
+    951_868_799_999,
+    Date.UTC(1900, 1, 28, 23, 59, 59, 999),
+    Date.UTC(2100, 2, 1),
+    Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+    -62_167_219_200_000,
+  ];
   for (let i = 0; i < 2000; i++) samples.push(Math.round((Math.random() * 2 - 1) * 6e13));
   for (const ms of samples) {
     const date = new Date(ms);
@@ -224,17 +284,17 @@ function parseDelimited(text: string, delimiter: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') ((field += '"'), i++);
       else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === delimiter) record.push(field), (field = "");
+    else if (c === delimiter) (record.push(field), (field = ""));
     else if (c === "\n" || c === "\r") {
       // CRLF, LF or a lone CR ends a record, as in most CSV readers.
       if (c === "\r" && text[i + 1] === "\n") i++;
       record.push(field);
       records.push(record);
-      (record = []), (field = "");
+      ((record = []), (field = ""));
     } else field += c;
   }
   return records;

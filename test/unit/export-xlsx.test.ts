@@ -22,9 +22,26 @@ const columns: ExportColumn[] = [
 ];
 
 const rows: ExportRow[] = [
-  { name: 'Dupont, "Jean"', city: "Zürich\nCH", note: "a\tb", phone: "+33 6 12 34 56 78", score: 12.5, born: "1990-05-17", created: new Date(Date.UTC(2024, 2, 1, 8, 30)), active: true },
+  {
+    name: 'Dupont, "Jean"',
+    city: "Zürich\nCH",
+    note: "a\tb",
+    phone: "+33 6 12 34 56 78",
+    score: 12.5,
+    born: "1990-05-17",
+    created: new Date(Date.UTC(2024, 2, 1, 8, 30)),
+    active: true,
+  },
   { name: '=HYPERLINK("http://x")', city: "@SUM(A1)", note: "-2+3+cmd|' /C calc'!A0", phone: "-12.5", score: null, born: null, created: null, active: false },
-  { name: "Éloïse", note: "'=already", phone: "+1-800-FLOWERS", score: -3, born: new Date(Date.UTC(2000, 1, 29)), created: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999)), active: null },
+  {
+    name: "Éloïse",
+    note: "'=already",
+    phone: "+1-800-FLOWERS",
+    score: -3,
+    born: new Date(Date.UTC(2000, 1, 29)),
+    created: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999)),
+    active: null,
+  },
   { name: "\tTab", city: "a,b", note: "line1\r\nline2" },
   { name: "<b>&</b>", city: " space ", note: "ctl\u0001 _x0041_" },
 ];
@@ -65,9 +82,19 @@ const HEADER_ROW =
 describe("xlsx", () => {
   test("a workbook with the parts Excel needs", () => {
     const entries = writeXlsx(rows);
-    assert.deepEqual([...entries.keys()].sort(), ["[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"]);
+    assert.deepEqual([...entries.keys()].sort(), [
+      "[Content_Types].xml",
+      "_rels/.rels",
+      "xl/_rels/workbook.xml.rels",
+      "xl/styles.xml",
+      "xl/workbook.xml",
+      "xl/worksheets/sheet1.xml",
+    ]);
     assert.match(entries.get("xl/workbook.xml")!, /<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"\/><\/sheets>/);
-    assert.match(entries.get("[Content_Types].xml")!, /<Override PartName="\/xl\/worksheets\/sheet1.xml" ContentType="application\/vnd.openxmlformats-officedocument.spreadsheetml.worksheet\+xml"\/>/);
+    assert.match(
+      entries.get("[Content_Types].xml")!,
+      /<Override PartName="\/xl\/worksheets\/sheet1.xml" ContentType="application\/vnd.openxmlformats-officedocument.spreadsheetml.worksheet\+xml"\/>/,
+    );
     assert.match(entries.get("xl/_rels/workbook.xml.rels")!, /Id="rId2" Type="[^"]+\/styles" Target="styles.xml"/);
     assert.match(entries.get("xl/styles.xml")!, /<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"\/>/);
   });
@@ -87,7 +114,7 @@ describe("xlsx", () => {
     assert.ok(
       xml.includes(
         '<row r="3"><c r="A3" s="3" t="inlineStr"><is><t>=HYPERLINK("http://x")</t></is></c><c r="B3" s="3" t="inlineStr"><is><t>@SUM(A1)</t></is></c>' +
-          "<c r=\"C3\" s=\"3\" t=\"inlineStr\"><is><t>-2+3+cmd|' /C calc'!A0</t></is></c><c r=\"D3\" s=\"3\" t=\"inlineStr\"><is><t>-12.5</t></is></c>" +
+          '<c r="C3" s="3" t="inlineStr"><is><t>-2+3+cmd|\' /C calc\'!A0</t></is></c><c r="D3" s="3" t="inlineStr"><is><t>-12.5</t></is></c>' +
           '<c r="H3" t="b"><v>0</v></c></row>',
       ),
       "row 3",
@@ -142,7 +169,10 @@ describe("xlsx", () => {
     assert.equal([...entries.get("xl/workbook.xml")!.matchAll(/<sheet /g)].length, 3);
     assert.match(entries.get("xl/workbook.xml")!, /<sheet name="Sheet3" sheetId="3" r:id="rId3"\/>/);
     assert.equal([...entries.get("[Content_Types].xml")!.matchAll(/worksheet\+xml/g)].length, 3);
-    assert.match(entries.get("xl/_rels/workbook.xml.rels")!, /Id="rId3" Type="[^"]+\/worksheet" Target="worksheets\/sheet3.xml".*Id="rId4" Type="[^"]+\/styles"/);
+    assert.match(
+      entries.get("xl/_rels/workbook.xml.rels")!,
+      /Id="rId3" Type="[^"]+\/worksheet" Target="worksheets\/sheet3.xml".*Id="rId4" Type="[^"]+\/styles"/,
+    );
 
     // Exactly two full sheets: no empty third one.
     const full = writeXlsx(named(4), { sheetRowLimit: 3 }, columns, 1);
@@ -178,7 +208,11 @@ describe("xlsx", () => {
     writeFileSync(file, Buffer.concat(chunks));
     assert.match(execFileSync("unzip", ["-t", file], { encoding: "utf8" }), /No errors detected/);
     const xml = execFileSync("unzip", ["-p", file, "xl/worksheets/sheet1.xml"], { encoding: "utf8", maxBuffer: 1 << 28 });
-    assert.ok(xml.includes(`<row r="10001"><c r="A10001" t="inlineStr"><is><t>Contact 9999 ${"x".repeat(200)}</t></is></c><c r="E10001"><v>9999</v></c></row></sheetData>`));
+    assert.ok(
+      xml.includes(
+        `<row r="10001"><c r="A10001" t="inlineStr"><is><t>Contact 9999 ${"x".repeat(200)}</t></is></c><c r="E10001"><v>9999</v></c></row></sheetData>`,
+      ),
+    );
   });
 
   test("options are checked", () => {

@@ -20,13 +20,7 @@ test("mapHeaders matches custom fields by key or label, and skips the rest", () 
     { key: "city", label: "Town" },
     { key: "plan_tier", label: "Plan tier" },
   ];
-  assert.deepEqual(mapHeaders(["Mail", "Town", "PLAN-TIER", "Notes", "constructor"], custom), [
-    "email",
-    "custom:city",
-    "custom:plan_tier",
-    "skip",
-    "skip",
-  ]);
+  assert.deepEqual(mapHeaders(["Mail", "Town", "PLAN-TIER", "Notes", "constructor"], custom), ["email", "custom:city", "custom:plan_tier", "skip", "skip"]);
   assert.deepEqual(mapHeaders(["City", "plan tier"], custom), ["custom:city", "custom:plan_tier"]);
 });
 

@@ -29,7 +29,10 @@ test("an import from one route or API file into another is reported, type-only i
     "src/b/routes.tsx": "export type X = number;\n",
   });
   t.after(() => rmSync(dir, { recursive: true }));
-  assert.deepEqual(importShapeProblems(dir).map((p) => p.split(":")[0]), ["src/a/routes.tsx imports src/b/api.ts", "src/b/api.ts imports src/b/routes.tsx"]);
+  assert.deepEqual(
+    importShapeProblems(dir).map((p) => p.split(":")[0]),
+    ["src/a/routes.tsx imports src/b/api.ts", "src/b/api.ts imports src/b/routes.tsx"],
+  );
 });
 
 test("a runtime cycle is reported with its files, through a dynamic import or an index file; a type-only one is not", (t) => {

@@ -7,8 +7,16 @@ test("progress: percent, rows per second since the start, and time left at that 
   const startedAt = new Date("2026-05-01T10:00:00Z");
   const now = new Date("2026-05-01T10:00:04Z");
   assert.deepEqual(progressFigures({ done: 250, total: 1000, rows: 2000, startedAt, now }), { percent: 25, rowsPerSecond: 500, secondsLeft: 12 });
-  assert.deepEqual(progressFigures({ done: 0, total: 1000, rows: 0, startedAt, now }), { percent: 0, rowsPerSecond: null, secondsLeft: null }, "nothing to measure yet");
-  assert.deepEqual(progressFigures({ done: 10, total: null, rows: 10, startedAt, now }), { percent: null, rowsPerSecond: 2.5, secondsLeft: null }, "no total: no time left");
+  assert.deepEqual(
+    progressFigures({ done: 0, total: 1000, rows: 0, startedAt, now }),
+    { percent: 0, rowsPerSecond: null, secondsLeft: null },
+    "nothing to measure yet",
+  );
+  assert.deepEqual(
+    progressFigures({ done: 10, total: null, rows: 10, startedAt, now }),
+    { percent: null, rowsPerSecond: 2.5, secondsLeft: null },
+    "no total: no time left",
+  );
   assert.equal(progressFigures({ done: 1000, total: 1000, rows: 9, startedAt, now }).secondsLeft, 0);
   assert.equal(progressFigures({ done: 1, total: 1000, rows: 1, startedAt: null, now }).rowsPerSecond, null, "not started");
 });

@@ -3,7 +3,15 @@ import { test } from "node:test";
 import { safeNextPath } from "../../src/safe-path";
 
 test("paths of this site are kept as they are", () => {
-  for (const path of ["/", "/contacts", "/contacts?q=ada%40example.com&segment=3", "/segments/4/contacts?cursor=12#members", "/admin/users", "/a/b%20c", "/@handle"]) {
+  for (const path of [
+    "/",
+    "/contacts",
+    "/contacts?q=ada%40example.com&segment=3",
+    "/segments/4/contacts?cursor=12#members",
+    "/admin/users",
+    "/a/b%20c",
+    "/@handle",
+  ]) {
     assert.equal(safeNextPath(path), path);
   }
 });

@@ -173,21 +173,57 @@ test("validateRow reads typed columns: values typed, a bad cell a problem naming
   const readers = columnReaders(header, [...mapping], fields, forms, profiles);
   assert.equal(readers[4], null, "text columns have no reader");
   const check = (cells: string[]) => validateRow({ line: 2, raw: "", fields: cells }, [...mapping], "US", readers);
-  assert.deepEqual(check(rows[0]!), { ok: true, values: { email: "a@example.com", emailKey: "a@example.com", first_name: null, last_name: null, phone: null, custom: { note: "1,5", amount: 1234.5, birthday: "1990-12-31", newsletter: true } } });
+  assert.deepEqual(check(rows[0]!), {
+    ok: true,
+    values: {
+      email: "a@example.com",
+      emailKey: "a@example.com",
+      first_name: null,
+      last_name: null,
+      phone: null,
+      custom: { note: "1,5", amount: 1234.5, birthday: "1990-12-31", newsletter: true },
+    },
+  });
   const second = check(rows[1]!);
   assert.ok(second.ok);
   assert.deepEqual(second.values.custom, { amount: 7, birthday: "2000-02-01", newsletter: false });
   assert.deepEqual(check(["c@example.com", "12 kg", "31/12/1990", "x", ""]), { ok: false, reason: 'Amount "12 kg" is not a number (decimal mark ",")' });
   assert.deepEqual(check(["c@example.com", "1", "31/02/2024", "x", ""]), { ok: false, reason: 'Birthday "31/02/2024" is not a date (dd/mm/yyyy)' });
-  assert.deepEqual(check(["c@example.com", "1", "", "maybe", ""]), { ok: false, reason: 'Newsletter "maybe" is not yes or no (yes/no, true/false, 1/0, sí/no, y/n or x)' });
+  assert.deepEqual(check(["c@example.com", "1", "", "maybe", ""]), {
+    ok: false,
+    reason: 'Newsletter "maybe" is not yes or no (yes/no, true/false, 1/0, sí/no, y/n or x)',
+  });
   // Samples as the mapping step shows them.
-  assert.deepEqual(readSamples([["a@example.com", "1.234,5"], ["b@example.com", "oops"], ["c@example.com", ""]], 1, readers[1]!), [
-    { raw: "1.234,5", becomes: "1234.5", problem: null },
-    { raw: "oops", becomes: null, problem: 'Amount "oops" is not a number (decimal mark ",")' },
-    { raw: "", becomes: null, problem: null },
-  ]);
+  assert.deepEqual(
+    readSamples(
+      [
+        ["a@example.com", "1.234,5"],
+        ["b@example.com", "oops"],
+        ["c@example.com", ""],
+      ],
+      1,
+      readers[1]!,
+    ),
+    [
+      { raw: "1.234,5", becomes: "1234.5", problem: null },
+      { raw: "oops", becomes: null, problem: 'Amount "oops" is not a number (decimal mark ",")' },
+      { raw: "", becomes: null, problem: null },
+    ],
+  );
   assert.deepEqual(
     ["date", "number", "boolean", "text"],
-    [["1/2/2000", "31/02/2024"], ["1,5", "7"], ["x", "X"], ["Ana", "1"]].map((values) => suggestType(profileRows(1, values.map((v) => [v]))[0])),
+    [
+      ["1/2/2000", "31/02/2024"],
+      ["1,5", "7"],
+      ["x", "X"],
+      ["Ana", "1"],
+    ].map((values) =>
+      suggestType(
+        profileRows(
+          1,
+          values.map((v) => [v]),
+        )[0],
+      ),
+    ),
   );
 });

@@ -110,7 +110,18 @@ describe("conditionHolds", () => {
 
 test("valuesAtPath flattens arrays at every step", () => {
   assert.deepEqual(valuesAtPath(purchase, "products.id"), ["17", "mat-1"]);
-  assert.deepEqual(valuesAtPath({ a: [[1, 2], [3, null, { b: 1 }]] }, "a"), [1, 2, 3]);
+  assert.deepEqual(
+    valuesAtPath(
+      {
+        a: [
+          [1, 2],
+          [3, null, { b: 1 }],
+        ],
+      },
+      "a",
+    ),
+    [1, 2, 3],
+  );
 });
 
 test("normalizeText", () => {

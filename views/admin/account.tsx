@@ -16,14 +16,25 @@ export function AccountSettingsPage({ user, defaultCountry, countries, error, no
       <div class="page-head">
         <h1>Account</h1>
       </div>
-      {notice && <p class="notice" role="status">{notice}</p>}
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
       <article>
-        <header><h2>Phone numbers</h2></header>
+        <header>
+          <h2>Phone numbers</h2>
+        </header>
         <form method="post" action="/admin/account">
           <label for="default-country">
             Default country for phone numbers
-            <select id="default-country" name="defaultCountry" required aria-invalid={error ? "true" : undefined}
-              aria-describedby={error ? "default-country-error" : "default-country-hint"}>
+            <select
+              id="default-country"
+              name="defaultCountry"
+              required
+              aria-invalid={error ? "true" : undefined}
+              aria-describedby={error ? "default-country-error" : "default-country-hint"}
+            >
               {countries.map((c) => (
                 <option value={c.code} selected={c.code === defaultCountry}>{`${c.name} (+${c.callingCode})`}</option>
               ))}
@@ -32,8 +43,8 @@ export function AccountSettingsPage({ user, defaultCountry, countries, error, no
               <small id="default-country-error">{error}</small>
             ) : (
               <small id="default-country-hint">
-                A phone number written without its country code (600 12 34 56) is read as a number of this country, in forms, the API and imports.
-                Numbers are stored in international form (+34600123456).
+                A phone number written without its country code (600 12 34 56) is read as a number of this country, in forms, the API and imports. Numbers are
+                stored in international form (+34600123456).
               </small>
             )}
           </label>

@@ -7,7 +7,19 @@ import { Field } from "../components/field";
 import { Layout } from "../layout";
 import type { Notice } from "../../src/flash";
 
-export function CustomFieldsPage({ user, fields, values = {}, errors = {}, notice }: { user: SessionUser; fields: CustomFieldDef[]; values?: Record<string, string>; errors?: FieldErrors; notice?: Notice | null }) {
+export function CustomFieldsPage({
+  user,
+  fields,
+  values = {},
+  errors = {},
+  notice,
+}: {
+  user: SessionUser;
+  fields: CustomFieldDef[];
+  values?: Record<string, string>;
+  errors?: FieldErrors;
+  notice?: Notice | null;
+}) {
   return (
     <Layout title="Custom fields" user={user} section="admin" notice={notice}>
       <div class="page-head">
@@ -24,18 +36,28 @@ export function CustomFieldsPage({ user, fields, values = {}, errors = {}, notic
                 <th scope="col">Label</th>
                 <th scope="col">Key</th>
                 <th scope="col">Type</th>
-                <th scope="col" class="actions">Actions</th>
+                <th scope="col" class="actions">
+                  Actions
+                </th>
               </tr>
             </thead>
             <tbody>
               {fields.map((f) => (
                 <tr>
                   <td class="card-title">{f.label}</td>
-                  <td data-label="Key"><code>{f.key}</code></td>
+                  <td data-label="Key">
+                    <code>{f.key}</code>
+                  </td>
                   <td data-label="Type">{CUSTOM_FIELD_TYPE_LABELS[f.type]}</td>
                   <td class="actions">
-                    <form method="post" action={`/admin/custom-fields/${f.id}/delete`} data-confirm={`Delete the field ${f.label}? Every contact's value for it is deleted too.`}>
-                      <button type="submit" class="secondary outline" aria-label={`Delete ${f.label}`}>Delete</button>
+                    <form
+                      method="post"
+                      action={`/admin/custom-fields/${f.id}/delete`}
+                      data-confirm={`Delete the field ${f.label}? Every contact's value for it is deleted too.`}
+                    >
+                      <button type="submit" class="secondary outline" aria-label={`Delete ${f.label}`}>
+                        Delete
+                      </button>
                     </form>
                   </td>
                 </tr>
@@ -45,15 +67,26 @@ export function CustomFieldsPage({ user, fields, values = {}, errors = {}, notic
         </div>
       )}
       <article>
-        <header><h2>Add a field</h2></header>
+        <header>
+          <h2>Add a field</h2>
+        </header>
         <form method="post" action="/admin/custom-fields">
           <div class="grid">
-            <Field label="Label" name="label" value={values.label} error={errors.label} required hint="The key is made from it: “Favourite colour” becomes favourite_colour." />
+            <Field
+              label="Label"
+              name="label"
+              value={values.label}
+              error={errors.label}
+              required
+              hint="The key is made from it: “Favourite colour” becomes favourite_colour."
+            />
             <div class="select-field">
               <label for="f-type">Type</label>
               <select id="f-type" name="type" aria-invalid={errors.type ? "true" : undefined}>
                 {CUSTOM_FIELD_TYPES.map((t) => (
-                  <option value={t} selected={t === (values.type ?? "text")}>{CUSTOM_FIELD_TYPE_LABELS[t]}</option>
+                  <option value={t} selected={t === (values.type ?? "text")}>
+                    {CUSTOM_FIELD_TYPE_LABELS[t]}
+                  </option>
                 ))}
               </select>
               {errors.type && <small>{errors.type}</small>}

@@ -20,7 +20,19 @@ const ROLE_HELP: Record<Role, string> = {
   viewer: "read-only contacts and segments",
 };
 
-export function UsersPage({ user, users, values = {}, errors = {}, notice }: { user: SessionUser; users: UserRow[]; values?: Record<string, string>; errors?: FieldErrors; notice?: Notice | null }) {
+export function UsersPage({
+  user,
+  users,
+  values = {},
+  errors = {},
+  notice,
+}: {
+  user: SessionUser;
+  users: UserRow[];
+  values?: Record<string, string>;
+  errors?: FieldErrors;
+  notice?: Notice | null;
+}) {
   return (
     <Layout title="Users" user={user} section="admin" notice={notice}>
       <div class="page-head">
@@ -34,7 +46,9 @@ export function UsersPage({ user, users, values = {}, errors = {}, notice }: { u
               <th scope="col">Email</th>
               <th scope="col">Role</th>
               <th scope="col">Status</th>
-              <th scope="col" class="actions">Actions</th>
+              <th scope="col" class="actions">
+                Actions
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -47,21 +61,31 @@ export function UsersPage({ user, users, values = {}, errors = {}, notice }: { u
                     u.role
                   ) : (
                     <form method="post" action={`/admin/users/${u.id}/role`} class="inline-form role-form">
-                      <label for={`role-${u.id}`} class="visually-hidden">Role of {u.email}</label>
+                      <label for={`role-${u.id}`} class="visually-hidden">
+                        Role of {u.email}
+                      </label>
                       <select id={`role-${u.id}`} name="role" aria-label={`Role of ${u.email}`}>
                         {ROLES.map((r) => (
-                          <option value={r} selected={r === u.role}>{r}</option>
+                          <option value={r} selected={r === u.role}>
+                            {r}
+                          </option>
                         ))}
                       </select>
-                      <button type="submit" class="secondary">Change role</button>
+                      <button type="submit" class="secondary">
+                        Change role
+                      </button>
                     </form>
                   )}
                 </td>
-                <td data-label="Status"><span class={`badge ${u.active ? "active" : "inactive"}`}>{u.active ? "active" : "deactivated"}</span></td>
+                <td data-label="Status">
+                  <span class={`badge ${u.active ? "active" : "inactive"}`}>{u.active ? "active" : "deactivated"}</span>
+                </td>
                 <td class="actions">
                   {u.id !== user.id && (
                     <form method="post" action={`/admin/users/${u.id}/${u.active ? "deactivate" : "activate"}`}>
-                      <button type="submit" class={u.active ? "secondary outline" : "secondary"}>{u.active ? "Deactivate" : "Reactivate"}</button>
+                      <button type="submit" class={u.active ? "secondary outline" : "secondary"}>
+                        {u.active ? "Deactivate" : "Reactivate"}
+                      </button>
                     </form>
                   )}
                 </td>
@@ -71,7 +95,9 @@ export function UsersPage({ user, users, values = {}, errors = {}, notice }: { u
         </table>
       </div>
       <article>
-        <header><h2>Add a user</h2></header>
+        <header>
+          <h2>Add a user</h2>
+        </header>
         <form method="post" action="/admin/users">
           <div class="grid">
             <Field label="Name" name="name" value={values.name} error={errors.name} required />
@@ -86,7 +112,15 @@ export function UsersPage({ user, users, values = {}, errors = {}, notice }: { u
                 ))}
               </select>
             </div>
-            <Field label="Initial password" name="password" type="password" error={errors.password} required autocomplete="new-password" hint="At least 8 characters; they can change it after signing in." />
+            <Field
+              label="Initial password"
+              name="password"
+              type="password"
+              error={errors.password}
+              required
+              autocomplete="new-password"
+              hint="At least 8 characters; they can change it after signing in."
+            />
           </div>
           <button type="submit">Add user</button>
         </form>

@@ -13,7 +13,11 @@ export function SetupPage({ values = {}, errors = {} }: { values?: Record<string
           <h1>Set up Roster</h1>
           <p class="muted">Create your company's account and its first admin. You can add more users afterwards.</p>
         </header>
-        {errors.form && <p class="notice error" role="alert">{errors.form}</p>}
+        {errors.form && (
+          <p class="notice error" role="alert">
+            {errors.form}
+          </p>
+        )}
         <form method="post" action="/setup">
           <Field label="Company name" name="accountName" value={values.accountName} error={errors.accountName} required autocomplete="organization" />
           <Field label="Your name" name="name" value={values.name} error={errors.name} required autocomplete="name" />
@@ -33,7 +37,11 @@ export function SignInPage({ email = "", next = "", error, notice }: { email?: s
         <header>
           <h1>Sign in</h1>
         </header>
-        {error && <p class="notice error" role="alert">{error}</p>}
+        {error && (
+          <p class="notice error" role="alert">
+            {error}
+          </p>
+        )}
         <form method="post" action="/sign-in">
           <input type="hidden" name="next" value={next} />
           <Field label="Email" name="email" type="email" value={email} required autocomplete="username" />
@@ -55,7 +63,15 @@ export function ChangePasswordPage({ user, errors = {} }: { user: SessionUser; e
         </header>
         <form method="post" action="/account/password">
           <Field label="Current password" name="current" type="password" error={errors.current} required autocomplete="current-password" />
-          <Field label="New password" name="password" type="password" error={errors.password} required autocomplete="new-password" hint="At least 8 characters." />
+          <Field
+            label="New password"
+            name="password"
+            type="password"
+            error={errors.password}
+            required
+            autocomplete="new-password"
+            hint="At least 8 characters."
+          />
           <button type="submit">Change password</button>
         </form>
       </article>

@@ -39,7 +39,10 @@ export function Legend({ series, note }: { series: Series[]; note?: string }) {
   return (
     <ul class="chart-legend">
       {series.map((s) => (
-        <li><span class={`chart-swatch chart-${s.key}`} aria-hidden="true"></span>{s.name}</li>
+        <li>
+          <span class={`chart-swatch chart-${s.key}`} aria-hidden="true"></span>
+          {s.name}
+        </li>
       ))}
       {note && <li class="muted">{note}</li>}
     </ul>
@@ -147,7 +150,10 @@ export function PartsBar({ parts, label }: { parts: { name: string; key: string;
       </svg>
       <ul class="chart-legend">
         {parts.map((p) => (
-          <li><span class={`chart-swatch chart-${p.key}`} aria-hidden="true"></span>{p.name}: {formatCount(p.value)}</li>
+          <li>
+            <span class={`chart-swatch chart-${p.key}`} aria-hidden="true"></span>
+            {p.name}: {formatCount(p.value)}
+          </li>
         ))}
       </ul>
     </div>

@@ -41,14 +41,28 @@ export function ContactsTable({ rows, selectForm, showMembership, rowActions, em
                 "Email"
               )}
             </th>
-            <th scope="col" {...sorted("first_name")}>First name</th>
-            <th scope="col" {...sorted("last_name")}>Last name</th>
+            <th scope="col" {...sorted("first_name")}>
+              First name
+            </th>
+            <th scope="col" {...sorted("last_name")}>
+              Last name
+            </th>
             <th scope="col">Phone</th>
-            <th scope="col" class="num">Segments</th>
+            <th scope="col" class="num">
+              Segments
+            </th>
             {showMembership && <th scope="col">Added</th>}
-            <th scope="col" {...sorted("created")}>Created</th>
-            <th scope="col" {...sorted("updated")}>Last change</th>
-            {rowActions && <th scope="col" class="actions">Actions</th>}
+            <th scope="col" {...sorted("created")}>
+              Created
+            </th>
+            <th scope="col" {...sorted("updated")}>
+              Last change
+            </th>
+            {rowActions && (
+              <th scope="col" class="actions">
+                Actions
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
@@ -67,21 +81,35 @@ export function ContactsTable({ rows, selectForm, showMembership, rowActions, em
               <td data-label="First name">{r.firstName ?? ""}</td>
               <td data-label="Last name">{r.lastName ?? ""}</td>
               <td data-label="Phone">{r.phone ?? ""}</td>
-              <td data-label="Segments" class="num">{r.segmentsCount}</td>
+              <td data-label="Segments" class="num">
+                {r.segmentsCount}
+              </td>
               {showMembership && (
                 <td data-label="Added">
                   {r.membership && (
                     <>
                       <time datetime={r.membership.addedAt.toISOString()}>{formatDateTime(r.membership.addedAt)}</time>
                       <br />
-                      <small class="muted"><SourceText {...r.membership} /></small>
+                      <small class="muted">
+                        <SourceText {...r.membership} />
+                      </small>
                     </>
                   )}
                 </td>
               )}
-              <td data-label="Created"><time datetime={r.createdAt.toISOString()}>{formatDate(r.createdAt)}</time></td>
-              <td data-label="Last change"><time datetime={r.updatedAt.toISOString()} title={formatDateTime(r.updatedAt)}>{formatDate(r.updatedAt)}</time></td>
-              {rowActions && <td data-label="Actions" class="actions">{rowActions(r)}</td>}
+              <td data-label="Created">
+                <time datetime={r.createdAt.toISOString()}>{formatDate(r.createdAt)}</time>
+              </td>
+              <td data-label="Last change">
+                <time datetime={r.updatedAt.toISOString()} title={formatDateTime(r.updatedAt)}>
+                  {formatDate(r.updatedAt)}
+                </time>
+              </td>
+              {rowActions && (
+                <td data-label="Actions" class="actions">
+                  {rowActions(r)}
+                </td>
+              )}
             </tr>
           ))}
         </tbody>
@@ -98,21 +126,37 @@ export type PageParams = { after?: string; before?: string; at?: string; last?: 
  * page). With htmx the links swap only `target` and push the URL. A total not known yet is loaded by `countHref`,
  * whose answer is this range again.
  */
-export function ListNav(props: { page: ContactListPage; state: ListState; total: number | null; href: (p: PageParams) => string; countHref: string; target: string }) {
+export function ListNav(props: {
+  page: ContactListPage;
+  state: ListState;
+  total: number | null;
+  href: (p: PageParams) => string;
+  countHref: string;
+  target: string;
+}) {
   const { page, state } = props;
   const shown = page.rows.length;
   const first = firstRowIndex(state, shown);
   const lastShown: RowIndex | null = first && { from: first.from, n: first.from === "s" ? first.n + shown - 1 : first.n - shown + 1 };
   const link = (label: string, href: string | null, rel?: string) =>
     href ? (
-      <a href={href} hx-get={href} hx-target={props.target} hx-swap="outerHTML" hx-push-url="true" role="button" class="secondary outline" rel={rel}>{label}</a>
+      <a href={href} hx-get={href} hx-target={props.target} hx-swap="outerHTML" hx-push-url="true" role="button" class="secondary outline" rel={rel}>
+        {label}
+      </a>
     ) : (
-      <a role="button" aria-disabled="true" class="secondary outline">{label}</a>
+      <a role="button" aria-disabled="true" class="secondary outline">
+        {label}
+      </a>
     );
   return (
     <nav class="pager" aria-label="Pages">
       {props.total === null && shown > 0 ? (
-        <span class="range" hx-get={`${props.countHref}${props.countHref.includes("?") ? "&" : "?"}shown=${shown}${first ? `&first=${formatRowIndex(first)}` : ""}`} hx-trigger="load" hx-swap="outerHTML">
+        <span
+          class="range"
+          hx-get={`${props.countHref}${props.countHref.includes("?") ? "&" : "?"}shown=${shown}${first ? `&first=${formatRowIndex(first)}` : ""}`}
+          hx-trigger="load"
+          hx-swap="outerHTML"
+        >
           <ListRange first={first} shown={shown} total={null} />
         </span>
       ) : (

@@ -3,7 +3,17 @@ import { formatDateTime } from "./format";
 import { SourceText } from "./source";
 
 /** Membership history: when, entered or left, which segment or contact, and what did it. */
-export function HistoryTable({ events, show, moreHref, empty }: { events: MembershipEvent[]; show: "segment" | "contact"; moreHref?: string | null; empty: string }) {
+export function HistoryTable({
+  events,
+  show,
+  moreHref,
+  empty,
+}: {
+  events: MembershipEvent[];
+  show: "segment" | "contact";
+  moreHref?: string | null;
+  empty: string;
+}) {
   if (events.length === 0) return <p class="empty-state">{empty}</p>;
   return (
     <>
@@ -20,8 +30,12 @@ export function HistoryTable({ events, show, moreHref, empty }: { events: Member
           <tbody>
             {events.map((e) => (
               <tr>
-                <td data-label="When"><time datetime={e.at.toISOString()}>{formatDateTime(e.at)}</time></td>
-                <td data-label="Change"><span class={`badge ${e.action}`}>{e.action === "added" ? "Added" : "Removed"}</span></td>
+                <td data-label="When">
+                  <time datetime={e.at.toISOString()}>{formatDateTime(e.at)}</time>
+                </td>
+                <td data-label="Change">
+                  <span class={`badge ${e.action}`}>{e.action === "added" ? "Added" : "Removed"}</span>
+                </td>
                 <td class="card-title">
                   {show === "segment" ? (
                     <a href={`/segments/${e.segmentId}`}>{e.segmentName}</a>
@@ -31,7 +45,9 @@ export function HistoryTable({ events, show, moreHref, empty }: { events: Member
                     <span class="muted">deleted contact #{e.contactId}</span>
                   )}
                 </td>
-                <td data-label="By"><SourceText {...e} /></td>
+                <td data-label="By">
+                  <SourceText {...e} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -39,7 +55,9 @@ export function HistoryTable({ events, show, moreHref, empty }: { events: Member
       </div>
       {moreHref && (
         <p class="pager">
-          <a href={moreHref} role="button" class="secondary outline">Older entries</a>
+          <a href={moreHref} role="button" class="secondary outline">
+            Older entries
+          </a>
         </p>
       )}
     </>

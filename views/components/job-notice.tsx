@@ -33,14 +33,25 @@ export function JobNoticeItem({ notice, back }: { notice: JobNotice; back: strin
   return (
     <div class={`notice job-notice${notice.status === "failed" ? " error" : ""}`} role="status" data-job-notice={notice.jobId}>
       <span>
-        {message} <a href={notice.href} download={download ? true : undefined}>{link}</a>
+        {message}{" "}
+        <a href={notice.href} download={download ? true : undefined}>
+          {link}
+        </a>
       </span>
       {undo && (
-        <form method="post" action={`/segments/${undo.segmentId}/change-sets/${undo.changeSetId}/undo?back=${encodeURIComponent(back)}`} class="job-notice-undo">
-          <button type="submit" class="secondary outline" aria-label={`Undo the import of ${notice.subject}`}>Undo</button>
+        <form
+          method="post"
+          action={`/segments/${undo.segmentId}/change-sets/${undo.changeSetId}/undo?back=${encodeURIComponent(back)}`}
+          class="job-notice-undo"
+        >
+          <button type="submit" class="secondary outline" aria-label={`Undo the import of ${notice.subject}`}>
+            Undo
+          </button>
         </form>
       )}
-      <button type="button" class="link-button job-notice-close" data-dismiss-notice aria-label={`Dismiss: ${message} ${link}`}>Dismiss</button>
+      <button type="button" class="link-button job-notice-close" data-dismiss-notice aria-label={`Dismiss: ${message} ${link}`}>
+        Dismiss
+      </button>
     </div>
   );
 }
@@ -59,7 +70,9 @@ export function JobNoticesPoll({ notices, running, back }: { notices: JobNotice[
       )}
       {notices.length > 0 && (
         <hx-partial hx-target="#job-notices" hx-swap="beforeend">
-          {notices.map((n) => <JobNoticeItem notice={n} back={back} />)}
+          {notices.map((n) => (
+            <JobNoticeItem notice={n} back={back} />
+          ))}
         </hx-partial>
       )}
     </>

@@ -15,12 +15,16 @@ export function StartChecklist({ steps }: { steps: StartSteps }) {
     <section class="start-checklist" aria-labelledby="start-title">
       <header>
         <h2 id="start-title">{all ? "You are all set" : "Get started with Roster"}</h2>
-        <p class="muted" data-testid="start-progress">{done} of {STEPS.length} steps done</p>
+        <p class="muted" data-testid="start-progress">
+          {done} of {STEPS.length} steps done
+        </p>
       </header>
       <ol>
         {STEPS.map((s) => (
           <li class={steps[s.key] ? "done" : undefined} data-step={s.key}>
-            <span class="tick" aria-hidden="true">{steps[s.key] ? "✓" : ""}</span>
+            <span class="tick" aria-hidden="true">
+              {steps[s.key] ? "✓" : ""}
+            </span>
             <span>
               <a href={s.href}>{s.label}</a>
               <span class="visually-hidden">{steps[s.key] ? " (done)" : " (to do)"}</span>
@@ -30,7 +34,9 @@ export function StartChecklist({ steps }: { steps: StartSteps }) {
         ))}
       </ol>
       <form method="post" action="/start/hide" class="inline-form">
-        <button type="submit" class="secondary outline">{all ? "Done: hide this list" : "Hide this list"}</button>
+        <button type="submit" class="secondary outline">
+          {all ? "Done: hide this list" : "Hide this list"}
+        </button>
       </form>
     </section>
   );

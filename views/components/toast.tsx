@@ -23,21 +23,31 @@ export function Toast({ notice }: { notice: Notice }) {
         {notice.action && !post && (
           <>
             {" "}
-            <a href={notice.action.href} class="toast-action">{notice.action.label}</a>
+            <a href={notice.action.href} class="toast-action">
+              {notice.action.label}
+            </a>
           </>
         )}
       </p>
       {post && (
         <form method="post" action={post.href} class="toast-action-form">
-          <button type="submit" class="toast-action">{post.label}</button>
+          <button type="submit" class="toast-action">
+            {post.label}
+          </button>
         </form>
       )}
-      <button type="button" class="toast-close" data-dismiss-toast aria-label="Dismiss this notice">×</button>
+      <button type="button" class="toast-close" data-dismiss-toast aria-label="Dismiss this notice">
+        ×
+      </button>
     </div>
   );
 }
 
 /** The layout's region for toasts: the page's flash notice, and any a script or a fragment adds later. */
 export function ToastRegion({ notice }: { notice?: Notice | null }) {
-  return <div id="toasts" class="toasts">{notice && <Toast notice={notice} />}</div>;
+  return (
+    <div id="toasts" class="toasts">
+      {notice && <Toast notice={notice} />}
+    </div>
+  );
 }

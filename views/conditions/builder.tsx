@@ -81,25 +81,43 @@ function ActionButton(props: { builder: ConditionsBuilderProps; action: string; 
 
 function Err({ name, errors }: { name: string; errors?: Record<string, string> }) {
   const message = errors?.[name];
-  return message ? <small id={`${id(name)}-error`} class="cond-error">{message}</small> : null;
+  return message ? (
+    <small id={`${id(name)}-error`} class="cond-error">
+      {message}
+    </small>
+  ) : null;
 }
 
 function invalid(name: string, errors?: Record<string, string>) {
   return errors?.[name] ? { "aria-invalid": "true" as const, "aria-describedby": `${id(name)}-error` } : {};
 }
 
-function Select(props: { name: string; label: string; value: string; options: [string, string][]; errors?: Record<string, string>; extra?: Record<string, string>; groups?: { label: string; options: [string, string][] }[] }) {
+function Select(props: {
+  name: string;
+  label: string;
+  value: string;
+  options: [string, string][];
+  errors?: Record<string, string>;
+  extra?: Record<string, string>;
+  groups?: { label: string; options: [string, string][] }[];
+}) {
   return (
     <span class="cond-input">
-      <label for={id(props.name)} class="visually-hidden">{props.label}</label>
+      <label for={id(props.name)} class="visually-hidden">
+        {props.label}
+      </label>
       <select id={id(props.name)} name={props.name} {...invalid(props.name, props.errors)} {...(props.extra ?? {})}>
         {props.options.map(([v, l]) => (
-          <option value={v} selected={v === props.value}>{l}</option>
+          <option value={v} selected={v === props.value}>
+            {l}
+          </option>
         ))}
         {props.groups?.map((g) => (
           <optgroup label={g.label}>
             {g.options.map(([v, l]) => (
-              <option value={v} selected={v === props.value}>{l}</option>
+              <option value={v} selected={v === props.value}>
+                {l}
+              </option>
             ))}
           </optgroup>
         ))}
@@ -109,10 +127,23 @@ function Select(props: { name: string; label: string; value: string; options: [s
   );
 }
 
-function Input(props: { name: string; label: string; value: string; type?: string; errors?: Record<string, string>; placeholder?: string; narrow?: boolean; list?: string; step?: string; min?: string }) {
+function Input(props: {
+  name: string;
+  label: string;
+  value: string;
+  type?: string;
+  errors?: Record<string, string>;
+  placeholder?: string;
+  narrow?: boolean;
+  list?: string;
+  step?: string;
+  min?: string;
+}) {
   return (
     <span class={props.narrow ? "cond-input narrow" : "cond-input"}>
-      <label for={id(props.name)} class="visually-hidden">{props.label}</label>
+      <label for={id(props.name)} class="visually-hidden">
+        {props.label}
+      </label>
       <input
         id={id(props.name)}
         name={props.name}
@@ -139,7 +170,19 @@ function FieldRow({ leaf, path, props, n }: { leaf: DraftLeaf; path: string; pro
     if (op === "in_last_days") return <Input name={name} label={label} value={value} type="number" min="1" step="1" narrow placeholder="30" errors={errors} />;
     if (type === "number") return <Input name={name} label={label} value={value} type="number" step="any" narrow errors={errors} />;
     if (type === "timestamp" || type === "date") return <Input name={name} label={label} value={value} type="date" errors={errors} />;
-    if (type === "boolean") return <Select name={name} label={label} value={value || "true"} options={[["true", "yes"], ["false", "no"]]} errors={errors} />;
+    if (type === "boolean")
+      return (
+        <Select
+          name={name}
+          label={label}
+          value={value || "true"}
+          options={[
+            ["true", "yes"],
+            ["false", "no"],
+          ]}
+          errors={errors}
+        />
+      );
     return <Input name={name} label={label} value={value} errors={errors} placeholder={type === "email_domain" ? "acme.es" : undefined} />;
   };
   return (
@@ -177,7 +220,16 @@ function SegmentRow({ leaf, path, props, n }: { leaf: DraftLeaf; path: string; p
   const { errors } = props;
   return (
     <>
-      <Select name={`${path}.segment_op`} label={`${n}: in or not in`} value={leaf.segmentOp} options={[["in", "is in"], ["not_in", "is not in"]]} errors={errors} />
+      <Select
+        name={`${path}.segment_op`}
+        label={`${n}: in or not in`}
+        value={leaf.segmentOp}
+        options={[
+          ["in", "is in"],
+          ["not_in", "is not in"],
+        ]}
+        errors={errors}
+      />
       <Select
         name={`${path}.segment`}
         label={`${n}: segment`}
@@ -186,7 +238,17 @@ function SegmentRow({ leaf, path, props, n }: { leaf: DraftLeaf; path: string; p
         errors={errors}
       />
       <span class="cond-word">joined in the last</span>
-      <Input name={`${path}.joined_days`} label={`${n}: joined in the last (days, optional)`} value={leaf.joinedDays} type="number" min="1" step="1" narrow placeholder="any" errors={errors} />
+      <Input
+        name={`${path}.joined_days`}
+        label={`${n}: joined in the last (days, optional)`}
+        value={leaf.joinedDays}
+        type="number"
+        min="1"
+        step="1"
+        narrow
+        placeholder="any"
+        errors={errors}
+      />
       <span class="cond-word">days</span>
     </>
   );
@@ -197,7 +259,16 @@ function EventRow({ leaf, path, props, n }: { leaf: DraftLeaf; path: string; pro
   const listId = `${props.prefix}-event-types`;
   return (
     <>
-      <Select name={`${path}.event_op`} label={`${n}: did or did not`} value={leaf.eventOp} options={[["did", "did"], ["did_not", "did not do"]]} errors={errors} />
+      <Select
+        name={`${path}.event_op`}
+        label={`${n}: did or did not`}
+        value={leaf.eventOp}
+        options={[
+          ["did", "did"],
+          ["did_not", "did not do"],
+        ]}
+        errors={errors}
+      />
       <Input name={`${path}.event`} label={`${n}: event type`} value={leaf.event} list={listId} placeholder="purchase" errors={errors} />
       <span class="cond-word">at least</span>
       <Input name={`${path}.at_least`} label={`${n}: at least (times)`} value={leaf.atLeast || "1"} type="number" min="1" step="1" narrow errors={errors} />
@@ -206,7 +277,11 @@ function EventRow({ leaf, path, props, n }: { leaf: DraftLeaf; path: string; pro
         name={`${path}.window`}
         label={`${n}: when`}
         value={leaf.window}
-        options={[["days", "in the last"], ["between", "between"], ["any", "at any time"]]}
+        options={[
+          ["days", "in the last"],
+          ["between", "between"],
+          ["any", "at any time"],
+        ]}
         errors={errors}
         extra={{ ...redraw(props), "hx-trigger": "change" }}
       />
@@ -231,9 +306,27 @@ function EventRow({ leaf, path, props, n }: { leaf: DraftLeaf; path: string; pro
               <li>
                 <span class="cond-word">{j === 0 ? "where" : "and"}</span>
                 <Input name={`${wp}.path`} label={`${n}: property ${j + 1}`} value={w.path} placeholder="products.category" errors={errors} />
-                <Select name={`${wp}.op`} label={`${n}: property ${j + 1} comparison`} value={w.op} options={CONDITION_OPERATORS.map((o): [string, string] => [o, OPERATOR_LABELS[o]])} errors={errors} />
-                <Input name={`${wp}.value`} label={`${n}: property ${j + 1} value`} value={w.value} placeholder={w.op === "in_list" ? "a, b, c" : ""} errors={errors} />
-                <ActionButton builder={props} action={`unwhere:${wp}`} label="×" ariaLabel={`${n}: remove property ${j + 1}`} class="secondary outline cond-button cond-remove" />
+                <Select
+                  name={`${wp}.op`}
+                  label={`${n}: property ${j + 1} comparison`}
+                  value={w.op}
+                  options={CONDITION_OPERATORS.map((o): [string, string] => [o, OPERATOR_LABELS[o]])}
+                  errors={errors}
+                />
+                <Input
+                  name={`${wp}.value`}
+                  label={`${n}: property ${j + 1} value`}
+                  value={w.value}
+                  placeholder={w.op === "in_list" ? "a, b, c" : ""}
+                  errors={errors}
+                />
+                <ActionButton
+                  builder={props}
+                  action={`unwhere:${wp}`}
+                  label="×"
+                  ariaLabel={`${n}: remove property ${j + 1}`}
+                  class="secondary outline cond-button cond-remove"
+                />
               </li>
             );
           })}
@@ -251,7 +344,11 @@ function Row({ leaf, path, n, props }: { leaf: DraftLeaf; path: string; n: strin
         name={`${path}.type`}
         label={`${n} is on`}
         value={leaf.type}
-        options={[["field", "Contact field"], ["segment", "Segment"], ["event", "Event"]]}
+        options={[
+          ["field", "Contact field"],
+          ["segment", "Segment"],
+          ["event", "Event"],
+        ]}
         errors={props.errors}
         extra={{ ...redraw(props), "hx-trigger": "change" }}
       />
@@ -259,7 +356,13 @@ function Row({ leaf, path, n, props }: { leaf: DraftLeaf; path: string; n: strin
       {leaf.type === "segment" && <SegmentRow leaf={leaf} path={path} props={props} n={n} />}
       {leaf.type === "event" && <EventRow leaf={leaf} path={path} props={props} n={n} />}
       <Err name={path} errors={props.errors} />
-      <ActionButton builder={props} action={`remove:${path}`} label="Remove" ariaLabel={`Remove ${n.charAt(0).toLowerCase()}${n.slice(1)}`} class="secondary outline cond-button cond-remove" />
+      <ActionButton
+        builder={props}
+        action={`remove:${path}`}
+        label="Remove"
+        ariaLabel={`Remove ${n.charAt(0).toLowerCase()}${n.slice(1)}`}
+        class="secondary outline cond-button cond-remove"
+      />
     </li>
   );
 }
@@ -268,10 +371,27 @@ function Group({ group, path, depth, props, name }: { group: DraftGroup; path: s
   const body = (
     <>
       <div class="cond-group-head">
-        <Select name={`${path}.kind`} label={name ? `${name}: match` : "Match"} value={group.kind} options={[["all", "All of"], ["any", "Any of"]]} errors={props.errors} />
+        <Select
+          name={`${path}.kind`}
+          label={name ? `${name}: match` : "Match"}
+          value={group.kind}
+          options={[
+            ["all", "All of"],
+            ["any", "Any of"],
+          ]}
+          errors={props.errors}
+        />
         <span class="cond-word">these conditions</span>
         {depth > 0 && <input type="hidden" name={`${path}.type`} value="group" />}
-        {depth > 0 && <ActionButton builder={props} action={`remove:${path}`} label="Remove group" ariaLabel={`Remove ${name?.toLowerCase() ?? "group"}`} class="secondary outline cond-button cond-remove" />}
+        {depth > 0 && (
+          <ActionButton
+            builder={props}
+            action={`remove:${path}`}
+            label="Remove group"
+            ariaLabel={`Remove ${name?.toLowerCase() ?? "group"}`}
+            class="secondary outline cond-button cond-remove"
+          />
+        )}
       </div>
       <ol class="cond-rows">
         {group.items.map((n, i) =>
@@ -351,7 +471,12 @@ export function ConditionsPreviewPanel({ prefix, previewUrl }: { prefix: string;
 
 /** The panel's content: the count and the first ten, or why there is none. */
 export function ConditionsPreview(props: { count: number | null; contacts: ContactRow[]; message?: string | null }): Child {
-  if (props.count === null) return <p class="muted" data-testid="conditions-count">{props.message ?? "Finish a condition to see how many contacts match."}</p>;
+  if (props.count === null)
+    return (
+      <p class="muted" data-testid="conditions-count">
+        {props.message ?? "Finish a condition to see how many contacts match."}
+      </p>
+    );
   return (
     <>
       <p data-testid="conditions-count">

@@ -51,9 +51,13 @@ export function BulkConfirmation(props: BulkConfirmationProps & { inline?: boole
         {props.all ? <input type="hidden" name="all" value="1" /> : <input type="hidden" name="kept" value={props.ids.join(",")} />}
         <button type="submit" data-autofocus>{`${verb} ${formatCount(props.count)} contacts`}</button>
         {props.inline ? (
-          <button type="button" class="secondary" data-dismiss="bulk-confirm">Cancel</button>
+          <button type="button" class="secondary" data-dismiss="bulk-confirm">
+            Cancel
+          </button>
         ) : (
-          <a href={props.back} role="button" class="secondary">Cancel</a>
+          <a href={props.back} role="button" class="secondary">
+            Cancel
+          </a>
         )}
       </form>
     </div>

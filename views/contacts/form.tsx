@@ -27,9 +27,15 @@ export function ContactFields({ values, errors, customFields }: { values: Record
                   <div class="select-field">
                     <label for={id}>{f.label}</label>
                     <select id={id} name={name} aria-invalid={error ? "true" : undefined} aria-describedby={error ? `${id}-error` : undefined}>
-                      <option value="" selected={!values[name]}>Not set</option>
-                      <option value="true" selected={values[name] === "true"}>Yes</option>
-                      <option value="false" selected={values[name] === "false"}>No</option>
+                      <option value="" selected={!values[name]}>
+                        Not set
+                      </option>
+                      <option value="true" selected={values[name] === "true"}>
+                        Yes
+                      </option>
+                      <option value="false" selected={values[name] === "false"}>
+                        No
+                      </option>
                     </select>
                     {error && <small id={`${id}-error`}>{error}</small>}
                   </div>
@@ -54,22 +60,38 @@ export function ContactFields({ values, errors, customFields }: { values: Record
   );
 }
 
-export function NewContactPage({ user, customFields, values = {}, errors = {} }: { user: SessionUser; customFields: CustomFieldDef[]; values?: Record<string, string>; errors?: FieldErrors }) {
+export function NewContactPage({
+  user,
+  customFields,
+  values = {},
+  errors = {},
+}: {
+  user: SessionUser;
+  customFields: CustomFieldDef[];
+  values?: Record<string, string>;
+  errors?: FieldErrors;
+}) {
   return (
     <Layout title="Add contact" user={user} section="contacts">
       <nav aria-label="breadcrumb">
         <ul>
-          <li><a href="/contacts">Contacts</a></li>
+          <li>
+            <a href="/contacts">Contacts</a>
+          </li>
           <li>Add contact</li>
         </ul>
       </nav>
       <article class="form-card">
-        <header><h1>Add contact</h1></header>
+        <header>
+          <h1>Add contact</h1>
+        </header>
         <form method="post" action="/contacts">
           <ContactFields values={values} errors={errors} customFields={customFields} />
           <div class="form-buttons">
             <button type="submit">Save</button>
-            <a href="/contacts" role="button" class="secondary outline">Cancel</a>
+            <a href="/contacts" role="button" class="secondary outline">
+              Cancel
+            </a>
           </div>
         </form>
       </article>

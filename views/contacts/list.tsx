@@ -49,7 +49,9 @@ export function ListSettings({ state, idPrefix }: { state: ListState; idPrefix: 
         <label for={`${idPrefix}-order`}>Sort by</label>
         <select id={`${idPrefix}-order`} name="order">
           {Object.entries(ORDER_LABELS).map(([value, label]) => (
-            <option value={value} selected={value === state.order}>{label}</option>
+            <option value={value} selected={value === state.order}>
+              {label}
+            </option>
           ))}
         </select>
       </div>
@@ -57,7 +59,9 @@ export function ListSettings({ state, idPrefix }: { state: ListState; idPrefix: 
         <label for={`${idPrefix}-size`}>Per page</label>
         <select id={`${idPrefix}-size`} name="size">
           {PAGE_SIZES.map((n) => (
-            <option value={String(n)} selected={n === state.size}>{String(n)}</option>
+            <option value={String(n)} selected={n === state.size}>
+              {String(n)}
+            </option>
           ))}
         </select>
       </div>
@@ -85,30 +89,58 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
         <h1>Contacts</h1>
         {hasRole(user.role, "editor") && (
           <div class="buttons">
-            <a href="/contacts/new" role="button">Add contact</a>
-            <a href="/imports/new" role="button" class="secondary">Import</a>
-            <a href="/exports/new" role="button" class="secondary outline">Export</a>
+            <a href="/contacts/new" role="button">
+              Add contact
+            </a>
+            <a href="/imports/new" role="button" class="secondary">
+              Import
+            </a>
+            <a href="/exports/new" role="button" class="secondary outline">
+              Export
+            </a>
           </div>
         )}
       </div>
       {props.start && <StartChecklist steps={props.start} />}
-      <form method="get" action="/contacts" class="toolbar" role="search"
-        hx-get="/contacts" hx-target="#contacts-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger={SEARCH_TRIGGER} hx-sync="this:replace">
+      <form
+        method="get"
+        action="/contacts"
+        class="toolbar"
+        role="search"
+        hx-get="/contacts"
+        hx-target="#contacts-results"
+        hx-swap="outerHTML"
+        hx-push-url="true"
+        hx-trigger={SEARCH_TRIGGER}
+        hx-sync="this:replace"
+      >
         <label for="contacts-q">
           Search
-          <input id="contacts-q" type="search" name="q" value={q} placeholder="Email, domain, phone, name or field value" autocomplete="off" aria-describedby="contacts-q-hint" />
+          <input
+            id="contacts-q"
+            type="search"
+            name="q"
+            value={q}
+            placeholder="Email, domain, phone, name or field value"
+            autocomplete="off"
+            aria-describedby="contacts-q-hint"
+          />
         </label>
         <div class="select-field">
           <label for="contacts-segment">Segment</label>
           <select id="contacts-segment" name="segment">
-            <option value="" selected={!segmentId}>All contacts</option>
+            <option value="" selected={!segmentId}>
+              All contacts
+            </option>
             {segments.map((s) => (
               <option value={String(s.id)} selected={s.id === segmentId}>{`${s.name} (${formatCount(s.memberCount)})`}</option>
             ))}
           </select>
         </div>
         <ListSettings state={props.state} idPrefix="contacts" />
-        <button type="submit" class="narrow secondary">Search</button>
+        <button type="submit" class="narrow secondary">
+          Search
+        </button>
         <small id="contacts-q-hint" class="muted search-hint">
           An email or its start (ana@, zoe.gar), a domain (gmail.com, @acme.es), a phone in any format, part of a name, or a custom field's value.
         </small>
@@ -139,15 +171,23 @@ export function ContactsPage(props: ContactsListProps & { user: SessionUser; not
           <div class="select-field">
             <label for="bulk-target">Segment to change</label>
             <select id="bulk-target" name="target" required>
-              <option value="" selected>Choose a segment</option>
-              {segments.filter((s) => s.type === "static").map((s) => (
-                <option value={String(s.id)}>{s.name}</option>
-              ))}
+              <option value="" selected>
+                Choose a segment
+              </option>
+              {segments
+                .filter((s) => s.type === "static")
+                .map((s) => (
+                  <option value={String(s.id)}>{s.name}</option>
+                ))}
             </select>
           </div>
           <div class="bulk-buttons">
-            <button type="submit" name="action" value="add">Add to segment</button>
-            <button type="submit" name="action" value="remove" class="secondary">Remove from segment</button>
+            <button type="submit" name="action" value="add">
+              Add to segment
+            </button>
+            <button type="submit" name="action" value="remove" class="secondary">
+              Remove from segment
+            </button>
           </div>
         </form>
       )}
@@ -172,13 +212,25 @@ export function ContactsResults(props: ContactsListProps & { fragment?: boolean 
             <input type="hidden" name="conditions" value={props.conditions ? JSON.stringify(props.conditions) : ""} form={formId} />
           </>
         )}
-        {props.conditionsError && <p class="notice warning" role="alert" data-testid="conditions-error">{props.conditionsError}</p>}
+        {props.conditionsError && (
+          <p class="notice warning" role="alert" data-testid="conditions-error">
+            {props.conditionsError}
+          </p>
+        )}
         <ContactsTable
           rows={page.rows}
           selectForm={bulk ? formId : undefined}
           showMembership={Boolean(segmentId)}
           sortedBy={state}
-          empty={props.conditionsError ? "No contacts shown until the conditions can be used." : q || segmentId || props.conditions ? "No contact matches this search and filter." : <NoContactsYet canWrite={canWrite} />}
+          empty={
+            props.conditionsError ? (
+              "No contacts shown until the conditions can be used."
+            ) : q || segmentId || props.conditions ? (
+              "No contact matches this search and filter."
+            ) : (
+              <NoContactsYet canWrite={canWrite} />
+            )
+          }
         />
         <ListNav
           page={page}
@@ -211,8 +263,8 @@ function NoContactsYet({ canWrite }: { canWrite: boolean }) {
   if (!canWrite) return <>No contacts yet.</>;
   return (
     <>
-      No contacts yet. <a href="/imports/new">Import a CSV file</a>, <a href="/contacts/new">add one by hand</a>, or let your
-      shop send them with an <a href="/admin/api-keys">API key</a>.
+      No contacts yet. <a href="/imports/new">Import a CSV file</a>, <a href="/contacts/new">add one by hand</a>, or let your shop send them with an{" "}
+      <a href="/admin/api-keys">API key</a>.
     </>
   );
 }

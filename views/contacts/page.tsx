@@ -56,24 +56,32 @@ export function ContactPage(props: {
     <Layout title={contact.email} user={user} section="contacts" notice={props.notice}>
       <nav aria-label="breadcrumb">
         <ul>
-          <li><a href="/contacts">Contacts</a></li>
+          <li>
+            <a href="/contacts">Contacts</a>
+          </li>
           <li>{contact.email}</li>
         </ul>
       </nav>
       <div class="page-head">
         <div>
           <h1 class="break">{contact.email}</h1>
-          <p class="muted subtitle">{name ? `${name} · ` : ""}created {formatDateTime(contact.createdAt)}</p>
+          <p class="muted subtitle">
+            {name ? `${name} · ` : ""}created {formatDateTime(contact.createdAt)}
+          </p>
         </div>
         {canWrite && (
           <div class="buttons">
-            <a href={`/contacts/${contact.id}/delete`} role="button" class="secondary outline danger">Delete contact</a>
+            <a href={`/contacts/${contact.id}/delete`} role="button" class="secondary outline danger">
+              Delete contact
+            </a>
           </div>
         )}
       </div>
       <div class="contact-columns">
         <article>
-          <header><h2>Fields</h2></header>
+          <header>
+            <h2>Fields</h2>
+          </header>
           {canWrite ? (
             <form method="post" action={`/contacts/${contact.id}`}>
               <ContactFields values={values} errors={errors} customFields={customFields} />
@@ -81,10 +89,14 @@ export function ContactPage(props: {
             </form>
           ) : (
             <dl class="fields">
-              <dt>Email</dt><dd>{contact.email}</dd>
-              <dt>First name</dt><dd>{contact.firstName ?? ""}</dd>
-              <dt>Last name</dt><dd>{contact.lastName ?? ""}</dd>
-              <dt>Phone</dt><dd>{contact.phone ?? ""}</dd>
+              <dt>Email</dt>
+              <dd>{contact.email}</dd>
+              <dt>First name</dt>
+              <dd>{contact.firstName ?? ""}</dd>
+              <dt>Last name</dt>
+              <dd>{contact.lastName ?? ""}</dd>
+              <dt>Phone</dt>
+              <dd>{contact.phone ?? ""}</dd>
               {customFields.map((f) => (
                 <>
                   <dt>{f.label}</dt>
@@ -95,7 +107,9 @@ export function ContactPage(props: {
           )}
         </article>
         <article>
-          <header><h2>Segments</h2></header>
+          <header>
+            <h2>Segments</h2>
+          </header>
           {memberships.length === 0 ? (
             <p class="empty-state">Not in any segment.</p>
           ) : (
@@ -105,21 +119,31 @@ export function ContactPage(props: {
                   <tr>
                     <th scope="col">Segment</th>
                     <th scope="col">Added</th>
-                    {canWrite && <th scope="col" class="actions">Actions</th>}
+                    {canWrite && (
+                      <th scope="col" class="actions">
+                        Actions
+                      </th>
+                    )}
                   </tr>
                 </thead>
                 <tbody>
                   {memberships.map((m) => (
                     <tr>
-                      <td class="card-title"><a href={`/segments/${m.id}/contacts`}>{m.name}</a></td>
+                      <td class="card-title">
+                        <a href={`/segments/${m.id}/contacts`}>{m.name}</a>
+                      </td>
                       <td data-label="Added">
                         {formatDateTime(m.addedAt)}
                         <br />
-                        <small class="muted"><SourceText {...m} /></small>
+                        <small class="muted">
+                          <SourceText {...m} />
+                        </small>
                         {m.sourceType === "conditions" && (
                           <>
                             <br />
-                            <a href={whyHref(m.id, contact.id)}>Why is this contact in it?<span class="visually-hidden"> ({m.name})</span></a>
+                            <a href={whyHref(m.id, contact.id)}>
+                              Why is this contact in it?<span class="visually-hidden"> ({m.name})</span>
+                            </a>
                           </>
                         )}
                       </td>
@@ -129,7 +153,9 @@ export function ContactPage(props: {
                             <small class="muted">By its conditions</small>
                           ) : (
                             <form method="post" action={`/contacts/${contact.id}/segments/${m.id}/remove`}>
-                              <button type="submit" class="secondary outline" aria-label={`Remove from ${m.name}`}>Remove</button>
+                              <button type="submit" class="secondary outline" aria-label={`Remove from ${m.name}`}>
+                                Remove
+                              </button>
                             </form>
                           )}
                         </td>
@@ -150,7 +176,9 @@ export function ContactPage(props: {
                   ))}
                 </select>
               </div>
-              <button type="submit" class="narrow">Add to segment</button>
+              <button type="submit" class="narrow">
+                Add to segment
+              </button>
             </form>
           )}
         </article>
@@ -173,14 +201,20 @@ export function DeleteContactPage({ user, contact, segmentsCount }: { user: Sess
   return (
     <Layout title={`Delete ${contact.email}`} user={user} section="contacts">
       <article class="form-card">
-        <header><h1 class="break">Delete the contact {contact.email}?</h1></header>
+        <header>
+          <h1 class="break">Delete the contact {contact.email}?</h1>
+        </header>
         <p>
           The contact is removed from {segmentsCount === 1 ? "the 1 segment" : `the ${segmentsCount} segments`} it is in, and its fields are deleted. Its
           membership history is kept. This cannot be undone.
         </p>
         <form method="post" action={`/contacts/${contact.id}/delete`} class="form-buttons">
-          <button type="submit" class="danger">Delete contact</button>
-          <a href={`/contacts/${contact.id}`} role="button" class="secondary outline">Keep it</a>
+          <button type="submit" class="danger">
+            Delete contact
+          </button>
+          <a href={`/contacts/${contact.id}`} role="button" class="secondary outline">
+            Keep it
+          </a>
         </form>
       </article>
     </Layout>

@@ -44,13 +44,23 @@ export function RecentEvents({ events }: { events: RecentEvent[] }) {
       ) : (
         <div class="table-wrap">
           <table class="cards">
-            <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Details</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Event</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
             <tbody>
               {events.map((e) => (
                 <tr>
-                  <td class="nowrap" data-label="When">{when(e.occurredAt)}</td>
+                  <td class="nowrap" data-label="When">
+                    {when(e.occurredAt)}
+                  </td>
                   <td class="card-title">{TYPE_LABELS[e.type] ?? <code>{e.type}</code>}</td>
-                  <td class="event-props" data-label="Details">{summarizeEvent(e.type, e.properties)}</td>
+                  <td class="event-props" data-label="Details">
+                    {summarizeEvent(e.type, e.properties)}
+                  </td>
                 </tr>
               ))}
             </tbody>

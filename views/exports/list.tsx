@@ -17,7 +17,9 @@ export function ExportListPage({ user, notice, ...list }: ExportListProps & { us
       <div class="page-head">
         <h1>Exports</h1>
         <div class="buttons">
-          <a href="/exports/new" role="button">New export</a>
+          <a href="/exports/new" role="button">
+            New export
+          </a>
         </div>
       </div>
       <ExportList {...list} />
@@ -49,13 +51,17 @@ export function ExportList({ exports, more, before }: ExportListProps) {
               <th scope="col">Progress</th>
               <th scope="col">Rows</th>
               <th scope="col">Size</th>
-              <th scope="col" class="actions">Actions</th>
+              <th scope="col" class="actions">
+                Actions
+              </th>
             </tr>
           </thead>
           <tbody>
             {exports.length === 0 && (
               <tr>
-                <td colspan={8} class="muted">No exports yet. <a href="/exports/new">Export contacts</a> to get a file.</td>
+                <td colspan={8} class="muted">
+                  No exports yet. <a href="/exports/new">Export contacts</a> to get a file.
+                </td>
               </tr>
             )}
             {exports.map((e) => (
@@ -118,12 +124,16 @@ function ExportRow({ e }: { e: ExportView }) {
         )}
         {isActive(e) && (
           <form method="post" action={`/exports/${e.id}/cancel`} hx-post={`/exports/${e.id}/cancel`} {...listTarget}>
-            <button type="submit" class="secondary outline">Cancel</button>
+            <button type="submit" class="secondary outline">
+              Cancel
+            </button>
           </form>
         )}
         {(e.status === "failed" || e.status === "cancelled") && (
           <form method="post" action={`/exports/${e.id}/retry`} hx-post={`/exports/${e.id}/retry`} {...listTarget}>
-            <button type="submit" class="secondary">Retry</button>
+            <button type="submit" class="secondary">
+              Retry
+            </button>
           </form>
         )}
       </td>

@@ -45,7 +45,9 @@ export function ExportWizardPage({ user, ...props }: WizardProps & { user: Sessi
       <div class="page-head">
         <h1>Export contacts</h1>
         <div class="buttons">
-          <a href="/exports" class="secondary">Export list</a>
+          <a href="/exports" class="secondary">
+            Export list
+          </a>
         </div>
       </div>
       <ExportWizard {...props} />
@@ -60,7 +62,11 @@ export function ExportWizardPage({ user, ...props }: WizardProps & { user: Sessi
 export function ExportWizard({ step, state, segments, fields, error }: WizardProps) {
   const index = WIZARD_STEPS.indexOf(step);
   const hidden = (name: keyof WizardState) =>
-    name === "fields" ? state.fields.map((f) => <input type="hidden" name="fields" value={f} />) : <input type="hidden" name={HIDDEN_NAMES[name] ?? name} value={state[name]} />;
+    name === "fields" ? (
+      state.fields.map((f) => <input type="hidden" name="fields" value={f} />)
+    ) : (
+      <input type="hidden" name={HIDDEN_NAMES[name] ?? name} value={state[name]} />
+    );
   return (
     <article id="export-wizard" class="wizard">
       <form method="post" action="/exports/new" hx-post="/exports/new" hx-target="#export-wizard" hx-swap="outerHTML">
@@ -115,8 +121,14 @@ export function ExportWizard({ step, state, segments, fields, error }: WizardPro
           {step === "properties" && (
             <>
               <p class="select-all">
-                Select <button type="submit" name="action" value="all" class="link-button" aria-label="Select all">all</button> /{" "}
-                <button type="submit" name="action" value="none" class="link-button" aria-label="Select none">none</button>
+                Select{" "}
+                <button type="submit" name="action" value="all" class="link-button" aria-label="Select all">
+                  all
+                </button>{" "}
+                /{" "}
+                <button type="submit" name="action" value="none" class="link-button" aria-label="Select none">
+                  none
+                </button>
               </p>
               <div class="field-checks">
                 {fields.map((f) => (
@@ -177,14 +189,19 @@ function TypedValueForms({ state, fields }: { state: WizardState; fields: Export
     <fieldset class="value-forms" aria-describedby="value-forms-hint">
       <legend>Dates and numbers</legend>
       <small id="value-forms-hint" class="muted">
-        For custom fields of type date and number, in CSV and TSV files (XLSX writes real date and number cells, shown in the date form chosen; JSON Lines keeps yyyy-mm-dd and plain numbers).
+        For custom fields of type date and number, in CSV and TSV files (XLSX writes real date and number cells, shown in the date form chosen; JSON Lines keeps
+        yyyy-mm-dd and plain numbers).
       </small>
       <div class="grid">
         {hasDate ? (
           <div>
             <label for="f-date-form">Date form</label>
             <select id="f-date-form" name="date_form">
-              {DATE_FORMS.map((f) => <option value={f} selected={state.dateForm === f}>{DATE_FORM_LABELS[f]}</option>)}
+              {DATE_FORMS.map((f) => (
+                <option value={f} selected={state.dateForm === f}>
+                  {DATE_FORM_LABELS[f]}
+                </option>
+              ))}
             </select>
           </div>
         ) : (
@@ -194,7 +211,11 @@ function TypedValueForms({ state, fields }: { state: WizardState; fields: Export
           <div>
             <label for="f-decimal-mark">Decimal mark</label>
             <select id="f-decimal-mark" name="decimal_mark">
-              {DECIMAL_MARKS.map((m) => <option value={m} selected={state.decimalMark === m}>{DECIMAL_MARK_LABELS[m]}</option>)}
+              {DECIMAL_MARKS.map((m) => (
+                <option value={m} selected={state.decimalMark === m}>
+                  {DECIMAL_MARK_LABELS[m]}
+                </option>
+              ))}
             </select>
           </div>
         ) : (
@@ -228,7 +249,9 @@ export function ExportSummary({ exp, fieldLabels }: { exp: ExportView; fieldLabe
         {(exp.dateForm !== "ymd" || exp.decimalMark !== ".") && (
           <>
             <dt>Dates and numbers</dt>
-            <dd>Dates as {DATE_FORM_LABELS[exp.dateForm]}, decimal {DECIMAL_MARK_LABELS[exp.decimalMark]}</dd>
+            <dd>
+              Dates as {DATE_FORM_LABELS[exp.dateForm]}, decimal {DECIMAL_MARK_LABELS[exp.decimalMark]}
+            </dd>
           </>
         )}
         <dt>Estimated rows</dt>
@@ -245,7 +268,13 @@ export function ExportSummary({ exp, fieldLabels }: { exp: ExportView; fieldLabe
         </dd>
       </dl>
       {exp.status === "running" && (
-        <JobProgress label={`Export of ${exp.segmentName ?? "All contacts"}`} done={exp.rowsDone} total={exp.rowsTotal} rows={exp.rowsDone} startedAt={exp.startedAt} />
+        <JobProgress
+          label={`Export of ${exp.segmentName ?? "All contacts"}`}
+          done={exp.rowsDone}
+          total={exp.rowsTotal}
+          rows={exp.rowsDone}
+          startedAt={exp.startedAt}
+        />
       )}
       {active && <p class="muted">The file is made in the background: you can leave this page, Roster tells you when it is ready.</p>}
       <footer class="form-actions">

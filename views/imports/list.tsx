@@ -10,7 +10,9 @@ export function ImportsPage({ user, imports, nextBefore }: { user: SessionUser; 
       <div class="page-head">
         <h1>Imports</h1>
         <div class="buttons">
-          <a href="/imports/new" role="button">New import</a>
+          <a href="/imports/new" role="button">
+            New import
+          </a>
         </div>
       </div>
       <div class="table-wrap">
@@ -23,28 +25,52 @@ export function ImportsPage({ user, imports, nextBefore }: { user: SessionUser; 
               <th scope="col">When</th>
               <th scope="col">Options</th>
               <th scope="col">Status</th>
-              <th scope="col" class="num">Rows</th>
-              <th scope="col" class="num">Created</th>
-              <th scope="col" class="num">Updated</th>
-              <th scope="col" class="num">Unchanged</th>
-              <th scope="col" class="num">Invalid</th>
-              <th scope="col" class="num">Duplicates</th>
+              <th scope="col" class="num">
+                Rows
+              </th>
+              <th scope="col" class="num">
+                Created
+              </th>
+              <th scope="col" class="num">
+                Updated
+              </th>
+              <th scope="col" class="num">
+                Unchanged
+              </th>
+              <th scope="col" class="num">
+                Invalid
+              </th>
+              <th scope="col" class="num">
+                Duplicates
+              </th>
             </tr>
           </thead>
           <tbody>
             {imports.length === 0 && (
-              <tr><td colspan={12} class="muted">No imports yet. <a href="/imports/new">Import contacts</a> from a CSV file or pasted text.</td></tr>
+              <tr>
+                <td colspan={12} class="muted">
+                  No imports yet. <a href="/imports/new">Import contacts</a> from a CSV file or pasted text.
+                </td>
+              </tr>
             )}
             {imports.map((view) => {
               const imp = view.import;
               const status = importStatus(view.job);
               const counts = status === "completed" ? jobCounts(view.job) : {};
               const known = status === "completed";
-              const cell = (n: number | undefined, label: string) => <td class="num" data-label={label}>{known ? formatCount(n) : "—"}</td>;
+              const cell = (n: number | undefined, label: string) => (
+                <td class="num" data-label={label}>
+                  {known ? formatCount(n) : "—"}
+                </td>
+              );
               return (
                 <tr>
-                  <td class="card-title"><a href={`/imports/${imp.id}`}>#{imp.id}</a></td>
-                  <td data-label="File">{imp.fileName} <small class="muted">{formatBytes(imp.sizeBytes)}</small></td>
+                  <td class="card-title">
+                    <a href={`/imports/${imp.id}`}>#{imp.id}</a>
+                  </td>
+                  <td data-label="File">
+                    {imp.fileName} <small class="muted">{formatBytes(imp.sizeBytes)}</small>
+                  </td>
                   <td class="card-more">{imp.createdByLabel}</td>
                   <td data-label="When">{formatWhen(imp.createdAt)}</td>
                   <td class="card-more">
@@ -53,7 +79,9 @@ export function ImportsPage({ user, imports, nextBefore }: { user: SessionUser; 
                       {(imp.segmentName ?? imp.newSegmentName) && <>; segment {imp.segmentName ?? imp.newSegmentName}</>}
                     </small>
                   </td>
-                  <td data-label="Status">{view.job?.status === "cancelled" ? <span class="badge cancelled">cancelled</span> : <span class={`badge ${status}`}>{status}</span>}</td>
+                  <td data-label="Status">
+                    {view.job?.status === "cancelled" ? <span class="badge cancelled">cancelled</span> : <span class={`badge ${status}`}>{status}</span>}
+                  </td>
                   {cell(counts.rows, "Rows")}
                   {cell(counts.created, "Created")}
                   {cell(counts.updated, "Updated")}
@@ -68,7 +96,9 @@ export function ImportsPage({ user, imports, nextBefore }: { user: SessionUser; 
       </div>
       {nextBefore !== null && (
         <nav class="pager" aria-label="Pages">
-          <a href={`/imports?before=${nextBefore}`} role="button" class="secondary outline">Older imports</a>
+          <a href={`/imports?before=${nextBefore}`} role="button" class="secondary outline">
+            Older imports
+          </a>
         </nav>
       )}
     </Layout>

@@ -21,14 +21,23 @@ export const DELIMITER_NAMES: Record<string, string> = { ",": "comma", ";": "sem
  */
 export function OutcomeTable({ counts, planned, segmentName }: { counts: Partial<ImportCounts>; planned: boolean; segmentName: string | null }) {
   const rows = counts.rows ?? 0;
-  const outcomes = [counts.created, counts.updated, counts.unchanged, ...(counts.mode === "remove" ? [counts.not_found] : []), counts.invalid, counts.duplicates];
+  const outcomes = [
+    counts.created,
+    counts.updated,
+    counts.unchanged,
+    ...(counts.mode === "remove" ? [counts.not_found] : []),
+    counts.invalid,
+    counts.duplicates,
+  ];
   const parts = outcomes.map((n) => n ?? 0);
   const sum = parts.reduce((a, b) => a + b, 0);
   const lines: [string, number | undefined, string][] = [
     [planned ? "New contacts to create" : "New contacts created", counts.created, "created"],
     [planned ? "Existing contacts that would change" : "Existing contacts updated", counts.updated, "updated"],
     ["Existing contacts unchanged", counts.unchanged, "unchanged"],
-    ...(counts.mode === "remove" ? [["Emails of no contact in Roster (none created)", counts.not_found, "not_found_rows"] as [string, number | undefined, string]] : []),
+    ...(counts.mode === "remove"
+      ? [["Emails of no contact in Roster (none created)", counts.not_found, "not_found_rows"] as [string, number | undefined, string]]
+      : []),
     ["Invalid rows, skipped", counts.invalid, "invalid"],
     ["Duplicates in the file, skipped (the last one wins)", counts.duplicates, "duplicates"],
   ];
@@ -36,7 +45,9 @@ export function OutcomeTable({ counts, planned, segmentName }: { counts: Partial
     <div class="table-wrap">
       <table class="outcomes">
         <tbody>
-          {lines.map(([label, n, key]) => <OutcomeRow label={label} n={n} outcome={key} />)}
+          {lines.map(([label, n, key]) => (
+            <OutcomeRow label={label} n={n} outcome={key} />
+          ))}
           <tr class="total">
             <th scope="row">Rows in the file</th>
             <td class="num">{formatCount(rows)}</td>

@@ -14,9 +14,13 @@ function Examples({ title, emails, total }: { title: string; emails: string[] | 
   if (!emails || emails.length === 0) return null;
   return (
     <details class="examples">
-      <summary>{title} ({emails.length < (total ?? 0) ? `${formatCount(emails.length)} of ${formatCount(total)}` : formatCount(emails.length)})</summary>
+      <summary>
+        {title} ({emails.length < (total ?? 0) ? `${formatCount(emails.length)} of ${formatCount(total)}` : formatCount(emails.length)})
+      </summary>
       <ul>
-        {emails.map((e) => <li>{e}</li>)}
+        {emails.map((e) => (
+          <li>{e}</li>
+        ))}
       </ul>
     </details>
   );
@@ -34,8 +38,15 @@ export function SegmentChange({ counts, planned, segmentName }: { counts: Counts
   const stay = before - n(counts.left);
   const terms: [number, string][] =
     mode === "remove"
-      ? [[n(counts.left), "leaving"], [n(counts.not_members), "not members"], [n(counts.not_found), "not in Roster"]]
-      : [[n(counts.joined), "joining"], [n(counts.already_members), "already members"]];
+      ? [
+          [n(counts.left), "leaving"],
+          [n(counts.not_members), "not members"],
+          [n(counts.not_found), "not in Roster"],
+        ]
+      : [
+          [n(counts.joined), "joining"],
+          [n(counts.already_members), "already members"],
+        ];
   const emailSum = terms.reduce((sum, [v]) => sum + v, 0);
   const distinct = n(counts.created) + n(counts.updated) + n(counts.unchanged) + n(counts.not_found);
   const lines: [string, number | undefined, string][] =
@@ -48,12 +59,16 @@ export function SegmentChange({ counts, planned, segmentName }: { counts: Counts
       : [
           [planned ? "Would join the segment" : "Joined the segment", counts.joined, "joined"],
           ["Already members, unchanged", counts.already_members, "already_members"],
-          ...(mode === "replace" ? [[planned ? "Would leave (not in the file)" : "Left (not in the file)", counts.left, "left"] as [string, number | undefined, string]] : []),
+          ...(mode === "replace"
+            ? [[planned ? "Would leave (not in the file)" : "Left (not in the file)", counts.left, "left"] as [string, number | undefined, string]]
+            : []),
         ];
   const ex = counts.examples;
   return (
     <section class="segment-change" aria-labelledby="segment-change-title">
-      <h3 id="segment-change-title">{MODE_LABELS[mode]}: "{segmentName}"</h3>
+      <h3 id="segment-change-title">
+        {MODE_LABELS[mode]}: "{segmentName}"
+      </h3>
       {planned && mode === "replace" && n(counts.left) * 2 > before && (
         <p class="notice warning" role="alert" data-testid="replace-warning">
           {formatCount(counts.left)} of the segment's {formatCount(before)} members ({Math.round((n(counts.left) / before) * 100)}%) would leave: more than
@@ -63,14 +78,18 @@ export function SegmentChange({ counts, planned, segmentName }: { counts: Counts
       <div class="table-wrap">
         <table class="outcomes">
           <tbody>
-            {lines.map(([label, value, key]) => <OutcomeRow label={label} n={value} outcome={key} />)}
+            {lines.map(([label, value, key]) => (
+              <OutcomeRow label={label} n={value} outcome={key} />
+            ))}
             <tr class="total">
               <th scope="row">Distinct valid emails in the file</th>
               <td class="num">{formatCount(distinct)}</td>
             </tr>
             <tr data-outcome="members">
               <th scope="row">{planned ? "Members now → after" : "Members before → after"}</th>
-              <td class="num nowrap">{formatCount(before)} → {formatCount(n(counts.members_after))}</td>
+              <td class="num nowrap">
+                {formatCount(before)} → {formatCount(n(counts.members_after))}
+              </td>
             </tr>
           </tbody>
         </table>
@@ -84,7 +103,11 @@ export function SegmentChange({ counts, planned, segmentName }: { counts: Counts
         <div class="examples-list">
           <Examples title="Joining" emails={ex.joins} total={counts.joined} />
           <Examples title="Leaving" emails={ex.leaves} total={counts.left} />
-          <Examples title={mode === "remove" ? "Staying (not in the file)" : "Already members, staying"} emails={ex.unchanged} total={mode === "remove" ? stay : counts.already_members} />
+          <Examples
+            title={mode === "remove" ? "Staying (not in the file)" : "Already members, staying"}
+            emails={ex.unchanged}
+            total={mode === "remove" ? stay : counts.already_members}
+          />
           <Examples title="Not in Roster" emails={ex.not_found} total={counts.not_found} />
         </div>
       )}
@@ -100,19 +123,30 @@ export function UndoImport({ view, error }: { view: ImportView; error?: string }
   return (
     <section class="undo" aria-labelledby="undo-title">
       <h3 id="undo-title">Undo</h3>
-      {error && <p class="notice error" role="alert">{error}</p>}
+      {error && (
+        <p class="notice error" role="alert">
+          {error}
+        </p>
+      )}
       {undo ? (
         <p class="notice" data-testid="undo-result">
           Undone by {undo.createdByLabel} ("{undo.label}"): {formatCount(undo.left)} left the segment and {formatCount(undo.joined)} came back.
           {undo.skipped > 0 && ` ${formatCount(undo.skipped)} were skipped because a later change touched the same members.`}
         </p>
       ) : (
-        <form method="post" action={`/imports/${view.import.id}/undo`} class="inline-form" data-confirm={`Undo import #${view.import.id}: ${cs.joined} members leave and ${cs.left} come back?`}>
+        <form
+          method="post"
+          action={`/imports/${view.import.id}/undo`}
+          class="inline-form"
+          data-confirm={`Undo import #${view.import.id}: ${cs.joined} members leave and ${cs.left} come back?`}
+        >
           <p class="muted">
-            Undo takes out the {formatCount(cs.joined)} members this import added and brings back the {formatCount(cs.left)} it removed. Members changed
-            again since are left as they are.
+            Undo takes out the {formatCount(cs.joined)} members this import added and brings back the {formatCount(cs.left)} it removed. Members changed again
+            since are left as they are.
           </p>
-          <button type="submit" class="secondary">Undo this import's segment change</button>
+          <button type="submit" class="secondary">
+            Undo this import's segment change
+          </button>
         </form>
       )}
     </section>

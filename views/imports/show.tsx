@@ -68,7 +68,9 @@ function Steps({ current }: { current: number }) {
   return (
     <ol class="import-steps" aria-label="Import steps">
       {STEP_NAMES.map((name, i) => (
-        <li aria-current={i === current ? "step" : undefined} class={i < current ? "done" : undefined}>{name}</li>
+        <li aria-current={i === current ? "step" : undefined} class={i < current ? "done" : undefined}>
+          {name}
+        </li>
       ))}
     </ol>
   );
@@ -90,8 +92,12 @@ export function ImportPage(props: ImportPageProps) {
           </p>
         </div>
         <div class="buttons">
-          <a href="/imports" role="button" class="secondary outline">All imports</a>
-          <a href="/imports/new" role="button" class="secondary">New import</a>
+          <a href="/imports" role="button" class="secondary outline">
+            All imports
+          </a>
+          <a href="/imports/new" role="button" class="secondary">
+            New import
+          </a>
         </div>
       </div>
       <Steps current={step} />
@@ -112,16 +118,38 @@ function refreshSamples(importId: number) {
   return { "hx-post": `/imports/${importId}/samples`, "hx-trigger": "change", "hx-swap": "none" };
 }
 
-function TargetSelect({ importId, column, name, value, customFields }: { importId: number; column: number; name: string; value: ColumnTarget; customFields: CustomFieldRef[] }) {
+function TargetSelect({
+  importId,
+  column,
+  name,
+  value,
+  customFields,
+}: {
+  importId: number;
+  column: number;
+  name: string;
+  value: ColumnTarget;
+  customFields: CustomFieldRef[];
+}) {
   return (
     <select name={`map_${column}`} aria-label={`Import column "${name}" as`} {...refreshSamples(importId)}>
-      {BUILTIN_TARGETS.map((t) => <option value={t.value} selected={value === t.value}>{t.label}</option>)}
+      {BUILTIN_TARGETS.map((t) => (
+        <option value={t.value} selected={value === t.value}>
+          {t.label}
+        </option>
+      ))}
       {customFields.length > 0 && (
         <optgroup label="Custom fields">
-          {customFields.map((f) => <option value={`custom:${f.key}`} selected={value === `custom:${f.key}`}>{f.label}</option>)}
+          {customFields.map((f) => (
+            <option value={`custom:${f.key}`} selected={value === `custom:${f.key}`}>
+              {f.label}
+            </option>
+          ))}
         </optgroup>
       )}
-      <option value="skip" selected={value === "skip"}>Don't import</option>
+      <option value="skip" selected={value === "skip"}>
+        Don't import
+      </option>
     </select>
   );
 }
@@ -133,26 +161,42 @@ export function MappingForm(props: ImportPageProps) {
   const readers = columnReaders(imp.header, values.mapping, customFields, forms, imp.profiles);
   return (
     <form method="post" action={`/imports/${imp.id}/preview`} class="mapping-form" id="mapping-form">
-      {previewFailed && <p class="notice error" role="alert">The preview failed: {view.preview?.error}</p>}
+      {previewFailed && (
+        <p class="notice error" role="alert">
+          The preview failed: {view.preview?.error}
+        </p>
+      )}
       <section>
         <h2>Map columns</h2>
         <p class="muted">
-          Roster read {imp.header.length} columns (separated by {DELIMITER_NAMES[imp.delimiter] ?? imp.delimiter}) and matched them by
-          name. Choose what each column holds; one must be the email address. A column with no field yet can get a new one (Create field…).
+          Roster read {imp.header.length} columns (separated by {DELIMITER_NAMES[imp.delimiter] ?? imp.delimiter}) and matched them by name. Choose what each
+          column holds; one must be the email address. A column with no field yet can get a new one (Create field…).
         </p>
-        {errors.mapping && <p class="notice error" role="alert" id="mapping-error">{errors.mapping}</p>}
+        {errors.mapping && (
+          <p class="notice error" role="alert" id="mapping-error">
+            {errors.mapping}
+          </p>
+        )}
         <div class="table-wrap">
           <table class="mapping">
             <thead>
-              <tr><th scope="col">Column in the file</th><th scope="col">Samples</th><th scope="col">Import as</th></tr>
+              <tr>
+                <th scope="col">Column in the file</th>
+                <th scope="col">Samples</th>
+                <th scope="col">Import as</th>
+              </tr>
             </thead>
             <tbody>
               {imp.header.map((name, i) => {
                 const target = values.mapping[i] ?? "skip";
                 return (
                   <tr>
-                    <td><strong>{name || `(column ${i + 1})`}</strong></td>
-                    <td class="samples" id={`samples-${i}`}><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} /></td>
+                    <td>
+                      <strong>{name || `(column ${i + 1})`}</strong>
+                    </td>
+                    <td class="samples" id={`samples-${i}`}>
+                      <SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} />
+                    </td>
                     <td>
                       <TargetSelect importId={imp.id} column={i} name={name} value={target} customFields={customFields} />
                       {target === "skip" && <NewFieldForm {...props} column={i} columnName={name} />}
@@ -173,8 +217,8 @@ export function MappingForm(props: ImportPageProps) {
             Overwrite existing
           </label>
           <small id="overwrite-hint" class="muted">
-            Contacts are matched by email, ignoring case. Off: existing contacts keep every field. On: a non-empty cell replaces the stored value;
-            an empty cell never blanks a field, and columns not imported are never touched.
+            Contacts are matched by email, ignoring case. Off: existing contacts keep every field. On: a non-empty cell replaces the stored value; an empty cell
+            never blanks a field, and columns not imported are never touched.
           </small>
         </fieldset>
         <fieldset aria-describedby={errors.segment ? "segment-error" : undefined}>
@@ -189,14 +233,29 @@ export function MappingForm(props: ImportPageProps) {
           </label>
           <select name="segment_id" aria-label="Which segment" disabled={segments.length === 0} data-focus-checks="segment_mode=existing">
             {segments.length === 0 && <option value="">No static segments yet</option>}
-            {segments.map((s) => <option value={String(s.id)} selected={values.segmentId === s.id}>{s.name}</option>)}
+            {segments.map((s) => (
+              <option value={String(s.id)} selected={values.segmentId === s.id}>
+                {s.name}
+              </option>
+            ))}
           </select>
           <label>
-            <input type="radio" name="segment_mode" value="new" checked={values.segmentMode === "new"} />
-            A new segment
+            <input type="radio" name="segment_mode" value="new" checked={values.segmentMode === "new"} />A new segment
           </label>
-          <input type="text" name="new_segment_name" aria-label="Name of the new segment" data-focus-checks="segment_mode=new" value={values.newSegmentName} placeholder="e.g. Trade fair 2026" maxlength={200} />
-          {errors.segment && <small id="segment-error" class="field-error">{errors.segment}</small>}
+          <input
+            type="text"
+            name="new_segment_name"
+            aria-label="Name of the new segment"
+            data-focus-checks="segment_mode=new"
+            value={values.newSegmentName}
+            placeholder="e.g. Trade fair 2026"
+            maxlength={200}
+          />
+          {errors.segment && (
+            <small id="segment-error" class="field-error">
+              {errors.segment}
+            </small>
+          )}
         </fieldset>
         <ModeChoice mode={values.mode} />
       </section>
@@ -234,11 +293,17 @@ export function SampleList({ samples }: { samples: ReturnType<typeof readSamples
     <ul class="samples">
       {shown.map((s) =>
         s.problem ? (
-          <li class="sample-invalid"><span class="raw">{s.raw}</span> <span class="badge failed">not read</span> <small>{s.problem}</small></li>
+          <li class="sample-invalid">
+            <span class="raw">{s.raw}</span> <span class="badge failed">not read</span> <small>{s.problem}</small>
+          </li>
         ) : s.becomes !== null && s.becomes !== s.raw ? (
-          <li><span class="raw">{s.raw || "(empty)"}</span> → <span class="becomes">{s.becomes}</span></li>
+          <li>
+            <span class="raw">{s.raw || "(empty)"}</span> → <span class="becomes">{s.becomes}</span>
+          </li>
         ) : (
-          <li><span class="raw">{s.raw}</span></li>
+          <li>
+            <span class="raw">{s.raw}</span>
+          </li>
         ),
       )}
     </ul>
@@ -254,7 +319,17 @@ const DATE_HOW: Record<ValueForms["dateHow"], string> = {
 };
 
 /** The date form and decimal mark typed custom fields are read with: what was detected, and a way to choose. */
-export function ValueFormsFields({ forms, values, error, refreshFor }: { forms: ValueForms; values: Pick<MappingValues, "dateForm" | "decimalMark">; error?: string; refreshFor?: number }) {
+export function ValueFormsFields({
+  forms,
+  values,
+  error,
+  refreshFor,
+}: {
+  forms: ValueForms;
+  values: Pick<MappingValues, "dateForm" | "decimalMark">;
+  error?: string;
+  refreshFor?: number;
+}) {
   const detectedMarks = [...new Set(forms.decimalMarks)];
   const refresh = refreshFor === undefined ? {} : refreshSamples(refreshFor);
   return (
@@ -268,19 +343,35 @@ export function ValueFormsFields({ forms, values, error, refreshFor }: { forms: 
         <div>
           <label for="date-form">Date form</label>
           <select id="date-form" name="date_form" {...refresh}>
-            <option value="auto" selected={!values.dateForm}>Detect ({DATE_FORM_LABELS[forms.detectedDateForm]})</option>
-            {DATE_FORMS.map((f) => <option value={f} selected={values.dateForm === f}>{DATE_FORM_LABELS[f]}</option>)}
+            <option value="auto" selected={!values.dateForm}>
+              Detect ({DATE_FORM_LABELS[forms.detectedDateForm]})
+            </option>
+            {DATE_FORMS.map((f) => (
+              <option value={f} selected={values.dateForm === f}>
+                {DATE_FORM_LABELS[f]}
+              </option>
+            ))}
           </select>
         </div>
         <div>
           <label for="decimal-mark">Decimal mark</label>
           <select id="decimal-mark" name="decimal_mark" {...refresh}>
-            <option value="auto" selected={!values.decimalMark}>Detect per column{detectedMarks.length === 1 && !values.decimalMark ? ` (${detectedMarks[0]})` : ""}</option>
-            {DECIMAL_MARKS.map((m) => <option value={m} selected={values.decimalMark === m}>{DECIMAL_MARK_LABELS[m]}</option>)}
+            <option value="auto" selected={!values.decimalMark}>
+              Detect per column{detectedMarks.length === 1 && !values.decimalMark ? ` (${detectedMarks[0]})` : ""}
+            </option>
+            {DECIMAL_MARKS.map((m) => (
+              <option value={m} selected={values.decimalMark === m}>
+                {DECIMAL_MARK_LABELS[m]}
+              </option>
+            ))}
           </select>
         </div>
       </div>
-      {error && <small id="forms-error" class="field-error">{error}</small>}
+      {error && (
+        <small id="forms-error" class="field-error">
+          {error}
+        </small>
+      )}
     </fieldset>
   );
 }
@@ -297,7 +388,9 @@ function NewFieldForm({ view, canCreateFields, newField, column, columnName }: I
     <details class="new-field" open={mine ? true : undefined}>
       <summary>Create field…</summary>
       {!canCreateFields ? (
-        <p class="muted" id={`${id}-why`}>Only an admin can create custom fields. Ask one to add it (Admin › Custom fields), then choose it here.</p>
+        <p class="muted" id={`${id}-why`}>
+          Only an admin can create custom fields. Ask one to add it (Admin › Custom fields), then choose it here.
+        </p>
       ) : (
         <div class="new-field-body">
           <label for={`${id}-label`}>Label</label>
@@ -310,10 +403,22 @@ function NewFieldForm({ view, canCreateFields, newField, column, columnName }: I
             aria-invalid={mine?.errors.label ? "true" : undefined}
             aria-describedby={mine?.errors.label ? `${id}-label-error` : `${id}-hint`}
           />
-          {mine?.errors.label ? <small id={`${id}-label-error`} class="field-error">{mine.errors.label}</small> : <small id={`${id}-hint`} class="muted">The key is made from it: “Favourite colour” becomes favourite_colour.</small>}
+          {mine?.errors.label ? (
+            <small id={`${id}-label-error`} class="field-error">
+              {mine.errors.label}
+            </small>
+          ) : (
+            <small id={`${id}-hint`} class="muted">
+              The key is made from it: “Favourite colour” becomes favourite_colour.
+            </small>
+          )}
           <label for={`${id}-type`}>Type</label>
           <select id={`${id}-type`} name={`new_field_type_${column}`}>
-            {CUSTOM_FIELD_TYPES.map((t) => <option value={t} selected={t === (mine?.type ?? suggestType(imp.profiles[column]))}>{CUSTOM_FIELD_TYPE_LABELS[t]}</option>)}
+            {CUSTOM_FIELD_TYPES.map((t) => (
+              <option value={t} selected={t === (mine?.type ?? suggestType(imp.profiles[column]))}>
+                {CUSTOM_FIELD_TYPE_LABELS[t]}
+              </option>
+            ))}
           </select>
           {mine?.errors.type && <small class="field-error">{mine.errors.type}</small>}
           <button
@@ -330,7 +435,11 @@ function NewFieldForm({ view, canCreateFields, newField, column, columnName }: I
           </button>
         </div>
       )}
-      {mine?.errors.role && <p class="notice error" role="alert">{mine.errors.role}</p>}
+      {mine?.errors.role && (
+        <p class="notice error" role="alert">
+          {mine.errors.role}
+        </p>
+      )}
     </details>
   );
 }
@@ -351,7 +460,9 @@ function ModeChoice({ mode }: { mode: ImportMode }) {
             <input type="radio" name="import_mode" value={m} checked={mode === m} aria-describedby={`mode-hint-${m}`} />
             {MODE_LABELS[m]}
           </label>
-          <small id={`mode-hint-${m}`} class="muted mode-hint">{hints[m]}</small>
+          <small id={`mode-hint-${m}`} class="muted mode-hint">
+            {hints[m]}
+          </small>
         </>
       ))}
     </fieldset>
@@ -376,18 +487,30 @@ export function EncodingForm({ view, editing, error }: { view: ImportView; editi
       <input type="hidden" name="edit" value={editing ? "1" : "0"} />
       <p>
         Read as <strong data-testid="encoding-used">{encodingName(used)}</strong>{" "}
-        <span class="muted">{choice ? "(as you chose)" : "(detected automatically)"}</span>. If letters look wrong (Ã© where
-        é should be), choose the file's encoding.
+        <span class="muted">{choice ? "(as you chose)" : "(detected automatically)"}</span>. If letters look wrong (Ã© where é should be), choose the file's
+        encoding.
       </p>
       <label for="encoding-choice">File encoding</label>
       <div role="group">
         <select id="encoding-choice" name="encoding" aria-invalid={error ? "true" : undefined} aria-describedby={error ? "encoding-error" : undefined}>
-          <option value="auto" selected={!choice}>Automatic</option>
-          {Object.entries(ENCODING_NAMES).map(([value, name]) => <option value={value} selected={choice === value}>{name}</option>)}
+          <option value="auto" selected={!choice}>
+            Automatic
+          </option>
+          {Object.entries(ENCODING_NAMES).map(([value, name]) => (
+            <option value={value} selected={choice === value}>
+              {name}
+            </option>
+          ))}
         </select>
-        <button type="submit" class="secondary">{editing ? "Read again" : "Preview again"}</button>
+        <button type="submit" class="secondary">
+          {editing ? "Read again" : "Preview again"}
+        </button>
       </div>
-      {error && <small id="encoding-error" class="field-error">{error}</small>}
+      {error && (
+        <small id="encoding-error" class="field-error">
+          {error}
+        </small>
+      )}
     </form>
   );
 }
@@ -424,25 +547,33 @@ function ColumnSamples({ view, customFields, forms }: { view: ImportView; custom
   const readers = columnReaders(imp.header, mapping, customFields, forms, imp.profiles);
   return (
     <>
-    <p class="muted" id="column-samples-title">Three values of each imported column, and what they become:</p>
-    <div class="table-wrap">
-      <table class="cards column-samples" aria-labelledby="column-samples-title">
-        <thead>
-          <tr><th scope="col">Column</th><th scope="col">Imported as</th><th scope="col">Samples</th></tr>
-        </thead>
-        <tbody>
-          {imp.header.map((name, i) =>
-            (mapping[i] ?? "skip") === "skip" ? null : (
-              <tr>
-                <td class="card-title">{name || `(column ${i + 1})`}</td>
-                <td data-label="Imported as">{targetLabel(mapping[i]!, customFields)}</td>
-                <td data-label="Samples"><SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} /></td>
-              </tr>
-            ),
-          )}
-        </tbody>
-      </table>
-    </div>
+      <p class="muted" id="column-samples-title">
+        Three values of each imported column, and what they become:
+      </p>
+      <div class="table-wrap">
+        <table class="cards column-samples" aria-labelledby="column-samples-title">
+          <thead>
+            <tr>
+              <th scope="col">Column</th>
+              <th scope="col">Imported as</th>
+              <th scope="col">Samples</th>
+            </tr>
+          </thead>
+          <tbody>
+            {imp.header.map((name, i) =>
+              (mapping[i] ?? "skip") === "skip" ? null : (
+                <tr>
+                  <td class="card-title">{name || `(column ${i + 1})`}</td>
+                  <td data-label="Imported as">{targetLabel(mapping[i]!, customFields)}</td>
+                  <td data-label="Samples">
+                    <SampleList samples={readSamples(imp.samples, i, readers[i] ?? null)} />
+                  </td>
+                </tr>
+              ),
+            )}
+          </tbody>
+        </table>
+      </div>
     </>
   );
 }
@@ -454,7 +585,9 @@ function ValueFormsForm({ view, forms, error }: { view: ImportView; forms: Value
   return (
     <form method="post" action={`/imports/${imp.id}/value-forms`} class="value-forms-form">
       <ValueFormsFields forms={forms} values={values} error={error} />
-      <button type="submit" class="secondary">Read dates and numbers again</button>
+      <button type="submit" class="secondary">
+        Read dates and numbers again
+      </button>
     </form>
   );
 }
@@ -472,16 +605,29 @@ function MappingSummary({ view, customFields, forms }: { view: ImportView; custo
     <dl class="fields">
       <dt>Columns</dt>
       <dd>
-        {mapped.map(([h, t], i) => <>{i > 0 && ", "}{h} → {targetLabel(t, customFields)}</>)}
+        {mapped.map(([h, t], i) => (
+          <>
+            {i > 0 && ", "}
+            {h} → {targetLabel(t, customFields)}
+          </>
+        ))}
         {skipped.length > 0 && <span class="muted">; not imported: {skipped.join(", ")}</span>}
       </dd>
       {(hasDates || marks.length > 0) && (
         <>
           <dt>Dates and numbers</dt>
           <dd>
-            {hasDates && <>Dates as {DATE_FORM_LABELS[forms.dateForm]} ({forms.dateHow === "chosen" ? "chosen" : "detected"})</>}
+            {hasDates && (
+              <>
+                Dates as {DATE_FORM_LABELS[forms.dateForm]} ({forms.dateHow === "chosen" ? "chosen" : "detected"})
+              </>
+            )}
             {hasDates && marks.length > 0 && "; "}
-            {marks.length > 0 && <>decimal mark {marks.map((m) => `"${m}"`).join(" and ")} ({forms.decimalChoice ? "chosen" : "detected per column"})</>}
+            {marks.length > 0 && (
+              <>
+                decimal mark {marks.map((m) => `"${m}"`).join(" and ")} ({forms.decimalChoice ? "chosen" : "detected per column"})
+              </>
+            )}
           </dd>
         </>
       )}
@@ -499,7 +645,11 @@ function Problems({ problems }: { problems?: { line: number; reason: string }[] 
     <details>
       <summary>First problems found</summary>
       <ul class="problems">
-        {problems.map((p) => <li>Line {p.line}: {p.reason}</li>)}
+        {problems.map((p) => (
+          <li>
+            Line {p.line}: {p.reason}
+          </li>
+        ))}
       </ul>
     </details>
   );
@@ -509,7 +659,17 @@ function Problems({ problems }: { problems?: { line: number; reason: string }[] 
  * The part of the page that changes while jobs run; also the htmx fragment of GET /imports/:id. It polls (load
  * delay) only while a preview or the import is queued or running: the finished states carry no trigger.
  */
-export function ImportPanel({ view, customFields, forms, errors = {} }: { view: ImportView; customFields: TypedFieldRef[]; forms: ValueForms; errors?: MappingErrors }) {
+export function ImportPanel({
+  view,
+  customFields,
+  forms,
+  errors = {},
+}: {
+  view: ImportView;
+  customFields: TypedFieldRef[];
+  forms: ValueForms;
+  errors?: MappingErrors;
+}) {
   const imp = view.import;
   const status = importStatus(view.job);
   const preview = view.preview;
@@ -529,7 +689,9 @@ export function ImportPanel({ view, customFields, forms, errors = {} }: { view: 
       )}
       {status === "draft" && preview?.status === "completed" && (
         <article>
-          <header><h2>Preview</h2></header>
+          <header>
+            <h2>Preview</h2>
+          </header>
           <EncodingForm view={view} editing={false} error={errors.encoding} />
           <ColumnSamples view={view} customFields={customFields} forms={forms} />
           <ValueFormsForm view={view} forms={forms} error={errors.forms} />
@@ -538,12 +700,18 @@ export function ImportPanel({ view, customFields, forms, errors = {} }: { view: 
           <OutcomeTable counts={counts} planned segmentName={null} />
           {segmentName !== null && <SegmentChange counts={counts} planned segmentName={segmentName} />}
           <Problems problems={counts.problems} />
-          {errors.start && <p class="notice error" role="alert">{errors.start}</p>}
+          {errors.start && (
+            <p class="notice error" role="alert">
+              {errors.start}
+            </p>
+          )}
           <footer class="form-actions">
             <form method="post" action={`/imports/${imp.id}/start`} class="inline-form">
               <button type="submit">Start import</button>
             </form>
-            <a href={`/imports/${imp.id}?edit=1`} role="button" class="secondary outline">Change mapping or options</a>
+            <a href={`/imports/${imp.id}?edit=1`} role="button" class="secondary outline">
+              Change mapping or options
+            </a>
           </footer>
         </article>
       )}
@@ -553,14 +721,25 @@ export function ImportPanel({ view, customFields, forms, errors = {} }: { view: 
           <FileProgress job={view.job} size={imp.sizeBytes} rows={counts.rows ?? 0} phase={counts.phase} label="Import progress" />
           <p class="muted">You can leave this page: the import goes on, and its result will be here and in the list of imports.</p>
           <form method="post" action={`/imports/${imp.id}/cancel`} class="inline-form">
-            <button type="submit" class="secondary outline">Cancel import</button>
+            <button type="submit" class="secondary outline">
+              Cancel import
+            </button>
           </form>
         </article>
       )}
       {status === "completed" && (
         <article>
-          <header><h2>Imported <span class="badge completed">completed</span></h2></header>
-          {counts.encoding && <p class="muted">Read as {encodingName(counts.encoding)}{imp.encodingChoice ? " (as chosen)" : " (detected automatically)"}.</p>}
+          <header>
+            <h2>
+              Imported <span class="badge completed">completed</span>
+            </h2>
+          </header>
+          {counts.encoding && (
+            <p class="muted">
+              Read as {encodingName(counts.encoding)}
+              {imp.encodingChoice ? " (as chosen)" : " (detected automatically)"}.
+            </p>
+          )}
           <OutcomeBar counts={counts} planned={false} />
           <OutcomeTable counts={counts} planned={false} segmentName={null} />
           {segmentName !== null && <SegmentChange counts={counts} planned={false} segmentName={segmentName} />}
@@ -568,10 +747,18 @@ export function ImportPanel({ view, customFields, forms, errors = {} }: { view: 
           <UndoImport view={view} error={errors.undo} />
           <footer class="form-actions">
             {(counts.invalid ?? 0) + (counts.duplicates ?? 0) + (counts.not_found ?? 0) > 0 && (
-              <a href={`/imports/${imp.id}/errors`} role="button" class="secondary" download>Download error report</a>
+              <a href={`/imports/${imp.id}/errors`} role="button" class="secondary" download>
+                Download error report
+              </a>
             )}
-            {imp.segmentId !== null && <a href={`/segments/${imp.segmentId}`} role="button" class="secondary outline">Open the segment</a>}
-            <a href="/contacts" role="button" class="secondary outline">See contacts</a>
+            {imp.segmentId !== null && (
+              <a href={`/segments/${imp.segmentId}`} role="button" class="secondary outline">
+                Open the segment
+              </a>
+            )}
+            <a href="/contacts" role="button" class="secondary outline">
+              See contacts
+            </a>
           </footer>
         </article>
       )}
@@ -579,17 +766,29 @@ export function ImportPanel({ view, customFields, forms, errors = {} }: { view: 
         <article>
           {view.job?.status === "cancelled" ? (
             <>
-              <header><h2>Import cancelled <span class="badge cancelled">cancelled</span></h2></header>
+              <header>
+                <h2>
+                  Import cancelled <span class="badge cancelled">cancelled</span>
+                </h2>
+              </header>
               <p class="notice warning">It was cancelled before it finished. Nothing was imported.</p>
             </>
           ) : (
             <>
-              <header><h2>Import failed <span class="badge failed">failed</span></h2></header>
-              <p class="notice error" role="alert">{view.job?.error ?? "The import stopped."} Nothing was imported.</p>
+              <header>
+                <h2>
+                  Import failed <span class="badge failed">failed</span>
+                </h2>
+              </header>
+              <p class="notice error" role="alert">
+                {view.job?.error ?? "The import stopped."} Nothing was imported.
+              </p>
             </>
           )}
           <form method="post" action={`/imports/${imp.id}/retry`} class="inline-form">
-            <button type="submit" class="secondary">Try again</button>
+            <button type="submit" class="secondary">
+              Try again
+            </button>
           </form>
         </article>
       )}

@@ -33,17 +33,23 @@ export function SegmentHistoryTable(props: { segmentId: number; lines: SegmentHi
               <th scope="col">Change</th>
               <th scope="col">Contact or change</th>
               <th scope="col">By</th>
-              <th scope="col"><span class="visually-hidden">Undo</span></th>
+              <th scope="col">
+                <span class="visually-hidden">Undo</span>
+              </th>
             </tr>
           </thead>
           <tbody>
-            {lines.map((line) => (line.type === "entry" ? <EntryRow line={line} /> : <SetRow line={line} segmentId={props.segmentId} canUndo={props.canUndo} />))}
+            {lines.map((line) =>
+              line.type === "entry" ? <EntryRow line={line} /> : <SetRow line={line} segmentId={props.segmentId} canUndo={props.canUndo} />,
+            )}
           </tbody>
         </table>
       </div>
       {props.moreHref && (
         <p class="pager">
-          <a href={props.moreHref} role="button" class="secondary outline">Older entries</a>
+          <a href={props.moreHref} role="button" class="secondary outline">
+            Older entries
+          </a>
         </p>
       )}
     </>
@@ -54,12 +60,18 @@ function EntryRow({ line }: { line: Extract<SegmentHistoryLine, { type: "entry" 
   const e = line.event;
   return (
     <tr>
-      <td data-label="When"><time datetime={e.at.toISOString()}>{formatDateTime(e.at)}</time></td>
-      <td data-label="Change"><span class={`badge ${e.action}`}>{e.action === "added" ? "Added" : "Removed"}</span></td>
+      <td data-label="When">
+        <time datetime={e.at.toISOString()}>{formatDateTime(e.at)}</time>
+      </td>
+      <td data-label="Change">
+        <span class={`badge ${e.action}`}>{e.action === "added" ? "Added" : "Removed"}</span>
+      </td>
       <td class="card-title">
         {e.contactEmail ? <a href={`/contacts/${e.contactId}`}>{e.contactEmail}</a> : <span class="muted">deleted contact #{e.contactId}</span>}
       </td>
-      <td data-label="By"><SourceText {...e} /></td>
+      <td data-label="By">
+        <SourceText {...e} />
+      </td>
       <td class="actions"></td>
     </tr>
   );
@@ -72,17 +84,27 @@ function SetRow({ line, segmentId, canUndo }: { line: Extract<SegmentHistoryLine
   const refusal = whyNotUndoable(cs);
   return (
     <tr data-change-set={String(cs.id)}>
-      <td data-label="When"><time datetime={cs.createdAt.toISOString()}>{formatDateTime(cs.createdAt)}</time></td>
-      <td data-label="Change"><span class="badge change-set">{counts(cs)}</span></td>
+      <td data-label="When">
+        <time datetime={cs.createdAt.toISOString()}>{formatDateTime(cs.createdAt)}</time>
+      </td>
+      <td data-label="Change">
+        <span class="badge change-set">{counts(cs)}</span>
+      </td>
       <td class="card-title">{href ? <a href={href}>{name}</a> : name}</td>
       <td data-label="By">{cs.createdByLabel}</td>
       <td class="actions">
         {line.undoneByLabel !== null ? (
           <span class="muted">Undone by {line.undoneByLabel}</span>
         ) : canUndo && refusal === null ? (
-          <form method="post" action={`/segments/${segmentId}/change-sets/${cs.id}/undo`} class="inline-form"
-            data-confirm={`Undo ${cs.label}: ${plural(cs.joined, "member")} leave and ${formatCount(cs.left)} come back?`}>
-            <button type="submit" class="secondary outline" aria-label={`Undo ${cs.label}`}>Undo</button>
+          <form
+            method="post"
+            action={`/segments/${segmentId}/change-sets/${cs.id}/undo`}
+            class="inline-form"
+            data-confirm={`Undo ${cs.label}: ${plural(cs.joined, "member")} leave and ${formatCount(cs.left)} come back?`}
+          >
+            <button type="submit" class="secondary outline" aria-label={`Undo ${cs.label}`}>
+              Undo
+            </button>
           </form>
         ) : null}
       </td>

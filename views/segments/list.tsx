@@ -13,16 +13,30 @@ export function SegmentsPage({ user, segments, q, notice }: { user: SessionUser;
         <h1>Segments</h1>
         {hasRole(user.role, "editor") && (
           <div class="buttons">
-            <a href="/segments/new" role="button">Create new segment</a>
+            <a href="/segments/new" role="button">
+              Create new segment
+            </a>
           </div>
         )}
       </div>
-      <form method="get" action="/segments" class="toolbar" role="search" hx-get="/segments" hx-target="#segments-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger="submit, input delay:300ms">
+      <form
+        method="get"
+        action="/segments"
+        class="toolbar"
+        role="search"
+        hx-get="/segments"
+        hx-target="#segments-results"
+        hx-swap="outerHTML"
+        hx-push-url="true"
+        hx-trigger="submit, input delay:300ms"
+      >
         <label for="segments-q">
           Search segments
           <input id="segments-q" type="search" name="q" value={q} placeholder="Name or description" autocomplete="off" />
         </label>
-        <button type="submit" class="narrow secondary">Search</button>
+        <button type="submit" class="narrow secondary">
+          Search
+        </button>
       </form>
       <SegmentsResults segments={segments} q={q} />
     </Layout>
@@ -38,8 +52,8 @@ export function SegmentsResults({ segments, q }: { segments: Segment[]; q: strin
             `No segment matches "${q}".`
           ) : (
             <>
-              No segments yet. <a href="/segments/new">Create a segment</a> to start grouping contacts, or{" "}
-              <a href="/imports/new">import a file</a> into a new one.
+              No segments yet. <a href="/segments/new">Create a segment</a> to start grouping contacts, or <a href="/imports/new">import a file</a> into a new
+              one.
             </>
           )}
         </p>
@@ -51,21 +65,35 @@ export function SegmentsResults({ segments, q }: { segments: Segment[]; q: strin
                 <th scope="col">Name</th>
                 <th scope="col">Description</th>
                 <th scope="col">Type</th>
-                <th scope="col" class="num">Members</th>
+                <th scope="col" class="num">
+                  Members
+                </th>
                 <th scope="col">Last change</th>
-                <th scope="col" class="actions">Actions</th>
+                <th scope="col" class="actions">
+                  Actions
+                </th>
               </tr>
             </thead>
             <tbody>
               {segments.map((s) => (
                 <tr>
-                  <td class="card-title"><a href={`/segments/${s.id}/contacts`}>{s.name}</a></td>
+                  <td class="card-title">
+                    <a href={`/segments/${s.id}/contacts`}>{s.name}</a>
+                  </td>
                   <td class="description card-more">{s.description}</td>
-                  <td data-label="Type"><span class="badge">Static</span></td>
-                  <td class="num" data-label="Members" data-testid="member-count">{formatCount(s.memberCount)}</td>
-                  <td data-label="Last change"><time datetime={s.updatedAt.toISOString()}>{formatDateTime(s.updatedAt)}</time></td>
+                  <td data-label="Type">
+                    <span class="badge">Static</span>
+                  </td>
+                  <td class="num" data-label="Members" data-testid="member-count">
+                    {formatCount(s.memberCount)}
+                  </td>
+                  <td data-label="Last change">
+                    <time datetime={s.updatedAt.toISOString()}>{formatDateTime(s.updatedAt)}</time>
+                  </td>
                   <td class="actions">
-                    <a href={`/segments/${s.id}`} role="button" class="secondary outline" aria-label={`Edit ${s.name}`}>Edit</a>
+                    <a href={`/segments/${s.id}`} role="button" class="secondary outline" aria-label={`Edit ${s.name}`}>
+                      Edit
+                    </a>
                   </td>
                 </tr>
               ))}

@@ -32,26 +32,51 @@ export function SegmentContactsPage(props: MembersProps & { user: SessionUser; n
         <form method="post" action={`/segments/${segment.id}/contacts`} class="toolbar add-contact">
           <label for="add-email">
             Email of the contact to add
-            <input id="add-email" name="email" type="email" required value={props.email ?? ""} autocomplete="off"
-              aria-invalid={props.error ? "true" : undefined} aria-describedby={props.error ? "add-email-error" : "add-email-hint"} />
+            <input
+              id="add-email"
+              name="email"
+              type="email"
+              required
+              value={props.email ?? ""}
+              autocomplete="off"
+              aria-invalid={props.error ? "true" : undefined}
+              aria-describedby={props.error ? "add-email-error" : "add-email-hint"}
+            />
           </label>
-          <button type="submit" class="narrow">Add contact</button>
+          <button type="submit" class="narrow">
+            Add contact
+          </button>
         </form>
       )}
       {props.canWrite &&
         (props.error ? (
-          <small id="add-email-error" class="add-contact-hint error-text" role="alert">{props.error}</small>
+          <small id="add-email-error" class="add-contact-hint error-text" role="alert">
+            {props.error}
+          </small>
         ) : (
-          <small id="add-email-hint" class="add-contact-hint muted">A new email creates the contact, and says so.</small>
+          <small id="add-email-hint" class="add-contact-hint muted">
+            A new email creates the contact, and says so.
+          </small>
         ))}
-      <form method="get" action={`/segments/${segment.id}/contacts`} class="toolbar" role="search"
-        hx-get={`/segments/${segment.id}/contacts`} hx-target="#members-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger={SEARCH_TRIGGER}>
+      <form
+        method="get"
+        action={`/segments/${segment.id}/contacts`}
+        class="toolbar"
+        role="search"
+        hx-get={`/segments/${segment.id}/contacts`}
+        hx-target="#members-results"
+        hx-swap="outerHTML"
+        hx-push-url="true"
+        hx-trigger={SEARCH_TRIGGER}
+      >
         <label for="members-q">
           Search members
           <input id="members-q" type="search" name="q" value={q} placeholder="Email, domain, phone, name or field value" autocomplete="off" />
         </label>
         <ListSettings state={props.state} idPrefix="members" />
-        <button type="submit" class="narrow secondary">Search</button>
+        <button type="submit" class="narrow secondary">
+          Search
+        </button>
       </form>
       {props.canWrite && (
         <form id="members-bulk" method="post" action={`/segments/${segment.id}/contacts/remove`} class="bulk-bar">
@@ -59,7 +84,9 @@ export function SegmentContactsPage(props: MembersProps & { user: SessionUser; n
           <input type="hidden" name="kept" value="" data-kept-ids />
           <span class="muted">Tick contacts below, then</span>
           <span class="muted js-only" data-selected-count aria-live="polite"></span>
-          <button type="submit" class="secondary">Remove selected from segment</button>
+          <button type="submit" class="secondary">
+            Remove selected from segment
+          </button>
         </form>
       )}
       <SegmentMembersResults {...props} />
@@ -73,7 +100,15 @@ export function SegmentMembersResults({ segment, page, q, state, canWrite }: Mem
   // Where a removal comes back to: this very page.
   const p = state.position;
   const at = state.at ? { at: formatRowIndex(state.at) } : {};
-  const here = href(p.kind === "after" ? { after: encodeCursor(p.cursor), ...at } : p.kind === "before" ? { before: encodeCursor(p.cursor), ...at } : p.kind === "last" ? { last: "1" } : {});
+  const here = href(
+    p.kind === "after"
+      ? { after: encodeCursor(p.cursor), ...at }
+      : p.kind === "before"
+        ? { before: encodeCursor(p.cursor), ...at }
+        : p.kind === "last"
+          ? { last: "1" }
+          : {},
+  );
   return (
     <section id="members-results" aria-live="polite">
       {canWrite && page.rows.length > 0 && <input type="hidden" name="back" value={here} form={formId} />}
@@ -91,14 +126,16 @@ export function SegmentMembersResults({ segment, page, q, state, canWrite }: Mem
                 </a>
               )
             : canWrite
-            ? (r) => (
-                <form method="post" action={`/segments/${segment.id}/contacts/remove`}>
-                  <input type="hidden" name="ids" value={String(r.id)} />
-                  <input type="hidden" name="back" value={here} />
-                  <button type="submit" class="secondary outline" aria-label={`Remove ${r.email} from segment`}>Remove</button>
-                </form>
-              )
-            : undefined
+              ? (r) => (
+                  <form method="post" action={`/segments/${segment.id}/contacts/remove`}>
+                    <input type="hidden" name="ids" value={String(r.id)} />
+                    <input type="hidden" name="back" value={here} />
+                    <button type="submit" class="secondary outline" aria-label={`Remove ${r.email} from segment`}>
+                      Remove
+                    </button>
+                  </form>
+                )
+              : undefined
         }
       />
       <ListNav

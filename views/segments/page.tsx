@@ -17,7 +17,9 @@ export function SegmentHead({ segment, current }: { segment: Segment; current: "
     <>
       <nav aria-label="breadcrumb">
         <ul>
-          <li><a href="/segments">Segments</a></li>
+          <li>
+            <a href="/segments">Segments</a>
+          </li>
           <li>{segment.name}</li>
         </ul>
       </nav>
@@ -25,12 +27,27 @@ export function SegmentHead({ segment, current }: { segment: Segment; current: "
         <div>
           <h1>{segment.name}</h1>
           <p class="muted subtitle">
-            <span class="badge">{segment.type === "dynamic" ? "Dynamic" : "Static"}</span> <span data-testid="segment-member-count">{plural(segment.memberCount, "contact")}</span> · last change {formatDateTime(segment.updatedAt)}
+            <span class="badge">{segment.type === "dynamic" ? "Dynamic" : "Static"}</span>{" "}
+            <span data-testid="segment-member-count">{plural(segment.memberCount, "contact")}</span> · last change {formatDateTime(segment.updatedAt)}
           </p>
         </div>
         <nav class="buttons tabs" aria-label="Segment">
-          <a href={`/segments/${segment.id}`} role="button" class={current === "edit" ? "" : "secondary outline"} aria-current={current === "edit" ? "page" : undefined}>Edit</a>
-          <a href={`/segments/${segment.id}/contacts`} role="button" class={current === "contacts" ? "" : "secondary outline"} aria-current={current === "contacts" ? "page" : undefined}>View contacts</a>
+          <a
+            href={`/segments/${segment.id}`}
+            role="button"
+            class={current === "edit" ? "" : "secondary outline"}
+            aria-current={current === "edit" ? "page" : undefined}
+          >
+            Edit
+          </a>
+          <a
+            href={`/segments/${segment.id}/contacts`}
+            role="button"
+            class={current === "contacts" ? "" : "secondary outline"}
+            aria-current={current === "contacts" ? "page" : undefined}
+          >
+            View contacts
+          </a>
         </nav>
       </div>
     </>
@@ -58,11 +75,18 @@ export function SegmentPage(props: {
       <SegmentHead segment={segment} current="edit" />
       {canWrite ? (
         <article>
-          <header><h2>Segment details</h2></header>
+          <header>
+            <h2>Segment details</h2>
+          </header>
           <form method="post" action={`/segments/${segment.id}`}>
             <label for="f-type-shown">
               Type
-              <input id="f-type-shown" value={segment.type === "dynamic" ? "Dynamic segment" : "Static segment"} readonly aria-describedby="f-type-shown-hint" />
+              <input
+                id="f-type-shown"
+                value={segment.type === "dynamic" ? "Dynamic segment" : "Static segment"}
+                readonly
+                aria-describedby="f-type-shown-hint"
+              />
               <small id="f-type-shown-hint">
                 {segment.type === "dynamic"
                   ? "Its members are the contacts its conditions match, kept current. The type cannot be changed."
@@ -72,16 +96,21 @@ export function SegmentPage(props: {
             <SegmentFields values={values} errors={errors} withType={false} />
             <div class="form-buttons">
               <button type="submit">Save</button>
-              <a href={`/segments/${segment.id}/delete`} role="button" class="secondary outline danger">Delete segment</a>
+              <a href={`/segments/${segment.id}/delete`} role="button" class="secondary outline danger">
+                Delete segment
+              </a>
             </div>
           </form>
         </article>
       ) : (
         <article>
           <dl class="fields">
-            <dt>Type</dt><dd>{segment.type === "dynamic" ? "Dynamic segment" : "Static segment"}</dd>
-            <dt>Description</dt><dd>{segment.description || <span class="muted">none</span>}</dd>
-            <dt>Created</dt><dd>{formatDateTime(segment.createdAt)}</dd>
+            <dt>Type</dt>
+            <dd>{segment.type === "dynamic" ? "Dynamic segment" : "Static segment"}</dd>
+            <dt>Description</dt>
+            <dd>{segment.description || <span class="muted">none</span>}</dd>
+            <dt>Created</dt>
+            <dd>{formatDateTime(segment.createdAt)}</dd>
           </dl>
         </article>
       )}
@@ -116,35 +145,58 @@ export function SegmentConditions(props: { segment: Segment; conditions: Conditi
     <article id="conditions" aria-labelledby="conditions-title">
       <header class="article-head">
         <h2 id="conditions-title">Conditions</h2>
-        {canWrite && <a href={`/segments/${segment.id}/conditions`} role="button" class="secondary outline narrow">Edit conditions</a>}
+        {canWrite && (
+          <a href={`/segments/${segment.id}/conditions`} role="button" class="secondary outline narrow">
+            Edit conditions
+          </a>
+        )}
       </header>
       {conditions.items.length === 0 ? (
         <p class="muted">No conditions: every contact is a member.</p>
       ) : (
         <>
           <p>Contacts for which {conditions.items.length === 1 ? "this holds" : conditions.join === "all" ? "all of these hold" : "any of these holds"}:</p>
-          <ul data-testid="condition-sentences">{conditions.items.map((c) => <li>{c}</li>)}</ul>
+          <ul data-testid="condition-sentences">
+            {conditions.items.map((c) => (
+              <li>{c}</li>
+            ))}
+          </ul>
         </>
       )}
       {segment.refreshError ? (
-        <p class="notice error" role="alert">{segment.refreshError}</p>
+        <p class="notice error" role="alert">
+          {segment.refreshError}
+        </p>
       ) : (
         <p class="muted" data-testid="refreshed-at">
-          {segment.refreshedAt ? `Members brought up to date ${formatDateTime(segment.refreshedAt)}; kept current within a minute of contacts and events changing.` : "Finding the members…"}
+          {segment.refreshedAt
+            ? `Members brought up to date ${formatDateTime(segment.refreshedAt)}; kept current within a minute of contacts and events changing.`
+            : "Finding the members…"}
         </p>
       )}
       {canWrite && (
         <details class="save-as-static" open={props.copy?.error ? true : undefined}>
           <summary>Save as static segment</summary>
           <form method="post" action={`/segments/${segment.id}/save-as-static`}>
-            <p class="muted">A new static segment with the {plural(segment.memberCount, "contact")} in {segment.name} now. It does not follow the conditions afterwards.</p>
+            <p class="muted">
+              A new static segment with the {plural(segment.memberCount, "contact")} in {segment.name} now. It does not follow the conditions afterwards.
+            </p>
             <label for="f-copy-name">
               Name of the static segment
-              <input id="f-copy-name" name="name" value={copyName} required maxlength={200}
-                aria-invalid={props.copy?.error ? "true" : undefined} aria-describedby={props.copy?.error ? "f-copy-name-error" : undefined} />
+              <input
+                id="f-copy-name"
+                name="name"
+                value={copyName}
+                required
+                maxlength={200}
+                aria-invalid={props.copy?.error ? "true" : undefined}
+                aria-describedby={props.copy?.error ? "f-copy-name-error" : undefined}
+              />
               {props.copy?.error && <small id="f-copy-name-error">{props.copy.error}</small>}
             </label>
-            <button type="submit" class="secondary">Save as static segment</button>
+            <button type="submit" class="secondary">
+              Save as static segment
+            </button>
           </form>
         </details>
       )}
@@ -156,14 +208,20 @@ export function DeleteSegmentPage({ user, segment }: { user: SessionUser; segmen
   return (
     <Layout title={`Delete ${segment.name}`} user={user} section="contacts">
       <article class="form-card">
-        <header><h1>Delete the segment {segment.name}?</h1></header>
+        <header>
+          <h1>Delete the segment {segment.name}?</h1>
+        </header>
         <p>
-          It holds <strong data-testid="delete-member-count">{plural(segment.memberCount, "contact")}</strong>. Deleting the segment removes
-          these memberships; the contacts themselves stay in Contacts &gt; See all. This cannot be undone.
+          It holds <strong data-testid="delete-member-count">{plural(segment.memberCount, "contact")}</strong>. Deleting the segment removes these memberships;
+          the contacts themselves stay in Contacts &gt; See all. This cannot be undone.
         </p>
         <form method="post" action={`/segments/${segment.id}/delete`} class="form-buttons">
-          <button type="submit" class="danger">Delete segment</button>
-          <a href={`/segments/${segment.id}`} role="button" class="secondary outline">Keep it</a>
+          <button type="submit" class="danger">
+            Delete segment
+          </button>
+          <a href={`/segments/${segment.id}`} role="button" class="secondary outline">
+            Keep it
+          </a>
         </form>
       </article>
     </Layout>

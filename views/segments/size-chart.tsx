@@ -24,8 +24,7 @@ function bySource(by: BySource): string {
 /** The segment's size over time and its joins and leaves by source, per day, week or month, with a table of the numbers. */
 export function SegmentSizeChart({ segmentId, period, periods }: { segmentId: number; period: ChartPeriod; periods: SizePeriod[] }) {
   const labels = periods.map((p) => periodLabel(p.start, period));
-  const series = (which: "joins" | "leaves"): Series[] =>
-    SOURCE_TYPES.map((s) => ({ name: SOURCE_NAMES[s], key: s, values: periods.map((p) => p[which][s]) }));
+  const series = (which: "joins" | "leaves"): Series[] => SOURCE_TYPES.map((s) => ({ name: SOURCE_NAMES[s], key: s, values: periods.map((p) => p[which][s]) }));
   const first = periods[0]!;
   const last = periods[periods.length - 1]!;
   const startSize = first.size - sum(first.joins) + sum(first.leaves);
@@ -38,16 +37,25 @@ export function SegmentSizeChart({ segmentId, period, periods }: { segmentId: nu
         <nav aria-label="Chart period">
           <ul class="chart-periods">
             {CHART_PERIODS.map((p) => (
-              <li><a href={`/segments/${segmentId}?period=${p}#size`} aria-current={p === period ? "page" : undefined}>{PERIOD_NAMES[p]}</a></li>
+              <li>
+                <a href={`/segments/${segmentId}?period=${p}#size`} aria-current={p === period ? "page" : undefined}>
+                  {PERIOD_NAMES[p]}
+                </a>
+              </li>
             ))}
           </ul>
         </nav>
       </div>
       <p class="muted" data-testid="size-summary">
-        Over {PERIOD_SPANS[period]} (UTC): from {formatCount(startSize)} to {formatCount(last.size)} members; {formatCount(joined)} joined, {formatCount(left)} left.
+        Over {PERIOD_SPANS[period]} (UTC): from {formatCount(startSize)} to {formatCount(last.size)} members; {formatCount(joined)} joined, {formatCount(left)}{" "}
+        left.
       </p>
       <h3 class="chart-title">Members at the end of each {period}</h3>
-      <AreaLine labels={labels} values={periods.map((p) => p.size)} label={`Members per ${period} over ${PERIOD_SPANS[period]}, from ${formatCount(startSize)} to ${formatCount(last.size)}. The numbers are in the table below.`} />
+      <AreaLine
+        labels={labels}
+        values={periods.map((p) => p.size)}
+        label={`Members per ${period} over ${PERIOD_SPANS[period]}, from ${formatCount(startSize)} to ${formatCount(last.size)}. The numbers are in the table below.`}
+      />
       <h3 class="chart-title">Joins and leaves per {period}</h3>
       <StackedBars
         labels={labels}
@@ -62,7 +70,14 @@ export function SegmentSizeChart({ segmentId, period, periods }: { segmentId: nu
           <table class="striped compact">
             <caption class="visually-hidden">Members, joins and leaves per {period}</caption>
             <thead>
-              <tr><th scope="col">{PERIOD_NAMES[period]}</th><th scope="col" class="num">Members at the end</th><th scope="col">Joined</th><th scope="col">Left</th></tr>
+              <tr>
+                <th scope="col">{PERIOD_NAMES[period]}</th>
+                <th scope="col" class="num">
+                  Members at the end
+                </th>
+                <th scope="col">Joined</th>
+                <th scope="col">Left</th>
+              </tr>
             </thead>
             <tbody>
               {[...periods].reverse().map((p) => (

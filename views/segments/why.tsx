@@ -27,22 +27,38 @@ function ExplainedItem({ node }: { node: ExplainedNode }) {
     return (
       <li>
         <Held held={node.held} /> {node.group === "all" ? "All of these:" : "Any of these:"}
-        <ul class="why-list">{node.items.map((n) => <ExplainedItem node={n} />)}</ul>
+        <ul class="why-list">
+          {node.items.map((n) => (
+            <ExplainedItem node={n} />
+          ))}
+        </ul>
       </li>
     );
   }
   return (
     <li>
       <Held held={node.held} /> <span>{node.description}</span>
-      {node.kind === "field" && <div class="muted">Its value: <strong>{shown(node.value)}</strong></div>}
+      {node.kind === "field" && (
+        <div class="muted">
+          Its value: <strong>{shown(node.value)}</strong>
+        </div>
+      )}
       {node.kind === "segment" && (
         <div class="muted">
-          {node.member ? `In ${node.segmentName ?? "the segment"} since ${node.joinedAt ? formatDateTime(node.joinedAt) : "an unknown date"}.` : `Not in ${node.segmentName ?? "the segment (deleted)"}.`}
+          {node.member
+            ? `In ${node.segmentName ?? "the segment"} since ${node.joinedAt ? formatDateTime(node.joinedAt) : "an unknown date"}.`
+            : `Not in ${node.segmentName ?? "the segment (deleted)"}.`}
         </div>
       )}
       {node.kind === "event" && (
         <div>
-          <div class="muted">{node.count === 0 ? "No matching event." : node.count === 1 ? "1 matching event:" : `${node.count} matching events${node.count > node.events.length ? `, the newest ${node.events.length}` : ""}:`}</div>
+          <div class="muted">
+            {node.count === 0
+              ? "No matching event."
+              : node.count === 1
+                ? "1 matching event:"
+                : `${node.count} matching events${node.count > node.events.length ? `, the newest ${node.events.length}` : ""}:`}
+          </div>
           {node.events.length > 0 && (
             <ul class="why-events">
               {node.events.map((e) => (
@@ -88,11 +104,17 @@ export function WhyPage(props: { user: SessionUser; segment: Segment; contact: {
     <Layout title={`Why ${contact.email} is in ${segment.name}`} user={user} section="contacts">
       <nav aria-label="breadcrumb">
         <ul>
-          <li><a href="/segments">Segments</a></li>
-          <li><a href={`/segments/${segment.id}/contacts`}>{segment.name}</a></li>
+          <li>
+            <a href="/segments">Segments</a>
+          </li>
+          <li>
+            <a href={`/segments/${segment.id}/contacts`}>{segment.name}</a>
+          </li>
         </ul>
       </nav>
-      <h1>Why is {contact.email} in {segment.name}?</h1>
+      <h1>
+        Why is {contact.email} in {segment.name}?
+      </h1>
       <article>
         <WhyExplanation segment={segment} email={contact.email} explanation={props.explanation} member={props.member} />
         <footer>

@@ -9,7 +9,17 @@ import type { SegmentOption } from "./nodes";
  * Plain HTML boxes and CSS connectors, so it reflows on a phone and reads as a list to a screen reader.
  * Incomplete nodes are drawn dashed.
  */
-export function Diagram({ name, draft, segments, triggerSegments = segments }: { name: string; draft: WorkflowDraft; segments: SegmentOption[]; triggerSegments?: SegmentOption[] }) {
+export function Diagram({
+  name,
+  draft,
+  segments,
+  triggerSegments = segments,
+}: {
+  name: string;
+  draft: WorkflowDraft;
+  segments: SegmentOption[];
+  triggerSegments?: SegmentOption[];
+}) {
   const segmentName = (id: number | null) => (id === null ? "no segment chosen" : (segments.find((s) => s.id === id)?.name ?? `deleted segment #${id}`));
   const watched = (id: number | null | undefined) =>
     id === null || id === undefined ? "" : `: ${triggerSegments.find((s) => s.id === id)?.name ?? `deleted segment #${id}`}`;
@@ -23,10 +33,16 @@ export function Diagram({ name, draft, segments, triggerSegments = segments }: {
       <figcaption class="visually-hidden">Workflow diagram</figcaption>
       <ol class="wf-flow">
         <li class="wf-step wf-step-home">
-          <a href="#node-home" class="wf-box"><span class="wf-box-kind">Home</span>{name}</a>
+          <a href="#node-home" class="wf-box">
+            <span class="wf-box-kind">Home</span>
+            {name}
+          </a>
         </li>
         <li class="wf-step wf-step-trigger">
-          <a href="#node-trigger" class={`wf-box${trigger ? "" : " wf-incomplete"}`}><span class="wf-box-kind">Trigger</span>{trigger ?? "Choose a trigger"}</a>
+          <a href="#node-trigger" class={`wf-box${trigger ? "" : " wf-incomplete"}`}>
+            <span class="wf-box-kind">Trigger</span>
+            {trigger ?? "Choose a trigger"}
+          </a>
         </li>
         {draft.conditions.map((c, i) => (
           <li class="wf-step wf-step-condition">
@@ -38,7 +54,9 @@ export function Diagram({ name, draft, segments, triggerSegments = segments }: {
         ))}
         <li class="wf-step wf-step-actions">
           {draft.actions.length === 0 ? (
-            <span class="wf-box wf-incomplete"><span class="wf-box-kind">Then</span>Add an action</span>
+            <span class="wf-box wf-incomplete">
+              <span class="wf-box-kind">Then</span>Add an action
+            </span>
           ) : (
             <ul class="wf-actions">
               {draft.actions.map((a) => (

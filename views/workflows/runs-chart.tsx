@@ -13,9 +13,15 @@ export function WorkflowRunsChart({ days }: { days: WorkflowDay[] }) {
   return (
     <section class="workflow-chart" aria-labelledby="per-day-title">
       <h3 id="per-day-title">Per day, last 30 days (UTC)</h3>
-      <p class="muted" data-testid="per-day-summary">{total("matched")} events matched; {total("added")} contacts added and {total("removed")} removed.</p>
+      <p class="muted" data-testid="per-day-summary">
+        {total("matched")} events matched; {total("added")} contacts added and {total("removed")} removed.
+      </p>
       <h4 class="chart-title">Events matched</h4>
-      <StackedBars labels={labels} up={matched} label={`Events matched per day over the last 30 days: ${total("matched")} in all. The numbers are in the table below.`} />
+      <StackedBars
+        labels={labels}
+        up={matched}
+        label={`Events matched per day over the last 30 days: ${total("matched")} in all. The numbers are in the table below.`}
+      />
       <h4 class="chart-title">Contacts added and removed</h4>
       <StackedBars
         labels={labels}
@@ -33,11 +39,27 @@ export function WorkflowRunsChart({ days }: { days: WorkflowDay[] }) {
             <table class="striped compact">
               <caption class="visually-hidden">Events matched and contacts added and removed per day (days without runs left out)</caption>
               <thead>
-                <tr><th scope="col">Day</th><th scope="col" class="num">Events matched</th><th scope="col" class="num">Added</th><th scope="col" class="num">Removed</th></tr>
+                <tr>
+                  <th scope="col">Day</th>
+                  <th scope="col" class="num">
+                    Events matched
+                  </th>
+                  <th scope="col" class="num">
+                    Added
+                  </th>
+                  <th scope="col" class="num">
+                    Removed
+                  </th>
+                </tr>
               </thead>
               <tbody>
                 {[...active].reverse().map((d) => (
-                  <tr><th scope="row">{d.day}</th><td class="num">{formatCount(d.matched)}</td><td class="num">{formatCount(d.added)}</td><td class="num">{formatCount(d.removed)}</td></tr>
+                  <tr>
+                    <th scope="row">{d.day}</th>
+                    <td class="num">{formatCount(d.matched)}</td>
+                    <td class="num">{formatCount(d.added)}</td>
+                    <td class="num">{formatCount(d.removed)}</td>
+                  </tr>
                 ))}
               </tbody>
             </table>
