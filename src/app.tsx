@@ -24,11 +24,11 @@ import { exportRoutes } from "./exports/routes";
 import { jobRoutes } from "./jobs/routes";
 import { workflowRoutes } from "./workflows/routes";
 import { startRoutes } from "./start/routes";
-import { refuseNulInUrl } from "./refuse-nul";
+import { refuseNulInUrl } from "./web/refuse-nul";
 import { isNulRejection } from "./text";
 import { logError } from "./log";
-import { securityHeaders } from "./security-headers";
-import { limitBodies } from "./body-limit";
+import { securityHeaders } from "./web/security-headers";
+import { limitBodies } from "./web/body-limit";
 import { actorFromApiKey, apiError, validationFailed, type AppEnv, type Deps } from "./web";
 
 /** Paths a send-only (browser) key may call; every other API path refuses it. */
@@ -53,7 +53,7 @@ export function createApp(deps: Deps) {
   // Pages, stylesheets and scripts only: downloads stream with their Content-Length, and the events API's small
   // JSON answers are not worth the CPU.
   app.use(compress({ contentTypeFilter: /^(text\/(html|css|javascript)|application\/javascript)\b/i }));
-  // Every body is limited by its route (src/body-limit.tsx), before authentication reads anything.
+  // Every body is limited by its route (src/web/body-limit.tsx), before authentication reads anything.
   app.use(limitBodies());
   // After the headers, so that a refusal carries them too.
   app.use(refuseNulInUrl);

@@ -2,7 +2,7 @@ import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
 import type { SessionUser } from "../src/auth/session";
 import { hasRole } from "../src/auth/roles";
-import type { Notice } from "../src/flash";
+import type { Notice } from "../src/web/flash";
 import { ToastRegion } from "./components/toast";
 import { JobNoticesRegion } from "./components/job-notice";
 
@@ -11,7 +11,7 @@ export interface LayoutProps {
   user?: SessionUser | null;
   /** Which top-level menu is current, for aria-current. */
   section?: "contacts" | "workflows" | "imports" | "exports" | "admin" | "account";
-  /** The flash notice this page shows once (src/flash.ts `takeFlash`). */
+  /** The flash notice this page shows once (src/web/flash.ts `takeFlash`). */
   notice?: Notice | null;
   children?: Child;
 }

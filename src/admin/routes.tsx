@@ -11,7 +11,7 @@ import { createApiKey, listApiKeys, revokeApiKey } from "../auth/api-keys";
 import { emailSchema, passwordSchema } from "../auth/credentials";
 import { fieldErrors, readForm } from "../web/form";
 import { ROLES } from "../db/schema";
-import { redirectWithNotice, takeFlash } from "../flash";
+import { redirectWithNotice, takeFlash } from "../web/flash";
 import { parseId, requireRole, type AppEnv } from "../web";
 
 const newUserSchema = z.object({

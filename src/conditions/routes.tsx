@@ -4,7 +4,7 @@ import { Hono, type Context } from "hono";
 import { ConditionsBuilder, ConditionsPreview } from "../../views/conditions/builder";
 import { listCustomFields } from "../custom-fields/queries";
 import { logError } from "../log";
-import { safeNextPath } from "../safe-path";
+import { safeNextPath } from "../web/safe-path";
 import { listSegments } from "../segments/queries";
 import { requireRole, type AppEnv } from "../web";
 import { builderPrefix, conditionsFromDraft, draftFromRequest, type Form } from "./form";

@@ -5,7 +5,7 @@ import { CustomFieldsPage } from "../../views/admin/custom-fields";
 import { NotFoundPage } from "../../views/error";
 import { fieldErrors, readForm } from "../web/form";
 import { CUSTOM_FIELD_TYPES } from "../db/schema";
-import { redirectWithNotice, takeFlash } from "../flash";
+import { redirectWithNotice, takeFlash } from "../web/flash";
 import { parseId, requireRole, type AppEnv } from "../web";
 import { createCustomField, CustomFieldKeyTakenError, deleteCustomField, keyFromLabel, listCustomFields } from "./queries";
 

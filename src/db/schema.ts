@@ -63,7 +63,7 @@ export const signInThrottleTable = pgTable("sign_in_throttle", {
   blockedUntil: ts("blocked_until"),
 });
 
-// One-time notices carried across a redirect (see src/flash.ts): the cookie holds a random token, the row its SHA-256.
+// One-time notices carried across a redirect (see src/web/flash.ts): the cookie holds a random token, the row its SHA-256.
 // Not a tenant table: "You are signed out" is shown to nobody's account.
 export const flashNoticesTable = pgTable(
   "flash_notices",

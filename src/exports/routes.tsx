@@ -4,7 +4,7 @@ import { NotFoundPage } from "../../views/error";
 import { ExportListPage, ExportList } from "../../views/exports/list";
 import { Toast } from "../../views/components/toast";
 import { ExportSummary, ExportSummaryPage, ExportWizard, ExportWizardPage, WIZARD_STEPS, type WizardState, type WizardStep } from "../../views/exports/wizard";
-import { redirectWithNotice, takeFlash, type Notice } from "../flash";
+import { redirectWithNotice, takeFlash, type Notice } from "../web/flash";
 import { markJobNoticesShown } from "../jobs/notices";
 import { isFragmentRequest, pageOrFragment, parseId, requireRole, type AppEnv } from "../web";
 import { availableFields, DEFAULT_FIELDS, UnknownFieldsError, type ExportField } from "./fields";

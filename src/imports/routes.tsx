@@ -6,13 +6,13 @@ import { NewImportPage, PastePreview, type PastePreviewProps } from "../../views
 import { ImportPage, ImportPanel, MappingForm, SampleUpdates, type MappingErrors, type MappingValues, type NewFieldState } from "../../views/imports/show";
 import { getDefaultCountry } from "../auth/accounts";
 import { Toast } from "../../views/components/toast";
-import type { Notice } from "../flash";
+import type { Notice } from "../web/flash";
 import { checkNewField, createCustomField, CustomFieldKeyTakenError } from "../custom-fields/queries";
 import { isDateForm, isDecimalMark } from "../custom-fields/typed-values";
 import type { CustomFieldType } from "../db/schema";
 import { resolveValueForms } from "./typed-columns";
 import { cancelJob, retryJob } from "../jobs/queue";
-import { redirectWithNotice, takeFlash } from "../flash";
+import { redirectWithNotice, takeFlash } from "../web/flash";
 import type { ImportMode } from "../db/schema";
 import { ChangeSetNotUndoableError, undoChangeSet } from "../segments/change-sets";
 import { findSegmentByName, getSegmentChoice, listSegmentChoices } from "../segments/choices";

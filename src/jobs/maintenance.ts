@@ -3,7 +3,7 @@
 import type { Db } from "../db/client";
 import { expireExports } from "../exports/queries";
 import { purgeExpiredFiles } from "../files/store";
-import { purgeExpiredFlashes } from "../flash";
+import { purgeExpiredFlashes } from "../web/flash";
 import { recoverEvaluations } from "../workflows/recover";
 
 export async function runMaintenance(db: Db, now: Date = new Date()): Promise<void> {

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { JobNoticesPoll } from "../../views/components/job-notice";
 import type { AppEnv } from "../web";
 import { takeJobNotices } from "./notices";
-import { safeNextPath } from "../safe-path";
+import { safeNextPath } from "../web/safe-path";
 
 /** The page that polls (htmx sends its address), as a path of this site: where an Undo in a notice comes back to. */
 function pathOf(url: string | undefined): string {

@@ -230,7 +230,7 @@ export const segmentApi = new Hono<AppEnv>()
       const read = await readEmails(c);
       return "response" in read ? read.response : replace(read.emails);
     }
-    // A list of one email per line, streamed (src/body-limit.tsx leaves this body to the route).
+    // A list of one email per line, streamed (src/web/body-limit.tsx leaves this body to the route).
     if (Number(c.req.header("content-length") ?? 0) > MAX_TEXT_BYTES) {
       return apiError(c, 413, "payload_too_large", `The body is larger than ${MAX_TEXT_BYTES.toLocaleString("en-US")} bytes, the most this endpoint takes.`);
     }

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { queryRows, type Db } from "../db/client";
-import { wantsSecureCookies } from "../security-headers";
+import { wantsSecureCookies } from "../web/security-headers";
 import type { AppEnv } from "../web";
 
 export const START_HIDDEN_COOKIE = "roster_start_hidden";

@@ -9,7 +9,7 @@ import { EditorPartials, WorkflowPage } from "../../views/workflows/page";
 import { listWorkflowDays } from "./daily-runs";
 import type { WorkflowDraft } from "../db/schema";
 import { listSegmentChoices } from "../segments/choices";
-import { redirectWithNotice, takeFlash, type Notice } from "../flash";
+import { redirectWithNotice, takeFlash, type Notice } from "../web/flash";
 import { isFragmentRequest, parseId, requireRole, type AppEnv } from "../web";
 import { isConditionOperator } from "./conditions";
 import { actionErrors, blankAction, blankCondition, conditionErrors, hasUnsavedChanges, triggerErrors, type NodeErrors } from "./draft";

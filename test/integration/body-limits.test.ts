@@ -3,8 +3,8 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { serve } from "@hono/node-server";
-import { BODY_LIMITS, bodyLimitFor } from "../../src/body-limit";
-import { SECURITY_HEADERS } from "../../src/security-headers";
+import { BODY_LIMITS, bodyLimitFor } from "../../src/web/body-limit";
+import { SECURITY_HEADERS } from "../../src/web/security-headers";
 import { createTestApp, ORIGIN, type TestAccount, type TestApp } from "../support/app";
 
 let t: TestApp;

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { serve } from "@hono/node-server";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
-import { FLASH_COOKIE } from "../../src/flash";
+import { FLASH_COOKIE } from "../../src/web/flash";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
 
 let t: TestApp;

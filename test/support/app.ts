@@ -4,7 +4,7 @@ import { createAccountWithAdmin, createUser } from "../../src/auth/accounts";
 import { createApiKey } from "../../src/auth/api-keys";
 import { createSession, generateSessionToken, SESSION_COOKIE } from "../../src/auth/session";
 import { parseConfig } from "../../src/config";
-import { FLASH_COOKIE } from "../../src/flash";
+import { FLASH_COOKIE } from "../../src/web/flash";
 import type { Role } from "../../src/db/schema";
 import { drainJobs } from "../../src/jobs/worker";
 import { createTestDatabase, type TestDatabase } from "./db";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { safeNextPath } from "../../src/safe-path";
+import { safeNextPath } from "../../src/web/safe-path";
 
 test("paths of this site are kept as they are", () => {
   for (const path of [

@@ -5,7 +5,7 @@ import { CUSTOM_FIELD_TYPES } from "../../src/db/schema";
 import type { FieldErrors } from "../auth/pages";
 import { Field } from "../components/field";
 import { Layout } from "../layout";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 
 export function CustomFieldsPage({
   user,

@@ -3,7 +3,7 @@ import { ROLES, type Role } from "../../src/db/schema";
 import { Layout } from "../layout";
 import { Field } from "../components/field";
 import type { FieldErrors } from "../auth/pages";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 
 export interface UserRow {
   id: number;

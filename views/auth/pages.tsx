@@ -1,7 +1,7 @@
 import type { SessionUser } from "../../src/auth/session";
 import { Layout } from "../layout";
 import { Field } from "../components/field";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 
 export type FieldErrors = Record<string, string | undefined>;
 

@@ -1,4 +1,4 @@
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 
 /**
  * One notice as a toast. Props: `notice` ({ text, tone?: "success" | "warning" | "error", action?: { label, href, method? } }).

@@ -5,7 +5,7 @@ import { hasRole } from "../../src/auth/roles";
 import { ContactsTable, ListNav, type PageParams } from "../components/contacts-table";
 import { formatCount, queryString } from "../components/format";
 import { Layout } from "../layout";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 import type { StartSteps } from "../../src/start/checklist";
 import { StartChecklist } from "../components/start-checklist";
 import type { ConditionGroup } from "../../src/conditions/grammar";

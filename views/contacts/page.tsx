@@ -13,7 +13,7 @@ import { SourceText } from "../components/source";
 import { Layout } from "../layout";
 import { ContactFields } from "./form";
 import { whyHref } from "../segments/why";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 
 /** A contact's values as the edit form shows them (custom values keyed "custom.<key>"). */
 export function contactFormValues(contact: ContactRow): Record<string, string> {

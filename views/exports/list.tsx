@@ -2,7 +2,7 @@ import type { SessionUser } from "../../src/auth/session";
 import type { ExportView } from "../../src/exports/queries";
 import { Layout } from "../layout";
 import { FORMAT_LABELS, formatBytes, formatCount, formatWhen } from "./common";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 
 export interface ExportListProps {
   exports: ExportView[];

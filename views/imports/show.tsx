@@ -5,7 +5,7 @@ import type { ImportView } from "../../src/imports/queries";
 import { importStatus, jobCounts } from "../../src/imports/status";
 import type { ColumnTarget } from "../../src/imports/headers";
 import { ENCODING_NAMES, isTextEncoding } from "../../src/imports/decode";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 import { JobProgress } from "../components/job-progress";
 import { Layout } from "../layout";
 import { DELIMITER_NAMES, formatBytes, formatCount, formatWhen, OutcomeBar, OutcomeTable } from "./parts";

@@ -3,7 +3,7 @@ import type { Segment } from "../../src/segments/queries";
 import { hasRole } from "../../src/auth/roles";
 import { formatCount, formatDateTime } from "../components/format";
 import { Layout } from "../layout";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 
 /** Contacts > Segments: search box and the segments table; the search swaps only the table. */
 export function SegmentsPage({ user, segments, q, notice }: { user: SessionUser; segments: Segment[]; q: string; notice?: Notice | null }) {

@@ -7,7 +7,7 @@ import { queryString } from "../components/format";
 import { Layout } from "../layout";
 import { SegmentHead } from "./page";
 import { whyHref } from "./why";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 
 export interface MembersProps {
   segment: Segment;

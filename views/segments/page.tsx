@@ -7,7 +7,7 @@ import { formatDateTime, plural } from "../components/format";
 import { SegmentHistoryTable } from "./history";
 import { Layout } from "../layout";
 import { SegmentFields } from "./form";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 import { SegmentSizeChart } from "./size-chart";
 import type { ChartPeriod, SizePeriod } from "../../src/segments/size-history";
 

@@ -4,7 +4,7 @@ import type { WorkflowRow } from "../../src/workflows/queries";
 import { Field } from "../components/field";
 import { Layout } from "../layout";
 import { StatusBadge, when } from "./page";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 
 export function WorkflowsPage({ user, workflows, notice }: { user: SessionUser; workflows: WorkflowRow[]; notice?: Notice | null }) {
   return (

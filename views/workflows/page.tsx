@@ -6,7 +6,7 @@ import { Layout } from "../layout";
 import { WorkflowRunsChart } from "./runs-chart";
 import { Diagram, PathSuggestions } from "./diagram";
 import { ActionNodes, ConditionNodes, HomeNode, TriggerNode, type SegmentOption } from "./nodes";
-import type { Notice } from "../../src/flash";
+import type { Notice } from "../../src/web/flash";
 
 export interface WorkflowErrorRow {
   id: number;

@@ -1,8 +1,8 @@
 // Refuses a request whose URL carries an encoded NUL (%00), answering 400 with the parameter's name.
 import type { Context, MiddlewareHandler } from "hono";
-import { ErrorPage } from "../views/error";
-import { hasNul } from "./text";
-import { apiError, type AppEnv } from "./web";
+import { ErrorPage } from "../../views/error";
+import { hasNul } from "../text";
+import { apiError, type AppEnv } from ".";
 
 function refuse(c: Context<AppEnv>, where: string, field: string | null) {
   const message = `${where} contains a NUL character (%00), which Roster cannot store or search for.`;

@@ -1,11 +1,11 @@
 // How large a request body each route takes: refused with 413 on its declared length and while it is read.
 import type { IncomingMessage } from "node:http";
 import type { Context, MiddlewareHandler } from "hono";
-import { ErrorPage } from "../views/error";
-import { MAX_EVENTS_BODY_BYTES } from "./events/api";
-import { MAX_PASTE_CHARS, MAX_UPLOAD_BYTES } from "./imports/upload";
-import { MAX_TEXT_BYTES } from "./segments/email-lines";
-import { apiError, isFragmentRequest, type AppEnv } from "./web";
+import { ErrorPage } from "../../views/error";
+import { MAX_EVENTS_BODY_BYTES } from "../events/api";
+import { MAX_PASTE_CHARS, MAX_UPLOAD_BYTES } from "../imports/upload";
+import { MAX_TEXT_BYTES } from "../segments/email-lines";
+import { apiError, isFragmentRequest, type AppEnv } from ".";
 
 const KB = 1024;
 const MB = 1024 * KB;

@@ -1,6 +1,6 @@
 // Headers every response carries (CSP, framing, sniffing, referrer; HSTS over https), whether a request came over https, and so whether cookies are Secure.
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "./web";
+import type { AppEnv } from ".";
 
 /**
  * No inline script or style, no eval: scripts and stylesheets come from /public only (behaviour lives in

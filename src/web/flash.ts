@@ -2,11 +2,11 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { sql } from "drizzle-orm";
-import { queryRows, type Db } from "./db/client";
-import { generateToken, hashToken } from "./auth/tokens";
+import { queryRows, type Db } from "../db/client";
+import { generateToken, hashToken } from "../auth/tokens";
 import { safeNextPath } from "./safe-path";
 import { wantsSecureCookies } from "./security-headers";
-import type { AppEnv } from "./web";
+import type { AppEnv } from ".";
 
 export const FLASH_COOKIE = "roster_flash";
 /** Long enough for a redirect to be followed on a slow link; a notice nobody saw in time is dropped. */
