@@ -162,6 +162,12 @@ async function readMappingForm(c: Context<AppEnv>, view: ImportView, form: Recor
   return { values, errors, customFields };
 }
 
+/** The import the path names, in the signed-in user's account; null for an id that is not one of theirs. */
+async function importOfPath(c: Context<AppEnv>): Promise<ImportView | null> {
+  const id = parseId(c.req.param("id"));
+  return id ? getImportView(c.get("db"), c.get("user")!.accountId, id) : null;
+}
+
 export const importRoutes = new Hono<AppEnv>()
   .use(requireRole("editor"))
   .get("/", async (c) => {
@@ -205,8 +211,7 @@ export const importRoutes = new Hono<AppEnv>()
   .post("/:id/preview", async (c) => {
     const db = c.get("db");
     const user = c.get("user")!;
-    const id = parseId(c.req.param("id"));
-    const view = id ? await getImportView(db, user.accountId, id) : null;
+    const view = await importOfPath(c);
     if (!view) return c.html(<NotFoundPage user={user} />, 404);
     if (view.import.jobId !== null) return c.redirect(`/imports/${view.import.id}`, 303);
     const form = await readForm(c);
@@ -245,11 +250,10 @@ export const importRoutes = new Hono<AppEnv>()
     // "Create field…" on the mapping step: the whole mapping form comes with it, so every choice made is kept.
     const db = c.get("db");
     const user = c.get("user")!;
-    const id = parseId(c.req.param("id"));
-    const view = id ? await getImportView(db, user.accountId, id) : null;
+    const view = await importOfPath(c);
     if (!view) return c.html(<NotFoundPage user={user} />, 404);
     if (view.import.jobId !== null) return c.redirect(`/imports/${view.import.id}`, 303);
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const { values } = await readMappingForm(c, view, form);
     const column = Number(form.new_field_column);
     if (!Number.isInteger(column) || column < 0 || column >= view.import.header.length) {
@@ -283,10 +287,9 @@ export const importRoutes = new Hono<AppEnv>()
     // The mapping step's samples, read with the choices as they stand (htmx); nothing is saved.
     const db = c.get("db");
     const user = c.get("user")!;
-    const id = parseId(c.req.param("id"));
-    const view = id ? await getImportView(db, user.accountId, id) : null;
+    const view = await importOfPath(c);
     if (!view) return c.html(<NotFoundPage user={user} />, 404);
-    const { values, customFields } = await readMappingForm(c, view, (await c.req.parseBody()) as Record<string, string>);
+    const { values, customFields } = await readMappingForm(c, view, await readForm(c));
     const forms = resolveValueForms(
       { ...view.import, dateForm: values.dateForm, decimalMark: values.decimalMark },
       await getDefaultCountry(db, user.accountId),
@@ -297,12 +300,11 @@ export const importRoutes = new Hono<AppEnv>()
     // The preview's "Dates and numbers": saved, then the draft is previewed again with them.
     const db = c.get("db");
     const user = c.get("user")!;
-    const id = parseId(c.req.param("id"));
-    const view = id ? await getImportView(db, user.accountId, id) : null;
+    const view = await importOfPath(c);
     if (!view) return c.html(<NotFoundPage user={user} />, 404);
     const imp = view.import;
     if (imp.jobId !== null) return c.redirect(`/imports/${imp.id}`, 303);
-    const form = (await c.req.parseBody()) as Record<string, string>;
+    const form = await readForm(c);
     const dateForm = formChoice(form.date_form, isDateForm);
     const decimalMark = formChoice(form.decimal_mark, isDecimalMark);
     if (dateForm === undefined || decimalMark === undefined) {
@@ -323,8 +325,7 @@ export const importRoutes = new Hono<AppEnv>()
   .post("/:id/encoding", async (c) => {
     const db = c.get("db");
     const user = c.get("user")!;
-    const id = parseId(c.req.param("id"));
-    const view = id ? await getImportView(db, user.accountId, id) : null;
+    const view = await importOfPath(c);
     if (!view) return c.html(<NotFoundPage user={user} />, 404);
     const imp = view.import;
     if (imp.jobId !== null) return c.redirect(`/imports/${imp.id}`, 303);
@@ -367,8 +368,7 @@ export const importRoutes = new Hono<AppEnv>()
   .post("/:id/start", async (c) => {
     const db = c.get("db");
     const user = c.get("user")!;
-    const id = parseId(c.req.param("id"));
-    const view = id ? await getImportView(db, user.accountId, id) : null;
+    const view = await importOfPath(c);
     if (!view) return c.html(<NotFoundPage user={user} />, 404);
     try {
       await startImport(db, c.get("actor"), view.import.id);
@@ -384,8 +384,7 @@ export const importRoutes = new Hono<AppEnv>()
   .post("/:id/undo", async (c) => {
     const db = c.get("db");
     const user = c.get("user")!;
-    const id = parseId(c.req.param("id"));
-    const view = id ? await getImportView(db, user.accountId, id) : null;
+    const view = await importOfPath(c);
     if (!view) return c.html(<NotFoundPage user={user} />, 404);
     if (view.import.changeSetId === null) {
       return renderImport(c, view, { editing: false, errors: { undo: "This import changed no segment: there is nothing to undo." }, status: 422 });
@@ -401,8 +400,7 @@ export const importRoutes = new Hono<AppEnv>()
   .post("/:id/:action{retry|cancel}", async (c) => {
     const db = c.get("db");
     const user = c.get("user")!;
-    const id = parseId(c.req.param("id"));
-    const view = id ? await getImportView(db, user.accountId, id) : null;
+    const view = await importOfPath(c);
     if (!view || view.import.jobId === null) return c.html(<NotFoundPage user={user} />, 404);
     // A cancelled import changes nothing: everything it writes is in the transaction that completes its job, which
     // then finds the job cancelled and rolls back; a running one stops at its next check of the job.
@@ -413,8 +411,7 @@ export const importRoutes = new Hono<AppEnv>()
   .get("/:id/errors", async (c) => {
     const db = c.get("db");
     const user = c.get("user")!;
-    const id = parseId(c.req.param("id"));
-    const view = id ? await getImportView(db, user.accountId, id) : null;
+    const view = await importOfPath(c);
     const response = view ? await errorReportResponse(db, view) : null;
     return response ?? c.html(<NotFoundPage user={user} />, 404);
   });
