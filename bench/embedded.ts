@@ -54,7 +54,7 @@ async function startRoster(dataDir: string): Promise<{ child: ChildProcess; node
   }
   const ms = performance.now() - started;
   const node = Number(
-    execFileSync("pgrep", ["-g", String(child.pid), "-f", "^\\S*node --enable-source-maps dist/server.mjs"], { encoding: "utf8" })
+    execFileSync("pgrep", ["-g", String(child.pid), "-f", "^\\S*node .*dist/server.mjs$"], { encoding: "utf8" })
       .trim()
       .split("\n")[0],
   );
