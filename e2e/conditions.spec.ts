@@ -1,22 +1,15 @@
-import type { APIRequestContext } from "@playwright/test";
-import { createApiKeyInBrowser, expect, signIn, test } from "./fixtures";
+import { createApiKeyInBrowser, expect, postApi, signIn, test } from "./fixtures";
 
 // Contacts > See all filtered by conditions: a marketer builds "email domain is acme.es and is in segment VIP",
 // sees the count, and adds all the matching contacts to another segment as one change.
 
-async function api(request: APIRequestContext, key: string, path: string, data: unknown) {
-  const res = await request.post(`/api/v1${path}`, { data, headers: { Authorization: `Bearer ${key}` } });
-  expect(res.ok(), await res.text()).toBe(true);
-  return res.json();
-}
-
 test("build email domain is acme.es and in segment VIP, see the count, add all matching to a segment", async ({ page, admin }) => {
   await signIn(page, admin);
   const key = await createApiKeyInBrowser(page);
-  const vip = await api(page.request, key, "/segments", { name: "VIP" });
-  await api(page.request, key, "/segments", { name: "Spring campaign" });
-  for (const email of ["ana@acme.es", "bob@acme.es", "cat@other.test"]) await api(page.request, key, "/contacts", { email });
-  await api(page.request, key, `/segments/${vip.id}/contacts`, { emails: ["ana@acme.es", "cat@other.test"] });
+  const vip = await postApi(page.request, key, "/segments", { name: "VIP" });
+  await postApi(page.request, key, "/segments", { name: "Spring campaign" });
+  for (const email of ["ana@acme.es", "bob@acme.es", "cat@other.test"]) await postApi(page.request, key, "/contacts", { email });
+  await postApi(page.request, key, `/segments/${vip.id}/contacts`, { emails: ["ana@acme.es", "cat@other.test"] });
 
   await page.goto("/contacts");
   const rows = page.locator("#contacts-results tbody tr");
@@ -49,7 +42,7 @@ test("build email domain is acme.es and in segment VIP, see the count, add all m
 test("the builder embedded in another page's form shows the live count and first matches as conditions change", async ({ page, admin }) => {
   await signIn(page, admin);
   const key = await createApiKeyInBrowser(page);
-  for (const email of ["ana@panel.test", "bob@panel.test", "cat@other.test"]) await api(page.request, key, "/contacts", { email });
+  for (const email of ["ana@panel.test", "bob@panel.test", "cat@other.test"]) await postApi(page.request, key, "/contacts", { email });
   await page.goto("/contacts");
   // The segment form (another page) will embed the builder with its live panel: host its fragment in a form of its own.
   const html = await (

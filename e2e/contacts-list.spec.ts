@@ -1,31 +1,20 @@
-import type { APIRequestContext, Page } from "@playwright/test";
-import { createApiKeyInBrowser, expect, signIn, test } from "./fixtures";
+import { apiKeyOnce, expect, postApi, signIn, test } from "./fixtures";
 
 // Contacts > See all as a marketer and a support agent use it: ticks that survive searches, where am I in the
 // list, sorting, and the question a large bulk change asks first. Each test scopes its data by its own domain.
 
-async function api(request: APIRequestContext, key: string, path: string, data: unknown) {
-  const res = await request.post(`/api/v1${path}`, { data, headers: { Authorization: `Bearer ${key}` } });
-  expect(res.ok(), await res.text()).toBe(true);
-  return res.json();
-}
-
-let key: string | undefined;
-async function apiKey(page: Page) {
-  key ??= await createApiKeyInBrowser(page);
-  return key;
-}
+const apiKey = apiKeyOnce();
 
 test("a tick survives searching, leaving the search box and redraws, and the ticked contacts are the ones added", async ({ page, admin }) => {
   await signIn(page, admin);
   const k = await apiKey(page);
-  await api(page.request, k, "/segments", { name: "Buyers 2026" });
+  await postApi(page.request, k, "/segments", { name: "Buyers 2026" });
   for (const [email, first, last] of [
     ["ana.garcia@ticks.test", "Ana", "García"],
     ["luis.martin@ticks.test", "Luis", "Martín"],
     ["eva.ruiz@ticks.test", "Eva", "Ruiz"],
   ]) {
-    await api(page.request, k, "/contacts", { email, first_name: first, last_name: last });
+    await postApi(page.request, k, "/contacts", { email, first_name: first, last_name: last });
   }
 
   await page.goto("/contacts");
@@ -72,9 +61,9 @@ test("a tick survives searching, leaving the search box and redraws, and the tic
 test("where am I: the range and its total, First, Previous, Next, Last, page size and sorting", async ({ page, admin }) => {
   await signIn(page, admin);
   const k = await apiKey(page);
-  const seg = await api(page.request, k, "/segments", { name: "Paging" });
+  const seg = await postApi(page.request, k, "/segments", { name: "Paging" });
   const emails = Array.from({ length: 120 }, (_, i) => `p${String(i).padStart(3, "0")}@paging.test`);
-  await api(page.request, k, `/segments/${seg.id}/contacts`, { emails });
+  await postApi(page.request, k, `/segments/${seg.id}/contacts`, { emails });
 
   await page.goto("/contacts?q=paging.test");
   const rows = page.locator("#contacts-results tbody tr");
@@ -121,9 +110,9 @@ test("where am I: the range and its total, First, Previous, Next, Last, page siz
 test("more than 1,000 contacts: the bulk change asks first, inline with JavaScript and as a page without", async ({ page, admin, browser, baseURL }) => {
   await signIn(page, admin);
   const k = await apiKey(page);
-  await api(page.request, k, "/segments", { name: "Big list" });
+  await postApi(page.request, k, "/segments", { name: "Big list" });
   const emails = Array.from({ length: 1001 }, (_, i) => `b${i}@bulk.test`);
-  await api(page.request, k, "/segments", { name: "Holding" }).then((s) => api(page.request, k, `/segments/${s.id}/contacts`, { emails }));
+  await postApi(page.request, k, "/segments", { name: "Holding" }).then((s) => postApi(page.request, k, `/segments/${s.id}/contacts`, { emails }));
 
   await page.goto("/contacts");
   await page.getByLabel("Search", { exact: true }).fill("@bulk.test");

@@ -1,6 +1,6 @@
 // Browser-test fixtures: every test file gets its own Roster process on a fresh database, set up
 // through its own first-run page, plus helpers to sign in and to get an API key as that admin.
-import { test as base, expect, type Page } from "@playwright/test";
+import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -106,6 +106,19 @@ export async function signIn(page: Page, who: { email: string; password: string 
   await page.getByLabel("Password").fill(who.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("button", { name: "Sign in" })).toHaveCount(0);
+}
+
+/** POSTs JSON to the API with this key; fails the test unless the answer is 2xx, and returns its body. */
+export async function postApi(request: APIRequestContext, key: string, path: string, data: unknown) {
+  const res = await request.post(`/api/v1${path}`, { data, headers: { Authorization: `Bearer ${key}` } });
+  expect(res.ok(), await res.text()).toBe(true);
+  return res.json();
+}
+
+/** One API key per spec file and worker, created in the browser the first time a test asks for it. */
+export function apiKeyOnce(): (page: Page) => Promise<string> {
+  let key: string | undefined;
+  return async (page) => (key ??= await createApiKeyInBrowser(page));
 }
 
 /** Creates a full API key through the admin page in this signed-in browser and returns it. */

@@ -1,26 +1,15 @@
-import type { APIRequestContext, Page } from "@playwright/test";
-import { createApiKeyInBrowser, expect, signIn, test } from "./fixtures";
+import { apiKeyOnce, expect, postApi, signIn, test } from "./fixtures";
 
 // Undo everywhere: a bulk change's notice carries Undo, and a segment's history shows each change set as one line
 // with Undo while it can be undone. Each test scopes its data by its own domain and segment.
 
-async function api(request: APIRequestContext, key: string, path: string, data: unknown) {
-  const res = await request.post(`/api/v1${path}`, { data, headers: { Authorization: `Bearer ${key}` } });
-  expect(res.ok(), await res.text()).toBe(true);
-  return res.json();
-}
-
-let key: string | undefined;
-async function apiKey(page: Page) {
-  key ??= await createApiKeyInBrowser(page);
-  return key;
-}
+const apiKey = apiKeyOnce();
 
 test("ticked contacts added to a segment leave it again with Undo in the notice", async ({ page, admin }) => {
   await signIn(page, admin);
   const k = await apiKey(page);
-  const segment = (await api(page.request, k, "/segments", { name: "Spring list" })) as { id: number };
-  for (const email of ["ana@undo.test", "luis@undo.test", "eva@undo.test"]) await api(page.request, k, "/contacts", { email });
+  const segment = (await postApi(page.request, k, "/segments", { name: "Spring list" })) as { id: number };
+  for (const email of ["ana@undo.test", "luis@undo.test", "eva@undo.test"]) await postApi(page.request, k, "/contacts", { email });
 
   await page.goto("/contacts");
   await page.getByLabel("Search", { exact: true }).fill("undo.test");
@@ -49,8 +38,8 @@ test("ticked contacts added to a segment leave it again with Undo in the notice"
 test("an import is undone from the segment's history", async ({ page, admin, baseURL }) => {
   await signIn(page, admin);
   const k = await apiKey(page);
-  const segment = (await api(page.request, k, "/segments", { name: "Trade fair" })) as { id: number };
-  await api(page.request, k, `/segments/${segment.id}/contacts`, { emails: ["kept@fair.test"] });
+  const segment = (await postApi(page.request, k, "/segments", { name: "Trade fair" })) as { id: number };
+  await postApi(page.request, k, `/segments/${segment.id}/contacts`, { emails: ["kept@fair.test"] });
   const auth = { Authorization: `Bearer ${k}` };
   const imported = await page.request.post(`${baseURL}/api/v1/imports?file_name=fair.csv&segment_id=${segment.id}`, {
     headers: { ...auth, "Content-Type": "text/csv" },
@@ -83,8 +72,8 @@ test("an import is undone from the segment's history", async ({ page, admin, bas
 test("members ticked on a segment's page and removed come back with Undo in the notice", async ({ page, admin }) => {
   await signIn(page, admin);
   const k = await apiKey(page);
-  const segment = (await api(page.request, k, "/segments", { name: "Autumn list" })) as { id: number };
-  await api(page.request, k, `/segments/${segment.id}/contacts`, { emails: ["ines@members.test", "jon@members.test", "kim@members.test"] });
+  const segment = (await postApi(page.request, k, "/segments", { name: "Autumn list" })) as { id: number };
+  await postApi(page.request, k, `/segments/${segment.id}/contacts`, { emails: ["ines@members.test", "jon@members.test", "kim@members.test"] });
 
   await page.goto(`/segments/${segment.id}/contacts`);
   await page.getByLabel("Select ines@members.test").check();
