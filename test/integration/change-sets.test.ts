@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
-import { buildWorkflow } from "./workflows-helpers";
+import { assertCountExact as countIsExact, assertHistoryEndsAsMembers, buildWorkflow, memberEmails } from "./workflows-helpers";
 
 let t: TestApp;
 before(async () => {
@@ -44,24 +44,10 @@ async function contactIds(a: TestAccount, emails: string[]): Promise<number[]> {
   return rows.map((r) => Number(r.id));
 }
 
-async function members(a: TestAccount, segmentId: number): Promise<string[]> {
-  const rows = await queryRows<{ email: string }>(
-    t.db,
-    sql`select lower(c.email) as email from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id
-      where m.account_id = ${a.accountId} and m.segment_id = ${segmentId} order by 1`,
-  );
-  return rows.map((r) => r.email);
-}
+const members = (a: TestAccount, segmentId: number) => memberEmails(t, a.accountId, segmentId);
 
-async function assertCountExact(a: TestAccount, segmentId: number): Promise<number> {
-  const [row] = await queryRows<{ stored: string; actual: string }>(
-    t.db,
-    sql`select s.member_count as stored, (select count(*) from segment_members m where m.account_id = s.account_id and m.segment_id = s.id) as actual
-      from segments s where s.account_id = ${a.accountId} and s.id = ${segmentId}`,
-  );
-  assert.equal(Number(row!.stored), Number(row!.actual), "member_count equals count(*)");
-  return Number(row!.actual);
-}
+/** The stored member count equals the members there are. */
+const assertCountExact = (a: TestAccount, segmentId: number) => countIsExact(t, a.accountId, segmentId);
 
 async function changeSets(a: TestAccount, segmentId: number): Promise<ChangeSetJson[]> {
   const res = await t.api(a.apiKey, `/segments/${segmentId}/change-sets?limit=500`);
@@ -278,19 +264,7 @@ describe("undo", () => {
     assert.equal(new Set(now).size, now.length, "no member twice");
     for (let i = 0; i < 80; i += 2) assert.ok(now.includes(`wf${i}@x.test`), `wf${i}, added by the workflow only, stays`);
     // Every contact is where its last history entry says, and no entry repeats the one before.
-    const history = await queryRows<{ email: string; actions: string[] }>(
-      t.db,
-      sql`select lower(c.email) as email, array_agg(e.action order by e.id) as actions from membership_events e
-        join contacts c on c.account_id = e.account_id and c.id = e.contact_id
-        where e.account_id = ${a.accountId} and e.segment_id = ${seg} group by c.email`,
-    );
-    for (const row of history) {
-      assert.equal(row.actions.at(-1) === "added", now.includes(row.email), row.email);
-      assert.ok(
-        row.actions.every((action, i) => i === 0 || action !== row.actions[i - 1]),
-        `${row.email}: ${row.actions.join(", ")}`,
-      );
-    }
+    await assertHistoryEndsAsMembers(t, a.accountId, seg, now);
     assert.equal(await assertCountExact(a, seg), now.length);
   });
 });

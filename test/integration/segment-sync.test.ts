@@ -7,7 +7,7 @@ import { queryRows } from "../../src/db/client";
 import type { ImportCounts, ImportExamples } from "../../src/imports/queries";
 import { getImportView } from "../../src/imports/queries";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
-import { buildWorkflow } from "./workflows-helpers";
+import { assertCountExact as countIsExact, assertHistoryEndsAsMembers, buildWorkflow, memberEmails } from "./workflows-helpers";
 
 let t: TestApp;
 before(async () => {
@@ -27,25 +27,10 @@ async function segmentWith(a: TestAccount, name: string, emails: string[]): Prom
   return id;
 }
 
-async function members(a: TestAccount, segmentId: number): Promise<string[]> {
-  const rows = await queryRows<{ email: string }>(
-    t.db,
-    sql`select lower(c.email) as email from segment_members m join contacts c on c.account_id = m.account_id and c.id = m.contact_id
-      where m.account_id = ${a.accountId} and m.segment_id = ${segmentId} order by 1`,
-  );
-  return rows.map((r) => r.email);
-}
+const members = (a: TestAccount, segmentId: number) => memberEmails(t, a.accountId, segmentId);
 
 /** The stored member count equals the members there are. */
-async function assertCountExact(a: TestAccount, segmentId: number) {
-  const [row] = await queryRows<{ stored: string; actual: string }>(
-    t.db,
-    sql`select s.member_count as stored, (select count(*) from segment_members m where m.account_id = s.account_id and m.segment_id = s.id) as actual
-      from segments s where s.account_id = ${a.accountId} and s.id = ${segmentId}`,
-  );
-  assert.equal(Number(row!.stored), Number(row!.actual), "member_count equals count(*)");
-  return Number(row!.actual);
-}
+const assertCountExact = (a: TestAccount, segmentId: number) => countIsExact(t, a.accountId, segmentId);
 
 async function importCsv(a: TestAccount, csv: string, query: Record<string, string>): Promise<ImportJson> {
   const res = await t.api(a.apiKey, `/imports?${new URLSearchParams(query)}`, { method: "POST", body: csv, headers: { "Content-Type": "text/csv" } });
@@ -250,19 +235,7 @@ describe("a replace racing workflow additions", () => {
     assert.ok(!now.some((e) => e.startsWith("old")), "every old member left");
     // Each workflow addition came before the replace (and left with it) or after it (and stayed): the history of
     // every contact ends in the state it is in, and none was added twice in a row.
-    const history = await queryRows<{ email: string; actions: string[] }>(
-      t.db,
-      sql`select lower(c.email) as email, array_agg(e.action order by e.id) as actions from membership_events e
-        join contacts c on c.account_id = e.account_id and c.id = e.contact_id
-        where e.account_id = ${a.accountId} and e.segment_id = ${seg} group by c.email`,
-    );
-    for (const row of history) {
-      assert.equal(row.actions.at(-1) === "added", now.includes(row.email), row.email);
-      assert.ok(
-        row.actions.every((action, i) => i === 0 || action !== row.actions[i - 1]),
-        `${row.email}: ${row.actions.join(", ")}`,
-      );
-    }
+    await assertHistoryEndsAsMembers(t, a.accountId, seg, now);
     const wf = now.filter((e) => e.startsWith("wf")).length;
     assert.equal(await assertCountExact(a, seg), 2000 + wf);
   });

@@ -73,6 +73,34 @@ export async function memberEmails(t: TestApp, accountId: number, segmentId: num
   return rows.map((r) => r.email);
 }
 
+/** The segment's stored member count equals the members there are; returns that number. */
+export async function assertCountExact(t: TestApp, accountId: number, segmentId: number): Promise<number> {
+  const [row] = await queryRows<{ stored: string; actual: string }>(
+    t.db,
+    sql`select s.member_count as stored, (select count(*) from segment_members m where m.account_id = s.account_id and m.segment_id = s.id) as actual
+      from segments s where s.account_id = ${accountId} and s.id = ${segmentId}`,
+  );
+  assert.equal(Number(row!.stored), Number(row!.actual), "member_count equals count(*)");
+  return Number(row!.actual);
+}
+
+/** Every contact's history in the segment ends where it is (`members`: emails now in it), and no entry repeats the one before. */
+export async function assertHistoryEndsAsMembers(t: TestApp, accountId: number, segmentId: number, members: readonly string[]): Promise<void> {
+  const history = await queryRows<{ email: string; actions: string[] }>(
+    t.db,
+    sql`select lower(c.email) as email, array_agg(e.action order by e.id) as actions from membership_events e
+      join contacts c on c.account_id = e.account_id and c.id = e.contact_id
+      where e.account_id = ${accountId} and e.segment_id = ${segmentId} group by c.email`,
+  );
+  for (const row of history) {
+    assert.equal(row.actions.at(-1) === "added", members.includes(row.email), row.email);
+    assert.ok(
+      row.actions.every((action, i) => i === 0 || action !== row.actions[i - 1]),
+      `${row.email}: ${row.actions.join(", ")}`,
+    );
+  }
+}
+
 export async function workflowRow(t: TestApp, accountId: number, id: number) {
   const [row] = await t.db
     .select()
