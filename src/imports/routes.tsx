@@ -36,6 +36,7 @@ import {
   setDraftEncoding,
   startImport,
   type ImportOptions,
+  type ImportRow,
   type ImportView,
 } from "./queries";
 import { inspectStoredFile, UploadError } from "./upload";
@@ -160,6 +161,18 @@ async function readMappingForm(c: Context<AppEnv>, view: ImportView, form: Recor
     decimalMark: decimalMark ?? null,
   };
   return { values, errors, customFields };
+}
+
+/** The options a draft already holds, to preview it again with one of them changed (date forms and decimal marks stay). */
+function savedOptions(imp: ImportRow): ImportOptions {
+  return {
+    mapping: imp.mapping,
+    overwrite: imp.overwrite,
+    mode: imp.mode,
+    segmentId: imp.segmentId,
+    segmentName: imp.segmentName,
+    newSegmentName: imp.newSegmentName,
+  };
 }
 
 /** The import the path names, in the signed-in user's account; null for an id that is not one of theirs. */
@@ -310,16 +323,7 @@ export const importRoutes = new Hono<AppEnv>()
     if (dateForm === undefined || decimalMark === undefined) {
       return renderImport(c, view, { editing: false, errors: { forms: "Choose a date form and a decimal mark from the lists." }, status: 422 });
     }
-    await saveOptionsAndPreview(db, c.get("actor"), imp.id, {
-      mapping: imp.mapping,
-      overwrite: imp.overwrite,
-      mode: imp.mode,
-      segmentId: imp.segmentId,
-      segmentName: imp.segmentName,
-      newSegmentName: imp.newSegmentName,
-      dateForm,
-      decimalMark,
-    });
+    await saveOptionsAndPreview(db, c.get("actor"), imp.id, { ...savedOptions(imp), dateForm, decimalMark });
     return c.redirect(`/imports/${imp.id}`, 303);
   })
   .post("/:id/encoding", async (c) => {
@@ -348,14 +352,7 @@ export const importRoutes = new Hono<AppEnv>()
     if (!draft) return c.redirect(`/imports/${imp.id}`, 303);
     // A previewed draft whose columns read the same is previewed again; otherwise the mapping is checked first.
     if (!editing && sameColumns) {
-      await saveOptionsAndPreview(db, c.get("actor"), imp.id, {
-        mapping: draft.mapping,
-        overwrite: draft.overwrite,
-        mode: draft.mode,
-        segmentId: draft.segmentId,
-        segmentName: draft.segmentName,
-        newSegmentName: draft.newSegmentName,
-      });
+      await saveOptionsAndPreview(db, c.get("actor"), imp.id, savedOptions(draft));
       return c.redirect(`/imports/${imp.id}`, 303);
     }
     const read = `The file is now read as ${ENCODING_NAMES[draft.encoding as TextEncoding] ?? draft.encoding}${choice ? "" : " (detected automatically)"}.`;
