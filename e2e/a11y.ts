@@ -35,6 +35,8 @@ export class A11yWatch {
   private seen = new Set<string>();
   private found: A11yViolation[] = [];
   private checker: Promise<{ context: BrowserContext; page: Page }> | null = null;
+  /** Set once the test's checks are collected: a swap after that (a poll's notice during teardown) is not checked. */
+  private done = false;
   checked = 0;
 
   private constructor(
@@ -75,7 +77,8 @@ export class A11yWatch {
     } catch {
       return; // the page navigated away or closed meanwhile: its next document is snapshotted on its load
     }
-    if (!url.startsWith("http")) return;
+    // The copy was taken while the watch was being closed: queued now, it would run on a closed checker page.
+    if (this.done || !url.startsWith("http")) return;
     html = html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, "");
     // The same page with other words or numbers (a notice, a count, a poll's progress) is the same markup to axe:
     // one check per shape keeps the cost to the number of different states the tests reach.
@@ -123,11 +126,13 @@ export class A11yWatch {
   /** Every violation found so far, once the queued checks are done. */
   async violations(): Promise<A11yViolation[]> {
     await this.snapshot();
+    this.done = true;
     await this.queue;
     return this.found;
   }
 
   async close(): Promise<void> {
+    this.done = true;
     await this.queue.catch(() => {});
     if (this.checker) await (await this.checker).context.close();
   }
