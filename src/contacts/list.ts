@@ -10,6 +10,7 @@ import { conditionsWhere } from "../conditions/sql";
 import { phoneSearchDigits } from "./phone";
 import { CONTACT_COLUMNS, foldedLikePattern, normaliseQuery, toContactRow, type ContactRow, type RawContact } from "./queries";
 import { getSegmentChoice } from "../segments/choices";
+import { openImportSince } from "../imports/writing";
 
 /**
  * What narrows the contacts list: a search, one segment's members, and conditions (src/conditions/). `country`
@@ -185,6 +186,26 @@ export const SMALL_SET = 10_000;
  */
 const WALKED_ROWS = 2_000;
 
+/**
+ * The first `n` rows of `from` (contacts `c`, joined) that meet `conditions`, walked in the sort order's index. In the
+ * created and last-change orders, while an import's transaction is writing the account's contacts, two walks, one on
+ * each side of the instant that transaction began (every row it writes carries that instant, see
+ * src/imports/writing.ts), so that neither steps over a million index entries it cannot see. A row written by
+ * another transaction in that very microsecond is left out of the list until the import ends.
+ */
+function walkOrder(accountId: number, sort: SortName | "id", select: SQL, from: SQL, conditions: SQL[], dir: SQL, n: number): SQL {
+  const { key } = SORT_KEYS[sort];
+  const where = sql.join(conditions, sql` and `);
+  const ordered = sql`order by ${key} ${dir}, c.id ${dir} limit ${n}`;
+  if (sort !== "created" && sort !== "updated") return sql`select ${select} from ${from} where ${where} ${ordered}`;
+  const since = openImportSince(accountId);
+  return sql`select * from (
+      (select ${select}, ${key} as walk_key from ${from} where ${where} and ${key} > ${since} ${ordered})
+      union all
+      (select ${select}, ${key} as walk_key from ${from} where ${where} and ${key} < ${since} ${ordered})
+    ) w order by w.walk_key ${dir}, w.id ${dir} limit ${n}`;
+}
+
 /** Whether at most SMALL_SET contacts match the conditions (with the search and segment): counted, stopping at SMALL_SET + 1. */
 async function filterIsSmall(db: Db, accountId: number, filter: ContactFilter, smallSet: number): Promise<boolean> {
   const [row] = await queryRows<{ n: string | number }>(
@@ -235,11 +256,19 @@ export async function listContactPage(
     if (cursor) conditions.push(sql`(${key}, c.id) ${ascending ? sql`>` : sql`<`} (${cursor.key}::${cast}, ${cursor.id}::bigint)`);
     // The walked rows are filtered as they come (no join back to contacts: the planner hashed the walk against a
     // bitmap of every match, 2 s for "user").
+    const walked = walkOrder(
+      accountId,
+      order.sort,
+      sql`c.*, ${key} as k, ${key}::text as sort_key ${membership}`,
+      sql`contacts c ${membershipJoin}`,
+      conditions,
+      dir,
+      WALKED_ROWS,
+    );
     rows = await queryRows(
       db,
       sql`select ${CONTACT_COLUMNS}, c.sort_key ${segmentId ? sql`, c.added_at, c.source_type, c.source_id, c.source_label` : sql``}
-      from (select c.*, ${key} as k, ${key}::text as sort_key ${membership} from contacts c ${membershipJoin}
-        where ${sql.join(conditions, sql` and `)} order by ${key} ${dir}, c.id ${dir} limit ${WALKED_ROWS}) c
+      from (${walked}) c
       where ${searchSql(q!, filter.country)} ${filter.conditions ? sql`and ${conditionsWhere(accountId, filter.conditions)}` : sql``}
       order by c.k ${dir}, c.id ${dir} limit ${limit + 1}`,
     );
@@ -255,10 +284,15 @@ export async function listContactPage(
     if (cursor) conditions.push(sql`(${key}, c.id) ${ascending ? sql`>` : sql`<`} (${cursor.key}::${cast}, ${cursor.id}::bigint)`);
     rows = await queryRows(
       db,
-      sql`select ${CONTACT_COLUMNS}, ${key}::text as sort_key ${membership}
-      from contacts c ${membershipJoin}
-      where ${sql.join(conditions, sql` and `)}
-      order by ${key} ${dir}, c.id ${dir} limit ${limit + 1}`,
+      walkOrder(
+        accountId,
+        order.sort,
+        sql`${CONTACT_COLUMNS}, ${key}::text as sort_key ${membership}`,
+        sql`contacts c ${membershipJoin}`,
+        conditions,
+        dir,
+        limit + 1,
+      ),
     );
   } else {
     // The matches are collected first (materialized, so the planner cannot fold them back into a walk of the sort

@@ -453,12 +453,20 @@ export const importsTable = pgTable(
     createdByUserId: bigint("created_by_user_id", { mode: "number" }),
     createdByApiKeyId: bigint("created_by_api_key_id", { mode: "number" }),
     createdByLabel: text("created_by_label").notNull(),
+    // While the run's transaction writes contacts: its transaction id and its start, which is the created_at and
+    // updated_at of every contact it writes. The contacts list reads around that instant rather than through a
+    // million rows it cannot see yet (src/contacts/list.ts). Cleared when the run ends.
+    writingXid: bigint("writing_xid", { mode: "number" }),
+    writingSince: ts("writing_since"),
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
   (t) => [
     primaryKey({ columns: [t.accountId, t.id] }),
     index("imports_job_idx").on(t.accountId, t.jobId),
+    index("imports_writing_idx")
+      .on(t.accountId)
+      .where(sql`writing_xid is not null`),
     foreignKey({ name: "imports_job_fk", columns: [t.accountId, t.jobId], foreignColumns: [jobsTable.accountId, jobsTable.id] }),
     foreignKey({ name: "imports_preview_job_fk", columns: [t.accountId, t.previewJobId], foreignColumns: [jobsTable.accountId, jobsTable.id] }),
   ],

@@ -22,6 +22,7 @@ import { validateRow, type ContactValues } from "./validate";
 import { getDefaultCountry } from "../auth/accounts";
 import { listCustomFields } from "../custom-fields/queries";
 import { columnReaders, resolveValueForms } from "./typed-columns";
+import { clearImportWriting, markImportWriting, type ImportWriter } from "./writing";
 
 /** How many problems a preview or import keeps in its result to show on the page (the report has them all). */
 const SHOWN_PROBLEMS = 10;
@@ -538,6 +539,7 @@ export const runImportJob: JobHandler<"import"> = async (ctx) => {
   const encoding = await fileEncoding(ctx, imp);
   const ttlDays = ctx.config.IMPORT_TTL_DAYS;
   const report = await ErrorReport.open(ctx.db, imp, new Date(Date.now() + ttlDays * 86_400_000));
+  let writer: ImportWriter | null = null;
   const lost = await withStaging(ctx, true, async ({ exec, stager, tables }) => {
     const staged = await stageFile(ctx, imp, encoding, stager, report);
     await ctx.progress(imp.sizeBytes, imp.sizeBytes, { phase: "writing", rows: staged.rows });
@@ -551,6 +553,7 @@ export const runImportJob: JobHandler<"import"> = async (ctx) => {
     await report.end();
     // The writes join the staging transaction: contacts, members, history and the job's completion commit together.
     // Remove never creates or changes a contact.
+    if (imp.mode !== "remove") writer = await markImportWriting(ctx.db, exec, imp.accountId, imp.id);
     const written = imp.mode === "remove" ? { created: 0, updated: 0 } : await upsertRows(exec, imp, tables);
     const segment = imp.segmentId !== null ? await changeSegment(exec, imp, imp.segmentId, tables, distinct, matched) : NO_SEGMENT;
     const result: ImportResult = {
@@ -562,10 +565,12 @@ export const runImportJob: JobHandler<"import"> = async (ctx) => {
     };
     if (!(await completeJob(exec, ctx.job, ctx.workerId, result))) throw new JobLostError();
     return false;
-  }).catch((e) => {
-    if (e instanceof JobLostError) return true;
-    throw e;
-  });
+  })
+    .catch((e) => {
+      if (e instanceof JobLostError) return true;
+      throw e;
+    })
+    .finally(() => (writer ? clearImportWriting(ctx.db, imp.accountId, imp.id, writer) : undefined));
   if (lost) throw new Error("Another worker took over this import; its changes were rolled back.");
   return undefined;
 };

@@ -3,6 +3,9 @@ import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
 import { decodeCursor, listContactPage, ORDER_LABELS, type OrderValue, type PagePosition } from "../../src/contacts/list";
+import { drizzle } from "drizzle-orm/postgres-js";
+import * as schema from "../../src/db/schema";
+import { clearImportWriting, markImportWriting } from "../../src/imports/writing";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
 
 let t: TestApp;
@@ -331,5 +334,90 @@ describe("bulk changes", () => {
     });
     assert.ok(few.headers.get("hx-redirect"), "htmx is sent to the result page");
     assert.match(await t.noticeAfter(a.adminCookie, few), /3 contacts added to Few/, "ticks kept off screen are changed too, once");
+  });
+});
+
+describe("while an import's transaction writes contacts", () => {
+  /** An import row to carry the mark (the run itself is played by the test's open transaction). */
+  async function importRow(accountId: number): Promise<number> {
+    const [row] = await queryRows<{ id: string }>(
+      t.db,
+      sql`insert into imports (account_id, source, file_id, file_name, encoding, delimiter, header, mapping, created_by_label)
+      values (${accountId}, 'paste', 0, 'held.csv', 'utf-8', ',', '["email"]', '["email"]', 'a test') returning id`,
+    );
+    return Number(row!.id);
+  }
+
+  const pageOf = async (accountId: number, sort: "created" | "updated", dir: "asc" | "desc", q?: string, smallSet?: number) =>
+    (await listContactPage(t.db, accountId, { q }, { sort, dir }, { kind: "first" }, 50, { smallSet })).rows.map((r) => r.email);
+
+  test("the created and last-change orders list every committed contact around it, and its rows once it commits", async () => {
+    const a = await t.createAccount();
+    await queryRows(
+      t.db,
+      sql`insert into contacts (account_id, email, created_at, updated_at)
+      select ${a.accountId}, 'old' || g || '@example.test', now() - g * interval '1 minute', now() - g * interval '1 minute' from generate_series(1, 3) g`,
+    );
+    const importId = await importRow(a.accountId);
+    const conn = await t.database.sql.reserve();
+    try {
+      await conn`begin`;
+      const tx = drizzle(Object.assign(conn, { options: t.database.sql.options }), { schema });
+      const writer = await markImportWriting(t.db, tx, a.accountId, importId);
+      await conn`insert into contacts (account_id, email) select ${a.accountId}, 'new' || g || '@example.test' from generate_series(1, 3) g`;
+      await conn`update contacts set first_name = 'Changed', updated_at = now() where account_id = ${a.accountId} and email = 'old2@example.test'`;
+      // Added by someone else while the import runs, and committed at once.
+      await queryRows(t.db, sql`insert into contacts (account_id, email) values (${a.accountId}, 'during@example.test')`);
+
+      const committed = ["during@example.test", "old1@example.test", "old2@example.test", "old3@example.test"];
+      assert.deepEqual(await pageOf(a.accountId, "created", "desc"), committed);
+      assert.deepEqual(await pageOf(a.accountId, "created", "asc"), [...committed].reverse());
+      assert.deepEqual(await pageOf(a.accountId, "updated", "desc"), committed, "old2 in its committed place, its change not seen yet");
+      assert.deepEqual(await pageOf(a.accountId, "created", "desc", "old", 0), committed.slice(1), "a search walking the order");
+
+      await conn`commit`;
+      assert.deepEqual(await pageOf(a.accountId, "created", "desc"), [
+        "during@example.test",
+        "new3@example.test",
+        "new2@example.test",
+        "new1@example.test",
+        "old1@example.test",
+        "old2@example.test",
+        "old3@example.test",
+      ]);
+      assert.deepEqual((await pageOf(a.accountId, "updated", "desc")).slice(1, 5), [
+        "new3@example.test",
+        "new2@example.test",
+        "new1@example.test",
+        "old2@example.test",
+      ]);
+
+      // The mark is still there (a process that died between its commit and clearing it): the transaction is over,
+      // so nothing is left out.
+      assert.equal((await queryRows(t.db, sql`select 1 from imports where id = ${importId} and writing_xid is not null`)).length, 1);
+      assert.equal((await pageOf(a.accountId, "created", "desc")).length, 7);
+      await clearImportWriting(t.db, a.accountId, importId, writer);
+      assert.equal((await queryRows(t.db, sql`select 1 from imports where id = ${importId} and writing_xid is not null`)).length, 0);
+    } finally {
+      await conn`rollback`.catch(() => {});
+      conn.release();
+    }
+  });
+
+  test("an import that applies clears its mark", async () => {
+    const a = await t.createAccount();
+    const res = await t.api(a.apiKey, "/imports", {
+      method: "POST",
+      body: new Uint8Array(Buffer.from("email\nkim@example.com\n")),
+      headers: { "Content-Type": "text/csv" },
+    });
+    assert.equal(res.status, 202);
+    await t.runJobs();
+    const rows = await queryRows<{ writing_xid: string | null; writing_since: string | null }>(
+      t.db,
+      sql`select writing_xid, writing_since from imports where account_id = ${a.accountId}`,
+    );
+    assert.deepEqual([...rows], [{ writing_xid: null, writing_since: null }]);
+    assert.deepEqual(await pageOf(a.accountId, "created", "desc"), ["kim@example.com"]);
   });
 });
