@@ -5,7 +5,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { leafConditions, referencedSegmentIds, type ConditionGroup } from "../conditions/grammar";
-import { matchingContactsSql } from "../conditions/sql";
+import { conditionsWhere, matchingContactsSql } from "../conditions/sql";
 import { logError } from "../log";
 import { addContactsToSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
 
@@ -30,6 +30,8 @@ const MAX_AGE = sql`interval '10 minutes'`;
 export interface RefreshOutcome {
   joined: number;
   left: number;
+  /** Whether only the contacts changed since the last refresh were looked at. */
+  incremental: boolean;
 }
 
 export class RefreshFailedError extends Error {}
@@ -40,19 +42,32 @@ export class RefreshFailedError extends Error {}
  * set-based statement with history ("by conditions"), roll-up and count. Returns null when the segment is not a
  * dynamic one of this account, or (with `skipLocked`) when another refresh holds it. A refresh that runs past
  * REFRESH_TIMEOUT_MS is stopped, recorded on the segment (refresh_error) and thrown as RefreshFailedError.
+ *
+ * `incremental` looks only at the contacts that changed or were given an event since the last refresh (see
+ * dirtyContacts): what a contact's own changes can move. It is done in full all the same when the last refresh
+ * was not a full one of the current conditions within MAX_AGE.
  */
 export async function refreshDynamicSegment(
   db: Db,
   accountId: number,
   segmentId: number,
-  options: { skipLocked?: boolean } = {},
+  options: { skipLocked?: boolean; incremental?: boolean } = {},
 ): Promise<RefreshOutcome | null> {
   try {
     return await db.transaction(async (tx) => {
       const t = tx as unknown as Db;
-      const [segment] = await queryRows<{ type: string; conditions: unknown }>(
+      const [segment] = await queryRows<{
+        type: string;
+        conditions: unknown;
+        refreshed_at: string | null;
+        refreshed_event_id: string | number | null;
+        refresh_floor_event_id: string | number | null;
+        incremental_ok: boolean;
+      }>(
         t,
-        sql`select type, conditions from segments where account_id = ${accountId} and id = ${segmentId}
+        sql`select type, conditions, refreshed_at::text, refreshed_event_id, refresh_floor_event_id,
+            coalesce(fully_refreshed_at >= now() - ${MAX_AGE} and conditions_changed_at < refreshed_at, false) as incremental_ok
+          from segments where account_id = ${accountId} and id = ${segmentId}
           for no key update ${options.skipLocked ? sql`skip locked` : sql``}`,
       );
       if (!segment || segment.type !== "dynamic" || !segment.conditions) return null;
@@ -61,14 +76,24 @@ export async function refreshDynamicSegment(
       const group = (typeof segment.conditions === "string" ? JSON.parse(segment.conditions) : segment.conditions) as ConditionGroup;
       // The newest event this refresh can see, read before the members are: a later one makes the segment due again.
       const [newest] = await queryRows<{ id: string | number | null }>(t, sql`select max(id) as id from events where account_id = ${accountId}`);
-      const matching = matchingContactsSql(accountId, group);
-      const members = sql`select m.contact_id from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId}`;
+      const newestId = newest?.id === null || newest?.id === undefined ? null : Number(newest.id);
+      const lastEventId = segment.refreshed_event_id === null ? null : Number(segment.refreshed_event_id);
+      const incremental = Boolean(options.incremental && segment.incremental_ok && segment.refreshed_at !== null);
+      let members = sql`select m.contact_id from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId}`;
+      let matching = matchingContactsSql(accountId, group);
+      if (incremental) {
+        const floor = segment.refresh_floor_event_id === null ? (lastEventId ?? 0) : Number(segment.refresh_floor_event_id);
+        await dirtyContacts(t, accountId, segment.refreshed_at!, floor);
+        members = sql`${members} and m.contact_id in (select id from refresh_dirty)`;
+        matching = sql`select c.id from contacts c where c.account_id = ${accountId} and c.id in (select id from refresh_dirty) and ${conditionsWhere(accountId, group)}`;
+      }
       const source = conditionsSource(segmentId);
       const { removed } = await removeContactsFromSegment(t, accountId, segmentId, sql`(${members}) except (${matching})`, source);
       const { added } = await addContactsToSegment(t, accountId, segmentId, sql`(${matching}) except (${members})`, source);
-      await t.execute(sql`update segments set refreshed_at = now(), refreshed_event_id = ${newest?.id === null || newest?.id === undefined ? null : Number(newest.id)}::bigint, refresh_error = null
+      await t.execute(sql`update segments set refreshed_at = now(), refreshed_event_id = ${newestId}::bigint, refresh_floor_event_id = ${lastEventId}::bigint,
+          fully_refreshed_at = ${incremental ? sql`fully_refreshed_at` : sql`now()`}, refresh_error = null
         where account_id = ${accountId} and id = ${segmentId}`);
-      return { joined: added, left: removed };
+      return { joined: added, left: removed, incremental };
     });
   } catch (e) {
     const code = (e as { code?: string; cause?: { code?: string } }).cause?.code ?? (e as { code?: string }).code;
@@ -77,6 +102,20 @@ export async function refreshDynamicSegment(
     await db.execute(sql`update segments set refresh_error = ${message}, refreshed_at = now() where account_id = ${accountId} and id = ${segmentId}`);
     throw new RefreshFailedError(message);
   }
+}
+
+/**
+ * The contacts an incremental refresh looks at, into the transaction's table refresh_dirty: those changed since
+ * UNSEEN_MARGIN before the last refresh (contacts_updated_idx), and those given an event after `floorEventId`, the
+ * newest the refresh before the last could see (the key's index). Only these can have moved by their own changes.
+ */
+async function dirtyContacts(t: Db, accountId: number, refreshedAt: string, floorEventId: number): Promise<void> {
+  await t.execute(sql`create temp table refresh_dirty (id bigint primary key) on commit drop`);
+  await t.execute(sql`insert into refresh_dirty
+    select c.id from contacts c where c.account_id = ${accountId} and c.updated_at >= ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN}
+    union
+    select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floorEventId}`);
+  await t.execute(sql`analyze refresh_dirty`);
 }
 
 /**
@@ -97,6 +136,8 @@ interface DynamicRow {
   name: string;
   conditions: ConditionGroup;
   due: boolean;
+  /** Due for a full refresh: never refreshed, conditions saved since, or no full refresh within MAX_AGE. */
+  stale: boolean;
   updatedAt: number;
   refreshedAt: number | null;
 }
@@ -124,7 +165,8 @@ async function dynamicSegmentsOf(db: Db, accountId: number): Promise<DynamicRow[
           (select received_at from events where account_id = ${accountId} order by id desc limit 1) as event_at
       )
       select s.id, s.name, s.conditions,
-        (s.refreshed_at is null or s.conditions_changed_at >= s.refreshed_at or s.refreshed_at < now() - ${MAX_AGE}) as stale,
+        (s.refreshed_at is null or s.conditions_changed_at >= s.refreshed_at or s.fully_refreshed_at is null
+          or s.fully_refreshed_at < now() - ${MAX_AGE}) as stale,
         coalesce(l.contact_at >= s.refreshed_at - ${UNSEEN_MARGIN}, false) as contacts_changed,
         coalesce(l.event_id > coalesce(s.refreshed_event_id, 0) or l.event_at >= s.refreshed_at - ${UNSEEN_MARGIN}, false) as events_arrived,
         extract(epoch from s.updated_at)::text as updated_at, extract(epoch from s.refreshed_at)::text as refreshed_at
@@ -140,6 +182,7 @@ async function dynamicSegmentsOf(db: Db, accountId: number): Promise<DynamicRow[
       name: r.name,
       conditions,
       due: r.stale || (inputs.contacts && r.contacts_changed) || (inputs.events && r.events_arrived),
+      stale: r.stale,
       updatedAt: Number(r.updated_at),
       refreshedAt: r.refreshed_at === null ? null : Number(r.refreshed_at),
     });
@@ -183,7 +226,8 @@ export async function refreshDueSegments(db: Db): Promise<number> {
       const depChanged = s.refreshedAt !== null && deps.some((d) => (changed.get(d) ?? 0) >= s.refreshedAt! - 5);
       if (!s.due && !depChanged) continue;
       try {
-        const outcome = await refreshDynamicSegment(db, accountId, s.id, { skipLocked: true });
+        // A segment referred to changed: its members can move whatever their own changes, so all are looked at.
+        const outcome = await refreshDynamicSegment(db, accountId, s.id, { skipLocked: true, incremental: !s.stale && !depChanged });
         if (outcome) {
           refreshed++;
           if (outcome.joined + outcome.left > 0) changed.set(s.id, Date.now() / 1000);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
 import { keepSegmentsCurrent } from "../../src/jobs/segments-current";
+import { refreshDynamicSegment } from "../../src/segments/refresh";
 import { createTestApp, type TestAccount, type TestApp } from "../support/app";
 import { buildWorkflow, memberEmails } from "./workflows-helpers";
 
@@ -254,6 +255,63 @@ describe("kept current", () => {
     await ageRefresh(a, named.id);
     await pass();
     assert.equal((await history(a, buyers.id)).length, 2);
+  });
+
+  test("between full refreshes a pass looks only at contacts changed or given an event, a late-committed event included; time moves members at the next full one", async () => {
+    const a = await t.createAccount();
+    for (const who of ["ana", "bo", "cy", "eve"]) await contact(a, `${who}@shop.example`);
+    await purchase(a, "ana@shop.example", furniture(10));
+    const recent = await dynamicSegment(a, "Recent buyers", { all: [{ event: "purchase", op: "did", in_last_days: 30 }] });
+    assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["ana@shop.example"]);
+    const state = async () =>
+      (
+        await queryRows<{ full: string; refreshed: string; event_id: string | null; floor: string | null }>(
+          t.db,
+          sql`select fully_refreshed_at::text as full, refreshed_at::text as refreshed, refreshed_event_id as event_id, refresh_floor_event_id as floor
+            from segments where account_id = ${a.accountId} and id = ${recent.id}`,
+        )
+      )[0]!;
+    const saved = await state();
+
+    // Bo buys: the pass looks at Bo (and whoever else changed), not at every contact.
+    await purchase(a, "bo@shop.example", furniture(20));
+    await pass();
+    assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["ana@shop.example", "bo@shop.example"]);
+    const afterBo = await state();
+    assert.equal(afterBo.full, saved.full, "no full refresh since the save");
+    assert.notEqual(afterBo.refreshed, saved.refreshed);
+
+    // Time passes for Ana's purchase (40 days old now; her contact last changed an hour ago) and Cy buys: the incremental pass takes Cy in and does not
+    // look at Ana, whose own data did not change...
+    await t.db.execute(sql`update contacts set updated_at = now() - interval '1 hour' where account_id = ${a.accountId}`);
+    await t.db.execute(sql`update events set occurred_at = now() - interval '40 days'
+      where account_id = ${a.accountId} and contact_id = (select id from contacts where account_id = ${a.accountId} and email = 'ana@shop.example')`);
+    await purchase(a, "cy@shop.example", furniture(30));
+    await pass();
+    assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["ana@shop.example", "bo@shop.example", "cy@shop.example"]);
+    // ...until the full refresh that every dynamic segment gets within ten minutes.
+    await t.db.execute(
+      sql`update segments set fully_refreshed_at = fully_refreshed_at - interval '11 minutes' where account_id = ${a.accountId} and id = ${recent.id}`,
+    );
+    await pass();
+    assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["bo@shop.example", "cy@shop.example"]);
+    assert.notEqual((await state()).full, saved.full, "a full refresh");
+
+    // An event whose id was taken before a refresh read the newest id, committed only after it: the refresh after
+    // next still looks at it (ids above the floor: the newest id the refresh before the last could see).
+    const sequence = sql`pg_get_serial_sequence('events', 'id')`;
+    await t.db.execute(sql`select nextval(${sequence}) from generate_series(1, 3)`);
+    await purchase(a, "bo@shop.example", furniture(40));
+    assert.ok(await refreshDynamicSegment(t.db, a.accountId, recent.id, { incremental: true }));
+    const floor = Number((await state()).event_id) - 2;
+    await t.db.execute(sql`update contacts set updated_at = now() - interval '1 hour' where account_id = ${a.accountId} and email = 'eve@shop.example'`);
+    await t.db.execute(sql`insert into events (account_id, id, external_id, type, contact_id, occurred_at)
+      overriding system value
+      select ${a.accountId}, ${floor}, 'late', 'purchase', id, now() from contacts where account_id = ${a.accountId} and email = 'eve@shop.example'`);
+    const late = await refreshDynamicSegment(t.db, a.accountId, recent.id, { incremental: true });
+    assert.deepEqual(late, { joined: 1, left: 0, incremental: true });
+    assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["bo@shop.example", "cy@shop.example", "eve@shop.example"]);
+    await assertCountsExact(a, recent.id);
   });
 
   test("a dynamic segment built on another is refreshed after it, in the same pass", async () => {
