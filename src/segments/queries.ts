@@ -131,7 +131,25 @@ export async function deleteSegment(db: Db, accountId: number, id: number, sourc
       select ${accountId}, ${id}, ${String(row.name)}, m.contact_id, 'removed', ${source.type}, ${source.id}, ${source.label}, now()
       from segment_members m where m.account_id = ${accountId} and m.segment_id = ${id}`);
     await deactivateWorkflowsForSegment(tx, accountId, id, String(row.name));
+    // Dynamic segments whose conditions refer to it keep their members and say why they are no longer refreshed
+    // (src/segments/refresh.ts refuses conditions that refer to a segment gone) until their conditions change.
+    const message = `The segment "${String(row.name)}" that these conditions refer to was deleted. The members stay as they were until the conditions are changed.`;
+    await tx.execute(sql`update segments s set refresh_error = ${message} where s.account_id = ${accountId} and s.id <> ${id} and ${refersTo(id)}`);
     await tx.execute(sql`delete from segments where account_id = ${accountId} and id = ${id}`);
     return toSegment(row);
   });
+}
+
+/** Segment `s` is a dynamic one whose conditions refer to segment `id` (is in, is not in, joined in the last N days). */
+function refersTo(id: number) {
+  return sql`s.type = 'dynamic' and jsonb_path_exists(s.conditions, '$.** ? (@.segment == $id)', jsonb_build_object('id', ${id}::bigint))`;
+}
+
+/** The dynamic segments whose conditions refer to segment `id`, by name: what deleting it would stop refreshing. */
+export async function segmentsReferringTo(db: Db, accountId: number, id: number): Promise<{ id: number; name: string }[]> {
+  const rows = await queryRows<{ id: string | number; name: string }>(
+    db,
+    sql`select s.id, s.name from segments s where s.account_id = ${accountId} and s.id <> ${id} and ${refersTo(id)} order by lower(s.name)`,
+  );
+  return rows.map((r) => ({ id: Number(r.id), name: r.name }));
 }

@@ -35,6 +35,7 @@ export interface RefreshOutcome {
 }
 
 export class RefreshFailedError extends Error {}
+class MissingReferenceError extends Error {}
 
 /**
  * Makes a dynamic segment's members exactly the contacts its conditions match, in one transaction: the segment is
@@ -74,6 +75,12 @@ export async function refreshDynamicSegment(
       // work_mem as the engine's previews have it: an event condition's hashed lookup must fit, or it runs per contact.
       await t.execute(sql`select set_config('statement_timeout', ${String(REFRESH_TIMEOUT_MS)}, true), set_config('work_mem', '64MB', true)`);
       const group = (typeof segment.conditions === "string" ? JSON.parse(segment.conditions) : segment.conditions) as ConditionGroup;
+      // A segment the conditions refer to was deleted: "is in" it would hold for nobody and empty the segment.
+      const refs = referencedSegmentIds(group);
+      if (refs.length > 0) {
+        const found = await queryRows(t, sql`select id from segments where account_id = ${accountId} and id = any(${`{${refs.join(",")}}`}::bigint[])`);
+        if (found.length < refs.length) throw new MissingReferenceError();
+      }
       // The newest event this refresh can see, read before the members are: a later one makes the segment due again.
       const [newest] = await queryRows<{ id: string | number | null }>(t, sql`select max(id) as id from events where account_id = ${accountId}`);
       const newestId = newest?.id === null || newest?.id === undefined ? null : Number(newest.id);
@@ -96,6 +103,12 @@ export async function refreshDynamicSegment(
       return { joined: added, left: removed, incremental };
     });
   } catch (e) {
+    if (e instanceof MissingReferenceError) {
+      const message = "A segment that these conditions refer to no longer exists. The members stay as they were until the conditions are changed.";
+      // deleteSegment's message, which names the segment, is kept.
+      await db.execute(sql`update segments set refresh_error = coalesce(refresh_error, ${message}) where account_id = ${accountId} and id = ${segmentId}`);
+      throw new RefreshFailedError(message);
+    }
     const code = (e as { code?: string; cause?: { code?: string } }).cause?.code ?? (e as { code?: string }).code;
     if (code !== "57014") throw e;
     const message = `Finding the members took longer than ${REFRESH_TIMEOUT_MS / 1000} s and was stopped: a condition is too broad (an event condition without "in the last N days", or a "contains" on a common value). Narrow the conditions and save again.`;

@@ -19,7 +19,7 @@ import { addEmailsToSegment } from "./members-by-email";
 import { CONFIRM_ABOVE, removeContactsFromSegment } from "./membership";
 import { changeAsOneSet, changeSetOfActor, ChangeSetNotUndoableError, getChangeSet, undoAction, undoChangeSet, undoSummary } from "./change-sets";
 import { BulkConfirmationPage } from "../../views/contacts/bulk-confirm";
-import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, updateSegment } from "./queries";
+import { createSegment, deleteSegment, getSegment, listSegments, SegmentNameTakenError, segmentsReferringTo, updateSegment } from "./queries";
 import { segmentInputSchema } from "./validate";
 import { changeConditions, checkConditions, conditionSentences, createDynamicSegment, dynamicMembershipRefusal, explainMembership } from "./dynamic";
 import type { Db } from "../db/client";
@@ -253,7 +253,7 @@ export const segmentRoutes = new Hono<AppEnv>()
     const id = parseId(c.req.param("id"));
     const segment = id ? await getSegment(c.get("db"), user.accountId, id) : null;
     if (!segment) return c.html(<NotFoundPage user={user} />, 404);
-    return c.html(<DeleteSegmentPage user={user} segment={segment} />);
+    return c.html(<DeleteSegmentPage user={user} segment={segment} referredBy={await segmentsReferringTo(c.get("db"), user.accountId, segment.id)} />);
   })
   .post("/:id/delete", requireRole("editor"), async (c) => {
     const user = c.get("user")!;

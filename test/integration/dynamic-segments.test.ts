@@ -337,6 +337,39 @@ describe("kept current", () => {
     assert.deepEqual(await memberEmails(t, a.accountId, onTop.id), ["ana@acme.es"]);
   });
 
+  test("deleting a segment that conditions refer to: the confirmation names the dynamic segments, which keep their members and say why", async () => {
+    const a = await t.createAccount();
+    await contact(a, "ana@shop.example");
+    const vip = (await (await t.api(a.apiKey, "/segments", { json: { name: "VIP" } })).json()) as { id: number };
+    assert.equal((await t.api(a.apiKey, `/segments/${vip.id}/contacts`, { json: { emails: ["ana@shop.example"] } })).status, 200);
+    const nested = { any: [{ all: [{ segment: vip.id, op: "in" }] }, { field: "email", op: "is", value: "nobody@shop.example" }] };
+    const onVip = await dynamicSegment(a, "VIP copy", nested);
+    const other = await dynamicSegment(a, "Unrelated", { all: [{ field: "email_domain", op: "is", value: "shop.example" }] });
+    assert.deepEqual(await memberEmails(t, a.accountId, onVip.id), ["ana@shop.example"]);
+
+    const confirm = await (await t.browser(a.adminCookie, `/segments/${vip.id}/delete`)).text();
+    assert.match(confirm, /data-testid="referred-by"[\s\S]*A dynamic segment uses it in its conditions[\s\S]*VIP copy/);
+    assert.doesNotMatch(confirm, /Unrelated/);
+
+    assert.equal((await t.api(a.apiKey, `/segments/${vip.id}`, { method: "DELETE" })).status, 200);
+    const after = await segmentJson(a, onVip.id);
+    assert.match(String((after as { refresh_error?: string }).refresh_error), /The segment "VIP" that these conditions refer to was deleted/);
+    assert.equal(((await segmentJson(a, other.id)) as { refresh_error?: string | null }).refresh_error, null);
+    // The worker's full refresh does not empty it ("is in" a segment gone would hold for nobody).
+    await t.db.execute(sql`update segments set fully_refreshed_at = null where account_id = ${a.accountId}`);
+    await pass();
+    assert.deepEqual(await memberEmails(t, a.accountId, onVip.id), ["ana@shop.example"]);
+    assert.match(String(((await segmentJson(a, onVip.id)) as { refresh_error?: string }).refresh_error), /"VIP"/);
+    // Changing its conditions brings it up to date again.
+    const fixed = await t.api(a.apiKey, `/segments/${onVip.id}`, {
+      method: "PATCH",
+      json: { conditions: { all: [{ field: "email", op: "is", value: "nobody@shop.example" }] } },
+    });
+    assert.equal(fixed.status, 200, await fixed.clone().text());
+    assert.deepEqual(await memberEmails(t, a.accountId, onVip.id), []);
+    assert.equal(((await segmentJson(a, onVip.id)) as { refresh_error?: string | null }).refresh_error, null);
+  });
+
   test("cycles and unknown segments are refused when saving, with a clear message", async () => {
     const a = await t.createAccount();
     const first = await dynamicSegment(a, "First", { all: [{ field: "email_domain", op: "is", value: "acme.es" }] });

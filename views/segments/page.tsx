@@ -204,7 +204,7 @@ export function SegmentConditions(props: { segment: Segment; conditions: Conditi
   );
 }
 
-export function DeleteSegmentPage({ user, segment }: { user: SessionUser; segment: Segment }) {
+export function DeleteSegmentPage({ user, segment, referredBy }: { user: SessionUser; segment: Segment; referredBy: { id: number; name: string }[] }) {
   return (
     <Layout title={`Delete ${segment.name}`} user={user} section="contacts">
       <article class="form-card">
@@ -215,6 +215,22 @@ export function DeleteSegmentPage({ user, segment }: { user: SessionUser; segmen
           It holds <strong data-testid="delete-member-count">{plural(segment.memberCount, "contact")}</strong>. Deleting the segment removes these memberships;
           the contacts themselves stay in Contacts &gt; See all. This cannot be undone.
         </p>
+        {referredBy.length > 0 && (
+          <div class="notice warning" role="note" data-testid="referred-by">
+            <p>
+              {referredBy.length === 1
+                ? "A dynamic segment uses it in its conditions. It keeps its members but is no longer brought up to date until you change its conditions:"
+                : `${referredBy.length} dynamic segments use it in their conditions. They keep their members but are no longer brought up to date until you change their conditions:`}
+            </p>
+            <ul>
+              {referredBy.map((r) => (
+                <li>
+                  <a href={`/segments/${r.id}`}>{r.name}</a>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
         <form method="post" action={`/segments/${segment.id}/delete`} class="form-buttons">
           <button type="submit" class="danger">
             Delete segment
