@@ -7,6 +7,7 @@ import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import type { WorkflowAction } from "../db/schema";
 import { logError } from "../log";
+import { changeAsOneSet } from "../segments/change-sets";
 import { addContactsToSegment, removeContactsFromSegment } from "../segments/membership";
 import { workflowSourceLabel } from "./evaluate";
 import { rollUpRuns } from "./run-sql";
@@ -82,10 +83,16 @@ async function runOne(db: Db, accountId: number, workflowId: number): Promise<bo
     let removed = 0;
     const actions = (typeof w.actions === "string" ? JSON.parse(w.actions) : w.actions) as WorkflowAction[];
     if (matched > 0) {
-      const source = { type: "workflow" as const, id: workflowId, label: workflowSourceLabel(w.name) };
+      // Each action is one change set of the run in its segment's history, like an event-triggered run's.
+      const label = workflowSourceLabel(w.name);
+      const input = { kind: "workflow" as const, sourceType: "workflow" as const, sourceId: workflowId, label, createdByLabel: label };
       for (const a of actions) {
-        if (a.kind === "add") added += (await addContactsToSegment(t, accountId, a.segmentId, entries, source)).added;
-        else removed += (await removeContactsFromSegment(t, accountId, a.segmentId, entries, source)).removed;
+        const done = await changeAsOneSet(t, accountId, a.segmentId, input, async (tx, source) => {
+          if (a.kind === "add") return { result: null, joined: (await addContactsToSegment(tx, accountId, a.segmentId, entries, source)).added, left: 0 };
+          return { result: null, joined: 0, left: (await removeContactsFromSegment(tx, accountId, a.segmentId, entries, source)).removed };
+        });
+        added += done?.changeSet?.joined ?? 0;
+        removed += done?.changeSet?.left ?? 0;
       }
     }
     await queryRows(

@@ -529,6 +529,21 @@ describe("workflow triggers When entering / When leaving a segment", () => {
     // Passes with nothing new run nothing again.
     await pass();
     assert.equal((await history(a, welcome.id)).length, 2);
+    // Each run is a change set in its segment's history, named after the workflow, as an event-triggered run is.
+    const sets = await queryRows<{ segment_id: string; kind: string; label: string; joined: string; left: string; entries: string }>(
+      t.db,
+      sql`select cs.segment_id, cs.kind, cs.label, cs.joined, cs."left",
+          (select count(*) from membership_events e where e.account_id = cs.account_id and e.change_set_id = cs.id) as entries
+        from change_sets cs where cs.account_id = ${a.accountId} and cs.source_type = 'workflow' order by cs.id`,
+    );
+    assert.deepEqual(
+      sets.map((r) => [Number(r.segment_id), r.kind, r.label, Number(r.joined), Number(r.left), Number(r.entries)]),
+      [
+        [welcome.id, "workflow", "workflow Welcome Acme", 1, 0, 1],
+        [alumni.id, "workflow", "workflow Acme alumni", 1, 0, 1],
+        [welcome.id, "workflow", "workflow Acme alumni", 0, 1, 1],
+      ],
+    );
     const [w] = await queryRows<{ contacts_added: string }>(
       t.db,
       sql`select contacts_added from workflows where account_id = ${a.accountId} and id = ${enter}`,
