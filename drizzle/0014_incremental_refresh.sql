@@ -1,2 +1,1 @@
-ALTER TABLE "segments" ADD COLUMN "fully_refreshed_at" timestamp with time zone;--> statement-breakpoint
-ALTER TABLE "segments" ADD COLUMN "refresh_floor_event_id" bigint;
+ALTER TABLE "segments" ADD COLUMN "fully_refreshed_at" timestamp with time zone;

@@ -187,10 +187,8 @@ export const segmentsTable = pgTable(
     refreshedEventId: bigint("refreshed_event_id", { mode: "number" }),
     // A refresh either recomputes every member (full: on save, when a segment referred to changed, and at least every
     // ten minutes, as "in the last N days" moves with time) or looks again only at the contacts changed or given an
-    // event since the refresh before (incremental). refresh_floor_event_id: the newest event id the refresh before
-    // the last could see, so an event committed just after the last refresh read the events is still looked at.
+    // event since the last refresh (incremental). fully_refreshed_at: when the last full one began.
     fullyRefreshedAt: ts("fully_refreshed_at"),
-    refreshFloorEventId: bigint("refresh_floor_event_id", { mode: "number" }),
     refreshError: text("refresh_error"),
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),

@@ -62,11 +62,10 @@ export async function refreshDynamicSegment(
         conditions: unknown;
         refreshed_at: string | null;
         refreshed_event_id: string | number | null;
-        refresh_floor_event_id: string | number | null;
         incremental_ok: boolean;
       }>(
         t,
-        sql`select type, conditions, refreshed_at::text, refreshed_event_id, refresh_floor_event_id,
+        sql`select type, conditions, refreshed_at::text, refreshed_event_id,
             coalesce(fully_refreshed_at >= now() - ${MAX_AGE} and conditions_changed_at < refreshed_at, false) as incremental_ok
           from segments where account_id = ${accountId} and id = ${segmentId}
           for no key update ${options.skipLocked ? sql`skip locked` : sql``}`,
@@ -89,15 +88,19 @@ export async function refreshDynamicSegment(
       let members = sql`select m.contact_id from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId}`;
       let matching = matchingContactsSql(accountId, group);
       if (incremental) {
-        const floor = segment.refresh_floor_event_id === null ? (lastEventId ?? 0) : Number(segment.refresh_floor_event_id);
-        await dirtyContacts(t, accountId, segment.refreshed_at!, floor);
+        await dirtyContacts(t, accountId, segment.refreshed_at!, lastEventId ?? 0);
         members = sql`${members} and m.contact_id in (select id from refresh_dirty)`;
-        matching = sql`select c.id from contacts c where c.account_id = ${accountId} and c.id in (select id from refresh_dirty) and ${conditionsWhere(accountId, group)}`;
+        matching = sql`select c.id from contacts c where c.account_id = ${accountId} and c.id in (select id from refresh_dirty) and ${conditionsWhere(accountId, group, { among: sql`select id from refresh_dirty` })}`;
       }
+      // The conditions are evaluated once, into the transaction's table refresh_matching: leaves and joins both read it.
+      await t.execute(sql`create temp table refresh_matching (id bigint primary key) on commit drop`);
+      await t.execute(sql`insert into refresh_matching ${matching}`);
+      await t.execute(sql`analyze refresh_matching`);
+      const matched = sql`select id from refresh_matching`;
       const source = conditionsSource(segmentId);
-      const { removed } = await removeContactsFromSegment(t, accountId, segmentId, sql`(${members}) except (${matching})`, source);
-      const { added } = await addContactsToSegment(t, accountId, segmentId, sql`(${matching}) except (${members})`, source);
-      await t.execute(sql`update segments set refreshed_at = now(), refreshed_event_id = ${newestId}::bigint, refresh_floor_event_id = ${lastEventId}::bigint,
+      const { removed } = await removeContactsFromSegment(t, accountId, segmentId, sql`(${members}) except (${matched})`, source);
+      const { added } = await addContactsToSegment(t, accountId, segmentId, sql`(${matched}) except (${members})`, source);
+      await t.execute(sql`update segments set refreshed_at = now(), refreshed_event_id = ${newestId}::bigint,
           fully_refreshed_at = ${incremental ? sql`fully_refreshed_at` : sql`now()`}, refresh_error = null
         where account_id = ${accountId} and id = ${segmentId}`);
       return { joined: added, left: removed, incremental };
@@ -119,15 +122,19 @@ export async function refreshDynamicSegment(
 
 /**
  * The contacts an incremental refresh looks at, into the transaction's table refresh_dirty: those changed since
- * UNSEEN_MARGIN before the last refresh (contacts_updated_idx), and those given an event after `floorEventId`, the
- * newest the refresh before the last could see (the key's index). Only these can have moved by their own changes.
+ * UNSEEN_MARGIN before the last refresh (contacts_updated_idx), and those given an event it may not have seen. That
+ * is every event above `lastEventId`, the newest it saw, and also those below it received within UNSEEN_MARGIN
+ * before it: one that took its id before the last refresh read the newest, but committed after. Found from the
+ * newest down (the key's index), so the cost is the events since, not all of them.
  */
-async function dirtyContacts(t: Db, accountId: number, refreshedAt: string, floorEventId: number): Promise<void> {
+async function dirtyContacts(t: Db, accountId: number, refreshedAt: string, lastEventId: number): Promise<void> {
   await t.execute(sql`create temp table refresh_dirty (id bigint primary key) on commit drop`);
+  const floor = sql`coalesce((select f.id from events f where f.account_id = ${accountId} and f.id <= ${lastEventId}
+    and f.received_at < ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN} order by f.id desc limit 1), 0)`;
   await t.execute(sql`insert into refresh_dirty
     select c.id from contacts c where c.account_id = ${accountId} and c.updated_at >= ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN}
     union
-    select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floorEventId}`);
+    select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floor}`);
   await t.execute(sql`analyze refresh_dirty`);
 }
 

@@ -265,9 +265,9 @@ describe("kept current", () => {
     assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["ana@shop.example"]);
     const state = async () =>
       (
-        await queryRows<{ full: string; refreshed: string; event_id: string | null; floor: string | null }>(
+        await queryRows<{ full: string; refreshed: string; event_id: string | null }>(
           t.db,
-          sql`select fully_refreshed_at::text as full, refreshed_at::text as refreshed, refreshed_event_id as event_id, refresh_floor_event_id as floor
+          sql`select fully_refreshed_at::text as full, refreshed_at::text as refreshed, refreshed_event_id as event_id
             from segments where account_id = ${a.accountId} and id = ${recent.id}`,
         )
       )[0]!;
@@ -284,7 +284,7 @@ describe("kept current", () => {
     // Time passes for Ana's purchase (40 days old now; her contact last changed an hour ago) and Cy buys: the incremental pass takes Cy in and does not
     // look at Ana, whose own data did not change...
     await t.db.execute(sql`update contacts set updated_at = now() - interval '1 hour' where account_id = ${a.accountId}`);
-    await t.db.execute(sql`update events set occurred_at = now() - interval '40 days'
+    await t.db.execute(sql`update events set occurred_at = now() - interval '40 days', received_at = now() - interval '40 days'
       where account_id = ${a.accountId} and contact_id = (select id from contacts where account_id = ${a.accountId} and email = 'ana@shop.example')`);
     await purchase(a, "cy@shop.example", furniture(30));
     await pass();
@@ -297,17 +297,17 @@ describe("kept current", () => {
     assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["bo@shop.example", "cy@shop.example"]);
     assert.notEqual((await state()).full, saved.full, "a full refresh");
 
-    // An event whose id was taken before a refresh read the newest id, committed only after it: the refresh after
-    // next still looks at it (ids above the floor: the newest id the refresh before the last could see).
+    // An event whose id was taken just before a refresh read the newest id, but committed only after it: the next
+    // refresh still looks at it (events received within the margin before the last refresh, whatever their id).
     const sequence = sql`pg_get_serial_sequence('events', 'id')`;
     await t.db.execute(sql`select nextval(${sequence}) from generate_series(1, 3)`);
     await purchase(a, "bo@shop.example", furniture(40));
     assert.ok(await refreshDynamicSegment(t.db, a.accountId, recent.id, { incremental: true }));
-    const floor = Number((await state()).event_id) - 2;
+    const lateId = Number((await state()).event_id) - 2;
     await t.db.execute(sql`update contacts set updated_at = now() - interval '1 hour' where account_id = ${a.accountId} and email = 'eve@shop.example'`);
     await t.db.execute(sql`insert into events (account_id, id, external_id, type, contact_id, occurred_at)
       overriding system value
-      select ${a.accountId}, ${floor}, 'late', 'purchase', id, now() from contacts where account_id = ${a.accountId} and email = 'eve@shop.example'`);
+      select ${a.accountId}, ${lateId}, 'late', 'purchase', id, now() from contacts where account_id = ${a.accountId} and email = 'eve@shop.example'`);
     const late = await refreshDynamicSegment(t.db, a.accountId, recent.id, { incremental: true });
     assert.deepEqual(late, { joined: 1, left: 0, incremental: true });
     assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["bo@shop.example", "cy@shop.example", "eve@shop.example"]);
