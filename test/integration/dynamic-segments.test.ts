@@ -260,6 +260,9 @@ describe("kept current", () => {
   test("between full refreshes a pass looks only at contacts changed or given an event, a late-committed event included; time moves members at the next full one", async () => {
     const a = await t.createAccount();
     for (const who of ["ana", "bo", "cy", "eve"]) await contact(a, `${who}@shop.example`);
+    // Other contacts, unchanged for a day: a pass that has one or two to look at again does only those.
+    await t.db.execute(sql`insert into contacts (account_id, email, created_at, updated_at)
+      select ${a.accountId}, 'other' || g || '@shop.example', now() - interval '1 day', now() - interval '1 day' from generate_series(1, 40) g`);
     await purchase(a, "ana@shop.example", furniture(10));
     const recent = await dynamicSegment(a, "Recent buyers", { all: [{ event: "purchase", op: "did", in_last_days: 30 }] });
     assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["ana@shop.example"]);
@@ -311,6 +314,11 @@ describe("kept current", () => {
     const late = await refreshDynamicSegment(t.db, a.accountId, recent.id, { incremental: true });
     assert.deepEqual(late, { joined: 1, left: 0, incremental: true });
     assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["bo@shop.example", "cy@shop.example", "eve@shop.example"]);
+    // Many contacts changed at once (an import): looking at each would cost more than the whole, so it is done in full.
+    const fullBefore = (await state()).full;
+    await t.db.execute(sql`update contacts set updated_at = now() where account_id = ${a.accountId}`);
+    assert.equal((await refreshDynamicSegment(t.db, a.accountId, recent.id, { incremental: true }))?.incremental, false);
+    assert.notEqual((await state()).full, fullBefore);
     await assertCountsExact(a, recent.id);
   });
 
