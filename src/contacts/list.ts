@@ -109,33 +109,43 @@ export function looksLikeEmailPrefix(q: string): boolean {
  * - a custom field's whole value (folded): the GIN index of custom_values.
  */
 export function searchSql(q: string, country: CountryCode = "US"): SQL {
-  const parts: SQL[] = [];
+  const { emailPrefix, others } = searchParts(q, country);
+  const parts = emailPrefix ? [emailPrefix, ...others] : others;
+  return sql`(${sql.join(parts, sql` or `)})`;
+}
+
+/**
+ * The search's parts (searchSql OR-s them): the email prefix apart, since in email order its matches are one stretch
+ * of the sort order's own index, read in order (listContactPage).
+ */
+function searchParts(q: string, country: CountryCode): { emailPrefix: SQL | null; others: SQL[] } {
+  const others: SQL[] = [];
   const customValue = sql`c.custom_values @> array[left(roster_fold(${q}), 200)]`;
   const digits = phoneSearchDigits(q, country);
   if (digits) {
     for (const d of digits) {
-      parts.push(sql`(c.phone is not null and reverse(regexp_replace(c.phone, '[^0-9]', '', 'g')) like ${[...d].reverse().join("") + "%"})`);
+      others.push(sql`(c.phone is not null and reverse(regexp_replace(c.phone, '[^0-9]', '', 'g')) like ${[...d].reverse().join("") + "%"})`);
     }
-    parts.push(customValue);
-    return sql`(${sql.join(parts, sql` or `)})`;
+    others.push(customValue);
+    return { emailPrefix: null, others };
   }
   if (DOMAIN.test(q)) {
     const domain = q.replace(/^@/, "").toLowerCase();
     const reversed = [...domain].reverse().join("");
-    parts.push(sql`reverse(lower(c.email)) like ${`${reversed}@%`}`, sql`reverse(lower(c.email)) like ${`${reversed}.%`}`);
-    if (q.startsWith("@")) return sql`(${sql.join(parts, sql` or `)})`;
+    others.push(sql`reverse(lower(c.email)) like ${`${reversed}@%`}`, sql`reverse(lower(c.email)) like ${`${reversed}.%`}`);
+    if (q.startsWith("@")) return { emailPrefix: null, others };
   }
   const key = q.toLowerCase();
-  if (!/\s/.test(q)) parts.push(sql`(lower(c.email) >= ${key} and lower(c.email) < ${key} || chr(1114111))`);
+  const emailPrefix = /\s/.test(q) ? null : sql`(lower(c.email) >= ${key} and lower(c.email) < ${key} || chr(1114111))`;
   // "zoe.gar" or "ana@": only an email can match, and the trigram index would return every Zoé García to recheck
   // (pg_trgm ignores punctuation), measured at 54 ms against 1 ms at a million contacts. Under 3 characters the
   // trigram index cannot answer (it reads itself whole): strpos keeps the planner off it, and the rows are checked
   // while walking the sort order instead (see isShortSearch).
   if (!looksLikeEmailPrefix(q)) {
-    parts.push(isShortSearch(q) ? sql`strpos(c.search_name, roster_fold(${q})) > 0` : sql`c.search_name like '%' || ${foldedLikePattern(q)} || '%'`);
+    others.push(isShortSearch(q) ? sql`strpos(c.search_name, roster_fold(${q})) > 0` : sql`c.search_name like '%' || ${foldedLikePattern(q)} || '%'`);
   }
-  parts.push(customValue);
-  return sql`(${sql.join(parts, sql` or `)})`;
+  others.push(customValue);
+  return { emailPrefix, others };
 }
 
 function segmentSql(accountId: number, segmentId: number): SQL {
@@ -297,23 +307,30 @@ export async function listContactPage(
   } else {
     // The matches are collected first (materialized, so the planner cannot fold them back into a walk of the sort
     // index), then sorted: a small set, or a search whose matches a walk of the order did not find near the start.
+    // In email order an email prefix's matches are one stretch of the order's own index: they are read from it in
+    // order, the page's worth, rather than collected ("user" matches 250,000 of a million: 262 ms collected).
+    const parts = driver === "search" && order.sort === "email" ? searchParts(q!, filter.country ?? "US") : null;
+    const inOrder = parts?.emailPrefix ?? null;
+    const narrowed = sql`${segmentId ? sql`and ${segmentSql(accountId, segmentId)}` : sql``}
+      ${filter.conditions ? sql`and ${conditionsWhere(accountId, filter.conditions)}` : sql``}`;
     const source =
       driver === "conditions"
         ? sql`select c.id, ${key} as k from contacts c where ${contactFilterSql(accountId, { ...filter, q })}`
         : driver === "segment"
           ? sql`select c.id, ${key} as k from segment_members s join contacts c on c.account_id = ${accountId} and c.id = s.contact_id
             where s.account_id = ${accountId} and s.segment_id = ${segmentId} ${q ? sql`and ${searchSql(q, filter.country)}` : sql``}`
-          : sql`select c.id, ${key} as k from contacts c where c.account_id = ${accountId} and ${searchSql(q, filter.country)}
-            ${segmentId ? sql`and ${segmentSql(accountId, segmentId)}` : sql``}
-            ${filter.conditions ? sql`and ${conditionsWhere(accountId, filter.conditions)}` : sql``}`;
+          : sql`select c.id, ${key} as k from contacts c where c.account_id = ${accountId}
+            and ${inOrder ? sql`(${sql.join(parts!.others, sql` or `)})` : searchSql(q!, filter.country)} ${narrowed}`;
+    const after = (k: SQL, id: SQL) => (cursor ? sql`and (${k}, ${id}) ${ascending ? sql`>` : sql`<`} (${cursor.key}::${cast}, ${cursor.id}::bigint)` : sql``);
+    const collected = sql`select id, k from matched where true ${after(sql`k`, sql`id`)} order by k ${dir}, id ${dir} limit ${limit + 1}`;
+    const page = inOrder
+      ? sql`select id, k from ((${collected}) union (select c.id, ${key} as k from contacts c where c.account_id = ${accountId} and ${inOrder} ${narrowed}
+          ${after(key, sql`c.id`)} order by ${key} ${dir}, c.id ${dir} limit ${limit + 1})) u order by k ${dir}, id ${dir} limit ${limit + 1}`
+      : collected;
     rows = await queryRows(
       db,
       sql`with matched as materialized (${source}),
-      page as (
-        select id, k from matched
-        ${cursor ? sql`where (k, id) ${ascending ? sql`>` : sql`<`} (${cursor.key}::${cast}, ${cursor.id}::bigint)` : sql``}
-        order by k ${dir}, id ${dir} limit ${limit + 1}
-      )
+      page as (${page})
       select ${CONTACT_COLUMNS}, p.k::text as sort_key ${membership}
       from page p join contacts c on c.account_id = ${accountId} and c.id = p.id ${membershipJoin}
       order by p.k ${dir}, p.id ${dir}`,

@@ -166,16 +166,25 @@ describe("sorting and keyset paging", () => {
 
   test("a search or segment read through its own index and one read by walking the sort order give the same pages", async () => {
     const a = await t.createAccount();
+    // Emails that begin with "ana", beside the first names "ana": a search for it matches both ways.
+    await queryRows(t.db, sql`insert into contacts (account_id, email) select ${a.accountId}, 'ana.' || g || '@example.test' from generate_series(1, 25) g`);
+    // A custom value "P12" beside the emails that begin with "p12": too few to fill a page, so collected through their indexes.
+    await queryRows(
+      t.db,
+      sql`insert into contacts (account_id, email, custom) select ${a.accountId}, 'code.' || g || '@example.test', '{"code": "P12"}' from generate_series(1, 3) g`,
+    );
     const rows = await seed(a);
     const seg = await json(await t.api(a.apiKey, "/segments", { json: { name: "Half" } }));
     const half = rows.filter((r) => r.id % 2 === 0);
     await t.api(a.apiKey, `/segments/${seg.id}/contacts`, { json: { emails: half.map((r) => r.email) } });
     for (const [filter, members] of [
-      [{ q: "ana" }, rows.filter((r) => r.first_name === "ana")],
+      [{ q: "ana" }, rows.filter((r) => r.first_name === "ana" || r.email.startsWith("ana."))],
       [{ segmentId: seg.id as number }, half],
       [{ q: "zoe", segmentId: seg.id as number }, half.filter((r) => r.first_name === "Zoé")],
+      [{ q: "p12" }, rows.filter((r) => r.email.startsWith("p12") || r.email.startsWith("code."))],
+      [{ q: "p12", segmentId: seg.id as number }, half.filter((r) => r.email.startsWith("p12") || r.email.startsWith("code."))],
     ] as const) {
-      for (const order of ["first_name-asc", "last_name-desc", "created-desc", "updated-asc"] as OrderValue[]) {
+      for (const order of ["first_name-asc", "last_name-desc", "created-desc", "updated-asc", "email-asc", "email-desc"] as OrderValue[]) {
         const [sort, dir] = order.split(/-(?=asc$|desc$)/) as ["first_name", "asc"];
         const pages: Record<string, string[]> = {};
         // 0: every page walks the sort order; otherwise a search walks a bounded stretch of it first, then collects
