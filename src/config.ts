@@ -1,4 +1,5 @@
-// Reads the environment once at start and validates it; a bad value stops the process naming the variable.
+// Reads the environment (and a .env file) once at start and validates it; a bad value stops the process naming the variable.
+import { existsSync } from "node:fs";
 import { z } from "zod";
 
 const schema = z.object({
@@ -24,6 +25,8 @@ export type Config = z.infer<typeof schema>;
 
 /** Parses the environment; on a bad value prints which variable is wrong and exits. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // A .env file in the folder Roster runs from fills in what the environment does not set (the environment wins).
+  if (env === process.env && existsSync(".env")) process.loadEnvFile(".env");
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { test } from "node:test";
 import { clientAddress } from "../../src/auth/rate-limit";
 import { parseConfig } from "../../src/config";
@@ -24,6 +29,34 @@ test("a bad value stops the process with a message naming the variable", () => {
     });
     assert.equal(res.status, 1, `${name}=${value} should exit 1`);
     assert.match(res.stderr, new RegExp(`Configuration error: ${name}:`));
+  }
+});
+
+test("a .env file in the folder Roster runs from fills in what the environment does not set; none is no message", () => {
+  const folder = mkdtempSync(join(tmpdir(), "roster-env-"));
+  const config = pathToFileURL(join(process.cwd(), "src/config.ts")).href;
+  // Run from the temporary folder, tsx is found from here.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  const read = (env: NodeJS.ProcessEnv) =>
+    spawnSync(
+      process.execPath,
+      ["--import", tsx, "-e", `const { loadConfig } = await import(${JSON.stringify(config)}); const c = loadConfig(); console.log(c.PORT, c.DATA_DIR);`],
+      {
+        cwd: folder,
+        env,
+        encoding: "utf8",
+      },
+    );
+  const { PORT: _port, DATA_DIR: _dataDir, ...rest } = process.env;
+  try {
+    const none = read(rest);
+    assert.equal(none.stdout.trim(), "3000 ./data");
+    assert.equal(none.stderr, "", "no .env: nothing said");
+    writeFileSync(join(folder, ".env"), "PORT=4123\nDATA_DIR=/srv/roster\n");
+    assert.equal(read(rest).stdout.trim(), "4123 /srv/roster");
+    assert.equal(read({ ...rest, PORT: "5000" }).stdout.trim(), "5000 /srv/roster", "the environment wins");
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
 });
 
