@@ -4,8 +4,8 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
-import { leafConditions, referencedSegmentIds, type ConditionGroup } from "../conditions/grammar";
-import { conditionsWhere, matchingContactsSql } from "../conditions/sql";
+import { leafConditions, referencedSegmentIds, type ConditionGroup, type EventCondition } from "../conditions/grammar";
+import { conditionsWhere, eventFilterSql, matchingContactsSql } from "../conditions/sql";
 import { logError } from "../log";
 import { addContactsToSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
 
@@ -92,7 +92,7 @@ export async function refreshDynamicSegment(
       let incremental = Boolean(options.incremental && segment.incremental_ok && segment.refreshed_at !== null);
       let members = sql`select m.contact_id from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId}`;
       let matching = matchingContactsSql(accountId, group);
-      if (incremental && !(await dirtyContacts(t, accountId, segment.refreshed_at!, lastEventId ?? 0))) incremental = false;
+      if (incremental && !(await dirtyContacts(t, accountId, segmentId, group, segment.refreshed_at!, lastEventId ?? 0))) incremental = false;
       if (incremental) {
         members = sql`${members} and m.contact_id in (select id from refresh_dirty)`;
         matching = sql`select c.id from contacts c where c.account_id = ${accountId} and c.id in (select id from refresh_dirty) and ${conditionsWhere(accountId, group, { among: sql`select id from refresh_dirty` })}`;
@@ -130,16 +130,26 @@ export async function refreshDynamicSegment(
  * UNSEEN_MARGIN before the last refresh (contacts_updated_idx), and those given an event it may not have seen. That
  * is every event above `lastEventId`, the newest it saw, and also those below it received within UNSEEN_MARGIN
  * before it: one that took its id before the last refresh read the newest, but committed after. Found from the
- * newest down (the key's index), so the cost is the events since, not all of them.
+ * newest down (the key's index), so the cost is the events since, not all of them. When events can only make the
+ * conditions hold (joiningEvents), only the new events that meet an event condition count, and only for contacts
+ * not yet members: at full speed most events then leave the segment's members as they are, unread.
+ * Returns false when so many contacts are to be looked at that a full refresh costs less.
  */
-async function dirtyContacts(t: Db, accountId: number, refreshedAt: string, lastEventId: number): Promise<boolean> {
+async function dirtyContacts(t: Db, accountId: number, segmentId: number, group: ConditionGroup, refreshedAt: string, lastEventId: number): Promise<boolean> {
   await t.execute(sql`create temp table refresh_dirty (id bigint primary key) on commit drop`);
   const floor = sql`coalesce((select f.id from events f where f.account_id = ${accountId} and f.id <= ${lastEventId}
     and f.received_at < ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN} order by f.id desc limit 1), 0)`;
+  const joining = joiningEvents(accountId, group);
+  const newEvents =
+    joining === null
+      ? sql`select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floor}`
+      : joining.length === 0
+        ? null
+        : sql`select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floor} and (${sql.join(joining, sql` or `)})
+            and not exists (select 1 from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId} and m.contact_id = e.contact_id)`;
   await t.execute(sql`insert into refresh_dirty
     select c.id from contacts c where c.account_id = ${accountId} and c.updated_at >= ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN}
-    union
-    select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floor}`);
+    ${newEvents ? sql`union ${newEvents}` : sql``}`);
   // Past one contact in DIRTY_SHARE, looking at each one's events costs more than reading the window's events once.
   const [row] = await queryRows<{ beyond: boolean }>(
     t,
@@ -149,6 +159,17 @@ async function dirtyContacts(t: Db, accountId: number, refreshedAt: string, last
   if (!row?.beyond) return false;
   await t.execute(sql`analyze refresh_dirty`);
   return true;
+}
+
+/**
+ * The event conditions' filters (events `e`) when a new event can only make the conditions hold: every event
+ * condition is "did" (a "did not" can stop holding), whatever the groups around it. Empty without event conditions;
+ * null when one is "did not". Events leaving a window ("in the last N days") are the full refresh's.
+ */
+function joiningEvents(accountId: number, group: ConditionGroup): SQL[] | null {
+  const events = leafConditions(group).filter((l): l is EventCondition => "event" in l);
+  if (events.some((e) => e.op !== "did")) return null;
+  return events.map((e) => sql`(${eventFilterSql(accountId, e)})`);
 }
 
 /**
