@@ -130,23 +130,21 @@ export async function refreshDynamicSegment(
  * UNSEEN_MARGIN before the last refresh (contacts_updated_idx), and those given an event it may not have seen. That
  * is every event above `lastEventId`, the newest it saw, and also those below it received within UNSEEN_MARGIN
  * before it: one that took its id before the last refresh read the newest, but committed after. Found from the
- * newest down (the key's index), so the cost is the events since, not all of them. When events can only make the
- * conditions hold (joiningEvents), only the new events that meet an event condition count, and only for contacts
- * not yet members: at full speed most events then leave the segment's members as they are, unread.
+ * newest down (the key's index), so the cost is the events since, not all of them. Of those, only the events that
+ * meet one of the event conditions count, and when events can only make the conditions hold, only for contacts not
+ * yet members (eventInputs): at full speed most events then leave the segment as it is, unread.
  * Returns false when so many contacts are to be looked at that a full refresh costs less.
  */
 async function dirtyContacts(t: Db, accountId: number, segmentId: number, group: ConditionGroup, refreshedAt: string, lastEventId: number): Promise<boolean> {
   await t.execute(sql`create temp table refresh_dirty (id bigint primary key) on commit drop`);
   const floor = sql`coalesce((select f.id from events f where f.account_id = ${accountId} and f.id <= ${lastEventId}
     and f.received_at < ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN} order by f.id desc limit 1), 0)`;
-  const joining = joiningEvents(accountId, group);
+  const { filters, onlyJoin } = eventInputs(accountId, group);
   const newEvents =
-    joining === null
-      ? sql`select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floor}`
-      : joining.length === 0
-        ? null
-        : sql`select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floor} and (${sql.join(joining, sql` or `)})
-            and not exists (select 1 from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId} and m.contact_id = e.contact_id)`;
+    filters.length === 0
+      ? null
+      : sql`select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floor} and (${sql.join(filters, sql` or `)})
+          ${onlyJoin ? sql`and not exists (select 1 from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId} and m.contact_id = e.contact_id)` : sql``}`;
   await t.execute(sql`insert into refresh_dirty
     select c.id from contacts c where c.account_id = ${accountId} and c.updated_at >= ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN}
     ${newEvents ? sql`union ${newEvents}` : sql``}`);
@@ -162,14 +160,14 @@ async function dirtyContacts(t: Db, accountId: number, segmentId: number, group:
 }
 
 /**
- * The event conditions' filters (events `e`) when a new event can only make the conditions hold: every event
- * condition is "did" (a "did not" can stop holding), whatever the groups around it. Empty without event conditions;
- * null when one is "did not". Events leaving a window ("in the last N days") are the full refresh's.
+ * What new events can change: only those that meet one of the event conditions (their filters, on events `e`; none
+ * without event conditions). When every event condition is "did" (none is "did not", whatever the groups around
+ * them), such an event can only make a contact join, so members need no second look (`onlyJoin`). Events leaving a
+ * window ("in the last N days") are the full refresh's.
  */
-function joiningEvents(accountId: number, group: ConditionGroup): SQL[] | null {
+function eventInputs(accountId: number, group: ConditionGroup): { filters: SQL[]; onlyJoin: boolean } {
   const events = leafConditions(group).filter((l): l is EventCondition => "event" in l);
-  if (events.some((e) => e.op !== "did")) return null;
-  return events.map((e) => sql`(${eventFilterSql(accountId, e)})`);
+  return { filters: events.map((e) => sql`(${eventFilterSql(accountId, e)})`), onlyJoin: events.every((e) => e.op === "did") };
 }
 
 /**
