@@ -4,7 +4,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
-import { leafConditions, referencedSegmentIds, type ConditionGroup, type EventCondition } from "../conditions/grammar";
+import { groupItems, groupKind, isGroup, leafConditions, referencedSegmentIds, type ConditionGroup, type EventCondition } from "../conditions/grammar";
 import { conditionsWhere, eventFilterSql, matchingContactsSql } from "../conditions/sql";
 import { logError } from "../log";
 import { addContactsToSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
@@ -95,7 +95,10 @@ export async function refreshDynamicSegment(
       if (incremental && !(await dirtyContacts(t, accountId, segmentId, group, segment.refreshed_at!, lastEventId ?? 0))) incremental = false;
       if (incremental) {
         members = sql`${members} and m.contact_id in (select id from refresh_dirty)`;
-        matching = sql`select c.id from contacts c where c.account_id = ${accountId} and c.id in (select id from refresh_dirty) and ${conditionsWhere(accountId, group, { among: sql`select id from refresh_dirty` })}`;
+        // The changed contacts are looked up by id (an array the index is searched with): as "c.id in (...)" or a
+        // join, the planner read every contact of the account and probed the changed ones' hash with each.
+        matching = sql`select c.id from contacts c where c.account_id = ${accountId} and c.id = any(array(select id from refresh_dirty))
+          and ${conditionsWhere(accountId, group, { among: sql`select id from refresh_dirty` })}`;
       }
       // The conditions are evaluated once, into the transaction's table refresh_matching: leaves and joins both read it.
       await t.execute(sql`create temp table refresh_matching (id bigint primary key) on commit drop`);
@@ -137,17 +140,37 @@ export async function refreshDynamicSegment(
  */
 async function dirtyContacts(t: Db, accountId: number, segmentId: number, group: ConditionGroup, refreshedAt: string, lastEventId: number): Promise<boolean> {
   await t.execute(sql`create temp table refresh_dirty (id bigint primary key) on commit drop`);
-  const floor = sql`coalesce((select f.id from events f where f.account_id = ${accountId} and f.id <= ${lastEventId}
-    and f.received_at < ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN} order by f.id desc limit 1), 0)`;
   const { filters, onlyJoin } = eventInputs(accountId, group);
+  // The floor is read first and sent as a value: as a subquery the planner cannot know how few events lie above it,
+  // and read every event of the condition's type and window instead (226,000 for 20,000 new ones, 450 ms).
+  const floor =
+    filters.length === 0
+      ? 0
+      : Number(
+          (
+            await queryRows<{ id: string | number }>(
+              t,
+              sql`select coalesce((select f.id from events f where f.account_id = ${accountId} and f.id <= ${lastEventId}
+                and f.received_at < ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN} order by f.id desc limit 1), 0) as id`,
+            )
+          )[0]!.id,
+        );
   const newEvents =
     filters.length === 0
       ? null
-      : sql`select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floor} and (${sql.join(filters, sql` or `)})
+      : sql`select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floor}::bigint and (${sql.join(filters, sql` or `)})
           ${onlyJoin ? sql`and not exists (select 1 from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId} and m.contact_id = e.contact_id)` : sql``}`;
-  await t.execute(sql`insert into refresh_dirty
-    select c.id from contacts c where c.account_id = ${accountId} and c.updated_at >= ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN}
-    ${newEvents ? sql`union ${newEvents}` : sql``}`);
+  const changed = sql`select c.id from contacts c where c.account_id = ${accountId} and c.updated_at >= ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN}
+    ${newEvents ? sql`union ${newEvents}` : sql``}`;
+  const within = requiredSegments(group);
+  await t.execute(
+    within.length === 0
+      ? sql`insert into refresh_dirty ${changed}`
+      : sql`insert into refresh_dirty select d.id from (${changed}) d (id) where ${sql.join(
+          within.map((s) => sql`exists (select 1 from segment_members r where r.account_id = ${accountId} and r.segment_id = ${s} and r.contact_id = d.id)`),
+          sql` and `,
+        )}`,
+  );
   // Past one contact in DIRTY_SHARE, looking at each one's events costs more than reading the window's events once.
   const [row] = await queryRows<{ beyond: boolean }>(
     t,
@@ -157,6 +180,16 @@ async function dirtyContacts(t: Db, accountId: number, segmentId: number, group:
   if (!row?.beyond) return false;
   await t.execute(sql`analyze refresh_dirty`);
   return true;
+}
+
+/**
+ * The segments every member must be in: "is in" conditions of the top "all" group. Between full refreshes their
+ * members are as they were at the last one (a change to them makes the next refresh a full one, see
+ * refreshDueSegments), so a contact outside them can neither join nor need to leave, whatever it did since.
+ */
+function requiredSegments(group: ConditionGroup): number[] {
+  if (groupKind(group) !== "all") return [];
+  return groupItems(group).flatMap((n) => (!isGroup(n) && "segment" in n && n.op === "in" ? [n.segment] : []));
 }
 
 /**

@@ -332,6 +332,35 @@ describe("kept current", () => {
     await assertCountsExact(a, recent.id);
   });
 
+  test("is in a segment and did buy: between full refreshes only buyers in the segment join; a buyer joins once the segment takes it in", async () => {
+    const a = await t.createAccount();
+    for (const who of ["ana", "bo"]) await contact(a, `${who}@shop.example`);
+    await t.db.execute(sql`insert into contacts (account_id, email, created_at, updated_at)
+      select ${a.accountId}, 'other' || g || '@shop.example', now() - interval '1 day', now() - interval '1 day' from generate_series(1, 40) g`);
+    const customers = (await (await t.api(a.apiKey, "/segments", { json: { name: "Customers" } })).json()) as { id: number };
+    assert.equal((await t.api(a.apiKey, `/segments/${customers.id}/contacts`, { json: { emails: ["ana@shop.example"] } })).status, 200);
+    const buyers = await dynamicSegment(a, "Customers who buy", {
+      all: [
+        { segment: customers.id, op: "in" },
+        { event: "purchase", op: "did", in_last_days: 30 },
+      ],
+    });
+    assert.equal(buyers.member_count, 0);
+    await purchase(a, "ana@shop.example", furniture(10));
+    await purchase(a, "bo@shop.example", furniture(10));
+    const once = await refreshDynamicSegment(t.db, a.accountId, buyers.id, { incremental: true });
+    assert.deepEqual(once, { joined: 1, left: 0, incremental: true });
+    assert.deepEqual(await memberEmails(t, a.accountId, buyers.id), ["ana@shop.example"]);
+    // The purchases and contacts are old news by now (received before the margin of the last refresh)...
+    await t.db.execute(sql`update events set received_at = now() - interval '1 minute' where account_id = ${a.accountId}`);
+    await t.db.execute(sql`update contacts set updated_at = now() - interval '1 day' where account_id = ${a.accountId}`);
+    // ...when Bo becomes a customer: the pass sees Customers changed and looks at everyone again.
+    assert.equal((await t.api(a.apiKey, `/segments/${customers.id}/contacts`, { json: { emails: ["ana@shop.example", "bo@shop.example"] } })).status, 200);
+    await pass();
+    assert.deepEqual(await memberEmails(t, a.accountId, buyers.id), ["ana@shop.example", "bo@shop.example"]);
+    await assertCountsExact(a, buyers.id);
+  });
+
   test("a dynamic segment built on another is refreshed after it, in the same pass", async () => {
     const a = await t.createAccount();
     await contact(a, "ana@acme.es", { first_name: "Zed" });
