@@ -23,6 +23,11 @@ export interface ConditionsSqlOptions {
    * contacts): event conditions then read those contacts' events (events_contact_idx), not every event in the window.
    */
   among?: SQL;
+  /**
+   * `roster_fold(e.properties::text)` already computed (a column of a lateral select), for property prefilters that
+   * test many conditions on the same events: folded once per event instead of once per condition.
+   */
+  foldedProperties?: SQL;
 }
 
 /** The start of a plain date's UTC day, or the instant itself. */
@@ -293,7 +298,7 @@ export function eventFilterSql(accountId: number, c: EventCondition, opts: Condi
     parts.push(sql`e.occurred_at >= ${new Date(startOf(c.between[0])).toISOString()}::timestamptz`, endBound(sql`e.occurred_at`, c.between[1]));
   }
   for (const w of c.where ?? []) {
-    const quick = propertyPrefilter(sql`e.properties`, w);
+    const quick = propertyPrefilter(sql`e.properties`, w, opts.foldedProperties);
     if (quick) parts.push(quick);
     parts.push(propertySql(sql`e.properties`, w));
   }
@@ -348,7 +353,7 @@ function jsonTextWords(value: string): string[] | null {
  * Folding is per character and normalising only changes whitespace, so a matching value's words are all there.
  * Null when no such test is sound (numbers, which compare as numbers; negations).
  */
-export function propertyPrefilter(properties: SQL, w: EventWhere): SQL | null {
+export function propertyPrefilter(properties: SQL, w: EventWhere, folded?: SQL): SQL | null {
   const words = (value: string): SQL | null => {
     if (parseNumber(value) !== null) return null;
     const list = jsonTextWords(value);
@@ -356,7 +361,7 @@ export function propertyPrefilter(properties: SQL, w: EventWhere): SQL | null {
     // Folded in SQL like the exact test's value (roster_fold), never by JavaScript, so both agree on every character;
     // `like all` folds the properties once for all the words. The patterns are constants, folded once per statement.
     const patterns = list.map((word) => sql`'%' || replace(replace(replace(roster_fold(${word}::text), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`);
-    return sql`(roster_fold(${properties}::text) like all (array[${sql.join(patterns, sql`, `)}]))`;
+    return sql`(${folded ?? sql`roster_fold(${properties}::text)`} like all (array[${sql.join(patterns, sql`, `)}]))`;
   };
   switch (w.op) {
     case "equals":

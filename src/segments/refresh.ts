@@ -57,7 +57,7 @@ export async function refreshDynamicSegment(
   db: Db,
   accountId: number,
   segmentId: number,
-  options: { skipLocked?: boolean; incremental?: boolean } = {},
+  options: { skipLocked?: boolean; incremental?: boolean; prefetched?: PrefetchedEvents } = {},
 ): Promise<RefreshOutcome | null> {
   try {
     return await db.transaction(async (tx) => {
@@ -85,14 +85,27 @@ export async function refreshDynamicSegment(
         const found = await queryRows(t, sql`select id from segments where account_id = ${accountId} and id = any(${`{${refs.join(",")}}`}::bigint[])`);
         if (found.length < refs.length) throw new MissingReferenceError();
       }
-      // The newest event this refresh can see, read before the members are: a later one makes the segment due again.
-      const [newest] = await queryRows<{ id: string | number | null }>(t, sql`select max(id) as id from events where account_id = ${accountId}`);
-      const newestId = newest?.id === null || newest?.id === undefined ? null : Number(newest.id);
       const lastEventId = segment.refreshed_event_id === null ? null : Number(segment.refreshed_event_id);
       let incremental = Boolean(options.incremental && segment.incremental_ok && segment.refreshed_at !== null);
+      // The newest event this refresh can see and the instant it reads from, read before the members are: a later
+      // event makes the segment due again. An incremental refresh takes them with its read of the new events (the
+      // pass's, when the segment is still as the pass read it).
+      let seen: EventsSeen;
+      let eventContacts: number[] = [];
+      if (incremental) {
+        const pre = options.prefetched;
+        const read =
+          pre && pre.lastEventId === lastEventId && pre.refreshedAt === segment.refreshed_at
+            ? pre
+            : await newEventContacts(t, accountId, [{ segmentId, group, lastEventId: lastEventId ?? 0, refreshedAt: segment.refreshed_at! }]);
+        seen = read.seen;
+        eventContacts = read.contacts.get(segmentId) ?? [];
+      } else {
+        seen = await eventsSeen(t, accountId);
+      }
       let members = sql`select m.contact_id from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId}`;
       let matching = matchingContactsSql(accountId, group);
-      if (incremental && !(await dirtyContacts(t, accountId, segmentId, group, segment.refreshed_at!, lastEventId ?? 0))) incremental = false;
+      if (incremental && !(await dirtyContacts(t, accountId, segmentId, group, segment.refreshed_at!, eventContacts))) incremental = false;
       if (incremental) {
         members = sql`${members} and m.contact_id in (select id from refresh_dirty)`;
         // The changed contacts are looked up by id (an array the index is searched with): as "c.id in (...)" or a
@@ -108,7 +121,7 @@ export async function refreshDynamicSegment(
       const source = conditionsSource(segmentId);
       const { removed } = await removeContactsFromSegment(t, accountId, segmentId, sql`(${members}) except (${matched})`, source);
       const { added } = await addContactsToSegment(t, accountId, segmentId, sql`(${matched}) except (${members})`, source);
-      await t.execute(sql`update segments set refreshed_at = now(), refreshed_event_id = ${newestId}::bigint,
+      await t.execute(sql`update segments set refreshed_at = ${seen.at}::timestamptz, refreshed_event_id = ${seen.id}::bigint,
           fully_refreshed_at = ${incremental ? sql`fully_refreshed_at` : sql`now()`}, refresh_error = null
         where account_id = ${accountId} and id = ${segmentId}`);
       return { joined: added, left: removed, incremental };
@@ -128,38 +141,99 @@ export async function refreshDynamicSegment(
   }
 }
 
+/** The newest event a read can see, and the instant it reads from (its transaction's or statement's start). */
+interface EventsSeen {
+  id: number | null;
+  at: string;
+}
+
+async function eventsSeen(db: Db, accountId: number): Promise<EventsSeen> {
+  const [row] = await queryRows<{ id: string | number | null; at: string }>(
+    db,
+    sql`select (select max(id) from events where account_id = ${accountId}) as id, now()::text as at`,
+  );
+  return { id: row!.id === null ? null : Number(row!.id), at: row!.at };
+}
+
+/** A segment's new-event read made by the pass before its refresh: used only when the segment is still as it was read. */
+export interface PrefetchedEvents {
+  lastEventId: number | null;
+  refreshedAt: string;
+  seen: EventsSeen;
+  contacts: Map<number, number[]>;
+}
+
+interface EventReadTarget {
+  segmentId: number;
+  group: ConditionGroup;
+  /** The newest event id its last refresh saw, and when it began. */
+  lastEventId: number;
+  refreshedAt: string;
+}
+
+/**
+ * For each segment, the contacts given an event it may not have seen that meets one of its event conditions. That
+ * is every event above `lastEventId`, the newest its last refresh saw, and also those below it received within
+ * UNSEEN_MARGIN before that refresh: one that took its id before the refresh read the newest, but committed after.
+ * Each floor is found from the newest down (the key's index) and sent as a value (as a subquery the planner cannot
+ * know how few events lie above it, and read the condition's whole window). The new events are read once for all
+ * the segments, their properties folded once for every condition's prefilter.
+ */
+async function newEventContacts(db: Db, accountId: number, targets: EventReadTarget[]): Promise<{ seen: EventsSeen; contacts: Map<number, number[]> }> {
+  const seen = await eventsSeen(db, accountId);
+  const contacts = new Map<number, number[]>();
+  const folded = sql`e.folded`;
+  const reading = targets.map((t) => ({ ...t, filters: eventInputs(accountId, t.group, folded).filters })).filter((t) => t.filters.length > 0);
+  if (reading.length === 0) return { seen, contacts };
+  const array = (values: (number | string)[]) => `{${values.join(",")}}`;
+  const floors = await queryRows<{ id: string | number; floor: string | number }>(
+    db,
+    sql`select r.id, coalesce((select f.id from events f where f.account_id = ${accountId} and f.id <= r.last_id
+        and f.received_at < r.refreshed_at - ${UNSEEN_MARGIN} order by f.id desc limit 1), 0) as floor
+      from unnest(${array(reading.map((t) => t.segmentId))}::bigint[], ${array(reading.map((t) => t.lastEventId))}::bigint[],
+        ${array(reading.map((t) => `"${t.refreshedAt}"`))}::timestamptz[]) as r(id, last_id, refreshed_at)`,
+  );
+  const floorOf = new Map(floors.map((f) => [Number(f.id), Number(f.floor)]));
+  const lowest = Math.min(...floorOf.values());
+  const holds = reading.map((t, i) => sql`(e.id > ${floorOf.get(t.segmentId) ?? 0}::bigint and (${sql.join(t.filters, sql` or `)})) as ${sql.raw(`s${i}`)}`);
+  const [row] = await queryRows<Record<string, (string | number)[] | null>>(
+    db,
+    sql`with fresh as materialized (
+        select e.id, e.account_id, e.contact_id, e.type, e.occurred_at, e.properties, roster_fold(e.properties::text) as folded
+        from events e where e.account_id = ${accountId} and e.id > ${lowest}::bigint
+      )
+      select ${sql.join(
+        reading.map((_, i) => sql`array_agg(distinct x.contact_id) filter (where x.${sql.raw(`s${i}`)}) as ${sql.raw(`s${i}`)}`),
+        sql`, `,
+      )}
+      from (select e.contact_id, ${sql.join(holds, sql`, `)} from fresh e offset 0) x`,
+  );
+  reading.forEach((t, i) => contacts.set(t.segmentId, (row?.[`s${i}`] ?? []).map(Number)));
+  return { seen, contacts };
+}
+
 /**
  * The contacts an incremental refresh looks at, into the transaction's table refresh_dirty: those changed since
- * UNSEEN_MARGIN before the last refresh (contacts_updated_idx), and those given an event it may not have seen. That
- * is every event above `lastEventId`, the newest it saw, and also those below it received within UNSEEN_MARGIN
- * before it: one that took its id before the last refresh read the newest, but committed after. Found from the
- * newest down (the key's index), so the cost is the events since, not all of them. Of those, only the events that
- * meet one of the event conditions count, and when events can only make the conditions hold, only for contacts not
+ * UNSEEN_MARGIN before the last refresh (contacts_updated_idx), and those given a new event that meets one of its
+ * event conditions (`eventContacts`, newEventContacts), when events can only make the conditions hold only those not
  * yet members (eventInputs): at full speed most events then leave the segment as it is, unread.
  * Returns false when so many contacts are to be looked at that a full refresh costs less.
  */
-async function dirtyContacts(t: Db, accountId: number, segmentId: number, group: ConditionGroup, refreshedAt: string, lastEventId: number): Promise<boolean> {
+async function dirtyContacts(
+  t: Db,
+  accountId: number,
+  segmentId: number,
+  group: ConditionGroup,
+  refreshedAt: string,
+  eventContacts: number[],
+): Promise<boolean> {
   await t.execute(sql`create temp table refresh_dirty (id bigint primary key) on commit drop`);
-  const { filters, onlyJoin } = eventInputs(accountId, group);
-  // The floor is read first and sent as a value: as a subquery the planner cannot know how few events lie above it,
-  // and read every event of the condition's type and window instead (226,000 for 20,000 new ones, 450 ms).
-  const floor =
-    filters.length === 0
-      ? 0
-      : Number(
-          (
-            await queryRows<{ id: string | number }>(
-              t,
-              sql`select coalesce((select f.id from events f where f.account_id = ${accountId} and f.id <= ${lastEventId}
-                and f.received_at < ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN} order by f.id desc limit 1), 0) as id`,
-            )
-          )[0]!.id,
-        );
+  const { onlyJoin } = eventInputs(accountId, group);
   const newEvents =
-    filters.length === 0
+    eventContacts.length === 0
       ? null
-      : sql`select e.contact_id from events e where e.account_id = ${accountId} and e.id > ${floor}::bigint and (${sql.join(filters, sql` or `)})
-          ${onlyJoin ? sql`and not exists (select 1 from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId} and m.contact_id = e.contact_id)` : sql``}`;
+      : sql`select x.id from unnest(${`{${eventContacts.join(",")}}`}::bigint[]) as x(id)
+          ${onlyJoin ? sql`where not exists (select 1 from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId} and m.contact_id = x.id)` : sql``}`;
   const changed = sql`select c.id from contacts c where c.account_id = ${accountId} and c.updated_at >= ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN}
     ${newEvents ? sql`union ${newEvents}` : sql``}`;
   const within = requiredSegments(group);
@@ -198,9 +272,9 @@ function requiredSegments(group: ConditionGroup): number[] {
  * them), such an event can only make a contact join, so members need no second look (`onlyJoin`). Events leaving a
  * window ("in the last N days") are the full refresh's.
  */
-function eventInputs(accountId: number, group: ConditionGroup): { filters: SQL[]; onlyJoin: boolean } {
+function eventInputs(accountId: number, group: ConditionGroup, foldedProperties?: SQL): { filters: SQL[]; onlyJoin: boolean } {
   const events = leafConditions(group).filter((l): l is EventCondition => "event" in l);
-  return { filters: events.map((e) => sql`(${eventFilterSql(accountId, e)})`), onlyJoin: events.every((e) => e.op === "did") };
+  return { filters: events.map((e) => sql`(${eventFilterSql(accountId, e, { foldedProperties })})`), onlyJoin: events.every((e) => e.op === "did") };
 }
 
 /**
@@ -225,6 +299,9 @@ interface DynamicRow {
   stale: boolean;
   updatedAt: number;
   refreshedAt: number | null;
+  /** refreshed_at as the database writes it, and refreshed_event_id: what a read of new events starts from. */
+  refreshedAtText: string | null;
+  lastEventId: number | null;
 }
 
 /**
@@ -242,6 +319,8 @@ async function dynamicSegmentsOf(db: Db, accountId: number): Promise<DynamicRow[
     events_arrived: boolean;
     updated_at: string;
     refreshed_at: string | null;
+    refreshed_at_text: string | null;
+    refreshed_event_id: string | number | null;
   }>(
     db,
     sql`with latest as (
@@ -254,7 +333,8 @@ async function dynamicSegmentsOf(db: Db, accountId: number): Promise<DynamicRow[
           or s.fully_refreshed_at < now() - ${MAX_AGE}) as stale,
         coalesce(l.contact_at >= s.refreshed_at - ${UNSEEN_MARGIN}, false) as contacts_changed,
         coalesce(l.event_id > coalesce(s.refreshed_event_id, 0) or l.event_at >= s.refreshed_at - ${UNSEEN_MARGIN}, false) as events_arrived,
-        extract(epoch from s.updated_at)::text as updated_at, extract(epoch from s.refreshed_at)::text as refreshed_at
+        extract(epoch from s.updated_at)::text as updated_at, extract(epoch from s.refreshed_at)::text as refreshed_at,
+        s.refreshed_at::text as refreshed_at_text, s.refreshed_event_id
       from segments s cross join latest l
       where s.account_id = ${accountId} and s.type = 'dynamic' and s.conditions is not null`,
   );
@@ -270,6 +350,8 @@ async function dynamicSegmentsOf(db: Db, accountId: number): Promise<DynamicRow[
       stale: r.stale,
       updatedAt: Number(r.updated_at),
       refreshedAt: r.refreshed_at === null ? null : Number(r.refreshed_at),
+      refreshedAtText: r.refreshed_at_text,
+      lastEventId: r.refreshed_event_id === null ? null : Number(r.refreshed_event_id),
     });
   }
   const ordered: DynamicRow[] = [];
@@ -306,13 +388,23 @@ export async function refreshDueSegments(db: Db): Promise<number> {
     const segments = await dynamicSegmentsOf(db, accountId);
     // Segments' last membership change (epoch seconds), for "a segment it refers to changed".
     const changed = await segmentChangeTimes(db, accountId, [...new Set(segments.flatMap((s) => referencedSegmentIds(s.conditions)))]);
+    const depChangedOf = (s: DynamicRow) =>
+      s.refreshedAt !== null && referencedSegmentIds(s.conditions).some((d) => (changed.get(d) ?? 0) >= s.refreshedAt! - 5);
+    const prefetched = await readNewEventsOnce(
+      db,
+      accountId,
+      segments.filter((s) => s.due && !s.stale && !depChangedOf(s)),
+    );
     for (const s of segments) {
-      const deps = referencedSegmentIds(s.conditions);
-      const depChanged = s.refreshedAt !== null && deps.some((d) => (changed.get(d) ?? 0) >= s.refreshedAt! - 5);
+      const depChanged = depChangedOf(s);
       if (!s.due && !depChanged) continue;
       try {
         // A segment referred to changed: its members can move whatever their own changes, so all are looked at.
-        const outcome = await refreshDynamicSegment(db, accountId, s.id, { skipLocked: true, incremental: !s.stale && !depChanged });
+        const outcome = await refreshDynamicSegment(db, accountId, s.id, {
+          skipLocked: true,
+          incremental: !s.stale && !depChanged,
+          prefetched: prefetched?.get(s.id),
+        });
         if (outcome) {
           refreshed++;
           if (outcome.joined + outcome.left > 0) changed.set(s.id, Date.now() / 1000);
@@ -323,6 +415,30 @@ export async function refreshDueSegments(db: Db): Promise<number> {
     }
   }
   return refreshed;
+}
+
+/**
+ * The new events of every segment about to be refreshed incrementally, read at once (newEventContacts), so that a
+ * pass reads and folds each new event once rather than once per segment. A segment refreshed meanwhile by someone
+ * else reads its own again (refreshDynamicSegment checks). A failure here only costs the segments their own reads.
+ */
+async function readNewEventsOnce(db: Db, accountId: number, segments: DynamicRow[]): Promise<Map<number, PrefetchedEvents> | null> {
+  const targets = segments.flatMap((s) =>
+    s.refreshedAtText === null ? [] : [{ segmentId: s.id, group: s.conditions, lastEventId: s.lastEventId ?? 0, refreshedAt: s.refreshedAtText, row: s }],
+  );
+  if (targets.length < 2) return null;
+  try {
+    const read = await db.transaction(async (tx) => {
+      await tx.execute(sql`select set_config('statement_timeout', ${String(REFRESH_TIMEOUT_MS)}, true), set_config('work_mem', '64MB', true)`);
+      return newEventContacts(tx, accountId, targets);
+    });
+    return new Map(
+      targets.map((t) => [t.segmentId, { lastEventId: t.row.lastEventId, refreshedAt: t.row.refreshedAtText!, seen: read.seen, contacts: read.contacts }]),
+    );
+  } catch (e) {
+    logError(`reading new events for the dynamic segments of account ${accountId} failed`, e);
+    return null;
+  }
 }
 
 async function segmentChangeTimes(db: Db, accountId: number, ids: number[]): Promise<Map<number, number>> {
