@@ -31,6 +31,11 @@ const UNSEEN_MARGIN = sql`interval '5 seconds'`;
 const DIRTY_SHARE = 8;
 /** Conditions such as "in the last 30 days" change with time alone: every dynamic segment is refreshed at least this often. */
 const MAX_AGE = sql`interval '10 minutes'`;
+/**
+ * Past this many new events (a worker that was down for a while), reading them to find the contacts they concern
+ * costs more than refreshing the segments in full, which is done instead.
+ */
+const NEW_EVENTS_LIMIT = 500_000;
 
 export interface RefreshOutcome {
   joined: number;
@@ -99,6 +104,7 @@ export async function refreshDynamicSegment(
             ? pre
             : await newEventContacts(t, accountId, [{ segmentId, group, lastEventId: lastEventId ?? 0, refreshedAt: segment.refreshed_at! }]);
         seen = read.seen;
+        if (read.tooMany) incremental = false;
         eventContacts = read.contacts.get(segmentId) ?? [];
       } else {
         seen = await eventsSeen(t, accountId);
@@ -155,12 +161,17 @@ async function eventsSeen(db: Db, accountId: number): Promise<EventsSeen> {
   return { id: row!.id === null ? null : Number(row!.id), at: row!.at };
 }
 
-/** A segment's new-event read made by the pass before its refresh: used only when the segment is still as it was read. */
-export interface PrefetchedEvents {
-  lastEventId: number | null;
-  refreshedAt: string;
+/** The contacts given new events, per segment; `tooMany` when the events were past NEW_EVENTS_LIMIT and not read. */
+interface NewEvents {
   seen: EventsSeen;
   contacts: Map<number, number[]>;
+  tooMany: boolean;
+}
+
+/** A segment's new-event read made by the pass before its refresh: used only when the segment is still as it was read. */
+export interface PrefetchedEvents extends NewEvents {
+  lastEventId: number | null;
+  refreshedAt: string;
 }
 
 interface EventReadTarget {
@@ -179,12 +190,12 @@ interface EventReadTarget {
  * know how few events lie above it, and read the condition's whole window). The new events are read once for all
  * the segments, their properties folded once for every condition's prefilter.
  */
-async function newEventContacts(db: Db, accountId: number, targets: EventReadTarget[]): Promise<{ seen: EventsSeen; contacts: Map<number, number[]> }> {
+async function newEventContacts(db: Db, accountId: number, targets: EventReadTarget[]): Promise<NewEvents> {
   const seen = await eventsSeen(db, accountId);
   const contacts = new Map<number, number[]>();
   const folded = sql`e.folded`;
   const reading = targets.map((t) => ({ ...t, filters: eventInputs(accountId, t.group, folded).filters })).filter((t) => t.filters.length > 0);
-  if (reading.length === 0) return { seen, contacts };
+  if (reading.length === 0) return { seen, contacts, tooMany: false };
   const array = (values: (number | string)[]) => `{${values.join(",")}}`;
   const floors = await queryRows<{ id: string | number; floor: string | number }>(
     db,
@@ -195,6 +206,7 @@ async function newEventContacts(db: Db, accountId: number, targets: EventReadTar
   );
   const floorOf = new Map(floors.map((f) => [Number(f.id), Number(f.floor)]));
   const lowest = Math.min(...floorOf.values());
+  if (seen.id !== null && seen.id - lowest > NEW_EVENTS_LIMIT) return { seen, contacts, tooMany: true };
   const holds = reading.map((t, i) => sql`(e.id > ${floorOf.get(t.segmentId) ?? 0}::bigint and (${sql.join(t.filters, sql` or `)})) as ${sql.raw(`s${i}`)}`);
   const [row] = await queryRows<Record<string, (string | number)[] | null>>(
     db,
@@ -209,7 +221,7 @@ async function newEventContacts(db: Db, accountId: number, targets: EventReadTar
       from (select e.contact_id, ${sql.join(holds, sql`, `)} from fresh e offset 0) x`,
   );
   reading.forEach((t, i) => contacts.set(t.segmentId, (row?.[`s${i}`] ?? []).map(Number)));
-  return { seen, contacts };
+  return { seen, contacts, tooMany: false };
 }
 
 /**
@@ -432,9 +444,7 @@ async function readNewEventsOnce(db: Db, accountId: number, segments: DynamicRow
       await tx.execute(sql`select set_config('statement_timeout', ${String(REFRESH_TIMEOUT_MS)}, true), set_config('work_mem', '64MB', true)`);
       return newEventContacts(tx, accountId, targets);
     });
-    return new Map(
-      targets.map((t) => [t.segmentId, { lastEventId: t.row.lastEventId, refreshedAt: t.row.refreshedAtText!, seen: read.seen, contacts: read.contacts }]),
-    );
+    return new Map(targets.map((t) => [t.segmentId, { ...read, lastEventId: t.row.lastEventId, refreshedAt: t.row.refreshedAtText! }]));
   } catch (e) {
     logError(`reading new events for the dynamic segments of account ${accountId} failed`, e);
     return null;

@@ -361,6 +361,29 @@ describe("kept current", () => {
     await assertCountsExact(a, buyers.id);
   });
 
+  test("past 500,000 new events (a worker that was down) the refresh is done in full instead of reading them", async () => {
+    const a = await t.createAccount();
+    await contact(a, "ana@shop.example");
+    await t.db.execute(sql`insert into contacts (account_id, email, created_at, updated_at)
+      select ${a.accountId}, 'other' || g || '@shop.example', now() - interval '1 day', now() - interval '1 day' from generate_series(1, 40) g`);
+    await purchase(a, "ana@shop.example", furniture(10));
+    const recent = await dynamicSegment(a, "Recent buyers", { all: [{ event: "purchase", op: "did", in_last_days: 30 }] });
+    await contact(a, "bo@shop.example");
+    await t.db.execute(sql`update contacts set updated_at = now() - interval '1 day' where account_id = ${a.accountId}`);
+    await t.db.execute(sql`update events set received_at = now() - interval '1 minute' where account_id = ${a.accountId}`);
+    const incrementally = async () => (await refreshDynamicSegment(t.db, a.accountId, recent.id, { incremental: true }))?.incremental;
+    // A few new events are read.
+    await purchase(a, "bo@shop.example", furniture(10));
+    assert.equal(await incrementally(), true);
+    await t.db.execute(sql`update events set received_at = now() - interval '1 minute' where account_id = ${a.accountId}`);
+    // 600,000 ids later (events of other accounts, or a long pause), the next one is not read but refreshed in full.
+    await t.db.execute(sql`select setval(pg_get_serial_sequence('events', 'id'), (select max(id) from events) + 600000)`);
+    await purchase(a, "cy@shop.example", furniture(10));
+    assert.equal(await incrementally(), false);
+    assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["ana@shop.example", "bo@shop.example", "cy@shop.example"]);
+    await assertCountsExact(a, recent.id);
+  });
+
   test("a dynamic segment built on another is refreshed after it, in the same pass", async () => {
     const a = await t.createAccount();
     await contact(a, "ana@acme.es", { first_name: "Zed" });
