@@ -35,7 +35,7 @@ export function isStatementTimeout(e: unknown): boolean {
  */
 export async function withStatementTimeout<T>(db: Db, timeoutMs: number, work: (tx: Db) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    const t = tx as unknown as Db;
+    const t: Db = tx;
     await t.execute(sql`select set_config('statement_timeout', ${String(Math.max(1, Math.trunc(timeoutMs)))}, true), set_config('work_mem', '64MB', true)`);
     return work(t);
   });

@@ -70,7 +70,7 @@ export async function changeAsOneSet<T>(
   change: (tx: Db, source: MembershipSource) => Promise<{ result: T; joined: number; left: number }>,
 ): Promise<{ result: T; changeSet: ChangeSet | null } | null> {
   return db.transaction(async (tx) => {
-    const t = tx as unknown as Db;
+    const t: Db = tx;
     const segment = await lockSegment(t, accountId, segmentId);
     if (!segment) return null;
     const { changeSet, source } = await openChangeSet(t, accountId, { ...input, segmentId, segmentName: segment.name });

@@ -66,7 +66,7 @@ export async function refreshDynamicSegment(
 ): Promise<RefreshOutcome | null> {
   try {
     return await db.transaction(async (tx) => {
-      const t = tx as unknown as Db;
+      const t: Db = tx;
       const [segment] = await queryRows<{
         type: string;
         conditions: unknown;

@@ -18,7 +18,7 @@ export async function saveAsStaticSegment(
   actor: MembershipSource,
 ): Promise<{ segment: Segment; copied: number } | null> {
   return db.transaction(async (tx) => {
-    const t = tx as unknown as Db;
+    const t: Db = tx;
     const source = await lockSegment(t, accountId, segmentId);
     if (!source) return null;
     const segment = await createSegment(t, accountId, { name: input.name, description: input.description });
