@@ -5,6 +5,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { groupItems, groupKind, isGroup, leafConditions, referencedSegmentIds, type ConditionGroup, type EventCondition } from "../conditions/grammar";
+import { isStatementTimeout, withStatementTimeout } from "../conditions/preview";
 import { conditionsWhere, eventFilterSql, matchingContactsSql } from "../conditions/sql";
 import { logError } from "../log";
 import { addContactsToSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
@@ -65,8 +66,8 @@ export async function refreshDynamicSegment(
   options: { skipLocked?: boolean; incremental?: boolean; prefetched?: PrefetchedEvents } = {},
 ): Promise<RefreshOutcome | null> {
   try {
-    return await db.transaction(async (tx) => {
-      const t: Db = tx;
+    // work_mem as the engine's previews have it: an event condition's hashed lookup must fit, or it runs per contact.
+    return await withStatementTimeout(db, REFRESH_TIMEOUT_MS, async (t) => {
       const [segment] = await queryRows<{
         type: string;
         conditions: unknown;
@@ -81,8 +82,6 @@ export async function refreshDynamicSegment(
           for no key update ${options.skipLocked ? sql`skip locked` : sql``}`,
       );
       if (!segment || segment.type !== "dynamic" || !segment.conditions) return null;
-      // work_mem as the engine's previews have it: an event condition's hashed lookup must fit, or it runs per contact.
-      await t.execute(sql`select set_config('statement_timeout', ${String(REFRESH_TIMEOUT_MS)}, true), set_config('work_mem', '64MB', true)`);
       const group = (typeof segment.conditions === "string" ? JSON.parse(segment.conditions) : segment.conditions) as ConditionGroup;
       // A segment the conditions refer to was deleted: "is in" it would hold for nobody and empty the segment.
       const refs = referencedSegmentIds(group);
@@ -139,8 +138,7 @@ export async function refreshDynamicSegment(
       await db.execute(sql`update segments set refresh_error = coalesce(refresh_error, ${message}) where account_id = ${accountId} and id = ${segmentId}`);
       throw new RefreshFailedError(message);
     }
-    const code = (e as { code?: string; cause?: { code?: string } }).cause?.code ?? (e as { code?: string }).code;
-    if (code !== "57014") throw e;
+    if (!isStatementTimeout(e)) throw e;
     const message = `Finding the members took longer than ${REFRESH_TIMEOUT_MS / 1000} s and was stopped: a condition is too broad (an event condition without "in the last N days", or a "contains" on a common value). Narrow the conditions and save again.`;
     await db.execute(sql`update segments set refresh_error = ${message}, refreshed_at = now() where account_id = ${accountId} and id = ${segmentId}`);
     throw new RefreshFailedError(message);
@@ -435,16 +433,17 @@ export async function refreshDueSegments(db: Db): Promise<number> {
  * else reads its own again (refreshDynamicSegment checks). A failure here only costs the segments their own reads.
  */
 async function readNewEventsOnce(db: Db, accountId: number, segments: DynamicRow[]): Promise<Map<number, PrefetchedEvents> | null> {
-  const targets = segments.flatMap((s) =>
-    s.refreshedAtText === null ? [] : [{ segmentId: s.id, group: s.conditions, lastEventId: s.lastEventId ?? 0, refreshedAt: s.refreshedAtText, row: s }],
-  );
-  if (targets.length < 2) return null;
+  const reading = segments.filter((s) => s.refreshedAtText !== null);
+  if (reading.length < 2) return null;
   try {
-    const read = await db.transaction(async (tx) => {
-      await tx.execute(sql`select set_config('statement_timeout', ${String(REFRESH_TIMEOUT_MS)}, true), set_config('work_mem', '64MB', true)`);
-      return newEventContacts(tx, accountId, targets);
-    });
-    return new Map(targets.map((t) => [t.segmentId, { ...read, lastEventId: t.row.lastEventId, refreshedAt: t.row.refreshedAtText! }]));
+    const read = await withStatementTimeout(db, REFRESH_TIMEOUT_MS, (tx) =>
+      newEventContacts(
+        tx,
+        accountId,
+        reading.map((s) => ({ segmentId: s.id, group: s.conditions, lastEventId: s.lastEventId ?? 0, refreshedAt: s.refreshedAtText! })),
+      ),
+    );
+    return new Map(reading.map((s) => [s.id, { ...read, lastEventId: s.lastEventId, refreshedAt: s.refreshedAtText! }]));
   } catch (e) {
     logError(`reading new events for the dynamic segments of account ${accountId} failed`, e);
     return null;
