@@ -34,8 +34,7 @@ export function isStatementTimeout(e: unknown): boolean {
  * condition inside "any" stays one hashed lookup.
  */
 export async function withStatementTimeout<T>(db: Db, timeoutMs: number, work: (tx: Db) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    const t: Db = tx;
+  return db.transaction(async (t) => {
     await t.execute(sql`select set_config('statement_timeout', ${String(Math.max(1, Math.trunc(timeoutMs)))}, true), set_config('work_mem', '64MB', true)`);
     return work(t);
   });

@@ -69,8 +69,7 @@ export async function changeAsOneSet<T>(
   input: Omit<ChangeSetInput, "segmentId" | "segmentName">,
   change: (tx: Db, source: MembershipSource) => Promise<{ result: T; joined: number; left: number }>,
 ): Promise<{ result: T; changeSet: ChangeSet | null } | null> {
-  return db.transaction(async (tx) => {
-    const t: Db = tx;
+  return db.transaction(async (t) => {
     const segment = await lockSegment(t, accountId, segmentId);
     if (!segment) return null;
     const { changeSet, source } = await openChangeSet(t, accountId, { ...input, segmentId, segmentName: segment.name });

@@ -17,8 +17,7 @@ export async function saveAsStaticSegment(
   input: { name: string; description?: string },
   actor: MembershipSource,
 ): Promise<{ segment: Segment; copied: number } | null> {
-  return db.transaction(async (tx) => {
-    const t: Db = tx;
+  return db.transaction(async (t) => {
     const source = await lockSegment(t, accountId, segmentId);
     if (!source) return null;
     const segment = await createSegment(t, accountId, { name: input.name, description: input.description });

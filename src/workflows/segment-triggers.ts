@@ -53,8 +53,7 @@ export async function runSegmentTriggers(db: Db): Promise<number> {
 }
 
 async function runOne(db: Db, accountId: number, workflowId: number): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const t: Db = tx;
+  return db.transaction(async (t) => {
     const [w] = await queryRows<TriggerRow>(
       t,
       sql`select account_id, id, name, trigger_kind, trigger_segment_id, trigger_cursor, actions from workflows
