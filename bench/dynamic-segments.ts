@@ -313,7 +313,6 @@ async function main() {
         // not the next phase's. Waits for a pass to have refreshed every segment with an event condition since (the
         // others are not due: their inputs did not change).
         const resumed = Date.now();
-        const caughtUp = performance.now();
         for (;;) {
           const [row] = await queryRows<{ behind: string | number }>(
             db,
@@ -323,7 +322,7 @@ async function main() {
           if (Number(row!.behind) === 0) break;
           await new Promise((res) => setTimeout(res, 250));
         }
-        console.log(`\n(the segments caught up on the events of the phase without them in ${((performance.now() - caughtUp) / 1000).toFixed(1)} s)`);
+        console.log(`\n(the segments caught up on the events of the phase without them in ${((Date.now() - resumed) / 1000).toFixed(1)} s)`);
       } else withRuns.push({ ...r, refreshing });
       console.log(
         `\nEvents API at full speed, ${phase === "with" ? "20 dynamic segments kept current" : "dynamic segments set aside"}: ${r.perSecond.toFixed(0)} events/s, p99 ${r.p99} ms (${r.failed} failed); ` +
