@@ -2,7 +2,7 @@
 // condition too broad to answer stops with a message naming it instead of holding the database.
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { queryRows } from "../db/client";
+import { plannedEstimate, queryRows } from "../db/client";
 import { CONTACT_COLUMNS, toContactRow, type ContactRow, type RawContact } from "../contacts/queries";
 import { describeNode } from "./describe";
 import { groupItems, groupKind, type ConditionGroup, type ConditionNode } from "./grammar";
@@ -99,10 +99,7 @@ export async function broadestCondition(db: Db, accountId: number, group: Condit
 /** The planner's total cost for `query`; a condition that cannot even be planned in time (a lock) counts as the costliest. */
 async function estimatedCost(db: Db, query: SQL, timeoutMs: number): Promise<number> {
   try {
-    const rows = await withStatementTimeout(db, timeoutMs, (tx) => queryRows<{ "QUERY PLAN": unknown }>(tx, sql`explain (format json) ${query}`));
-    const plan = rows[0]?.["QUERY PLAN"];
-    const parsed = (typeof plan === "string" ? JSON.parse(plan) : plan) as { Plan: { "Total Cost": number } }[];
-    return parsed[0]?.Plan["Total Cost"] ?? 0;
+    return (await withStatementTimeout(db, timeoutMs, (tx) => plannedEstimate(tx, query))).cost;
   } catch (e) {
     if (isStatementTimeout(e)) return Number.POSITIVE_INFINITY;
     throw e;

@@ -1,5 +1,5 @@
 // Opens the database: PostgreSQL through postgres.js, at DATABASE_URL or on the embedded server of DATA_DIR.
-import type { SQL } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { drizzle, type PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
 import type { PgDatabase } from "drizzle-orm/pg-core";
 import postgres from "postgres";
@@ -95,6 +95,14 @@ export async function queryRowsAfterLock<T = Record<string, unknown>>(db: Db, lo
     tx.unsafe(q.sql, q.params, { prepare: true }),
   ])) as unknown as unknown[][];
   return results[1] as T[];
+}
+
+/** The planner's estimate for `query` (EXPLAIN, not run): the rows its top node returns and its total cost. */
+export async function plannedEstimate(db: Db, query: SQL): Promise<{ rows: number; cost: number }> {
+  const [row] = await queryRows<{ "QUERY PLAN": unknown }>(db, sql`explain (format json) ${query}`);
+  const plan = row?.["QUERY PLAN"];
+  const parsed = (typeof plan === "string" ? JSON.parse(plan) : plan) as { Plan: { "Plan Rows": number; "Total Cost": number } }[];
+  return { rows: parsed[0]?.Plan["Plan Rows"] ?? 0, cost: parsed[0]?.Plan["Total Cost"] ?? 0 };
 }
 
 /**
