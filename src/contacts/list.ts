@@ -207,8 +207,16 @@ export const SMALL_SET = 10_000;
  *   most WALK_LIMIT, and collected if that does not fill the page: matches can sit elsewhere in the order, as a name's
  *   do in email order (email addresses begin with names), where an unbounded walk cost "søren núñez" 150 ms.
  * Walking 10,000 rows in first-name order, the slowest to walk (a random heap page per row), takes about 17 ms.
+ * `share` is the estimated share of contacts the search matches, which the walk's first stretch checks;
+ * `byCustomValue`, whether most of them match by a custom value rather than by name or address.
  */
-export async function walkBudget(db: Db, accountId: number, q: string, filter: ContactFilter, need: number): Promise<number> {
+export async function walkBudget(
+  db: Db,
+  accountId: number,
+  q: string,
+  filter: ContactFilter,
+  need: number,
+): Promise<{ rows: number; share: number; byCustomValue: boolean }> {
   const parts = searchParts(q, filter.country ?? "US");
   const estimable = partsOf({ ...parts, customValue: null });
   const where = [sql`c.account_id = ${accountId}`];
@@ -219,8 +227,13 @@ export async function walkBudget(db: Db, accountId: number, q: string, filter: C
     estimable.length ? plannedEstimate(db, sql`select 1 from contacts c where ${sql.join(where, sql` and `)}`) : { rows: 0 },
     parts.customValue ? customValueShare(db, q) : 0,
   ]);
-  const expected = (need * all.rows) / Math.max(matches.rows + customShare * all.rows, 1);
-  return expected > WALK_LIMIT ? 0 : Math.min(WALK_LIMIT, Math.max(MIN_WALK, Math.ceil(3 * expected)));
+  const share = Math.min(1, (matches.rows + customShare * all.rows) / Math.max(all.rows, 1));
+  const expected = need / Math.max(share, 1 / Math.max(all.rows, 1));
+  return {
+    rows: expected > WALK_LIMIT ? 0 : Math.min(WALK_LIMIT, Math.max(MIN_WALK, Math.ceil(3 * expected))),
+    share,
+    byCustomValue: customShare * all.rows > matches.rows,
+  };
 }
 
 /**
@@ -239,6 +252,7 @@ async function customValueShare(db: Db, q: string): Promise<number> {
   return Number(row?.share ?? 0);
 }
 const MIN_WALK = 2_000;
+const FIRST_STRETCH = 1_000;
 const WALK_LIMIT = 15_000;
 
 /**
@@ -269,17 +283,22 @@ function walkOrder(
   };
   if (sort !== "created" && sort !== "updated") return keep ? side(sql``) : sql`select ${select} from ${from} where ${where} ${ordered}`;
   const since = openImportSince(accountId);
+  // The walk above the instant is skipped whole when no import is open ('infinity'), the test gating its scan: going
+  // up from a cursor, the index scan would start at the cursor and read every entry to the end (90 ms at a million).
   return sql`select * from (
-      (${side(sql`and ${key} > ${since}`)})
+      (${side(sql`and ${key} > ${since} and ${since} < 'infinity'::timestamptz`)})
       union all
       (${side(sql`and ${key} < ${since}`)})
     ) w order by w.walk_key ${dir}, w.id ${dir} limit ${keep ? keep.need : n}`;
 }
 
-/** The rows of `query` planned without sequential scans: in a transaction, set local. */
+/**
+ * The rows of `query` planned without sequential scans: in a transaction, set local. Inside a caller's transaction
+ * the setting lasts until that transaction ends (set local outlives a savepoint), so callers read the page last.
+ */
 function withoutSequentialScan<T>(db: Db, query: SQL): Promise<T[]> {
   return db.transaction(async (t) => {
-    await t.execute(sql`select set_config('enable_seqscan', 'off', true)`);
+    await t.execute(sql`select set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`);
     return queryRows<T>(t, query);
   });
 }
@@ -319,37 +338,50 @@ export async function listContactPage(
 
   // Which rows drive the page: a small segment's members, a search's or the conditions' matches, or the sort order's index.
   let driver: "segment" | "search" | "conditions" | "order" | "walk-then-search" = "order";
-  let walkRows = 0;
+  let walk = { rows: 0, share: 0, byCustomValue: false };
   // Conditions: their matches, when few, are collected and sorted (a rare match would otherwise walk the whole order).
   if (filter.conditions && (await filterIsSmall(db, accountId, { ...filter, q }, smallSet))) driver = "conditions";
   else if (segmentId && (await segmentSize(db, accountId, segmentId)) <= smallSet) driver = "segment";
   // A short search matches names in most rows and has no index to collect them with: it walks the sort order.
   else if (q && !isShortSearch(q)) {
-    walkRows = smallSet === 0 ? MIN_WALK : await walkBudget(db, accountId, q, filter, limit + 1);
-    driver = walkRows ? "walk-then-search" : "search";
+    walk = smallSet === 0 ? { rows: MIN_WALK, share: 1, byCustomValue: false } : await walkBudget(db, accountId, q, filter, limit + 1);
+    driver = walk.rows ? "walk-then-search" : "search";
   }
 
   const membership = segmentId ? sql`, m.added_at, m.source_type, m.source_id, m.source_label` : sql``;
   const membershipJoin = segmentId ? sql`join segment_members m on m.account_id = ${accountId} and m.segment_id = ${segmentId} and m.contact_id = c.id` : sql``;
   let rows: (RawContact & { sort_key: string })[] = [];
   if (driver === "walk-then-search") {
-    // The first walkRows rows of the sort order from the page's start, then the matches among them.
-    const conditions: SQL[] = [sql`c.account_id = ${accountId}`];
-    if (cursor) conditions.push(sql`(${key}, c.id) ${ascending ? sql`>` : sql`<`} (${cursor.key}::${cast}, ${cursor.id}::bigint)`);
+    // The first walk.rows rows of the sort order from the page's start, then the matches among them.
+    const where = sql`${searchSql(q!, filter.country)} ${filter.conditions ? sql`and ${conditionsWhere(accountId, filter.conditions)}` : sql``}`;
     // The walked rows are filtered as they come (no join back to contacts: the planner hashed the walk against a
-    // bitmap of every match, 2 s for "user"), and the sort key is printed for the page's rows only.
-    const walked = walkOrder(accountId, order.sort, sql`c.* ${membership}`, sql`contacts c ${membershipJoin}`, conditions, dir, walkRows, {
-      where: sql`${searchSql(q!, filter.country)} ${filter.conditions ? sql`and ${conditionsWhere(accountId, filter.conditions)}` : sql``}`,
-      need: limit + 1,
-    });
-    // Sequential scans are ruled out: past a few thousand rows the planner would rather read the whole table and sort
-    // it than walk the index (130 ms for 5,500 rows in last-name order, against 10 ms walked).
-    rows = await withoutSequentialScan(
-      db,
-      sql`select ${CONTACT_COLUMNS}, c.walk_key::text as sort_key ${segmentId ? sql`, c.added_at, c.source_type, c.source_id, c.source_label` : sql``}
-      from (${walked}) c
-      order by c.walk_key ${dir}, c.id ${dir}`,
-    );
+    // bitmap of every match, 2 s for "user"), and the sort key is printed for the page's rows only. Sequential scans
+    // are ruled out: past a few thousand rows the planner would rather read the whole table and sort it than walk
+    // the index (130 ms for 5,500 rows in last-name order, against 10 ms walked).
+    const walkFor = (n: number, from: Cursor | null, need: number) => {
+      const conditions: SQL[] = [sql`c.account_id = ${accountId}`];
+      if (from) conditions.push(sql`(${key}, c.id) ${ascending ? sql`>` : sql`<`} (${from.key}::${cast}, ${from.id}::bigint)`);
+      const walked = walkOrder(accountId, order.sort, sql`c.* ${membership}`, sql`contacts c ${membershipJoin}`, conditions, dir, n, { where, need });
+      return withoutSequentialScan<RawContact & { sort_key: string }>(
+        db,
+        sql`select ${CONTACT_COLUMNS}, c.walk_key::text as sort_key ${segmentId ? sql`, c.added_at, c.source_type, c.source_id, c.source_label` : sql``}
+        from (${walked}) c
+        order by c.walk_key ${dir}, c.id ${dir}`,
+      );
+    };
+    // In the email and name orders, a first stretch checks the estimate of a search by name: its matches sit together
+    // there (addresses begin with names; a name order sorts by the name searched), and show as far fewer than
+    // expected in the stretch when they sit elsewhere. They are then collected at once instead of after the whole
+    // walk: "ana garcía" by email walked 15,000 rows for none. Otherwise the walk goes on from the stretch's last
+    // match. The stretch costs a second statement (planning a walk takes 1-3 ms), so other searches and orders,
+    // whose matches are spread through the order, walk in one.
+    const byName = (order.sort === "email" || order.sort === "first_name" || order.sort === "last_name") && !looksLikeEmailPrefix(q!) && !walk.byCustomValue;
+    const first = byName ? Math.min(walk.rows, FIRST_STRETCH) : walk.rows;
+    rows = await walkFor(first, cursor, limit + 1);
+    const last = rows[rows.length - 1];
+    if (last && rows.length <= limit && walk.rows > first && rows.length * 4 >= first * walk.share) {
+      rows = [...rows, ...(await walkFor(walk.rows - first, { key: last.sort_key, id: Number(last.id) }, limit + 1 - rows.length))];
+    }
     // Not filled: the rest of the page is elsewhere in the order. (smallSet 0, as tests ask for, walks on.)
     if (rows.length <= limit) driver = smallSet === 0 ? "order" : "search";
   }
