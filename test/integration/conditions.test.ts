@@ -200,6 +200,40 @@ test("contact field operators, each holding and not", async () => {
   for (const [c, expected] of cases) assert.deepEqual(await one(c), expected, JSON.stringify(c));
 });
 
+test("a number condition holds only for a stored JSON number: not text, a list, an object, null or yes/no", async () => {
+  const x = await t.createAccount();
+  const stored: [string, unknown][] = [
+    ["number", 99.5],
+    ["text", "99"],
+    ["list", [99]],
+    ["object", { score: 99 }],
+    ["null", null],
+    ["yes", true],
+    ["missing", undefined],
+    ["low", 7],
+  ];
+  const rows = await t.db
+    .insert(contactsTable)
+    .values(
+      stored.map(([name, score]) => ({
+        accountId: x.accountId,
+        email: `${name}@x.test`,
+        custom: (score === undefined ? {} : { score }) as Record<string, number>,
+      })),
+    )
+    .returning();
+  const byId = new Map(rows.map((r) => [r.id, r.email.split("@")[0]]));
+  const matching = async (c: unknown) =>
+    (await queryRows<{ id: string | number }>(t.db, matchingContactsSql(x.accountId, parse({ all: [c] })))).map((r) => byId.get(Number(r.id))).sort();
+  assert.deepEqual(await matching({ field: "custom.score", op: "greater_than", value: 50 }), ["number"]);
+  assert.deepEqual(await matching({ field: "custom.score", op: "less_than", value: 50 }), ["low"]);
+  assert.deepEqual(await matching({ field: "custom.score", op: "equals", value: 99.5 }), ["number"]);
+  assert.deepEqual(await matching({ field: "custom.score", op: "between", value: [7, 99.5] }), ["low", "number"]);
+  assert.deepEqual(await matching({ field: "custom.score", op: "between", value: [8, 99] }), []);
+  // The other tests count every contact there is.
+  await t.db.execute(sql`delete from contacts where account_id = ${x.accountId}`);
+});
+
 test("segment conditions: in, not in, joined in the last N days", async () => {
   assert.deepEqual(await one({ segment: customers, op: "in" }), ["ana", "cat"]);
   assert.deepEqual(await one({ segment: customers, op: "not_in" }), ["bob", "dan"]);
