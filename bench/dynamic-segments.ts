@@ -77,6 +77,34 @@ function watchRefreshes(db: Db): { stop(): Promise<number> } {
   };
 }
 
+/**
+ * Where the database's time went during a phase, when the server has pg_stat_statements (it is reset before the
+ * phase): the events API's statements, the refresh's reads (new events, dirty contacts, matching contacts), its
+ * membership writes (joins and leaves with history, roll-up and count: the work any way of keeping the segments
+ * current must do) and the rest of each pass (temporary tables, statistics, choosing due segments). Null without it.
+ */
+async function statementTimes(db: Db, reset: boolean): Promise<Record<string, number> | null> {
+  try {
+    if (reset) {
+      await db.execute(sql`select pg_stat_statements_reset()`);
+      return {};
+    }
+    const rows = await queryRows<{ kind: string; ms: string | number }>(
+      db,
+      sql`select case
+            when query like '%jsonb_to_recordset%' or query like '%insert into contacts%' or query like '%api_keys%' then 'events API'
+            when query like '%with candidates as%' or query like '%update segments set refreshed_at%' then 'refresh: membership writes'
+            when query like '%with fresh as materialized%' or query like '%insert into refresh_%' then 'refresh: reads'
+            else 'other' end as kind, sum(total_exec_time) as ms
+          from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+          group by 1 order by 1`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.kind, Number(r.ms)]));
+  } catch {
+    return null;
+  }
+}
+
 async function seed(db: Db, a: number): Promise<void> {
   await timed(`seed ${N.toLocaleString("en-US")} contacts`, () =>
     db.execute(sql`insert into contacts (account_id, email, first_name, last_name, custom, created_at, updated_at)
@@ -303,9 +331,11 @@ async function main() {
     const withoutRuns = [without];
     for (const phase of ["with", "without", "with"] as const) {
       if (phase === "without") await pause();
+      await statementTimes(db, true);
       const watch = watchRefreshes(db);
       const r = await events(SECONDS);
       const refreshing = await watch.stop();
+      const times = await statementTimes(db, false);
       if (phase === "without") {
         await resume();
         withoutRuns.push(r);
@@ -328,6 +358,14 @@ async function main() {
         `\nEvents API at full speed, ${phase === "with" ? "20 dynamic segments kept current" : "dynamic segments set aside"}: ${r.perSecond.toFixed(0)} events/s, p99 ${r.p99} ms (${r.failed} failed); ` +
           `a refresh statement was running in ${(refreshing * 100).toFixed(0)}% of the samples; ${load()}`,
       );
+      if (times) {
+        const total = Object.values(times).reduce((x, y) => x + y, 0);
+        console.log(
+          `  database time in statements (pg_stat_statements): ${Object.entries(times)
+            .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s (${((v / total) * 100).toFixed(0)}%)`)
+            .join(", ")}`,
+        );
+      }
     }
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
     const fall = (1 - mean(withRuns.map((r) => r.perSecond)) / mean(withoutRuns.map((r) => r.perSecond))) * 100;
