@@ -5,8 +5,8 @@ import type { Db } from "../db/client";
 import { plannedEstimate, queryRows } from "../db/client";
 import { CONTACT_COLUMNS, toContactRow, type ContactRow, type RawContact } from "../contacts/queries";
 import { describeNode } from "./describe";
-import { groupItems, groupKind, type ConditionGroup, type ConditionNode } from "./grammar";
-import { conditionsWhere, nodeSql } from "./sql";
+import { groupItems, groupKind, leafConditions, type ConditionGroup, type ConditionNode } from "./grammar";
+import { conditionsWhere, conditionsWithJoins, nodeSql } from "./sql";
 
 export const PREVIEW_TIMEOUT_MS = 3000;
 
@@ -45,21 +45,28 @@ export interface Preview {
   contacts: ContactRow[];
 }
 
+/** A preview's walk of the newest contacts stops after this many rows and collects the matches instead. */
+const PREVIEW_WALK = 20_000;
+
 /**
- * How many contacts match and the newest `limit` of them (by id, newest first). The matches are collected once
- * (materialised) and both read from them, so a rare match among old contacts costs what a common one does.
+ * How many contacts match and the newest `limit` of them (by id, newest first).
+ * - With an event condition, the matches are collected once (materialised) and both read from them: the events' side
+ *   is the cost, and is paid once.
+ * - Otherwise the count is a statement of its own, which PostgreSQL runs in parallel with the segments joined
+ *   (conditionsWithJoins): "pro or in a segment or score > 97" at 1,000,000 contacts, 468 ms materialised against
+ *   about 380 ms. The newest then come from a walk of the newest contacts, as long as the count says a short one meets
+ *   them (each match is one in total / count contacts; the walk is ten times that, at most PREVIEW_WALK rows), or
+ *   from the matches collected and sorted when it does not: matches that are rare, or old (a walk for 10 contacts
+ *   created a year ago, left to the planner, read 337 ms of contacts that a count reads in 11 ms).
  */
 export async function countAndPreview(db: Db, accountId: number, group: ConditionGroup, opts: { limit?: number; timeoutMs?: number } = {}): Promise<Preview> {
   const limit = Math.min(Math.max(Math.trunc(opts.limit ?? 10), 0), 100);
   const timeoutMs = opts.timeoutMs ?? PREVIEW_TIMEOUT_MS;
   try {
     return await withStatementTimeout(db, timeoutMs, async (tx) => {
-      const [row] = await queryRows<{ n: string | number; ids: (string | number)[] | null }>(
-        tx,
-        sql`with m as materialized (select c.id from contacts c where c.account_id = ${accountId} and ${conditionsWhere(accountId, group)})
-          select (select count(*) from m) as n, array(select id from m order by id desc limit ${limit}) as ids`,
-      );
-      const ids = (row?.ids ?? []).map(Number);
+      const { count, ids } = leafConditions(group).some((l) => "event" in l)
+        ? await collectedOnce(tx, accountId, group, limit)
+        : await countedThenWalked(tx, accountId, group, limit);
       const contacts = ids.length
         ? (
             await queryRows<RawContact>(
@@ -68,12 +75,49 @@ export async function countAndPreview(db: Db, accountId: number, group: Conditio
             )
           ).map(toContactRow)
         : [];
-      return { count: Number(row?.n ?? 0), contacts };
+      return { count, contacts };
     });
   } catch (e) {
     if (!isStatementTimeout(e)) throw e;
     throw await broadestCondition(db, accountId, group, timeoutMs);
   }
+}
+
+async function collectedOnce(tx: Db, accountId: number, group: ConditionGroup, limit: number): Promise<{ count: number; ids: number[] }> {
+  const [row] = await queryRows<{ n: string | number; ids: (string | number)[] | null }>(
+    tx,
+    sql`with m as materialized (select c.id from contacts c where c.account_id = ${accountId} and ${conditionsWhere(accountId, group)})
+      select (select count(*) from m) as n, array(select id from m order by id desc limit ${limit}) as ids`,
+  );
+  return { count: Number(row?.n ?? 0), ids: (row?.ids ?? []).map(Number) };
+}
+
+async function countedThenWalked(tx: Db, accountId: number, group: ConditionGroup, limit: number): Promise<{ count: number; ids: number[] }> {
+  const { joins, where } = conditionsWithJoins(accountId, group);
+  const [counted] = await queryRows<{ n: string | number }>(
+    tx,
+    sql`select count(*) as n from contacts c ${joins} where c.account_id = ${accountId} and ${where}`,
+  );
+  const count = Number(counted?.n ?? 0);
+  const want = Math.min(limit, count);
+  if (want === 0) return { count, ids: [] };
+  const all = (await plannedEstimate(tx, sql`select 1 from contacts c where c.account_id = ${accountId}`)).rows;
+  const walk = Math.ceil((10 * want * Math.max(all, count)) / count);
+  if (walk <= PREVIEW_WALK) {
+    const walked = await queryRows<{ id: string | number }>(
+      tx,
+      sql`select c.id from (select n.id from contacts n where n.account_id = ${accountId} order by n.id desc limit ${walk}) w
+        join contacts c on c.account_id = ${accountId} and c.id = w.id ${joins}
+        where ${where} order by c.id desc limit ${want}`,
+    );
+    if (walked.length === want) return { count, ids: walked.map((r) => Number(r.id)) };
+  }
+  // "offset 0" keeps the limit out of the matches' plan: they are collected as the count found them, then sorted.
+  const collected = await queryRows<{ id: string | number }>(
+    tx,
+    sql`select m.id from (select c.id from contacts c ${joins} where c.account_id = ${accountId} and ${where} offset 0) m order by m.id desc limit ${want}`,
+  );
+  return { count, ids: collected.map((r) => Number(r.id)) };
 }
 
 /**

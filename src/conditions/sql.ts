@@ -28,6 +28,13 @@ export interface ConditionsSqlOptions {
    * test many conditions on the same events: folded once per event instead of once per condition.
    */
   foldedProperties?: SQL;
+  /**
+   * Where segment conditions under an "any" go as left joins (conditionsWithJoins): the joins are added here and the
+   * condition tests the joined row. Internal: set by conditionsWithJoins.
+   */
+  segmentJoins?: SQL[];
+  /** Internal: the node is inside an "any" group, at any depth. */
+  underAny?: boolean;
 }
 
 /** The start of a plain date's UTC day, or the instant itself. */
@@ -66,8 +73,22 @@ export function conditionsWhere(accountId: number, group: ConditionGroup, opts: 
   return groupSql(accountId, group, opts);
 }
 
+/**
+ * The conditions for `from contacts c ${joins} where c.account_id = ... and ${where}`: as conditionsWhere, except
+ * that a segment condition inside an "any" group is a left join of the segment's members (on their primary key, so
+ * no contact is repeated) instead of a lookup. PostgreSQL turns "in segment" under "all" into a join itself, but
+ * under "or" it probes a hash once per contact: "pro or in a segment of 200,000 or score > 97" counted in 468 ms
+ * at 1,000,000 contacts, and in about 310 ms as a hash join the parallel workers share.
+ */
+export function conditionsWithJoins(accountId: number, group: ConditionGroup, opts: ConditionsSqlOptions = {}): { joins: SQL; where: SQL } {
+  const joins: SQL[] = [];
+  const where = groupSql(accountId, group, { ...opts, segmentJoins: joins });
+  return { joins: sql.join(joins, sql` `), where };
+}
+
 function groupSql(accountId: number, group: ConditionGroup, opts: ConditionsSqlOptions): SQL {
-  const parts = groupItems(group).map((n) => nodeSql(accountId, n, opts));
+  const inner = groupKind(group) === "any" && !opts.underAny ? { ...opts, underAny: true } : opts;
+  const parts = groupItems(group).map((n) => nodeSql(accountId, n, inner));
   if (parts.length === 0) return groupKind(group) === "all" ? sql`true` : sql`false`;
   return sql`(${sql.join(parts, groupKind(group) === "all" ? sql` and ` : sql` or `)})`;
 }
@@ -287,6 +308,14 @@ function customTestSql(c: FieldCondition, opts: ConditionsSqlOptions): SQL {
 }
 
 function segmentSql(accountId: number, c: SegmentCondition, opts: ConditionsSqlOptions): SQL {
+  if (opts.segmentJoins && opts.underAny) {
+    const alias = sql.raw(`sj${opts.segmentJoins.length}`);
+    const since = c.joined_in_last_days ? sql` and ${alias}.added_at >= ${daysAgo(c.joined_in_last_days, opts)}` : sql``;
+    opts.segmentJoins.push(
+      sql`left join segment_members ${alias} on ${alias}.account_id = ${accountId} and ${alias}.segment_id = ${c.segment} and ${alias}.contact_id = c.id${since}`,
+    );
+    return c.op === "in" ? sql`(${alias}.contact_id is not null)` : sql`(${alias}.contact_id is null)`;
+  }
   const joined = c.joined_in_last_days ? sql` and m.added_at >= ${daysAgo(c.joined_in_last_days, opts)}` : sql``;
   if (c.op === "in") {
     return sql`c.id in (select m.contact_id from segment_members m where m.account_id = ${accountId} and m.segment_id = ${c.segment}${joined})`;

@@ -6,7 +6,7 @@ import type { CountryCode } from "libphonenumber-js/max";
 import type { Db } from "../db/client";
 import { plannedEstimate, queryRows } from "../db/client";
 import type { ConditionGroup } from "../conditions/grammar";
-import { conditionsWhere } from "../conditions/sql";
+import { conditionsWhere, conditionsWithJoins } from "../conditions/sql";
 import { phoneSearchDigits } from "./phone";
 import { CONTACT_COLUMNS, foldedLikePattern, normaliseQuery, toContactRow, type ContactRow, type RawContact } from "./queries";
 import { getSegmentChoice } from "../segments/choices";
@@ -179,7 +179,13 @@ export function matchingContactsSql(accountId: number, filter: ContactFilter): S
 export async function countContacts(db: Db, accountId: number, filter: ContactFilter): Promise<number> {
   const q = normaliseQuery(filter.q);
   if (filter.segmentId && !q && !filter.conditions) return segmentSize(db, accountId, filter.segmentId);
-  const [row] = await queryRows<{ n: string | number }>(db, sql`select count(*) as n from contacts c where ${contactFilterSql(accountId, { ...filter, q })}`);
+  // Conditions with their segment joins (conditionsWithJoins): a count reads every match.
+  const conditions = filter.conditions ? conditionsWithJoins(accountId, filter.conditions) : null;
+  const [row] = await queryRows<{ n: string | number }>(
+    db,
+    sql`select count(*) as n from contacts c ${conditions?.joins ?? sql``}
+      where ${contactFilterSql(accountId, { ...filter, q, conditions: undefined })}${conditions ? sql` and ${conditions.where}` : sql``}`,
+  );
   return Number(row?.n ?? 0);
 }
 

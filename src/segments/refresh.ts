@@ -244,16 +244,20 @@ async function dirtyContacts(
       ? null
       : sql`select x.id from unnest(${`{${eventContacts.join(",")}}`}::bigint[]) as x(id)
           ${onlyJoin ? sql`where not exists (select 1 from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId} and m.contact_id = x.id)` : sql``}`;
+  const moved = await movedInReferences(t, accountId, referencedSegmentIds(group), refreshedAt);
   const changed = sql`select c.id from contacts c where c.account_id = ${accountId} and c.updated_at >= ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN}
-    ${newEvents ? sql`union ${newEvents}` : sql``}`;
+    ${newEvents ? sql`union ${newEvents}` : sql``}
+    ${moved ? sql`union ${moved}` : sql``}`;
   const within = requiredSegments(group);
+  // A contact outside a required segment can neither join nor stay: only this segment's members (one who left a
+  // required segment since) are looked at among them.
   await t.execute(
     within.length === 0
       ? sql`insert into refresh_dirty ${changed}`
-      : sql`insert into refresh_dirty select d.id from (${changed}) d (id) where ${sql.join(
+      : sql`insert into refresh_dirty select d.id from (${changed}) d (id) where (${sql.join(
           within.map((s) => sql`exists (select 1 from segment_members r where r.account_id = ${accountId} and r.segment_id = ${s} and r.contact_id = d.id)`),
           sql` and `,
-        )}`,
+        )}) or exists (select 1 from segment_members m where m.account_id = ${accountId} and m.segment_id = ${segmentId} and m.contact_id = d.id)`,
   );
   // Past one contact in DIRTY_SHARE, looking at each one's events costs more than reading the window's events once.
   const [row] = await queryRows<{ beyond: boolean }>(
@@ -267,9 +271,36 @@ async function dirtyContacts(
 }
 
 /**
- * The segments every member must be in: "is in" conditions of the top "all" group. Between full refreshes their
- * members are as they were at the last one (a change to them makes the next refresh a full one, see
- * refreshDueSegments), so a contact outside them can neither join nor need to leave, whatever it did since.
+ * A selection of the contacts that joined or left one of `segmentIds` (the segments the conditions refer to) since
+ * UNSEEN_MARGIN before `refreshedAt`, from their membership history (every change writes one, membership.ts): the
+ * only contacts such a change can move. Each segment's floor is found from its newest entry down (its index), and
+ * sent as a value, as newEventContacts does. Null when nothing moved.
+ */
+async function movedInReferences(t: Db, accountId: number, segmentIds: number[], refreshedAt: string): Promise<SQL | null> {
+  if (segmentIds.length === 0) return null;
+  const floors = await queryRows<{ segment_id: string | number; floor: string | number; newest: string | number | null }>(
+    t,
+    sql`select r.segment_id,
+        coalesce((select h.id from membership_events h where h.account_id = ${accountId} and h.segment_id = r.segment_id
+          and h.at < ${refreshedAt}::timestamptz - ${UNSEEN_MARGIN} order by h.id desc limit 1), 0) as floor,
+        (select h.id from membership_events h where h.account_id = ${accountId} and h.segment_id = r.segment_id order by h.id desc limit 1) as newest
+      from unnest(${`{${segmentIds.join(",")}}`}::bigint[]) as r(segment_id)`,
+  );
+  const moving = floors.filter((f) => f.newest !== null && Number(f.newest) > Number(f.floor));
+  if (moving.length === 0) return null;
+  return sql.join(
+    moving.map(
+      (f) =>
+        sql`select h.contact_id from membership_events h where h.account_id = ${accountId} and h.segment_id = ${Number(f.segment_id)} and h.id > ${Number(f.floor)}::bigint`,
+    ),
+    sql` union `,
+  );
+}
+
+/**
+ * The segments every member must be in: "is in" conditions of the top "all" group. A contact outside them can
+ * neither join nor stay, whatever it did since; one that left them since the last refresh is in its history
+ * (movedInReferences) and, if a member, looked at.
  */
 function requiredSegments(group: ConditionGroup): number[] {
   if (groupKind(group) !== "all") return [];
@@ -403,16 +434,16 @@ export async function refreshDueSegments(db: Db): Promise<number> {
     const prefetched = await readNewEventsOnce(
       db,
       accountId,
-      segments.filter((s) => s.due && !s.stale && !depChangedOf(s)),
+      segments.filter((s) => (s.due || depChangedOf(s)) && !s.stale),
     );
     for (const s of segments) {
       const depChanged = depChangedOf(s);
       if (!s.due && !depChanged) continue;
       try {
-        // A segment referred to changed: its members can move whatever their own changes, so all are looked at.
+        // A segment referred to changed: the contacts that joined or left it are looked at (dirtyContacts).
         const outcome = await refreshDynamicSegment(db, accountId, s.id, {
           skipLocked: true,
-          incremental: !s.stale && !depChanged,
+          incremental: !s.stale,
           prefetched: prefetched?.get(s.id),
         });
         if (outcome) {

@@ -8,6 +8,7 @@ import { matchingContactsSql, propertyPrefilter, propertySql } from "../../src/c
 import { countAndPreview, ConditionsTooBroadError } from "../../src/conditions/preview";
 import { explainContact } from "../../src/conditions/explain";
 import { compileCondition, type Condition } from "../../src/workflows/conditions";
+import { countContacts } from "../../src/contacts/list";
 import { createTestApp, type TestApp, type TestAccount } from "../support/app";
 
 let t: TestApp;
@@ -422,6 +423,109 @@ test("count and preview: the count and the newest ten, and nothing of another ac
   const two = await countAndPreview(t.db, a.accountId, parse({ all: [{ field: "email_domain", op: "contains", value: "acme" }] }), { limit: 2 });
   assert.equal(two.count, 3);
   assert.equal(two.contacts.length, 2);
+});
+
+test("segment conditions inside any (joined, not looked up) count and preview the contacts they match everywhere else", async () => {
+  const docs: [unknown, string[]][] = [
+    [
+      {
+        any: [
+          { segment: customers, op: "in" },
+          { segment: newsletter, op: "in" },
+        ],
+      },
+      ["ana", "bob", "cat"],
+    ],
+    [
+      {
+        any: [
+          { segment: customers, op: "not_in" },
+          { field: "custom.plan", op: "is", value: "pro" },
+        ],
+      },
+      ["ana", "bob", "dan"],
+    ],
+    [
+      {
+        any: [
+          { segment: customers, op: "in", joined_in_last_days: 30 },
+          { field: "first_name", op: "is", value: "dan" },
+        ],
+      },
+      ["ana", "dan"],
+    ],
+    [
+      {
+        any: [
+          { segment: customers, op: "not_in", joined_in_last_days: 30 },
+          { segment: newsletter, op: "in" },
+        ],
+      },
+      ["ana", "bob", "cat", "dan"],
+    ],
+    [
+      {
+        all: [
+          {
+            any: [
+              { segment: customers, op: "in" },
+              { segment: newsletter, op: "in" },
+            ],
+          },
+          { segment: customers, op: "not_in" },
+        ],
+      },
+      ["bob"],
+    ],
+    [
+      {
+        any: [
+          { segment: customers, op: "in" },
+          { segment: customers, op: "in" },
+        ],
+      },
+      ["ana", "cat"],
+    ],
+  ];
+  const emailOf = new Map(Object.entries(ids).map(([k, v]) => [v, k]));
+  for (const [doc, expected] of docs) {
+    assert.deepEqual(await names(doc), expected, JSON.stringify(doc));
+    const p = await countAndPreview(t.db, a.accountId, parse(doc), { limit: 10 });
+    assert.equal(p.count, expected.length, JSON.stringify(doc));
+    assert.deepEqual(p.contacts.map((c) => emailOf.get(c.id)).sort(), expected, JSON.stringify(doc));
+    assert.equal(await countContacts(t.db, a.accountId, { conditions: parse(doc) }), expected.length, JSON.stringify(doc));
+  }
+});
+
+test("the preview's newest ten are the newest matches whether they are new, old or spread", async () => {
+  const x = await t.createAccount();
+  // 2,000 contacts, oldest first: the 200 oldest have score 99, and every 10th one plan "pro".
+  await t.db.execute(sql`insert into contacts (account_id, email, custom, created_at, updated_at)
+    select ${x.accountId}, 'p' || g || '@x.test',
+      jsonb_build_object('score', case when g <= 200 then 99 else 1 end, 'plan', case when g % 10 = 0 then 'pro' else 'free' end),
+      now() - (2001 - g) * interval '1 minute', now()
+    from generate_series(1, 2000) g`);
+  await t.db.execute(sql`analyze contacts`);
+  const newest = async (doc: unknown) => {
+    const p = await countAndPreview(t.db, x.accountId, parse(doc), { limit: 10 });
+    return { count: p.count, emails: p.contacts.map((c) => c.email) };
+  };
+  const emails = (from: number, step: number) => Array.from({ length: 10 }, (_, i) => `p${from - i * step}@x.test`);
+  assert.deepEqual(await newest({ all: [{ field: "custom.score", op: "greater_than", value: 50 }] }), { count: 200, emails: emails(200, 1) });
+  assert.deepEqual(await newest({ all: [{ field: "custom.plan", op: "is", value: "pro" }] }), { count: 200, emails: emails(2000, 10) });
+  assert.deepEqual(
+    await newest({
+      any: [
+        { field: "custom.score", op: "equals", value: 99 },
+        { field: "email", op: "is", value: "p1000@x.test" },
+      ],
+    }),
+    {
+      count: 201,
+      emails: ["p1000@x.test", ...emails(200, 1).slice(0, 9)],
+    },
+  );
+  await t.db.execute(sql`delete from contacts where account_id = ${x.accountId}`);
 });
 
 test("a count that runs past the limit stops with a message naming the condition", async () => {

@@ -361,6 +361,32 @@ describe("kept current", () => {
     await assertCountsExact(a, buyers.id);
   });
 
+  test("a referenced segment changing: only the contacts that joined or left it are looked at, and a member that left it leaves", async () => {
+    const a = await t.createAccount();
+    await contact(a, "ana@shop.example", { first_name: "Ana" });
+    await contact(a, "bo@shop.example", { first_name: "Bo" });
+    await t.db.execute(sql`insert into contacts (account_id, email, first_name, created_at, updated_at)
+      select ${a.accountId}, 'other' || g || '@shop.example', 'Other', now() - interval '1 day', now() - interval '1 day' from generate_series(1, 40) g`);
+    const customers = (await (await t.api(a.apiKey, "/segments", { json: { name: "Customers" } })).json()) as { id: number };
+    assert.equal((await t.api(a.apiKey, `/segments/${customers.id}/contacts`, { json: { emails: ["ana@shop.example"] } })).status, 200);
+    const named = await dynamicSegment(a, "Named customers", {
+      all: [
+        { segment: customers.id, op: "in" },
+        { field: "first_name", op: "is_not_empty" },
+      ],
+    });
+    assert.deepEqual(await memberEmails(t, a.accountId, named.id), ["ana@shop.example"]);
+    // Everything so far is old news: only the changes below are since the last refresh.
+    await t.db.execute(sql`update membership_events set at = at - interval '1 hour' where account_id = ${a.accountId}`);
+    await t.db.execute(sql`update contacts set updated_at = now() - interval '1 day' where account_id = ${a.accountId}`);
+    assert.equal((await t.api(a.apiKey, `/segments/${customers.id}/contacts`, { json: { emails: ["bo@shop.example"] } })).status, 200);
+    assert.equal((await t.api(a.apiKey, `/segments/${customers.id}/contacts`, { method: "DELETE", json: { emails: ["ana@shop.example"] } })).status, 200);
+    const outcome = await refreshDynamicSegment(t.db, a.accountId, named.id, { incremental: true });
+    assert.deepEqual(outcome, { joined: 1, left: 1, incremental: true });
+    assert.deepEqual(await memberEmails(t, a.accountId, named.id), ["bo@shop.example"]);
+    await assertCountsExact(a, named.id);
+  });
+
   test("past 500,000 new events (a worker that was down) the refresh is done in full instead of reading them", async () => {
     const a = await t.createAccount();
     await contact(a, "ana@shop.example");
