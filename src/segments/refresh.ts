@@ -117,6 +117,18 @@ export async function refreshDynamicSegment(
         // join, the planner read every contact of the account and probed the changed ones' hash with each.
         matching = sql`select c.id from contacts c where c.account_id = ${accountId} and c.id = any(array(select id from refresh_dirty))
           and ${conditionsWhere(accountId, group, { among: sql`select id from refresh_dirty` })}`;
+        const rest = withoutMetEvent(group);
+        if (rest && eventContacts.length > 0) {
+          // A contact given a new event that met the only event condition, "did" at least once, did: only the other
+          // conditions are evaluated for it, without reading its events again.
+          const met = sql`${`{${eventContacts.join(",")}}`}::bigint[]`;
+          matching = sql`select c.id from contacts c where c.account_id = ${accountId}
+              and c.id = any(array(select id from refresh_dirty where id = any(${met}))) and ${conditionsWhere(accountId, rest)}
+            union all
+            select c.id from contacts c where c.account_id = ${accountId}
+              and c.id = any(array(select id from refresh_dirty where not (id = any(${met}))))
+              and ${conditionsWhere(accountId, group, { among: sql`select id from refresh_dirty where not (id = any(${met}))` })}`;
+        }
       }
       // The conditions are evaluated once, into the transaction's table refresh_matching: leaves and joins both read it.
       await t.execute(sql`create temp table refresh_matching (id bigint primary key) on commit drop`);
@@ -295,6 +307,19 @@ async function movedInReferences(t: Db, accountId: number, segmentIds: number[],
     ),
     sql` union `,
   );
+}
+
+/**
+ * For conditions whose only event condition is "did" (at least once) directly in the top "all" group: the
+ * conditions without it, which are all that a contact given an event meeting it must still meet. Null otherwise.
+ */
+function withoutMetEvent(group: ConditionGroup): ConditionGroup | null {
+  if (groupKind(group) !== "all") return null;
+  const events = leafConditions(group).filter((l): l is EventCondition => "event" in l);
+  if (events.length !== 1 || events[0]!.op !== "did" || (events[0]!.at_least ?? 1) > 1) return null;
+  const items = groupItems(group);
+  if (!items.includes(events[0]!)) return null;
+  return { all: items.filter((n) => n !== events[0]) };
 }
 
 /**

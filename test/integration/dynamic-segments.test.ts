@@ -387,6 +387,31 @@ describe("kept current", () => {
     await assertCountsExact(a, named.id);
   });
 
+  test("a buyer whose new purchase met the event condition joins only if it meets the other conditions too", async () => {
+    const a = await t.createAccount();
+    for (const who of ["ana", "bo", "cy"]) await contact(a, `${who}@shop.example`);
+    await t.db.execute(sql`insert into contacts (account_id, email, created_at, updated_at)
+      select ${a.accountId}, 'other' || g || '@shop.example', now() - interval '1 day', now() - interval '1 day' from generate_series(1, 40) g`);
+    const customers = (await (await t.api(a.apiKey, "/segments", { json: { name: "Customers" } })).json()) as { id: number };
+    assert.equal((await t.api(a.apiKey, `/segments/${customers.id}/contacts`, { json: { emails: ["ana@shop.example"] } })).status, 200);
+    const prospects = await dynamicSegment(a, "Furniture buyers, not customers", {
+      all: [
+        { event: "purchase", op: "did", in_last_days: 30, where: [{ path: "products.category", op: "equals", value: "office furniture" }] },
+        { segment: customers.id, op: "not_in" },
+      ],
+    });
+    assert.equal(prospects.member_count, 0);
+    await t.db.execute(sql`update membership_events set at = at - interval '1 hour' where account_id = ${a.accountId}`);
+    await t.db.execute(sql`update contacts set updated_at = now() - interval '1 day' where account_id = ${a.accountId}`);
+    await purchase(a, "ana@shop.example", furniture(300));
+    await purchase(a, "bo@shop.example", furniture(300));
+    await purchase(a, "cy@shop.example", { ...furniture(5), products: [{ id: "p2", name: "Lamp", category: "lamps", price: 5, quantity: 1 }] });
+    const outcome = await refreshDynamicSegment(t.db, a.accountId, prospects.id, { incremental: true });
+    assert.deepEqual(outcome, { joined: 1, left: 0, incremental: true });
+    assert.deepEqual(await memberEmails(t, a.accountId, prospects.id), ["bo@shop.example"]);
+    await assertCountsExact(a, prospects.id);
+  });
+
   test("past 500,000 new events (a worker that was down) the refresh is done in full instead of reading them", async () => {
     const a = await t.createAccount();
     await contact(a, "ana@shop.example");
