@@ -11,7 +11,8 @@
 //   (member_count, GET /api/v1/segments/:id; target < 5 ms).
 //
 // Usage: DATA_DIR=/tmp/roster-bench-dynamic npx tsx bench/dynamic-segments.ts [contacts] [events] [seconds] [rate]
-//   (defaults 200,000 contacts, 2,000,000 events over 12 months, 30 s per phase, 1,000 events/s). The data is seeded
+//   (defaults 200,000 contacts, 2,000,000 events over 12 months, 30 s per phase, 1,000 events/s; BENCH_PAIRS pairs of
+//   full-speed phases, default 2). The data is seeded
 //   once into the account "Bench dynamic <contacts>/<events>" and kept; the dynamic segments are made anew each run.
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { cpus, loadavg } from "node:os";
@@ -30,6 +31,8 @@ const N = Number(process.argv[2] ?? 200_000);
 const M = Number(process.argv[3] ?? 2_000_000);
 const SECONDS = Number(process.argv[4] ?? 30);
 const RATE = Number(process.argv[5] ?? 1000);
+/** How many pairs of full-speed phases (without the segments, then with them) are compared. */
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 2);
 const CATEGORIES = ["office furniture", "lamps", "chairs", "desks", "paper", "pens", "printers", "ink", "bags", "phones"];
 
 const load = () =>
@@ -331,7 +334,8 @@ async function main() {
     };
     const withRuns: { perSecond: number; p99: number; failed: number; refreshing: number }[] = [];
     const withoutRuns: { perSecond: number }[] = [];
-    for (const phase of ["without", "with", "without", "with"] as const) {
+    const phases = Array.from({ length: PAIRS }, () => ["without", "with"] as const).flat();
+    for (const phase of phases) {
       if (phase === "without") await pause();
       await statementTimes(db, true);
       const watch = watchRefreshes(db);

@@ -24,7 +24,7 @@ export interface ConditionsSqlOptions {
    */
   among?: SQL;
   /**
-   * `roster_fold(e.properties::text)` already computed (a column of a lateral select), for property prefilters that
+   * `foldedJsonText(e.properties)` already computed (a column of a lateral select), for property prefilters that
    * test many conditions on the same events: folded once per event instead of once per condition.
    */
   foldedProperties?: SQL;
@@ -382,6 +382,14 @@ function jsonTextWords(value: string): string[] | null {
 }
 
 /**
+ * roster_fold of a jsonb value's text, with lower() alone when the text is ASCII: unaccent changes no ASCII character,
+ * and most event properties are ASCII. 204-226 ms against 257-321 ms over the 164,000 purchases of 30 days.
+ */
+export function foldedJsonText(json: SQL): SQL {
+  return sql`(case when octet_length(${json}::text) = length(${json}::text) then lower(${json}::text) else roster_fold(${json}::text) end)`;
+}
+
+/**
  * A cheap test that every event the property condition holds for passes (a superset), so the exact test below runs
  * only on the few candidates: each word of the value, folded, appears in the folded JSON text of the properties.
  * Folding is per character and normalising only changes whitespace, so a matching value's words are all there.
@@ -395,7 +403,7 @@ export function propertyPrefilter(properties: SQL, w: EventWhere, folded?: SQL):
     // Folded in SQL like the exact test's value (roster_fold), never by JavaScript, so both agree on every character;
     // `like all` folds the properties once for all the words. The patterns are constants, folded once per statement.
     const patterns = list.map((word) => sql`'%' || replace(replace(replace(roster_fold(${word}::text), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`);
-    return sql`(${folded ?? sql`roster_fold(${properties}::text)`} like all (array[${sql.join(patterns, sql`, `)}]))`;
+    return sql`(${folded ?? foldedJsonText(properties)} like all (array[${sql.join(patterns, sql`, `)}]))`;
   };
   switch (w.op) {
     case "equals":

@@ -6,7 +6,7 @@ import type { Db } from "../db/client";
 import { queryRows } from "../db/client";
 import { groupItems, groupKind, isGroup, leafConditions, referencedSegmentIds, type ConditionGroup, type EventCondition } from "../conditions/grammar";
 import { isStatementTimeout, withStatementTimeout } from "../conditions/preview";
-import { conditionsWhere, eventFilterSql, matchingContactsSql } from "../conditions/sql";
+import { conditionsWhere, eventFilterSql, foldedJsonText, matchingContactsSql } from "../conditions/sql";
 import { logError } from "../log";
 import { addContactsToSegment, removeContactsFromSegment, type MembershipSource } from "./membership";
 
@@ -221,7 +221,7 @@ async function newEventContacts(db: Db, accountId: number, targets: EventReadTar
   const [row] = await queryRows<Record<string, (string | number)[] | null>>(
     db,
     sql`with fresh as materialized (
-        select e.id, e.account_id, e.contact_id, e.type, e.occurred_at, e.properties, roster_fold(e.properties::text) as folded
+        select e.id, e.account_id, e.contact_id, e.type, e.occurred_at, e.properties, ${foldedJsonText(sql`e.properties`)} as folded
         from events e where e.account_id = ${accountId} and e.id > ${lowest}::bigint
       )
       select ${sql.join(
