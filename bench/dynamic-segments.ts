@@ -12,8 +12,8 @@
 //
 // Usage: DATA_DIR=/tmp/roster-bench-dynamic npx tsx bench/dynamic-segments.ts [contacts] [events] [seconds] [rate]
 //   (defaults 200,000 contacts, 2,000,000 events over 12 months, 30 s per phase, 1,000 events/s; BENCH_PAIRS pairs of
-//   full-speed phases, default 2). The data is seeded
-//   once into the account "Bench dynamic <contacts>/<events>" and kept; the dynamic segments are made anew each run.
+//   full-speed phases, default 2). The data is seeded once into the account "Bench dynamic <contacts>/<events>" and
+//   kept; the dynamic segments are made anew each run.
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import autocannon from "autocannon";
