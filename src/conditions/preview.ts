@@ -3,6 +3,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { plannedEstimate, queryRows } from "../db/client";
+import { estimatedContacts } from "../contacts/list";
 import { CONTACT_COLUMNS, toContactRow, type ContactRow, type RawContact } from "../contacts/queries";
 import { describeNode } from "./describe";
 import { groupItems, groupKind, leafConditions, type ConditionGroup, type ConditionNode } from "./grammar";
@@ -101,7 +102,7 @@ async function countedThenWalked(tx: Db, accountId: number, group: ConditionGrou
   const count = Number(counted?.n ?? 0);
   const want = Math.min(limit, count);
   if (want === 0) return { count, ids: [] };
-  const all = (await plannedEstimate(tx, sql`select 1 from contacts c where c.account_id = ${accountId}`)).rows;
+  const all = await estimatedContacts(tx, accountId);
   const walk = Math.ceil((10 * want * Math.max(all, count)) / count);
   if (walk <= PREVIEW_WALK) {
     const walked = await queryRows<{ id: string | number }>(

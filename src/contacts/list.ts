@@ -193,6 +193,11 @@ async function segmentSize(db: Db, accountId: number, segmentId: number): Promis
   return (await getSegmentChoice(db, accountId, segmentId))?.memberCount ?? 0;
 }
 
+/** The planner's estimate of the account's contacts (EXPLAIN, under a millisecond): a scale for walks. */
+export async function estimatedContacts(db: Db, accountId: number): Promise<number> {
+  return (await plannedEstimate(db, sql`select 1 from contacts c where c.account_id = ${accountId}`)).rows;
+}
+
 /**
  * Up to this many members, a segment's page is read by collecting them through the segment's own index and sorting
  * them; past it, by walking the sort order's index and keeping the members, which then sit at least one in
@@ -229,16 +234,16 @@ export async function walkBudget(
   if (estimable.length) where.push(sql`(${sql.join(estimable, sql` or `)})`);
   if (filter.conditions) where.push(conditionsWhere(accountId, filter.conditions));
   const [all, matches, customShare] = await Promise.all([
-    plannedEstimate(db, sql`select 1 from contacts c where c.account_id = ${accountId}`),
+    estimatedContacts(db, accountId),
     estimable.length ? plannedEstimate(db, sql`select 1 from contacts c where ${sql.join(where, sql` and `)}`) : { rows: 0 },
     parts.customValue ? customValueShare(db, q) : 0,
   ]);
-  const share = Math.min(1, (matches.rows + customShare * all.rows) / Math.max(all.rows, 1));
-  const expected = need / Math.max(share, 1 / Math.max(all.rows, 1));
+  const share = Math.min(1, (matches.rows + customShare * all) / Math.max(all, 1));
+  const expected = need / Math.max(share, 1 / Math.max(all, 1));
   return {
     rows: expected > WALK_LIMIT ? 0 : Math.min(WALK_LIMIT, Math.max(MIN_WALK, Math.ceil(3 * expected))),
     share,
-    byCustomValue: customShare * all.rows > matches.rows,
+    byCustomValue: customShare * all > matches.rows,
   };
 }
 

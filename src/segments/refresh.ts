@@ -122,12 +122,12 @@ export async function refreshDynamicSegment(
           // A contact given a new event that met the only event condition, "did" at least once, did: only the other
           // conditions are evaluated for it, without reading its events again.
           const met = sql`${`{${eventContacts.join(",")}}`}::bigint[]`;
+          const others = sql`select id from refresh_dirty where not (id = any(${met}))`;
           matching = sql`select c.id from contacts c where c.account_id = ${accountId}
               and c.id = any(array(select id from refresh_dirty where id = any(${met}))) and ${conditionsWhere(accountId, rest)}
             union all
             select c.id from contacts c where c.account_id = ${accountId}
-              and c.id = any(array(select id from refresh_dirty where not (id = any(${met}))))
-              and ${conditionsWhere(accountId, group, { among: sql`select id from refresh_dirty where not (id = any(${met}))` })}`;
+              and c.id = any(array(${others})) and ${conditionsWhere(accountId, group, { among: others })}`;
         }
       }
       // The conditions are evaluated once, into the transaction's table refresh_matching: leaves and joins both read it.

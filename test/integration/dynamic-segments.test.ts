@@ -80,6 +80,18 @@ async function ageRefresh(a: TestAccount, segmentId: number) {
   await t.db.execute(sql`update segments set refreshed_at = refreshed_at - interval '1 minute' where account_id = ${a.accountId} and id = ${segmentId}`);
 }
 
+/** 40 contacts changed a day ago, so that the few a test changes stay under one in eight and a refresh stays incremental. */
+async function otherContacts(a: TestAccount, firstName: string | null = null) {
+  await t.db.execute(sql`insert into contacts (account_id, email, first_name, created_at, updated_at)
+    select ${a.accountId}, 'other' || g || '@shop.example', ${firstName}, now() - interval '1 day', now() - interval '1 day' from generate_series(1, 40) g`);
+}
+
+/** The account's contact changes and membership history so far become old news to the next incremental refresh. */
+async function oldNews(a: TestAccount) {
+  await t.db.execute(sql`update membership_events set at = at - interval '1 hour' where account_id = ${a.accountId}`);
+  await t.db.execute(sql`update contacts set updated_at = now() - interval '1 day' where account_id = ${a.accountId}`);
+}
+
 describe("the API", () => {
   test("creates a dynamic segment whose members are the matching contacts at once, with history by conditions", async () => {
     const a = await t.createAccount();
@@ -261,8 +273,7 @@ describe("kept current", () => {
     const a = await t.createAccount();
     for (const who of ["ana", "bo", "cy", "eve"]) await contact(a, `${who}@shop.example`);
     // Other contacts, unchanged for a day: a pass that has one or two to look at again does only those.
-    await t.db.execute(sql`insert into contacts (account_id, email, created_at, updated_at)
-      select ${a.accountId}, 'other' || g || '@shop.example', now() - interval '1 day', now() - interval '1 day' from generate_series(1, 40) g`);
+    await otherContacts(a);
     await purchase(a, "ana@shop.example", furniture(10));
     const recent = await dynamicSegment(a, "Recent buyers", { all: [{ event: "purchase", op: "did", in_last_days: 30 }] });
     assert.deepEqual(await memberEmails(t, a.accountId, recent.id), ["ana@shop.example"]);
@@ -335,8 +346,7 @@ describe("kept current", () => {
   test("is in a segment and did buy: between full refreshes only buyers in the segment join; a buyer joins once the segment takes it in", async () => {
     const a = await t.createAccount();
     for (const who of ["ana", "bo"]) await contact(a, `${who}@shop.example`);
-    await t.db.execute(sql`insert into contacts (account_id, email, created_at, updated_at)
-      select ${a.accountId}, 'other' || g || '@shop.example', now() - interval '1 day', now() - interval '1 day' from generate_series(1, 40) g`);
+    await otherContacts(a);
     const customers = (await (await t.api(a.apiKey, "/segments", { json: { name: "Customers" } })).json()) as { id: number };
     assert.equal((await t.api(a.apiKey, `/segments/${customers.id}/contacts`, { json: { emails: ["ana@shop.example"] } })).status, 200);
     const buyers = await dynamicSegment(a, "Customers who buy", {
@@ -365,8 +375,7 @@ describe("kept current", () => {
     const a = await t.createAccount();
     await contact(a, "ana@shop.example", { first_name: "Ana" });
     await contact(a, "bo@shop.example", { first_name: "Bo" });
-    await t.db.execute(sql`insert into contacts (account_id, email, first_name, created_at, updated_at)
-      select ${a.accountId}, 'other' || g || '@shop.example', 'Other', now() - interval '1 day', now() - interval '1 day' from generate_series(1, 40) g`);
+    await otherContacts(a, "Other");
     const customers = (await (await t.api(a.apiKey, "/segments", { json: { name: "Customers" } })).json()) as { id: number };
     assert.equal((await t.api(a.apiKey, `/segments/${customers.id}/contacts`, { json: { emails: ["ana@shop.example"] } })).status, 200);
     const named = await dynamicSegment(a, "Named customers", {
@@ -377,8 +386,7 @@ describe("kept current", () => {
     });
     assert.deepEqual(await memberEmails(t, a.accountId, named.id), ["ana@shop.example"]);
     // Everything so far is old news: only the changes below are since the last refresh.
-    await t.db.execute(sql`update membership_events set at = at - interval '1 hour' where account_id = ${a.accountId}`);
-    await t.db.execute(sql`update contacts set updated_at = now() - interval '1 day' where account_id = ${a.accountId}`);
+    await oldNews(a);
     assert.equal((await t.api(a.apiKey, `/segments/${customers.id}/contacts`, { json: { emails: ["bo@shop.example"] } })).status, 200);
     assert.equal((await t.api(a.apiKey, `/segments/${customers.id}/contacts`, { method: "DELETE", json: { emails: ["ana@shop.example"] } })).status, 200);
     const outcome = await refreshDynamicSegment(t.db, a.accountId, named.id, { incremental: true });
@@ -390,8 +398,7 @@ describe("kept current", () => {
   test("a buyer whose new purchase met the event condition joins only if it meets the other conditions too", async () => {
     const a = await t.createAccount();
     for (const who of ["ana", "bo", "cy"]) await contact(a, `${who}@shop.example`);
-    await t.db.execute(sql`insert into contacts (account_id, email, created_at, updated_at)
-      select ${a.accountId}, 'other' || g || '@shop.example', now() - interval '1 day', now() - interval '1 day' from generate_series(1, 40) g`);
+    await otherContacts(a);
     const customers = (await (await t.api(a.apiKey, "/segments", { json: { name: "Customers" } })).json()) as { id: number };
     assert.equal((await t.api(a.apiKey, `/segments/${customers.id}/contacts`, { json: { emails: ["ana@shop.example"] } })).status, 200);
     const prospects = await dynamicSegment(a, "Furniture buyers, not customers", {
@@ -401,8 +408,7 @@ describe("kept current", () => {
       ],
     });
     assert.equal(prospects.member_count, 0);
-    await t.db.execute(sql`update membership_events set at = at - interval '1 hour' where account_id = ${a.accountId}`);
-    await t.db.execute(sql`update contacts set updated_at = now() - interval '1 day' where account_id = ${a.accountId}`);
+    await oldNews(a);
     await purchase(a, "ana@shop.example", furniture(300));
     await purchase(a, "bo@shop.example", furniture(300));
     await purchase(a, "cy@shop.example", { ...furniture(5), products: [{ id: "p2", name: "Lamp", category: "lamps", price: 5, quantity: 1 }] });
@@ -415,8 +421,7 @@ describe("kept current", () => {
   test("past 500,000 new events (a worker that was down) the refresh is done in full instead of reading them", async () => {
     const a = await t.createAccount();
     await contact(a, "ana@shop.example");
-    await t.db.execute(sql`insert into contacts (account_id, email, created_at, updated_at)
-      select ${a.accountId}, 'other' || g || '@shop.example', now() - interval '1 day', now() - interval '1 day' from generate_series(1, 40) g`);
+    await otherContacts(a);
     await purchase(a, "ana@shop.example", furniture(10));
     const recent = await dynamicSegment(a, "Recent buyers", { all: [{ event: "purchase", op: "did", in_last_days: 30 }] });
     await contact(a, "bo@shop.example");
