@@ -8,6 +8,13 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
     .optional(),
   DATA_DIR: z.string().min(1).default("./data"),
+  // Settings for the embedded PostgreSQL when Roster starts it, over the ones sized to the machine (src/db/embedded.ts):
+  // "name=value" pairs separated by spaces, e.g. "shared_buffers=1GB max_wal_size=8GB".
+  EMBEDDED_PG_SETTINGS: z
+    .string()
+    .regex(/^\s*([a-z_.]+=\S+\s*)*$/, 'must be name=value pairs separated by spaces, e.g. "shared_buffers=1GB max_wal_size=8GB"')
+    .default("")
+    .transform((s) => s.split(/\s+/).filter(Boolean)),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   LOG_LEVEL: z.enum(["silent", "info"]).default("info"),

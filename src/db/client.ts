@@ -27,6 +27,8 @@ export interface DatabaseOptions {
   log?: (line: string) => void;
   /** Settings for every connection (sent at connect), e.g. `{ plan_cache_mode: "force_custom_plan" }`. */
   settings?: Record<string, string>;
+  /** Server settings (`name=value`) for an embedded server this process starts (EMBEDDED_PG_SETTINGS). */
+  embeddedSettings?: string[];
 }
 
 /**
@@ -34,11 +36,11 @@ export interface DatabaseOptions {
  * with its message, without a stack trace.
  */
 export async function openConfiguredDatabase(
-  config: { DATABASE_URL?: string; DATA_DIR: string },
+  config: { DATABASE_URL?: string; DATA_DIR: string; EMBEDDED_PG_SETTINGS?: string[] },
   options: { maxConnections?: number; log?: (line: string) => void } = {},
 ): Promise<Database> {
   try {
-    return await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, ...options });
+    return await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, embeddedSettings: config.EMBEDDED_PG_SETTINGS, ...options });
   } catch (e) {
     if (!(e instanceof DataDirError)) throw e;
     console.error(e.message);
@@ -47,7 +49,7 @@ export async function openConfiguredDatabase(
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const embedded = options.databaseUrl ? undefined : await openEmbeddedPostgres(options.dataDir ?? "./data", { log: options.log });
+  const embedded = options.databaseUrl ? undefined : await openEmbeddedPostgres(options.dataDir ?? "./data", { log: options.log, settings: options.embeddedSettings });
   const client = postgres(options.databaseUrl ?? embedded!.url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},

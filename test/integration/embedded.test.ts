@@ -3,10 +3,11 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, totalmem } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, test } from "node:test";
-import { alive, readPidFile } from "../../src/db/embedded";
+import postgres from "postgres";
+import { alive, readPidFile, sizedServerSettings } from "../../src/db/embedded";
 import { freePort } from "../support/net";
 
 // The processes run the bundles `npm start` runs (built unless up to date).
@@ -58,9 +59,9 @@ async function runToEnd(script: string, args: string[], env: NodeJS.ProcessEnv):
 }
 
 /** Starts `src/server.ts` as npm start would (on the embedded database of `dataDir`) and waits for /healthz. */
-async function startServer(dataDir: string): Promise<Running & { url: string }> {
+async function startServer(dataDir: string, env: Record<string, string> = {}): Promise<Running & { url: string }> {
   const port = await freePort();
-  const server = run("src/server.ts", [], envFor(dataDir, { PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info" }));
+  const server = run("src/server.ts", [], envFor(dataDir, { PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -87,9 +88,9 @@ async function waitUntil(what: string, check: () => boolean, ms = 30_000) {
 
 const lastLine = (text: string) => text.trim().split("\n").at(-1)!.trim();
 
-test("npm start creates the database in DATA_DIR with a private password, answers, and stops the database on SIGTERM", async () => {
+test("npm start creates the database in DATA_DIR with a private password, sized to the machine, answers, and stops the database on SIGTERM", async () => {
   const dataDir = newDataDir();
-  const server = await startServer(dataDir);
+  const server = await startServer(dataDir, { EMBEDDED_PG_SETTINGS: "max_wal_size=2GB" });
   const health = (await (await fetch(`${server.url}/healthz`)).json()) as { status: string; database: string };
   assert.deepEqual(health, { status: "ok", database: "embedded" });
   assert.match(server.output(), /embedded PostgreSQL/);
@@ -99,6 +100,20 @@ test("npm start creates the database in DATA_DIR with a private password, answer
   assert.ok(pid && alive(pid), "the postmaster runs");
   const conf = readFileSync(join(dataDir, "postgres", "pg_hba.conf"), "utf8");
   assert.doesNotMatch(conf.replace(/^#.*$/gm, ""), /\btrust\b/, "no connection is let in without the password");
+  // The server runs with the settings sized to this machine, EMBEDDED_PG_SETTINGS over them.
+  const password = readFileSync(join(dataDir, "postgres-password"), "utf8").trim();
+  const client = postgres({ host: "127.0.0.1", port: readPidFile(join(dataDir, "postgres"))!.port, user: "roster", password, database: "roster", max: 1 });
+  try {
+    const rows = await client<{ name: string; setting: string; unit: string | null }[]>`
+      select name, setting, unit from pg_settings where name in ('shared_buffers', 'max_wal_size', 'checkpoint_timeout')`;
+    const inMb = Object.fromEntries(rows.map((r) => [r.name, r.unit === "8kB" ? (Number(r.setting) * 8) / 1024 : Number(r.setting)]));
+    const sized = Object.fromEntries(sizedServerSettings(totalmem()).map((s) => s.split("=") as [string, string]));
+    assert.equal(`${inMb.shared_buffers}MB`, sized.shared_buffers);
+    assert.equal(inMb.max_wal_size, 2048, "EMBEDDED_PG_SETTINGS wins over the sized max_wal_size");
+    assert.equal(inMb.checkpoint_timeout, 900);
+  } finally {
+    await client.end();
+  }
 
   server.child.kill("SIGTERM");
   assert.equal(await server.exited, 0);

@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { test } from "node:test";
 import { clientAddress } from "../../src/auth/rate-limit";
 import { parseConfig } from "../../src/config";
+import { sizedServerSettings } from "../../src/db/embedded";
 
 test("defaults: embedded database in ./data on port 3000", () => {
   const config = parseConfig({});
@@ -15,6 +16,32 @@ test("defaults: embedded database in ./data on port 3000", () => {
   assert.equal(config.DATA_DIR, "./data");
   assert.equal(config.PORT, 3000);
   assert.equal(config.EXPORT_TTL_DAYS, 7);
+  assert.deepEqual(config.EMBEDDED_PG_SETTINGS, []);
+});
+
+test("EMBEDDED_PG_SETTINGS gives the embedded server's settings as name=value pairs", () => {
+  assert.deepEqual(parseConfig({ EMBEDDED_PG_SETTINGS: " shared_buffers=1GB  max_wal_size=8GB " }).EMBEDDED_PG_SETTINGS, [
+    "shared_buffers=1GB",
+    "max_wal_size=8GB",
+  ]);
+  assert.throws(() => parseConfig({ EMBEDDED_PG_SETTINGS: "shared_buffers 1GB" }), /name=value pairs/);
+});
+
+test("the embedded server is sized to the machine's memory, within bounds", () => {
+  const GiB = 1024 ** 3;
+  const sized = (memory: number) => Object.fromEntries(sizedServerSettings(memory).map((s) => s.split("=") as [string, string]));
+  assert.deepEqual(sized(24 * GiB), {
+    shared_buffers: "3072MB",
+    effective_cache_size: "12288MB",
+    maintenance_work_mem: "768MB",
+    max_wal_size: "4GB",
+    checkpoint_timeout: "15min",
+  });
+  // A small machine keeps PostgreSQL's floor; a large one does not give the server more than it can use well here.
+  assert.equal(sized(512 * 1024 ** 2).shared_buffers, "128MB");
+  assert.equal(sized(512 * 1024 ** 2).maintenance_work_mem, "64MB");
+  assert.equal(sized(256 * GiB).shared_buffers, "4096MB");
+  assert.equal(sized(256 * GiB).maintenance_work_mem, "1024MB");
 });
 
 test("a bad value stops the process with a message naming the variable", () => {
@@ -22,6 +49,7 @@ test("a bad value stops the process with a message naming the variable", () => {
     ["PORT", "eighty"],
     ["DATABASE_URL", "mysql://x"],
     ["LOG_LEVEL", "loud"],
+    ["EMBEDDED_PG_SETTINGS", "shared_buffers"],
   ]) {
     const res = spawnSync(process.execPath, ["--import", "tsx", "-e", "const { loadConfig } = await import('./src/config.ts'); loadConfig();"], {
       env: { ...process.env, [name]: value },
