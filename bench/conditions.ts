@@ -5,7 +5,8 @@
 // Matches rare and common, old and new.
 //
 // Usage: DATA_DIR=/tmp/roster-bench-conditions npx tsx bench/conditions.ts [contacts] [events]
-//   (defaults 1,000,000 and 10,000,000; with DATABASE_URL, that server instead of the embedded one in DATA_DIR.)
+//   (defaults 1,000,000 and 10,000,000; with DATABASE_URL, that server instead of the embedded one in DATA_DIR, which
+//   the bench starts with EMBEDDED_PG_SETTINGS as Roster would.)
 // The data is seeded once with generate_series (12 months of events, 50 segments) into the account "Bench
 // conditions" and kept: a second run with the same sizes reuses it. BENCH_RUNS (default 20) runs per case.
 import { loadavg, cpus } from "node:os";
@@ -14,6 +15,7 @@ import { createAccountWithAdmin } from "../src/auth/accounts";
 import { openDatabase, queryRows, type Db } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
 import { parseConditions } from "../src/conditions/grammar";
+import { parseConfig } from "../src/config";
 import { conditionsWhere } from "../src/conditions/sql";
 import { countAndPreview, withStatementTimeout } from "../src/conditions/preview";
 
@@ -105,7 +107,12 @@ async function seedEvents(db: Db, a: number): Promise<void> {
 }
 
 const databaseUrl = process.env.DATABASE_URL;
-const database = await openDatabase({ databaseUrl, dataDir: process.env.DATA_DIR ?? "/tmp/roster-bench-conditions", maxConnections: 2 });
+const database = await openDatabase({
+  databaseUrl,
+  dataDir: process.env.DATA_DIR ?? "/tmp/roster-bench-conditions",
+  embeddedSettings: parseConfig(process.env).EMBEDDED_PG_SETTINGS,
+  maxConnections: 2,
+});
 try {
   await migrateDatabase(database);
   const db = database.db;

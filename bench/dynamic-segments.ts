@@ -12,8 +12,9 @@
 //
 // Usage: DATA_DIR=/tmp/roster-bench-dynamic npx tsx bench/dynamic-segments.ts [contacts] [events] [seconds] [rate]
 //   (defaults 200,000 contacts, 2,000,000 events over 12 months, 30 s per phase, 1,000 events/s; BENCH_PAIRS pairs of
-//   full-speed phases, default 2). The data is seeded once into the account "Bench dynamic <contacts>/<events>" and
-//   kept; the dynamic segments are made anew each run.
+//   full-speed phases, default 2; EMBEDDED_PG_SETTINGS as for Roster when the bench starts the embedded server). The
+//   data is seeded once into the account "Bench dynamic <contacts>/<events>" and kept; the dynamic segments are made
+//   anew each run.
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import autocannon from "autocannon";
@@ -21,6 +22,7 @@ import { sql } from "drizzle-orm";
 import { createAccountWithAdmin } from "../src/auth/accounts";
 import { createApiKey } from "../src/auth/api-keys";
 import { parseConditions } from "../src/conditions/grammar";
+import { parseConfig } from "../src/config";
 import { openDatabase, queryRows, type Db } from "../src/db/client";
 import { migrateDatabase } from "../src/db/migrate";
 import { createSegment } from "../src/segments/queries";
@@ -202,6 +204,7 @@ async function main() {
   const database = await openDatabase({
     databaseUrl: process.env.DATABASE_URL,
     dataDir: process.env.DATA_DIR ?? "/tmp/roster-bench-dynamic",
+    embeddedSettings: parseConfig(process.env).EMBEDDED_PG_SETTINGS,
     maxConnections: 4,
   });
   let server: ChildProcess | null = null;
