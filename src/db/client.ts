@@ -49,7 +49,9 @@ export async function openConfiguredDatabase(
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const embedded = options.databaseUrl ? undefined : await openEmbeddedPostgres(options.dataDir ?? "./data", { log: options.log, settings: options.embeddedSettings });
+  const embedded = options.databaseUrl
+    ? undefined
+    : await openEmbeddedPostgres(options.dataDir ?? "./data", { log: options.log, settings: options.embeddedSettings });
   const client = postgres(options.databaseUrl ?? embedded!.url, {
     max: options.maxConnections ?? 10,
     onnotice: () => {},
