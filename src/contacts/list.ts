@@ -14,11 +14,13 @@ import { openImportSince } from "../imports/writing";
 
 /**
  * What narrows the contacts list: a search, one segment's members, and conditions (src/conditions/). `country`
- * reads a phone typed without one.
+ * reads a phone typed without one. `segmentSize` is the segment's member count when the caller has just read the
+ * segment, so that the list does not read it again.
  */
 export interface ContactFilter {
   q?: string;
   segmentId?: number | null;
+  segmentSize?: number;
   country?: CountryCode;
   conditions?: ConditionGroup | null;
 }
@@ -178,7 +180,7 @@ export function matchingContactsSql(accountId: number, filter: ContactFilter): S
 /** How many contacts the filter matches, exactly. A segment alone reads its maintained count (no scan). */
 export async function countContacts(db: Db, accountId: number, filter: ContactFilter): Promise<number> {
   const q = normaliseQuery(filter.q);
-  if (filter.segmentId && !q && !filter.conditions) return segmentSize(db, accountId, filter.segmentId);
+  if (filter.segmentId && !q && !filter.conditions) return segmentSize(db, accountId, filter.segmentId, filter.segmentSize);
   // Conditions with their segment joins (conditionsWithJoins): a count reads every match.
   const conditions = filter.conditions ? conditionsWithJoins(accountId, filter.conditions) : null;
   const [row] = await queryRows<{ n: string | number }>(
@@ -189,8 +191,8 @@ export async function countContacts(db: Db, accountId: number, filter: ContactFi
   return Number(row?.n ?? 0);
 }
 
-async function segmentSize(db: Db, accountId: number, segmentId: number): Promise<number> {
-  return (await getSegmentChoice(db, accountId, segmentId))?.memberCount ?? 0;
+async function segmentSize(db: Db, accountId: number, segmentId: number, known?: number): Promise<number> {
+  return known ?? (await getSegmentChoice(db, accountId, segmentId))?.memberCount ?? 0;
 }
 
 /** The planner's estimate of the account's contacts (EXPLAIN, under a millisecond): a scale for walks. */
@@ -356,7 +358,7 @@ export async function listContactPage(
   let walk = { rows: 0, share: 0, byCustomValue: false };
   // Conditions: their matches, when few, are collected and sorted (a rare match would otherwise walk the whole order).
   if (filter.conditions && (await filterIsSmall(db, accountId, { ...filter, q }, smallSet))) driver = "conditions";
-  else if (segmentId && (await segmentSize(db, accountId, segmentId)) <= smallSet) driver = "segment";
+  else if (segmentId && (await segmentSize(db, accountId, segmentId, filter.segmentSize)) <= smallSet) driver = "segment";
   // A short search matches names in most rows and has no index to collect them with: it walks the sort order.
   else if (q && !isShortSearch(q)) {
     walk = smallSet === 0 ? { rows: MIN_WALK, share: 1, byCustomValue: false } : await walkBudget(db, accountId, q, filter, limit + 1);

@@ -119,7 +119,15 @@ export const contactRoutes = new Hono<AppEnv>()
     let conditionsError = listed.error;
     if (!conditionsError) {
       try {
-        const read = (tx: typeof db) => listContactPage(tx, user.accountId, { ...filter, segmentId: segment?.id ?? null }, state, state.position, state.size);
+        const read = (tx: typeof db) =>
+          listContactPage(
+            tx,
+            user.accountId,
+            { ...filter, segmentId: segment?.id ?? null, segmentSize: segment?.memberCount },
+            state,
+            state.position,
+            state.size,
+          );
         // Conditions run under the statement timeout: too broad says which condition, never holds the database.
         page = filter.conditions ? await withStatementTimeout(db, PREVIEW_TIMEOUT_MS, read) : await read(db);
       } catch (e) {

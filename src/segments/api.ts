@@ -195,7 +195,7 @@ export const segmentApi = new Hono<AppEnv>()
     if ("response" in paging) return paging.response;
     const q = c.req.query("q");
     const country = q ? await getDefaultCountry(c.get("db"), c.get("actor").accountId) : undefined;
-    const page = await listContacts(c.get("db"), c.get("actor").accountId, { segmentId: segment.id, q, country }, paging);
+    const page = await listContacts(c.get("db"), c.get("actor").accountId, { segmentId: segment.id, segmentSize: segment.memberCount, q, country }, paging);
     return c.json({ data: page.rows.map(contactJson), next_cursor: page.nextCursor });
   })
   .post("/:id/contacts", requireApiRole("editor"), async (c) => {

@@ -272,7 +272,14 @@ export const segmentRoutes = new Hono<AppEnv>()
     const q = normaliseQuery(c.req.query("q"));
     const state = readListState((k) => c.req.query(k));
     const country = q ? await getDefaultCountry(db, user.accountId) : undefined;
-    const page = await listContactPage(db, user.accountId, { q, segmentId: segment.id, country }, state, state.position, state.size);
+    const page = await listContactPage(
+      db,
+      user.accountId,
+      { q, segmentId: segment.id, segmentSize: segment.memberCount, country },
+      state,
+      state.position,
+      state.size,
+    );
     // A dynamic segment's members follow its conditions: nothing to add or remove by hand.
     const props = { segment, page, q, state, canWrite: hasRole(user.role, "editor") && segment.type === "static" };
     return pageOrFragment(
