@@ -65,9 +65,11 @@ const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x
 
 /**
  * The server's memory and checkpoint settings, sized to the machine (`memory`: its RAM in bytes) instead of
- * PostgreSQL's defaults, which fit a machine of 2005 (128 MB of cache, a checkpoint every 1 GB of log):
- * - shared_buffers, an eighth of the RAM (128 MB to 4 GB): the server shares the machine with Roster itself. At the
- *   default, a million contacts' membership writes read about one index block per row from outside the cache;
+ * PostgreSQL's defaults, which fit a machine of 2005 (a checkpoint every 1 GB of log, 64 MB for an index build):
+ * - shared_buffers is left at 128 MB, the system caching the rest: measured with bench/dynamic-segments.ts on a
+ *   2-core, 24 GB virtual machine, an eighth of the RAM (3 GB) made the events API a fifth to a third slower (1,974
+ *   and 1,637 events/s against 2,590 at 128 MB, p99 38 ms against 20) and a million-member refresh slower (41 s
+ *   against 32 s): a page the server touches first costs it more there than a read from the system's cache;
  * - effective_cache_size, half the RAM (the planner's guess of what the system caches);
  * - maintenance_work_mem, a thirty-second (64 MB to 1 GB), for index builds and vacuum;
  * - max_wal_size 4 GB and checkpoint_timeout 15 min: each block changed for the first time after a checkpoint
@@ -77,7 +79,6 @@ const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x
 export function sizedServerSettings(memory: number): string[] {
   const mb = (bytes: number) => `${Math.floor(bytes / MB)}MB`;
   return [
-    `shared_buffers=${mb(clamp(memory / 8, 128 * MB, 4096 * MB))}`,
     `effective_cache_size=${mb(clamp(memory / 2, 512 * MB, 1024 * 1024 * MB))}`,
     `maintenance_work_mem=${mb(clamp(memory / 32, 64 * MB, 1024 * MB))}`,
     "max_wal_size=4GB",

@@ -105,10 +105,10 @@ test("npm start creates the database in DATA_DIR with a private password, sized 
   const client = postgres({ host: "127.0.0.1", port: readPidFile(join(dataDir, "postgres"))!.port, user: "roster", password, database: "roster", max: 1 });
   try {
     const rows = await client<{ name: string; setting: string; unit: string | null }[]>`
-      select name, setting, unit from pg_settings where name in ('shared_buffers', 'max_wal_size', 'checkpoint_timeout')`;
-    const inMb = Object.fromEntries(rows.map((r) => [r.name, r.unit === "8kB" ? (Number(r.setting) * 8) / 1024 : Number(r.setting)]));
+      select name, setting, unit from pg_settings where name in ('maintenance_work_mem', 'max_wal_size', 'checkpoint_timeout')`;
+    const inMb = Object.fromEntries(rows.map((r) => [r.name, r.unit === "kB" ? Number(r.setting) / 1024 : Number(r.setting)]));
     const sized = Object.fromEntries(sizedServerSettings(totalmem()).map((s) => s.split("=") as [string, string]));
-    assert.equal(`${inMb.shared_buffers}MB`, sized.shared_buffers);
+    assert.equal(`${inMb.maintenance_work_mem}MB`, sized.maintenance_work_mem);
     assert.equal(inMb.max_wal_size, 2048, "EMBEDDED_PG_SETTINGS wins over the sized max_wal_size");
     assert.equal(inMb.checkpoint_timeout, 900);
   } finally {

@@ -31,17 +31,16 @@ test("the embedded server is sized to the machine's memory, within bounds", () =
   const GiB = 1024 ** 3;
   const sized = (memory: number) => Object.fromEntries(sizedServerSettings(memory).map((s) => s.split("=") as [string, string]));
   assert.deepEqual(sized(24 * GiB), {
-    shared_buffers: "3072MB",
     effective_cache_size: "12288MB",
     maintenance_work_mem: "768MB",
     max_wal_size: "4GB",
     checkpoint_timeout: "15min",
   });
   // A small machine keeps PostgreSQL's floor; a large one does not give the server more than it can use well here.
-  assert.equal(sized(512 * 1024 ** 2).shared_buffers, "128MB");
   assert.equal(sized(512 * 1024 ** 2).maintenance_work_mem, "64MB");
-  assert.equal(sized(256 * GiB).shared_buffers, "4096MB");
+  assert.equal(sized(512 * 1024 ** 2).effective_cache_size, "512MB");
   assert.equal(sized(256 * GiB).maintenance_work_mem, "1024MB");
+  assert.equal(sized(256 * GiB).effective_cache_size, "131072MB");
 });
 
 test("a bad value stops the process with a message naming the variable", () => {
