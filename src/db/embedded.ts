@@ -69,7 +69,7 @@ const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x
  * - shared_buffers is left at 128 MB, the system caching the rest: measured with bench/dynamic-segments.ts on a
  *   2-core, 24 GB virtual machine, an eighth of the RAM (3 GB) made the events API a fifth to a third slower (1,974
  *   and 1,637 events/s against 2,590 at 128 MB, p99 38 ms against 20) and a million-member refresh slower (41 s
- *   against 32 s): a page the server touches first costs it more there than a read from the system's cache;
+ *   against 32 to 38 s). Why was not measured; mapping shared memory is dear on a paravirtualised machine;
  * - effective_cache_size, half the RAM (the planner's guess of what the system caches);
  * - maintenance_work_mem, a thirty-second (64 MB to 1 GB), for index builds and vacuum;
  * - max_wal_size 4 GB and checkpoint_timeout 15 min: each block changed for the first time after a checkpoint
